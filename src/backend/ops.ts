@@ -1,0 +1,212 @@
+/**
+ * The op set: the one list of numeric operations every backend implements.
+ *
+ * The JS backend (`src/backend/js`) is the reference ("living definition"); the native backend
+ * (`native/`, loaded by `src/backend/native`) must agree with it. The formulas written here are the
+ * spec both follow, so that the two agree to rounding.
+ *
+ * Conventions shared by every op:
+ * - Matrices are dense and row-major. Dimensions are passed explicitly and every array's `length` must
+ *   equal exactly what its shape implies (a longer or shorter array is a RangeError, never a silent
+ *   partial read). Views at a non-zero byte offset are fine.
+ * - All float arrays of one call share one type: all `Float32Array` or all `Float64Array` (TypeError
+ *   otherwise). Float32 ops may compute internally in higher precision.
+ * - Dimensions are integers in [0, 2^31 - 1]; products of dimensions are overflow-checked. Zero sizes
+ *   are valid and do nothing (a loss over zero elements returns 0).
+ * - Outputs are written in place into arrays the caller owns; ops allocate nothing per call.
+ * - An output may alias an input only where the op's doc says so; otherwise overlapping memory is a
+ *   RangeError (BLAS gives wrong answers on aliased gemm operands).
+ * - Losses return the mean over rows of a per-row loss and write `grad = d(loss)/d(input)`, already
+ *   divided by the number of rows (or elements), so it feeds straight into the dense backward op.
+ * - Bad arguments throw: TypeError for a wrong type / typed-array kind / argument count, RangeError for
+ *   a bad dimension, a length that does not match its shape, overflow or forbidden aliasing. The message
+ *   names the op and the argument, e.g. `gemm(): 'c' has length 5 but m*n = 6`.
+ */
+
+export type DType = 'float32' | 'float64';
+export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * Activation codes, shared with the native addon (native/activations.h uses the same numbers).
+ *
+ * Forward `y = f(z)` and the derivative used by backward (`dz = f'(z) * dy`), with `alpha` the
+ * activation's parameter (leakyRelu slope, elu alpha; ignored by the others):
+ * | name        | f(z)                                              | f'(z) as computed                      |
+ * |-------------|---------------------------------------------------|----------------------------------------|
+ * | linear      | z                                                 | 1                                      |
+ * | sigmoid     | 1/(1+e^-z) (for z<0: e^z/(1+e^z))                  | y(1-y)                                 |
+ * | tanh        | tanh(z)                                           | 1 - y²                                 |
+ * | relu        | z < 0 ? 0 : z   (NaN propagates)                  | z > 0 ? 1 : 0                          |
+ * | leakyRelu   | z < 0 ? alpha·z : z                               | z > 0 ? 1 : alpha                      |
+ * | elu         | z > 0 ? z : alpha·expm1(z)                        | z > 0 ? 1 : y + alpha                  |
+ * | selu        | z > 0 ? S·z : S·A·expm1(z)                        | z > 0 ? S : y + S·A                    |
+ * | softplus    | max(z,0) + log1p(e^-|z|)                          | sigmoid(z)                             |
+ * | softsign    | z / (1 + |z|)                                     | 1 / (1 + |z|)²                         |
+ * | hardSigmoid | clamp(0.2·z + 0.5, 0, 1)   (TF.js / Keras 2)      | -2.5 < z < 2.5 ? 0.2 : 0               |
+ * | swish       | z·sigmoid(z)   (also called silu)                 | s·(1 + z·(1 - s)), s = sigmoid(z)      |
+ * | gelu        | 0.5·z·erfc(-z/√2)   (exact, not the tanh approx)  | Φ(z) + z·φ(z), Φ = 0.5·erfc(-z/√2), φ = e^(-z²/2)/√(2π) |
+ * | softmax     | row-wise e^(z-max)/Σe^(z-max)                     | dz = y ⊙ (dy - Σ_row(dy ⊙ y))           |
+ * with S = 1.0507009873554804934193349852946, A = 1.6732632423543772848170429916717.
+ */
+export const Activation = {
+  linear: 0,
+  sigmoid: 1,
+  tanh: 2,
+  relu: 3,
+  leakyRelu: 4,
+  elu: 5,
+  selu: 6,
+  softplus: 7,
+  softsign: 8,
+  hardSigmoid: 9,
+  swish: 10,
+  gelu: 11,
+  softmax: 12,
+} as const;
+export type ActivationName = keyof typeof Activation;
+export type ActivationCode = (typeof Activation)[ActivationName];
+export const ACTIVATION_NAMES = Object.keys(Activation) as ActivationName[];
+
+/** What a backend says about itself (returned by `bp.getBackend()`). */
+export interface BackendInfo {
+  name: 'native' | 'js';
+  /** For native: the BLAS library, e.g. `OpenBLAS 0.3.21 (pthread, Haswell)`. */
+  blas?: string;
+  /** For native: the BLAS thread count currently in effect. */
+  threads?: number;
+  /** For native: the file the addon was loaded from. */
+  loadedFrom?: string;
+  /** Why this backend was chosen (e.g. `BACKPROP_BACKEND=js`, `auto: addon loaded`, `auto: addon failed: ...`). */
+  reason?: string;
+}
+
+/** The typed interface every backend implements. See the file comment for shared conventions. */
+export interface Backend {
+  readonly name: 'native' | 'js';
+  info(): BackendInfo;
+
+  /**
+   * `c = alpha · op(a) · op(b) + beta · c`, row-major; op(a) is m×k, op(b) is k×n, c is m×n.
+   * `a` is stored m×k (k×m when `transA`), `b` is k×n (n×k when `transB`). With beta = 0, c is not read
+   * (NaN in c does not propagate). `c` must not overlap `a` or `b`.
+   */
+  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
+
+  /** `y = f(z)` elementwise (row-wise for softmax) over rows×cols. `y` may alias `z` (in place). */
+  activationForward(act: ActivationCode, alpha: number, z: FloatArray, y: FloatArray,
+    rows: number, cols: number): void;
+
+  /**
+   * `dz = f'(z) ⊙ dy` (the softmax Jacobian-vector product for softmax). Both `z` and `y = f(z)` are
+   * given; each activation reads the one its formula names. `dz` may alias `dy`.
+   */
+  activationBackward(act: ActivationCode, alpha: number, z: FloatArray, y: FloatArray,
+    dy: FloatArray, dz: FloatArray, rows: number, cols: number): void;
+
+  /**
+   * Fused dense forward: `z = x·w + b` (gemm, then one pass adding the bias and applying the
+   * activation) and `y = f(z)`. x is m×k, w is k×n, b is n (or null: no bias), z and y are m×n.
+   * `y` may be the same array as `z` only when act is linear. z, y must not overlap x, w, b.
+   */
+  denseForward(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray,
+    m: number, k: number, n: number, act: ActivationCode, alpha: number): void;
+
+  /**
+   * Fused dense backward, given the forward's x, w, z, y and the upstream gradient dy (m×n):
+   * `dz = f'(z) ⊙ dy` (into `dz`, m×n scratch that may alias dy), then `dw = xᵀ·dz` (k×n, overwritten),
+   * `db = Σ_rows dz` (n, overwritten; null to skip), and `dx = dz·wᵀ` (m×k, overwritten; null to skip,
+   * e.g. for the first layer). With act = linear, dz is a copy of dy (or dy itself when aliased): that is
+   * how the output layer receives the fused loss gradient.
+   */
+  denseBackward(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray, dy: FloatArray,
+    dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
+    m: number, k: number, n: number, act: ActivationCode, alpha: number): void;
+
+  // ---- Losses: return the mean loss; write the gradient into `grad` unless it is null. -----------
+  // `grad` may alias the prediction/logits input. Over zero elements the loss is 0.
+
+  /** mean over all elements of (p - t)²; grad = 2(p - t)/(rows·cols). */
+  meanSquaredError(pred: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /** mean over all elements of |p - t|; grad = sign(p - t)/(rows·cols) (0 where p = t). */
+  meanAbsoluteError(pred: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /**
+   * Huber with threshold delta, mean over all elements: e = p - t; |e| ≤ delta ? 0.5e² : delta(|e| - 0.5·delta);
+   * grad = (|e| ≤ delta ? e : delta·sign(e)) / (rows·cols).
+   */
+  huber(pred: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number, delta: number): number;
+  /**
+   * Binary cross-entropy from probabilities, mean over all elements: pc = clamp(p, 1e-7, 1 - 1e-7);
+   * -(t·log(pc) + (1-t)·log(1-pc)); grad = (pc - t)/(pc(1-pc))/(rows·cols) where p lies within the clamp
+   * range, 0 outside it (the clamp's derivative, as in Keras).
+   */
+  binaryCrossentropy(prob: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /**
+   * Binary cross-entropy from logits, stable: mean over all elements of max(x,0) - x·t + log1p(e^-|x|);
+   * grad = (sigmoid(x) - t)/(rows·cols).
+   */
+  sigmoidCrossEntropyWithLogits(logits: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /**
+   * Categorical cross-entropy from probabilities (no renormalisation): mean over rows of
+   * -Σ_j t_j·log(clamp(p_j, 1e-7, 1 - 1e-7)); grad = -t_j/pc_j/rows inside the clamp range, 0 outside.
+   */
+  categoricalCrossentropy(prob: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /**
+   * Softmax + categorical cross-entropy from logits, stable (log-sum-exp): per row
+   * lse = max + log Σ e^(x-max), loss_row = Σ_j t_j·(lse - x_j); mean over rows.
+   * grad_j = (softmax_j·Σ_k t_k - t_j)/rows (soft labels allowed; one-hot gives softmax - t).
+   */
+  softmaxCrossEntropy(logits: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  /**
+   * As softmaxCrossEntropy with integer class labels (`labels.length === rows`, each in [0, cols);
+   * otherwise RangeError naming the row). grad_j = (softmax_j - [j = label])/rows.
+   */
+  softmaxCrossEntropySparse(logits: FloatArray, labels: Int32Array, grad: FloatArray | null, rows: number, cols: number): number;
+
+  // ---- Optimizer steps: each one pass over the parameters, all arrays of equal length, in place. ---
+  // `weightDecay` is L2 folded into the gradient (g' = g + weightDecay·w) except where "decoupled".
+
+  /** w -= lr·g' */
+  sgdStep(w: FloatArray, g: FloatArray, lr: number, weightDecay: number): void;
+  /**
+   * Keras momentum: v = momentum·v - lr·g'; w += nesterov ? momentum·v - lr·g' : v.
+   */
+  momentumStep(w: FloatArray, g: FloatArray, velocity: FloatArray, lr: number, momentum: number,
+    nesterov: boolean, weightDecay: number): void;
+  /** TF.js RMSprop: ms = rho·ms + (1-rho)·g'²; w -= lr·g'/sqrt(ms + epsilon). */
+  rmspropStep(w: FloatArray, g: FloatArray, meanSquare: FloatArray, lr: number, rho: number,
+    epsilon: number, weightDecay: number): void;
+  /** TF.js AdaGrad: acc += g'²; w -= lr·g'/sqrt(acc + epsilon). */
+  adagradStep(w: FloatArray, g: FloatArray, accumulator: FloatArray, lr: number, epsilon: number,
+    weightDecay: number): void;
+  /**
+   * Adam (TF.js form): m = b1·m + (1-b1)·g'; v = b2·v + (1-b2)·g'²;
+   * w -= lr·(m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + epsilon), with t ≥ 1 the 1-based step count.
+   * AdamW (`decoupled`): first w -= lr·weightDecay·w, and g' = g (decay not folded into the moments).
+   */
+  adamStep(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
+    beta2: number, epsilon: number, t: number, weightDecay: number, decoupled: boolean): void;
+
+  // ---- Small helpers used by clipping and regularisation. -------------------------------------------
+
+  /** Σ x² (accumulated in float64). */
+  sumSquares(x: FloatArray): number;
+  /** x *= s, in place. */
+  scale(x: FloatArray, s: number): void;
+  /** x = clamp(x, lo, hi), in place (NaN stays NaN). */
+  clip(x: FloatArray, lo: number, hi: number): void;
+  /**
+   * Regularisation in one pass: g += l1·sign(w) + 2·l2·w; returns l1·Σ|w| + l2·Σw² (Keras definitions).
+   */
+  l1l2(w: FloatArray, g: FloatArray, l1: number, l2: number): number;
+}
+
+/** The names of the Backend methods that are ops (everything but `name` and `info`). */
+export const OP_NAMES = [
+  'gemm', 'activationForward', 'activationBackward', 'denseForward', 'denseBackward',
+  'meanSquaredError', 'meanAbsoluteError', 'huber', 'binaryCrossentropy',
+  'sigmoidCrossEntropyWithLogits', 'categoricalCrossentropy', 'softmaxCrossEntropy',
+  'softmaxCrossEntropySparse', 'sgdStep', 'momentumStep', 'rmspropStep', 'adagradStep', 'adamStep',
+  'sumSquares', 'scale', 'clip', 'l1l2',
+] as const;
+export type OpName = (typeof OP_NAMES)[number];

@@ -1,0 +1,96 @@
+/**
+ * Backend selection: which implementation of the op set computes the numbers.
+ *
+ * Order (design): `BACKPROP_BACKEND` env override → the native addon (local build, then prebuilt) →
+ * the pure-JS backend, with one warning that says why and how to fix it.
+ */
+import type { Backend, BackendInfo } from './ops';
+import { createJsBackend } from './js';
+import { loadNativeBackend } from './native';
+
+export type BackendName = 'native' | 'js' | 'auto';
+
+let active: Backend | undefined;
+let activeReason = '';
+let nativeCache: { backend?: Backend; error?: string } | undefined;
+let warned = false;
+const jsBackend = createJsBackend();
+
+function tryNative(): { backend?: Backend; error?: string } {
+  if (!nativeCache) nativeCache = loadNativeBackend();
+  return nativeCache;
+}
+
+function warnFallback(error: string): void {
+  if (warned || process.env.BACKPROP_SILENT === '1') return;
+  warned = true;
+  process.emitWarning(
+    `backprop: the native backend could not load (${error}); using the pure-JS backend, which gives the same ` +
+      `answers more slowly. To fix: apt-get install libopenblas-dev cmake && npm run build ` +
+      `(or set BACKPROP_BACKEND=js to silence this).`,
+    { code: 'BACKPROP_NATIVE_UNAVAILABLE' },
+  );
+}
+
+function choose(name: BackendName, origin: string): Backend {
+  if (name === 'js') {
+    activeReason = `${origin}: js`;
+    return jsBackend;
+  }
+  const native = tryNative();
+  if (native.backend) {
+    activeReason = `${origin}: ${name === 'auto' ? 'auto chose native (addon loaded)' : 'native'}`;
+    return native.backend;
+  }
+  if (name === 'native') {
+    throw new Error(
+      `setBackend('native'): the native addon could not load (${native.error}). ` +
+        `Fix: apt-get install libopenblas-dev cmake && npm run build, or use setBackend('js').`,
+    );
+  }
+  activeReason = `${origin}: auto fell back to js (${native.error})`;
+  warnFallback(native.error ?? 'unknown error');
+  return jsBackend;
+}
+
+function parseName(value: string, where: string): BackendName {
+  if (value === 'native' || value === 'js' || value === 'auto') return value;
+  throw new Error(`${where}: unknown backend '${value}'. Expected 'native', 'js' or 'auto'.`);
+}
+
+/** The backend ops run on now (chosen on first use). */
+export function backend(): Backend {
+  if (!active) {
+    const env = process.env.BACKPROP_BACKEND;
+    active = env ? choose(parseName(env, 'BACKPROP_BACKEND'), 'BACKPROP_BACKEND') : choose('auto', 'default');
+  }
+  return active;
+}
+
+/**
+ * Chooses the backend: `'native'` (throws if the addon cannot load), `'js'`, or `'auto'` (native when
+ * it loads, else js with one warning). The `BACKPROP_BACKEND` environment variable sets the default.
+ * @example bp.setBackend('js'); // the pure-JS reference backend
+ */
+export function setBackend(name: BackendName): void {
+  active = choose(parseName(String(name), 'setBackend()'), 'setBackend()');
+}
+
+/**
+ * Describes the backend in use.
+ * @example bp.getBackend() // { name: 'native', blas: 'OpenBLAS 0.3.21 ...', threads: 2, ... }
+ */
+export function getBackend(): BackendInfo {
+  const b = backend();
+  return { ...b.info(), reason: activeReason };
+}
+
+/** The JS backend, always available (the reference the native one is tested against). */
+export function jsReference(): Backend {
+  return jsBackend;
+}
+
+/** The native backend if it loads, else undefined (with the reason in `error`). */
+export function nativeBackend(): { backend?: Backend; error?: string } {
+  return tryNative();
+}
