@@ -6,19 +6,23 @@
  */
 import type { Backend, BackendInfo } from './ops';
 import { createJsBackend } from './js';
-import { loadNativeBackend } from './native';
+import { loadNativeBackend, type NativeBackend } from './native';
 
 export type BackendName = 'native' | 'js' | 'auto';
 
 let active: Backend | undefined;
 let activeReason = '';
-let nativeCache: { backend?: Backend; error?: string } | undefined;
+let nativeCache: { backend?: NativeBackend; error?: string } | undefined;
 let warned = false;
 const jsBackend = createJsBackend();
 
-function tryNative(): { backend?: Backend; error?: string } {
-  if (!nativeCache) nativeCache = loadNativeBackend();
-  return nativeCache;
+function tryNative(): { backend?: NativeBackend; error?: string } {
+  if (nativeCache) return nativeCache;
+  const loaded = loadNativeBackend();
+  const env = process.env.BACKPROP_THREADS;
+  if (loaded.backend && env) loaded.backend.setThreads(parseThreads(Number(env), 'BACKPROP_THREADS'));
+  nativeCache = loaded;
+  return loaded;
 }
 
 function warnFallback(error: string): void {
@@ -93,4 +97,22 @@ export function jsReference(): Backend {
 /** The native backend if it loads, else undefined (with the reason in `error`). */
 export function nativeBackend(): { backend?: Backend; error?: string } {
   return tryNative();
+}
+
+function parseThreads(n: number, where: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1024) {
+    throw new RangeError(`${where}: the BLAS thread count must be an integer in [1, 1024], got ${n}`);
+  }
+  return n;
+}
+
+/**
+ * Sets how many threads the native backend's BLAS uses (env `BACKPROP_THREADS` sets it at load).
+ * The JS backend is single-threaded, so this only affects native.
+ * @example bp.setThreads(1); // deterministic, and best when several trainings share the cores
+ */
+export function setThreads(n: number): void {
+  parseThreads(n, 'setThreads()');
+  const native = tryNative();
+  if (native.backend) native.backend.setThreads(n);
 }

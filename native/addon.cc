@@ -1,0 +1,59 @@
+// Module entry: the export table. Node-API modules are context-aware, and nothing here keeps
+// per-process mutable state besides OpenBLAS's own thread setting, so the addon loads in workers.
+#include <cblas.h>
+
+#include <string>
+
+#include "args.h"
+#include "exports.h"
+
+extern "C" {
+char* openblas_get_config(void);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
+char* openblas_get_corename(void);
+int openblas_get_parallel(void);
+}
+
+namespace bp {
+
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  Args a(info, "blasInfo", 0);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("config", std::string(openblas_get_config()));
+  o.Set("core", std::string(openblas_get_corename()));
+  o.Set("threads", openblas_get_num_threads());
+  o.Set("parallel", openblas_get_parallel());
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Args a(info, "setThreads", 1);
+  uint64_t n = a.dim(0, "n");
+  if (n < 1 || n > 1024) a.rangeError("'n' must be an integer in [1, 1024], got " + std::to_string(n));
+  openblas_set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+}  // namespace bp
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace bp;
+  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
+  static const Entry table[] = {
+      {"gemm", Gemm}, {"activationForward", ActivationForward}, {"activationBackward", ActivationBackward},
+      {"denseForward", DenseForward}, {"denseBackward", DenseBackward},
+      {"meanSquaredError", MeanSquaredError}, {"meanAbsoluteError", MeanAbsoluteError}, {"huber", Huber},
+      {"binaryCrossentropy", BinaryCrossentropy}, {"sigmoidCrossEntropyWithLogits", SigmoidCrossEntropyWithLogits},
+      {"categoricalCrossentropy", CategoricalCrossentropy}, {"softmaxCrossEntropy", SoftmaxCrossEntropy},
+      {"softmaxCrossEntropySparse", SoftmaxCrossEntropySparse},
+      {"sgdStep", SgdStep}, {"momentumStep", MomentumStep}, {"rmspropStep", RmspropStep},
+      {"adagradStep", AdagradStep}, {"adamStep", AdamStep},
+      {"sumSquares", SumSquares}, {"scale", Scale}, {"clip", Clip}, {"l1l2", L1l2},
+      {"blasInfo", BlasInfo}, {"setThreads", SetThreads},
+  };
+  for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+NODE_API_MODULE(backprop, Init)

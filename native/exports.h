@@ -1,0 +1,30 @@
+// The export table's functions, one per op of src/backend/ops.ts.
+#pragma once
+#include <napi.h>
+
+namespace bp {
+Napi::Value Gemm(const Napi::CallbackInfo& info);
+Napi::Value ActivationForward(const Napi::CallbackInfo& info);
+Napi::Value ActivationBackward(const Napi::CallbackInfo& info);
+Napi::Value DenseForward(const Napi::CallbackInfo& info);
+Napi::Value DenseBackward(const Napi::CallbackInfo& info);
+Napi::Value MeanSquaredError(const Napi::CallbackInfo& info);
+Napi::Value MeanAbsoluteError(const Napi::CallbackInfo& info);
+Napi::Value Huber(const Napi::CallbackInfo& info);
+Napi::Value BinaryCrossentropy(const Napi::CallbackInfo& info);
+Napi::Value SigmoidCrossEntropyWithLogits(const Napi::CallbackInfo& info);
+Napi::Value CategoricalCrossentropy(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxCrossEntropy(const Napi::CallbackInfo& info);
+Napi::Value SoftmaxCrossEntropySparse(const Napi::CallbackInfo& info);
+Napi::Value SgdStep(const Napi::CallbackInfo& info);
+Napi::Value MomentumStep(const Napi::CallbackInfo& info);
+Napi::Value RmspropStep(const Napi::CallbackInfo& info);
+Napi::Value AdagradStep(const Napi::CallbackInfo& info);
+Napi::Value AdamStep(const Napi::CallbackInfo& info);
+Napi::Value SumSquares(const Napi::CallbackInfo& info);
+Napi::Value Scale(const Napi::CallbackInfo& info);
+Napi::Value Clip(const Napi::CallbackInfo& info);
+Napi::Value L1l2(const Napi::CallbackInfo& info);
+Napi::Value BlasInfo(const Napi::CallbackInfo& info);
+Napi::Value SetThreads(const Napi::CallbackInfo& info);
+}  // namespace bp

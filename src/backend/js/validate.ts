@@ -1,0 +1,100 @@
+/**
+ * Argument checks for the JS backend. They mirror the native addon's checks (native/args.h) so that
+ * one bad-input table holds for both backends: TypeError for wrong types / counts / kinds, RangeError for
+ * bad dims, mismatched lengths, overflow and forbidden aliasing. Messages start with `<op>(): `.
+ */
+import type { FloatArray } from '../ops';
+
+export const MAX_DIM = 2 ** 31 - 1;
+
+export function argCount(op: string, got: number, want: number): void {
+  if (got !== want) throw new TypeError(`${op}(): expected ${want} arguments, got ${got}`);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a plain array';
+  if (ArrayBuffer.isView(v)) return (v as object).constructor.name;
+  return typeof v;
+}
+
+/** A Float32Array or Float64Array of the same kind as `kind` (when given). */
+export function floatArg(op: string, name: string, v: unknown, kind?: FloatArray): FloatArray {
+  if (!(v instanceof Float32Array) && !(v instanceof Float64Array)) {
+    throw new TypeError(`${op}(): '${name}' must be a Float32Array or Float64Array, got ${describe(v)}`);
+  }
+  if (kind && v.constructor !== kind.constructor) {
+    throw new TypeError(
+      `${op}(): '${name}' is a ${v.constructor.name} but the other arrays are ${kind.constructor.name}; ` +
+        `use one float type per call`,
+    );
+  }
+  return v;
+}
+
+export function optFloatArg(op: string, name: string, v: unknown, kind: FloatArray): FloatArray | null {
+  if (v === null) return null;
+  return floatArg(op, name, v, kind);
+}
+
+export function int32Arg(op: string, name: string, v: unknown): Int32Array {
+  if (!(v instanceof Int32Array)) throw new TypeError(`${op}(): '${name}' must be an Int32Array, got ${describe(v)}`);
+  return v;
+}
+
+export function dimArg(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}(): '${name}' must be a number, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < 0 || v > MAX_DIM) {
+    throw new RangeError(`${op}(): '${name}' must be an integer in [0, 2^31-1], got ${v}`);
+  }
+  return v;
+}
+
+export function numArg(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}(): '${name}' must be a number, got ${describe(v)}`);
+  return v;
+}
+
+export function boolArg(op: string, name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new TypeError(`${op}(): '${name}' must be a boolean, got ${describe(v)}`);
+  return v;
+}
+
+export function actArg(op: string, v: unknown): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}(): 'act' must be a number, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < 0 || v > 12) {
+    throw new RangeError(`${op}(): 'act' must be an activation code 0..12, got ${v}`);
+  }
+  return v;
+}
+
+/** Exact length check; `dims` is the human-readable shape (e.g. 'm*n'). */
+export function lengthIs(op: string, name: string, a: { length: number }, want: number, dims: string): void {
+  if (a.length !== want) {
+    throw new RangeError(`${op}(): '${name}' has length ${a.length} but ${dims} = ${want}`);
+  }
+}
+
+/** Product of dims, RangeError when it exceeds what an array may hold (2^53 guards exactness). */
+export function product(op: string, dims: string, ...xs: number[]): number {
+  let p = 1;
+  for (const x of xs) {
+    p *= x;
+    if (p > Number.MAX_SAFE_INTEGER) throw new RangeError(`${op}(): ${dims} overflows`);
+  }
+  return p;
+}
+
+export function noOverlap(op: string, nameA: string, a: ArrayBufferView, nameB: string, b: ArrayBufferView): void {
+  if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return;
+  const a0 = a.byteOffset, a1 = a0 + a.byteLength, b0 = b.byteOffset, b1 = b0 + b.byteLength;
+  if (a0 < b1 && b0 < a1) {
+    throw new RangeError(`${op}(): '${nameA}' and '${nameB}' overlap in memory; pass separate arrays`);
+  }
+}
+
+/** Like noOverlap, but allows the two to be exactly the same view (documented in-place ops). */
+export function sameOrDisjoint(op: string, nameA: string, a: ArrayBufferView, nameB: string, b: ArrayBufferView): void {
+  if (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength) return;
+  noOverlap(op, nameA, a, nameB, b);
+}

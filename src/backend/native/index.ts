@@ -1,0 +1,77 @@
+/**
+ * Loads the native addon and presents it as a Backend. The addon's exports are the ops themselves
+ * (same names, same argument order), so a call goes straight from JS into C++ with no wrapper.
+ *
+ * Search order (design): a local build (`build/Release`, from `npm run build`), then the prebuilt
+ * binary shipped in the package (`prebuilds/<platform>-<arch>/backprop.node`).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Backend, BackendInfo } from '../ops';
+import { OP_NAMES } from '../ops';
+
+/** The addon's own extras beyond the op set. */
+export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
+  blasInfo(): { config: string; core: string; threads: number; parallel: number };
+  setThreads(n: number): void;
+}
+
+export interface NativeBackend extends Backend {
+  readonly addon: NativeAddon;
+  setThreads(n: number): void;
+}
+
+/** The package root: dist/backend/native → ../../.., and the same from src when run by ts-jest. */
+const packageRoot = path.resolve(__dirname, '..', '..', '..');
+
+export function candidatePaths(): { path: string; label: string }[] {
+  const platformDir = `${process.platform}-${process.arch}`;
+  const out = [];
+  if (process.env.BACKPROP_ADDON_PATH) out.push({ path: process.env.BACKPROP_ADDON_PATH, label: 'BACKPROP_ADDON_PATH' });
+  out.push({ path: path.join(packageRoot, 'build', 'Release', 'backprop.node'), label: 'local build (build/Release)' });
+  out.push({ path: path.join(packageRoot, 'prebuilds', platformDir, 'backprop.node'), label: `prebuilt (prebuilds/${platformDir})` });
+  return out;
+}
+
+function describeBlas(addon: NativeAddon): { blas: string; threads: number } {
+  const b = addon.blasInfo();
+  const version = /OpenBLAS\s+([\d.]+)/.exec(b.config)?.[1] ?? '';
+  const mode = b.parallel === 1 ? 'pthread' : b.parallel === 2 ? 'openmp' : 'serial';
+  return { blas: `OpenBLAS ${version} (${mode}, ${b.core})`.replace('  ', ' '), threads: b.threads };
+}
+
+export function loadNativeBackend(): { backend?: NativeBackend; error?: string } {
+  const errors: string[] = [];
+  for (const candidate of candidatePaths()) {
+    if (!fs.existsSync(candidate.path)) {
+      errors.push(`${candidate.label}: not found`);
+      continue;
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const addon = require(candidate.path) as NativeAddon;
+      const missing = OP_NAMES.filter((op) => typeof addon[op] !== 'function');
+      if (missing.length) throw new Error(`addon is missing ops ${missing.join(', ')} (rebuild it: npm run build)`);
+      return { backend: wrap(addon, candidate) };
+    } catch (e) {
+      errors.push(`${candidate.label}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return { error: errors.join('; ') };
+}
+
+function wrap(addon: NativeAddon, from: { path: string; label: string }): NativeBackend {
+  const backend = {
+    name: 'native' as const,
+    addon,
+    info(): BackendInfo {
+      const { blas, threads } = describeBlas(addon);
+      return { name: 'native', blas, threads, loadedFrom: `${from.label}: ${from.path}` };
+    },
+    setThreads(n: number): void {
+      addon.setThreads(n);
+    },
+  } as NativeBackend;
+  for (const op of OP_NAMES) (backend as unknown as Record<string, unknown>)[op] = addon[op];
+  return backend;
+}
