@@ -18,6 +18,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
 
 export interface NativeBackend extends Backend {
   readonly addon: NativeAddon;
+  /** The file the addon was loaded from (workers load the same one). */
+  readonly path: string;
   setThreads(n: number): void;
 }
 
@@ -64,6 +66,7 @@ function wrap(addon: NativeAddon, from: { path: string; label: string }): Native
   const backend = {
     name: 'native' as const,
     addon,
+    path: from.path,
     info(): BackendInfo {
       const { blas, threads } = describeBlas(addon);
       return { name: 'native', blas, threads, loadedFrom: `${from.label}: ${from.path}` };

@@ -1,0 +1,29 @@
+{
+  "targets": [
+    {
+      "target_name": "backprop",
+      "sources": [
+        "native/addon.cc",
+        "native/args.cc",
+        "native/exports_dense.cc",
+        "native/exports_losses.cc",
+        "native/exports_optim.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "/usr/include/x86_64-linux-gnu/openblas-pthread",
+        "/usr/include/aarch64-linux-gnu/openblas-pthread",
+        "/usr/include/openblas"
+      ],
+      "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
+      "libraries": [
+        "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
+        "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",
+        "-lopenblas"
+      ]
+    }
+  ]
+}
