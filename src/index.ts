@@ -1,12 +1,42 @@
 /**
- * backprop: neural-network training for Node.js.
+ * backprop: neural-network training for Node.js, with a Keras / TF.js-Layers style API over a C++/OpenBLAS
+ * addon (and a pure-JS backend that gives the same answers).
  *
  * @example
  * const bp = require('backprop');
- * console.log(bp.getBackend()); // { name: 'native', blas: 'OpenBLAS 0.3.21 (pthread, Haswell)', threads: 2, ... }
+ * const model = bp.sequential({ seed: 1, layers: [
+ *   bp.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+ *   bp.layers.dense({ units: 1, activation: 'sigmoid' }),
+ * ] });
+ * model.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+ * const { x, y } = bp.data.xor();
+ * await model.fit(x, y, { epochs: 300, batchSize: 4 });
+ * console.log(model.predict(x).data); // ≈ [0, 1, 1, 0]
  */
 export { backend, getBackend, setBackend, setThreads, jsReference, nativeBackend } from './backend/select';
 export type { BackendName } from './backend/select';
 export { Activation, ACTIVATION_NAMES, OP_NAMES } from './backend/ops';
 export type { Backend, BackendInfo, DType, FloatArray, ActivationName, ActivationCode } from './backend/ops';
 export { Rng } from './random';
+
+export { sequential, Sequential } from './model/sequential';
+export type { SequentialArgs, CompileArgs, WeightArray } from './model/sequential';
+export type { FitArgs } from './model/fit';
+export { History } from './model/history';
+export { gradcheck } from './model/gradcheck';
+export type { GradcheckResult, GradcheckOptions } from './model/gradcheck';
+export { tensor2d } from './data/tensor';
+export { loadLayersModel } from './io/load';
+export type { LoadOptions } from './io/load';
+export type { SaveOptions, SaveResult } from './io/save';
+export type { Tensor2D } from './data/tensor';
+
+export * as layers from './layers';
+export * as callbacks from './callbacks';
+export * as optimizers from './optimizers';
+export * as losses from './training/losses';
+export * as metrics from './training/metrics';
+export * as initializers from './training/initializers';
+export * as regularizers from './training/regularizers';
+export * as data from './data';
+export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';

@@ -149,7 +149,7 @@ describe.each(testBackends())('%s backend rejects bad input', (_name, b: Backend
     const message = (thrown as Error).message;
     expect(message.startsWith(`${op}(): `)).toBe(true);
     // Mixing float kinds is reported on the first array whose kind differs from the first one's.
-    const names = _label.includes('among') ? SPECS[op].params.map(([nm]) => nm) : [argName];
+    const names: string[] = _label.includes('among') ? SPECS[op as keyof typeof SPECS].params.map(([nm]) => nm) : [argName];
     if (argName) expect(names.some((nm) => message.includes(`'${nm}'`))).toBe(true);
   });
   test('valid arguments from the table are accepted (the table tests what it claims)', () => {

@@ -37,7 +37,7 @@ function numericGrad(x: Float64Array, f: () => number): Float64Array {
 function awayFromKinks(rng: Rng, n: number, lo: number, hi: number, kinks: number[]): Float64Array {
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let v;
+    let v: number;
     do v = rng.uniform(lo, hi); while (kinks.some((k) => Math.abs(v - k) < 0.05));
     a[i] = v;
   }

@@ -94,14 +94,14 @@ export interface Backend {
     alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
 
   /** `y = f(z)` elementwise (row-wise for softmax) over rows×cols. `y` may alias `z` (in place). */
-  activationForward(act: ActivationCode, alpha: number, z: FloatArray, y: FloatArray,
+  activationForward(act: number, alpha: number, z: FloatArray, y: FloatArray,
     rows: number, cols: number): void;
 
   /**
    * `dz = f'(z) ⊙ dy` (the softmax Jacobian-vector product for softmax). Both `z` and `y = f(z)` are
    * given; each activation reads the one its formula names. `dz` may alias `dy`.
    */
-  activationBackward(act: ActivationCode, alpha: number, z: FloatArray, y: FloatArray,
+  activationBackward(act: number, alpha: number, z: FloatArray, y: FloatArray,
     dy: FloatArray, dz: FloatArray, rows: number, cols: number): void;
 
   /**
@@ -110,7 +110,7 @@ export interface Backend {
    * `y` may be the same array as `z` only when act is linear. z, y must not overlap x, w, b.
    */
   denseForward(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray,
-    m: number, k: number, n: number, act: ActivationCode, alpha: number): void;
+    m: number, k: number, n: number, act: number, alpha: number): void;
 
   /**
    * Fused dense backward, given the forward's x, w, z, y and the upstream gradient dy (m×n):
@@ -121,7 +121,7 @@ export interface Backend {
    */
   denseBackward(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray, dy: FloatArray,
     dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
-    m: number, k: number, n: number, act: ActivationCode, alpha: number): void;
+    m: number, k: number, n: number, act: number, alpha: number): void;
 
   // ---- Losses: return the mean loss; write the gradient into `grad` unless it is null. -----------
   // `grad` may alias the prediction/logits input. Over zero elements the loss is 0.

@@ -39,7 +39,7 @@ export function asKind(src: ArrayLike<number>, kind: 'float32' | 'float64', offs
 /** The guard cells around a view made by asKind are still NaN (nothing wrote outside the view). */
 export function guardsIntact(view: FloatArray): boolean {
   const C = view.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
-  const whole = new C(view.buffer);
+  const whole = new C(view.buffer as ArrayBuffer);
   const first = view.byteOffset / C.BYTES_PER_ELEMENT;
   for (let i = 0; i < whole.length; i++) {
     if (i >= first && i < first + view.length) continue;

@@ -141,7 +141,8 @@ export function opCases(): OpCase[] {
             const t = asKind(tk === 'probs' ? probs(15, n) : tk === 'onehot' ? oneHot(15, rows, cols) : values(15, n), kind, off);
             const g = withGrad ? asKind(zeros(n), kind, off) : null;
             const value = fn(b, p, t, g, rows, cols);
-            return { outputs: g ? { grad: g } : {}, value };
+            const outputs: Record<string, FloatArray> = g ? { grad: g } : {};
+            return { outputs, value };
           },
         });
       }

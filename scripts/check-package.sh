@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Tests the package as a user gets it: `npm pack`, then in an empty project `npm install <tarball>` with
+# install scripts disabled, and a script that requires it, checks the backend and trains XOR — first with
+# the prebuilt binary (must be native, with no system BLAS reachable), then with the prebuilt removed
+# (must fall back to js and still train). Run after `npm run build && npm run prebuild`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+[ -f prebuilds/linux-x64/backprop.node ] || { echo "check-package: run npm run prebuild first" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
+echo "== packed $tarball ($(stat -c %s "$work/$tarball") bytes)"
+tar -tzf "$work/$tarball" | grep -E 'prebuilds/|binding.gyp|CMakeLists.txt|dist/index.js' | sed 's/^/   /'
+mkdir -p "$work/app" "$work/empty-libs"
+cd "$work/app"
+npm init -y >/dev/null
+npm install --no-audit --no-fund --ignore-scripts "$work/$tarball" >/dev/null
+[ ! -d node_modules/backprop/build ] || { echo "check-package: the package contains a build/ directory" >&2; exit 1; }
+
+cat > check.js <<'JS'
+const want = process.argv[2];
+const bp = require('backprop');
+const info = bp.getBackend();
+console.log('backend:', JSON.stringify(info));
+if (info.name !== want) { console.error(`expected the ${want} backend, got ${info.name}`); process.exit(1); }
+if (want === 'native' && !/prebuilds/.test(info.loadedFrom)) { console.error('native did not come from prebuilds/'); process.exit(1); }
+(async () => {
+  const { x, y } = bp.data.xor();
+  const model = bp.sequential({ seed: 3, layers: [
+    bp.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }),
+    bp.layers.dense({ units: 1, activation: 'sigmoid' }),
+  ] });
+  model.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  const h = await model.fit(x, y, { epochs: 300, batchSize: 4, verbose: 0 });
+  const p = Array.from(model.predict(x).data).map((v) => (v > 0.5 ? 1 : 0));
+  console.log('XOR predictions', p.join(' '), 'accuracy', h.history.accuracy.at(-1));
+  if (p.join() !== '0,1,1,0') { console.error('XOR did not train'); process.exit(1); }
+})();
+JS
+
+echo "== with the prebuilt binary, no system BLAS reachable (LD_LIBRARY_PATH=empty dir)"
+ldd node_modules/backprop/prebuilds/linux-x64/backprop.node | sed 's/^/   /'
+if ldd node_modules/backprop/prebuilds/linux-x64/backprop.node | grep -qi blas; then echo "check-package: prebuilt links a shared BLAS" >&2; exit 1; fi
+LD_LIBRARY_PATH="$work/empty-libs" node check.js native
+
+echo "== without the prebuilt binary: falls back to js and still trains"
+rm -rf node_modules/backprop/prebuilds
+BACKPROP_SILENT=1 node check.js js
+echo "== package checks passed"

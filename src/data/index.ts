@@ -1,0 +1,17 @@
+/**
+ * Data utilities (`bp.data`): tensors, CSV and IDX files, one-hot, scalers, splitting, built-in datasets.
+ * @example
+ * const { x, y, classes } = bp.data.loadCsv('data.csv', { target: 'label' });
+ * const scaler = bp.data.standardScaler().fit(x);
+ * const { xTrain, xTest, yTrain, yTest } = bp.data.trainTestSplit(scaler.transform(x), y, { testSize: 0.2 });
+ */
+export { tensor2d, toMatrix } from './tensor';
+export type { Tensor2D } from './tensor';
+export { loadCsv, parseCsv } from './csv';
+export type { CsvOptions, CsvData } from './csv';
+export { readIdx, writeIdx, loadIdx } from './idx';
+export type { IdxType } from './idx';
+export { oneHot, standardScaler, minMaxScaler, Scaler, trainTestSplit, shuffle } from './preprocess';
+export type { ScalerState } from './preprocess';
+export { xor, digits } from './datasets';
+export type { LabelledSet } from './datasets';

@@ -1,0 +1,34 @@
+/** Decoding manifest entries (float32, int32, and uint8/uint16/float16 quantized) into model arrays. */
+import type { FloatArray } from '../backend/ops';
+
+export interface ManifestEntry {
+  name: string;
+  shape: number[];
+  size: number;
+  dtype: 'float32' | 'int32';
+  group: 'model' | 'optimizer';
+  quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale: number; min: number };
+  bytes: number;
+  offset: number;
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Writes the entry's values (little-endian in the file) into `out` (length already checked). */
+export function decodeWeights(e: ManifestEntry, bytes: Uint8Array, out: FloatArray | Int32Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + e.offset, e.bytes);
+  const q = e.quantization;
+  for (let i = 0; i < e.size; i++) {
+    let v: number;
+    if (!q) v = e.dtype === 'int32' ? view.getInt32(i * 4, true) : view.getFloat32(i * 4, true);
+    else if (q.dtype === 'uint8') v = q.min + q.scale * view.getUint8(i);
+    else if (q.dtype === 'uint16') v = q.min + q.scale * view.getUint16(i * 2, true);
+    else v = halfToFloat(view.getUint16(i * 2, true));
+    out[i] = v;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Dense (fully connected) layer: `y = act(x·W + b)`, kernel `[in, out]`, computed by the fused
+ * denseForward/denseBackward ops (one gemm plus one pass for bias and activation; on the way back one
+ * pass for the activation derivative, then the dW and dX gemms).
+ */
+import type { Backend, FloatArray } from '../backend/ops';
+import { Activation } from '../backend/ops';
+import type { Initializer, Param, Regularizer } from '../training/contracts';
+import type { Rng } from '../random';
+import { getInitializer, type InitializerIdentifier } from '../training/initializers';
+import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
+import { resolveActivation, type ActivationIdentifier } from './activation-names';
+import { allocParam, Layer, type LayerArgs } from './layer';
+
+export interface DenseArgs extends LayerArgs {
+  /** Number of output units. */
+  units: number;
+  /** Activation name (`'relu'`, `'softmax'`, ...); default linear. */
+  activation?: ActivationIdentifier;
+  /** Whether to add a bias vector (default true). */
+  useBias?: boolean;
+  kernelInitializer?: InitializerIdentifier;
+  biasInitializer?: InitializerIdentifier;
+  kernelRegularizer?: RegularizerIdentifier;
+  biasRegularizer?: RegularizerIdentifier;
+}
+
+export class Dense extends Layer {
+  readonly className = 'Dense';
+  readonly kind = 'dense';
+  readonly units: number;
+  readonly activation: string;
+  readonly actCode: number;
+  readonly actAlpha: number;
+  readonly useBias: boolean;
+  readonly kernelInitializer: Initializer;
+  readonly biasInitializer: Initializer;
+  readonly kernelRegularizer?: Regularizer;
+  readonly biasRegularizer?: Regularizer;
+  kernel?: Param;
+  bias?: Param;
+  private lastX?: FloatArray;
+  private lastZ?: FloatArray;
+  private lastY?: FloatArray;
+
+  constructor(args: DenseArgs) {
+    super(args);
+    if (!args || !Number.isInteger(args.units) || args.units < 1) {
+      throw new Error(`layers.dense(): 'units' must be a positive integer, got ${args?.units}. Example: layers.dense({ units: 10 })`);
+    }
+    this.units = args.units;
+    const act = resolveActivation(args.activation ?? 'linear', 'layers.dense()');
+    this.activation = act.name;
+    this.actCode = act.code;
+    this.actAlpha = act.alpha;
+    this.useBias = args.useBias ?? true;
+    this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform');
+    this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros');
+    if (args.kernelRegularizer) this.kernelRegularizer = getRegularizer(args.kernelRegularizer);
+    if (args.biasRegularizer) this.biasRegularizer = getRegularizer(args.biasRegularizer);
+  }
+
+  protected computeOutputUnits(): number {
+    return this.units;
+  }
+
+  protected override createWeights(rng: Rng): void {
+    this.resetBuffers();
+    this.kernel = allocParam(`${this.name}/kernel`, [this.inputUnits, this.units], this.dtype);
+    this.kernelInitializer.fill(this.kernel.value, this.kernel.shape, rng);
+    this.kernel.regularizer = this.kernelRegularizer;
+    if (this.useBias) {
+      this.bias = allocParam(`${this.name}/bias`, [this.units], this.dtype);
+      this.biasInitializer.fill(this.bias.value, this.bias.shape, rng);
+      this.bias.regularizer = this.biasRegularizer;
+    }
+  }
+
+  override params(): Param[] {
+    return this.bias ? [this.kernel!, this.bias] : [this.kernel!];
+  }
+
+  /** The pre-activation of the last forward (what fused losses read). */
+  get preActivation(): FloatArray {
+    return this.lastZ!;
+  }
+
+  forward(b: Backend, x: FloatArray, rows: number): FloatArray {
+    const linear = this.actCode === Activation.linear;
+    const [z, y, dx] = this.buffers(rows, [this.units, linear ? 0 : this.units, this.inputUnits]);
+    void dx;
+    const out = linear ? z : y;
+    b.denseForward(x, this.kernel!.value, this.bias ? this.bias.value : null, z, out, rows, this.inputUnits, this.units, this.actCode, this.actAlpha);
+    this.lastX = x;
+    this.lastZ = z;
+    this.lastY = out;
+    return out;
+  }
+
+  backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): FloatArray | null {
+    const dx = needDx ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2] : null;
+    const act = skipActivation ? Activation.linear : this.actCode;
+    b.denseBackward(this.lastX!, this.kernel!.value, this.lastZ!, this.lastY!, dy, dy, this.kernel!.grad,
+      this.bias ? this.bias.grad : null, dx, rows, this.inputUnits, this.units, act, this.actAlpha);
+    return dx;
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return {
+      ...super.getConfig(),
+      units: this.units,
+      activation: this.activation,
+      useBias: this.useBias,
+      kernelInitializer: { className: this.kernelInitializer.className, config: this.kernelInitializer.getConfig() },
+      biasInitializer: { className: this.biasInitializer.className, config: this.biasInitializer.getConfig() },
+      kernelRegularizer: this.kernelRegularizer ? { className: this.kernelRegularizer.className, config: this.kernelRegularizer.getConfig() } : null,
+      biasRegularizer: this.biasRegularizer ? { className: this.biasRegularizer.className, config: this.biasRegularizer.getConfig() } : null,
+      activityRegularizer: null,
+      kernelConstraint: null,
+      biasConstraint: null,
+    };
+  }
+}

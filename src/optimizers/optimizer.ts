@@ -1,0 +1,114 @@
+/**
+ * The shared part of every optimizer: learning rate (a number or a schedule), gradient clipping by value
+ * and by global norm, per-parameter state allocated once on the first step, the step counter, and state
+ * save/restore. Subclasses implement one fused backend call per parameter.
+ */
+import type { Backend, FloatArray } from '../backend/ops';
+import type { Optimizer, Param } from '../training/contracts';
+import type { Schedule } from './schedules';
+
+export interface BaseOptimizerArgs {
+  /** A number, or a schedule evaluated at each step (bp.optimizers.exponentialDecay(...)). */
+  learningRate?: number | Schedule;
+  /** Clip each gradient element to [-clipValue, clipValue] before the update. */
+  clipValue?: number;
+  /** Scale all gradients down so their global L2 norm is at most clipNorm. */
+  clipNorm?: number;
+}
+
+export abstract class BaseOptimizer implements Optimizer {
+  abstract readonly className: string;
+  iterations = 0;
+  readonly clipValue?: number;
+  readonly clipNorm?: number;
+  readonly schedule?: Schedule;
+  private lr: number;
+  /** Per-param state arrays, by param name, in `stateNames` order. */
+  protected state = new Map<string, FloatArray[]>();
+  protected abstract readonly stateNames: string[];
+
+  constructor(where: string, args: BaseOptimizerArgs, defaultLr: number) {
+    const lr = args.learningRate ?? defaultLr;
+    if (typeof lr === 'object' && lr && typeof lr.at === 'function') {
+      this.schedule = lr;
+      this.lr = lr.at(0);
+    } else {
+      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`${where}: 'learningRate' must be a number >= 0 or a schedule, got ${String(lr)}`);
+      this.lr = lr;
+    }
+    for (const k of ['clipValue', 'clipNorm'] as const) {
+      const v = args[k];
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw new Error(`${where}: '${k}' must be a number > 0, got ${v}`);
+    }
+    this.clipValue = args.clipValue;
+    this.clipNorm = args.clipNorm;
+  }
+
+  get learningRate(): number {
+    return this.lr;
+  }
+  set learningRate(v: number) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`optimizer: learningRate must be a finite number >= 0, got ${v}`);
+    this.lr = v;
+  }
+
+  protected stateFor(p: Param): FloatArray[] {
+    let s = this.state.get(p.name);
+    if (!s) {
+      s = this.stateNames.map(() => p.value.slice().fill(this.initialStateValue()) as FloatArray);
+      this.state.set(p.name, s);
+    }
+    return s;
+  }
+  protected initialStateValue(): number {
+    return 0;
+  }
+
+  step(b: Backend, params: Param[]): void {
+    if (this.schedule) this.lr = this.schedule.at(this.iterations);
+    if (this.clipValue !== undefined) for (const p of params) b.clip(p.grad, -this.clipValue, this.clipValue);
+    if (this.clipNorm !== undefined) {
+      let sq = 0;
+      for (const p of params) sq += b.sumSquares(p.grad);
+      const norm = Math.sqrt(sq);
+      if (norm > this.clipNorm) for (const p of params) b.scale(p.grad, this.clipNorm / norm);
+    }
+    for (const p of params) this.update(b, p, this.stateFor(p));
+    this.iterations++;
+  }
+
+  protected abstract update(b: Backend, p: Param, state: FloatArray[]): void;
+  protected abstract ownConfig(): Record<string, unknown>;
+
+  getConfig(): Record<string, unknown> {
+    const c: Record<string, unknown> = { learningRate: this.schedule ? this.schedule.at(0) : this.lr, ...this.ownConfig() };
+    if (this.clipValue !== undefined) c.clipValue = this.clipValue;
+    if (this.clipNorm !== undefined) c.clipNorm = this.clipNorm;
+    return c;
+  }
+
+  getWeights(): { name: string; value: FloatArray }[] {
+    const out: { name: string; value: FloatArray }[] = [];
+    for (const [param, arrays] of this.state) arrays.forEach((value, i) => out.push({ name: `${param}/${this.stateNames[i]}`, value }));
+    return out;
+  }
+
+  setWeights(params: Param[], weights: { name: string; value: FloatArray }[]): void {
+    const byName = new Map(weights.map((w) => [w.name, w.value]));
+    const next = new Map<string, FloatArray[]>();
+    for (const p of params) {
+      const arrays = this.stateNames.map((s) => {
+        const v = byName.get(`${p.name}/${s}`);
+        if (!v) throw new Error(`optimizer state '${p.name}/${s}' is missing`);
+        if (v.length !== p.value.length) throw new Error(`optimizer state '${p.name}/${s}' has ${v.length} values but '${p.name}' has ${p.value.length}`);
+        const a = p.value.slice() as FloatArray;
+        a.set(v);
+        byName.delete(`${p.name}/${s}`);
+        return a;
+      });
+      next.set(p.name, arrays);
+    }
+    if (byName.size) throw new Error(`optimizer state for unknown parameters: ${[...byName.keys()].slice(0, 5).join(', ')}`);
+    this.state = next;
+  }
+}

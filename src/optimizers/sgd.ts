@@ -1,0 +1,35 @@
+/** SGD, with optional momentum (Keras form) and Nesterov. */
+import type { Backend, FloatArray } from '../backend/ops';
+import type { Param } from '../training/contracts';
+import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
+
+export interface SgdArgs extends BaseOptimizerArgs {
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 weight decay folded into the gradient. */
+  weightDecay?: number;
+}
+
+export class SGD extends BaseOptimizer {
+  readonly className: string;
+  readonly momentum: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  protected readonly stateNames: string[];
+  constructor(args: SgdArgs = {}) {
+    super('optimizers.sgd()', args, 0.01);
+    this.momentum = args.momentum ?? 0;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`optimizers.sgd(): 'momentum' must be in [0, 1), got ${args.momentum}`);
+    this.nesterov = args.nesterov ?? false;
+    this.weightDecay = args.weightDecay ?? 0;
+    this.className = this.momentum > 0 || this.nesterov ? 'Momentum' : 'SGD';
+    this.stateNames = this.className === 'Momentum' ? ['velocity'] : [];
+  }
+  protected update(b: Backend, p: Param, s: FloatArray[]): void {
+    if (this.className === 'Momentum') b.momentumStep(p.value, p.grad, s[0], this.learningRate, this.momentum, this.nesterov, this.weightDecay);
+    else b.sgdStep(p.value, p.grad, this.learningRate, this.weightDecay);
+  }
+  protected ownConfig() {
+    return { momentum: this.momentum, nesterov: this.nesterov, weightDecay: this.weightDecay };
+  }
+}

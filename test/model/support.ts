@@ -1,0 +1,11 @@
+/** Runs a suite once per backend, switching the global backend for the model API. */
+import * as bp from '../../src';
+import { testBackends } from '../support/backends';
+
+export const BACKENDS = testBackends().map(([name]) => name as 'js' | 'native');
+
+export function onBackend(name: 'js' | 'native'): void {
+  beforeAll(() => bp.setBackend(name));
+  afterAll(() => bp.setBackend('auto'));
+}
+export { bp };
