@@ -34,7 +34,7 @@ describe.each(BACKENDS)('training on the %s backend', (name) => {
     const result = model.evaluate(test.x, test.y);
     digitsAccuracy[name] = result.accuracy;
     expect(result.accuracy).toBeGreaterThanOrEqual(0.94);
-  });
+  }, 240000);
 
   test('regression: a noisy quadratic trained with MSE gets test MSE < 0.02 (noise variance 0.0025)', async () => {
     const rng = new bp.Rng(5);
