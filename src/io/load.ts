@@ -164,6 +164,7 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
   for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value);
 
   if (bp) restoreTraining(model, r, bp, root, entries, buffers);
+  for (const [k, v] of Object.entries(meta)) if (k !== 'backprop') model.metadata[k] = v;
   return model;
 }
 

@@ -88,7 +88,7 @@ export function modelArtifacts(model: Sequential, options: SaveOptions = {}): { 
   const weights = new Uint8Array(total);
   let o = 0;
   for (const p of parts) { weights.set(p, o); o += p.byteLength; }
-  json.userDefinedMetadata = { backprop };
+  json.userDefinedMetadata = { ...JSON.parse(JSON.stringify(model.metadata ?? {})), backprop };
   return { json, weights, entries };
 }
 

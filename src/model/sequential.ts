@@ -53,6 +53,11 @@ export class Sequential {
   optimizer?: Optimizer;
   loss?: Loss;
   metricNames: string[] = [];
+  /**
+   * Your own JSON-serialisable data saved with the model (in model.json's userDefinedMetadata, which TF.js
+   * ignores), e.g. the CLI stores feature names, classes and the input scaler here.
+   */
+  metadata: Record<string, unknown> = {};
   /** Where training stands: epochs completed (saved with checkpoints, so fit can resume with initialEpoch). */
   readonly trainingState = { epoch: 0 };
   /** Set by callbacks (earlyStopping, terminateOnNaN) to end fit after the current epoch or batch. */

@@ -1,0 +1,26 @@
+/**
+ * The gemms a training step of an MLP contains, timed alone through the same backend: forward x·W per
+ * layer, dW = xᵀ·dZ per layer, dX = dZ·Wᵀ for every layer but the first. A step's time over this is
+ * the overhead of everything that is not gemm (activations, loss, optimizer, bias, calls, JS glue).
+ */
+import type { Backend } from '../backend/ops';
+import type { MlpSpec } from './mlp-bench';
+import { timeSync, type Timing } from './timing';
+
+export function gemmOnlyStep(spec: MlpSpec, b: Backend): () => void {
+  const { sizes, batch: m } = spec;
+  const calls: (() => void)[] = [];
+  for (let i = 1; i < sizes.length; i++) {
+    const k = sizes[i - 1], n = sizes[i];
+    const x = new Float32Array(m * k).fill(0.5), w = new Float32Array(k * n).fill(0.01), z = new Float32Array(m * n);
+    const dw = new Float32Array(k * n), dx = new Float32Array(m * k);
+    calls.push(() => b.gemm(false, false, m, n, k, 1, x, w, 0, z));
+    calls.push(() => b.gemm(true, false, k, n, m, 1, x, z, 0, dw));
+    if (i > 1) calls.push(() => b.gemm(false, true, m, k, n, 1, z, w, 0, dx));
+  }
+  return () => { for (const c of calls) c(); };
+}
+
+export function timeGemmOnly(spec: MlpSpec, b: Backend, sampleSeconds = 0.25): Timing {
+  return timeSync(gemmOnlyStep(spec, b), { sampleSeconds, repeats: 5, warmupSeconds: 0.2 });
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * The `backprop` command line: train, evaluate, predict, bench, info, gradcheck.
+ */
+import { Command } from 'commander';
+import { run } from './errors';
+import { train, type TrainOptions } from './train';
+import { evaluate, predict } from './use-model';
+import { bench } from './bench';
+import { info } from './info';
+import { gradcheckCommand } from './gradcheck-cmd';
+import { VERSION } from '../io/save';
+
+const program = new Command();
+program.name('backprop').description('Train and run neural networks from the command line (native OpenBLAS or pure JS).').version(VERSION);
+const verbose = () => process.argv.includes('--verbose');
+
+program.command('train')
+  .description('train a model from a CSV file, IDX files or a built-in dataset')
+  .option('--data <file.csv>', 'CSV file with a header row')
+  .option('--target <column>', 'the column to predict (CSV)')
+  .option('--task <task>', 'classification or regression (default: guessed from the target)')
+  .option('--data-idx <images.idx>', 'IDX images file (MNIST format)')
+  .option('--labels-idx <labels.idx>', 'IDX labels file')
+  .option('--dataset <name>', 'built-in dataset: digits or xor')
+  .option('--test-split <fraction>', 'fraction of rows held out for testing (default 0.2)')
+  .option('--test-data <file.csv>', 'a separate test CSV instead of a split')
+  .option('--layers <sizes>', 'hidden layer sizes, e.g. 128,64 (default 64)')
+  .option('--activation <name>', 'hidden activation (default relu)')
+  .option('--loss <name>', 'loss (default: sparseCategoricalCrossentropy or meanSquaredError)')
+  .option('--optimizer <name>', 'sgd, momentum, rmsprop, adagrad, adam, adamw (default adam)')
+  .option('--lr <rate>', 'learning rate (default 0.001)')
+  .option('--epochs <n>', 'epochs (default 20)')
+  .option('--batch-size <n>', 'batch size (default 32)')
+  .option('--seed <n>', 'random seed (default 0)')
+  .option('--normalize <kind>', 'standard, minmax or none (default standard for CSV)')
+  .option('--backend <name>', 'native, js or auto')
+  .option('--config <model.json>', 'read these options from a JSON file (command-line flags win)')
+  .option('--out <dir>', 'save the trained model here (TF.js Layers format)')
+  .option('--report <report.html>', 'write an HTML report with charts')
+  .option('--json', 'print one JSON object per epoch (and a final one) instead of text')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', `
+Examples:
+  $ backprop train --data iris.csv --target species --layers 16 --epochs 50 --out iris-model --report report.html
+  $ backprop train --data houses.csv --target price --task regression --layers 64,32 --lr 0.003
+  $ backprop train --dataset digits --layers 128 --epochs 10 --json`)
+  .action((o: TrainOptions) => run(verbose(), () => train(o)));
+
+program.command('evaluate')
+  .description('loss and metrics of a saved model on a labelled CSV')
+  .requiredOption('--model <dir>', 'model directory written by train --out')
+  .requiredOption('--data <file.csv>', 'CSV with the same columns as the training data')
+  .option('--target <column>', 'the target column (default: the one the model was trained on)')
+  .option('--backend <name>', 'native, js or auto')
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExample:\n  $ backprop evaluate --model iris-model --data iris-test.csv --target species --json')
+  .action((o) => run(verbose(), () => evaluate(o)));
+
+program.command('predict')
+  .description('predictions of a saved model for each row of a CSV')
+  .requiredOption('--model <dir>', 'model directory written by train --out')
+  .requiredOption('--data <file.csv>', 'CSV with the feature columns (a target column is ignored)')
+  .option('--out <predictions.csv>', 'write the predictions here (default: stdout)')
+  .option('--backend <name>', 'native, js or auto')
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExample:\n  $ backprop predict --model iris-model --data new-flowers.csv --out predictions.csv')
+  .action((o) => run(verbose(), () => predict(o)));
+
+program.command('bench')
+  .description('native vs pure-JS benchmark: gemm, training steps, a full fit')
+  .option('--quick', 'a short run (under 30 s)')
+  .option('--json', 'print one JSON object')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExamples:\n  $ backprop bench\n  $ backprop bench --quick --json > bench.json')
+  .action((o) => run(verbose(), () => bench(o)));
+
+program.command('info')
+  .description('version, backend and why, BLAS and threads, CPU features, addon location')
+  .option('--json', 'print JSON')
+  .addHelpText('after', '\nExample:\n  $ backprop info')
+  .action((o) => run(verbose(), () => info(o)));
+
+program.command('gradcheck')
+  .description('finite-difference check of the gradients on a small random problem')
+  .option('--config <model.json>', 'JSON: { inputs, layers: [8, 8], activation, outputs, loss, rows, seed }')
+  .option('--json', 'print JSON')
+  .addHelpText('after', '\nExample:\n  $ backprop gradcheck --config small.json')
+  .action((o) => run(verbose(), () => gradcheckCommand(o)));
+
+program.parseAsync(process.argv).catch((e: Error) => {
+  process.stderr.write(`backprop: ${e.message}\n`);
+  process.exitCode = 1;
+});
