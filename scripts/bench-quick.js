@@ -27,7 +27,7 @@ const { tfjsCpuSamplesPerSecond } = require('../dist/bench/tfjs-bench');
 
   console.log('\n== training 784-256-128-10, batch 128, Adam: samples/s');
   const spec = parseSpec('784-256-128-10', 128, 'adam');
-  const tJs = timeMlp(spec, js, 0.5);
+  const tJs = timeMlp(spec, require('../dist/backend/select').jsKernels(), 0.5);
   const jsRate = spec.batch / tJs.median;
   const tf = await tfjsCpuSamplesPerSecond(spec, 8);
   console.log(`js backend     ${jsRate.toFixed(0).padStart(8)}`);

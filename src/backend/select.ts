@@ -6,6 +6,7 @@
  */
 import type { Backend, BackendInfo } from './ops';
 import { createJsBackend } from './js';
+import { createUncheckedJsBackend } from './js/unchecked';
 import { loadNativeBackend, type NativeBackend } from './native';
 
 export type BackendName = 'native' | 'js' | 'auto';
@@ -15,6 +16,8 @@ let activeReason = '';
 let nativeCache: { backend?: NativeBackend; error?: string } | undefined;
 let warned = false;
 const jsBackend = createJsBackend();
+const jsUnchecked = createUncheckedJsBackend(jsBackend);
+let activeIsAuto = false;
 
 function tryNative(): { backend?: NativeBackend; error?: string } {
   if (nativeCache) return nativeCache;
@@ -37,6 +40,7 @@ function warnFallback(error: string): void {
 }
 
 function choose(name: BackendName, origin: string): Backend {
+  activeIsAuto = name === 'auto';
   if (name === 'js') {
     activeReason = `${origin}: js`;
     return jsBackend;
@@ -115,4 +119,26 @@ export function setThreads(n: number): void {
   parseThreads(n, 'setThreads()');
   const native = tryNative();
   if (native.backend) native.backend.setThreads(n);
+}
+
+/**
+ * Below this many multiply-adds per training step (batch × Σ in·out), `auto` runs a model's step on the
+ * JS kernels: crossing into the addon costs more than the arithmetic (measured by `backprop bench`: a
+ * 2-8-1 step at batch 4 takes ~1.5 µs in JS and ~8 µs through Node-API).
+ */
+export const TINY_STEP_MACS = 4096;
+
+/**
+ * The backend a model's training/inference step runs on, given its size. Models validate their shapes
+ * once, so the JS kernels run unchecked here; native ops always check (they guard process memory).
+ */
+export function backendForModel(macsPerStep: number): Backend {
+  const b = backend();
+  if (b.name === 'js' || (activeIsAuto && macsPerStep < TINY_STEP_MACS)) return jsUnchecked;
+  return b;
+}
+
+/** The JS kernels as models run them (unchecked; for benchmarks and internal callers that validated shapes). */
+export function jsKernels(): Backend {
+  return jsUnchecked;
 }

@@ -13,7 +13,7 @@ export function parseSpec(sizes: string, batch: number, optimizer: 'adam' | 'sgd
 }
 
 /** A model for the spec with one prepared batch, and a function running one training step on `b`. */
-export function mlpStep(spec: MlpSpec, b: Backend): () => number {
+export function mlpStep(spec: MlpSpec, backend: Backend | 'auto'): () => number {
   const { sizes, batch } = spec;
   const model = bp.sequential({ seed: 1 });
   for (let i = 1; i < sizes.length; i++) {
@@ -26,10 +26,12 @@ export function mlpStep(spec: MlpSpec, b: Backend): () => number {
   const x = new Float32Array(batch * sizes[0]).map(() => rng.uniform(0, 1));
   const y = new Float32Array(batch * out);
   for (let r = 0; r < batch; r++) y[r * out + rng.int(out)] = 1;
+  // 'auto': whatever the model picks in auto mode (JS kernels for tiny steps, native otherwise).
+  const b = backend === 'auto' ? model.backendFor(batch) : backend;
   return () => model.trainStepOn(b, x, y, batch);
 }
 
-export function timeMlp(spec: MlpSpec, b: Backend, sampleSeconds = 0.25): Timing {
+export function timeMlp(spec: MlpSpec, b: Backend | 'auto', sampleSeconds = 0.25): Timing {
   const step = mlpStep(spec, b);
   return timeSync(step, { sampleSeconds, repeats: 5, warmupSeconds: 0.2 });
 }

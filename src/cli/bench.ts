@@ -11,6 +11,7 @@ import { rawBlasGflops } from '../bench/raw-blas';
 import { parseSpec, timeMlp, type MlpSpec } from '../bench/mlp-bench';
 import { timeGemmOnly } from '../bench/gemm-only';
 import { machine } from './machine';
+import { jsKernels } from '../backend/select';
 
 interface Row { [k: string]: string | number | null }
 
@@ -36,7 +37,9 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const out = (s: string) => { if (!o.json) process.stdout.write(`${s}\n`); };
   const native = bp.nativeBackend().backend;
   const js = bp.jsReference();
-  const backends: [string, Backend][] = native ? [['native', native], ['js', js]] : [['js', js]];
+  // Training steps run the JS kernels as models do (shapes checked once per model, not per op).
+  const jsSteps = jsKernels();
+  const backends: [string, Backend][] = native ? [['native', native], ['js', jsSteps]] : [['js', jsSteps]];
   const m = machine();
   const result: Record<string, unknown> = { date: new Date().toISOString(), machine: m, quick };
   out(`backprop bench ${quick ? '--quick ' : ''}on ${m.cpu} (${m.cores} cores; ${(m.cpuFeatures as string[]).join(' ')}), node ${m.node}`);
@@ -67,8 +70,8 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
       row[`${name} samples/s`] = Math.round(spec.batch / t.median);
       row[`${name} us/step`] = `${(t.median * 1e6).toFixed(1)} (${(t.min * 1e6).toFixed(1)}-${(t.max * 1e6).toFixed(1)})`;
     }
-    const auto = bp.backend();
-    const tAuto = timeMlp(spec, auto, secs);
+    bp.setBackend('auto');
+    const tAuto = timeMlp(spec, 'auto', secs);
     row['auto us/step'] = +(tAuto.median * 1e6).toFixed(1);
     row.speedup = times.native && times.js ? +(times.js / times.native).toFixed(1) : null;
     if (native && spec.sizes[0] > 100) {

@@ -104,7 +104,7 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
   for (let i = 0; i < trainRows; i++) order[i] = i;
 
   model.stopTraining = false;
-  const b = model.backendFor();
+  const b = model.backendFor(batchSize);
   await callbacks.trainBegin({});
   let lastYield = performance.now();
   let aborted = false;

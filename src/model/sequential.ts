@@ -4,7 +4,7 @@
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
-import { backend as activeBackend } from '../backend/select';
+import { backendForModel } from '../backend/select';
 import { Rng } from '../random';
 import type { Loss, Metric, Optimizer, Param, Targets } from '../training/contracts';
 import { getLoss, type LossIdentifier } from '../training/losses';
@@ -96,6 +96,7 @@ export class Sequential {
     }
     if (this.layers.some((l) => l.name === layer.name)) throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
     this.layers.push(layer);
+    this.paramCache = undefined;
     const first = this.layers[0].declaredInputShape;
     if (first) this.build(first[0]);
   }
@@ -124,6 +125,7 @@ export class Sequential {
       }
       units = layer.outputUnits;
     }
+    this.paramCache = undefined;
   }
 
   /**
@@ -146,8 +148,11 @@ export class Sequential {
     return this.metricNames.map((m) => getMetric(m, this.loss!, this.outputUnits));
   }
 
+  private paramCache?: Param[];
+  /** Trainable parameters in TF.js order (cached: the training step reads this every batch). */
   params(): Param[] {
-    return this.layers.flatMap((l) => l.params());
+    if (!this.paramCache || this.paramCache.length === 0) this.paramCache = this.layers.flatMap((l) => (l.built ? l.params() : []));
+    return this.paramCache;
   }
 
   requireBuilt(method: string): void {
@@ -169,9 +174,11 @@ export class Sequential {
     this.fused = !!want && !!this.loss?.computeFromLogits && act === Activation[want];
   }
 
-  /** The backend for this model's steps. */
-  backendFor(): Backend {
-    return activeBackend();
+  /** The backend for this model's steps at `rows` rows per batch (tiny steps run on JS kernels in auto mode). */
+  backendFor(rows = 32): Backend {
+    let macs = 0;
+    for (const l of this.layers) macs += l.inputUnits * l.outputUnits;
+    return backendForModel(macs * rows);
   }
 
   /** Forward through all layers; returns the last layer's output buffer. */
@@ -237,7 +244,7 @@ export class Sequential {
     const xm = checkX('trainOnBatch()', x, this.inputUnits, this.dtype);
     if (!this.built) this.build(xm.cols);
     const t = checkY('trainOnBatch()', y, xm.rows, this.outputUnits, this.loss!.sparseTargets, this.dtype);
-    return this.trainStepOn(this.backendFor(), xm.data, t.data, xm.rows);
+    return this.trainStepOn(this.backendFor(xm.rows), xm.data, t.data, xm.rows);
   }
 
   /**
@@ -250,7 +257,7 @@ export class Sequential {
     const batchSize = checkBatchSize('predict()', args.batchSize ?? 256);
     const cols = this.outputUnits;
     const out = this.dtype === 'float64' ? new Float64Array(xm.rows * cols) : new Float32Array(xm.rows * cols);
-    const b = this.backendFor();
+    const b = this.backendFor(batchSize);
     for (let start = 0; start < xm.rows; start += batchSize) {
       const rows = Math.min(batchSize, xm.rows - start);
       const y = this.forwardBatch(b, xm.data.subarray(start * xm.cols, (start + rows) * xm.cols), rows, false);
@@ -274,7 +281,7 @@ export class Sequential {
   /** evaluate() on already-checked arrays (used by fit for validation). */
   evaluateChecked(x: FloatArray, rows: number, xCols: number, target: Targets, tCols: number, batchSize: number): Record<string, number> {
     this.updateFusion();
-    const b = this.backendFor();
+    const b = this.backendFor(batchSize);
     const metrics = this.makeMetrics();
     let lossSum = 0;
     for (let start = 0; start < rows; start += batchSize) {

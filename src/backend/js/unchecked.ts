@@ -1,0 +1,41 @@
+/**
+ * The JS kernels without argument checks, for callers that have already validated every shape once —
+ * the model's training step. Per-call validation costs more than the arithmetic of a tiny network (a
+ * 2-8-1 step is ~100 multiply-adds), so this is what makes tiny steps take a microsecond or two.
+ * Not exported from the package: user code goes through a checked backend.
+ */
+import type { Backend } from '../ops';
+import { gemmUnchecked } from './gemm';
+import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
+import { denseBackwardUnchecked, denseForwardUnchecked } from './index';
+import * as L from './losses';
+import * as O from './optimizers';
+
+export function createUncheckedJsBackend(checked: Backend): Backend {
+  return {
+    name: 'js',
+    info: () => checked.info(),
+    gemm: gemmUnchecked,
+    activationForward: (act, alpha, z, y, rows, cols) => (act === 12 ? softmaxRows(z, y, rows, cols) : forwardRange(act, alpha, z, y, 0, rows * cols)),
+    activationBackward: (act, alpha, z, y, dy, dz, rows, cols) => (act === 12 ? softmaxBackward(y, dy, dz, rows, cols) : backwardRange(act, alpha, z, y, dy, dz, rows * cols)),
+    denseForward: denseForwardUnchecked,
+    denseBackward: denseBackwardUnchecked,
+    meanSquaredError: (p, t, g, r, c) => L.mse(p, t, g, r * c),
+    meanAbsoluteError: (p, t, g, r, c) => L.mae(p, t, g, r * c),
+    huber: (p, t, g, r, c, d) => L.huber(p, t, g, r * c, d),
+    binaryCrossentropy: (p, t, g, r, c) => L.bce(p, t, g, r * c),
+    sigmoidCrossEntropyWithLogits: (p, t, g, r, c) => L.bceLogits(p, t, g, r * c),
+    categoricalCrossentropy: L.cce,
+    softmaxCrossEntropy: L.softmaxCe,
+    softmaxCrossEntropySparse: L.softmaxCeSparse,
+    sgdStep: O.sgd,
+    momentumStep: O.momentum,
+    rmspropStep: O.rmsprop,
+    adagradStep: O.adagrad,
+    adamStep: O.adam,
+    sumSquares: (x) => checked.sumSquares(x),
+    scale: (x, s) => checked.scale(x, s),
+    clip: (x, lo, hi) => checked.clip(x, lo, hi),
+    l1l2: (w, g, l1, l2) => checked.l1l2(w, g, l1, l2),
+  };
+}
