@@ -50,6 +50,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sgdStep", SgdStep}, {"momentumStep", MomentumStep}, {"rmspropStep", RmspropStep},
       {"adagradStep", AdagradStep}, {"adamStep", AdamStep},
       {"sumSquares", SumSquares}, {"scale", Scale}, {"clip", Clip}, {"l1l2", L1l2},
+      {"gemmAsync", GemmAsync}, {"denseForwardAsync", DenseForwardAsync}, {"denseBackwardAsync", DenseBackwardAsync},
+      {"adamStepAsync", AdamStepAsync},
       {"blasInfo", BlasInfo}, {"setThreads", SetThreads},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

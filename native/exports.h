@@ -25,6 +25,10 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info);
 Napi::Value Scale(const Napi::CallbackInfo& info);
 Napi::Value Clip(const Napi::CallbackInfo& info);
 Napi::Value L1l2(const Napi::CallbackInfo& info);
+Napi::Value GemmAsync(const Napi::CallbackInfo& info);
+Napi::Value DenseForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value DenseBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AdamStepAsync(const Napi::CallbackInfo& info);
 Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 }  // namespace bp

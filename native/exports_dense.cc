@@ -3,11 +3,12 @@
 #include "args.h"
 #include "blas.h"
 #include "exports.h"
+#include "async_job.h"
 
 namespace bp {
 
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  Args g(info, "gemm", 10);
+static Job prepareGemm(const Napi::CallbackInfo& info, const char* op) {
+  Args g(info, op, 10);
   bool ta = g.boolean(0, "transA"), tb = g.boolean(1, "transB");
   uint64_t m = g.dim(2, "m"), n = g.dim(3, "n"), k = g.dim(4, "k");
   double alpha = g.num(5, "alpha");
@@ -20,10 +21,15 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.product("m*n*k", m, n, k);
   g.noOverlap(c, a);
   g.noOverlap(c, b);
-  if (a.kind == Kind::F32) gemm(ta, tb, m, n, k, alpha, a.as<float>(), b.as<float>(), beta, c.as<float>());
-  else gemm(ta, tb, m, n, k, alpha, a.as<double>(), b.as<double>(), beta, c.as<double>());
+  if (a.kind == Kind::F32) return [=] { gemm(ta, tb, m, n, k, alpha, a.as<float>(), b.as<float>(), beta, c.as<float>()); };
+  return [=] { gemm(ta, tb, m, n, k, alpha, a.as<double>(), b.as<double>(), beta, c.as<double>()); };
+}
+
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  prepareGemm(info, "gemm")();
   return info.Env().Undefined();
 }
+Napi::Value GemmAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareGemm(info, "gemmAsync")); }
 
 Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   Args g(info, "activationForward", 6);
@@ -59,8 +65,8 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value DenseForward(const Napi::CallbackInfo& info) {
-  Args g(info, "denseForward", 10);
+static Job prepareDenseForward(const Napi::CallbackInfo& info, const char* op) {
+  Args g(info, op, 10);
   Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), b = g.optFloats(2, "b", x);
   Arr z = g.floats(3, "z", x), y = g.floats(4, "y", x);
   uint64_t m = g.dim(5, "m"), k = g.dim(6, "k"), n = g.dim(7, "n");
@@ -80,15 +86,19 @@ Napi::Value DenseForward(const Napi::CallbackInfo& info) {
   if (act == LINEAR) g.sameOrDisjoint(y, z);
   else g.noOverlap(y, z);
   if (x.kind == Kind::F32) {
-    denseForward(x.as<float>(), w.as<float>(), b.as<float>(), z.as<float>(), y.as<float>(), m, k, n, act, alpha);
-  } else {
-    denseForward(x.as<double>(), w.as<double>(), b.as<double>(), z.as<double>(), y.as<double>(), m, k, n, act, alpha);
+    return [=] { denseForward(x.as<float>(), w.as<float>(), b.as<float>(), z.as<float>(), y.as<float>(), m, k, n, act, alpha); };
   }
-  return info.Env().Undefined();
+  return [=] { denseForward(x.as<double>(), w.as<double>(), b.as<double>(), z.as<double>(), y.as<double>(), m, k, n, act, alpha); };
 }
 
-Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
-  Args g(info, "denseBackward", 14);
+Napi::Value DenseForward(const Napi::CallbackInfo& info) {
+  prepareDenseForward(info, "denseForward")();
+  return info.Env().Undefined();
+}
+Napi::Value DenseForwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseForward(info, "denseForwardAsync")); }
+
+static Job prepareDenseBackward(const Napi::CallbackInfo& info, const char* op) {
+  Args g(info, op, 14);
   Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), z = g.floats(2, "z", x), y = g.floats(3, "y", x);
   Arr dy = g.floats(4, "dy", x), dz = g.floats(5, "dz", x), dw = g.floats(6, "dw", x);
   Arr db = g.optFloats(7, "db", x), dx = g.optFloats(8, "dx", x);
@@ -111,13 +121,21 @@ Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
     if (o != &dz) { g.noOverlap(*o, dz); g.noOverlap(*o, dy); }
   }
   if (x.kind == Kind::F32) {
-    denseBackward(x.as<float>(), w.as<float>(), z.as<float>(), y.as<float>(), dy.as<float>(), dz.as<float>(),
-                  dw.as<float>(), db.as<float>(), dx.as<float>(), m, k, n, act, alpha);
-  } else {
+    return [=] {
+      denseBackward(x.as<float>(), w.as<float>(), z.as<float>(), y.as<float>(), dy.as<float>(), dz.as<float>(),
+                    dw.as<float>(), db.as<float>(), dx.as<float>(), m, k, n, act, alpha);
+    };
+  }
+  return [=] {
     denseBackward(x.as<double>(), w.as<double>(), z.as<double>(), y.as<double>(), dy.as<double>(), dz.as<double>(),
                   dw.as<double>(), db.as<double>(), dx.as<double>(), m, k, n, act, alpha);
-  }
+  };
+}
+
+Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
+  prepareDenseBackward(info, "denseBackward")();
   return info.Env().Undefined();
 }
+Napi::Value DenseBackwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseBackward(info, "denseBackwardAsync")); }
 
 }  // namespace bp

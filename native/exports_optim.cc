@@ -4,6 +4,7 @@
 
 #include "args.h"
 #include "exports.h"
+#include "async_job.h"
 #include "optimizers.h"
 
 namespace bp {
@@ -63,8 +64,8 @@ Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Args a(info, "adamStep", 11);
+static Job prepareAdam(const Napi::CallbackInfo& info, const char* op) {
+  Args a(info, op, 11);
   Arr w = a.floats(0, "w"), g = a.floats(1, "g", w), m = a.floats(2, "m", w), v = a.floats(3, "v", w);
   checkSet(a, {&w, &g, &m, &v});
   double lr = a.num(4, "lr"), b1 = a.num(5, "beta1"), b2 = a.num(6, "beta2"), eps = a.num(7, "epsilon");
@@ -72,9 +73,15 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   if (!(t >= 1 && std::floor(t) == t)) a.rangeError("'t' must be an integer >= 1, got " + std::to_string(t));
   double wd = a.num(9, "weightDecay");
   bool decoupled = a.boolean(10, "decoupled");
-  BP_DISPATCH(w, adam(w.as<T>(), g.as<T>(), m.as<T>(), v.as<T>(), w.len, lr, b1, b2, eps, t, wd, decoupled));
+  if (w.kind == Kind::F32) return [=] { adam(w.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
+  return [=] { adam(w.as<double>(), g.as<double>(), m.as<double>(), v.as<double>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
+}
+
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  prepareAdam(info, "adamStep")();
   return info.Env().Undefined();
 }
+Napi::Value AdamStepAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareAdam(info, "adamStepAsync")); }
 
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   Args a(info, "sumSquares", 1);

@@ -199,7 +199,23 @@ export interface Backend {
    * Regularisation in one pass: g += l1·sign(w) + 2·l2·w; returns l1·Σ|w| + l2·Σw² (Keras definitions).
    */
   l1l2(w: FloatArray, g: FloatArray, l1: number, l2: number): number;
+
+  // ---- Optional: the heavy ops run off the main thread (native backend). Same arguments and checks as
+  // the synchronous op (which throw synchronously); the promise resolves when the arrays are written.
+  // The caller must not touch the arrays until then.
+  gemmAsync?(transA: boolean, transB: boolean, m: number, n: number, k: number,
+    alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): Promise<void>;
+  denseForwardAsync?(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray,
+    m: number, k: number, n: number, act: number, alpha: number): Promise<void>;
+  denseBackwardAsync?(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray, dy: FloatArray,
+    dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
+    m: number, k: number, n: number, act: number, alpha: number): Promise<void>;
+  adamStepAsync?(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
+    beta2: number, epsilon: number, t: number, weightDecay: number, decoupled: boolean): Promise<void>;
 }
+
+/** The optional off-main-thread ops (native only). */
+export const ASYNC_OP_NAMES = ['gemmAsync', 'denseForwardAsync', 'denseBackwardAsync', 'adamStepAsync'] as const;
 
 /** The names of the Backend methods that are ops (everything but `name` and `info`). */
 export const OP_NAMES = [

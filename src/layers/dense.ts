@@ -85,24 +85,47 @@ export class Dense extends Layer {
     return this.lastZ!;
   }
 
-  forward(b: Backend, x: FloatArray, rows: number): FloatArray {
+  private forwardArgs(x: FloatArray, rows: number) {
     const linear = this.actCode === Activation.linear;
-    const [z, y, dx] = this.buffers(rows, [this.units, linear ? 0 : this.units, this.inputUnits]);
-    void dx;
+    const [z, y] = this.buffers(rows, [this.units, linear ? 0 : this.units, this.inputUnits]);
     const out = linear ? z : y;
-    b.denseForward(x, this.kernel!.value, this.bias ? this.bias.value : null, z, out, rows, this.inputUnits, this.units, this.actCode, this.actAlpha);
     this.lastX = x;
     this.lastZ = z;
     this.lastY = out;
-    return out;
+    return [x, this.kernel!.value, this.bias ? this.bias.value : null, z, out, rows, this.inputUnits, this.units, this.actCode, this.actAlpha] as const;
+  }
+
+  forward(b: Backend, x: FloatArray, rows: number): FloatArray {
+    const args = this.forwardArgs(x, rows);
+    b.denseForward(...args);
+    return args[4];
+  }
+
+  override async forwardAsync(b: Backend, x: FloatArray, rows: number): Promise<FloatArray> {
+    if (!b.denseForwardAsync) return this.forward(b, x, rows);
+    const args = this.forwardArgs(x, rows);
+    await b.denseForwardAsync(...args);
+    return args[4];
+  }
+
+  private backwardArgs(dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean) {
+    const dx = needDx ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2] : null;
+    const act = skipActivation ? Activation.linear : this.actCode;
+    return [this.lastX!, this.kernel!.value, this.lastZ!, this.lastY!, dy, dy, this.kernel!.grad,
+      this.bias ? this.bias.grad : null, dx, rows, this.inputUnits, this.units, act, this.actAlpha] as const;
   }
 
   backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): FloatArray | null {
-    const dx = needDx ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2] : null;
-    const act = skipActivation ? Activation.linear : this.actCode;
-    b.denseBackward(this.lastX!, this.kernel!.value, this.lastZ!, this.lastY!, dy, dy, this.kernel!.grad,
-      this.bias ? this.bias.grad : null, dx, rows, this.inputUnits, this.units, act, this.actAlpha);
-    return dx;
+    const args = this.backwardArgs(dy, rows, needDx, skipActivation);
+    b.denseBackward(...args);
+    return args[8];
+  }
+
+  override async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {
+    if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, skipActivation);
+    const args = this.backwardArgs(dy, rows, needDx, skipActivation);
+    await b.denseBackwardAsync(...args);
+    return args[8];
   }
 
   override getConfig(): Record<string, unknown> {

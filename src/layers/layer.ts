@@ -68,6 +68,16 @@ export abstract class Layer {
    */
   abstract backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): FloatArray | null;
 
+  /** forward() that may run its heavy part off the main thread (default: the synchronous forward). */
+  async forwardAsync(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): Promise<FloatArray> {
+    return this.forward(b, x, rows, training, rng);
+  }
+
+  /** backward() that may run its heavy part off the main thread (default: the synchronous backward). */
+  async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {
+    return this.backward(b, dy, rows, needDx, skipActivation);
+  }
+
   /** Keras/TF.js layer config (camelCase; the saver converts to snake_case). */
   getConfig(): Record<string, unknown> {
     return { name: this.name, trainable: true, dtype: this.dtype };

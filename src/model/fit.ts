@@ -33,6 +33,9 @@ export interface FitArgs {
   yieldEveryMs?: number;
 }
 
+/** Steps with at least this many multiply-adds (a few ms of gemm) run their heavy ops off the main thread. */
+export const ASYNC_STEP_MACS = 5e7;
+
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function checkFitArgs(args: FitArgs): Required<Pick<FitArgs, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'initialEpoch' | 'verbose' | 'yieldEveryMs'>> {
@@ -105,6 +108,8 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
 
   model.stopTraining = false;
   const b = model.backendFor(batchSize);
+  // Long steps run their gemms off the main thread (the thread hop costs tens of µs, so only then).
+  const offThread = !!b.denseForwardAsync && model.macsPerRow() * batchSize >= ASYNC_STEP_MACS;
   await callbacks.trainBegin({});
   let lastYield = performance.now();
   let aborted = false;
@@ -129,7 +134,7 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
         else (buf.y as FloatArray).set((y.data as FloatArray).subarray(src * y.cols, (src + 1) * y.cols), r * y.cols);
       }
       if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
-      const loss = model.trainStepOn(b, buf.x, buf.y, rows, metrics);
+      const loss = offThread ? await model.trainStepOnAsync(b, buf.x, buf.y, rows, metrics) : model.trainStepOn(b, buf.x, buf.y, rows, metrics);
       lossSum += loss * rows;
       seen += rows;
       if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });

@@ -176,9 +176,7 @@ export class Sequential {
 
   /** The backend for this model's steps at `rows` rows per batch (tiny steps run on JS kernels in auto mode). */
   backendFor(rows = 32): Backend {
-    let macs = 0;
-    for (const l of this.layers) macs += l.inputUnits * l.outputUnits;
-    return backendForModel(macs * rows);
+    return backendForModel(this.macsPerRow() * rows);
   }
 
   /** Forward through all layers; returns the last layer's output buffer. */
@@ -220,6 +218,40 @@ export class Sequential {
     for (const p of this.params()) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
     this.optimizer!.step(b, this.params());
     return loss;
+  }
+
+  /**
+   * trainStepOn with the dense layers' gemms (and large Adam updates) running off the main thread, so
+   * the event loop keeps turning during long steps. Same arithmetic, same result.
+   */
+  async trainStepOnAsync(b: Backend, x: FloatArray, target: Targets, rows: number, metrics?: Metric[]): Promise<number> {
+    this.updateFusion();
+    let h = x;
+    for (const layer of this.layers) h = await layer.forwardAsync(b, h, rows, true, this.rng);
+    const cols = this.outputUnits;
+    let grad = this.gradBuffers.get(rows);
+    if (!grad) {
+      grad = this.dtype === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      this.gradBuffers.set(rows, grad);
+    }
+    let loss = this.lossOf(b, h, target, grad, rows);
+    if (metrics) for (const m of metrics) m.update(h, target, rows, cols);
+    let g: FloatArray | null = grad;
+    for (let i = this.layers.length - 1; i >= 0 && g; i--) {
+      g = await this.layers[i].backwardAsync(b, g, rows, i > 0, this.fused && i === this.layers.length - 1);
+    }
+    for (const p of this.params()) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
+    const opt = this.optimizer!;
+    if (opt.stepAsync) await opt.stepAsync(b, this.params());
+    else opt.step(b, this.params());
+    return loss;
+  }
+
+  /** Multiply-adds in one forward pass of one row (Σ in·out over layers). */
+  macsPerRow(): number {
+    let macs = 0;
+    for (const l of this.layers) if (l instanceof Dense) macs += l.inputUnits * l.outputUnits;
+    return macs;
   }
 
   /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. */

@@ -65,6 +65,24 @@ export abstract class BaseOptimizer implements Optimizer {
   }
 
   step(b: Backend, params: Param[]): void {
+    this.prepare(b, params);
+    for (const p of params) this.update(b, p, this.stateFor(p));
+    this.iterations++;
+  }
+
+  async stepAsync(b: Backend, params: Param[]): Promise<void> {
+    this.prepare(b, params);
+    for (const p of params) await this.updateAsync(b, p, this.stateFor(p));
+    this.iterations++;
+  }
+
+  /** Large parameters may be updated off the main thread (Adam on the native backend). */
+  protected async updateAsync(b: Backend, p: Param, state: FloatArray[]): Promise<void> {
+    this.update(b, p, state);
+  }
+
+  /** Schedule, then clipping by value and by global norm. */
+  private prepare(b: Backend, params: Param[]): void {
     if (this.schedule) this.lr = this.schedule.at(this.iterations);
     if (this.clipValue !== undefined) for (const p of params) b.clip(p.grad, -this.clipValue, this.clipValue);
     if (this.clipNorm !== undefined) {
@@ -73,8 +91,6 @@ export abstract class BaseOptimizer implements Optimizer {
       const norm = Math.sqrt(sq);
       if (norm > this.clipNorm) for (const p of params) b.scale(p.grad, this.clipNorm / norm);
     }
-    for (const p of params) this.update(b, p, this.stateFor(p));
-    this.iterations++;
   }
 
   protected abstract update(b: Backend, p: Param, state: FloatArray[]): void;

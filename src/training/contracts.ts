@@ -49,6 +49,8 @@ export interface Optimizer {
   learningRate: number;
   iterations: number;
   step(backend: Backend, params: Param[]): void;
+  /** As step, running large updates off the main thread when the backend can (optional). */
+  stepAsync?(backend: Backend, params: Param[]): Promise<void>;
   getConfig(): Record<string, unknown>;
   /** State arrays for saving (TF.js naming, e.g. `dense_1/kernel/m`), in a stable order. */
   getWeights(): { name: string; value: FloatArray }[];

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, BackendInfo } from '../ops';
-import { OP_NAMES } from '../ops';
+import { ASYNC_OP_NAMES, OP_NAMES } from '../ops';
 
 /** The addon's own extras beyond the op set. */
 export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
@@ -75,6 +75,8 @@ function wrap(addon: NativeAddon, from: { path: string; label: string }): Native
       addon.setThreads(n);
     },
   } as NativeBackend;
-  for (const op of OP_NAMES) (backend as unknown as Record<string, unknown>)[op] = addon[op];
+  for (const op of [...OP_NAMES, ...ASYNC_OP_NAMES]) {
+    if (typeof addon[op] === 'function') (backend as unknown as Record<string, unknown>)[op] = addon[op];
+  }
   return backend;
 }

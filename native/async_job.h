@@ -1,0 +1,42 @@
+// Running a prepared kernel off the main thread: the export validates its arguments on the main thread
+// exactly as the synchronous one does, captures the checked pointers in a Job, and queues it on libuv's
+// thread pool. The typed arrays are held by persistent references until the job finishes, so they cannot
+// be garbage-collected while the kernel runs. (Detaching a buffer with transfer() while its op is in
+// flight is not supported; the model never does.)
+#pragma once
+#include <napi.h>
+
+#include <functional>
+#include <vector>
+
+namespace bp {
+
+using Job = std::function<void()>;
+
+class AsyncJob : public Napi::AsyncWorker {
+ public:
+  AsyncJob(Napi::Env env, Job job, const Napi::CallbackInfo& info)
+      : Napi::AsyncWorker(env, "backprop:op"), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {
+    for (size_t i = 0; i < info.Length(); i++) {
+      if (info[i].IsObject()) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
+    }
+  }
+  void Execute() override { job_(); }
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ private:
+  Job job_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<Napi::ObjectReference> held_;
+};
+
+inline Napi::Value queueJob(const Napi::CallbackInfo& info, Job job) {
+  auto* w = new AsyncJob(info.Env(), std::move(job), info);
+  Napi::Promise p = w->Promise();
+  w->Queue();
+  return p;
+}
+
+}  // namespace bp
