@@ -10,6 +10,7 @@ import { gemmGflops } from '../bench/gemm-bench';
 import { rawBlasGflops } from '../bench/raw-blas';
 import { parseSpec, timeMlp, type MlpSpec } from '../bench/mlp-bench';
 import { timeGemmOnly } from '../bench/gemm-only';
+import { memorySoak } from '../bench/memory';
 import { machine } from './machine';
 import { jsKernels } from '../backend/select';
 
@@ -82,6 +83,17 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   }
   result.steps = stepRows;
   out('(b) one training step (relu hidden, linear output, softmax cross-entropy); speedup = js time / native time;\n    step/gemms = native step time over the same gemms timed alone (target <= 1.3)\n' + table(stepRows) + '\n');
+
+  // (d, full runs) memory: RSS and external memory after 1,000 vs 10,000 steps
+  if (!quick) {
+    const rows: Row[] = [];
+    for (const [name, b] of backends) {
+      const r = memorySoak(parseSpec('784-128-10', 64, 'adam'), b, name === 'js' ? 3000 : 10000);
+      rows.push({ backend: name, steps: r.steps, 'RSS @1k (MB)': +(r.rssAt1k / 2 ** 20).toFixed(1), 'RSS @end (MB)': +(r.rssAtEnd / 2 ** 20).toFixed(1), 'RSS growth %': r.rssGrowthPct, 'external growth %': r.externalGrowthPct });
+    }
+    result.memory = rows;
+    out('(d) memory over a long run (784-128-10, batch 64, Adam; target growth < 5%)\n' + table(rows) + '\n');
+  }
 
   // (c) full fit on digits
   const fitRows: Row[] = [];
