@@ -17,6 +17,13 @@ cd "$work/app"
 npm init -y >/dev/null
 npm install --no-audit --no-fund --ignore-scripts "$work/$tarball" >/dev/null
 [ ! -d node_modules/backprop/build ] || { echo "check-package: the package contains a build/ directory" >&2; exit 1; }
+# binding.gyp ships in the package (so `npm run build` can compile from source), which would make npm run
+# node-gyp at install time by default; "gypfile": false prevents it. Check with scripts enabled, too.
+mkdir -p "$work/app2" && (cd "$work/app2" && npm init -y >/dev/null && npm install --no-audit --no-fund --foreground-scripts "$work/$tarball" >install.log 2>&1)
+if grep -qiE 'gyp|cmake-js' "$work/app2/install.log" || [ -d "$work/app2/node_modules/backprop/build" ]; then
+  echo "check-package: installing the package compiled something:" >&2; cat "$work/app2/install.log" >&2; exit 1
+fi
+echo "== installs with scripts enabled without compiling anything"
 
 cat > check.js <<'JS'
 const want = process.argv[2];
