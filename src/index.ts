@@ -39,4 +39,5 @@ export * as metrics from './training/metrics';
 export * as initializers from './training/initializers';
 export * as regularizers from './training/regularizers';
 export * as data from './data';
+export * as jobs from './jobs';
 export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';

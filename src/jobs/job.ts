@@ -1,0 +1,118 @@
+/**
+ * A training job running in a worker thread: status, progress events, cancel, result. Failures (bad
+ * data, a diverging loss, a worker that dies) reject this job's result and nothing else.
+ */
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import type { Sequential } from '../model/sequential';
+import { modelFromJson } from '../io/load';
+import type { ProgressEvent, StartMessage, WorkerMessage } from './protocol';
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface JobResult {
+  /** The trained model (weights of the last step; compile it to train further). */
+  model: Sequential;
+  history: Record<string, number[]>;
+  epochs: number[];
+  cancelled: boolean;
+  /** Batches trained in this run (all epochs). */
+  batchesDone: number;
+}
+
+let counter = 0;
+
+export class TrainingJob extends EventEmitter {
+  readonly id: string;
+  status: JobStatus = 'queued';
+  /** The latest progress event. */
+  progress?: ProgressEvent;
+  /** Epochs saved to the checkpoint directory so far (1-based). */
+  lastCheckpointEpoch?: number;
+  error?: Error;
+  readonly result: Promise<JobResult>;
+  private worker?: Worker;
+  private resolve!: (r: JobResult) => void;
+  private reject!: (e: Error) => void;
+  /** [0]: cancel requested (set here); [1]: batches completed so far (written by the worker). */
+  private readonly cancelFlag = new SharedArrayBuffer(8);
+  /** Batches the worker had completed when cancel() was called. */
+  batchesAtCancel?: number;
+
+  constructor(private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>, id?: string) {
+    super();
+    this.id = id ?? `job-${++counter}-${Date.now().toString(36)}`;
+    this.result = new Promise<JobResult>((res, rej) => { this.resolve = res; this.reject = rej; });
+    // An unobserved failed job must not crash the process with an unhandled rejection.
+    this.result.catch(() => {});
+  }
+
+  /** Starts the worker (called by the pool); resolves when the job settles. */
+  run(): Promise<void> {
+    return new Promise<void>((settled) => {
+      if (this.status !== 'queued') return settled();
+      this.status = 'running';
+      this.emit('status', this.status);
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backpropJobWorker: true } });
+      this.worker = worker;
+      let finished = false;
+      const finish = (status: JobStatus, error?: Error, result?: JobResult) => {
+        if (finished) return;
+        finished = true;
+        this.status = status;
+        if (error) { this.error = error; this.reject(error); } else this.resolve(result!);
+        this.emit('status', status);
+        this.emit('end', status);
+        void worker.terminate();
+        settled();
+      };
+      worker.on('message', (m: WorkerMessage) => {
+        if (m.type === 'progress') { this.progress = m.event; this.emit('progress', m.event); }
+        else if (m.type === 'checkpoint') { this.lastCheckpointEpoch = m.epoch; this.emit('checkpoint', m); }
+        else if (m.type === 'error') finish('failed', new Error(`job ${this.id} failed: ${m.message}`));
+        else if (m.type === 'done') {
+          this.buildResult(m).then((r) => finish(m.cancelled ? 'cancelled' : 'completed', undefined, r), (e: Error) => finish('failed', e));
+        }
+      });
+      worker.on('error', (e) => finish('failed', new Error(`job ${this.id} failed: ${e.message}`)));
+      worker.on('exit', (code) => finish('failed', new Error(`job ${this.id} failed: its worker exited (code ${code}) before finishing${this.lastCheckpointEpoch ? `; the checkpoint of epoch ${this.lastCheckpointEpoch} can resume it` : ''}`)));
+      const msg: StartMessage = { ...this.start, type: 'start', id: this.id, cancelFlag: this.cancelFlag };
+      worker.postMessage(msg);
+    });
+  }
+
+  private async buildResult(m: Extract<WorkerMessage, { type: 'done' }>): Promise<JobResult> {
+    const model = await modelFromJson(m.modelJson as Record<string, unknown>, '.', `job ${this.id}`, { strict: false });
+    const params = model.params();
+    params.forEach((p, i) => p.value.set(m.weights[i].kind === 'float64' ? new Float64Array(m.weights[i].data) : new Float32Array(m.weights[i].data)));
+    return { model, history: m.history, epochs: m.epochs, cancelled: m.cancelled, batchesDone: m.batchesDone };
+  }
+
+  /** A job that failed before it could start (e.g. its data was rejected); its result rejects. */
+  static failed(error: Error, id?: string): TrainingJob {
+    const job = new TrainingJob({} as never, id);
+    job.status = 'failed';
+    job.error = new Error(`job ${job.id} failed: ${error.message}`);
+    job.reject(job.error);
+    return job;
+  }
+
+  /** Asks the job to stop after the current batch; `result` then resolves with `cancelled: true`. */
+  cancel(): void {
+    const flags = new Int32Array(this.cancelFlag);
+    this.batchesAtCancel = Atomics.load(flags, 1);
+    Atomics.store(flags, 0, 1);
+    if (this.status === 'queued') {
+      this.status = 'cancelled';
+      this.reject(new Error(`job ${this.id} was cancelled before it started`));
+      this.emit('status', this.status);
+      this.emit('end', this.status);
+    }
+  }
+
+  /** Kills the worker at once (as a crash would); resume later from the checkpoint directory. */
+  async terminate(): Promise<void> {
+    await this.worker?.terminate();
+  }
+}
