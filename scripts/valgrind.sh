@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# valgrind memcheck over a short training run on the native backend: counts "definitely lost" blocks
+# whose allocation stack passes through the addon (backprop.node). Node/V8's own exit-time leaks are ignored.
+# Usage: bash scripts/valgrind.sh   (after npm run build; needs valgrind: apt-get install valgrind)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v valgrind >/dev/null || { echo "valgrind: not installed (apt-get install valgrind)" >&2; exit 1; }
+log=$(mktemp)
+script='
+const bp = require("./dist");
+if (bp.getBackend().name !== "native") { console.error("native backend required"); process.exit(1); }
+(async () => {
+  const m = bp.sequential({ seed: 1, layers: [bp.layers.dense({ units: 32, activation: "relu", inputShape: [16] }), bp.layers.dense({ units: 4, activation: "softmax" })] });
+  m.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy", metrics: ["accuracy"] });
+  const rng = new bp.Rng(1);
+  const x = Array.from({ length: 256 }, () => Array.from({ length: 16 }, () => rng.normal(0, 1)));
+  const y = x.map((r) => (r[0] > 0 ? 1 : 0) + (r[1] > 0 ? 2 : 0));
+  await m.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0 });
+  try { bp.backend().gemm(false, false, 2, 2, 2, 1, new Float32Array(4), new Float32Array(4), 0, new Float32Array(3)); } catch {}
+  for (let i = 0; i < 20; i++) await bp.backend().gemmAsync(false, false, 64, 64, 64, 1, new Float32Array(4096), new Float32Array(4096), 0, new Float32Array(4096));
+  console.log("trained", m.evaluate(x, y));
+})();'
+OPENBLAS_NUM_THREADS=1 valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --error-limit=no \
+  node --jitless -e "$script" >"$log" 2>&1 || true
+grep -E 'trained|definitely lost|ERROR SUMMARY' "$log" | sed 's/^/  /'
+addon_leaks=$(awk '/definitely lost in/ {blk=1; buf=""} blk {buf=buf"\n"$0} /^==[0-9]+== $/ && blk {if (buf ~ /backprop\.node/) n++; blk=0} END {print n+0}' "$log")
+addon_errors=$(grep -cE 'Invalid (read|write)|uninitialised' "$log" | head -1 || true)
+echo "valgrind: definite leak records through the addon: $addon_leaks; invalid read/write/uninitialised reports: ${addon_errors:-0}"
+grep -q trained "$log" || { echo "valgrind: the training run did not finish" >&2; tail -30 "$log" >&2; exit 1; }
+[ "$addon_leaks" = 0 ] || { grep -B2 -A30 'definitely lost in' "$log" | grep -B30 backprop.node >&2; exit 1; }
