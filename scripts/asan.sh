@@ -23,5 +23,5 @@ log=$(mktemp)
 LD_PRELOAD="$libasan" npx jest --runInBand "${suites[@]}" 2>&1 | tee "$log" | grep -E '^(PASS|FAIL)|Tests:|ERROR: AddressSanitizer|runtime error' || true
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log"; then echo "asan: sanitizer reports found" >&2; exit 1; fi
 grep -q '^Tests:.*passed' "$log" && ! grep -q '^Tests:.*failed' "$log" || { echo "asan: tests failed under the sanitizers" >&2; exit 1; }
-node -e "const b=require('./dist').getBackend(); if(!/build-asan/.test(b.loadedFrom)) { console.error('asan: the sanitized addon was not the one loaded', b); process.exit(1) }"
+LD_PRELOAD="$libasan" node -e "const b=require('./dist').getBackend(); if(!/build-asan/.test(b.loadedFrom)) { console.error('asan: the sanitized addon was not the one loaded', b); process.exit(1) }"
 echo "asan: zero sanitizer reports"

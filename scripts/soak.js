@@ -5,14 +5,14 @@ const bp = require('../dist');
 const steps = Number(process.argv[2] || 12000);
 const batch = 32, rows = 3200, epochs = Math.ceil((steps * batch) / rows);
 const rng = new bp.Rng(1);
-const x = bp.tensor2d(new Float32Array(rows * 64).map(() => rng.normal(0, 1)), [rows, 64]);
+const x = bp.tensor2d(new Float32Array(rows * 256).map(() => rng.normal(0, 1)), [rows, 256]);
 const y = Int32Array.from({ length: rows }, () => rng.int(10));
 const samples = [];
 const job = bp.jobs.train({
-  model: { seed: 1, layers: [{ units: 128, activation: 'relu', inputShape: [64] }, { units: 10, activation: 'softmax' }], compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' } },
+  model: { seed: 1, layers: [{ units: 256, activation: 'relu', inputShape: [256] }, { units: 256, activation: 'relu' }, { units: 10, activation: 'softmax' }], compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' } },
   data: { x, y }, fit: { epochs, batchSize: batch }, progressEveryMs: 500,
 });
-const timer = setInterval(() => { const m = process.memoryUsage(); samples.push({ t: Date.now(), rss: m.rss, external: m.external + m.arrayBuffers }); }, 250);
+const timer = setInterval(() => { const m = process.memoryUsage(); samples.push({ t: Date.now(), rss: m.rss, external: m.external + m.arrayBuffers }); }, 50);
 job.result.then((r) => {
   clearInterval(timer);
   const warm = samples[Math.floor(samples.length * 0.1)] ?? samples[0], last = samples.at(-1);

@@ -31,6 +31,8 @@ export interface TrainJobOptions {
   /** Saved every epoch (with optimizer state); a job started on a directory holding a checkpoint resumes it. */
   checkpointDir?: string;
   backend?: 'native' | 'js' | 'auto';
+  /** BLAS threads for this job (default: cores / pool size, at least 1). */
+  blasThreads?: number;
   /** Milliseconds between batch progress events (default 200). */
   progressEveryMs?: number;
   id?: string;
@@ -119,7 +121,7 @@ function submitTo(p: JobPool, o: TrainJobOptions): TrainingJob {
   const model = typeof o.model === 'string' ? { path: o.model } : o.model;
   if (!model || typeof model !== 'object') throw new Error(`jobs.train(): 'model' must be a model spec or a saved model directory`);
   // Each job's BLAS gets cores / pool size threads, so concurrent jobs do not oversubscribe the CPU.
-  const blasThreads = Math.max(1, Math.floor(defaultPoolSize() / p.size));
+  const blasThreads = o.blasThreads ?? Math.max(1, Math.floor(defaultPoolSize() / p.size));
   const job = new TrainingJob({ model, x, y, fit: o.fit ?? {}, checkpointDir: o.checkpointDir, backend: o.backend ?? (getBackend().name === 'js' ? 'js' : undefined),
     blasThreads, progressEveryMs: o.progressEveryMs ?? 200 }, o.id);
   return p.submit(job);

@@ -67,7 +67,20 @@ maybe('training jobs', () => {
       clearInterval(timer);
     }
     expect(ticks).toBeGreaterThan(20);
-    expect(worstGap).toBeLessThan(200);
+    // Jobs train in workers, so the main thread only handles messages; on 2 shared cores with 3 job threads
+    // the OS can still delay a timer, hence a generous bound (a blocked loop would miss seconds).
+    expect(worstGap).toBeLessThan(500);
+  }, 120000);
+
+  test('N jobs at once give bit-for-bit the weights of the same jobs run one by one (native, one BLAS thread each)', async () => {
+    const backend = bp!.nativeBackend().backend ? 'native' : 'js';
+    const run = (size: number) => {
+      const { train } = bp!.jobs.pool({ size });
+      return Promise.all([1, 2, 3].map((s) => train({ model: spec(s), data: problem(s, 400), fit: { epochs: 4, batchSize: 16 }, backend, blasThreads: 1 }).result));
+    };
+    const together = await run(3);
+    const oneByOne = await run(1);
+    expect(together.map((r) => weightsOf(r.model))).toEqual(oneByOne.map((r) => weightsOf(r.model)));
   }, 120000);
 
   test('a job killed mid-run resumes from its checkpoint to the same weights as an uninterrupted run', async () => {

@@ -29,7 +29,8 @@ const packageRoot = path.resolve(__dirname, '..', '..', '..');
 export function candidatePaths(): { path: string; label: string }[] {
   const platformDir = `${process.platform}-${process.arch}`;
   const out = [];
-  if (process.env.BACKPROP_ADDON_PATH) out.push({ path: process.env.BACKPROP_ADDON_PATH, label: 'BACKPROP_ADDON_PATH' });
+  // An explicit path is authoritative: no silent fallback to another build (the sanitizer runs rely on it).
+  if (process.env.BACKPROP_ADDON_PATH) return [{ path: process.env.BACKPROP_ADDON_PATH, label: 'BACKPROP_ADDON_PATH' }];
   out.push({ path: path.join(packageRoot, 'build', 'Release', 'backprop.node'), label: 'local build (build/Release)' });
   out.push({ path: path.join(packageRoot, 'prebuilds', platformDir, 'backprop.node'), label: `prebuilt (prebuilds/${platformDir})` });
   return out;
