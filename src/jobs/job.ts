@@ -57,6 +57,7 @@ export class TrainingJob extends EventEmitter {
       const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backpropJobWorker: true } });
       this.worker = worker;
       let finished = false;
+      let delivered = false;
       const finish = (status: JobStatus, error?: Error, result?: JobResult) => {
         if (finished) return;
         finished = true;
@@ -72,11 +73,12 @@ export class TrainingJob extends EventEmitter {
         else if (m.type === 'checkpoint') { this.lastCheckpointEpoch = m.epoch; this.emit('checkpoint', m); }
         else if (m.type === 'error') finish('failed', new Error(`job ${this.id} failed: ${m.message}`));
         else if (m.type === 'done') {
+          delivered = true; // the worker may now exit on its own while the result is rebuilt here
           this.buildResult(m).then((r) => finish(m.cancelled ? 'cancelled' : 'completed', undefined, r), (e: Error) => finish('failed', e));
         }
       });
       worker.on('error', (e) => finish('failed', new Error(`job ${this.id} failed: ${e.message}`)));
-      worker.on('exit', (code) => finish('failed', new Error(`job ${this.id} failed: its worker exited (code ${code}) before finishing${this.lastCheckpointEpoch ? `; the checkpoint of epoch ${this.lastCheckpointEpoch} can resume it` : ''}`)));
+      worker.on('exit', (code) => delivered || finish('failed', new Error(`job ${this.id} failed: its worker exited (code ${code}) before finishing${this.lastCheckpointEpoch ? `; the checkpoint of epoch ${this.lastCheckpointEpoch} can resume it` : ''}`)));
       const msg: StartMessage = { ...this.start, type: 'start', id: this.id, cancelFlag: this.cancelFlag };
       worker.postMessage(msg);
     });

@@ -77,7 +77,7 @@ function csv(rows: number): string {
     const cancel = await request(port, 'DELETE', `/jobs/${long.json.id}`);
     expect(cancel.status).toBe(202);
     const cancelled = await events(port, `/jobs/${long.json.id}/events`);
-    expect(cancelled.at(-1)!.data.status).toBe('cancelled');
+    expect(JSON.stringify(cancelled.at(-1)!.data)).toContain('"status":"cancelled"');
 
     expect((await request(port, 'POST', '/jobs', { csv: 'a\n1' })).status).toBe(400);
     expect((await request(port, 'GET', '/jobs/nope')).status).toBe(404);
