@@ -22,7 +22,7 @@ inline void cblasGemm(bool ta, bool tb, int m, int n, int k, double alpha, const
 }
 
 // c = alpha·op(a)·op(b) + beta·c; dims already checked to fit in int. Zero sizes never reach BLAS
-// (OpenBLAS rejects lda = 0), and beta = 0 never reads c.
+// (OpenBLAS rejects lda = 0).
 template <typename T>
 void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T* a, const T* b, double beta, T* c) {
   if (m == 0 || n == 0) return;
@@ -32,7 +32,7 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T*
     else if (beta != 1) for (size_t i = 0; i < len; i++) c[i] = static_cast<T>(beta * c[i]);
     return;
   }
-  if (beta == 0) std::fill(c, c + m * n, T(0));  // so NaN/Inf garbage in c can never leak through
+  // With beta = 0 OpenBLAS overwrites c without reading it (NaN in c does not propagate; tested).
   int lda = static_cast<int>(ta ? m : k), ldb = static_cast<int>(tb ? k : n);
   cblasGemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb,
             beta, c, static_cast<int>(n));

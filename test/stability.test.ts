@@ -49,6 +49,15 @@ describe.each(testBackends())('%s backend: numerical stability', (_name, b) => {
       expect(allFinite(g)).toBe(true);
     });
 
+    test(`${kind} gemm with beta = 0 does not read c: NaN and Infinity in c do not propagate`, () => {
+      for (const [m, n, k] of [[3, 4, 5], [70, 65, 130]]) {
+        const a = new C(m * k).fill(1) as FloatArray, bb = new C(k * n).fill(1) as FloatArray;
+        const c = new C(m * n).map((_, i) => (i % 2 ? NaN : Infinity)) as FloatArray;
+        b.gemm(false, false, m, n, k, 1, a, bb, 0, c);
+        expect(Array.from(c).every((v) => v === k)).toBe(true);
+      }
+    });
+
     test(`${kind} softmax cross-entropy from logits [1000, 1001, 1002] equals that of [0, 1, 2]`, () => {
       const t = C.from([0, 0, 1]) as FloatArray;
       const a = b.softmaxCrossEntropy(C.from([1000, 1001, 1002]) as FloatArray, t, null, 1, 3);
