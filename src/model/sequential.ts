@@ -204,11 +204,7 @@ export class Sequential {
     this.updateFusion();
     const out = this.forwardBatch(b, x, rows, true);
     const cols = this.outputUnits;
-    let grad = this.gradBuffers.get(rows);
-    if (!grad) {
-      grad = this.dtype === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
-      this.gradBuffers.set(rows, grad);
-    }
+    const grad = this.gradBuffer(rows, cols);
     let loss = this.lossOf(b, out, target, grad, rows);
     if (metrics) for (const m of metrics) m.update(out, target, rows, cols);
     let g: FloatArray | null = grad;
@@ -229,11 +225,7 @@ export class Sequential {
     let h = x;
     for (const layer of this.layers) h = await layer.forwardAsync(b, h, rows, true, this.rng);
     const cols = this.outputUnits;
-    let grad = this.gradBuffers.get(rows);
-    if (!grad) {
-      grad = this.dtype === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
-      this.gradBuffers.set(rows, grad);
-    }
+    const grad = this.gradBuffer(rows, cols);
     let loss = this.lossOf(b, h, target, grad, rows);
     if (metrics) for (const m of metrics) m.update(h, target, rows, cols);
     let g: FloatArray | null = grad;
@@ -252,6 +244,16 @@ export class Sequential {
     let macs = 0;
     for (const l of this.layers) if (l instanceof Dense) macs += l.inputUnits * l.outputUnits;
     return macs;
+  }
+
+  /** The loss-gradient buffer for `rows`-row batches, allocated once per batch size. */
+  private gradBuffer(rows: number, cols: number): FloatArray {
+    let grad = this.gradBuffers.get(rows);
+    if (!grad) {
+      grad = this.dtype === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      this.gradBuffers.set(rows, grad);
+    }
+    return grad;
   }
 
   /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. */
