@@ -125,7 +125,8 @@ describe('fit and the event loop', () => {
     // fit yields every ~10 ms, so the 5 ms timer keeps firing: no gap anywhere near the run's length.
     expect(elapsed).toBeGreaterThan(200);
     expect(ticks).toBeGreaterThan(elapsed / 50);
-    expect(worstGap).toBeLessThan(Math.min(100, elapsed / 3));
+    // (a generous bound: other test workers and BLAS threads share the 2 cores; a blocked loop misses the whole run)
+    expect(worstGap).toBeLessThan(Math.min(300, elapsed / 2));
   });
 
   test('an AbortSignal stops training after the current batch and leaves a usable model', async () => {
