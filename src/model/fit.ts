@@ -127,12 +127,8 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
       const start = step * batchSize;
       const rows = Math.min(batchSize, trainRows - start);
       const buf = rows === batchSize ? full : partial;
-      for (let r = 0; r < rows; r++) {
-        const src = order[start + r];
-        buf.x.set(x.data.subarray(src * x.cols, (src + 1) * x.cols), r * x.cols);
-        if (sparse) (buf.y as Int32Array)[r] = (y.data as Int32Array)[src];
-        else (buf.y as FloatArray).set((y.data as FloatArray).subarray(src * y.cols, (src + 1) * y.cols), r * y.cols);
-      }
+      gatherRows(x.data, x.cols, order, start, rows, buf.x);
+      gatherRows(y.data, y.cols, order, start, rows, buf.y);
       if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
       const loss = offThread ? await model.trainStepOnAsync(b, buf.x, buf.y, rows, metrics) : model.trainStepOn(b, buf.x, buf.y, rows, metrics);
       lossSum += loss * rows;
@@ -160,4 +156,12 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
   }
   await callbacks.trainEnd({});
   return history;
+}
+
+/** Copies rows order[start..start+rows) of `src` into `dst`, element by element (no per-row views allocated). */
+function gatherRows(src: FloatArray | Int32Array, cols: number, order: Uint32Array, start: number, rows: number, dst: FloatArray | Int32Array): void {
+  for (let r = 0; r < rows; r++) {
+    const from = order[start + r] * cols, to = r * cols;
+    for (let c = 0; c < cols; c++) dst[to + c] = src[from + c];
+  }
 }
