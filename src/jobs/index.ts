@@ -33,6 +33,8 @@ export interface TrainJobOptions {
   backend?: 'native' | 'js' | 'auto';
   /** BLAS threads for this job (default: cores / pool size, at least 1). */
   blasThreads?: number;
+  /** Heap limits for the job's worker (e.g. { maxOldGenerationSizeMb: 512 }); exceeding them fails this job only. */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
   /** Milliseconds between batch progress events (default 200). */
   progressEveryMs?: number;
   id?: string;
@@ -123,7 +125,7 @@ function submitTo(p: JobPool, o: TrainJobOptions): TrainingJob {
   // Each job's BLAS gets cores / pool size threads, so concurrent jobs do not oversubscribe the CPU.
   const blasThreads = o.blasThreads ?? Math.max(1, Math.floor(defaultPoolSize() / p.size));
   const job = new TrainingJob({ model, x, y, fit: o.fit ?? {}, checkpointDir: o.checkpointDir, backend: o.backend ?? (getBackend().name === 'js' ? 'js' : undefined),
-    blasThreads, progressEveryMs: o.progressEveryMs ?? 200 }, o.id);
+    blasThreads, progressEveryMs: o.progressEveryMs ?? 200 }, o.id, o.resourceLimits);
   return p.submit(job);
 }
 

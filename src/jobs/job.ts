@@ -40,7 +40,8 @@ export class TrainingJob extends EventEmitter {
   /** Batches the worker had completed when cancel() was called. */
   batchesAtCancel?: number;
 
-  constructor(private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>, id?: string) {
+  constructor(private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>, id?: string,
+    private readonly resourceLimits?: import('node:worker_threads').ResourceLimits) {
     super();
     this.id = id ?? `job-${++counter}-${Date.now().toString(36)}`;
     this.result = new Promise<JobResult>((res, rej) => { this.resolve = res; this.reject = rej; });
@@ -54,7 +55,7 @@ export class TrainingJob extends EventEmitter {
       if (this.status !== 'queued') return settled();
       this.status = 'running';
       this.emit('status', this.status);
-      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backpropJobWorker: true } });
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backpropJobWorker: true }, resourceLimits: this.resourceLimits });
       this.worker = worker;
       let finished = false;
       let delivered = false;
