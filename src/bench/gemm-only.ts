@@ -24,3 +24,19 @@ export function gemmOnlyStep(spec: MlpSpec, b: Backend): () => void {
 export function timeGemmOnly(spec: MlpSpec, b: Backend, sampleSeconds = 0.25): Timing {
   return timeSync(gemmOnlyStep(spec, b), { sampleSeconds, repeats: 5, warmupSeconds: 0.2 });
 }
+
+/**
+ * Step time over gemm-only time, measured in alternating rounds (step, gemms, step, gemms, ...) and
+ * reported as the median of the per-round ratios, so machine drift during the run affects both sides alike.
+ */
+export function stepOverGemms(step: () => unknown, spec: MlpSpec, b: Backend, rounds = 9, sampleSeconds = 0.08): { ratio: number; min: number; max: number } {
+  const gemms = gemmOnlyStep(spec, b);
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const ts = timeSync(step, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 }).median;
+    const tg = timeSync(gemms, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 }).median;
+    ratios.push(ts / tg);
+  }
+  ratios.sort((x, y) => x - y);
+  return { ratio: ratios[rounds >> 1], min: ratios[0], max: ratios[rounds - 1] };
+}
