@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "activations.h"
+#include "simd.h"
 
 namespace bp {
 
@@ -39,7 +40,7 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T*
 }
 
 template <typename T>
-void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
+BP_CLONES void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
   gemm(false, false, m, n, k, 1.0, x, w, 0.0, z);
   for (size_t r = 0; r < m; r++) {
     T* zr = z + r * n;
@@ -51,7 +52,7 @@ void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size
 }
 
 template <typename T>
-void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
+BP_CLONES void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
                    size_t m, size_t k, size_t n, int act, double alpha) {
   activationBackward(act, alpha, z, y, dy, dz, m, n);
   gemm(true, false, k, n, m, 1.0, x, dz, 0.0, dw);

@@ -4,15 +4,10 @@
 #include <cmath>
 #include <cstddef>
 
+#include "simd.h"
+
 namespace bp {
 
-// The optimizer loops are compiled twice, for AVX2+FMA and for baseline x86-64, and the loader picks
-// the one the CPU supports (GCC function multiversioning; never -march=native).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define BP_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define BP_CLONES
-#endif
 
 template <typename T>
 BP_CLONES void sgd(T* w, const T* g, size_t n, double lr, double wd) {
