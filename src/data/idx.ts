@@ -1,22 +1,44 @@
 /**
- * The IDX format of MNIST's files: magic (0, 0, type, ndims), big-endian int32 dims, then the data in
- * big-endian. Reading validates the header, the type and that the byte count matches the dims.
+ * The IDX format of MNIST's files: magic (0, 0, type, ndims), big-endian int32 dims, then the values in
+ * big-endian. Reading validates the header, the type and that the byte count matches the dims, so a
+ * truncated download is an error rather than a silently short dataset.
  */
 import * as fs from 'node:fs';
 import type { Tensor2D } from './tensor';
 
-const TYPES: Record<number, { name: string; size: number; read: (v: DataView, o: number) => number; write: (v: DataView, o: number, x: number) => void }> = {
-  0x08: { name: 'uint8', size: 1, read: (v, o) => v.getUint8(o), write: (v, o, x) => v.setUint8(o, x) },
-  0x09: { name: 'int8', size: 1, read: (v, o) => v.getInt8(o), write: (v, o, x) => v.setInt8(o, x) },
-  0x0b: { name: 'int16', size: 2, read: (v, o) => v.getInt16(o), write: (v, o, x) => v.setInt16(o, x) },
-  0x0c: { name: 'int32', size: 4, read: (v, o) => v.getInt32(o), write: (v, o, x) => v.setInt32(o, x) },
-  0x0d: { name: 'float32', size: 4, read: (v, o) => v.getFloat32(o), write: (v, o, x) => v.setFloat32(o, x) },
-  0x0e: { name: 'float64', size: 8, read: (v, o) => v.getFloat64(o), write: (v, o, x) => v.setFloat64(o, x) },
-};
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
+export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
 
-/** Reads an IDX file or buffer. @example const { shape, data } = bp.data.readIdx('train-images-idx3-ubyte') */
-export function readIdx(source: string | Uint8Array): { shape: number[]; data: Float64Array; type: IdxType } {
+interface TypeInfo {
+  code: number;
+  name: IdxType;
+  size: number;
+  make: (n: number) => IdxArray;
+  read: (v: DataView, o: number) => number;
+  write: (v: DataView, o: number, x: number) => void;
+  /** Integer range, checked on write so a value is never silently wrapped. */
+  range?: [number, number];
+}
+
+const TYPES: TypeInfo[] = [
+  { code: 0x08, name: 'uint8', size: 1, make: (n) => new Uint8Array(n), read: (v, o) => v.getUint8(o), write: (v, o, x) => v.setUint8(o, x), range: [0, 255] },
+  { code: 0x09, name: 'int8', size: 1, make: (n) => new Int8Array(n), read: (v, o) => v.getInt8(o), write: (v, o, x) => v.setInt8(o, x), range: [-128, 127] },
+  { code: 0x0b, name: 'int16', size: 2, make: (n) => new Int16Array(n), read: (v, o) => v.getInt16(o), write: (v, o, x) => v.setInt16(o, x), range: [-32768, 32767] },
+  { code: 0x0c, name: 'int32', size: 4, make: (n) => new Int32Array(n), read: (v, o) => v.getInt32(o), write: (v, o, x) => v.setInt32(o, x), range: [-(2 ** 31), 2 ** 31 - 1] },
+  { code: 0x0d, name: 'float32', size: 4, make: (n) => new Float32Array(n), read: (v, o) => v.getFloat32(o), write: (v, o, x) => v.setFloat32(o, x) },
+  { code: 0x0e, name: 'float64', size: 8, make: (n) => new Float64Array(n), read: (v, o) => v.getFloat64(o), write: (v, o, x) => v.setFloat64(o, x) },
+];
+const byCode = new Map(TYPES.map((t) => [t.code, t]));
+const byName = new Map(TYPES.map((t) => [t.name, t]));
+
+const MAX_DIM = 2 ** 31 - 1;
+
+/**
+ * Reads an IDX file or buffer into a typed array of the file's own type (Uint8Array for MNIST).
+ * @example
+ * const { shape, data, type } = bp.data.readIdx('train-images-idx3-ubyte'); // shape [60000, 28, 28], 'uint8'
+ */
+export function readIdx(source: string | Uint8Array): { shape: number[]; data: IdxArray; type: IdxType } {
   const name = typeof source === 'string' ? source : '<idx buffer>';
   let bytes: Uint8Array;
   try {
@@ -24,63 +46,104 @@ export function readIdx(source: string | Uint8Array): { shape: number[]; data: F
   } catch (e) {
     throw new Error(`${name}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${name}: not an IDX file (bad magic number)`);
-  const t = TYPES[bytes[2]];
-  if (!t) throw new Error(`${name}: unknown IDX data type 0x${bytes[2].toString(16)}`);
+  if (bytes.length < 4) throw new Error(`${name}: truncated: ${bytes.length} bytes is shorter than the 4-byte IDX magic number`);
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
+    throw new Error(`${name}: not an IDX file (bad magic number ${[...bytes.subarray(0, 4)].map((b) => '0x' + b.toString(16).padStart(2, '0')).join(' ')}; expected 0x00 0x00 <type> <ndims>)`);
+  }
+  const t = byCode.get(bytes[2]);
+  if (!t) throw new Error(`${name}: unknown IDX data type 0x${bytes[2].toString(16).padStart(2, '0')} (known: 0x08 uint8, 0x09 int8, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64)`);
   const ndims = bytes[3];
-  if (ndims < 1 || ndims > 8) throw new Error(`${name}: ${ndims} dimensions is not supported (1 to 8)`);
+  if (ndims < 1) throw new Error(`${name}: an IDX file needs at least 1 dimension, the header says 0`);
   const header = 4 + 4 * ndims;
-  if (bytes.length < header) throw new Error(`${name}: truncated header`);
+  if (bytes.length < header) throw new Error(`${name}: truncated header: ${ndims} dimensions need ${header} bytes, the file has ${bytes.length}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
-  let count = 1;
   for (let i = 0; i < ndims; i++) {
     const d = view.getInt32(4 + 4 * i);
-    if (d < 0) throw new Error(`${name}: negative dimension ${d}`);
+    if (d < 0) throw new Error(`${name}: dimension ${i} is ${d}; dimensions must be non-negative`);
     shape.push(d);
-    count *= d;
-    if (count > 2 ** 31) throw new Error(`${name}: dimensions [${shape.join(', ')}...] are too large`);
   }
-  if (bytes.length !== header + count * t.size) {
-    throw new Error(`${name}: has ${bytes.length - header} data bytes but dimensions [${shape.join(', ')}] of ${t.name} need ${count * t.size}`);
+  // Multiplied as BigInt: dims of up to 2^31 each overflow a double's exact range after two factors.
+  const need = shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(t.size);
+  const have = BigInt(bytes.length - header);
+  if (need !== have) {
+    throw new Error(`${name}: ${need > have ? 'truncated' : 'has trailing bytes'}: ${have} data bytes but dimensions [${shape.join(', ')}] of ${t.name} need ${need}`);
   }
-  const data = new Float64Array(count);
-  for (let i = 0; i < count; i++) data[i] = t.read(view, header + i * t.size);
-  return { shape, data, type: t.name as IdxType };
+  const count = Number(need) / t.size;
+  const data = t.make(count);
+  if (t.size === 1) data.set(t.name === 'uint8' ? bytes.subarray(header) : new Int8Array(bytes.buffer, bytes.byteOffset + header, count));
+  else for (let i = 0; i < count; i++) data[i] = t.read(view, header + i * t.size);
+  return { shape, data, type: t.name };
 }
 
-/** Writes an IDX file. @example bp.data.writeIdx('labels.idx', [3], [1, 2, 3], 'uint8') */
-export function writeIdx(path: string, shape: number[], data: ArrayLike<number>, type: IdxType = 'float32'): void {
-  const code = Number(Object.keys(TYPES).find((k) => TYPES[Number(k)].name === type));
-  const t = TYPES[code];
-  if (!t) throw new Error(`writeIdx(): unknown type '${type}'`);
+function typeOf(data: ArrayLike<number>): IdxType {
+  if (data instanceof Uint8Array) return 'uint8';
+  if (data instanceof Int8Array) return 'int8';
+  if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Float32Array) return 'float32';
+  // number[] and anything else: float64 is the one type that holds every JS number exactly.
+  return 'float64';
+}
+
+/**
+ * Encodes values as IDX bytes. `type` defaults to the typed array's own type (float64 for number[]).
+ * @example const bytes = bp.data.encodeIdx([2, 2], Uint8Array.of(0, 255, 128, 7)); // 4 + 8 + 4 bytes
+ */
+export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxType = typeOf(data)): Uint8Array {
+  const t = byName.get(type);
+  if (!t) throw new Error(`writeIdx(): unknown type '${String(type)}'; use one of ${TYPES.map((x) => x.name).join(', ')}`);
+  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 255 || !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)) {
+    throw new Error(`writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${JSON.stringify(shape)}`);
+  }
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new Error(`writeIdx(): shape [${shape}] needs ${count} values, got ${data.length}`);
   const header = 4 + 4 * shape.length;
   const buf = new Uint8Array(header + count * t.size);
   const view = new DataView(buf.buffer);
-  buf[2] = code;
+  buf[2] = t.code;
   buf[3] = shape.length;
   shape.forEach((d, i) => view.setInt32(4 + 4 * i, d));
-  for (let i = 0; i < count; i++) t.write(view, header + i * t.size, data[i]);
-  fs.writeFileSync(path, buf);
+  for (let i = 0; i < count; i++) {
+    const v = data[i];
+    if (t.range && !(Number.isInteger(v) && v >= t.range[0] && v <= t.range[1])) {
+      throw new Error(`writeIdx(): value ${v} at index ${i} does not fit ${t.name} (integers in [${t.range[0]}, ${t.range[1]}])`);
+    }
+    t.write(view, header + i * t.size, v);
+  }
+  return buf;
 }
 
 /**
- * Images + labels IDX files (as MNIST's) → x (one row per image, pixels/255 when `normalize`) and labels.
- * @example const { x, y } = bp.data.loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte');
+ * Writes an IDX file. `type` defaults to the typed array's own type (float64 for number[]).
+ * @example bp.data.writeIdx('labels.idx', [3], [1, 2, 3], 'uint8');
+ */
+export function writeIdx(path: string, shape: number[], data: ArrayLike<number>, type?: IdxType): void {
+  fs.writeFileSync(path, encodeIdx(shape, data, type ?? typeOf(data)));
+}
+
+/**
+ * Images + labels IDX files (as MNIST's) → x (one row per image, the other dims flattened) and labels.
+ * `normalize` divides uint8 pixels by 255; other types are taken as already scaled, since /255 only
+ * makes sense for byte pixels.
+ * @example const { x, y } = bp.data.loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'); // x [10000, 784]
  */
 export function loadIdx(imagesPath: string, labelsPath: string, { normalize = true }: { normalize?: boolean } = {}): { x: Tensor2D; y: Int32Array } {
   const images = readIdx(imagesPath), labels = readIdx(labelsPath);
   const n = images.shape[0];
-  if (labels.shape.length !== 1 || labels.shape[0] !== n) throw new Error(`${labelsPath}: has ${labels.shape[0]} labels but ${imagesPath} has ${n} images`);
+  if (labels.shape.length !== 1 && !(labels.shape.length === 2 && labels.shape[1] === 1)) {
+    throw new Error(`${labelsPath}: labels must be 1-D (one per image), got shape [${labels.shape.join(', ')}]`);
+  }
+  if (labels.shape[0] !== n) throw new Error(`${labelsPath}: has ${labels.shape[0]} labels but ${imagesPath} has ${n} images; they must match`);
   const cols = images.shape.slice(1).reduce((a, b) => a * b, 1);
   const x = new Float32Array(n * cols);
   const k = normalize && images.type === 'uint8' ? 1 / 255 : 1;
   for (let i = 0; i < x.length; i++) x[i] = images.data[i] * k;
-  const y = Int32Array.from(labels.data, (v, i) => {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
-    return v;
-  });
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = labels.data[i];
+    if (!Number.isInteger(v) || v < 0 || v > MAX_DIM) throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
+    y[i] = v;
+  }
   return { x: { data: x, shape: [n, cols], dtype: 'float32' }, y };
 }
