@@ -30,16 +30,20 @@ export function exponentialDecay(a: { initialLearningRate: number; decaySteps: n
 }
 
 /**
- * lr = initial · factor^floor(step / dropEvery): step decay (use the steps per epoch × epochs for an epoch-based drop).
- * @example bp.optimizers.stepDecay({ initialLearningRate: 0.1, dropEvery: 1000, factor: 0.5 })
+ * Epoch-based step decay: lr = initial · factor^floor(epoch / dropEvery). `at(n)` takes the epoch; given
+ * to an optimizer (which evaluates schedules at its step count), pass `stepsPerEpoch` so that
+ * epoch = floor(step / stepsPerEpoch). Or drive it per epoch with a callback:
+ * `bp.callbacks.learningRateScheduler((epoch) => sched.at(epoch))`.
+ * @example bp.optimizers.sgd({ learningRate: bp.optimizers.stepDecay({ initialLearningRate: 0.1, dropEvery: 10, factor: 0.5, stepsPerEpoch: 100 }) })
  */
-export function stepDecay(a: { initialLearningRate: number; dropEvery: number; factor: number }): Schedule {
+export function stepDecay(a: { initialLearningRate: number; dropEvery: number; factor: number; stepsPerEpoch?: number }): Schedule {
   const w = 'stepDecay()';
   const lr0 = positive(w, 'initialLearningRate', a?.initialLearningRate), every = positive(w, 'dropEvery', a?.dropEvery), f = positive(w, 'factor', a?.factor);
+  const spe = a.stepsPerEpoch === undefined ? 1 : positive(w, 'stepsPerEpoch', a.stepsPerEpoch);
   return {
     className: 'StepDecay',
-    at: (step) => lr0 * Math.pow(f, Math.floor(step / every)),
-    getConfig: () => ({ initialLearningRate: lr0, dropEvery: every, factor: f }),
+    at: (step) => lr0 * Math.pow(f, Math.floor(Math.floor(step / spe) / every)),
+    getConfig: () => ({ initialLearningRate: lr0, dropEvery: every, factor: f, ...(a.stepsPerEpoch === undefined ? {} : { stepsPerEpoch: spe }) }),
   };
 }
 
@@ -51,6 +55,7 @@ export function cosineDecay(a: { initialLearningRate: number; decaySteps: number
   const w = 'cosineDecay()';
   const lr0 = positive(w, 'initialLearningRate', a?.initialLearningRate), steps = positive(w, 'decaySteps', a?.decaySteps);
   const alpha = a.alpha ?? 0;
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) throw new Error(`${w}: 'alpha' must be in [0, 1], got ${alpha}`);
   return {
     className: 'CosineDecay',
     at: (step) => lr0 * ((1 - alpha) * 0.5 * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps)) + alpha),

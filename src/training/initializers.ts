@@ -3,43 +3,98 @@
  * [in, out], so fanIn = in and fanOut = out (as Keras computes them for dense kernels).
  */
 import type { FloatArray } from '../backend/ops';
-import type { Rng } from '../random';
+import { Rng } from '../random';
 import type { Initializer } from './contracts';
 
 export type InitializerIdentifier = string | Initializer | { className: string; config?: Record<string, unknown> };
 
-function fans(shape: number[]): { fanIn: number; fanOut: number } {
+/**
+ * Fan-in / fan-out of a weight shape, as TF.js `computeFans` (channels-last):
+ * [in, out] → (in, out); a 3-5 D conv kernel [...receptive, in, out] → (in·r, out·r) with r the
+ * receptive-field size; [n] → (n, n) as Keras (a bias has no "in" and "out"); anything else √size.
+ * @example computeFans([784, 128]) // { fanIn: 784, fanOut: 128 }
+ */
+export function computeFans(shape: number[]): { fanIn: number; fanOut: number } {
   if (shape.length === 2) return { fanIn: shape[0], fanOut: shape[1] };
   if (shape.length === 1) return { fanIn: shape[0], fanOut: shape[0] };
+  if (shape.length >= 3 && shape.length <= 5) {
+    let r = 1;
+    for (let i = 0; i < shape.length - 2; i++) r *= shape[i];
+    return { fanIn: shape[shape.length - 2] * r, fanOut: shape[shape.length - 1] * r };
+  }
   const n = shape.reduce((a, b) => a * b, 1);
   return { fanIn: Math.sqrt(n), fanOut: Math.sqrt(n) };
 }
 
-function make(className: string, config: Record<string, unknown>, fill: (out: FloatArray, shape: number[], rng: Rng) => void): Initializer {
-  return { className, fill, getConfig: () => ({ ...config }) };
+function checkSeed(where: string, seed: unknown): number | undefined {
+  if (seed === undefined || seed === null) return undefined;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`${where}: 'seed' must be an integer, got ${String(seed)}`);
+  return seed;
 }
 
-/** All zeros. @example bp.initializers.zeros() */
-export const zeros = (): Initializer => make('Zeros', {}, (o) => o.fill(0));
-/** All ones. @example bp.initializers.ones() */
-export const ones = (): Initializer => make('Ones', {}, (o) => o.fill(1));
-/** A constant. @example bp.initializers.constant({ value: 0.1 }) */
-export const constant = ({ value = 0 }: { value?: number } = {}): Initializer => make('Constant', { value }, (o) => o.fill(value));
+function checkNum(where: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: '${name}' must be a finite number, got ${String(v)}`);
+  return v;
+}
 
-/** Normal(mean, stddev). @example bp.initializers.randomNormal({ stddev: 0.1 }) */
-export const randomNormal = ({ mean = 0, stddev = 0.05 }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer =>
-  make('RandomNormal', { mean, stddev, seed: null }, (o, _s, rng) => { for (let i = 0; i < o.length; i++) o[i] = rng.normal(mean, stddev); });
-/** Uniform(minval, maxval). @example bp.initializers.randomUniform({ minval: -0.1, maxval: 0.1 }) */
-export const randomUniform = ({ minval = -0.05, maxval = 0.05 }: { minval?: number; maxval?: number; seed?: number } = {}): Initializer =>
-  make('RandomUniform', { minval, maxval, seed: null }, (o, _s, rng) => { for (let i = 0; i < o.length; i++) o[i] = rng.uniform(minval, maxval); });
-/** Normal truncated at two standard deviations. @example bp.initializers.truncatedNormal({ stddev: 0.1 }) */
-export const truncatedNormal = ({ mean = 0, stddev = 0.05 }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer =>
-  make('TruncatedNormal', { mean, stddev, seed: null }, (o, _s, rng) => { for (let i = 0; i < o.length; i++) o[i] = rng.truncatedNormal(mean, stddev); });
+/**
+ * Builds an Initializer. With an explicit `seed` the initializer draws from its own Rng(seed) on each
+ * fill (TF.js semantics: the same seed gives the same weights whatever the model's RNG state);
+ * without one it draws from the model's seeded RNG, so the model seed alone fixes everything.
+ */
+function make(className: string, config: Record<string, unknown>, seed: number | undefined,
+  draw: (out: FloatArray, shape: number[], rng: Rng) => void): Initializer {
+  return {
+    className,
+    fill: (out, shape, rng) => draw(out, shape, seed === undefined ? rng : new Rng(seed)),
+    getConfig: () => ({ ...config, ...('seed' in config ? { seed: seed ?? null } : {}) }),
+  };
+}
+
+/** All zeros (the bias default). @example bp.layers.dense({ units: 4, biasInitializer: bp.initializers.zeros() }) */
+export const zeros = (): Initializer => make('Zeros', {}, undefined, (o) => o.fill(0));
+/** All ones. @example bp.initializers.ones() */
+export const ones = (): Initializer => make('Ones', {}, undefined, (o) => o.fill(1));
+/** A constant. @example bp.initializers.constant({ value: 0.1 }) */
+export function constant({ value = 0 }: { value?: number } = {}): Initializer {
+  checkNum('initializers.constant()', 'value', value);
+  return make('Constant', { value }, undefined, (o) => o.fill(value));
+}
+
+/** Normal(mean, stddev). @example bp.initializers.randomNormal({ stddev: 0.1, seed: 42 }) */
+export function randomNormal({ mean = 0, stddev = 0.05, seed }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
+  const w = 'initializers.randomNormal()';
+  checkNum(w, 'mean', mean);
+  if (checkNum(w, 'stddev', stddev) < 0) throw new Error(`${w}: 'stddev' must be >= 0, got ${stddev}`);
+  return make('RandomNormal', { mean, stddev, seed: null }, checkSeed(w, seed), (o, _s, rng) => {
+    for (let i = 0; i < o.length; i++) o[i] = rng.normal(mean, stddev);
+  });
+}
+/** Uniform in [minval, maxval). @example bp.initializers.randomUniform({ minval: -0.1, maxval: 0.1 }) */
+export function randomUniform({ minval = -0.05, maxval = 0.05, seed }: { minval?: number; maxval?: number; seed?: number } = {}): Initializer {
+  const w = 'initializers.randomUniform()';
+  if (checkNum(w, 'minval', minval) > checkNum(w, 'maxval', maxval)) throw new Error(`${w}: 'minval' (${minval}) must be <= 'maxval' (${maxval})`);
+  return make('RandomUniform', { minval, maxval, seed: null }, checkSeed(w, seed), (o, _s, rng) => {
+    for (let i = 0; i < o.length; i++) o[i] = rng.uniform(minval, maxval);
+  });
+}
+/** Normal truncated at two standard deviations (redrawn beyond). @example bp.initializers.truncatedNormal({ stddev: 0.1 }) */
+export function truncatedNormal({ mean = 0, stddev = 0.05, seed }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
+  const w = 'initializers.truncatedNormal()';
+  checkNum(w, 'mean', mean);
+  if (checkNum(w, 'stddev', stddev) < 0) throw new Error(`${w}: 'stddev' must be >= 0, got ${stddev}`);
+  return make('TruncatedNormal', { mean, stddev, seed: null }, checkSeed(w, seed), (o, _s, rng) => {
+    for (let i = 0; i < o.length; i++) o[i] = rng.truncatedNormal(mean, stddev);
+  });
+}
 
 /** Keras VarianceScaling: the common core of glorot/he/leCun. */
-function varianceScaling(className: string, scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg', distribution: 'truncated_normal' | 'uniform'): Initializer {
-  return make(className, { scale, mode, distribution: distribution === 'uniform' ? 'uniform' : 'normal', seed: null }, (o, shape, rng) => {
-    const { fanIn, fanOut } = fans(shape);
+function varianceScaling(className: string, scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg',
+  distribution: 'truncated_normal' | 'uniform', seed?: number): Initializer {
+  // TF.js writes 'normal' for the truncated normal (its VarianceScaling has no untruncated variant).
+  const config = { scale, mode, distribution: distribution === 'uniform' ? 'uniform' : 'normal', seed: null };
+  return make(className, config, checkSeed(`initializers (${className})`, seed), (o, shape, rng) => {
+    const { fanIn, fanOut } = computeFans(shape);
     const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
     const s = scale / Math.max(1, n);
     if (distribution === 'uniform') {
@@ -53,37 +108,69 @@ function varianceScaling(className: string, scale: number, mode: 'fan_in' | 'fan
   });
 }
 /** Glorot (Xavier) normal. @example bp.initializers.glorotNormal() */
-export const glorotNormal = (_a: { seed?: number } = {}): Initializer => varianceScaling('GlorotNormal', 1, 'fan_avg', 'truncated_normal');
+export const glorotNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('GlorotNormal', 1, 'fan_avg', 'truncated_normal', seed);
 /** Glorot (Xavier) uniform, limit √(6/(fanIn+fanOut)); the dense default. @example bp.initializers.glorotUniform() */
-export const glorotUniform = (_a: { seed?: number } = {}): Initializer => varianceScaling('GlorotUniform', 1, 'fan_avg', 'uniform');
+export const glorotUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('GlorotUniform', 1, 'fan_avg', 'uniform', seed);
 /** He normal, for relu. @example bp.initializers.heNormal() */
-export const heNormal = (_a: { seed?: number } = {}): Initializer => varianceScaling('HeNormal', 2, 'fan_in', 'truncated_normal');
+export const heNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('HeNormal', 2, 'fan_in', 'truncated_normal', seed);
 /** He uniform, limit √(6/fanIn). @example bp.initializers.heUniform() */
-export const heUniform = (_a: { seed?: number } = {}): Initializer => varianceScaling('HeUniform', 2, 'fan_in', 'uniform');
+export const heUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('HeUniform', 2, 'fan_in', 'uniform', seed);
 /** LeCun normal, for selu. @example bp.initializers.leCunNormal() */
-export const leCunNormal = (_a: { seed?: number } = {}): Initializer => varianceScaling('LeCunNormal', 1, 'fan_in', 'truncated_normal');
+export const leCunNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('LeCunNormal', 1, 'fan_in', 'truncated_normal', seed);
 /** LeCun uniform, limit √(3/fanIn). @example bp.initializers.leCunUniform() */
-export const leCunUniform = (_a: { seed?: number } = {}): Initializer => varianceScaling('LeCunUniform', 1, 'fan_in', 'uniform');
+export const leCunUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('LeCunUniform', 1, 'fan_in', 'uniform', seed);
 
-const FACTORIES: Record<string, (config: Record<string, unknown>) => Initializer> = {
+type Factory = (config: Record<string, unknown>) => Initializer;
+const FACTORIES: Record<string, Factory> = {
   zeros, ones, constant, randomNormal, randomUniform, truncatedNormal,
   glorotNormal, glorotUniform, heNormal, heUniform, leCunNormal, leCunUniform,
 };
 
-function canonical(name: string): string | undefined {
-  const key = name.replace(/_/g, '').toLowerCase();
-  return Object.keys(FACTORIES).find((k) => k.toLowerCase() === key);
+/**
+ * Every accepted spelling, normalised (underscores dropped, lower case), → canonical camelCase name, so
+ * 'glorotUniform', 'glorot_uniform' and 'GlorotUniform' (and Keras' 'lecun_normal') all resolve.
+ */
+const norm = (k: string): string => k.replace(/_/g, '').toLowerCase();
+const LOOKUP = new Map<string, string>(Object.keys(FACTORIES).map((k) => [norm(k), k]));
+// Keras' short aliases.
+LOOKUP.set('zero', 'zeros').set('one', 'ones').set('normal', 'randomNormal').set('uniform', 'randomUniform');
+
+/**
+ * TF.js/Keras files serialise glorot/he/leCun as `VarianceScaling { scale, mode, distribution }`: map the
+ * settings back to the named initializer they came from (other settings have no named equivalent).
+ */
+function fromVarianceScaling(config: Record<string, unknown>): Initializer {
+  const scale = config.scale ?? 1;
+  const mode = String(config.mode ?? 'fan_in').replace(/([A-Z])/g, '_$1').toLowerCase();
+  const dist = String(config.distribution ?? 'normal').toLowerCase();
+  const family = mode === 'fan_avg' && scale === 1 ? 'glorot' : mode === 'fan_in' && scale === 2 ? 'he' : mode === 'fan_in' && scale === 1 ? 'leCun' : undefined;
+  if (!family) throw new Error(`getInitializer(): VarianceScaling with scale=${String(scale)}, mode=${mode} has no named equivalent; use glorot*, he* or leCun*`);
+  const seed = typeof config.seed === 'number' ? config.seed : undefined;
+  return FACTORIES[`${family}${dist === 'uniform' ? 'Uniform' : 'Normal'}`]({ seed });
 }
+
+export const INITIALIZER_NAMES = Object.keys(FACTORIES);
 
 /**
  * Resolves an initializer from a camelCase name ('glorotUniform'), a Keras name ('glorot_uniform'), a TF.js
- * class name ('GlorotUniform'), a `{ className, config }` object, or an Initializer.
+ * class name ('GlorotUniform'), a `{ className, config }` object (TF.js serialised form, including
+ * `VarianceScaling`), or an Initializer (returned as is). Unknown names throw, listing the valid ones.
+ * @example getInitializer('he_normal').className // 'HeNormal'
  */
 export function getInitializer(id: InitializerIdentifier): Initializer {
-  if (id && typeof id === 'object' && 'fill' in id && typeof id.fill === 'function') return id;
-  const name = typeof id === 'string' ? id : id && typeof id === 'object' ? (id as { className: string }).className : undefined;
-  const key = typeof name === 'string' ? canonical(name) : undefined;
-  if (!key) throw new Error(`unknown initializer ${JSON.stringify(name ?? id)}; use one of ${Object.keys(FACTORIES).join(', ')}`);
-  const config = typeof id === 'object' ? ((id as { config?: Record<string, unknown> }).config ?? {}) : {};
+  if (id && typeof id === 'object' && typeof (id as Initializer).fill === 'function') return id as Initializer;
+  let name: unknown = id;
+  let config: Record<string, unknown> = {};
+  if (id && typeof id === 'object') {
+    const o = id as { className?: unknown; class_name?: unknown; config?: Record<string, unknown> | null };
+    name = o.className ?? o.class_name;
+    config = o.config && typeof o.config === 'object' ? o.config : {};
+    if (name === 'VarianceScaling') return fromVarianceScaling(config);
+  }
+  const key = typeof name === 'string' ? LOOKUP.get(norm(name)) : undefined;
+  if (!key) {
+    throw new Error(`unknown initializer ${JSON.stringify(name ?? id)}; use one of ${INITIALIZER_NAMES.join(', ')} ` +
+      `(or their snake_case / TF.js class names, e.g. 'glorot_uniform', 'GlorotUniform')`);
+  }
   return FACTORIES[key](config);
 }

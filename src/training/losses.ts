@@ -65,30 +65,55 @@ export function categoricalCrossentropy({ fromLogits = false }: { fromLogits?: b
   };
 }
 
+/** Clamp bounds shared with the backend's probability losses (Keras' epsilon). */
+const EPS = 1e-7;
+
 /**
- * Categorical cross-entropy against integer class labels (Int32Array / number[]).
+ * Categorical cross-entropy against integer class labels (an Int32Array of class indices, one per row).
+ * From probabilities (the default) it is mean over rows of -log(clamp(p[label], 1e-7, 1 - 1e-7)); after a
+ * softmax layer the model uses the fused, stable softmaxCrossEntropySparse on the logits instead.
  * @example model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] })
  */
 export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   const name = 'sparseCategoricalCrossentropy';
-  const labels = (t: Targets): Int32Array => {
-    if (!(t instanceof Int32Array)) throw new Error(`${name}: expects integer class labels (Int32Array)`);
+  const labels = (t: Targets, rows: number, cols: number): Int32Array => {
+    if (!(t instanceof Int32Array)) throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
+    if (t.length !== rows) throw new RangeError(`${name}: 'labels' has length ${t.length} but rows = ${rows}`);
+    for (let i = 0; i < rows; i++) {
+      if (!(t[i] >= 0 && t[i] < cols)) throw new RangeError(`${name}: label ${t[i]} in row ${i} is outside [0, ${cols})`);
+    }
     return t;
   };
-  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) => b.softmaxCrossEntropySparse(z, labels(t), g, r, c);
+  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) => {
+    if (!(t instanceof Int32Array)) throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
+    return b.softmaxCrossEntropySparse(z, t, g, r, c); // the backend validates the labels itself
+  };
   if (fromLogits) return { name, sparseTargets: true, compute: logits, getConfig: () => ({ fromLogits }) };
+
+  // p[label] of each row, saved before the gradient is written: `grad` may alias `y` (the backend
+  // convention), and zeroing it first would destroy the probabilities. Grown only when a batch has more
+  // rows than any before, so steady-state training allocates nothing here.
+  let picked = new Float64Array(0);
   return {
     name, sparseTargets: true, fusedActivation: 'softmax',
-    // From probabilities (no fused softmax before it): -log(clamp(p[label])), gradient at the label only.
     compute: (_b, y, t, g, r, c) => {
-      const lab = labels(t);
-      if (g) g.fill(0);
+      const lab = labels(t, r, c);
+      if (y.length !== r * c) throw new RangeError(`${name}: 'pred' has length ${y.length} but rows*cols = ${r * c}`);
+      if (g && g.length !== r * c) throw new RangeError(`${name}: 'grad' has length ${g.length} but rows*cols = ${r * c}`);
+      if (picked.length < r) picked = new Float64Array(r);
       let s = 0;
       for (let i = 0; i < r; i++) {
         const p = y[i * c + lab[i]];
-        const pc = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
-        s -= Math.log(pc);
-        if (g && p > 1e-7 && p < 1 - 1e-7) g[i * c + lab[i]] = -1 / pc / r;
+        picked[i] = p;
+        s -= Math.log(Math.min(Math.max(p, EPS), 1 - EPS));
+      }
+      if (g) {
+        g.fill(0);
+        // d/dp of -log(clamp(p)): -1/p inside the clamp range, 0 outside (the clamp's derivative, as Keras).
+        for (let i = 0; i < r; i++) {
+          const p = picked[i];
+          if (p > EPS && p < 1 - EPS) g[i * c + lab[i]] = -1 / p / r;
+        }
       }
       return r ? s / r : 0;
     },
@@ -98,19 +123,30 @@ export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogi
 }
 
 /**
- * A loss from your own function of (yTrue, yPred) → mean loss. Its gradient is taken by central finite
- * differences (2 evaluations per output element per step): fine for small outputs, slow for large ones.
+ * A loss from your own function of (yTrue, yPred, rows, cols) → loss (use the mean over the batch, as the
+ * built-in losses do). Its gradient is taken by central finite differences with step h = 1e-4·max(1, |p|):
+ * 2 extra calls of `fn` per output element per training step, so it is SLOW — fine for prototyping on
+ * small outputs; write the loss with backend ops for anything large. The arrays are reused between calls:
+ * do not keep references to them.
  * @example bp.losses.customLoss((t, p) => p.reduce((s, v, i) => s + (v - t[i]) ** 4, 0) / p.length)
  */
 export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Loss {
   if (typeof fn !== 'function') throw new Error('losses.customLoss(): expected a function (yTrue, yPred, rows, cols) => number');
+  // Float64 copies handed to `fn`: storage grows only when needed; the views are remade only when the
+  // batch size changes (e.g. the last, shorter batch of an epoch), so steady state allocates nothing.
+  let store = new Float64Array(0);
   let yt = new Float64Array(0), yp = new Float64Array(0);
   return {
     name, sparseTargets: false,
     compute: (_b, y, t, g, r, c) => {
       const n = r * c;
-      if (yt.length !== n) { yt = new Float64Array(n); yp = new Float64Array(n); }
       const tf = asFloat(t, name);
+      if (y.length !== n || tf.length !== n) throw new RangeError(`customLoss '${name}': expected ${n} = rows*cols predictions and targets, got ${y.length} and ${tf.length}`);
+      if (yt.length !== n) {
+        if (store.length < 2 * n) store = new Float64Array(2 * n);
+        yt = store.subarray(0, n);
+        yp = store.subarray(n, 2 * n);
+      }
       for (let i = 0; i < n; i++) { yt[i] = tf[i]; yp[i] = y[i]; }
       const value = fn(yt, yp, r, c);
       if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`customLoss '${name}' returned ${value}; it must return a number`);
@@ -136,9 +172,13 @@ const ALIASES: Record<string, string> = {
   mse: 'meanSquaredError', mae: 'meanAbsoluteError', huberloss: 'huber', bce: 'binaryCrossentropy', cce: 'categoricalCrossentropy',
 };
 
+/** The canonical loss names getLoss accepts (plus their snake_case forms and the short aliases). */
+export const LOSS_NAMES = Object.keys(FACTORIES);
+
 /**
  * Resolves a loss from a camelCase or snake_case name ('meanSquaredError', 'mean_squared_error', 'mse'),
- * a Loss, or a function (see customLoss).
+ * a Loss (returned as is), or a function (wrapped by customLoss). Unknown names throw, listing the valid ones.
+ * @example getLoss('categorical_crossentropy').name // 'categoricalCrossentropy'
  */
 export function getLoss(id: LossIdentifier): Loss {
   if (typeof id === 'function') return customLoss(id);

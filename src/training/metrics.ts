@@ -1,8 +1,13 @@
 /**
- * Streaming metrics (accumulated over the batches of an epoch). 'accuracy' picks binary, categorical or
- * sparse accuracy from the loss as Keras does. Precision and recall are binary (threshold 0.5) for one
- * output column; for several columns they are micro-averaged over classes from the argmax prediction,
- * which equals accuracy for single-label data and is documented as such.
+ * Streaming metrics, accumulated over the batches of an epoch (reset → update per batch → result), so
+ * the epoch's value is exact rather than an average of batch averages.
+ *
+ * 'accuracy' picks binary, categorical or sparse-categorical accuracy from the loss, as Keras does.
+ * Precision and recall are binary (threshold 0.5) for one output column. For several columns they are
+ * micro-averaged over classes from the argmax prediction against the target class (one-hot argmax or
+ * label): each row is one prediction, a hit is a true positive for its class, a miss is a false positive
+ * for the predicted class and a false negative for the true one — so for single-label data micro precision
+ * = micro recall = accuracy. (Use one sigmoid column per class for per-class binary precision/recall.)
  */
 import type { FloatArray } from '../backend/ops';
 import type { Loss, Metric, Targets } from './contracts';
@@ -12,8 +17,10 @@ function argmax(a: ArrayLike<number>, o: number, n: number): number {
   for (let j = 1; j < n; j++) if (a[o + j] > a[o + best]) best = j;
   return best;
 }
-const labelOf = (t: Targets, r: number, cols: number): number => (t instanceof Int32Array ? t[r] : argmax(t, r * cols, cols));
+/** The target class of row r: the label itself, or the argmax of the one-hot row. */
+const classOf = (t: Targets, r: number, cols: number): number => (t instanceof Int32Array ? t[r] : argmax(t, r * cols, cols));
 
+/** A metric that is a running ratio num/den (0 before any update). */
 abstract class Ratio implements Metric {
   abstract readonly name: string;
   protected num = 0;
@@ -23,42 +30,54 @@ abstract class Ratio implements Metric {
   abstract update(y: FloatArray, t: Targets, rows: number, cols: number): void;
 }
 
+/** Fraction of elements where (y > threshold) equals (target > threshold); Keras binary_accuracy. */
 export class BinaryAccuracy extends Ratio {
   readonly name = 'accuracy';
-  constructor(private readonly threshold = 0.5) { super(); }
+  constructor(readonly threshold = 0.5) { super(); }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
     const n = rows * cols;
-    for (let i = 0; i < n; i++) if ((y[i] > this.threshold ? 1 : 0) === (t[i] > this.threshold ? 1 : 0)) this.num++;
+    for (let i = 0; i < n; i++) if ((y[i] > this.threshold) === (t[i] > this.threshold)) this.num++;
     this.den += n;
   }
 }
 
+/** Fraction of rows whose argmax equals the one-hot target's argmax; Keras categorical_accuracy. */
 export class CategoricalAccuracy extends Ratio {
   readonly name = 'accuracy';
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
-    for (let r = 0; r < rows; r++) if (argmax(y, r * cols, cols) === labelOf(t, r, cols)) this.num++;
+    for (let r = 0; r < rows; r++) if (argmax(y, r * cols, cols) === classOf(t, r, cols)) this.num++;
     this.den += rows;
   }
 }
 
-/** Precision (`kind` 'precision') or recall ('recall'): binary for 1 column, micro-averaged otherwise. */
+/** Fraction of rows whose argmax equals the integer label; Keras sparse_categorical_accuracy. */
+export class SparseCategoricalAccuracy extends Ratio {
+  readonly name = 'accuracy';
+  update(y: FloatArray, t: Targets, rows: number, cols: number): void {
+    if (!(t instanceof Int32Array)) throw new Error(`sparseCategoricalAccuracy: expects integer class labels (Int32Array)`);
+    for (let r = 0; r < rows; r++) if (argmax(y, r * cols, cols) === t[r]) this.num++;
+    this.den += rows;
+  }
+}
+
+/** Precision (tp/(tp+fp)) or recall (tp/(tp+fn)): binary for 1 column, micro-averaged otherwise (file comment). */
 export class PrecisionRecall implements Metric {
   private tp = 0;
   private fp = 0;
   private fn = 0;
-  constructor(readonly name: 'precision' | 'recall') {}
+  constructor(readonly name: 'precision' | 'recall', readonly threshold = 0.5) {}
   reset(): void { this.tp = this.fp = this.fn = 0; }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
-    if (cols === 1 && !(t instanceof Int32Array)) {
+    if (cols === 1) {
       for (let i = 0; i < rows; i++) {
-        const p = y[i] > 0.5, a = t[i] > 0.5;
+        const p = y[i] > this.threshold, a = t[i] > this.threshold;
         if (p && a) this.tp++; else if (p) this.fp++; else if (a) this.fn++;
       }
       return;
     }
     for (let r = 0; r < rows; r++) {
-      const p = argmax(y, r * cols, cols), a = labelOf(t, r, cols);
-      if (p === a) this.tp++; else { this.fp++; this.fn++; }
+      if (argmax(y, r * cols, cols) === classOf(t, r, cols)) this.tp++;
+      else { this.fp++; this.fn++; }
     }
   }
   result(): number {
@@ -67,31 +86,50 @@ export class PrecisionRecall implements Metric {
   }
 }
 
-/** Mean squared / absolute error as a metric ('mse', 'mae'). */
+/** Mean squared ('mse') or absolute ('mae') error over all elements seen. */
 export class MeanError extends Ratio {
   constructor(readonly name: 'mse' | 'mae') { super(); }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
     if (t instanceof Int32Array) throw new Error(`metric '${this.name}' needs a target matrix, not class labels`);
     const n = rows * cols;
-    for (let i = 0; i < n; i++) { const e = y[i] - t[i]; this.num += this.name === 'mse' ? e * e : Math.abs(e); }
+    if (this.name === 'mse') for (let i = 0; i < n; i++) { const e = y[i] - t[i]; this.num += e * e; }
+    else for (let i = 0; i < n; i++) this.num += Math.abs(y[i] - t[i]);
     this.den += n;
   }
 }
 
-const NAMES = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
+/** Binary accuracy. @example const m = bp.metrics.binaryAccuracy(); m.update(y, t, rows, 1); m.result() */
+export const binaryAccuracy = (threshold = 0.5): Metric => new BinaryAccuracy(threshold);
+/** Categorical accuracy (argmax vs one-hot argmax). @example bp.metrics.categoricalAccuracy() */
+export const categoricalAccuracy = (): Metric => new CategoricalAccuracy();
+/** Sparse categorical accuracy (argmax vs label). @example bp.metrics.sparseCategoricalAccuracy() */
+export const sparseCategoricalAccuracy = (): Metric => new SparseCategoricalAccuracy();
+/** Precision. @example model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['precision'] }) */
+export const precision = (): Metric => new PrecisionRecall('precision');
+/** Recall. @example model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['recall'] }) */
+export const recall = (): Metric => new PrecisionRecall('recall');
+/** Mean squared error as a metric. @example model.compile({ optimizer: 'adam', loss: 'huber', metrics: ['mse'] }) */
+export const mse = (): Metric => new MeanError('mse');
+/** Mean absolute error as a metric. @example model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] }) */
+export const mae = (): Metric => new MeanError('mae');
+
+export const METRIC_NAMES = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
 
 /**
- * Resolves a metric name for a compiled loss and output width.
- * @example model.compile({ optimizer: 'adam', loss: 'binaryCrossentropy', metrics: ['accuracy', 'precision', 'recall'] })
+ * Resolves a metric name for a compiled loss and the model's output width. 'accuracy' / 'acc' follow
+ * Keras: binaryCrossentropy → binary; sparseCategoricalCrossentropy → sparse categorical; otherwise
+ * categorical, unless the output has one column → binary.
+ * @example getMetric('accuracy', getLoss('sparseCategoricalCrossentropy'), 10) // SparseCategoricalAccuracy
  */
-export function getMetric(name: string, loss: Loss, outputUnits: number): Metric {
+export function getMetric(name: string, loss: Loss, outputUnits?: number): Metric {
   switch (name) {
     case 'accuracy': case 'acc':
-      if (loss.name === 'binaryCrossentropy' || (!loss.sparseTargets && outputUnits === 1)) return new BinaryAccuracy();
-      return new CategoricalAccuracy();
+      if (loss.name === 'binaryCrossentropy') return new BinaryAccuracy();
+      if (loss.sparseTargets) return new SparseCategoricalAccuracy();
+      return outputUnits === 1 ? new BinaryAccuracy() : new CategoricalAccuracy();
     case 'precision': case 'recall': return new PrecisionRecall(name);
-    case 'mse': case 'meanSquaredError': return new MeanError('mse');
-    case 'mae': case 'meanAbsoluteError': return new MeanError('mae');
-    default: throw new Error(`unknown metric '${name}'; use one of ${NAMES.join(', ')}`);
+    case 'mse': case 'meanSquaredError': case 'mean_squared_error': return new MeanError('mse');
+    case 'mae': case 'meanAbsoluteError': case 'mean_absolute_error': return new MeanError('mae');
+    default: throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
   }
 }

@@ -24,7 +24,12 @@ export const l2 = ({ l2: b = 0.01 }: { l2?: number } = {}): Regularizer => make(
 /** Both. @example bp.regularizers.l1l2({ l1: 1e-5, l2: 1e-4 }) */
 export const l1l2 = ({ l1: a = 0.01, l2: b = 0.01 }: { l1?: number; l2?: number } = {}): Regularizer => make(a, b);
 
-/** Resolves 'l1' | 'l2' | 'l1l2' (default strengths), `{ className: 'L1L2', config }`, or a Regularizer. */
+/**
+ * Resolves 'l1' | 'l2' | 'l1l2' (any case; 'L1L2' too) with default strengths (0.01), a TF.js
+ * `{ className: 'L1L2' | 'L1' | 'L2', config: { l1?, l2? } }` (missing strengths are 0), or a Regularizer.
+ * Unknown names throw, listing the valid ones.
+ * @example getRegularizer({ className: 'L1L2', config: { l2: 1e-4 } }).l2 // 1e-4
+ */
 export function getRegularizer(id: RegularizerIdentifier): Regularizer {
   if (id && typeof id === 'object' && 'apply' in id) return id;
   if (typeof id === 'string') {
