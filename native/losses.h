@@ -93,31 +93,30 @@ double cce(const T* p, const T* t, T* g, size_t rows, size_t cols) {
   return s / static_cast<double>(rows);
 }
 
-template <typename T>
-double logSumExp(const T* x, size_t cols) {
-  double mx = -INFINITY;
-  for (size_t j = 0; j < cols; j++) if (x[j] > mx) mx = x[j];
-  if (mx == -INFINITY) return -INFINITY;
-  double sum = 0;
-  for (size_t j = 0; j < cols; j++) sum += std::exp(static_cast<double>(x[j]) - mx);
-  return mx + std::log(sum);
-}
-
+// One exp per element: the row's e^(x-max) values are parked in the gradient buffer (read before
+// written, so g may alias x) and scaled by 1/Σ afterwards; the loss uses Σ_j t_j(max - x_j) + tsum·log Σ.
 template <typename T>
 double softmaxCe(const T* x, const T* t, T* g, size_t rows, size_t cols) {
   if (rows == 0 || cols == 0) return 0;
   double s = 0, k = 1.0 / static_cast<double>(rows);
   for (size_t r = 0; r < rows; r++) {
     const T* xr = x + r * cols; const T* tr = t + r * cols;
-    double lse = logSumExp(xr, cols), tsum = 0;
+    T* gr = g ? g + r * cols : nullptr;
+    double mx = -INFINITY;
+    for (size_t j = 0; j < cols; j++) if (xr[j] > mx) mx = xr[j];
+    double sum = 0, tsum = 0, tdiff = 0;
     for (size_t j = 0; j < cols; j++) {
-      double tj = tr[j];
+      double xj = xr[j], tj = tr[j];
+      double e = std::exp(xj - mx);
+      sum += e;
       tsum += tj;
-      if (tj != 0) s += tj * (lse - xr[j]);
+      if (tj != 0) tdiff += tj * (mx - xj);
+      if (gr) gr[j] = static_cast<T>(e);
     }
-    if (g) {
-      T* gr = g + r * cols;
-      for (size_t j = 0; j < cols; j++) gr[j] = static_cast<T>(k * (std::exp(static_cast<double>(xr[j]) - lse) * tsum - tr[j]));
+    s += tdiff + tsum * std::log(sum);
+    if (gr) {
+      double scale = tsum / sum;
+      for (size_t j = 0; j < cols; j++) gr[j] = static_cast<T>(k * (static_cast<double>(gr[j]) * scale - tr[j]));
     }
   }
   return s / static_cast<double>(rows);
@@ -129,12 +128,20 @@ double softmaxCeSparse(const T* x, const int32_t* labels, T* g, size_t rows, siz
   double s = 0, k = 1.0 / static_cast<double>(rows);
   for (size_t r = 0; r < rows; r++) {
     const T* xr = x + r * cols;
-    double lse = logSumExp(xr, cols);
+    T* gr = g ? g + r * cols : nullptr;
     size_t label = static_cast<size_t>(labels[r]);
-    s += lse - xr[label];
-    if (g) {
-      T* gr = g + r * cols;
-      for (size_t j = 0; j < cols; j++) gr[j] = static_cast<T>(k * std::exp(static_cast<double>(xr[j]) - lse));
+    double mx = -INFINITY;
+    for (size_t j = 0; j < cols; j++) if (xr[j] > mx) mx = xr[j];
+    double xl = xr[label], sum = 0;
+    for (size_t j = 0; j < cols; j++) {
+      double e = std::exp(static_cast<double>(xr[j]) - mx);
+      sum += e;
+      if (gr) gr[j] = static_cast<T>(e);
+    }
+    s += (mx - xl) + std::log(sum);
+    if (gr) {
+      double scale = k / sum;
+      for (size_t j = 0; j < cols; j++) gr[j] = static_cast<T>(static_cast<double>(gr[j]) * scale);
       gr[label] = static_cast<T>(static_cast<double>(gr[label]) - k);
     }
   }

@@ -1,9 +1,10 @@
 // Fused optimizer steps, one pass over the parameters each (formulas in src/backend/ops.ts). Element
-// arithmetic in double, rounded on store, as the JS reference does.
+// arithmetic in double, rounded on store, as the JS reference does; denormals flush to zero (denormals.h).
 #pragma once
 #include <cmath>
 #include <cstddef>
 
+#include "denormals.h"
 #include "simd.h"
 
 namespace bp {
@@ -11,12 +12,14 @@ namespace bp {
 
 template <typename T>
 BP_CLONES void sgd(T* w, const T* g, size_t n, double lr, double wd) {
+  FlushDenormals ftz;
   if (wd == 0) for (size_t i = 0; i < n; i++) w[i] = static_cast<T>(w[i] - lr * g[i]);
   else for (size_t i = 0; i < n; i++) w[i] = static_cast<T>(w[i] - lr * (g[i] + wd * w[i]));
 }
 
 template <typename T>
 BP_CLONES void momentum(T* w, const T* g, T* v, size_t n, double lr, double mu, bool nesterov, double wd) {
+  FlushDenormals ftz;
   for (size_t i = 0; i < n; i++) {
     double gi = g[i] + wd * w[i];
     double vi = mu * v[i] - lr * gi;
@@ -27,6 +30,7 @@ BP_CLONES void momentum(T* w, const T* g, T* v, size_t n, double lr, double mu, 
 
 template <typename T>
 BP_CLONES void rmsprop(T* w, const T* g, T* ms, size_t n, double lr, double rho, double eps, double wd) {
+  FlushDenormals ftz;
   for (size_t i = 0; i < n; i++) {
     double gi = g[i] + wd * w[i];
     double m = rho * ms[i] + (1 - rho) * gi * gi;
@@ -37,6 +41,7 @@ BP_CLONES void rmsprop(T* w, const T* g, T* ms, size_t n, double lr, double rho,
 
 template <typename T>
 BP_CLONES void adagrad(T* w, const T* g, T* acc, size_t n, double lr, double eps, double wd) {
+  FlushDenormals ftz;
   for (size_t i = 0; i < n; i++) {
     double gi = g[i] + wd * w[i];
     double a = acc[i] + gi * gi;
@@ -48,6 +53,7 @@ BP_CLONES void adagrad(T* w, const T* g, T* acc, size_t n, double lr, double eps
 template <typename T>
 BP_CLONES void adam(T* w, const T* g, T* m, T* v, size_t n, double lr, double b1, double b2, double eps, double t,
           double wd, bool decoupled) {
+  FlushDenormals ftz;
   // Element math in T: for float32 that is twice the SIMD width of double, and sqrt/divide dominate
   // this loop. It agrees with the double-precision JS reference to a few float32 ulps.
   const T c1 = static_cast<T>(1.0 / (1.0 - std::pow(b1, t))), c2 = static_cast<T>(1.0 / (1.0 - std::pow(b2, t)));

@@ -21,6 +21,9 @@
  * - Bad arguments throw: TypeError for a wrong type / typed-array kind / argument count, RangeError for
  *   a bad dimension, a length that does not match its shape, overflow or forbidden aliasing. The message
  *   names the op and the argument, e.g. `gemm(): 'c' has length 5 but m*n = 6`.
+ * - Optimizer steps may flush denormal numbers (below 1.2e-38 in float32, 2.2e-308 in float64) to zero;
+ *   the native backend does (as TensorFlow's CPU kernels do), because decaying optimizer state spends
+ *   many steps in that range and x86 cores compute on it up to ~100x slower. The JS backend keeps them.
  */
 
 export type DType = 'float32' | 'float64';

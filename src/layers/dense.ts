@@ -5,7 +5,7 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
-import type { Initializer, Param, Regularizer } from '../training/contracts';
+import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';
 import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
@@ -115,10 +115,36 @@ export class Dense extends Layer {
       this.bias ? this.bias.grad : null, dx, rows, this.inputUnits, this.units, act, this.actAlpha] as const;
   }
 
-  backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): FloatArray | null {
+  backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean, fold?: FoldedSgd | null): FloatArray | null {
     const args = this.backwardArgs(dy, rows, needDx, skipActivation);
+    if (fold) return this.backwardFolded(b, args, fold);
     b.denseBackward(...args);
     return args[8];
+  }
+
+  /**
+   * Backward with the SGD update inside the gradient gemms: dz = f'(z)⊙dy in place, dx = dz·Wᵀ with the
+   * old W, then W ← keep·W − lr·xᵀ·dz and b ← keep·b − lr·Σ_rows dz (as 1ᵀ·dz), keep = 1 − lr·weightDecay.
+   * Same update as denseBackward + sgdStep, without writing dW or making a second pass over W.
+   */
+  private backwardFolded(b: Backend, args: ReturnType<Dense['backwardArgs']>, fold: FoldedSgd): FloatArray | null {
+    const [x, w, z, y, dy, , , , dx, rows, k, n, act, alpha] = args;
+    if (act !== Activation.linear) b.activationBackward(act, alpha, z, y, dy, dy, rows, n);
+    if (dx) b.gemm(false, true, rows, k, n, 1, dy, w, 0, dx);
+    const keep = 1 - fold.lr * fold.weightDecay;
+    b.gemm(true, false, k, n, rows, -fold.lr, x, dy, keep, w);
+    if (this.bias) b.gemm(false, false, 1, n, rows, -fold.lr, this.onesColumn(rows), dy, keep, this.bias.value);
+    return dx;
+  }
+
+  private ones = new Map<number, FloatArray>();
+  private onesColumn(rows: number): FloatArray {
+    let o = this.ones.get(rows);
+    if (!o || (o instanceof Float64Array) !== (this.dtype === 'float64')) {
+      o = (this.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows)).fill(1);
+      this.ones.set(rows, o);
+    }
+    return o;
   }
 
   override async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {

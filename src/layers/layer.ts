@@ -4,7 +4,7 @@
  * last partial one).
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
-import type { Param } from '../training/contracts';
+import type { FoldedSgd, Param } from '../training/contracts';
 import type { Rng } from '../random';
 
 export interface LayerArgs {
@@ -65,8 +65,9 @@ export abstract class Layer {
   /**
    * Given dL/d(output) for the last forward, writes parameter gradients and returns dL/d(input) (or null
    * when `needDx` is false). `dy` may be overwritten. `skipActivation`: dy is already dL/dz (fused loss).
+   * With `fold`, a layer with parameters applies that SGD update itself instead of writing gradients.
    */
-  abstract backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): FloatArray | null;
+  abstract backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean, fold?: FoldedSgd | null): FloatArray | null;
 
   /** forward() that may run its heavy part off the main thread (default: the synchronous forward). */
   async forwardAsync(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): Promise<FloatArray> {

@@ -6,7 +6,7 @@ import type { Backend, DType, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
 import { backendForModel } from '../backend/select';
 import { Rng } from '../random';
-import type { Loss, Metric, Optimizer, Param, Targets } from '../training/contracts';
+import type { FoldedSgd, Loss, Metric, Optimizer, Param, Targets } from '../training/contracts';
 import { getLoss, type LossIdentifier } from '../training/losses';
 import { getMetric } from '../training/metrics';
 import { getOptimizer, type OptimizerIdentifier } from '../optimizers';
@@ -207,13 +207,31 @@ export class Sequential {
     const grad = this.gradBuffer(rows, cols);
     let loss = this.lossOf(b, out, target, grad, rows);
     if (metrics) for (const m of metrics) m.update(out, target, rows, cols);
+    const fold = this.foldedSgd();
     let g: FloatArray | null = grad;
     for (let i = this.layers.length - 1; i >= 0 && g; i--) {
-      g = this.layers[i].backward(b, g, rows, i > 0, this.fused && i === this.layers.length - 1);
+      g = this.layers[i].backward(b, g, rows, i > 0, this.fused && i === this.layers.length - 1, fold);
+    }
+    if (fold) {
+      this.optimizer!.countStep!();
+      return loss;
     }
     for (const p of this.params()) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
     this.optimizer!.step(b, this.params());
     return loss;
+  }
+
+  /**
+   * This step's SGD update when the dense layers can apply it inside their gradient gemms: plain SGD
+   * without clipping, and no regularizer (which needs the gradient buffer). Null otherwise.
+   */
+  private foldedSgd(): FoldedSgd | null {
+    const opt = this.optimizer!;
+    if (!opt.foldedSgd || !opt.countStep) return null;
+    // Plain loops: this runs every step and must not allocate.
+    for (const l of this.layers) if (!(l instanceof Dense) && l.params().length > 0) return null;
+    for (const p of this.params()) if (p.regularizer) return null;
+    return opt.foldedSgd();
   }
 
   /**

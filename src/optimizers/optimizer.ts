@@ -81,9 +81,18 @@ export abstract class BaseOptimizer implements Optimizer {
     this.update(b, p, state);
   }
 
+  countStep(): void {
+    this.iterations++;
+  }
+
+  /** The learning rate for the coming step (from the schedule when there is one). */
+  protected applySchedule(): void {
+    if (this.schedule) this.lr = this.schedule.at(this.iterations);
+  }
+
   /** Schedule, then clipping by value and by global norm. */
   private prepare(b: Backend, params: Param[]): void {
-    if (this.schedule) this.lr = this.schedule.at(this.iterations);
+    this.applySchedule();
     if (this.clipValue !== undefined) for (const p of params) b.clip(p.grad, -this.clipValue, this.clipValue);
     if (this.clipNorm !== undefined) {
       let sq = 0;

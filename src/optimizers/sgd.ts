@@ -1,6 +1,6 @@
 /** SGD, with optional momentum (Keras form) and Nesterov. */
 import type { Backend, FloatArray } from '../backend/ops';
-import type { Param } from '../training/contracts';
+import type { FoldedSgd, Param } from '../training/contracts';
 import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
 
 export interface SgdArgs extends BaseOptimizerArgs {
@@ -25,6 +25,17 @@ export class SGD extends BaseOptimizer {
     this.className = this.momentum > 0 || this.nesterov ? 'Momentum' : 'SGD';
     this.stateNames = this.className === 'Momentum' ? ['velocity'] : [];
   }
+  /**
+   * Plain SGD is linear in the gradient, so dense layers fold it into their dW gemm
+   * (W ← (1 − lr·wd)·W − lr·xᵀ·dz): no gradient buffer is written and no second pass reads the weights.
+   * Clipping needs the whole gradient first, so it disables folding.
+   */
+  foldedSgd(): FoldedSgd | null {
+    if (this.className !== 'SGD' || this.clipValue !== undefined || this.clipNorm !== undefined) return null;
+    this.applySchedule();
+    return { lr: this.learningRate, weightDecay: this.weightDecay };
+  }
+
   protected update(b: Backend, p: Param, s: FloatArray[]): void {
     if (this.className === 'Momentum') b.momentumStep(p.value, p.grad, s[0], this.learningRate, this.momentum, this.nesterov, this.weightDecay);
     else b.sgdStep(p.value, p.grad, this.learningRate, this.weightDecay);

@@ -43,6 +43,12 @@ export interface Loss {
  * clipping (clipValue, then clipNorm by global norm over all params), then the fused backend step
  * per param, and counts `iterations`.
  */
+/** W ← (1 − lr·weightDecay)·W − lr·∂L/∂W, done by the layer inside its gradient gemm. */
+export interface FoldedSgd {
+  lr: number;
+  weightDecay: number;
+}
+
 export interface Optimizer {
   /** TF.js class name used in saved training configs: 'SGD', 'Momentum', 'RMSProp', 'Adagrad', 'Adam', 'AdamW'. */
   readonly className: string;
@@ -51,6 +57,14 @@ export interface Optimizer {
   step(backend: Backend, params: Param[]): void;
   /** As step, running large updates off the main thread when the backend can (optional). */
   stepAsync?(backend: Backend, params: Param[]): Promise<void>;
+  /**
+   * For an update that is linear in the gradient (plain SGD, no clipping): this step's learning rate and
+   * weight decay, so a layer can fold the update into its dW gemm; the caller then calls `countStep()`
+   * instead of `step()`. Null when the optimizer's update cannot be folded.
+   */
+  foldedSgd?(): FoldedSgd | null;
+  /** Counts a step whose updates were folded into the layers (see foldedSgd). */
+  countStep?(): void;
   getConfig(): Record<string, unknown>;
   /** State arrays for saving (TF.js naming, e.g. `dense_1/kernel/m`), in a stable order. */
   getWeights(): { name: string; value: FloatArray }[];
