@@ -27,16 +27,20 @@ export function timeGemmOnly(spec: MlpSpec, b: Backend, sampleSeconds = 0.25): T
 
 /**
  * Step time over gemm-only time, measured in alternating rounds (step, gemms, step, gemms, ...) and
- * reported as the median of the per-round ratios, so machine drift during the run affects both sides alike.
+ * reported as the median of the per-round ratios, so machine drift during the run affects both sides
+ * alike; `best` is the fastest step sample over the fastest gemm sample (what each costs undisturbed).
  */
-export function stepOverGemms(step: () => unknown, spec: MlpSpec, b: Backend, rounds = 9, sampleSeconds = 0.08): { ratio: number; min: number; max: number } {
+export function stepOverGemms(step: () => unknown, spec: MlpSpec, b: Backend, rounds = 9, sampleSeconds = 0.08): { ratio: number; min: number; max: number; best: number } {
   const gemms = gemmOnlyStep(spec, b);
   const ratios: number[] = [];
+  let bestStep = Infinity, bestGemms = Infinity;
   for (let r = 0; r < rounds; r++) {
-    const ts = timeSync(step, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 }).median;
-    const tg = timeSync(gemms, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 }).median;
-    ratios.push(ts / tg);
+    const ts = timeSync(step, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 });
+    const tg = timeSync(gemms, { sampleSeconds, repeats: 3, warmupSeconds: 0.02 });
+    ratios.push(ts.median / tg.median);
+    bestStep = Math.min(bestStep, ts.min);
+    bestGemms = Math.min(bestGemms, tg.min);
   }
   ratios.sort((x, y) => x - y);
-  return { ratio: ratios[rounds >> 1], min: ratios[0], max: ratios[rounds - 1] };
+  return { ratio: ratios[rounds >> 1], min: ratios[0], max: ratios[rounds - 1], best: bestStep / bestGemms };
 }
