@@ -1,65 +1,8 @@
 /**
- * Initializers (statistics, determinism, fans), regularizers (penalty and gradient), losses (values on
- * hand examples, fused vs unfused), metrics (hand examples), lookups and their errors.
+ * Regularizers (penalty and gradient), losses (values on hand examples, fused vs unfused), metrics (hand
+ * examples) through the model API. Initializers are covered in test/components/initializers.test.ts.
  */
 import { BACKENDS, bp, onBackend } from '../model/support';
-
-const stats = (a: ArrayLike<number>) => {
-  let s = 0, q = 0, lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < a.length; i++) { s += a[i]; q += a[i] * a[i]; lo = Math.min(lo, a[i]); hi = Math.max(hi, a[i]); }
-  const mean = s / a.length;
-  return { mean, std: Math.sqrt(q / a.length - mean * mean), lo, hi };
-};
-
-describe('initializers', () => {
-  const shape = [400, 250]; // fanIn 400, fanOut 250
-  const draw = (name: string, seed = 1) => {
-    const out = new Float64Array(shape[0] * shape[1]);
-    bp.initializers.getInitializer(name).fill(out, shape, new bp.Rng(seed));
-    return out;
-  };
-  test.each([
-    ['glorotUniform', Math.sqrt(6 / 650)], ['heUniform', Math.sqrt(6 / 400)], ['leCunUniform', Math.sqrt(3 / 400)],
-  ])('%s is uniform within ±limit with the right variance', (name, limit) => {
-    const s = stats(draw(name));
-    expect(s.hi).toBeLessThanOrEqual(limit);
-    expect(s.lo).toBeGreaterThanOrEqual(-limit);
-    expect(s.hi).toBeGreaterThan(limit * 0.99);
-    expect(s.std).toBeCloseTo(limit / Math.sqrt(3), 3);
-    expect(Math.abs(s.mean)).toBeLessThan(limit * 0.01);
-  });
-  test.each([
-    ['glorotNormal', Math.sqrt(2 / 650)], ['heNormal', Math.sqrt(2 / 400)], ['leCunNormal', Math.sqrt(1 / 400)],
-  ])('%s is truncated normal with variance scale/fan (std %f)', (name, std) => {
-    const s = stats(draw(name));
-    expect(s.std / std).toBeGreaterThan(0.98);
-    expect(s.std / std).toBeLessThan(1.02);
-    expect(s.hi).toBeLessThanOrEqual((2 * std) / 0.87962566103423978 + 1e-12);
-  });
-  test('randomNormal, randomUniform, truncatedNormal, constant, zeros, ones', () => {
-    const n = new Float64Array(100000), r = new bp.Rng(3);
-    bp.initializers.randomNormal({ mean: 1, stddev: 0.5 }).fill(n, [n.length], r);
-    expect(stats(n).mean).toBeCloseTo(1, 2);
-    expect(stats(n).std).toBeCloseTo(0.5, 2);
-    bp.initializers.randomUniform({ minval: 2, maxval: 3 }).fill(n, [n.length], r);
-    expect(stats(n).lo).toBeGreaterThanOrEqual(2);
-    expect(stats(n).mean).toBeCloseTo(2.5, 2);
-    bp.initializers.truncatedNormal({ stddev: 1 }).fill(n, [n.length], r);
-    expect(stats(n).hi).toBeLessThanOrEqual(2);
-    bp.initializers.constant({ value: 0.3 }).fill(n, [n.length], r);
-    expect(stats(n)).toMatchObject({ lo: 0.3, hi: 0.3 });
-    bp.initializers.ones().fill(n, [n.length], r);
-    expect(stats(n).mean).toBe(1);
-    bp.initializers.zeros().fill(n, [n.length], r);
-    expect(stats(n).hi).toBe(0);
-  });
-  test('determinism by seed; lookup by Keras and TF.js names; unknown names', () => {
-    expect(draw('glorotUniform', 5)).toEqual(draw('glorot_uniform', 5));
-    expect(draw('GlorotUniform', 5)).not.toEqual(draw('glorotUniform', 6));
-    expect(bp.initializers.getInitializer({ className: 'HeNormal' }).className).toBe('HeNormal');
-    expect(() => bp.initializers.getInitializer('xavier')).toThrow(/unknown initializer "xavier"; use one of zeros, ones/);
-  });
-});
 
 describe.each(BACKENDS)('regularizers, losses, metrics on the %s backend', (name) => {
   onBackend(name);
