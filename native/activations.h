@@ -77,16 +77,35 @@ void forwardRange(int act, double alpha, const T* z, T* y, size_t n) {
   }
 }
 
+// max_j x_j (NaN entries are skipped; -inf for an empty or all -inf row).
+template <typename T>
+double rowMax(const T* x, size_t n) {
+  double mx = -INFINITY;
+  for (size_t j = 0; j < n; j++) if (x[j] > mx) mx = x[j];
+  return mx;
+}
+
+// Σ_j e^(x_j - shift) in double, also storing each term in out unless it is null. out may alias x: each
+// x_j is read before out_j is written. Shared by softmax and the softmax cross-entropy losses.
+template <typename T>
+double expShiftedSum(const T* x, T* out, size_t n, double shift) {
+  double sum = 0;
+  for (size_t j = 0; j < n; j++) {
+    double e = std::exp(static_cast<double>(x[j]) - shift);
+    sum += e;
+    if (out) out[j] = static_cast<T>(e);
+  }
+  return sum;
+}
+
 template <typename T>
 void softmaxRows(const T* z, T* y, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; r++) {
     const T* zr = z + r * cols;
     T* yr = y + r * cols;
-    double mx = -INFINITY;
-    for (size_t j = 0; j < cols; j++) if (zr[j] > mx) mx = zr[j];
+    double mx = rowMax(zr, cols);
     if (mx == -INFINITY || std::isnan(mx)) mx = 0;
-    double sum = 0;
-    for (size_t j = 0; j < cols; j++) { double e = std::exp(static_cast<double>(zr[j]) - mx); yr[j] = static_cast<T>(e); sum += e; }
+    double sum = expShiftedSum(zr, yr, cols, mx);
     double inv = 1.0 / sum;
     for (size_t j = 0; j < cols; j++) yr[j] = static_cast<T>(static_cast<double>(yr[j]) * inv);
   }

@@ -102,17 +102,13 @@ double softmaxCe(const T* x, const T* t, T* g, size_t rows, size_t cols) {
   for (size_t r = 0; r < rows; r++) {
     const T* xr = x + r * cols; const T* tr = t + r * cols;
     T* gr = g ? g + r * cols : nullptr;
-    double mx = -INFINITY;
-    for (size_t j = 0; j < cols; j++) if (xr[j] > mx) mx = xr[j];
-    double sum = 0, tsum = 0, tdiff = 0;
+    double mx = rowMax(xr, cols), tsum = 0, tdiff = 0;
     for (size_t j = 0; j < cols; j++) {
-      double xj = xr[j], tj = tr[j];
-      double e = std::exp(xj - mx);
-      sum += e;
+      double tj = tr[j];
       tsum += tj;
-      if (tj != 0) tdiff += tj * (mx - xj);
-      if (gr) gr[j] = static_cast<T>(e);
+      if (tj != 0) tdiff += tj * (mx - xr[j]);
     }
+    double sum = expShiftedSum(xr, gr, cols, mx);  // after the loop above: gr may alias x
     s += tdiff + tsum * std::log(sum);
     if (gr) {
       double scale = tsum / sum;
@@ -130,14 +126,8 @@ double softmaxCeSparse(const T* x, const int32_t* labels, T* g, size_t rows, siz
     const T* xr = x + r * cols;
     T* gr = g ? g + r * cols : nullptr;
     size_t label = static_cast<size_t>(labels[r]);
-    double mx = -INFINITY;
-    for (size_t j = 0; j < cols; j++) if (xr[j] > mx) mx = xr[j];
-    double xl = xr[label], sum = 0;
-    for (size_t j = 0; j < cols; j++) {
-      double e = std::exp(static_cast<double>(xr[j]) - mx);
-      sum += e;
-      if (gr) gr[j] = static_cast<T>(e);
-    }
+    double mx = rowMax(xr, cols), xl = xr[label];
+    double sum = expShiftedSum(xr, gr, cols, mx);  // read x[label] first: gr may alias x
     s += (mx - xl) + std::log(sum);
     if (gr) {
       double scale = k / sum;

@@ -137,14 +137,20 @@ export class Dense extends Layer {
     return dx;
   }
 
+  /** 1ᵀ for the bias update, per batch size; dropped with the other buffers on a rebuild. */
   private ones = new Map<number, FloatArray>();
   private onesColumn(rows: number): FloatArray {
     let o = this.ones.get(rows);
-    if (!o || (o instanceof Float64Array) !== (this.dtype === 'float64')) {
+    if (!o) {
       o = (this.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows)).fill(1);
       this.ones.set(rows, o);
     }
     return o;
+  }
+
+  protected override resetBuffers(): void {
+    super.resetBuffers();
+    this.ones.clear();
   }
 
   override async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {
