@@ -23,11 +23,19 @@ function readJson(req) {
     const chunks = [];
     req.on('data', (c) => {
       size += c.length;
-      if (size > MAX_BODY) { reject(Object.assign(new Error('request body too large'), { status: 413 })); req.destroy(); return; }
+      if (size > MAX_BODY) {
+        reject(Object.assign(new Error('request body too large'), { status: 413 }));
+        req.destroy();
+        return;
+      }
       chunks.push(c);
     });
     req.on('end', () => {
-      try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}')); } catch { reject(Object.assign(new Error('body is not valid JSON'), { status: 400 })); }
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      } catch {
+        reject(Object.assign(new Error('body is not valid JSON'), { status: 400 }));
+      }
     });
     req.on('error', reject);
   });
@@ -43,17 +51,31 @@ function createService({ workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-ser
   const jobs = new Map(); // id → { job, models, final, classes }
 
   async function createJob(body) {
-    if (!body.model || (!body.csv && !body.path) || !body.target) throw Object.assign(new Error(`expected { model, csv | path, target, fit? }`), { status: 400 });
+    if (!body.model || (!body.csv && !body.path) || !body.target)
+      throw Object.assign(new Error(`expected { model, csv | path, target, fit? }`), { status: 400 });
     const id = `j${jobs.size + 1}-${Date.now().toString(36)}`;
     const dir = path.join(workDir, id);
     fs.mkdirSync(dir, { recursive: true });
     const csvPath = body.path ?? path.join(dir, 'data.csv');
     if (body.csv) fs.writeFileSync(csvPath, body.csv);
     const data = bp.data.loadCsv(csvPath, { target: body.target });
-    const job = train({ id, model: body.model, data: { x: data.x, y: data.y }, fit: body.fit ?? {}, checkpointDir: path.join(dir, 'checkpoint'), progressEveryMs: 100 });
+    const job = train({
+      id,
+      model: body.model,
+      data: { x: data.x, y: data.y },
+      fit: body.fit ?? {},
+      checkpointDir: path.join(dir, 'checkpoint'),
+      progressEveryMs: 100,
+    });
     const entry = { job, classes: data.classes, model: undefined, final: undefined };
     jobs.set(id, entry);
-    job.result.then((r) => { entry.model = r.model; entry.final = Object.fromEntries(Object.entries(r.history).map(([k, v]) => [k, v.at(-1)])); }, () => {});
+    job.result.then(
+      (r) => {
+        entry.model = r.model;
+        entry.final = Object.fromEntries(Object.entries(r.history).map(([k, v]) => [k, v.at(-1)]));
+      },
+      () => {},
+    );
     return id;
   }
 
@@ -61,33 +83,56 @@ function createService({ workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-ser
     try {
       const url = new URL(req.url, 'http://localhost');
       const parts = url.pathname.split('/').filter(Boolean);
-      if (req.method === 'POST' && url.pathname === '/jobs') return send(res, 201, { id: await createJob(await readJson(req)) });
+      if (req.method === 'POST' && url.pathname === '/jobs')
+        return send(res, 201, { id: await createJob(await readJson(req)) });
       if (parts[0] !== 'jobs' || !parts[1]) return send(res, 404, { error: 'not found' });
       const entry = jobs.get(parts[1]);
       if (!entry) return send(res, 404, { error: `no job ${parts[1]}` });
       const { job } = entry;
       if (req.method === 'GET' && parts.length === 2) {
-        return send(res, 200, { id: job.id, status: job.status, progress: job.progress ?? null, final: entry.final ?? null, error: job.error?.message ?? null });
+        return send(res, 200, {
+          id: job.id,
+          status: job.status,
+          progress: job.progress ?? null,
+          final: entry.final ?? null,
+          error: job.error?.message ?? null,
+        });
       }
-      if (req.method === 'DELETE' && parts.length === 2) { job.cancel(); return send(res, 202, { id: job.id, status: 'cancelling' }); }
+      if (req.method === 'DELETE' && parts.length === 2) {
+        job.cancel();
+        return send(res, 202, { id: job.id, status: 'cancelling' });
+      }
       if (req.method === 'GET' && parts[2] === 'events') {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-cache',
+          connection: 'keep-alive',
+        });
         const write = (event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
         const onProgress = (p) => write('progress', p);
-        const onEnd = (status) => { write('status', { status, error: job.error?.message ?? null }); res.end(); };
+        const onEnd = (status) => {
+          write('status', { status, error: job.error?.message ?? null });
+          res.end();
+        };
         write('status', { status: job.status });
         if (['completed', 'failed', 'cancelled'].includes(job.status)) return onEnd(job.status);
         job.on('progress', onProgress);
         job.once('end', onEnd);
-        req.on('close', () => { job.off('progress', onProgress); job.off('end', onEnd); });
+        req.on('close', () => {
+          job.off('progress', onProgress);
+          job.off('end', onEnd);
+        });
         return;
       }
       if (req.method === 'POST' && parts[2] === 'predict') {
-        if (!entry.model) return send(res, 409, { error: `job ${job.id} is ${job.status}; predictions need a finished job` });
+        if (!entry.model)
+          return send(res, 409, { error: `job ${job.id} is ${job.status}; predictions need a finished job` });
         const { rows } = await readJson(req);
         const p = entry.model.predict(rows);
         const cols = p.shape[1];
-        const predictions = Array.from({ length: p.shape[0] }, (_, r) => Array.from(p.data.subarray(r * cols, (r + 1) * cols)));
+        const predictions = Array.from({ length: p.shape[0] }, (_, r) =>
+          Array.from(p.data.subarray(r * cols, (r + 1) * cols)),
+        );
         return send(res, 200, { predictions, classes: entry.classes ?? null });
       }
       return send(res, 405, { error: 'method not allowed' });
@@ -102,5 +147,7 @@ module.exports = { createService };
 
 if (require.main === module) {
   const { server } = createService();
-  server.listen(Number(process.argv[2] ?? 8080), '127.0.0.1', () => console.log(`training service on http://127.0.0.1:${server.address().port}`));
+  server.listen(Number(process.argv[2] ?? 8080), '127.0.0.1', () =>
+    console.log(`training service on http://127.0.0.1:${server.address().port}`),
+  );
 }

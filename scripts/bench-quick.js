@@ -14,13 +14,22 @@ const { tfjsCpuSamplesPerSecond } = require('../dist/bench/tfjs-bench');
   console.log(`backends: native=${native ? native.info().blas + `, ${threads} threads` : 'unavailable'}; js`);
 
   console.log('\n== gemm, float32, GFLOP/s (native share of raw BLAS)');
-  const shapes = [[64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [128, 256, 784]];
+  const shapes = [
+    [64, 64, 64],
+    [128, 128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [1024, 1024, 1024],
+    [128, 256, 784],
+  ];
   const backends = native ? [['native', native]] : [];
   const rows = gemmTable(backends, shapes, threads);
   for (const r of rows) {
     const nat = r.gflops.native;
     const share = nat && r.rawBlas ? ` (${((nat / r.rawBlas) * 100).toFixed(0)}% of raw)` : '';
-    console.log(`${`${r.m}x${r.n}x${r.k}`.padEnd(14)} native ${nat ? nat.toFixed(1).padStart(7) : '   n/a '}  raw OpenBLAS ${r.rawBlas ? r.rawBlas.toFixed(1).padStart(7) : '   n/a '}${share}`);
+    console.log(
+      `${`${r.m}x${r.n}x${r.k}`.padEnd(14)} native ${nat ? nat.toFixed(1).padStart(7) : '   n/a '}  raw OpenBLAS ${r.rawBlas ? r.rawBlas.toFixed(1).padStart(7) : '   n/a '}${share}`,
+    );
   }
   const jsSmall = gemmTable([['js', js]], [[256, 256, 256]])[0].gflops.js;
   console.log(`js backend gemm 256x256x256: ${jsSmall.toFixed(2)} GFLOP/s`);
@@ -31,9 +40,16 @@ const { tfjsCpuSamplesPerSecond } = require('../dist/bench/tfjs-bench');
   const jsRate = spec.batch / tJs.median;
   const tf = await tfjsCpuSamplesPerSecond(spec, 8);
   console.log(`js backend     ${jsRate.toFixed(0).padStart(8)}`);
-  console.log(`tfjs cpu       ${tf ? tf.toFixed(0).padStart(8) : '     n/a'}${tf ? `   → js backend is ${(jsRate / tf).toFixed(1)}x TF.js cpu` : ''}`);
+  console.log(
+    `tfjs cpu       ${tf ? tf.toFixed(0).padStart(8) : '     n/a'}${tf ? `   → js backend is ${(jsRate / tf).toFixed(1)}x TF.js cpu` : ''}`,
+  );
   if (native) {
     const tN = timeMlp(spec, native, 0.5);
-    console.log(`native         ${(spec.batch / tN.median).toFixed(0).padStart(8)}   → ${(tJs.median / tN.median).toFixed(1)}x the js backend`);
+    console.log(
+      `native         ${(spec.batch / tN.median).toFixed(0).padStart(8)}   → ${(tJs.median / tN.median).toFixed(1)}x the js backend`,
+    );
   }
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -8,7 +8,8 @@
  *   bp.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }),
  *   bp.layers.dense({ units: 1, activation: 'sigmoid' }),
  * ] });
- * model.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+ * model.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.05 }), loss: 'binaryCrossentropy', metrics:
+ * ['accuracy'] });
  * const { x, y } = bp.data.xor();
  * await model.fit(x, y, { epochs: 300, batchSize: 4 });
  * console.log(model.predict(x).data); // ≈ [0, 1, 1, 0]

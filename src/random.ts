@@ -16,7 +16,7 @@ export class Rng {
   /** @param seed any integer; the same seed gives the same stream on every platform. */
   constructor(seed: number = Date.now()) {
     // splitmix32 expands one seed into four well-mixed state words.
-    let s = seed >>> 0 ^ Math.floor(seed / 2 ** 32) >>> 0;
+    let s = (seed >>> 0) ^ (Math.floor(seed / 2 ** 32) >>> 0);
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
       let z = s;

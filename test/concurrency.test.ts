@@ -3,8 +3,9 @@
  * (one BLAS thread) and end with exactly the weights the same trainings give one after another.
  */
 import { Worker } from 'node:worker_threads';
-import * as fs from 'node:fs';
+
 import * as path from 'node:path';
+import { backendNames } from './support/backends';
 
 const DIST = path.resolve(__dirname, '../dist/index.js');
 
@@ -35,9 +36,8 @@ function train(seed: number, backend: string): Promise<string[]> {
   });
 }
 
-(fs.existsSync(DIST) ? describe : describe.skip).each(['native', 'js'])('concurrent training in workers (%s)', (backend) => {
+describe.each(backendNames())('concurrent training in workers (%s)', (backend) => {
   test('4 concurrent workers give the same weights as 4 sequential runs', async () => {
-    if (backend === 'native' && !require(DIST).nativeBackend().backend) return;
     const seeds = [1, 2, 3, 4];
     const sequential: string[][] = [];
     for (const s of seeds) sequential.push(await train(s, backend));

@@ -14,12 +14,15 @@ maybe('denormals in the native optimizer steps', () => {
 
   test('Adam: first moment decaying below FLT_MIN becomes 0 natively; JS keeps the denormal', () => {
     const run = (be: typeof b) => {
-      const w = new Float32Array([0.5, 0.5]), g = new Float32Array([0, 0]);
-      const m = new Float32Array([2e-38, 1e-3]), v = new Float32Array([1e-6, 1e-6]);
+      const w = new Float32Array([0.5, 0.5]),
+        g = new Float32Array([0, 0]);
+      const m = new Float32Array([2e-38, 1e-3]),
+        v = new Float32Array([1e-6, 1e-6]);
       be.adamStep(w, g, m, v, 1e-3, 0.5, 0.999, 1e-7, 1, 0, false);
       return { w, m, v };
     };
-    const n = run(b), r = run(js);
+    const n = run(b),
+      r = run(js);
     expect(r.m[0]).toBeGreaterThan(0);
     expect(r.m[0]).toBeLessThan(FLT_MIN); // the JS reference keeps gradual underflow
     expect(n.m[0]).toBe(0);
@@ -29,18 +32,35 @@ maybe('denormals in the native optimizer steps', () => {
     expect(Math.abs(n.w[0] - r.w[0])).toBeLessThan(1e-7);
   });
 
-  test.each(['sgdStep', 'momentumStep', 'rmspropStep', 'adagradStep'] as const)('%s runs with denormal state and returns finite weights', (op) => {
-    const w = new Float32Array([1e-39, 0.25]), g = new Float32Array([1e-39, 0.5]), s = new Float32Array([1e-39, 1e-39]);
-    if (op === 'sgdStep') b.sgdStep(w, g, 0.1, 0);
-    else if (op === 'momentumStep') b.momentumStep(w, g, s, 0.1, 0.9, false, 0);
-    else if (op === 'rmspropStep') b.rmspropStep(w, g, s, 0.1, 0.9, 1e-7, 0);
-    else b.adagradStep(w, g, s, 0.1, 1e-7, 0);
-    expect(Array.from(w).every(Number.isFinite)).toBe(true);
-    expect(Math.abs(w[0])).toBeLessThan(FLT_MIN); // flushed or tiny, never blown up
-  });
+  test.each(['sgdStep', 'momentumStep', 'rmspropStep', 'adagradStep'] as const)(
+    '%s runs with denormal state and returns finite weights',
+    (op) => {
+      const w = new Float32Array([1e-39, 0.25]),
+        g = new Float32Array([1e-39, 0.5]),
+        s = new Float32Array([1e-39, 1e-39]);
+      if (op === 'sgdStep') b.sgdStep(w, g, 0.1, 0);
+      else if (op === 'momentumStep') b.momentumStep(w, g, s, 0.1, 0.9, false, 0);
+      else if (op === 'rmspropStep') b.rmspropStep(w, g, s, 0.1, 0.9, 1e-7, 0);
+      else b.adagradStep(w, g, s, 0.1, 1e-7, 0);
+      expect(Array.from(w).every(Number.isFinite)).toBe(true);
+      expect(Math.abs(w[0])).toBeLessThan(FLT_MIN); // flushed or tiny, never blown up
+    },
+  );
 
-  test('the caller\'s mode is restored: a later op still produces denormals', () => {
-    b.adamStep(new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1), 1e-3, 0.9, 0.999, 1e-7, 1, 0, false);
+  test("the caller's mode is restored: a later op still produces denormals", () => {
+    b.adamStep(
+      new Float32Array(1),
+      new Float32Array(1),
+      new Float32Array(1),
+      new Float32Array(1),
+      1e-3,
+      0.9,
+      0.999,
+      1e-7,
+      1,
+      0,
+      false,
+    );
     const x = new Float32Array([2e-38]);
     b.scale(x, 0.25);
     expect(x[0]).toBeGreaterThan(0);

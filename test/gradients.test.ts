@@ -26,8 +26,10 @@ function numericGrad(x: Float64Array, f: () => number): Float64Array {
   const g = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    x[i] = v + H; const fp = f();
-    x[i] = v - H; const fm = f();
+    x[i] = v + H;
+    const fp = f();
+    x[i] = v - H;
+    const fm = f();
     x[i] = v;
     g[i] = (fp - fm) / (2 * H);
   }
@@ -38,16 +40,23 @@ function awayFromKinks(rng: Rng, n: number, lo: number, hi: number, kinks: numbe
   const a = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let v: number;
-    do v = rng.uniform(lo, hi); while (kinks.some((k) => Math.abs(v - k) < 0.05));
+    do v = rng.uniform(lo, hi);
+    while (kinks.some((k) => Math.abs(v - k) < 0.05));
     a[i] = v;
   }
   return a;
 }
 
-const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+};
 
 describe.each(testBackends())('%s backend: finite-difference gradients (float64)', (_name, b: Backend) => {
-  const rows = 4, cols = 5, n = rows * cols;
+  const rows = 4,
+    cols = 5,
+    n = rows * cols;
 
   test.each(ACTIVATION_NAMES.map((a) => [a]))('activation %s', (name) => {
     const act = Activation[name];
@@ -56,7 +65,10 @@ describe.each(testBackends())('%s backend: finite-difference gradients (float64)
     const z = awayFromKinks(rng, n, -3, 3, [0, -2.5, 2.5]);
     const w = awayFromKinks(rng, n, -1, 1, []);
     const y = new Float64Array(n);
-    const f = () => { b.activationForward(act, alpha, z, y, rows, cols); return dot(y, w); };
+    const f = () => {
+      b.activationForward(act, alpha, z, y, rows, cols);
+      return dot(y, w);
+    };
     const numeric = numericGrad(z, f);
     b.activationForward(act, alpha, z, y, rows, cols);
     const dz = new Float64Array(n);
@@ -68,7 +80,11 @@ describe.each(testBackends())('%s backend: finite-difference gradients (float64)
   const rng = new Rng(7);
   const probs = () => awayFromKinks(rng, n, 0.05, 0.95, []);
   const vals = () => awayFromKinks(rng, n, -2, 2, []);
-  const onehot = () => { const t = new Float64Array(n); for (let r = 0; r < rows; r++) t[r * cols + rng.int(cols)] = 1; return t; };
+  const onehot = () => {
+    const t = new Float64Array(n);
+    for (let r = 0; r < rows; r++) t[r * cols + rng.int(cols)] = 1;
+    return t;
+  };
   const lossTable: [string, LossCall, () => Float64Array, () => Float64Array][] = [
     ['meanSquaredError', (p, t, g) => b.meanSquaredError(p, t, g, rows, cols), vals, vals],
     ['meanAbsoluteError', (p, t, g) => b.meanAbsoluteError(p, t, g, rows, cols), vals, vals],
@@ -80,14 +96,22 @@ describe.each(testBackends())('%s backend: finite-difference gradients (float64)
     ['softmaxCrossEntropy (soft labels)', (p, t, g) => b.softmaxCrossEntropy(p, t, g, rows, cols), vals, probs],
   ];
   test.each(lossTable)('loss %s', (name, call, makeP, makeT) => {
-    const p = makeP(), t = makeT();
+    const p = makeP(),
+      t = makeT();
     if (name === 'meanAbsoluteError' || name === 'huber') {
       // keep |p - t| away from 0 and from delta = 1, where the loss has corners
-      for (let i = 0; i < n; i++) { const e = p[i] - t[i]; if (Math.abs(e) < 0.05 || Math.abs(Math.abs(e) - 1) < 0.05) p[i] += 0.2; }
+      for (let i = 0; i < n; i++) {
+        const e = p[i] - t[i];
+        if (Math.abs(e) < 0.05 || Math.abs(Math.abs(e) - 1) < 0.05) p[i] += 0.2;
+      }
     }
     const g = new Float64Array(n);
     call(p, t, g);
-    expectGradClose(g, numericGrad(p, () => call(p, t, null)), `d${name}/dp`);
+    expectGradClose(
+      g,
+      numericGrad(p, () => call(p, t, null)),
+      `d${name}/dp`,
+    );
   });
 
   test('loss softmaxCrossEntropySparse', () => {
@@ -95,27 +119,44 @@ describe.each(testBackends())('%s backend: finite-difference gradients (float64)
     const labels = Int32Array.from({ length: rows }, () => rng.int(cols));
     const g = new Float64Array(n);
     b.softmaxCrossEntropySparse(x, labels, g, rows, cols);
-    expectGradClose(g, numericGrad(x, () => b.softmaxCrossEntropySparse(x, labels, null, rows, cols)), 'dsparse/dx');
+    expectGradClose(
+      g,
+      numericGrad(x, () => b.softmaxCrossEntropySparse(x, labels, null, rows, cols)),
+      'dsparse/dx',
+    );
   });
 
   test.each(ACTIVATION_NAMES.map((a) => [a]))('dense with %s: dx, dw, db', (name) => {
     const act = Activation[name];
     const alpha = name === 'leakyRelu' ? 0.2 : name === 'elu' ? 0.7 : 0;
-    const m = 3, k = 4, nOut = 5;
+    const m = 3,
+      k = 4,
+      nOut = 5;
     const r = new Rng(11);
-    const x = awayFromKinks(r, m * k, -1, 1, []), w = awayFromKinks(r, k * nOut, -1, 1, []);
-    const bias = awayFromKinks(r, nOut, -0.5, 0.5, []), up = awayFromKinks(r, m * nOut, -1, 1, []);
-    const z = new Float64Array(m * nOut), y = new Float64Array(m * nOut);
-    const f = () => { b.denseForward(x, w, bias, z, y, m, k, nOut, act, alpha); return dot(y, up); };
+    const x = awayFromKinks(r, m * k, -1, 1, []),
+      w = awayFromKinks(r, k * nOut, -1, 1, []);
+    const bias = awayFromKinks(r, nOut, -0.5, 0.5, []),
+      up = awayFromKinks(r, m * nOut, -1, 1, []);
+    const z = new Float64Array(m * nOut),
+      y = new Float64Array(m * nOut);
+    const f = () => {
+      b.denseForward(x, w, bias, z, y, m, k, nOut, act, alpha);
+      return dot(y, up);
+    };
     // Move the point off kinks: shift the bias until no pre-activation sits near 0 or ±2.5.
     for (let tries = 0; tries < 50; tries++) {
       f();
       if (!Array.from(z).some((v) => [0, -2.5, 2.5].some((kk) => Math.abs(v - kk) < 0.02))) break;
       for (let j = 0; j < nOut; j++) bias[j] += 0.037;
     }
-    const nx = numericGrad(x, f), nw = numericGrad(w, f), nb = numericGrad(bias, f);
+    const nx = numericGrad(x, f),
+      nw = numericGrad(w, f),
+      nb = numericGrad(bias, f);
     f();
-    const dz = new Float64Array(m * nOut), dw = new Float64Array(k * nOut), db = new Float64Array(nOut), dx = new Float64Array(m * k);
+    const dz = new Float64Array(m * nOut),
+      dw = new Float64Array(k * nOut),
+      db = new Float64Array(nOut),
+      dx = new Float64Array(m * k);
     b.denseBackward(x, w, z, y, up, dz, dw, db, dx, m, k, nOut, act, alpha);
     expectGradClose(dx, nx, 'dx');
     expectGradClose(dw, nw, 'dw');

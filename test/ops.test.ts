@@ -24,8 +24,12 @@ describe.each(testBackends())('%s backend agrees with the float64 reference', (_
         for (const [key, refArr] of Object.entries(ref.outputs)) {
           const arr = got.outputs[key];
           expect(arr.length).toBe(refArr.length);
-          if (offset) expect({ where, key, guardsIntact: guardsIntact(arr) }).toEqual({ where, key, guardsIntact: true });
-          const err = c.compare === 'norm' ? normRelError(arr, refArr) / tol.norm : elementwiseRatio(arr, refArr, tol.rtol, tol.atol);
+          if (offset)
+            expect({ where, key, guardsIntact: guardsIntact(arr) }).toEqual({ where, key, guardsIntact: true });
+          const err =
+            c.compare === 'norm'
+              ? normRelError(arr, refArr) / tol.norm
+              : elementwiseRatio(arr, refArr, tol.rtol, tol.atol);
           // Reported as a ratio to the tolerance: ≤ 1 passes.
           expect({ where, key, withinTolerance: err <= 1, err }).toMatchObject({ where, key, withinTolerance: true });
         }

@@ -14,7 +14,9 @@ describe.each(testBackends())('%s backend: numerical stability', (_name, b) => {
     test.each(ACTIVATION_NAMES.map((a) => [a]))(`${kind} activation %s at ±1e4, ±1000, ±100, 0`, (name) => {
       const act = Activation[name];
       const cols = EXTREMES.length;
-      const z = C.from(EXTREMES) as FloatArray, y = new C(cols) as FloatArray, dz = new C(cols) as FloatArray;
+      const z = C.from(EXTREMES) as FloatArray,
+        y = new C(cols) as FloatArray,
+        dz = new C(cols) as FloatArray;
       b.activationForward(act, 0.3, z, y, 1, cols);
       b.activationBackward(act, 0.3, z, y, C.from(EXTREMES.map(() => 1)) as FloatArray, dz, 1, cols);
       expect(allFinite(y)).toBe(true);
@@ -22,7 +24,8 @@ describe.each(testBackends())('%s backend: numerical stability', (_name, b) => {
     });
 
     test(`${kind} softmax is shift-invariant: softmax([1000,1001,1002]) = softmax([0,1,2])`, () => {
-      const a = new C(3) as FloatArray, c = new C(3) as FloatArray;
+      const a = new C(3) as FloatArray,
+        c = new C(3) as FloatArray;
       b.activationForward(Activation.softmax, 0, C.from([1000, 1001, 1002]) as FloatArray, a, 1, 3);
       b.activationForward(Activation.softmax, 0, C.from([0, 1, 2]) as FloatArray, c, 1, 3);
       for (let i = 0; i < 3; i++) expect(a[i]).toBeCloseTo(c[i], 6);
@@ -45,13 +48,18 @@ describe.each(testBackends())('%s backend: numerical stability', (_name, b) => {
         ['softmax ce', b.softmaxCrossEntropy(x(), onehot, g, 1, n)],
         ['sparse softmax ce', b.softmaxCrossEntropySparse(x(), Int32Array.of(0), g, 1, n)],
       ];
-      for (const [name, value] of results) expect({ name, finite: Number.isFinite(value) }).toEqual({ name, finite: true });
+      for (const [name, value] of results)
+        expect({ name, finite: Number.isFinite(value) }).toEqual({ name, finite: true });
       expect(allFinite(g)).toBe(true);
     });
 
     test(`${kind} gemm with beta = 0 does not read c: NaN and Infinity in c do not propagate`, () => {
-      for (const [m, n, k] of [[3, 4, 5], [70, 65, 130]]) {
-        const a = new C(m * k).fill(1) as FloatArray, bb = new C(k * n).fill(1) as FloatArray;
+      for (const [m, n, k] of [
+        [3, 4, 5],
+        [70, 65, 130],
+      ]) {
+        const a = new C(m * k).fill(1) as FloatArray,
+          bb = new C(k * n).fill(1) as FloatArray;
         const c = new C(m * n).map((_, i) => (i % 2 ? NaN : Infinity)) as FloatArray;
         b.gemm(false, false, m, n, k, 1, a, bb, 0, c);
         expect(Array.from(c).every((v) => v === k)).toBe(true);

@@ -33,7 +33,9 @@ function runWorker(seed: number): Promise<{ maxErr: number; threw: string; loss:
     const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: native!.path, seed } });
     w.once('message', resolve);
     w.once('error', reject);
-    w.once('exit', (code) => { if (code !== 0) reject(new Error(`worker exited with ${code}`)); });
+    w.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`worker exited with ${code}`));
+    });
   });
 }
 

@@ -47,7 +47,8 @@ export type FloatArray = Float32Array | Float64Array;
  * | softsign    | z / (1 + |z|)                                     | 1 / (1 + |z|)²                         |
  * | hardSigmoid | clamp(0.2·z + 0.5, 0, 1)   (TF.js / Keras 2)      | -2.5 < z < 2.5 ? 0.2 : 0               |
  * | swish       | z·sigmoid(z)   (also called silu)                 | s·(1 + z·(1 - s)), s = sigmoid(z)      |
- * | gelu        | 0.5·z·erfc(-z/√2)   (exact, not the tanh approx)  | Φ(z) + z·φ(z), Φ = 0.5·erfc(-z/√2), φ = e^(-z²/2)/√(2π) |
+ * | gelu        | 0.5·z·erfc(-z/√2)   (exact, not the tanh approx)  | Φ(z) + z·φ(z), Φ = 0.5·erfc(-z/√2), φ =
+ * e^(-z²/2)/√(2π) |
  * | softmax     | row-wise e^(z-max)/Σe^(z-max)                     | dz = y ⊙ (dy - Σ_row(dy ⊙ y))           |
  * with S = 1.0507009873554804934193349852946, A = 1.6732632423543772848170429916717.
  */
@@ -93,27 +94,54 @@ export interface Backend {
    * `a` is stored m×k (k×m when `transA`), `b` is k×n (n×k when `transB`). With beta = 0, c is not read
    * (NaN in c does not propagate). `c` must not overlap `a` or `b`.
    */
-  gemm(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void;
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    b: FloatArray,
+    beta: number,
+    c: FloatArray,
+  ): void;
 
   /** `y = f(z)` elementwise (row-wise for softmax) over rows×cols. `y` may alias `z` (in place). */
-  activationForward(act: number, alpha: number, z: FloatArray, y: FloatArray,
-    rows: number, cols: number): void;
+  activationForward(act: number, alpha: number, z: FloatArray, y: FloatArray, rows: number, cols: number): void;
 
   /**
    * `dz = f'(z) ⊙ dy` (the softmax Jacobian-vector product for softmax). Both `z` and `y = f(z)` are
    * given; each activation reads the one its formula names. `dz` may alias `dy`.
    */
-  activationBackward(act: number, alpha: number, z: FloatArray, y: FloatArray,
-    dy: FloatArray, dz: FloatArray, rows: number, cols: number): void;
+  activationBackward(
+    act: number,
+    alpha: number,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    rows: number,
+    cols: number,
+  ): void;
 
   /**
    * Fused dense forward: `z = x·w + b` (gemm, then one pass adding the bias and applying the
    * activation) and `y = f(z)`. x is m×k, w is k×n, b is n (or null: no bias), z and y are m×n.
    * `y` may be the same array as `z` only when act is linear. z, y must not overlap x, w, b.
    */
-  denseForward(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray,
-    m: number, k: number, n: number, act: number, alpha: number): void;
+  denseForward(
+    x: FloatArray,
+    w: FloatArray,
+    b: FloatArray | null,
+    z: FloatArray,
+    y: FloatArray,
+    m: number,
+    k: number,
+    n: number,
+    act: number,
+    alpha: number,
+  ): void;
 
   /**
    * Fused dense backward, given the forward's x, w, z, y and the upstream gradient dy (m×n):
@@ -122,9 +150,22 @@ export interface Backend {
    * e.g. for the first layer). With act = linear, dz is a copy of dy (or dy itself when aliased): that is
    * how the output layer receives the fused loss gradient.
    */
-  denseBackward(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray, dy: FloatArray,
-    dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
-    m: number, k: number, n: number, act: number, alpha: number): void;
+  denseBackward(
+    x: FloatArray,
+    w: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    dw: FloatArray,
+    db: FloatArray | null,
+    dx: FloatArray | null,
+    m: number,
+    k: number,
+    n: number,
+    act: number,
+    alpha: number,
+  ): void;
 
   // ---- Losses: return the mean loss; write the gradient into `grad` unless it is null. -----------
   // `grad` may alias the prediction/logits input. Over zero elements the loss is 0.
@@ -137,7 +178,14 @@ export interface Backend {
    * Huber with threshold delta, mean over all elements: e = p - t; |e| ≤ delta ? 0.5e² : delta(|e| - 0.5·delta);
    * grad = (|e| ≤ delta ? e : delta·sign(e)) / (rows·cols).
    */
-  huber(pred: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number, delta: number): number;
+  huber(
+    pred: FloatArray,
+    target: FloatArray,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+    delta: number,
+  ): number;
   /**
    * Binary cross-entropy from probabilities, mean over all elements: pc = clamp(p, 1e-7, 1 - 1e-7);
    * -(t·log(pc) + (1-t)·log(1-pc)); grad = (pc - t)/(pc(1-pc))/(rows·cols) where p lies within the clamp
@@ -148,23 +196,47 @@ export interface Backend {
    * Binary cross-entropy from logits, stable: mean over all elements of max(x,0) - x·t + log1p(e^-|x|);
    * grad = (sigmoid(x) - t)/(rows·cols).
    */
-  sigmoidCrossEntropyWithLogits(logits: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  sigmoidCrossEntropyWithLogits(
+    logits: FloatArray,
+    target: FloatArray,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
   /**
    * Categorical cross-entropy from probabilities (no renormalisation): mean over rows of
    * -Σ_j t_j·log(clamp(p_j, 1e-7, 1 - 1e-7)); grad = -t_j/pc_j/rows inside the clamp range, 0 outside.
    */
-  categoricalCrossentropy(prob: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  categoricalCrossentropy(
+    prob: FloatArray,
+    target: FloatArray,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
   /**
    * Softmax + categorical cross-entropy from logits, stable (log-sum-exp): per row
    * lse = max + log Σ e^(x-max), loss_row = Σ_j t_j·(lse - x_j); mean over rows.
    * grad_j = (softmax_j·Σ_k t_k - t_j)/rows (soft labels allowed; one-hot gives softmax - t).
    */
-  softmaxCrossEntropy(logits: FloatArray, target: FloatArray, grad: FloatArray | null, rows: number, cols: number): number;
+  softmaxCrossEntropy(
+    logits: FloatArray,
+    target: FloatArray,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
   /**
    * As softmaxCrossEntropy with integer class labels (`labels.length === rows`, each in [0, cols);
    * otherwise RangeError naming the row). grad_j = (softmax_j - [j = label])/rows.
    */
-  softmaxCrossEntropySparse(logits: FloatArray, labels: Int32Array, grad: FloatArray | null, rows: number, cols: number): number;
+  softmaxCrossEntropySparse(
+    logits: FloatArray,
+    labels: Int32Array,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
 
   // ---- Optimizer steps: each one pass over the parameters, all arrays of equal length, in place. ---
   // `weightDecay` is L2 folded into the gradient (g' = g + weightDecay·w) except where "decoupled".
@@ -174,21 +246,52 @@ export interface Backend {
   /**
    * Keras momentum: v = momentum·v - lr·g'; w += nesterov ? momentum·v - lr·g' : v.
    */
-  momentumStep(w: FloatArray, g: FloatArray, velocity: FloatArray, lr: number, momentum: number,
-    nesterov: boolean, weightDecay: number): void;
+  momentumStep(
+    w: FloatArray,
+    g: FloatArray,
+    velocity: FloatArray,
+    lr: number,
+    momentum: number,
+    nesterov: boolean,
+    weightDecay: number,
+  ): void;
   /** TF.js RMSprop: ms = rho·ms + (1-rho)·g'²; w -= lr·g'/sqrt(ms + epsilon). */
-  rmspropStep(w: FloatArray, g: FloatArray, meanSquare: FloatArray, lr: number, rho: number,
-    epsilon: number, weightDecay: number): void;
+  rmspropStep(
+    w: FloatArray,
+    g: FloatArray,
+    meanSquare: FloatArray,
+    lr: number,
+    rho: number,
+    epsilon: number,
+    weightDecay: number,
+  ): void;
   /** TF.js AdaGrad: acc += g'²; w -= lr·g'/sqrt(acc + epsilon). */
-  adagradStep(w: FloatArray, g: FloatArray, accumulator: FloatArray, lr: number, epsilon: number,
-    weightDecay: number): void;
+  adagradStep(
+    w: FloatArray,
+    g: FloatArray,
+    accumulator: FloatArray,
+    lr: number,
+    epsilon: number,
+    weightDecay: number,
+  ): void;
   /**
    * Adam (TF.js form): m = b1·m + (1-b1)·g'; v = b2·v + (1-b2)·g'²;
    * w -= lr·(m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + epsilon), with t ≥ 1 the 1-based step count.
    * AdamW (`decoupled`): first w -= lr·weightDecay·w, and g' = g (decay not folded into the moments).
    */
-  adamStep(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
-    beta2: number, epsilon: number, t: number, weightDecay: number, decoupled: boolean): void;
+  adamStep(
+    w: FloatArray,
+    g: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    t: number,
+    weightDecay: number,
+    decoupled: boolean,
+  ): void;
 
   // ---- Small helpers used by clipping and regularisation. -------------------------------------------
 
@@ -206,15 +309,59 @@ export interface Backend {
   // ---- Optional: the heavy ops run off the main thread (native backend). Same arguments and checks as
   // the synchronous op (which throw synchronously); the promise resolves when the arrays are written.
   // The caller must not touch the arrays until then.
-  gemmAsync?(transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): Promise<void>;
-  denseForwardAsync?(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray,
-    m: number, k: number, n: number, act: number, alpha: number): Promise<void>;
-  denseBackwardAsync?(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray, dy: FloatArray,
-    dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
-    m: number, k: number, n: number, act: number, alpha: number): Promise<void>;
-  adamStepAsync?(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, beta1: number,
-    beta2: number, epsilon: number, t: number, weightDecay: number, decoupled: boolean): Promise<void>;
+  gemmAsync?(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: FloatArray,
+    b: FloatArray,
+    beta: number,
+    c: FloatArray,
+  ): Promise<void>;
+  denseForwardAsync?(
+    x: FloatArray,
+    w: FloatArray,
+    b: FloatArray | null,
+    z: FloatArray,
+    y: FloatArray,
+    m: number,
+    k: number,
+    n: number,
+    act: number,
+    alpha: number,
+  ): Promise<void>;
+  denseBackwardAsync?(
+    x: FloatArray,
+    w: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    dw: FloatArray,
+    db: FloatArray | null,
+    dx: FloatArray | null,
+    m: number,
+    k: number,
+    n: number,
+    act: number,
+    alpha: number,
+  ): Promise<void>;
+  adamStepAsync?(
+    w: FloatArray,
+    g: FloatArray,
+    m: FloatArray,
+    v: FloatArray,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    t: number,
+    weightDecay: number,
+    decoupled: boolean,
+  ): Promise<void>;
 }
 
 /** The optional off-main-thread ops (native only). */
@@ -222,10 +369,27 @@ export const ASYNC_OP_NAMES = ['gemmAsync', 'denseForwardAsync', 'denseBackwardA
 
 /** The names of the Backend methods that are ops (everything but `name` and `info`). */
 export const OP_NAMES = [
-  'gemm', 'activationForward', 'activationBackward', 'denseForward', 'denseBackward',
-  'meanSquaredError', 'meanAbsoluteError', 'huber', 'binaryCrossentropy',
-  'sigmoidCrossEntropyWithLogits', 'categoricalCrossentropy', 'softmaxCrossEntropy',
-  'softmaxCrossEntropySparse', 'sgdStep', 'momentumStep', 'rmspropStep', 'adagradStep', 'adamStep',
-  'sumSquares', 'scale', 'clip', 'l1l2',
+  'gemm',
+  'activationForward',
+  'activationBackward',
+  'denseForward',
+  'denseBackward',
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'huber',
+  'binaryCrossentropy',
+  'sigmoidCrossEntropyWithLogits',
+  'categoricalCrossentropy',
+  'softmaxCrossEntropy',
+  'softmaxCrossEntropySparse',
+  'sgdStep',
+  'momentumStep',
+  'rmspropStep',
+  'adagradStep',
+  'adamStep',
+  'sumSquares',
+  'scale',
+  'clip',
+  'l1l2',
 ] as const;
 export type OpName = (typeof OP_NAMES)[number];

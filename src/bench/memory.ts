@@ -5,11 +5,23 @@
 import type { Backend } from '../backend/ops';
 import { mlpStep, type MlpSpec } from './mlp-bench';
 
-export interface MemoryReport { steps: number; rssAt1k: number; rssAtEnd: number; rssGrowthPct: number; externalAt1k: number; externalAtEnd: number; externalGrowthPct: number }
+export interface MemoryReport {
+  steps: number;
+  rssAt1k: number;
+  rssAtEnd: number;
+  rssGrowthPct: number;
+  externalAt1k: number;
+  externalAtEnd: number;
+  externalGrowthPct: number;
+}
 
 export function memorySoak(spec: MlpSpec, b: Backend | 'auto', steps = 10000): MemoryReport {
   const step = mlpStep(spec, b);
-  const sample = () => { (global as { gc?: () => void }).gc?.(); const m = process.memoryUsage(); return { rss: m.rss, external: m.external + m.arrayBuffers }; };
+  const sample = () => {
+    (global as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    return { rss: m.rss, external: m.external + m.arrayBuffers };
+  };
   let at1k = sample();
   for (let i = 1; i <= steps; i++) {
     step();
@@ -17,5 +29,13 @@ export function memorySoak(spec: MlpSpec, b: Backend | 'auto', steps = 10000): M
   }
   const end = sample();
   const pct = (a: number, c: number) => +((100 * (c - a)) / a).toFixed(2);
-  return { steps, rssAt1k: at1k.rss, rssAtEnd: end.rss, rssGrowthPct: pct(at1k.rss, end.rss), externalAt1k: at1k.external, externalAtEnd: end.external, externalGrowthPct: pct(at1k.external, end.external) };
+  return {
+    steps,
+    rssAt1k: at1k.rss,
+    rssAtEnd: end.rss,
+    rssGrowthPct: pct(at1k.rss, end.rss),
+    externalAt1k: at1k.external,
+    externalAtEnd: end.external,
+    externalGrowthPct: pct(at1k.external, end.external),
+  };
 }

@@ -6,7 +6,11 @@ import * as bp from '../index';
 import type { Backend } from '../backend/ops';
 import { timeSync, type Timing } from './timing';
 
-export interface MlpSpec { sizes: number[]; batch: number; optimizer: 'adam' | 'sgd' }
+export interface MlpSpec {
+  sizes: number[];
+  batch: number;
+  optimizer: 'adam' | 'sgd';
+}
 
 export function parseSpec(sizes: string, batch: number, optimizer: 'adam' | 'sgd'): MlpSpec {
   return { sizes: sizes.split('-').map(Number), batch, optimizer };
@@ -17,9 +21,16 @@ export function mlpStep(spec: MlpSpec, backend: Backend | 'auto'): () => number 
   const { sizes, batch } = spec;
   const model = bp.sequential({ seed: 1 });
   for (let i = 1; i < sizes.length; i++) {
-    model.add(bp.layers.dense({ units: sizes[i], activation: i < sizes.length - 1 ? 'relu' : 'linear', inputShape: i === 1 ? [sizes[0]] : undefined }));
+    model.add(
+      bp.layers.dense({
+        units: sizes[i],
+        activation: i < sizes.length - 1 ? 'relu' : 'linear',
+        inputShape: i === 1 ? [sizes[0]] : undefined,
+      }),
+    );
   }
-  const optimizer = spec.optimizer === 'adam' ? bp.optimizers.adam({ learningRate: 1e-3 }) : bp.optimizers.sgd({ learningRate: 0.01 });
+  const optimizer =
+    spec.optimizer === 'adam' ? bp.optimizers.adam({ learningRate: 1e-3 }) : bp.optimizers.sgd({ learningRate: 0.01 });
   model.compile({ optimizer, loss: bp.losses.categoricalCrossentropy({ fromLogits: true }) });
   const rng = new bp.Rng(2);
   const out = sizes[sizes.length - 1];

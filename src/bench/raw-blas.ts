@@ -9,7 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const INCLUDE_DIRS = ['/usr/include/x86_64-linux-gnu/openblas-pthread', '/usr/include/aarch64-linux-gnu/openblas-pthread', '/usr/include/openblas'];
+const INCLUDE_DIRS = [
+  '/usr/include/x86_64-linux-gnu/openblas-pthread',
+  '/usr/include/aarch64-linux-gnu/openblas-pthread',
+  '/usr/include/openblas',
+];
 let compiled: string | null | undefined;
 
 function compile(): string | null {
@@ -29,13 +33,22 @@ function compile(): string | null {
  * GFLOP/s of raw `cblas_?gemm` (row-major, no transposes) for m×k·k×n, or null when it cannot be
  * measured here. `threads` sets OPENBLAS_NUM_THREADS for the child so both sides use the same count.
  */
-export function rawBlasGflops(m: number, n: number, k: number, dtype: 'float32' | 'float64', threads?: number): number | null {
+export function rawBlasGflops(
+  m: number,
+  n: number,
+  k: number,
+  dtype: 'float32' | 'float64',
+  threads?: number,
+): number | null {
   if (compiled === undefined) compiled = compile();
   if (!compiled) return null;
   const env = { ...process.env };
   if (threads) env.OPENBLAS_NUM_THREADS = String(threads);
   try {
-    const out = execFileSync(compiled, [String(m), String(n), String(k), '9', dtype === 'float64' ? 'f64' : 'f32'], { env, timeout: 120000 });
+    const out = execFileSync(compiled, [String(m), String(n), String(k), '9', dtype === 'float64' ? 'f64' : 'f32'], {
+      env,
+      timeout: 120000,
+    });
     const v = Number(String(out).trim());
     return Number.isFinite(v) ? v : null;
   } catch {

@@ -17,13 +17,27 @@ export async function tfjsCpuSamplesPerSecond(spec: MlpSpec, steps: number): Pro
   const { sizes, batch } = spec;
   const model = tf.sequential();
   for (let i = 1; i < sizes.length; i++) {
-    model.add(tf.layers.dense({ units: sizes[i], inputShape: i === 1 ? [sizes[0]] : undefined, activation: i < sizes.length - 1 ? 'relu' : 'linear' }));
+    model.add(
+      tf.layers.dense({
+        units: sizes[i],
+        inputShape: i === 1 ? [sizes[0]] : undefined,
+        activation: i < sizes.length - 1 ? 'relu' : 'linear',
+      }),
+    );
   }
   const opt = spec.optimizer === 'adam' ? tf.train.adam(1e-3) : tf.train.sgd(0.01);
   const out = sizes[sizes.length - 1];
   const x = tf.randomUniform([batch, sizes[0]]);
   const y = tf.oneHot(tf.randomUniform([batch], 0, out, 'int32') as import('@tensorflow/tfjs').Tensor1D, out).toFloat();
-  const step = () => opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x) as import('@tensorflow/tfjs').Tensor) as import('@tensorflow/tfjs').Scalar, false);
+  const step = () =>
+    opt.minimize(
+      () =>
+        tf.losses.softmaxCrossEntropy(
+          y,
+          model.apply(x) as import('@tensorflow/tfjs').Tensor,
+        ) as import('@tensorflow/tfjs').Scalar,
+      false,
+    );
   for (let i = 0; i < 3; i++) step();
   const t = performance.now();
   for (let i = 0; i < steps; i++) step();

@@ -44,7 +44,13 @@ export function timeSync(fn: () => void, opts: TimingOptions = {}): Timing {
     samples.push((nowSeconds() - t) / inner);
   }
   samples.sort((a, b) => a - b);
-  return { median: samples[samples.length >> 1], min: samples[0], max: samples[samples.length - 1], inner, samples: repeats };
+  return {
+    median: samples[samples.length >> 1],
+    min: samples[0],
+    max: samples[samples.length - 1],
+    inner,
+    samples: repeats,
+  };
 }
 
 /** Times an asynchronous function (awaited one call at a time). */
@@ -67,12 +73,21 @@ export async function timeAsync(fn: () => Promise<unknown>, opts: TimingOptions 
     samples.push((nowSeconds() - t) / inner);
   }
   samples.sort((a, b) => a - b);
-  return { median: samples[samples.length >> 1], min: samples[0], max: samples[samples.length - 1], inner, samples: repeats };
+  return {
+    median: samples[samples.length >> 1],
+    min: samples[0],
+    max: samples[samples.length - 1],
+    inner,
+    samples: repeats,
+  };
 }
 
 /** `12.3 (11.9–12.8)` style: the median and the spread as a range, in the given unit transform. */
 export function formatSpread(t: Timing, transform: (secondsPerCall: number) => number, digits = 1): string {
-  const a = transform(t.median), b = transform(t.min), c = transform(t.max);
-  const lo = Math.min(b, c), hi = Math.max(b, c);
+  const a = transform(t.median),
+    b = transform(t.min),
+    c = transform(t.max);
+  const lo = Math.min(b, c),
+    hi = Math.max(b, c);
   return `${a.toFixed(digits)} (${lo.toFixed(digits)}–${hi.toFixed(digits)})`;
 }

@@ -31,7 +31,8 @@ const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBa
 export class CallbackList {
   constructor(readonly callbacks: CallbackHooks[]) {
     for (const [i, cb] of callbacks.entries()) {
-      if (!cb || typeof cb !== 'object') throw new Error(`fit(): callbacks[${i}] must be an object with hooks like onEpochEnd, got ${typeof cb}`);
+      if (!cb || typeof cb !== 'object')
+        throw new Error(`fit(): callbacks[${i}] must be an object with hooks like onEpochEnd, got ${typeof cb}`);
       for (const key of Object.keys(cb)) {
         if (key.startsWith('on') && !(HOOKS as readonly string[]).includes(key)) {
           throw new Error(`fit(): callbacks[${i}] has unknown hook '${key}'; hooks are ${HOOKS.join(', ')}`);
@@ -53,10 +54,22 @@ export class CallbackList {
   has(hook: (typeof HOOKS)[number]): boolean {
     return this.callbacks.some((cb) => typeof cb[hook] === 'function');
   }
-  trainBegin(logs: Logs) { return this.run('onTrainBegin', [logs]); }
-  trainEnd(logs: Logs) { return this.run('onTrainEnd', [logs]); }
-  epochBegin(epoch: number, logs: Logs) { return this.run('onEpochBegin', [epoch, logs]); }
-  epochEnd(epoch: number, logs: Logs) { return this.run('onEpochEnd', [epoch, logs]); }
-  batchBegin(batch: number, logs: Logs) { return this.run('onBatchBegin', [batch, logs]); }
-  batchEnd(batch: number, logs: Logs) { return this.run('onBatchEnd', [batch, logs]); }
+  trainBegin(logs: Logs) {
+    return this.run('onTrainBegin', [logs]);
+  }
+  trainEnd(logs: Logs) {
+    return this.run('onTrainEnd', [logs]);
+  }
+  epochBegin(epoch: number, logs: Logs) {
+    return this.run('onEpochBegin', [epoch, logs]);
+  }
+  epochEnd(epoch: number, logs: Logs) {
+    return this.run('onEpochEnd', [epoch, logs]);
+  }
+  batchBegin(batch: number, logs: Logs) {
+    return this.run('onBatchBegin', [batch, logs]);
+  }
+  batchEnd(batch: number, logs: Logs) {
+    return this.run('onBatchEnd', [batch, logs]);
+  }
 }

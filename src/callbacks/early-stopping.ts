@@ -37,7 +37,8 @@ export class EarlyStopping extends Callback {
     this.monitor = args.monitor ?? 'val_loss';
     this.minDelta = Math.abs(args.minDelta ?? 0);
     this.patience = args.patience ?? 0;
-    if (!Number.isInteger(this.patience) || this.patience < 0) throw new Error(`earlyStopping(): 'patience' must be a non-negative integer, got ${args.patience}`);
+    if (!Number.isInteger(this.patience) || this.patience < 0)
+      throw new Error(`earlyStopping(): 'patience' must be a non-negative integer, got ${args.patience}`);
     this.mode = monitorMode(this.monitor, args.mode ?? 'auto');
     this.baseline = args.baseline;
     this.restoreBestWeights = args.restoreBestWeights ?? false;
@@ -58,8 +59,10 @@ export class EarlyStopping extends Callback {
   onEpochEnd(epoch: number, logs: Logs = {}): void {
     const current = logs[this.monitor];
     if (current === undefined) {
-      throw new Error(`earlyStopping(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')}). ` +
-        `Use validationSplit/validationData for 'val_*' monitors.`);
+      throw new Error(
+        `earlyStopping(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')}). ` +
+          `Use validationSplit/validationData for 'val_*' monitors.`,
+      );
     }
     // Keras semantics: count the epoch, then reset the count on an improvement (that also beats the baseline).
     this.wait++;

@@ -9,7 +9,10 @@ import { LearningRateScheduler, ReduceLROnPlateau, type ReduceLROnPlateauArgs } 
 import { TerminateOnNaN } from './terminate-on-nan';
 import { ModelCheckpoint, type ModelCheckpointArgs } from './model-checkpoint';
 
-/** Stops training when the monitored value stops improving. @example bp.callbacks.earlyStopping({ monitor: 'val_loss', patience: 3 }) */
+/**
+ * Stops training when the monitored value stops improving.
+ * @example bp.callbacks.earlyStopping({ monitor: 'val_loss', patience: 3 })
+ */
 export function earlyStopping(args?: EarlyStoppingArgs): EarlyStopping {
   return new EarlyStopping(args);
 }
@@ -17,7 +20,10 @@ export function earlyStopping(args?: EarlyStoppingArgs): EarlyStopping {
 export function terminateOnNaN(): TerminateOnNaN {
   return new TerminateOnNaN();
 }
-/** Sets the learning rate each epoch. @example bp.callbacks.learningRateScheduler((epoch, lr) => epoch < 10 ? lr : lr * 0.9) */
+/**
+ * Sets the learning rate each epoch.
+ * @example bp.callbacks.learningRateScheduler((epoch, lr) => epoch < 10 ? lr : lr * 0.9)
+ */
 export function learningRateScheduler(schedule: (epoch: number, lr: number) => number): LearningRateScheduler {
   return new LearningRateScheduler(schedule);
 }

@@ -8,12 +8,16 @@ import { monitorMode } from './early-stopping';
 export class LearningRateScheduler extends Callback {
   constructor(private readonly schedule: (epoch: number, lr: number) => number) {
     super();
-    if (typeof schedule !== 'function') throw new Error(`learningRateScheduler(): expected a function (epoch, lr) => newLr`);
+    if (typeof schedule !== 'function')
+      throw new Error(`learningRateScheduler(): expected a function (epoch, lr) => newLr`);
   }
   onEpochBegin(epoch: number): void {
     const opt = this.model!.optimizer!;
     const lr = this.schedule(epoch, opt.learningRate);
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`learningRateScheduler(): the schedule returned ${lr} for epoch ${epoch}; it must return a finite number >= 0`);
+    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0)
+      throw new Error(
+        `learningRateScheduler(): the schedule returned ${lr} for epoch ${epoch}; it must return a finite number >= 0`,
+      );
     opt.learningRate = lr;
   }
 }
@@ -45,7 +49,8 @@ export class ReduceLROnPlateau extends Callback {
     super();
     this.monitor = args.monitor ?? 'val_loss';
     this.factor = args.factor ?? 0.1;
-    if (!(this.factor > 0 && this.factor < 1)) throw new Error(`reduceLROnPlateau(): 'factor' must be in (0, 1), got ${args.factor}`);
+    if (!(this.factor > 0 && this.factor < 1))
+      throw new Error(`reduceLROnPlateau(): 'factor' must be in (0, 1), got ${args.factor}`);
     this.patience = args.patience ?? 10;
     this.mode = monitorMode(this.monitor, args.mode ?? 'auto');
     this.minDelta = args.minDelta ?? 1e-4;
@@ -61,8 +66,14 @@ export class ReduceLROnPlateau extends Callback {
 
   onEpochEnd(_epoch: number, logs: Logs = {}): void {
     const current = logs[this.monitor];
-    if (current === undefined) throw new Error(`reduceLROnPlateau(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')})`);
-    if (this.cooldownLeft > 0) { this.cooldownLeft--; this.wait = 0; }
+    if (current === undefined)
+      throw new Error(
+        `reduceLROnPlateau(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')})`,
+      );
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.wait = 0;
+    }
     const better = this.mode === 'min' ? current < this.best - this.minDelta : current > this.best + this.minDelta;
     if (better) {
       this.best = current;

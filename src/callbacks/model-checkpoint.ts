@@ -28,10 +28,12 @@ export class ModelCheckpoint extends Callback {
 
   constructor(args: ModelCheckpointArgs) {
     super();
-    if (!args || typeof args.path !== 'string' || !args.path) throw new Error(`modelCheckpoint(): 'path' (a directory) is required`);
+    if (!args || typeof args.path !== 'string' || !args.path)
+      throw new Error(`modelCheckpoint(): 'path' (a directory) is required`);
     this.path = args.path;
     this.everyEpochs = args.everyEpochs ?? 1;
-    if (!Number.isInteger(this.everyEpochs) || this.everyEpochs < 1) throw new Error(`modelCheckpoint(): 'everyEpochs' must be a positive integer, got ${args.everyEpochs}`);
+    if (!Number.isInteger(this.everyEpochs) || this.everyEpochs < 1)
+      throw new Error(`modelCheckpoint(): 'everyEpochs' must be a positive integer, got ${args.everyEpochs}`);
     this.saveBestOnly = args.saveBestOnly ?? false;
     this.monitor = args.monitor ?? 'val_loss';
     this.mode = monitorMode(this.monitor, args.mode ?? 'auto');
@@ -42,7 +44,10 @@ export class ModelCheckpoint extends Callback {
   async onEpochEnd(epoch: number, logs: Logs = {}): Promise<void> {
     if (this.saveBestOnly) {
       const v = logs[this.monitor];
-      if (v === undefined) throw new Error(`modelCheckpoint(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')})`);
+      if (v === undefined)
+        throw new Error(
+          `modelCheckpoint(): monitor '${this.monitor}' is not in the logs (${Object.keys(logs).join(', ')})`,
+        );
       if (!(this.mode === 'min' ? v < this.best : v > this.best)) return;
       this.best = v;
     } else if ((epoch + 1) % this.everyEpochs !== 0) return;

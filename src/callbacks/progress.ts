@@ -5,13 +5,19 @@
 import { Callback, type Logs } from './callback';
 
 export function formatLogs(logs: Logs): string {
-  return Object.entries(logs).map(([k, v]) => `${k}=${Number.isFinite(v) ? (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(3)) : v}`).join(' ');
+  return Object.entries(logs)
+    .map(
+      ([k, v]) =>
+        `${k}=${Number.isFinite(v) ? (Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(3)) : v}`,
+    )
+    .join(' ');
 }
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--';
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`;
-  const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
+  const m = Math.floor(seconds / 60),
+    s = Math.round(seconds % 60);
   return m < 60 ? `${m}m${String(s).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
@@ -49,8 +55,11 @@ export class ProgressBar extends Callback {
     const width = 24;
     const filled = Math.round(frac * width);
     const eta = total ? (total - this.seen) / rate : NaN;
-    this.out.write(`\rEpoch ${this.epoch + 1} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
-      `ETA ${formatDuration(eta)} ${Math.round(rate)} samples/s loss=${(logs?.loss ?? NaN).toFixed(4)}   `);
+    this.out.write(
+      `\rEpoch ${this.epoch + 1} [${'='.repeat(filled)}${' '.repeat(width - filled)}] ` +
+        `${(frac * 100).toFixed(0).padStart(3)}% ` +
+        `ETA ${formatDuration(eta)} ${Math.round(rate)} samples/s loss=${(logs?.loss ?? NaN).toFixed(4)}   `,
+    );
   }
   onEpochEnd(epoch: number, logs?: Logs): void {
     const secs = (performance.now() - this.epochStart) / 1000;

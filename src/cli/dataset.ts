@@ -8,7 +8,10 @@ import type { Tensor2D } from '../data/tensor';
 import { fail } from './errors';
 
 export type Task = 'classification' | 'regression';
-export interface Labelled { x: Tensor2D; y: Int32Array | Tensor2D }
+export interface Labelled {
+  x: Tensor2D;
+  y: Int32Array | Tensor2D;
+}
 export interface Prepared {
   train: Labelled;
   test: Labelled;
@@ -40,7 +43,13 @@ export interface DataOptions {
   seed: number;
 }
 
-function splitLabelled(x: Tensor2D, y: Int32Array | Tensor2D, testSize: number, seed: number, stratify: boolean): { train: Labelled; test: Labelled } {
+function splitLabelled(
+  x: Tensor2D,
+  y: Int32Array | Tensor2D,
+  testSize: number,
+  seed: number,
+  stratify: boolean,
+): { train: Labelled; test: Labelled } {
   const s = bp.data.trainTestSplit(x, y, { testSize, seed, stratify });
   return { train: { x: s.xTrain, y: s.yTrain }, test: { x: s.xTest, y: s.yTest } };
 }
@@ -49,17 +58,34 @@ export function loadTrainingData(o: DataOptions): Prepared {
   const testSize = o.testSplit === undefined ? 0.2 : Number(o.testSplit);
   if (!(testSize > 0 && testSize < 1)) fail(`--test-split must be a fraction in (0, 1), got '${o.testSplit}'`);
   const sources = [o.data, o.dataIdx, o.dataset].filter((v) => v !== undefined).length;
-  if (sources !== 1) fail('give exactly one data source: --data file.csv --target <column>, --data-idx images.idx --labels-idx labels.idx, or --dataset digits|xor');
+  if (sources !== 1)
+    fail(
+      'give exactly one data source: --data file.csv --target <column>, ' +
+        '--data-idx images.idx --labels-idx labels.idx, or --dataset digits|xor',
+    );
   if (o.dataset !== undefined) {
     if (o.dataset === 'xor') {
       const { x, y } = bp.data.xor();
       const labels = Int32Array.from(y.data);
-      return { train: { x, y: labels }, test: { x, y: labels }, task: 'classification', classes: ['0', '1'], featureNames: ['a', 'b'], source: 'built-in xor' };
+      return {
+        train: { x, y: labels },
+        test: { x, y: labels },
+        task: 'classification',
+        classes: ['0', '1'],
+        featureNames: ['a', 'b'],
+        source: 'built-in xor',
+      };
     }
     if (o.dataset === 'digits') {
       const d = bp.data.digits({ seed: o.seed, testFraction: testSize });
-      return { train: d.train, test: d.test, task: 'classification', classes: Array.from({ length: 10 }, (_, i) => String(i)),
-        featureNames: Array.from({ length: 784 }, (_, i) => `px${i}`), source: 'built-in digits (mnist package)' };
+      return {
+        train: d.train,
+        test: d.test,
+        task: 'classification',
+        classes: Array.from({ length: 10 }, (_, i) => String(i)),
+        featureNames: Array.from({ length: 784 }, (_, i) => `px${i}`),
+        source: 'built-in digits (mnist package)',
+      };
     }
     fail(`--dataset must be 'digits' or 'xor', got '${o.dataset}'`);
   }
@@ -68,26 +94,50 @@ export function loadTrainingData(o: DataOptions): Prepared {
     const d = bp.data.loadIdx(o.dataIdx, o.labelsIdx);
     const k = Math.max(...Array.from(d.y)) + 1;
     const { train, test } = splitLabelled(d.x, d.y, testSize, o.seed, false);
-    return { train, test, task: 'classification', classes: Array.from({ length: k }, (_, i) => String(i)),
-      featureNames: Array.from({ length: d.x.shape[1] }, (_, i) => `px${i}`), source: o.dataIdx };
+    return {
+      train,
+      test,
+      task: 'classification',
+      classes: Array.from({ length: k }, (_, i) => String(i)),
+      featureNames: Array.from({ length: d.x.shape[1] }, (_, i) => `px${i}`),
+      source: o.dataIdx,
+    };
   }
   if (!o.target) fail(`--data needs --target <column> (the column to predict)`);
   const task = o.task === undefined ? 'auto' : o.task;
-  if (!['auto', 'classification', 'regression'].includes(task)) fail(`--task must be 'classification' or 'regression', got '${o.task}'`);
+  if (!['auto', 'classification', 'regression'].includes(task))
+    fail(`--task must be 'classification' or 'regression', got '${o.task}'`);
   const d = bp.data.loadCsv(o.data!, { target: o.target, task: task as 'auto' });
   let train: Labelled, test: Labelled;
   if (o.testData) {
-    const t = bp.data.loadCsv(o.testData, { target: o.target, task: d.task, columns: d.featureNames, classes: d.classes });
+    const t = bp.data.loadCsv(o.testData, {
+      target: o.target,
+      task: d.task,
+      columns: d.featureNames,
+      classes: d.classes,
+    });
     train = { x: d.x, y: d.y! };
     test = { x: t.x, y: t.y! };
   } else {
     ({ train, test } = splitLabelled(d.x, d.y!, testSize, o.seed, d.task === 'classification'));
   }
-  return { train, test, task: d.task!, classes: d.classes, featureNames: d.featureNames, targetName: d.targetName, source: o.data! };
+  return {
+    train,
+    test,
+    task: d.task!,
+    classes: d.classes,
+    featureNames: d.featureNames,
+    targetName: d.targetName,
+    source: o.data!,
+  };
 }
 
 /** Loads a CSV for evaluate/predict with the saved preprocessing (same columns, classes and scaling). */
-export function loadForModel(path: string, pre: Preprocessing, needTarget: boolean): { x: Tensor2D; y?: Int32Array | Tensor2D } {
+export function loadForModel(
+  path: string,
+  pre: Preprocessing,
+  needTarget: boolean,
+): { x: Tensor2D; y?: Int32Array | Tensor2D } {
   const d = bp.data.loadCsv(path, {
     columns: pre.featureNames,
     target: needTarget ? pre.targetName : undefined,
@@ -104,7 +154,9 @@ export function applyScaler(x: Tensor2D, pre: Preprocessing): Tensor2D {
 export function preprocessingOf(model: bp.Sequential, dir: string): Preprocessing {
   const p = model.metadata.preprocessing as Preprocessing | undefined;
   if (!p || !Array.isArray(p.featureNames) || (p.task !== 'classification' && p.task !== 'regression')) {
-    fail(`${dir}: this model was not trained by 'backprop train' (no preprocessing metadata); use the JS API to run it`);
+    fail(
+      `${dir}: this model was not trained by 'backprop train' (no preprocessing metadata); use the JS API to run it`,
+    );
   }
   return p;
 }

@@ -23,7 +23,12 @@ export function intOption(name: string, v: string | undefined, min: number, fall
   return n;
 }
 
-export function numOption(name: string, v: string | undefined, fallback: number, check: (n: number) => boolean = (n) => n > 0): number {
+export function numOption(
+  name: string,
+  v: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean = (n) => n > 0,
+): number {
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || !check(n)) fail(`--${name} has an invalid value '${v}'`);

@@ -8,9 +8,15 @@ export function info(o: { json?: boolean }): void {
     return;
   }
   const rows: [string, unknown][] = [
-    ['backprop', m.backprop], ['node', `${m.node} (${m.platform})`], ['cpu', `${m.cpu}, ${m.cores} cores`],
-    ['cpu features', (m.cpuFeatures as string[]).join(' ') || 'n/a'], ['backend', m.backend], ['chosen because', m.reason],
-    ['BLAS', m.blas ?? 'n/a (pure-JS backend)'], ['BLAS threads', m.blasThreads ?? 'n/a'], ['addon loaded from', m.addon ?? 'not loaded'],
+    ['backprop', m.backprop],
+    ['node', `${m.node} (${m.platform})`],
+    ['cpu', `${m.cpu}, ${m.cores} cores`],
+    ['cpu features', (m.cpuFeatures as string[]).join(' ') || 'n/a'],
+    ['backend', m.backend],
+    ['chosen because', m.reason],
+    ['BLAS', m.blas ?? 'n/a (pure-JS backend)'],
+    ['BLAS threads', m.blasThreads ?? 'n/a'],
+    ['addon loaded from', m.addon ?? 'not loaded'],
   ];
   if (m.nativeError) rows.push(['addon error', m.nativeError]);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(18)} ${v}\n`);

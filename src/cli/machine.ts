@@ -7,7 +7,9 @@ import { VERSION } from '../io/save';
 export function cpuFeatures(): string[] {
   try {
     const flags = /^flags\s*:\s*(.*)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? [];
-    return ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'asimd', 'neon'].filter((f) => flags.includes(f));
+    return ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'asimd', 'neon'].filter(
+      (f) => flags.includes(f),
+    );
   } catch {
     return [];
   }

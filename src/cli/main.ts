@@ -12,10 +12,14 @@ import { gradcheckCommand } from './gradcheck-cmd';
 import { VERSION } from '../io/save';
 
 const program = new Command();
-program.name('backprop').description('Train and run neural networks from the command line (native OpenBLAS or pure JS).').version(VERSION);
+program
+  .name('backprop')
+  .description('Train and run neural networks from the command line (native OpenBLAS or pure JS).')
+  .version(VERSION);
 const verbose = () => process.argv.includes('--verbose');
 
-program.command('train')
+program
+  .command('train')
   .description('train a model from a CSV file, IDX files or a built-in dataset')
   .option('--data <file.csv>', 'CSV file with a header row')
   .option('--target <column>', 'the column to predict (CSV)')
@@ -40,14 +44,18 @@ program.command('train')
   .option('--report <report.html>', 'write an HTML report with charts')
   .option('--json', 'print one JSON object per epoch (and a final one) instead of text')
   .option('--verbose', 'show stack traces on errors')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ backprop train --data iris.csv --target species --layers 16 --epochs 50 --out iris-model --report report.html
   $ backprop train --data houses.csv --target price --task regression --layers 64,32 --lr 0.003
-  $ backprop train --dataset digits --layers 128 --epochs 10 --json`)
+  $ backprop train --dataset digits --layers 128 --epochs 10 --json`,
+  )
   .action((o: TrainOptions) => run(verbose(), () => train(o)));
 
-program.command('evaluate')
+program
+  .command('evaluate')
   .description('loss and metrics of a saved model on a labelled CSV')
   .requiredOption('--model <dir>', 'model directory written by train --out')
   .requiredOption('--data <file.csv>', 'CSV with the same columns as the training data')
@@ -55,10 +63,14 @@ program.command('evaluate')
   .option('--backend <name>', 'native, js or auto')
   .option('--json', 'print JSON')
   .option('--verbose', 'show stack traces on errors')
-  .addHelpText('after', '\nExample:\n  $ backprop evaluate --model iris-model --data iris-test.csv --target species --json')
+  .addHelpText(
+    'after',
+    '\nExample:\n  $ backprop evaluate --model iris-model --data iris-test.csv --target species --json',
+  )
   .action((o) => run(verbose(), () => evaluate(o)));
 
-program.command('predict')
+program
+  .command('predict')
   .description('predictions of a saved model for each row of a CSV')
   .requiredOption('--model <dir>', 'model directory written by train --out')
   .requiredOption('--data <file.csv>', 'CSV with the feature columns (a target column is ignored)')
@@ -66,10 +78,14 @@ program.command('predict')
   .option('--backend <name>', 'native, js or auto')
   .option('--json', 'print JSON')
   .option('--verbose', 'show stack traces on errors')
-  .addHelpText('after', '\nExample:\n  $ backprop predict --model iris-model --data new-flowers.csv --out predictions.csv')
+  .addHelpText(
+    'after',
+    '\nExample:\n  $ backprop predict --model iris-model --data new-flowers.csv --out predictions.csv',
+  )
   .action((o) => run(verbose(), () => predict(o)));
 
-program.command('bench')
+program
+  .command('bench')
   .description('native vs pure-JS benchmark: gemm, training steps, a full fit')
   .option('--quick', 'a short run (under 30 s)')
   .option('--json', 'print one JSON object')
@@ -77,13 +93,15 @@ program.command('bench')
   .addHelpText('after', '\nExamples:\n  $ backprop bench\n  $ backprop bench --quick --json > bench.json')
   .action((o) => run(verbose(), () => bench(o)));
 
-program.command('info')
+program
+  .command('info')
   .description('version, backend and why, BLAS and threads, CPU features, addon location')
   .option('--json', 'print JSON')
   .addHelpText('after', '\nExample:\n  $ backprop info')
   .action((o) => run(verbose(), () => info(o)));
 
-program.command('gradcheck')
+program
+  .command('gradcheck')
   .description('finite-difference check of the gradients on a small random problem')
   .option('--config <model.json>', 'JSON: { inputs, layers: [8, 8], activation, outputs, loss, rows, seed }')
   .option('--json', 'print JSON')

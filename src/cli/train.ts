@@ -9,14 +9,53 @@ import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
 
 export interface TrainOptions {
-  data?: string; target?: string; task?: string; dataIdx?: string; labelsIdx?: string; dataset?: string;
-  testSplit?: string; testData?: string; layers?: string; activation?: string; loss?: string; optimizer?: string;
-  lr?: string; epochs?: string; batchSize?: string; seed?: string; backend?: string; config?: string;
-  normalize?: string; out?: string; report?: string; json?: boolean; verbose?: boolean;
+  data?: string;
+  target?: string;
+  task?: string;
+  dataIdx?: string;
+  labelsIdx?: string;
+  dataset?: string;
+  testSplit?: string;
+  testData?: string;
+  layers?: string;
+  activation?: string;
+  loss?: string;
+  optimizer?: string;
+  lr?: string;
+  epochs?: string;
+  batchSize?: string;
+  seed?: string;
+  backend?: string;
+  config?: string;
+  normalize?: string;
+  out?: string;
+  report?: string;
+  json?: boolean;
+  verbose?: boolean;
 }
 
-const CONFIG_KEYS = ['data', 'target', 'task', 'dataIdx', 'labelsIdx', 'dataset', 'testSplit', 'testData', 'layers', 'activation', 'loss',
-  'optimizer', 'lr', 'epochs', 'batchSize', 'seed', 'backend', 'normalize', 'out', 'report'];
+const CONFIG_KEYS = [
+  'data',
+  'target',
+  'task',
+  'dataIdx',
+  'labelsIdx',
+  'dataset',
+  'testSplit',
+  'testData',
+  'layers',
+  'activation',
+  'loss',
+  'optimizer',
+  'lr',
+  'epochs',
+  'batchSize',
+  'seed',
+  'backend',
+  'normalize',
+  'out',
+  'report',
+];
 
 /** Options from --config (a JSON file with the same keys), overridden by the command line. */
 export function withConfig(o: TrainOptions): TrainOptions {
@@ -58,66 +97,147 @@ export async function train(raw: TrainOptions): Promise<void> {
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const batchSize = intOption('batch-size', o.batchSize, 1, 32);
   const lr = numOption('lr', o.lr, 0.001);
-  const hidden = (o.layers ?? '64').split(',').filter((s) => s.trim() !== '').map((s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 1) fail(`--layers must be comma-separated positive integers like 128,64; got '${o.layers}'`);
-    return n;
-  });
+  const hidden = (o.layers ?? '64')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 1)
+        fail(`--layers must be comma-separated positive integers like 128,64; got '${o.layers}'`);
+      return n;
+    });
   const d = loadTrainingData({ ...o, seed });
   const normalize = o.normalize ?? (o.dataset || o.dataIdx ? 'none' : 'standard');
-  if (!['standard', 'minmax', 'none'].includes(normalize)) fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
-  const scaler = normalize === 'none' ? undefined : normalize === 'standard' ? bp.data.standardScaler() : bp.data.minMaxScaler();
+  if (!['standard', 'minmax', 'none'].includes(normalize))
+    fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
+  const scaler =
+    normalize === 'none' ? undefined : normalize === 'standard' ? bp.data.standardScaler() : bp.data.minMaxScaler();
   const xTrain = scaler ? scaler.fitTransform(d.train.x) : d.train.x;
   const xTest = scaler ? scaler.transform(d.test.x) : d.test.x;
 
   const classification = d.task === 'classification';
   const outUnits = classification ? d.classes!.length : (d.train.y as Tensor2D).shape[1];
   const model = bp.sequential({ seed });
-  hidden.forEach((units, i) => model.add(bp.layers.dense({ units, activation: o.activation ?? 'relu', inputShape: i === 0 ? [xTrain.shape[1]] : undefined })));
-  model.add(bp.layers.dense({ units: outUnits, activation: classification ? 'softmax' : 'linear', inputShape: hidden.length ? undefined : [xTrain.shape[1]] }));
+  hidden.forEach((units, i) =>
+    model.add(
+      bp.layers.dense({
+        units,
+        activation: o.activation ?? 'relu',
+        inputShape: i === 0 ? [xTrain.shape[1]] : undefined,
+      }),
+    ),
+  );
+  model.add(
+    bp.layers.dense({
+      units: outUnits,
+      activation: classification ? 'softmax' : 'linear',
+      inputShape: hidden.length ? undefined : [xTrain.shape[1]],
+    }),
+  );
   const optName = (o.optimizer ?? 'adam').toLowerCase();
-  const optimizer = ({ sgd: bp.optimizers.sgd, momentum: (a: { learningRate: number }) => bp.optimizers.sgd({ ...a, momentum: 0.9 }), rmsprop: bp.optimizers.rmsprop,
-    adagrad: bp.optimizers.adagrad, adam: bp.optimizers.adam, adamw: bp.optimizers.adamw } as Record<string, (a: { learningRate: number }) => bp.Optimizer>)[optName];
+  const optimizer = (
+    {
+      sgd: bp.optimizers.sgd,
+      momentum: (a: { learningRate: number }) => bp.optimizers.sgd({ ...a, momentum: 0.9 }),
+      rmsprop: bp.optimizers.rmsprop,
+      adagrad: bp.optimizers.adagrad,
+      adam: bp.optimizers.adam,
+      adamw: bp.optimizers.adamw,
+    } as Record<string, (a: { learningRate: number }) => bp.Optimizer>
+  )[optName];
   if (!optimizer) fail(`--optimizer must be one of sgd, momentum, rmsprop, adagrad, adam, adamw; got '${o.optimizer}'`);
   const loss = o.loss ?? (classification ? 'sparseCategoricalCrossentropy' : 'meanSquaredError');
   const metrics = classification ? ['accuracy'] : ['mae'];
   model.compile({ optimizer: optimizer({ learningRate: lr }), loss, metrics });
-  const pre: Preprocessing = { featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes, scaler: scaler?.toJSON() };
+  const pre: Preprocessing = {
+    featureNames: d.featureNames,
+    targetName: d.targetName,
+    task: d.task,
+    classes: d.classes,
+    scaler: scaler?.toJSON(),
+  };
   model.metadata.preprocessing = pre;
 
   const json = !!o.json;
-  if (!json) process.stdout.write(`backprop train: ${d.source}, ${d.train.x.shape[0]} training / ${d.test.x.shape[0]} test rows, ${d.task}` +
-    `${classification ? ` (${d.classes!.length} classes)` : ''}; model ${[xTrain.shape[1], ...hidden, outUnits].join('-')}; backend ${bp.getBackend().name}\n`);
+  if (!json)
+    process.stdout.write(
+      `backprop train: ${d.source}, ${d.train.x.shape[0]} training / ${d.test.x.shape[0]} test rows, ${d.task}` +
+        `${classification ? ` (${d.classes!.length} classes)` : ''}; model ` +
+        `${[xTrain.shape[1], ...hidden, outUnits].join('-')}; backend ${bp.getBackend().name}\n`,
+    );
   const t0 = performance.now();
   let epochStart = t0;
   const jsonLines = {
-    onEpochBegin: () => { epochStart = performance.now(); },
+    onEpochBegin: () => {
+      epochStart = performance.now();
+    },
     onEpochEnd: (epoch: number, logs?: Record<string, number>) => {
       const seconds = (performance.now() - epochStart) / 1000;
-      process.stdout.write(`${JSON.stringify({ epoch: epoch + 1, ...logs, seconds: +seconds.toFixed(3), samplesPerSecond: Math.round(d.train.x.shape[0] / seconds) })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({
+          epoch: epoch + 1,
+          ...logs,
+          seconds: +seconds.toFixed(3),
+          samplesPerSecond: Math.round(d.train.x.shape[0] / seconds),
+        })}\n`,
+      );
     },
   };
   const history = await model.fit(xTrain, d.train.y, {
-    epochs, batchSize, validationData: [xTest, d.test.y], callbacks: json ? [jsonLines] : [],
+    epochs,
+    batchSize,
+    validationData: [xTest, d.test.y],
+    callbacks: json ? [jsonLines] : [],
     verbose: json ? 0 : process.stdout.isTTY ? 1 : 2,
   });
   const seconds = (performance.now() - t0) / 1000;
   const final = model.evaluate(xTest, d.test.y);
   let confusion: { classes: string[]; matrix: number[][] } | undefined;
-  if (classification) confusion = { classes: d.classes!, matrix: confusionMatrix(argmaxRows(model.predict(xTest)), d.test.y as Int32Array, d.classes!.length) };
+  if (classification)
+    confusion = {
+      classes: d.classes!,
+      matrix: confusionMatrix(argmaxRows(model.predict(xTest)), d.test.y as Int32Array, d.classes!.length),
+    };
 
   if (o.out) await model.save(o.out);
   if (o.report) {
     const settings: Record<string, string | number> = {
-      data: d.source, task: d.task, model: [xTrain.shape[1], ...hidden, outUnits].join('-'), activation: o.activation ?? 'relu',
-      loss, optimizer: optName, 'learning rate': lr, epochs, 'batch size': batchSize, seed, normalize, backend: bp.getBackend().name,
-      'training rows': d.train.x.shape[0], 'test rows (validation)': d.test.x.shape[0], 'training time (s)': +seconds.toFixed(2),
+      data: d.source,
+      task: d.task,
+      model: [xTrain.shape[1], ...hidden, outUnits].join('-'),
+      activation: o.activation ?? 'relu',
+      loss,
+      optimizer: optName,
+      'learning rate': lr,
+      epochs,
+      'batch size': batchSize,
+      seed,
+      normalize,
+      backend: bp.getBackend().name,
+      'training rows': d.train.x.shape[0],
+      'test rows (validation)': d.test.x.shape[0],
+      'training time (s)': +seconds.toFixed(2),
     };
-    const html = renderReport({ title: `backprop training report: ${path.basename(d.source)}`, settings, final, history: history.history, confusion });
+    const html = renderReport({
+      title: `backprop training report: ${path.basename(d.source)}`,
+      settings,
+      final,
+      history: history.history,
+      confusion,
+    });
     fs.mkdirSync(path.dirname(path.resolve(o.report)), { recursive: true });
     fs.writeFileSync(o.report, html);
   }
-  if (json) process.stdout.write(`${JSON.stringify({ done: true, test: final, seconds: +seconds.toFixed(3), model: o.out ?? null, report: o.report ?? null })}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({
+        done: true,
+        test: final,
+        seconds: +seconds.toFixed(3),
+        model: o.out ?? null,
+        report: o.report ?? null,
+      })}\n`,
+    );
   else {
     process.stdout.write(`test: ${formatLogs(final)}  (${seconds.toFixed(1)}s)\n`);
     if (o.out) process.stdout.write(`saved model to ${o.out}\n`);

@@ -12,20 +12,37 @@ async function load(dir: string) {
   return { model, pre: preprocessingOf(model, dir) };
 }
 
-export async function evaluate(o: { model: string; data: string; target?: string; json?: boolean; backend?: string }): Promise<void> {
+export async function evaluate(o: {
+  model: string;
+  data: string;
+  target?: string;
+  json?: boolean;
+  backend?: string;
+}): Promise<void> {
   if (o.backend) bp.setBackend(o.backend as 'js');
   const { model, pre } = await load(o.model);
-  if (o.target && pre.targetName && o.target !== pre.targetName) fail(`--target '${o.target}' differs from the column the model was trained on ('${pre.targetName}')`);
+  if (o.target && pre.targetName && o.target !== pre.targetName)
+    fail(`--target '${o.target}' differs from the column the model was trained on ('${pre.targetName}')`);
   if (!pre.targetName) fail(`${o.model}: the model has no target column name; it was trained on a built-in dataset`);
   const d = loadForModel(o.data, pre, true);
-  model.compile({ optimizer: 'sgd', loss: pre.task === 'classification' ? 'sparseCategoricalCrossentropy' : 'meanSquaredError', metrics: pre.task === 'classification' ? ['accuracy'] : ['mae'] });
+  model.compile({
+    optimizer: 'sgd',
+    loss: pre.task === 'classification' ? 'sparseCategoricalCrossentropy' : 'meanSquaredError',
+    metrics: pre.task === 'classification' ? ['accuracy'] : ['mae'],
+  });
   const r = model.evaluate(d.x, d.y!);
   process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${formatLogs(r)}\n`);
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export async function predict(o: { model: string; data: string; out?: string; json?: boolean; backend?: string }): Promise<void> {
+export async function predict(o: {
+  model: string;
+  data: string;
+  out?: string;
+  json?: boolean;
+  backend?: string;
+}): Promise<void> {
   if (o.backend) bp.setBackend(o.backend as 'js');
   const { model, pre } = await load(o.model);
   const d = loadForModel(o.data, pre, false);
@@ -55,6 +72,8 @@ export async function predict(o: { model: string; data: string; out?: string; js
   const csv = `${lines.join('\n')}\n`;
   if (o.out) {
     fs.writeFileSync(o.out, csv);
-    process.stdout.write(o.json ? `${JSON.stringify({ rows, out: o.out })}\n` : `wrote ${rows} predictions to ${o.out}\n`);
+    process.stdout.write(
+      o.json ? `${JSON.stringify({ rows, out: o.out })}\n` : `wrote ${rows} predictions to ${o.out}\n`,
+    );
   } else process.stdout.write(o.json ? `${JSON.stringify({ rows, predictions: records })}\n` : csv);
 }

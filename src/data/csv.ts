@@ -71,11 +71,19 @@ export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>')
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
     // info gives each record's line, which stays right past blank lines and quoted multi-line cells.
-    parsed = parse(text, { delimiter, bom: true, info: true, skip_empty_lines: true, trim: true, relax_column_count: false }) as typeof parsed;
+    parsed = parse(text, {
+      delimiter,
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      relax_column_count: false,
+    }) as typeof parsed;
   } catch (e) {
     throw new Error(`${file}: not valid CSV (${(e as Error).message})`);
   }
-  if (parsed.length === 0) throw new Error(`${file}: the file is empty; expected ${header ? 'a header row and ' : ''}data rows`);
+  if (parsed.length === 0)
+    throw new Error(`${file}: the file is empty; expected ${header ? 'a header row and ' : ''}data rows`);
   const names = header ? parsed[0].record : parsed[0].record.map((_, i) => String(i));
   const seen = new Set<string>();
   for (const n of names) {
@@ -116,7 +124,11 @@ export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>')
   let task: 'classification' | 'regression';
   if (taskOption !== 'auto') task = taskOption;
   else if (options.classes || !numeric) task = 'classification';
-  else task = nums.every((v) => Number.isInteger(v)) && new Set(nums).size <= AUTO_MAX_CLASSES ? 'classification' : 'regression';
+  else
+    task =
+      nums.every((v) => Number.isInteger(v)) && new Set(nums).size <= AUTO_MAX_CLASSES
+        ? 'classification'
+        : 'regression';
   out.task = task;
 
   if (task === 'regression') {
@@ -128,16 +140,25 @@ export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>')
     out.y = { data: y, shape: [rows.length, 1], dtype: 'float32' };
     return out;
   }
-  raw.forEach((v, r) => { if (v === '') throw bad(r, ti, 'is an empty label; every row needs a class label'); });
+  raw.forEach((v, r) => {
+    if (v === '') throw bad(r, ti, 'is an empty label; every row needs a class label');
+  });
   // Numeric labels sort as numbers so '10' comes after '9'; '1' and '1.0' are the same class.
   const key = (v: string) => (numeric ? String(Number(v)) : v);
-  const classes = options.classes ?? [...new Set(raw.map(key))].sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
+  const classes =
+    options.classes ?? [...new Set(raw.map(key))].sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
   const lookup = new Map(classes.map((c, i) => [c, i]));
-  if (options.classes && numeric) classes.forEach((c, i) => { if (toNumber(c) !== undefined && !lookup.has(key(c))) lookup.set(key(c), i); });
+  if (options.classes && numeric)
+    classes.forEach((c, i) => {
+      if (toNumber(c) !== undefined && !lookup.has(key(c))) lookup.set(key(c), i);
+    });
   out.y = Int32Array.from(raw, (v, r) => {
     const k = lookup.get(v) ?? lookup.get(key(v));
     if (k === undefined) {
-      throw new Error(`${file}: line ${rows[r].info.lines}, column '${names[ti]}': label '${v}' is not one of the known classes (${classes.join(', ')})`);
+      throw new Error(
+        `${file}: line ${rows[r].info.lines}, column '${names[ti]}': label '${v}' is not one of the known ` +
+          `classes (${classes.join(', ')})`,
+      );
     }
     return k;
   });

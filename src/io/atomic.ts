@@ -10,7 +10,10 @@ export const TMP_MARKER = '.bp-tmp-';
 
 export function atomicWriteFile(target: string, data: Uint8Array | string): void {
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `${path.basename(target)}${TMP_MARKER}${process.pid}-${crypto.randomBytes(4).toString('hex')}`);
+  const tmp = path.join(
+    dir,
+    `${path.basename(target)}${TMP_MARKER}${process.pid}-${crypto.randomBytes(4).toString('hex')}`,
+  );
   const fd = fs.openSync(tmp, 'w', 0o644);
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);

@@ -46,9 +46,13 @@ export async function loadLayersModel(target: string, options: LoadOptions = {})
   try {
     stat = await fs.promises.stat(jsonPath);
   } catch {
-    throw new FormatError(file, `not found (expected a directory containing model.json, or the model.json path itself)`);
+    throw new FormatError(
+      file,
+      `not found (expected a directory containing model.json, or the model.json path itself)`,
+    );
   }
-  if (stat.size > MAX_JSON_BYTES) throw new FormatError(file, `is ${stat.size} bytes; model.json files over ${MAX_JSON_BYTES} bytes are refused`);
+  if (stat.size > MAX_JSON_BYTES)
+    throw new FormatError(file, `is ${stat.size} bytes; model.json files over ${MAX_JSON_BYTES} bytes are refused`);
   const text = await fs.promises.readFile(jsonPath, 'utf8');
   const root = new Reader(file).obj(parseUntrustedJson(text, file), 'top level');
   return modelFromJson(root, path.dirname(jsonPath), file, options);
@@ -56,7 +60,11 @@ export async function loadLayersModel(target: string, options: LoadOptions = {})
 
 export async function modelFromJson(root: Obj, dir: string, file: string, options: LoadOptions): Promise<Sequential> {
   const r = new Reader(file);
-  if (root.format !== undefined && root.format !== 'layers-model') r.fail('format', `'${String(root.format)}' is not a Layers model (expected 'layers-model'; graph models are not supported)`);
+  if (root.format !== undefined && root.format !== 'layers-model')
+    r.fail(
+      'format',
+      `'${String(root.format)}' is not a Layers model (expected 'layers-model'; graph models are not supported)`,
+    );
   let topology = r.obj(root.modelTopology, 'modelTopology');
   if (topology.model_config !== undefined) topology = r.obj(topology.model_config, 'modelTopology.model_config');
   const className = r.oneOf(topology.class_name, 'modelTopology.class_name', ['Sequential'] as const);
@@ -77,35 +85,51 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
     if (spec.kind !== 'input') specs.push(spec);
   });
   if (specs.length === 0) r.fail('modelTopology', 'the model has no layers');
-  if (inputUnits === undefined) r.fail('modelTopology.config.layers[0]', `the first layer has no batch_input_shape, so the input size is unknown`);
+  if (inputUnits === undefined)
+    r.fail('modelTopology.config.layers[0]', `the first layer has no batch_input_shape, so the input size is unknown`);
 
   const meta = root.userDefinedMetadata === undefined ? {} : r.obj(root.userDefinedMetadata, 'userDefinedMetadata');
   const bp = meta.backprop === undefined ? undefined : r.obj(meta.backprop, 'userDefinedMetadata.backprop');
-  const dtype = bp?.dtype === undefined ? 'float32' : r.oneOf(bp.dtype, 'userDefinedMetadata.backprop.dtype', ['float32', 'float64'] as const);
+  const dtype =
+    bp?.dtype === undefined
+      ? 'float32'
+      : r.oneOf(bp.dtype, 'userDefinedMetadata.backprop.dtype', ['float32', 'float64'] as const);
   const seed = bp?.seed === undefined ? 0 : r.int(bp.seed, 'userDefinedMetadata.backprop.seed', -(2 ** 53), 2 ** 53);
 
   // Weights: manifest entries, file sizes checked against the shapes before reading anything.
   const groups = r.arr(root.weightsManifest ?? [], 'weightsManifest', 1000);
-  const checksums = bp?.checksums === undefined ? undefined : r.obj(bp.checksums, 'userDefinedMetadata.backprop.checksums');
+  const checksums =
+    bp?.checksums === undefined ? undefined : r.obj(bp.checksums, 'userDefinedMetadata.backprop.checksums');
   const entries: ManifestEntry[] = [];
   const buffers: Uint8Array[] = [];
   for (const [gi, g] of groups.entries()) {
     const group = r.obj(g, `weightsManifest[${gi}]`);
     const paths = r.arr(group.paths, `weightsManifest[${gi}].paths`, 10000).map((p, i) => {
       const name = r.str(p, `weightsManifest[${gi}].paths[${i}]`, 255);
-      if (!SAFE_FILE.test(name)) r.fail(`weightsManifest[${gi}].paths[${i}]`, `'${name}' is not a plain file name in the model's directory`);
+      if (!SAFE_FILE.test(name))
+        r.fail(`weightsManifest[${gi}].paths[${i}]`, `'${name}' is not a plain file name in the model's directory`);
       return name;
     });
-    const groupEntries = r.arr(group.weights, `weightsManifest[${gi}].weights`, 100000).map((e, i) => readEntry(r, e, `weightsManifest[${gi}].weights[${i}]`));
+    const groupEntries = r
+      .arr(group.weights, `weightsManifest[${gi}].weights`, 100000)
+      .map((e, i) => readEntry(r, e, `weightsManifest[${gi}].weights[${i}]`));
     const expected = groupEntries.reduce((s, e) => s + e.bytes, 0);
     let actual = 0;
-    const sizes = await Promise.all(paths.map(async (p) => {
-      try { return (await fs.promises.stat(path.join(dir, p))).size; } catch { throw new FormatError(path.join(dir, p), `weights file named in model.json is missing`); }
-    }));
+    const sizes = await Promise.all(
+      paths.map(async (p) => {
+        try {
+          return (await fs.promises.stat(path.join(dir, p))).size;
+        } catch {
+          throw new FormatError(path.join(dir, p), `weights file named in model.json is missing`);
+        }
+      }),
+    );
     for (const s of sizes) actual += s;
     if (actual !== expected) {
-      throw new FormatError(paths.length === 1 ? path.join(dir, paths[0]) : file,
-        `weights are ${actual} bytes but the manifest's shapes need ${expected} (truncated or wrong file)`);
+      throw new FormatError(
+        paths.length === 1 ? path.join(dir, paths[0]) : file,
+        `weights are ${actual} bytes but the manifest's shapes need ${expected} (truncated or wrong file)`,
+      );
     }
     if (actual > MAX_WEIGHT_BYTES) r.fail(`weightsManifest[${gi}]`, `more than ${MAX_WEIGHT_BYTES} bytes of weights`);
     const bytes = new Uint8Array(actual);
@@ -115,9 +139,15 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
       const data = await fs.promises.readFile(full);
       if (checksums) {
         const want = checksums[p];
-        if (want === undefined) throw new FormatError(full, `has no checksum in model.json although the model was saved with checksums`);
+        if (want === undefined)
+          throw new FormatError(full, `has no checksum in model.json although the model was saved with checksums`);
         const got = `sha256:${sha256(data)}`;
-        if (got !== want) throw new FormatError(full, `checksum mismatch (file ${got.slice(0, 19)}…, model.json ${String(want).slice(0, 19)}…): the file is corrupt or from another save`);
+        if (got !== want)
+          throw new FormatError(
+            full,
+            `checksum mismatch (file ${got.slice(0, 19)}…, model.json ${String(want).slice(0, 19)}…): the file ` +
+              `is corrupt or from another save`,
+          );
       }
       if (off + data.byteLength > bytes.byteLength) throw new FormatError(full, `changed size while being read`);
       bytes.set(data, off);
@@ -152,15 +182,21 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
   for (const [pi, p] of params.entries()) {
     const idx = byName.get(p.name);
     if (idx === undefined) {
-      if (strict) r.fail('weightsManifest', `the model's weight '${p.name}' is missing (found: ${[...byName.keys()].slice(0, 8).join(', ')})`);
+      if (strict)
+        r.fail(
+          'weightsManifest',
+          `the model's weight '${p.name}' is missing (found: ${[...byName.keys()].slice(0, 8).join(', ')})`,
+        );
       continue;
     }
     const e = entries[idx];
-    if (e.shape.join(',') !== p.shape.join(',')) r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
+    if (e.shape.join(',') !== p.shape.join(','))
+      r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
     byName.delete(p.name);
   }
-  if (strict && byName.size > 0) r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
+  if (strict && byName.size > 0)
+    r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
   for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value);
 
   if (bp) restoreTraining(model, r, bp, root, entries, buffers);

@@ -17,10 +17,24 @@ const OPTIMIZERS: Record<string, (config: Record<string, unknown>) => Optimizer>
   Adam: (c) => optimizers.adam(c as never),
   AdamW: (c) => optimizers.adamw(c as never),
 };
-const LOSSES = ['meanSquaredError', 'meanAbsoluteError', 'huber', 'binaryCrossentropy', 'categoricalCrossentropy', 'sparseCategoricalCrossentropy'] as const;
+const LOSSES = [
+  'meanSquaredError',
+  'meanAbsoluteError',
+  'huber',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+] as const;
 const METRICS = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'mae'] as const;
 
-export function restoreTraining(model: Sequential, r: Reader, bp: Obj, root: Obj, entries: ManifestEntry[], buffers: Uint8Array[]): void {
+export function restoreTraining(
+  model: Sequential,
+  r: Reader,
+  bp: Obj,
+  root: Obj,
+  entries: ManifestEntry[],
+  buffers: Uint8Array[],
+): void {
   if (bp.optimizer === undefined) return;
   const where = 'userDefinedMetadata.backprop';
   const o = r.obj(bp.optimizer, `${where}.optimizer`);
@@ -29,12 +43,18 @@ export function restoreTraining(model: Sequential, r: Reader, bp: Obj, root: Obj
   const config: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rawConfig)) {
     if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(k)) r.fail(`${where}.optimizer.config`, `bad key '${k}'`);
-    if (v !== null && typeof v !== 'number' && typeof v !== 'boolean') r.fail(`${where}.optimizer.config.${k}`, `must be a number or boolean`);
+    if (v !== null && typeof v !== 'number' && typeof v !== 'boolean')
+      r.fail(`${where}.optimizer.config.${k}`, `must be a number or boolean`);
     if (v !== null) config[k] = v;
   }
   const loss = r.oneOf(bp.loss, `${where}.loss`, LOSSES);
   const tc = root.trainingConfig === undefined ? {} : r.obj(root.trainingConfig, 'trainingConfig');
-  const metrics = tc.metrics === undefined || tc.metrics === null ? [] : r.arr(tc.metrics, 'trainingConfig.metrics', 16).map((m, i) => r.oneOf(m, `trainingConfig.metrics[${i}]`, METRICS));
+  const metrics =
+    tc.metrics === undefined || tc.metrics === null
+      ? []
+      : r
+          .arr(tc.metrics, 'trainingConfig.metrics', 16)
+          .map((m, i) => r.oneOf(m, `trainingConfig.metrics[${i}]`, METRICS));
   let optimizer: Optimizer;
   try {
     optimizer = OPTIMIZERS[cls](config);
@@ -75,9 +95,14 @@ export function restoreTraining(model: Sequential, r: Reader, bp: Obj, root: Obj
     if (lr < 0) r.fail(`${where}.training.learningRate`, `must be >= 0, got ${lr}`);
     optimizer.learningRate = lr;
     const rs = r.obj(t.rngState, `${where}.training.rngState`);
-    const words = r.arr(rs.words, `${where}.training.rngState.words`, 4).map((w, i) => r.int(w, `${where}.training.rngState.words[${i}]`, 0, 2 ** 32 - 1));
+    const words = r
+      .arr(rs.words, `${where}.training.rngState.words`, 4)
+      .map((w, i) => r.int(w, `${where}.training.rngState.words[${i}]`, 0, 2 ** 32 - 1));
     if (words.length !== 4) r.fail(`${where}.training.rngState.words`, 'expected 4 words');
-    const spare = rs.spareNormal === null || rs.spareNormal === undefined ? null : r.num(rs.spareNormal, `${where}.training.rngState.spareNormal`);
+    const spare =
+      rs.spareNormal === null || rs.spareNormal === undefined
+        ? null
+        : r.num(rs.spareNormal, `${where}.training.rngState.spareNormal`);
     model.rng.setState({ words: words as [number, number, number, number], spareNormal: spare });
   }
 }

@@ -46,7 +46,8 @@ export class Reader {
   }
   oneOf<T extends string>(v: unknown, where: string, allowed: readonly T[]): T {
     const s = this.str(v, where);
-    if (!(allowed as readonly string[]).includes(s)) this.fail(where, `'${s}' is not supported; expected one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(s))
+      this.fail(where, `'${s}' is not supported; expected one of ${allowed.join(', ')}`);
     return s as T;
   }
   bool(v: unknown, where: string): boolean {

@@ -27,19 +27,32 @@ export interface SaveOptions {
   includeOptimizer?: boolean;
 }
 
-export interface SaveResult { modelJsonPath: string; weightsPath: string; bytes: number }
+export interface SaveResult {
+  modelJsonPath: string;
+  weightsPath: string;
+  bytes: number;
+}
 
-interface ManifestEntry { name: string; shape: number[]; dtype: 'float32' | 'int32'; group?: 'model' | 'optimizer' }
+interface ManifestEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  group?: 'model' | 'optimizer';
+}
 
 export function resolveDir(target: string, method: string): string {
-  if (typeof target !== 'string' || target.length === 0) throw new Error(`${method}: 'path' must be a directory path or file:// URL, got ${String(target)}`);
+  if (typeof target !== 'string' || target.length === 0)
+    throw new Error(`${method}: 'path' must be a directory path or file:// URL, got ${String(target)}`);
   let p = target.startsWith('file://') ? fileURLToPath(target) : target;
   if (path.basename(p) === 'model.json') p = path.dirname(p);
   return path.resolve(p);
 }
 
 /** The artifacts (model.json object and weight bytes) without touching the disk. */
-export function modelArtifacts(model: Sequential, options: SaveOptions = {}): { json: Record<string, unknown>; weights: Uint8Array; entries: ManifestEntry[] } {
+export function modelArtifacts(
+  model: Sequential,
+  options: SaveOptions = {},
+): { json: Record<string, unknown>; weights: Uint8Array; entries: ManifestEntry[] } {
   model.requireBuilt('save()');
   const parts: Uint8Array[] = [];
   const entries: ManifestEntry[] = [];
@@ -68,7 +81,10 @@ export function modelArtifacts(model: Sequential, options: SaveOptions = {}): { 
     }
     const optConfig = opt.getConfig();
     json.trainingConfig = {
-      optimizer_config: { class_name: opt.className, config: Object.fromEntries(Object.entries(optConfig).map(([k, v]) => [toSnake(k), v])) },
+      optimizer_config: {
+        class_name: opt.className,
+        config: Object.fromEntries(Object.entries(optConfig).map(([k, v]) => [toSnake(k), v])),
+      },
       loss: toSnake(model.loss!.name),
       metrics: model.metricNames,
       loss_weights: null,
@@ -87,7 +103,10 @@ export function modelArtifacts(model: Sequential, options: SaveOptions = {}): { 
   for (const p of parts) total += p.byteLength;
   const weights = new Uint8Array(total);
   let o = 0;
-  for (const p of parts) { weights.set(p, o); o += p.byteLength; }
+  for (const p of parts) {
+    weights.set(p, o);
+    o += p.byteLength;
+  }
   json.userDefinedMetadata = { ...JSON.parse(JSON.stringify(model.metadata ?? {})), backprop };
   return { json, weights, entries };
 }
@@ -101,7 +120,9 @@ export function saveModel(model: Sequential, target: string, options: SaveOption
   const weightsPath = path.join(dir, weightsName);
   atomicWriteFile(weightsPath, weights);
   json.weightsManifest = [{ paths: [weightsName], weights: entries }];
-  (json.userDefinedMetadata as { backprop: Record<string, unknown> }).backprop.checksums = { [weightsName]: `sha256:${digest}` };
+  (json.userDefinedMetadata as { backprop: Record<string, unknown> }).backprop.checksums = {
+    [weightsName]: `sha256:${digest}`,
+  };
   const modelJsonPath = path.join(dir, 'model.json');
   atomicWriteFile(modelJsonPath, JSON.stringify(json));
   removeStale(dir, weightsName);

@@ -41,15 +41,24 @@ function layerJson(layer: Layer, first: boolean, inputUnits: number): Record<str
     };
     // Initializer / regularizer `class_name` keys were converted by keysToSnake; their names stay verbatim.
     const out: Record<string, unknown>[] = [{ class_name: 'Dense', config: dense.config }];
-    if (leaky) out.push({ class_name: 'LeakyReLU', config: { name: `${layer.name}_leaky_relu`, trainable: true, alpha: layer.actAlpha } });
+    if (leaky)
+      out.push({
+        class_name: 'LeakyReLU',
+        config: { name: `${layer.name}_leaky_relu`, trainable: true, alpha: layer.actAlpha },
+      });
     return out;
   }
   if (layer instanceof ActivationLayer) {
-    if (layer.activation === 'leakyRelu') return [{ class_name: 'LeakyReLU', config: keysToSnake({ ...base, alpha: layer.actAlpha }) }];
-    return [{ class_name: 'Activation', config: keysToSnake({ ...base, activation: activationToFile(layer.activation) }) }];
+    if (layer.activation === 'leakyRelu')
+      return [{ class_name: 'LeakyReLU', config: keysToSnake({ ...base, alpha: layer.actAlpha }) }];
+    return [
+      { class_name: 'Activation', config: keysToSnake({ ...base, activation: activationToFile(layer.activation) }) },
+    ];
   }
   if (layer instanceof Dropout) {
-    return [{ class_name: 'Dropout', config: keysToSnake({ ...base, rate: layer.rate, noiseShape: null, seed: null }) }];
+    return [
+      { class_name: 'Dropout', config: keysToSnake({ ...base, rate: layer.rate, noiseShape: null, seed: null }) },
+    ];
   }
   throw new Error(`save(): layer '${layer.name}' (${layer.className}) cannot be serialised`);
 }

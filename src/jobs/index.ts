@@ -26,7 +26,8 @@ export interface TrainJobOptions {
   /** A model spec (layers + compile), or the directory of a saved model (saved with includeOptimizer). */
   model: ModelSpec | string;
   /** Arrays (`x`: Tensor2D or number[][]; `y`: labels or a matrix), or a CSV file with a target column. */
-  data: { x: Tensor2D | number[][]; y: Tensor2D | number[][] | Int32Array | number[] } | { csv: string; target: string };
+  data:
+    { x: Tensor2D | number[][]; y: Tensor2D | number[][] | Int32Array | number[] } | { csv: string; target: string };
   fit?: { epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number };
   /** Saved every epoch (with optimizer state); a job started on a directory holding a checkpoint resumes it. */
   checkpointDir?: string;
@@ -43,7 +44,8 @@ export interface TrainJobOptions {
 /** Copies an array into shared memory once (or uses it as is if it already is), for a zero-copy hand-over. */
 function shared(a: Float32Array | Float64Array | Int32Array, shape: [number, number]): SharedMatrix {
   const kind = a instanceof Float64Array ? 'float64' : a instanceof Int32Array ? 'int32' : 'float32';
-  if (a.buffer instanceof SharedArrayBuffer) return { buffer: a.buffer, byteOffset: a.byteOffset, length: a.length, kind, shape };
+  if (a.buffer instanceof SharedArrayBuffer)
+    return { buffer: a.buffer, byteOffset: a.byteOffset, length: a.length, kind, shape };
   const buf = new SharedArrayBuffer(a.byteLength);
   new Uint8Array(buf).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   return { buffer: buf, byteOffset: 0, length: a.length, kind, shape };
@@ -67,7 +69,8 @@ function prepareData(data: TrainJobOptions['data']): { x: SharedMatrix; y: Share
     }
   }
   const yShape: [number, number] = y instanceof Int32Array ? [y.length, 1] : y.shape;
-  if (yShape[0] !== x.shape[0]) throw new Error(`jobs.train(): 'data.x' has ${x.shape[0]} rows but 'data.y' has ${yShape[0]}`);
+  if (yShape[0] !== x.shape[0])
+    throw new Error(`jobs.train(): 'data.x' has ${x.shape[0]} rows but 'data.y' has ${yShape[0]}`);
   return { x: shared(x.data, x.shape), y: shared(y instanceof Int32Array ? y : y.data, yShape) };
 }
 
@@ -77,7 +80,8 @@ export class JobPool {
   private readonly queue: TrainingJob[] = [];
   readonly jobs = new Map<string, TrainingJob>();
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`jobs.pool(): 'size' must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`jobs.pool(): 'size' must be a positive integer, got ${size}`);
   }
   submit(job: TrainingJob): TrainingJob {
     this.jobs.set(job.id, job);
@@ -90,7 +94,10 @@ export class JobPool {
       const job = this.queue.shift()!;
       if (job.status !== 'queued') continue;
       this.running++;
-      void job.run().then(() => { this.running--; this.pump(); });
+      void job.run().then(() => {
+        this.running--;
+        this.pump();
+      });
     }
   }
 }
@@ -121,11 +128,24 @@ function submitTo(p: JobPool, o: TrainJobOptions): TrainingJob {
   }
   const { x, y } = data;
   const model = typeof o.model === 'string' ? { path: o.model } : o.model;
-  if (!model || typeof model !== 'object') throw new Error(`jobs.train(): 'model' must be a model spec or a saved model directory`);
+  if (!model || typeof model !== 'object')
+    throw new Error(`jobs.train(): 'model' must be a model spec or a saved model directory`);
   // Each job's BLAS gets cores / pool size threads, so concurrent jobs do not oversubscribe the CPU.
   const blasThreads = o.blasThreads ?? Math.max(1, Math.floor(defaultPoolSize() / p.size));
-  const job = new TrainingJob({ model, x, y, fit: o.fit ?? {}, checkpointDir: o.checkpointDir, backend: o.backend ?? (getBackend().name === 'js' ? 'js' : undefined),
-    blasThreads, progressEveryMs: o.progressEveryMs ?? 200 }, o.id, o.resourceLimits);
+  const job = new TrainingJob(
+    {
+      model,
+      x,
+      y,
+      fit: o.fit ?? {},
+      checkpointDir: o.checkpointDir,
+      backend: o.backend ?? (getBackend().name === 'js' ? 'js' : undefined),
+      blasThreads,
+      progressEveryMs: o.progressEveryMs ?? 200,
+    },
+    o.id,
+    o.resourceLimits,
+  );
   return p.submit(job);
 }
 

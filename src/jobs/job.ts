@@ -40,11 +40,17 @@ export class TrainingJob extends EventEmitter {
   /** Batches the worker had completed when cancel() was called. */
   batchesAtCancel?: number;
 
-  constructor(private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>, id?: string,
-    private readonly resourceLimits?: import('node:worker_threads').ResourceLimits) {
+  constructor(
+    private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>,
+    id?: string,
+    private readonly resourceLimits?: import('node:worker_threads').ResourceLimits,
+  ) {
     super();
     this.id = id ?? `job-${++counter}-${Date.now().toString(36)}`;
-    this.result = new Promise<JobResult>((res, rej) => { this.resolve = res; this.reject = rej; });
+    this.result = new Promise<JobResult>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
     // An unobserved failed job must not crash the process with an unhandled rejection.
     this.result.catch(() => {});
   }
@@ -55,7 +61,10 @@ export class TrainingJob extends EventEmitter {
       if (this.status !== 'queued') return settled();
       this.status = 'running';
       this.emit('status', this.status);
-      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: { backpropJobWorker: true }, resourceLimits: this.resourceLimits });
+      const worker = new Worker(path.join(__dirname, 'worker.js'), {
+        workerData: { backpropJobWorker: true },
+        resourceLimits: this.resourceLimits,
+      });
       this.worker = worker;
       let finished = false;
       let delivered = false;
@@ -63,23 +72,45 @@ export class TrainingJob extends EventEmitter {
         if (finished) return;
         finished = true;
         this.status = status;
-        if (error) { this.error = error; this.reject(error); } else this.resolve(result!);
+        if (error) {
+          this.error = error;
+          this.reject(error);
+        } else this.resolve(result!);
         this.emit('status', status);
         this.emit('end', status);
         void worker.terminate();
         settled();
       };
       worker.on('message', (m: WorkerMessage) => {
-        if (m.type === 'progress') { this.progress = m.event; this.emit('progress', m.event); }
-        else if (m.type === 'checkpoint') { this.lastCheckpointEpoch = m.epoch; this.emit('checkpoint', m); }
-        else if (m.type === 'error') finish('failed', new Error(`job ${this.id} failed: ${m.message}`));
+        if (m.type === 'progress') {
+          this.progress = m.event;
+          this.emit('progress', m.event);
+        } else if (m.type === 'checkpoint') {
+          this.lastCheckpointEpoch = m.epoch;
+          this.emit('checkpoint', m);
+        } else if (m.type === 'error') finish('failed', new Error(`job ${this.id} failed: ${m.message}`));
         else if (m.type === 'done') {
           delivered = true; // the worker may now exit on its own while the result is rebuilt here
-          this.buildResult(m).then((r) => finish(m.cancelled ? 'cancelled' : 'completed', undefined, r), (e: Error) => finish('failed', e));
+          this.buildResult(m).then(
+            (r) => finish(m.cancelled ? 'cancelled' : 'completed', undefined, r),
+            (e: Error) => finish('failed', e),
+          );
         }
       });
       worker.on('error', (e) => finish('failed', new Error(`job ${this.id} failed: ${e.message}`)));
-      worker.on('exit', (code) => delivered || finish('failed', new Error(`job ${this.id} failed: its worker exited (code ${code}) before finishing${this.lastCheckpointEpoch ? `; the checkpoint of epoch ${this.lastCheckpointEpoch} can resume it` : ''}`)));
+      worker.on(
+        'exit',
+        (code) =>
+          delivered ||
+          finish(
+            'failed',
+            new Error(
+              `job ${this.id} failed: its worker exited (code ${code}) before ` +
+                'finishing' +
+                (this.lastCheckpointEpoch ? `; the checkpoint of epoch ${this.lastCheckpointEpoch} can resume it` : ''),
+            ),
+          ),
+      );
       const msg: StartMessage = { ...this.start, type: 'start', id: this.id, cancelFlag: this.cancelFlag };
       worker.postMessage(msg);
     });
@@ -88,7 +119,11 @@ export class TrainingJob extends EventEmitter {
   private async buildResult(m: Extract<WorkerMessage, { type: 'done' }>): Promise<JobResult> {
     const model = await modelFromJson(m.modelJson as Record<string, unknown>, '.', `job ${this.id}`, { strict: false });
     const params = model.params();
-    params.forEach((p, i) => p.value.set(m.weights[i].kind === 'float64' ? new Float64Array(m.weights[i].data) : new Float32Array(m.weights[i].data)));
+    params.forEach((p, i) =>
+      p.value.set(
+        m.weights[i].kind === 'float64' ? new Float64Array(m.weights[i].data) : new Float32Array(m.weights[i].data),
+      ),
+    );
     return { model, history: m.history, epochs: m.epochs, cancelled: m.cancelled, batchesDone: m.batchesDone };
   }
 

@@ -3,13 +3,25 @@ import type { DType } from '../backend/ops';
 
 /** A model described as data, so it can cross into a worker: layers, compile settings, seed. */
 export interface ModelSpec {
-  layers: { type?: 'dense' | 'dropout' | 'activation'; units?: number; activation?: string; inputShape?: number[]; rate?: number }[];
+  layers: {
+    type?: 'dense' | 'dropout' | 'activation';
+    units?: number;
+    activation?: string;
+    inputShape?: number[];
+    rate?: number;
+  }[];
   compile: { optimizer: string | { name: string; learningRate?: number }; loss: string; metrics?: string[] };
   seed?: number;
   dtype?: DType;
 }
 
-export interface SharedMatrix { buffer: SharedArrayBuffer | ArrayBuffer; byteOffset: number; length: number; kind: 'float32' | 'float64' | 'int32'; shape: [number, number] }
+export interface SharedMatrix {
+  buffer: SharedArrayBuffer | ArrayBuffer;
+  byteOffset: number;
+  length: number;
+  kind: 'float32' | 'float64' | 'int32';
+  shape: [number, number];
+}
 
 export interface StartMessage {
   type: 'start';
@@ -42,5 +54,13 @@ export interface ProgressEvent {
 export type WorkerMessage =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'checkpoint'; epoch: number; dir: string }
-  | { type: 'done'; cancelled: boolean; batchesDone: number; history: Record<string, number[]>; epochs: number[]; weights: { data: ArrayBuffer; kind: 'float32' | 'float64' }[]; modelJson: unknown }
+  | {
+      type: 'done';
+      cancelled: boolean;
+      batchesDone: number;
+      history: Record<string, number[]>;
+      epochs: number[];
+      weights: { data: ArrayBuffer; kind: 'float32' | 'float64' }[];
+      modelJson: unknown;
+    }
   | { type: 'error'; message: string };

@@ -4,16 +4,27 @@ import { Activation, type ActivationName } from '../backend/ops';
 export type ActivationIdentifier = ActivationName | 'hard_sigmoid' | 'leaky_relu' | 'silu' | (string & {});
 
 const ALIASES: Record<string, ActivationName> = {
-  hard_sigmoid: 'hardSigmoid', hardsigmoid: 'hardSigmoid', leaky_relu: 'leakyRelu', leakyrelu: 'leakyRelu',
-  silu: 'swish', none: 'linear',
+  hard_sigmoid: 'hardSigmoid',
+  hardsigmoid: 'hardSigmoid',
+  leaky_relu: 'leakyRelu',
+  leakyrelu: 'leakyRelu',
+  silu: 'swish',
+  none: 'linear',
 };
 /** Parameter of the parameterised activations: Keras defaults (LeakyReLU alpha 0.3, ELU alpha 1). */
 const DEFAULT_ALPHA: Partial<Record<ActivationName, number>> = { leakyRelu: 0.3, elu: 1 };
 
-export function resolveActivation(id: ActivationIdentifier, where: string): { name: ActivationName; code: number; alpha: number } {
+export function resolveActivation(
+  id: ActivationIdentifier,
+  where: string,
+): { name: ActivationName; code: number; alpha: number } {
   const key = String(id);
-  const name = (Object.prototype.hasOwnProperty.call(Activation, key) ? key : ALIASES[key.toLowerCase()] ??
-    (Object.keys(Activation) as ActivationName[]).find((n) => n.toLowerCase() === key.toLowerCase())) as ActivationName | undefined;
+  const name = (
+    Object.prototype.hasOwnProperty.call(Activation, key)
+      ? key
+      : (ALIASES[key.toLowerCase()] ??
+        (Object.keys(Activation) as ActivationName[]).find((n) => n.toLowerCase() === key.toLowerCase()))
+  ) as ActivationName | undefined;
   if (!name) {
     throw new Error(`${where}: unknown activation '${key}'. Supported: ${Object.keys(Activation).join(', ')}.`);
   }

@@ -46,7 +46,9 @@ export class Dense extends Layer {
   constructor(args: DenseArgs) {
     super(args);
     if (!args || !Number.isInteger(args.units) || args.units < 1) {
-      throw new Error(`layers.dense(): 'units' must be a positive integer, got ${args?.units}. Example: layers.dense({ units: 10 })`);
+      throw new Error(
+        `layers.dense(): 'units' must be a positive integer, got ${args?.units}. Example: layers.dense({ units: 10 })`,
+      );
     }
     this.units = args.units;
     const act = resolveActivation(args.activation ?? 'linear', 'layers.dense()');
@@ -92,7 +94,18 @@ export class Dense extends Layer {
     this.lastX = x;
     this.lastZ = z;
     this.lastY = out;
-    return [x, this.kernel!.value, this.bias ? this.bias.value : null, z, out, rows, this.inputUnits, this.units, this.actCode, this.actAlpha] as const;
+    return [
+      x,
+      this.kernel!.value,
+      this.bias ? this.bias.value : null,
+      z,
+      out,
+      rows,
+      this.inputUnits,
+      this.units,
+      this.actCode,
+      this.actAlpha,
+    ] as const;
   }
 
   forward(b: Backend, x: FloatArray, rows: number): FloatArray {
@@ -109,13 +122,36 @@ export class Dense extends Layer {
   }
 
   private backwardArgs(dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean) {
-    const dx = needDx ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2] : null;
+    const dx = needDx
+      ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2]
+      : null;
     const act = skipActivation ? Activation.linear : this.actCode;
-    return [this.lastX!, this.kernel!.value, this.lastZ!, this.lastY!, dy, dy, this.kernel!.grad,
-      this.bias ? this.bias.grad : null, dx, rows, this.inputUnits, this.units, act, this.actAlpha] as const;
+    return [
+      this.lastX!,
+      this.kernel!.value,
+      this.lastZ!,
+      this.lastY!,
+      dy,
+      dy,
+      this.kernel!.grad,
+      this.bias ? this.bias.grad : null,
+      dx,
+      rows,
+      this.inputUnits,
+      this.units,
+      act,
+      this.actAlpha,
+    ] as const;
   }
 
-  backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean, fold?: FoldedSgd | null): FloatArray | null {
+  backward(
+    b: Backend,
+    dy: FloatArray,
+    rows: number,
+    needDx: boolean,
+    skipActivation: boolean,
+    fold?: FoldedSgd | null,
+  ): FloatArray | null {
     const args = this.backwardArgs(dy, rows, needDx, skipActivation);
     if (fold) return this.backwardFolded(b, args, fold);
     b.denseBackward(...args);
@@ -153,7 +189,13 @@ export class Dense extends Layer {
     this.ones.clear();
   }
 
-  override async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {
+  override async backwardAsync(
+    b: Backend,
+    dy: FloatArray,
+    rows: number,
+    needDx: boolean,
+    skipActivation: boolean,
+  ): Promise<FloatArray | null> {
     if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, skipActivation);
     const args = this.backwardArgs(dy, rows, needDx, skipActivation);
     await b.denseBackwardAsync(...args);
@@ -168,8 +210,12 @@ export class Dense extends Layer {
       useBias: this.useBias,
       kernelInitializer: { className: this.kernelInitializer.className, config: this.kernelInitializer.getConfig() },
       biasInitializer: { className: this.biasInitializer.className, config: this.biasInitializer.getConfig() },
-      kernelRegularizer: this.kernelRegularizer ? { className: this.kernelRegularizer.className, config: this.kernelRegularizer.getConfig() } : null,
-      biasRegularizer: this.biasRegularizer ? { className: this.biasRegularizer.className, config: this.biasRegularizer.getConfig() } : null,
+      kernelRegularizer: this.kernelRegularizer
+        ? { className: this.kernelRegularizer.className, config: this.kernelRegularizer.getConfig() }
+        : null,
+      biasRegularizer: this.biasRegularizer
+        ? { className: this.biasRegularizer.className, config: this.biasRegularizer.getConfig() }
+        : null,
       activityRegularizer: null,
       kernelConstraint: null,
       biasConstraint: null,

@@ -23,7 +23,10 @@ export class Dropout extends Layer {
   constructor(args: DropoutArgs) {
     super(args);
     if (!args || typeof args.rate !== 'number' || !(args.rate >= 0 && args.rate < 1)) {
-      throw new Error(`layers.dropout(): 'rate' must be a number in [0, 1), got ${args?.rate}. Example: layers.dropout({ rate: 0.2 })`);
+      throw new Error(
+        `layers.dropout(): 'rate' must be a number in [0, 1), got ${args?.rate}. Example: layers.dropout({ ` +
+          `rate: 0.2 })`,
+      );
     }
     this.rate = args.rate;
   }

@@ -34,7 +34,8 @@ export abstract class Layer {
       const shape = args.inputShape ?? [args.inputDim as number];
       if (!Array.isArray(shape) || shape.length !== 1 || !Number.isInteger(shape[0]) || shape[0] < 1) {
         throw new Error(
-          `${this.constructor.name}: 'inputShape' must be [features] with a positive integer, got ${JSON.stringify(shape)}. ` +
+          `${this.constructor.name}: 'inputShape' must be [features] with a positive integer, got ` +
+            `${JSON.stringify(shape)}. ` +
             `backprop's layers take flat feature vectors; flatten images to [height*width].`,
         );
       }
@@ -67,7 +68,14 @@ export abstract class Layer {
    * when `needDx` is false). `dy` may be overwritten. `skipActivation`: dy is already dL/dz (fused loss).
    * With `fold`, a layer with parameters applies that SGD update itself instead of writing gradients.
    */
-  abstract backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean, fold?: FoldedSgd | null): FloatArray | null;
+  abstract backward(
+    b: Backend,
+    dy: FloatArray,
+    rows: number,
+    needDx: boolean,
+    skipActivation: boolean,
+    fold?: FoldedSgd | null,
+  ): FloatArray | null;
 
   /** forward() that may run its heavy part off the main thread (default: the synchronous forward). */
   async forwardAsync(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): Promise<FloatArray> {
@@ -75,7 +83,13 @@ export abstract class Layer {
   }
 
   /** backward() that may run its heavy part off the main thread (default: the synchronous backward). */
-  async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean): Promise<FloatArray | null> {
+  async backwardAsync(
+    b: Backend,
+    dy: FloatArray,
+    rows: number,
+    needDx: boolean,
+    skipActivation: boolean,
+  ): Promise<FloatArray | null> {
     return this.backward(b, dy, rows, needDx, skipActivation);
   }
 

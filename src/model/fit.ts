@@ -38,11 +38,17 @@ export const ASYNC_STEP_MACS = 5e7;
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function checkFitArgs(args: FitArgs): Required<Pick<FitArgs, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'initialEpoch' | 'verbose' | 'yieldEveryMs'>> {
+function checkFitArgs(
+  args: FitArgs,
+): Required<
+  Pick<FitArgs, 'epochs' | 'batchSize' | 'shuffle' | 'validationSplit' | 'initialEpoch' | 'verbose' | 'yieldEveryMs'>
+> {
   const epochs = args.epochs ?? 1;
-  if (!Number.isInteger(epochs) || epochs < 0) throw new Error(`fit(): 'epochs' must be a non-negative integer, got ${args.epochs}`);
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new Error(`fit(): 'epochs' must be a non-negative integer, got ${args.epochs}`);
   const initialEpoch = args.initialEpoch ?? 0;
-  if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`fit(): 'initialEpoch' must be a non-negative integer, got ${args.initialEpoch}`);
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0)
+    throw new Error(`fit(): 'initialEpoch' must be a non-negative integer, got ${args.initialEpoch}`);
   const validationSplit = args.validationSplit ?? 0;
   if (typeof validationSplit !== 'number' || !(validationSplit >= 0 && validationSplit < 1)) {
     throw new Error(`fit(): 'validationSplit' must be in [0, 1), got ${args.validationSplit}`);
@@ -50,7 +56,10 @@ function checkFitArgs(args: FitArgs): Required<Pick<FitArgs, 'epochs' | 'batchSi
   const verbose = args.verbose ?? (process.stdout.isTTY ? 1 : 0);
   if (![0, 1, 2].includes(verbose)) throw new Error(`fit(): 'verbose' must be 0, 1 or 2, got ${args.verbose}`);
   return {
-    epochs, initialEpoch, validationSplit, verbose,
+    epochs,
+    initialEpoch,
+    validationSplit,
+    verbose,
     batchSize: checkBatchSize('fit()', args.batchSize ?? 32),
     shuffle: args.shuffle ?? true,
     yieldEveryMs: args.yieldEveryMs ?? 10,
@@ -60,7 +69,8 @@ function checkFitArgs(args: FitArgs): Required<Pick<FitArgs, 'epochs' | 'batchSi
 export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLike, args: FitArgs): Promise<History> {
   model.requireCompiled('fit()');
   const opts = checkFitArgs(args ?? {});
-  if (args.signal !== undefined && !(args.signal instanceof AbortSignal)) throw new Error(`fit(): 'signal' must be an AbortSignal (new AbortController().signal)`);
+  if (args.signal !== undefined && !(args.signal instanceof AbortSignal))
+    throw new Error(`fit(): 'signal' must be an AbortSignal (new AbortController().signal)`);
   const x = checkX('fit()', xIn, model.inputUnits, model.dtype);
   if (!model.built) model.build(x.cols);
   const sparse = model.loss!.sparseTargets;
@@ -70,19 +80,29 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
   let trainRows = x.rows;
   let val: { x: FloatArray; rows: number; y: Targets; yCols: number } | undefined;
   if (args.validationData) {
-    if (!Array.isArray(args.validationData) || args.validationData.length !== 2) throw new Error(`fit(): 'validationData' must be [x, y]`);
+    if (!Array.isArray(args.validationData) || args.validationData.length !== 2)
+      throw new Error(`fit(): 'validationData' must be [x, y]`);
     const vx = checkX('fit(): validationData', args.validationData[0], model.inputUnits, model.dtype);
     const vy = checkY('fit(): validationData', args.validationData[1], vx.rows, model.outputUnits, sparse, model.dtype);
     val = { x: vx.data, rows: vx.rows, y: vy.data, yCols: vy.cols };
   } else if (opts.validationSplit > 0) {
     const nVal = Math.floor(x.rows * opts.validationSplit);
-    if (nVal < 1 || nVal >= x.rows) throw new Error(`fit(): validationSplit ${opts.validationSplit} of ${x.rows} rows leaves no training or no validation rows`);
+    if (nVal < 1 || nVal >= x.rows)
+      throw new Error(
+        `fit(): validationSplit ${opts.validationSplit} of ${x.rows} rows leaves no training or no validation rows`,
+      );
     trainRows = x.rows - nVal;
-    val = { x: x.data.subarray(trainRows * x.cols), rows: nVal, y: y.data.subarray(trainRows * y.cols) as Targets, yCols: y.cols };
+    val = {
+      x: x.data.subarray(trainRows * x.cols),
+      rows: nVal,
+      y: y.data.subarray(trainRows * y.cols) as Targets,
+      yCols: y.cols,
+    };
   }
   if (trainRows === 0) throw new Error(`fit(): 'x' has no rows`);
 
-  const userCallbacks = args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const userCallbacks =
+    args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
   const all = [...userCallbacks];
   if (opts.verbose > 0) all.push(new ProgressBar(opts.verbose, trainRows));
   const callbacks = new CallbackList(all);
@@ -92,7 +112,14 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
   const history = new History();
   const batchSize = Math.min(opts.batchSize, trainRows);
   const steps = Math.ceil(trainRows / batchSize);
-  history.params = { epochs: opts.epochs, initialEpoch: opts.initialEpoch, batchSize, samples: trainRows, steps, validation: !!val };
+  history.params = {
+    epochs: opts.epochs,
+    initialEpoch: opts.initialEpoch,
+    batchSize,
+    samples: trainRows,
+    steps,
+    validation: !!val,
+  };
 
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const C = model.dtype === 'float64' ? Float64Array : Float32Array;
@@ -121,16 +148,22 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
     if (opts.shuffle) model.rng.shuffle(order);
     const metrics = model.makeMetrics();
     for (const m of metrics) m.reset();
-    let lossSum = 0, seen = 0;
+    let lossSum = 0,
+      seen = 0;
     for (let step = 0; step < steps; step++) {
-      if (args.signal?.aborted) { aborted = true; break; }
+      if (args.signal?.aborted) {
+        aborted = true;
+        break;
+      }
       const start = step * batchSize;
       const rows = Math.min(batchSize, trainRows - start);
       const buf = rows === batchSize ? full : partial;
       gatherRows(x.data, x.cols, order, start, rows, buf.x);
       gatherRows(y.data, y.cols, order, start, rows, buf.y);
       if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
-      const loss = offThread ? await model.trainStepOnAsync(b, buf.x, buf.y, rows, metrics) : model.trainStepOn(b, buf.x, buf.y, rows, metrics);
+      const loss = offThread
+        ? await model.trainStepOnAsync(b, buf.x, buf.y, rows, metrics)
+        : model.trainStepOn(b, buf.x, buf.y, rows, metrics);
       lossSum += loss * rows;
       seen += rows;
       if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });
@@ -159,9 +192,17 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
 }
 
 /** Copies rows order[start..start+rows) of `src` into `dst`, element by element (no per-row views allocated). */
-function gatherRows(src: FloatArray | Int32Array, cols: number, order: Uint32Array, start: number, rows: number, dst: FloatArray | Int32Array): void {
+function gatherRows(
+  src: FloatArray | Int32Array,
+  cols: number,
+  order: Uint32Array,
+  start: number,
+  rows: number,
+  dst: FloatArray | Int32Array,
+): void {
   for (let r = 0; r < rows; r++) {
-    const from = order[start + r] * cols, to = r * cols;
+    const from = order[start + r] * cols,
+      to = r * cols;
     for (let c = 0; c < cols; c++) dst[to + c] = src[from + c];
   }
 }

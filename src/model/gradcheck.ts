@@ -39,9 +39,14 @@ function float64Copy(model: Sequential): Sequential {
     const cfg = { ...layer.getConfig() } as Record<string, unknown>;
     // Layer classes take their own constructor args; getConfig names them the same way.
     if (layer instanceof Dropout) cfg.rate = layer.rate;
-    const clone = new Ctor({ ...cfg, kernelRegularizer: (layer as unknown as { kernelRegularizer?: unknown }).kernelRegularizer,
+    const clone = new Ctor({
+      ...cfg,
+      kernelRegularizer: (layer as unknown as { kernelRegularizer?: unknown }).kernelRegularizer,
       biasRegularizer: (layer as unknown as { biasRegularizer?: unknown }).biasRegularizer,
-      kernelInitializer: 'zeros', biasInitializer: 'zeros', dtype: undefined });
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+      dtype: undefined,
+    });
     copy.add(clone);
   }
   copy.build(model.inputUnits!);
@@ -56,7 +61,12 @@ function float64Copy(model: Sequential): Sequential {
  * const { maxError, errors } = bp.gradcheck(model, x, y);
  * if (maxError > 1e-4) console.warn(errors);
  */
-export function gradcheck(model: Sequential, x: MatrixLike, y: TargetLike, options: GradcheckOptions = {}): GradcheckResult {
+export function gradcheck(
+  model: Sequential,
+  x: MatrixLike,
+  y: TargetLike,
+  options: GradcheckOptions = {},
+): GradcheckResult {
   model.requireCompiled('gradcheck()');
   model.requireBuilt('gradcheck()');
   const eps = options.epsilon ?? 1e-6;
@@ -69,7 +79,8 @@ export function gradcheck(model: Sequential, x: MatrixLike, y: TargetLike, optio
   const lossAt = () => m.evaluateChecked(xm.data, xm.rows, xm.cols, t.data, t.cols, xm.rows).loss;
   const analytic = analyticGradients(m, b, xm.data, t.data, xm.rows, params);
 
-  const errors: Record<string, number> = {}, checked: Record<string, number> = {};
+  const errors: Record<string, number> = {},
+    checked: Record<string, number> = {};
   let maxError = 0;
   for (const [pi, p] of params.entries()) {
     const n = p.value.length;
@@ -78,8 +89,10 @@ export function gradcheck(model: Sequential, x: MatrixLike, y: TargetLike, optio
     for (let c = 0; c < count; c++) {
       const i = count === n ? c : Math.floor((c * n) / count);
       const v = p.value[i];
-      p.value[i] = v + eps; const lp = lossAt();
-      p.value[i] = v - eps; const lm = lossAt();
+      p.value[i] = v + eps;
+      const lp = lossAt();
+      p.value[i] = v - eps;
+      const lm = lossAt();
       p.value[i] = v;
       const numeric = (lp - lm) / (2 * eps);
       const a = analytic[pi][i];
@@ -94,22 +107,38 @@ export function gradcheck(model: Sequential, x: MatrixLike, y: TargetLike, optio
 }
 
 /** Gradients from one backward pass (no optimizer update), copied out per param. */
-function analyticGradients(m: Sequential, b: Backend, x: FloatArray, target: Targets, rows: number, params: Param[]): Float64Array[] {
+function analyticGradients(
+  m: Sequential,
+  b: Backend,
+  x: FloatArray,
+  target: Targets,
+  rows: number,
+  params: Param[],
+): Float64Array[] {
   // trainStepOn would also apply the optimizer; use a no-op optimizer for this one pass.
   const saved = m.optimizer;
   m.optimizer = {
-    className: 'None', learningRate: 0, iterations: 0,
-    step() {}, getConfig: () => ({}), getWeights: () => [], setWeights() {},
+    className: 'None',
+    learningRate: 0,
+    iterations: 0,
+    step() {},
+    getConfig: () => ({}),
+    getWeights: () => [],
+    setWeights() {},
   };
   try {
     // Inference-mode layers for a deterministic loss: dropout's forward is the identity when not training,
     // so run with training=false by temporarily disabling dropout layers.
-    const restore = m.layers.filter((l) => l instanceof Dropout).map((l) => {
-      const d = l as Dropout;
-      const rate = d.rate;
-      (d as unknown as { rate: number }).rate = 0;
-      return () => { (d as unknown as { rate: number }).rate = rate; };
-    });
+    const restore = m.layers
+      .filter((l) => l instanceof Dropout)
+      .map((l) => {
+        const d = l as Dropout;
+        const rate = d.rate;
+        (d as unknown as { rate: number }).rate = 0;
+        return () => {
+          (d as unknown as { rate: number }).rate = rate;
+        };
+      });
     m.trainStepOn(b, x, target, rows);
     restore.forEach((r) => r());
   } finally {

@@ -39,7 +39,12 @@ export interface CompileArgs {
 }
 
 /** A weight array as getWeights returns it (TF.js order: kernel [in, out], then bias [units]). */
-export interface WeightArray { name: string; data: FloatArray; shape: number[]; dtype: DType }
+export interface WeightArray {
+  name: string;
+  data: FloatArray;
+  shape: number[];
+  dtype: DType;
+}
 
 let modelCounter = 0;
 
@@ -68,7 +73,8 @@ export class Sequential {
 
   constructor(args: SequentialArgs = {}) {
     const dtype = args.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`sequential(): 'dtype' must be 'float32' or 'float64', got '${dtype}'`);
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new Error(`sequential(): 'dtype' must be 'float32' or 'float64', got '${dtype}'`);
     this.dtype = dtype;
     this.seed = args.seed ?? 0;
     if (!Number.isFinite(this.seed)) throw new Error(`sequential(): 'seed' must be a number, got ${args.seed}`);
@@ -79,14 +85,18 @@ export class Sequential {
 
   /** Appends a layer. @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
   add(layer: Layer): void {
-    if (!(layer instanceof Layer)) throw new Error(`model.add(): expected a layer (e.g. bp.layers.dense({ units: 8 })), got ${typeof layer}`);
+    if (!(layer instanceof Layer))
+      throw new Error(`model.add(): expected a layer (e.g. bp.layers.dense({ units: 8 })), got ${typeof layer}`);
     if (this.layers.includes(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
     if (this.layers.length === 0 && !layer.declaredInputShape) {
       // Allowed: the input size can come from the first fit's data.
     } else if (this.layers.length > 0 && layer.declaredInputShape) {
       const prev = this.layers[this.layers.length - 1];
       if (prev.built && prev.outputUnits !== layer.declaredInputShape[0]) {
-        throw new Error(`model.add(): layer declares inputShape [${layer.declaredInputShape}] but the previous layer outputs ${prev.outputUnits}`);
+        throw new Error(
+          `model.add(): layer declares inputShape [${layer.declaredInputShape}] but the previous layer outputs ` +
+            `${prev.outputUnits}`,
+        );
       }
     }
     if (!layer.name) {
@@ -94,7 +104,8 @@ export class Sequential {
       this.kindCounts.set(layer.kind, n);
       layer.name = `${layer.kind}_${n}`;
     }
-    if (this.layers.some((l) => l.name === layer.name)) throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
+    if (this.layers.some((l) => l.name === layer.name))
+      throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
     this.layers.push(layer);
     this.paramCache = undefined;
     const first = this.layers[0].declaredInputShape;
@@ -134,8 +145,12 @@ export class Sequential {
    */
   compile(args: CompileArgs): void {
     if (!args || typeof args !== 'object') throw new Error(`compile(): expected { optimizer, loss, metrics? }`);
-    if (args.optimizer === undefined) throw new Error(`compile(): 'optimizer' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`);
-    if (args.loss === undefined) throw new Error(`compile(): 'loss' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`);
+    if (args.optimizer === undefined)
+      throw new Error(
+        `compile(): 'optimizer' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`,
+      );
+    if (args.loss === undefined)
+      throw new Error(`compile(): 'loss' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`);
     this.optimizer = getOptimizer(args.optimizer);
     this.loss = getLoss(args.loss);
     this.metricNames = [...(args.metrics ?? [])];
@@ -151,18 +166,25 @@ export class Sequential {
   private paramCache?: Param[];
   /** Trainable parameters in TF.js order (cached: the training step reads this every batch). */
   params(): Param[] {
-    if (!this.paramCache || this.paramCache.length === 0) this.paramCache = this.layers.flatMap((l) => (l.built ? l.params() : []));
+    if (!this.paramCache || this.paramCache.length === 0)
+      this.paramCache = this.layers.flatMap((l) => (l.built ? l.params() : []));
     return this.paramCache;
   }
 
   requireBuilt(method: string): void {
-    if (this.layers.length === 0) throw new Error(`${method}: the model has no layers; add some with model.add(bp.layers.dense({ units, inputShape }))`);
-    if (!this.built) throw new Error(`${method}: the model is not built yet; give the first layer an inputShape, or call fit() first`);
+    if (this.layers.length === 0)
+      throw new Error(
+        `${method}: the model has no layers; add some with model.add(bp.layers.dense({ units, inputShape }))`,
+      );
+    if (!this.built)
+      throw new Error(`${method}: the model is not built yet; give the first layer an inputShape, or call fit() first`);
   }
 
   requireCompiled(method: string): void {
     if (!this.optimizer || !this.loss) {
-      throw new Error(`${method}: the model must be compiled first: model.compile({ optimizer: 'adam', loss: 'meanSquaredError' })`);
+      throw new Error(
+        `${method}: the model must be compiled first: model.compile({ optimizer: 'adam', loss: 'meanSquaredError' })`,
+      );
     }
   }
 
@@ -238,7 +260,13 @@ export class Sequential {
    * trainStepOn with the dense layers' gemms (and large Adam updates) running off the main thread, so
    * the event loop keeps turning during long steps. Same arithmetic, same result.
    */
-  async trainStepOnAsync(b: Backend, x: FloatArray, target: Targets, rows: number, metrics?: Metric[]): Promise<number> {
+  async trainStepOnAsync(
+    b: Backend,
+    x: FloatArray,
+    target: Targets,
+    rows: number,
+    metrics?: Metric[],
+  ): Promise<number> {
     this.updateFusion();
     let h = x;
     for (const layer of this.layers) h = await layer.forwardAsync(b, h, rows, true, this.rng);
@@ -280,8 +308,12 @@ export class Sequential {
     for (const p of this.params()) {
       if (!p.regularizer) continue;
       const { l1, l2 } = p.regularizer;
-      let a = 0, q = 0;
-      for (let i = 0; i < p.value.length; i++) { a += Math.abs(p.value[i]); q += p.value[i] * p.value[i]; }
+      let a = 0,
+        q = 0;
+      for (let i = 0; i < p.value.length; i++) {
+        a += Math.abs(p.value[i]);
+        q += p.value[i] * p.value[i];
+      }
       s += l1 * a + l2 * q;
     }
     return s;
@@ -327,11 +359,25 @@ export class Sequential {
     this.requireBuilt('evaluate()');
     const xm = checkX('evaluate()', x, this.inputUnits, this.dtype);
     const t = checkY('evaluate()', y, xm.rows, this.outputUnits, this.loss!.sparseTargets, this.dtype);
-    return this.evaluateChecked(xm.data, xm.rows, xm.cols, t.data, t.cols, checkBatchSize('evaluate()', args.batchSize ?? 256));
+    return this.evaluateChecked(
+      xm.data,
+      xm.rows,
+      xm.cols,
+      t.data,
+      t.cols,
+      checkBatchSize('evaluate()', args.batchSize ?? 256),
+    );
   }
 
   /** evaluate() on already-checked arrays (used by fit for validation). */
-  evaluateChecked(x: FloatArray, rows: number, xCols: number, target: Targets, tCols: number, batchSize: number): Record<string, number> {
+  evaluateChecked(
+    x: FloatArray,
+    rows: number,
+    xCols: number,
+    target: Targets,
+    tCols: number,
+    batchSize: number,
+  ): Record<string, number> {
     this.updateFusion();
     const b = this.backendFor(batchSize);
     const metrics = this.makeMetrics();
@@ -386,7 +432,11 @@ export class Sequential {
     this.requireBuilt('setWeights()');
     const params = this.params();
     if (!Array.isArray(weights) || weights.length !== params.length) {
-      throw new Error(`setWeights(): expected ${params.length} arrays (${params.map((p) => `${p.name} [${p.shape}]`).join(', ')}), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
+      throw new Error(
+        `setWeights(): expected ${params.length} arrays ` +
+          `(${params.map((p) => `${p.name} [${p.shape}]`).join(', ')}), ` +
+          `got ${Array.isArray(weights) ? weights.length : typeof weights}`,
+      );
     }
     const flat = weights.map((w, i) => {
       const p = params[i];
@@ -394,10 +444,19 @@ export class Sequential {
       if (Array.isArray(w) && Array.isArray(w[0])) data = (w as number[][]).flat();
       else if (w && typeof w === 'object' && 'data' in w) {
         data = w.data;
-        if (w.shape && w.shape.join(',') !== p.shape.join(',')) throw new Error(`setWeights(): weight ${i} (${p.name}) has shape [${w.shape}] but the model needs [${p.shape}]`);
+        if (w.shape && w.shape.join(',') !== p.shape.join(','))
+          throw new Error(
+            `setWeights(): weight ${i} (${p.name}) has shape [${w.shape}] but the model needs [${p.shape}]`,
+          );
       } else data = w as ArrayLike<number>;
-      if (data.length !== p.value.length) throw new Error(`setWeights(): weight ${i} (${p.name}) has ${data.length} values but the model needs ${p.value.length} (shape [${p.shape}])`);
-      for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j])) throw new Error(`setWeights(): weight ${i} (${p.name}) has a non-finite value at ${j}`);
+      if (data.length !== p.value.length)
+        throw new Error(
+          `setWeights(): weight ${i} (${p.name}) has ${data.length} values but the model needs ` +
+            `${p.value.length} (shape [${p.shape}])`,
+        );
+      for (let j = 0; j < data.length; j++)
+        if (!Number.isFinite(data[j]))
+          throw new Error(`setWeights(): weight ${i} (${p.name}) has a non-finite value at ${j}`);
       return data;
     });
     params.forEach((p, i) => p.value.set(flat[i]));
@@ -415,7 +474,8 @@ export class Sequential {
 }
 
 export function checkBatchSize(method: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new Error(`${method}: 'batchSize' must be a positive integer, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+    throw new Error(`${method}: 'batchSize' must be a positive integer, got ${String(n)}`);
   return n;
 }
 

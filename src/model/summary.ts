@@ -7,7 +7,11 @@ export function formatSummary(model: Sequential): string {
   for (const layer of model.layers) {
     const count = layer.built ? layer.params().reduce((s, p) => s + p.value.length, 0) : 0;
     total += count;
-    rows.push([`${layer.name} (${layer.className})`, layer.built ? `[null,${layer.outputUnits}]` : '(not built)', String(count)]);
+    rows.push([
+      `${layer.name} (${layer.className})`,
+      layer.built ? `[null,${layer.outputUnits}]` : '(not built)',
+      String(count),
+    ]);
   }
   const head: [string, string, string] = ['Layer (type)', 'Output shape', 'Param #'];
   const w = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 2);

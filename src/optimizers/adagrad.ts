@@ -3,7 +3,11 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { Param } from '../training/contracts';
 import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
 
-export interface AdagradArgs extends BaseOptimizerArgs { initialAccumulatorValue?: number; epsilon?: number; weightDecay?: number }
+export interface AdagradArgs extends BaseOptimizerArgs {
+  initialAccumulatorValue?: number;
+  epsilon?: number;
+  weightDecay?: number;
+}
 
 export class Adagrad extends BaseOptimizer {
   readonly className = 'Adagrad';
@@ -24,6 +28,10 @@ export class Adagrad extends BaseOptimizer {
     b.adagradStep(p.value, p.grad, s[0], this.learningRate, this.epsilon, this.weightDecay);
   }
   protected ownConfig() {
-    return { initialAccumulatorValue: this.initialAccumulatorValue, epsilon: this.epsilon, weightDecay: this.weightDecay };
+    return {
+      initialAccumulatorValue: this.initialAccumulatorValue,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
   }
 }

@@ -9,7 +9,10 @@ import { Adam, type AdamArgs } from './adam';
 import { RMSProp, type RmspropArgs } from './rmsprop';
 import { SGD, type SgdArgs } from './sgd';
 
-/** SGD, optionally with momentum / Nesterov. @example bp.optimizers.sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true }) */
+/**
+ * SGD, optionally with momentum / Nesterov.
+ * @example bp.optimizers.sgd({ learningRate: 0.1, momentum: 0.9, nesterov: true })
+ */
 export const sgd = (args?: SgdArgs): SGD => new SGD(args);
 /** RMSprop. @example bp.optimizers.rmsprop({ learningRate: 1e-3 }) */
 export const rmsprop = (args?: RmspropArgs): RMSProp => new RMSProp(args);
@@ -17,7 +20,10 @@ export const rmsprop = (args?: RmspropArgs): RMSProp => new RMSProp(args);
 export const adagrad = (args?: AdagradArgs): Adagrad => new Adagrad(args);
 /** Adam. @example bp.optimizers.adam({ learningRate: 1e-3 }) */
 export const adam = (args?: AdamArgs): Adam => new Adam(args);
-/** AdamW: Adam with decoupled weight decay (default 0.004). @example bp.optimizers.adamw({ learningRate: 1e-3, weightDecay: 0.01 }) */
+/**
+ * AdamW: Adam with decoupled weight decay (default 0.004).
+ * @example bp.optimizers.adamw({ learningRate: 1e-3, weightDecay: 0.01 })
+ */
 export const adamw = (args?: AdamArgs): Adam => new Adam(args, true);
 
 export type OptimizerIdentifier = string | Optimizer;
@@ -27,15 +33,24 @@ export function getOptimizer(id: OptimizerIdentifier): Optimizer {
   if (id && typeof id === 'object' && typeof (id as Optimizer).step === 'function') return id as Optimizer;
   if (typeof id === 'string') {
     switch (id.toLowerCase()) {
-      case 'sgd': return sgd();
-      case 'momentum': return sgd({ momentum: 0.9 });
-      case 'rmsprop': return rmsprop();
-      case 'adagrad': return adagrad();
-      case 'adam': return adam();
-      case 'adamw': return adamw();
+      case 'sgd':
+        return sgd();
+      case 'momentum':
+        return sgd({ momentum: 0.9 });
+      case 'rmsprop':
+        return rmsprop();
+      case 'adagrad':
+        return adagrad();
+      case 'adam':
+        return adam();
+      case 'adamw':
+        return adamw();
     }
   }
-  throw new Error(`unknown optimizer ${JSON.stringify(id)}; use 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam', 'adamw' or bp.optimizers.*(...)`);
+  throw new Error(
+    `unknown optimizer ${JSON.stringify(id)}; use 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam', 'adamw' or ` +
+      `bp.optimizers.*(...)`,
+  );
 }
 
 export { exponentialDecay, stepDecay, cosineDecay } from './schedules';

@@ -33,12 +33,14 @@ export abstract class BaseOptimizer implements Optimizer {
       this.schedule = lr;
       this.lr = lr.at(0);
     } else {
-      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0) throw new Error(`${where}: 'learningRate' must be a number >= 0 or a schedule, got ${String(lr)}`);
+      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0)
+        throw new Error(`${where}: 'learningRate' must be a number >= 0 or a schedule, got ${String(lr)}`);
       this.lr = lr;
     }
     for (const k of ['clipValue', 'clipNorm'] as const) {
       const v = args[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) throw new Error(`${where}: '${k}' must be a number > 0, got ${v}`);
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
+        throw new Error(`${where}: '${k}' must be a number > 0, got ${v}`);
     }
     this.clipValue = args.clipValue;
     this.clipNorm = args.clipNorm;
@@ -48,7 +50,8 @@ export abstract class BaseOptimizer implements Optimizer {
     return this.lr;
   }
   set learningRate(v: number) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`optimizer: learningRate must be a finite number >= 0, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new Error(`optimizer: learningRate must be a finite number >= 0, got ${v}`);
     this.lr = v;
   }
 
@@ -106,7 +109,10 @@ export abstract class BaseOptimizer implements Optimizer {
   protected abstract ownConfig(): Record<string, unknown>;
 
   getConfig(): Record<string, unknown> {
-    const c: Record<string, unknown> = { learningRate: this.schedule ? this.schedule.at(0) : this.lr, ...this.ownConfig() };
+    const c: Record<string, unknown> = {
+      learningRate: this.schedule ? this.schedule.at(0) : this.lr,
+      ...this.ownConfig(),
+    };
     if (this.clipValue !== undefined) c.clipValue = this.clipValue;
     if (this.clipNorm !== undefined) c.clipNorm = this.clipNorm;
     return c;
@@ -114,7 +120,8 @@ export abstract class BaseOptimizer implements Optimizer {
 
   getWeights(): { name: string; value: FloatArray }[] {
     const out: { name: string; value: FloatArray }[] = [];
-    for (const [param, arrays] of this.state) arrays.forEach((value, i) => out.push({ name: `${param}/${this.stateNames[i]}`, value }));
+    for (const [param, arrays] of this.state)
+      arrays.forEach((value, i) => out.push({ name: `${param}/${this.stateNames[i]}`, value }));
     return out;
   }
 
@@ -125,7 +132,10 @@ export abstract class BaseOptimizer implements Optimizer {
       const arrays = this.stateNames.map((s) => {
         const v = byName.get(`${p.name}/${s}`);
         if (!v) throw new Error(`optimizer state '${p.name}/${s}' is missing`);
-        if (v.length !== p.value.length) throw new Error(`optimizer state '${p.name}/${s}' has ${v.length} values but '${p.name}' has ${p.value.length}`);
+        if (v.length !== p.value.length)
+          throw new Error(
+            `optimizer state '${p.name}/${s}' has ${v.length} values but '${p.name}' has ${p.value.length}`,
+          );
         const a = p.value.slice() as FloatArray;
         a.set(v);
         byName.delete(`${p.name}/${s}`);
@@ -133,7 +143,8 @@ export abstract class BaseOptimizer implements Optimizer {
       });
       next.set(p.name, arrays);
     }
-    if (byName.size) throw new Error(`optimizer state for unknown parameters: ${[...byName.keys()].slice(0, 5).join(', ')}`);
+    if (byName.size)
+      throw new Error(`optimizer state for unknown parameters: ${[...byName.keys()].slice(0, 5).join(', ')}`);
     this.state = next;
   }
 }

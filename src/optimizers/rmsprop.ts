@@ -3,7 +3,11 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { Param } from '../training/contracts';
 import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
 
-export interface RmspropArgs extends BaseOptimizerArgs { rho?: number; epsilon?: number; weightDecay?: number }
+export interface RmspropArgs extends BaseOptimizerArgs {
+  rho?: number;
+  epsilon?: number;
+  weightDecay?: number;
+}
 
 export class RMSProp extends BaseOptimizer {
   readonly className = 'RMSProp';
@@ -16,7 +20,8 @@ export class RMSProp extends BaseOptimizer {
     this.rho = args.rho ?? 0.9;
     this.epsilon = args.epsilon ?? 1e-7;
     this.weightDecay = args.weightDecay ?? 0;
-    if (!(this.rho >= 0 && this.rho < 1)) throw new Error(`optimizers.rmsprop(): 'rho' must be in [0, 1), got ${args.rho}`);
+    if (!(this.rho >= 0 && this.rho < 1))
+      throw new Error(`optimizers.rmsprop(): 'rho' must be in [0, 1), got ${args.rho}`);
   }
   protected update(b: Backend, p: Param, s: FloatArray[]): void {
     b.rmspropStep(p.value, p.grad, s[0], this.learningRate, this.rho, this.epsilon, this.weightDecay);

@@ -19,7 +19,8 @@ export class SGD extends BaseOptimizer {
   constructor(args: SgdArgs = {}) {
     super('optimizers.sgd()', args, 0.01);
     this.momentum = args.momentum ?? 0;
-    if (!(this.momentum >= 0 && this.momentum < 1)) throw new Error(`optimizers.sgd(): 'momentum' must be in [0, 1), got ${args.momentum}`);
+    if (!(this.momentum >= 0 && this.momentum < 1))
+      throw new Error(`optimizers.sgd(): 'momentum' must be in [0, 1), got ${args.momentum}`);
     this.nesterov = args.nesterov ?? false;
     this.weightDecay = args.weightDecay ?? 0;
     this.className = this.momentum > 0 || this.nesterov ? 'Momentum' : 'SGD';
@@ -37,7 +38,8 @@ export class SGD extends BaseOptimizer {
   }
 
   protected update(b: Backend, p: Param, s: FloatArray[]): void {
-    if (this.className === 'Momentum') b.momentumStep(p.value, p.grad, s[0], this.learningRate, this.momentum, this.nesterov, this.weightDecay);
+    if (this.className === 'Momentum')
+      b.momentumStep(p.value, p.grad, s[0], this.learningRate, this.momentum, this.nesterov, this.weightDecay);
     else b.sgdStep(p.value, p.grad, this.learningRate, this.weightDecay);
   }
   protected ownConfig() {

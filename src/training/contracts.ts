@@ -33,8 +33,22 @@ export interface Loss {
   /** True when the targets are integer class labels (sparse categorical). */
   readonly sparseTargets: boolean;
   readonly fusedActivation?: 'softmax' | 'sigmoid';
-  compute(backend: Backend, y: FloatArray, target: Targets, grad: FloatArray | null, rows: number, cols: number): number;
-  computeFromLogits?(backend: Backend, z: FloatArray, target: Targets, grad: FloatArray | null, rows: number, cols: number): number;
+  compute(
+    backend: Backend,
+    y: FloatArray,
+    target: Targets,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
+  computeFromLogits?(
+    backend: Backend,
+    z: FloatArray,
+    target: Targets,
+    grad: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): number;
   getConfig(): Record<string, unknown>;
 }
 

@@ -28,12 +28,14 @@ export function computeFans(shape: number[]): { fanIn: number; fanOut: number } 
 
 function checkSeed(where: string, seed: unknown): number | undefined {
   if (seed === undefined || seed === null) return undefined;
-  if (typeof seed !== 'number' || !Number.isInteger(seed)) throw new Error(`${where}: 'seed' must be an integer, got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isInteger(seed))
+    throw new Error(`${where}: 'seed' must be an integer, got ${String(seed)}`);
   return seed;
 }
 
 function checkNum(where: string, name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: '${name}' must be a finite number, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new Error(`${where}: '${name}' must be a finite number, got ${String(v)}`);
   return v;
 }
 
@@ -42,8 +44,12 @@ function checkNum(where: string, name: string, v: unknown): number {
  * fill (TF.js semantics: the same seed gives the same weights whatever the model's RNG state);
  * without one it draws from the model's seeded RNG, so the model seed alone fixes everything.
  */
-function make(className: string, config: Record<string, unknown>, seed: number | undefined,
-  draw: (out: FloatArray, shape: number[], rng: Rng) => void): Initializer {
+function make(
+  className: string,
+  config: Record<string, unknown>,
+  seed: number | undefined,
+  draw: (out: FloatArray, shape: number[], rng: Rng) => void,
+): Initializer {
   return {
     className,
     fill: (out, shape, rng) => draw(out, shape, seed === undefined ? rng : new Rng(seed)),
@@ -62,7 +68,11 @@ export function constant({ value = 0 }: { value?: number } = {}): Initializer {
 }
 
 /** Normal(mean, stddev). @example bp.initializers.randomNormal({ stddev: 0.1, seed: 42 }) */
-export function randomNormal({ mean = 0, stddev = 0.05, seed }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
+export function randomNormal({
+  mean = 0,
+  stddev = 0.05,
+  seed,
+}: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
   const w = 'initializers.randomNormal()';
   checkNum(w, 'mean', mean);
   if (checkNum(w, 'stddev', stddev) < 0) throw new Error(`${w}: 'stddev' must be >= 0, got ${stddev}`);
@@ -71,15 +81,27 @@ export function randomNormal({ mean = 0, stddev = 0.05, seed }: { mean?: number;
   });
 }
 /** Uniform in [minval, maxval). @example bp.initializers.randomUniform({ minval: -0.1, maxval: 0.1 }) */
-export function randomUniform({ minval = -0.05, maxval = 0.05, seed }: { minval?: number; maxval?: number; seed?: number } = {}): Initializer {
+export function randomUniform({
+  minval = -0.05,
+  maxval = 0.05,
+  seed,
+}: { minval?: number; maxval?: number; seed?: number } = {}): Initializer {
   const w = 'initializers.randomUniform()';
-  if (checkNum(w, 'minval', minval) > checkNum(w, 'maxval', maxval)) throw new Error(`${w}: 'minval' (${minval}) must be <= 'maxval' (${maxval})`);
+  if (checkNum(w, 'minval', minval) > checkNum(w, 'maxval', maxval))
+    throw new Error(`${w}: 'minval' (${minval}) must be <= 'maxval' (${maxval})`);
   return make('RandomUniform', { minval, maxval, seed: null }, checkSeed(w, seed), (o, _s, rng) => {
     for (let i = 0; i < o.length; i++) o[i] = rng.uniform(minval, maxval);
   });
 }
-/** Normal truncated at two standard deviations (redrawn beyond). @example bp.initializers.truncatedNormal({ stddev: 0.1 }) */
-export function truncatedNormal({ mean = 0, stddev = 0.05, seed }: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
+/**
+ * Normal truncated at two standard deviations (redrawn beyond).
+ * @example bp.initializers.truncatedNormal({ stddev: 0.1 })
+ */
+export function truncatedNormal({
+  mean = 0,
+  stddev = 0.05,
+  seed,
+}: { mean?: number; stddev?: number; seed?: number } = {}): Initializer {
   const w = 'initializers.truncatedNormal()';
   checkNum(w, 'mean', mean);
   if (checkNum(w, 'stddev', stddev) < 0) throw new Error(`${w}: 'stddev' must be >= 0, got ${stddev}`);
@@ -89,8 +111,13 @@ export function truncatedNormal({ mean = 0, stddev = 0.05, seed }: { mean?: numb
 }
 
 /** Keras VarianceScaling: the common core of glorot/he/leCun. */
-function varianceScaling(className: string, scale: number, mode: 'fan_in' | 'fan_out' | 'fan_avg',
-  distribution: 'truncated_normal' | 'uniform', seed?: number): Initializer {
+function varianceScaling(
+  className: string,
+  scale: number,
+  mode: 'fan_in' | 'fan_out' | 'fan_avg',
+  distribution: 'truncated_normal' | 'uniform',
+  seed?: number,
+): Initializer {
   // TF.js writes 'normal' for the truncated normal (its VarianceScaling has no untruncated variant).
   const config = { scale, mode, distribution: distribution === 'uniform' ? 'uniform' : 'normal', seed: null };
   return make(className, config, checkSeed(`initializers (${className})`, seed), (o, shape, rng) => {
@@ -108,22 +135,38 @@ function varianceScaling(className: string, scale: number, mode: 'fan_in' | 'fan
   });
 }
 /** Glorot (Xavier) normal. @example bp.initializers.glorotNormal() */
-export const glorotNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('GlorotNormal', 1, 'fan_avg', 'truncated_normal', seed);
+export const glorotNormal = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('GlorotNormal', 1, 'fan_avg', 'truncated_normal', seed);
 /** Glorot (Xavier) uniform, limit √(6/(fanIn+fanOut)); the dense default. @example bp.initializers.glorotUniform() */
-export const glorotUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('GlorotUniform', 1, 'fan_avg', 'uniform', seed);
+export const glorotUniform = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('GlorotUniform', 1, 'fan_avg', 'uniform', seed);
 /** He normal, for relu. @example bp.initializers.heNormal() */
-export const heNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('HeNormal', 2, 'fan_in', 'truncated_normal', seed);
+export const heNormal = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('HeNormal', 2, 'fan_in', 'truncated_normal', seed);
 /** He uniform, limit √(6/fanIn). @example bp.initializers.heUniform() */
-export const heUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('HeUniform', 2, 'fan_in', 'uniform', seed);
+export const heUniform = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('HeUniform', 2, 'fan_in', 'uniform', seed);
 /** LeCun normal, for selu. @example bp.initializers.leCunNormal() */
-export const leCunNormal = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('LeCunNormal', 1, 'fan_in', 'truncated_normal', seed);
+export const leCunNormal = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('LeCunNormal', 1, 'fan_in', 'truncated_normal', seed);
 /** LeCun uniform, limit √(3/fanIn). @example bp.initializers.leCunUniform() */
-export const leCunUniform = ({ seed }: { seed?: number } = {}): Initializer => varianceScaling('LeCunUniform', 1, 'fan_in', 'uniform', seed);
+export const leCunUniform = ({ seed }: { seed?: number } = {}): Initializer =>
+  varianceScaling('LeCunUniform', 1, 'fan_in', 'uniform', seed);
 
 type Factory = (config: Record<string, unknown>) => Initializer;
 const FACTORIES: Record<string, Factory> = {
-  zeros, ones, constant, randomNormal, randomUniform, truncatedNormal,
-  glorotNormal, glorotUniform, heNormal, heUniform, leCunNormal, leCunUniform,
+  zeros,
+  ones,
+  constant,
+  randomNormal,
+  randomUniform,
+  truncatedNormal,
+  glorotNormal,
+  glorotUniform,
+  heNormal,
+  heUniform,
+  leCunNormal,
+  leCunUniform,
 };
 
 /**
@@ -141,10 +184,23 @@ LOOKUP.set('zero', 'zeros').set('one', 'ones').set('normal', 'randomNormal').set
  */
 function fromVarianceScaling(config: Record<string, unknown>): Initializer {
   const scale = config.scale ?? 1;
-  const mode = String(config.mode ?? 'fan_in').replace(/([A-Z])/g, '_$1').toLowerCase();
+  const mode = String(config.mode ?? 'fan_in')
+    .replace(/([A-Z])/g, '_$1')
+    .toLowerCase();
   const dist = String(config.distribution ?? 'normal').toLowerCase();
-  const family = mode === 'fan_avg' && scale === 1 ? 'glorot' : mode === 'fan_in' && scale === 2 ? 'he' : mode === 'fan_in' && scale === 1 ? 'leCun' : undefined;
-  if (!family) throw new Error(`getInitializer(): VarianceScaling with scale=${String(scale)}, mode=${mode} has no named equivalent; use glorot*, he* or leCun*`);
+  const family =
+    mode === 'fan_avg' && scale === 1
+      ? 'glorot'
+      : mode === 'fan_in' && scale === 2
+        ? 'he'
+        : mode === 'fan_in' && scale === 1
+          ? 'leCun'
+          : undefined;
+  if (!family)
+    throw new Error(
+      `getInitializer(): VarianceScaling with scale=${String(scale)}, mode=${mode} has no named equivalent; use ` +
+        `glorot*, he* or leCun*`,
+    );
   const seed = typeof config.seed === 'number' ? config.seed : undefined;
   return FACTORIES[`${family}${dist === 'uniform' ? 'Uniform' : 'Normal'}`]({ seed });
 }
@@ -169,8 +225,10 @@ export function getInitializer(id: InitializerIdentifier): Initializer {
   }
   const key = typeof name === 'string' ? LOOKUP.get(norm(name)) : undefined;
   if (!key) {
-    throw new Error(`unknown initializer ${JSON.stringify(name ?? id)}; use one of ${INITIALIZER_NAMES.join(', ')} ` +
-      `(or their snake_case / TF.js class names, e.g. 'glorot_uniform', 'GlorotUniform')`);
+    throw new Error(
+      `unknown initializer ${JSON.stringify(name ?? id)}; use one of ${INITIALIZER_NAMES.join(', ')} ` +
+        `(or their snake_case / TF.js class names, e.g. 'glorot_uniform', 'GlorotUniform')`,
+    );
   }
   return FACTORIES[key](config);
 }

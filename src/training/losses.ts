@@ -10,23 +10,32 @@ export type LossFunction = (yTrue: Float64Array, yPred: Float64Array, rows: numb
 export type LossIdentifier = string | Loss | LossFunction;
 
 const asFloat = (t: Targets, name: string): FloatArray => {
-  if (t instanceof Int32Array) throw new Error(`${name}: expects a target matrix, got integer labels; use sparseCategoricalCrossentropy for labels`);
+  if (t instanceof Int32Array)
+    throw new Error(
+      `${name}: expects a target matrix, got integer labels; use sparseCategoricalCrossentropy for labels`,
+    );
   return t;
 };
 
-function simple(name: string, call: (b: Backend, p: FloatArray, t: FloatArray, g: FloatArray | null, r: number, c: number) => number,
-  config: Record<string, unknown> = {}): Loss {
+function simple(
+  name: string,
+  call: (b: Backend, p: FloatArray, t: FloatArray, g: FloatArray | null, r: number, c: number) => number,
+  config: Record<string, unknown> = {},
+): Loss {
   return {
-    name, sparseTargets: false,
+    name,
+    sparseTargets: false,
     compute: (b, y, t, g, r, c) => call(b, y, asFloat(t, name), g, r, c),
     getConfig: () => ({ ...config }),
   };
 }
 
 /** Mean squared error. @example model.compile({ optimizer: 'adam', loss: bp.losses.meanSquaredError() }) */
-export const meanSquaredError = (): Loss => simple('meanSquaredError', (b, p, t, g, r, c) => b.meanSquaredError(p, t, g, r, c));
+export const meanSquaredError = (): Loss =>
+  simple('meanSquaredError', (b, p, t, g, r, c) => b.meanSquaredError(p, t, g, r, c));
 /** Mean absolute error. @example bp.losses.meanAbsoluteError() */
-export const meanAbsoluteError = (): Loss => simple('meanAbsoluteError', (b, p, t, g, r, c) => b.meanAbsoluteError(p, t, g, r, c));
+export const meanAbsoluteError = (): Loss =>
+  simple('meanAbsoluteError', (b, p, t, g, r, c) => b.meanAbsoluteError(p, t, g, r, c));
 /** Huber loss: quadratic within `delta`, linear outside. @example bp.losses.huber({ delta: 1 }) */
 export function huber({ delta = 1 }: { delta?: number } = {}): Loss {
   if (!(delta > 0)) throw new Error(`losses.huber(): 'delta' must be > 0, got ${delta}`);
@@ -39,10 +48,13 @@ export function huber({ delta = 1 }: { delta?: number } = {}): Loss {
  */
 export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   const name = 'binaryCrossentropy';
-  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) => b.sigmoidCrossEntropyWithLogits(z, asFloat(t, name), g, r, c);
+  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) =>
+    b.sigmoidCrossEntropyWithLogits(z, asFloat(t, name), g, r, c);
   if (fromLogits) return { name, sparseTargets: false, compute: logits, getConfig: () => ({ fromLogits }) };
   return {
-    name, sparseTargets: false, fusedActivation: 'sigmoid',
+    name,
+    sparseTargets: false,
+    fusedActivation: 'sigmoid',
     compute: (b, y, t, g, r, c) => b.binaryCrossentropy(y, asFloat(t, name), g, r, c),
     computeFromLogits: logits,
     getConfig: () => ({ fromLogits }),
@@ -55,10 +67,13 @@ export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolea
  */
 export function categoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   const name = 'categoricalCrossentropy';
-  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) => b.softmaxCrossEntropy(z, asFloat(t, name), g, r, c);
+  const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) =>
+    b.softmaxCrossEntropy(z, asFloat(t, name), g, r, c);
   if (fromLogits) return { name, sparseTargets: false, compute: logits, getConfig: () => ({ fromLogits }) };
   return {
-    name, sparseTargets: false, fusedActivation: 'softmax',
+    name,
+    sparseTargets: false,
+    fusedActivation: 'softmax',
     compute: (b, y, t, g, r, c) => b.categoricalCrossentropy(y, asFloat(t, name), g, r, c),
     computeFromLogits: logits,
     getConfig: () => ({ fromLogits }),
@@ -77,15 +92,18 @@ const EPS = 1e-7;
 export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
   const name = 'sparseCategoricalCrossentropy';
   const labels = (t: Targets, rows: number, cols: number): Int32Array => {
-    if (!(t instanceof Int32Array)) throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
+    if (!(t instanceof Int32Array))
+      throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
     if (t.length !== rows) throw new RangeError(`${name}: 'labels' has length ${t.length} but rows = ${rows}`);
     for (let i = 0; i < rows; i++) {
-      if (!(t[i] >= 0 && t[i] < cols)) throw new RangeError(`${name}: label ${t[i]} in row ${i} is outside [0, ${cols})`);
+      if (!(t[i] >= 0 && t[i] < cols))
+        throw new RangeError(`${name}: label ${t[i]} in row ${i} is outside [0, ${cols})`);
     }
     return t;
   };
   const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) => {
-    if (!(t instanceof Int32Array)) throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
+    if (!(t instanceof Int32Array))
+      throw new Error(`${name}: expects integer class labels (Int32Array), got ${t?.constructor?.name}`);
     return b.softmaxCrossEntropySparse(z, t, g, r, c); // the backend validates the labels itself
   };
   if (fromLogits) return { name, sparseTargets: true, compute: logits, getConfig: () => ({ fromLogits }) };
@@ -95,11 +113,14 @@ export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogi
   // rows than any before, so steady-state training allocates nothing here.
   let picked = new Float64Array(0);
   return {
-    name, sparseTargets: true, fusedActivation: 'softmax',
+    name,
+    sparseTargets: true,
+    fusedActivation: 'softmax',
     compute: (_b, y, t, g, r, c) => {
       const lab = labels(t, r, c);
       if (y.length !== r * c) throw new RangeError(`${name}: 'pred' has length ${y.length} but rows*cols = ${r * c}`);
-      if (g && g.length !== r * c) throw new RangeError(`${name}: 'grad' has length ${g.length} but rows*cols = ${r * c}`);
+      if (g && g.length !== r * c)
+        throw new RangeError(`${name}: 'grad' has length ${g.length} but rows*cols = ${r * c}`);
       if (picked.length < r) picked = new Float64Array(r);
       let s = 0;
       for (let i = 0; i < r; i++) {
@@ -131,30 +152,43 @@ export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogi
  * @example bp.losses.customLoss((t, p) => p.reduce((s, v, i) => s + (v - t[i]) ** 4, 0) / p.length)
  */
 export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Loss {
-  if (typeof fn !== 'function') throw new Error('losses.customLoss(): expected a function (yTrue, yPred, rows, cols) => number');
+  if (typeof fn !== 'function')
+    throw new Error('losses.customLoss(): expected a function (yTrue, yPred, rows, cols) => number');
   // Float64 copies handed to `fn`: storage grows only when needed; the views are remade only when the
   // batch size changes (e.g. the last, shorter batch of an epoch), so steady state allocates nothing.
   let store = new Float64Array(0);
-  let yt = new Float64Array(0), yp = new Float64Array(0);
+  let yt = new Float64Array(0),
+    yp = new Float64Array(0);
   return {
-    name, sparseTargets: false,
+    name,
+    sparseTargets: false,
     compute: (_b, y, t, g, r, c) => {
       const n = r * c;
       const tf = asFloat(t, name);
-      if (y.length !== n || tf.length !== n) throw new RangeError(`customLoss '${name}': expected ${n} = rows*cols predictions and targets, got ${y.length} and ${tf.length}`);
+      if (y.length !== n || tf.length !== n)
+        throw new RangeError(
+          `customLoss '${name}': expected ${n} = rows*cols predictions and targets, got ${y.length} and ${tf.length}`,
+        );
       if (yt.length !== n) {
         if (store.length < 2 * n) store = new Float64Array(2 * n);
         yt = store.subarray(0, n);
         yp = store.subarray(n, 2 * n);
       }
-      for (let i = 0; i < n; i++) { yt[i] = tf[i]; yp[i] = y[i]; }
+      for (let i = 0; i < n; i++) {
+        yt[i] = tf[i];
+        yp[i] = y[i];
+      }
       const value = fn(yt, yp, r, c);
-      if (typeof value !== 'number' || Number.isNaN(value)) throw new Error(`customLoss '${name}' returned ${value}; it must return a number`);
+      if (typeof value !== 'number' || Number.isNaN(value))
+        throw new Error(`customLoss '${name}' returned ${value}; it must return a number`);
       if (g) {
         for (let i = 0; i < n; i++) {
-          const v = yp[i], h = 1e-4 * Math.max(1, Math.abs(v));
-          yp[i] = v + h; const a = fn(yt, yp, r, c);
-          yp[i] = v - h; const bb = fn(yt, yp, r, c);
+          const v = yp[i],
+            h = 1e-4 * Math.max(1, Math.abs(v));
+          yp[i] = v + h;
+          const a = fn(yt, yp, r, c);
+          yp[i] = v - h;
+          const bb = fn(yt, yp, r, c);
           yp[i] = v;
           g[i] = (a - bb) / (2 * h);
         }
@@ -166,10 +200,19 @@ export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Lo
 }
 
 const FACTORIES: Record<string, () => Loss> = {
-  meanSquaredError, meanAbsoluteError, huber, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy,
+  meanSquaredError,
+  meanAbsoluteError,
+  huber,
+  binaryCrossentropy,
+  categoricalCrossentropy,
+  sparseCategoricalCrossentropy,
 };
 const ALIASES: Record<string, string> = {
-  mse: 'meanSquaredError', mae: 'meanAbsoluteError', huberloss: 'huber', bce: 'binaryCrossentropy', cce: 'categoricalCrossentropy',
+  mse: 'meanSquaredError',
+  mae: 'meanAbsoluteError',
+  huberloss: 'huber',
+  bce: 'binaryCrossentropy',
+  cce: 'categoricalCrossentropy',
 };
 
 /** The canonical loss names getLoss accepts (plus their snake_case forms and the short aliases). */
@@ -188,5 +231,8 @@ export function getLoss(id: LossIdentifier): Loss {
     const name = Object.keys(FACTORIES).find((k) => k.toLowerCase() === key) ?? ALIASES[key];
     if (name) return FACTORIES[name]();
   }
-  throw new Error(`unknown loss ${JSON.stringify(id)}; use one of ${Object.keys(FACTORIES).join(', ')} (or mse, mae), a Loss, or a function`);
+  throw new Error(
+    `unknown loss ${JSON.stringify(id)}; use one of ${Object.keys(FACTORIES).join(', ')} (or mse, mae), a Loss, ` +
+      `or a function`,
+  );
 }

@@ -18,25 +18,33 @@ function argmax(a: ArrayLike<number>, o: number, n: number): number {
   return best;
 }
 /** The target class of row r: the label itself, or the argmax of the one-hot row. */
-const classOf = (t: Targets, r: number, cols: number): number => (t instanceof Int32Array ? t[r] : argmax(t, r * cols, cols));
+const classOf = (t: Targets, r: number, cols: number): number =>
+  t instanceof Int32Array ? t[r] : argmax(t, r * cols, cols);
 
 /** A metric that is a running ratio num/den (0 before any update). */
 abstract class Ratio implements Metric {
   abstract readonly name: string;
   protected num = 0;
   protected den = 0;
-  reset(): void { this.num = 0; this.den = 0; }
-  result(): number { return this.den ? this.num / this.den : 0; }
+  reset(): void {
+    this.num = 0;
+    this.den = 0;
+  }
+  result(): number {
+    return this.den ? this.num / this.den : 0;
+  }
   abstract update(y: FloatArray, t: Targets, rows: number, cols: number): void;
 }
 
 /** Fraction of elements where (y > threshold) equals (target > threshold); Keras binary_accuracy. */
 export class BinaryAccuracy extends Ratio {
   readonly name = 'accuracy';
-  constructor(readonly threshold = 0.5) { super(); }
+  constructor(readonly threshold = 0.5) {
+    super();
+  }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
     const n = rows * cols;
-    for (let i = 0; i < n; i++) if ((y[i] > this.threshold) === (t[i] > this.threshold)) this.num++;
+    for (let i = 0; i < n; i++) if (y[i] > this.threshold === t[i] > this.threshold) this.num++;
     this.den += n;
   }
 }
@@ -54,7 +62,8 @@ export class CategoricalAccuracy extends Ratio {
 export class SparseCategoricalAccuracy extends Ratio {
   readonly name = 'accuracy';
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
-    if (!(t instanceof Int32Array)) throw new Error(`sparseCategoricalAccuracy: expects integer class labels (Int32Array)`);
+    if (!(t instanceof Int32Array))
+      throw new Error(`sparseCategoricalAccuracy: expects integer class labels (Int32Array)`);
     for (let r = 0; r < rows; r++) if (argmax(y, r * cols, cols) === t[r]) this.num++;
     this.den += rows;
   }
@@ -65,19 +74,30 @@ export class PrecisionRecall implements Metric {
   private tp = 0;
   private fp = 0;
   private fn = 0;
-  constructor(readonly name: 'precision' | 'recall', readonly threshold = 0.5) {}
-  reset(): void { this.tp = this.fp = this.fn = 0; }
+  constructor(
+    readonly name: 'precision' | 'recall',
+    readonly threshold = 0.5,
+  ) {}
+  reset(): void {
+    this.tp = this.fp = this.fn = 0;
+  }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
     if (cols === 1) {
       for (let i = 0; i < rows; i++) {
-        const p = y[i] > this.threshold, a = t[i] > this.threshold;
-        if (p && a) this.tp++; else if (p) this.fp++; else if (a) this.fn++;
+        const p = y[i] > this.threshold,
+          a = t[i] > this.threshold;
+        if (p && a) this.tp++;
+        else if (p) this.fp++;
+        else if (a) this.fn++;
       }
       return;
     }
     for (let r = 0; r < rows; r++) {
       if (argmax(y, r * cols, cols) === classOf(t, r, cols)) this.tp++;
-      else { this.fp++; this.fn++; }
+      else {
+        this.fp++;
+        this.fn++;
+      }
     }
   }
   result(): number {
@@ -88,11 +108,17 @@ export class PrecisionRecall implements Metric {
 
 /** Mean squared ('mse') or absolute ('mae') error over all elements seen. */
 export class MeanError extends Ratio {
-  constructor(readonly name: 'mse' | 'mae') { super(); }
+  constructor(readonly name: 'mse' | 'mae') {
+    super();
+  }
   update(y: FloatArray, t: Targets, rows: number, cols: number): void {
     if (t instanceof Int32Array) throw new Error(`metric '${this.name}' needs a target matrix, not class labels`);
     const n = rows * cols;
-    if (this.name === 'mse') for (let i = 0; i < n; i++) { const e = y[i] - t[i]; this.num += e * e; }
+    if (this.name === 'mse')
+      for (let i = 0; i < n; i++) {
+        const e = y[i] - t[i];
+        this.num += e * e;
+      }
     else for (let i = 0; i < n; i++) this.num += Math.abs(y[i] - t[i]);
     this.den += n;
   }
@@ -113,7 +139,16 @@ export const mse = (): Metric => new MeanError('mse');
 /** Mean absolute error as a metric. @example model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] }) */
 export const mae = (): Metric => new MeanError('mae');
 
-export const METRIC_NAMES = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'mae', 'meanSquaredError', 'meanAbsoluteError'];
+export const METRIC_NAMES = [
+  'accuracy',
+  'acc',
+  'precision',
+  'recall',
+  'mse',
+  'mae',
+  'meanSquaredError',
+  'meanAbsoluteError',
+];
 
 /**
  * Resolves a metric name for a compiled loss and the model's output width. 'accuracy' / 'acc' follow
@@ -123,13 +158,23 @@ export const METRIC_NAMES = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'm
  */
 export function getMetric(name: string, loss: Loss, outputUnits?: number): Metric {
   switch (name) {
-    case 'accuracy': case 'acc':
+    case 'accuracy':
+    case 'acc':
       if (loss.name === 'binaryCrossentropy') return new BinaryAccuracy();
       if (loss.sparseTargets) return new SparseCategoricalAccuracy();
       return outputUnits === 1 ? new BinaryAccuracy() : new CategoricalAccuracy();
-    case 'precision': case 'recall': return new PrecisionRecall(name);
-    case 'mse': case 'meanSquaredError': case 'mean_squared_error': return new MeanError('mse');
-    case 'mae': case 'meanAbsoluteError': case 'mean_absolute_error': return new MeanError('mae');
-    default: throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
+    case 'precision':
+    case 'recall':
+      return new PrecisionRecall(name);
+    case 'mse':
+    case 'meanSquaredError':
+    case 'mean_squared_error':
+      return new MeanError('mse');
+    case 'mae':
+    case 'meanAbsoluteError':
+    case 'mean_absolute_error':
+      return new MeanError('mae');
+    default:
+      throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
   }
 }

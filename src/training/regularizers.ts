@@ -8,11 +8,17 @@ import type { Regularizer } from './contracts';
 export type RegularizerIdentifier = Regularizer | string | { className: string; config?: { l1?: number; l2?: number } };
 
 function make(l1: number, l2: number): Regularizer {
-  for (const [k, v] of [['l1', l1], ['l2', l2]] as const) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`regularizers: '${k}' must be a finite number >= 0, got ${v}`);
+  for (const [k, v] of [
+    ['l1', l1],
+    ['l2', l2],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new Error(`regularizers: '${k}' must be a finite number >= 0, got ${v}`);
   }
   return {
-    className: 'L1L2', l1, l2,
+    className: 'L1L2',
+    l1,
+    l2,
     apply: (b: Backend, value: FloatArray, grad: FloatArray) => b.l1l2(value, grad, l1, l2),
     getConfig: () => ({ l1, l2 }),
   };
@@ -41,5 +47,7 @@ export function getRegularizer(id: RegularizerIdentifier): Regularizer {
     const c = (id as { config?: { l1?: number; l2?: number } }).config ?? {};
     return make(c.l1 ?? 0, c.l2 ?? 0);
   }
-  throw new Error(`unknown regularizer ${JSON.stringify(id)}; use bp.regularizers.l1(), l2() or l1l2(), or 'l1' | 'l2' | 'l1l2'`);
+  throw new Error(
+    `unknown regularizer ${JSON.stringify(id)}; use bp.regularizers.l1(), l2() or l1l2(), or 'l1' | 'l2' | 'l1l2'`,
+  );
 }

@@ -11,7 +11,11 @@ import * as bp from '../../src';
 const BIN = path.resolve(__dirname, '../../dist/cli/main.js');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-cli-'));
 const run = (...args: string[]) => {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, BACKPROP_SILENT: '1' }, timeout: 120000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, BACKPROP_SILENT: '1' },
+    timeout: 120000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
 
@@ -39,17 +43,42 @@ maybe('backprop CLI', () => {
   let trainLines: Record<string, unknown>[] = [];
 
   beforeAll(() => {
-    const r = run('train', '--data', train, '--target', 'kind', '--test-data', testCsv, '--layers', '8', '--epochs', '15', '--lr', '0.02',
-      '--out', model, '--report', report, '--json', '--seed', '3');
+    const r = run(
+      'train',
+      '--data',
+      train,
+      '--target',
+      'kind',
+      '--test-data',
+      testCsv,
+      '--layers',
+      '8',
+      '--epochs',
+      '15',
+      '--lr',
+      '0.02',
+      '--out',
+      model,
+      '--report',
+      report,
+      '--json',
+      '--seed',
+      '3',
+    );
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    trainLines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    trainLines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   });
 
   test('train --json prints one object per epoch, then a summary', () => {
     expect(trainLines).toHaveLength(16);
     expect(trainLines[0]).toMatchObject({ epoch: 1 });
-    expect(Object.keys(trainLines[0])).toEqual(expect.arrayContaining(['loss', 'accuracy', 'val_loss', 'val_accuracy', 'samplesPerSecond']));
+    expect(Object.keys(trainLines[0])).toEqual(
+      expect.arrayContaining(['loss', 'accuracy', 'val_loss', 'val_accuracy', 'samplesPerSecond']),
+    );
     const done = trainLines[15] as { done: boolean; test: { accuracy: number; loss: number } };
     expect(done.done).toBe(true);
     expect(done.test.accuracy).toBeGreaterThan(0.9);
@@ -75,7 +104,12 @@ maybe('backprop CLI', () => {
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('class,p_blue,p_green,p_red');
     expect(lines).toHaveLength(61);
-    const truth = fs.readFileSync(testCsv, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[3]);
+    const truth = fs
+      .readFileSync(testCsv, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[3]);
     const correct = lines.slice(1).filter((l, i) => l.split(',')[0] === truth[i]).length;
     expect(correct / 60).toBeGreaterThan(0.9);
     const noTarget = writeCsv('unlabelled.csv', 5, 4, false);
@@ -86,7 +120,13 @@ maybe('backprop CLI', () => {
   test('text output has a line per epoch when stdout is not a TTY; regression works', () => {
     const csv = path.join(tmp, 'reg.csv');
     const rng = new bp.Rng(5);
-    fs.writeFileSync(csv, `x,y\n${Array.from({ length: 200 }, () => { const x = rng.uniform(-1, 1); return `${x.toFixed(4)},${(3 * x + 1).toFixed(4)}`; }).join('\n')}\n`);
+    fs.writeFileSync(
+      csv,
+      `x,y\n${Array.from({ length: 200 }, () => {
+        const x = rng.uniform(-1, 1);
+        return `${x.toFixed(4)},${(3 * x + 1).toFixed(4)}`;
+      }).join('\n')}\n`,
+    );
     const r = run('train', '--data', csv, '--target', 'y', '--task', 'regression', '--epochs', '5', '--layers', '8');
     expect(r.code).toBe(0);
     expect(r.out.match(/^Epoch \d+ /gm)).toHaveLength(5);
@@ -94,17 +134,26 @@ maybe('backprop CLI', () => {
   });
 
   test('train from IDX files and from --config', () => {
-    const ip = path.join(tmp, 'i.idx'), lp = path.join(tmp, 'l.idx');
+    const ip = path.join(tmp, 'i.idx'),
+      lp = path.join(tmp, 'l.idx');
     const rng = new bp.Rng(8);
     const labels = Array.from({ length: 100 }, (_, i) => i % 2);
-    bp.data.writeIdx(ip, [100, 2, 2], labels.flatMap((l) => [0, 0, 0, 0].map(() => Math.round(l * 200 + rng.uniform(0, 55)))), 'uint8');
+    bp.data.writeIdx(
+      ip,
+      [100, 2, 2],
+      labels.flatMap((l) => [0, 0, 0, 0].map(() => Math.round(l * 200 + rng.uniform(0, 55)))),
+      'uint8',
+    );
     bp.data.writeIdx(lp, [100], labels, 'uint8');
     const r = run('train', '--data-idx', ip, '--labels-idx', lp, '--epochs', '20', '--lr', '0.05', '--json');
     expect(r.code).toBe(0);
     const last = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(last.test.accuracy).toBe(1);
     const cfg = path.join(tmp, 'cfg.json');
-    fs.writeFileSync(cfg, JSON.stringify({ dataset: 'xor', layers: [8], activation: 'tanh', epochs: 300, lr: 0.05, batchSize: 4, seed: 3 }));
+    fs.writeFileSync(
+      cfg,
+      JSON.stringify({ dataset: 'xor', layers: [8], activation: 'tanh', epochs: 300, lr: 0.05, batchSize: 4, seed: 3 }),
+    );
     const x = run('train', '--config', cfg, '--json');
     expect(x.code).toBe(0);
     expect(JSON.parse(x.out.trim().split('\n').pop()!).test.accuracy).toBe(1);
@@ -124,7 +173,9 @@ maybe('backprop CLI', () => {
     expect(b.code).toBe(0);
     const r = JSON.parse(b.out);
     expect(r.gemm.length).toBeGreaterThan(0);
-    expect(r.steps.map((s: { mlp: string }) => s.mlp)).toEqual(expect.arrayContaining(['tiny 2-8-1 b4 sgd', 'medium 784-128-10 b64 sgd', 'large 784-256-128-10 b128 adam']));
+    expect(r.steps.map((s: { mlp: string }) => s.mlp)).toEqual(
+      expect.arrayContaining(['tiny 2-8-1 b4 sgd', 'medium 784-128-10 b64 sgd', 'large 784-256-128-10 b128 adam']),
+    );
     expect(r.fit.every((f: { 'test accuracy': number }) => f['test accuracy'] > 0.5)).toBe(true);
   }, 120000);
 
@@ -132,7 +183,10 @@ maybe('backprop CLI', () => {
     [['train', '--data', '/nonexistent.csv', '--target', 'kind'], /nonexistent.csv: cannot read the file/],
     [['train', '--data', 'TRAIN', '--target', 'colour'], /no column named 'colour'; columns are: a, b, c, kind/],
     [['train', '--data', 'BAD', '--target', 'kind'], /line 3, column 'b': 'x1' is not a number/],
-    [['train', '--data', 'TRAIN', '--target', 'kind', '--test-data', 'NEWCLASS'], /label 'purple' is not one of the known classes/],
+    [
+      ['train', '--data', 'TRAIN', '--target', 'kind', '--test-data', 'NEWCLASS'],
+      /label 'purple' is not one of the known classes/,
+    ],
     [['evaluate', '--model', '/tmp', '--data', 'TRAIN'], /model.json: not found/],
     [['train', '--dataset', 'cifar'], /--dataset must be 'digits' or 'xor'/],
     [['train', '--data', 'TRAIN', '--target', 'kind', '--epochs', '0'], /--epochs must be an integer >= 1/],
@@ -141,7 +195,9 @@ maybe('backprop CLI', () => {
     fs.writeFileSync(bad, 'a,b,c,kind\n1,2,3,red\n4,x1,6,blue\n');
     const newClass = path.join(tmp, 'newclass.csv');
     fs.writeFileSync(newClass, 'a,b,c,kind\n1,2,3,purple\n');
-    const r = run(...(args as string[]).map((a) => (a === 'TRAIN' ? train : a === 'BAD' ? bad : a === 'NEWCLASS' ? newClass : a)));
+    const r = run(
+      ...(args as string[]).map((a) => (a === 'TRAIN' ? train : a === 'BAD' ? bad : a === 'NEWCLASS' ? newClass : a)),
+    );
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(message);
     expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -160,7 +216,12 @@ maybe('backprop CLI', () => {
     const html = fs.readFileSync(report, 'utf8');
     expect(html).not.toMatch(/<script|src="http/);
     const paths = [...html.matchAll(/<path class="series" data-series="([^"]+)" data-points="(\d+)" d="([^"]+)"/g)];
-    expect(paths.map((p) => p[1])).toEqual(['training loss', 'validation loss', 'training accuracy', 'validation accuracy']);
+    expect(paths.map((p) => p[1])).toEqual([
+      'training loss',
+      'validation loss',
+      'training accuracy',
+      'validation accuracy',
+    ]);
     for (const p of paths) {
       expect(Number(p[2])).toBe(15);
       expect(p[3].split(/[ML]/).filter((s) => s.trim()).length).toBe(15);

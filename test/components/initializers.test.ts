@@ -4,8 +4,16 @@ import { Rng } from '../../src/random';
 
 const SHAPE = [400, 250]; // 100 000 weights; fanIn 400, fanOut 250
 const stats = (a: ArrayLike<number>) => {
-  let s = 0, q = 0, lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < a.length; i++) { s += a[i]; q += a[i] * a[i]; lo = Math.min(lo, a[i]); hi = Math.max(hi, a[i]); }
+  let s = 0,
+    q = 0,
+    lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    s += a[i];
+    q += a[i] * a[i];
+    lo = Math.min(lo, a[i]);
+    hi = Math.max(hi, a[i]);
+  }
   const mean = s / a.length;
   return { mean, std: Math.sqrt(q / a.length - mean * mean), lo, hi };
 };
@@ -32,7 +40,9 @@ describe('fans', () => {
 
 describe('variance-scaling initializers', () => {
   test.each([
-    ['glorotUniform', Math.sqrt(6 / 650)], ['heUniform', Math.sqrt(6 / 400)], ['leCunUniform', Math.sqrt(3 / 400)],
+    ['glorotUniform', Math.sqrt(6 / 650)],
+    ['heUniform', Math.sqrt(6 / 400)],
+    ['leCunUniform', Math.sqrt(3 / 400)],
   ])('%s: uniform in ±limit (limit %f), std limit/√3, mean 0', (name, limit) => {
     const s = stats(draw(name));
     expect(s.hi).toBeLessThanOrEqual(limit);
@@ -44,7 +54,9 @@ describe('variance-scaling initializers', () => {
     expect(Math.abs(s.mean)).toBeLessThan(limit * 0.01);
   });
   test.each([
-    ['glorotNormal', Math.sqrt(2 / 650)], ['heNormal', Math.sqrt(2 / 400)], ['leCunNormal', Math.sqrt(1 / 400)],
+    ['glorotNormal', Math.sqrt(2 / 650)],
+    ['heNormal', Math.sqrt(2 / 400)],
+    ['leCunNormal', Math.sqrt(1 / 400)],
   ])('%s: truncated normal with std %f (Keras: sqrt(scale/fan)/0.8796 before truncation)', (name, std) => {
     const s = stats(draw(name));
     expect(s.std / std).toBeGreaterThan(0.98);
@@ -58,7 +70,12 @@ describe('variance-scaling initializers', () => {
   test('configs in TF.js VarianceScaling form', () => {
     expect(I.glorotUniform().getConfig()).toEqual({ scale: 1, mode: 'fan_avg', distribution: 'uniform', seed: null });
     expect(I.heNormal().getConfig()).toEqual({ scale: 2, mode: 'fan_in', distribution: 'normal', seed: null });
-    expect(I.leCunUniform({ seed: 5 }).getConfig()).toEqual({ scale: 1, mode: 'fan_in', distribution: 'uniform', seed: 5 });
+    expect(I.leCunUniform({ seed: 5 }).getConfig()).toEqual({
+      scale: 1,
+      mode: 'fan_in',
+      distribution: 'uniform',
+      seed: 5,
+    });
   });
 });
 
@@ -108,14 +125,20 @@ describe('simple initializers', () => {
 });
 
 describe('determinism', () => {
-  test.each(I.INITIALIZER_NAMES.filter((n) => !['zeros', 'ones', 'constant'].includes(n)))('%s: same seed → same weights, other seed → different', (name) => {
-    const a = draw(name, 42, [30, 20]), b = draw(name, 42, [30, 20]), c = draw(name, 43, [30, 20]);
-    expect([...a]).toEqual([...b]);
-    expect([...a]).not.toEqual([...c]);
-  });
+  test.each(I.INITIALIZER_NAMES.filter((n) => !['zeros', 'ones', 'constant'].includes(n)))(
+    '%s: same seed → same weights, other seed → different',
+    (name) => {
+      const a = draw(name, 42, [30, 20]),
+        b = draw(name, 42, [30, 20]),
+        c = draw(name, 43, [30, 20]);
+      expect([...a]).toEqual([...b]);
+      expect([...a]).not.toEqual([...c]);
+    },
+  );
   test('an explicit seed ignores the model RNG', () => {
     const init = I.glorotNormal({ seed: 7 });
-    const a = new Float64Array(50), b = new Float64Array(50);
+    const a = new Float64Array(50),
+      b = new Float64Array(50);
     init.fill(a, [10, 5], new Rng(1));
     init.fill(b, [10, 5], new Rng(2));
     expect([...a]).toEqual([...b]);
@@ -127,36 +150,77 @@ describe('determinism', () => {
 
 describe('getInitializer', () => {
   const CLASS: Record<string, string> = {
-    zeros: 'Zeros', ones: 'Ones', constant: 'Constant', randomNormal: 'RandomNormal', randomUniform: 'RandomUniform',
-    truncatedNormal: 'TruncatedNormal', glorotNormal: 'GlorotNormal', glorotUniform: 'GlorotUniform', heNormal: 'HeNormal',
-    heUniform: 'HeUniform', leCunNormal: 'LeCunNormal', leCunUniform: 'LeCunUniform',
+    zeros: 'Zeros',
+    ones: 'Ones',
+    constant: 'Constant',
+    randomNormal: 'RandomNormal',
+    randomUniform: 'RandomUniform',
+    truncatedNormal: 'TruncatedNormal',
+    glorotNormal: 'GlorotNormal',
+    glorotUniform: 'GlorotUniform',
+    heNormal: 'HeNormal',
+    heUniform: 'HeUniform',
+    leCunNormal: 'LeCunNormal',
+    leCunUniform: 'LeCunUniform',
   };
   const SNAKE: Record<string, string> = {
-    zeros: 'zeros', ones: 'ones', constant: 'constant', randomNormal: 'random_normal', randomUniform: 'random_uniform',
-    truncatedNormal: 'truncated_normal', glorotNormal: 'glorot_normal', glorotUniform: 'glorot_uniform', heNormal: 'he_normal',
-    heUniform: 'he_uniform', leCunNormal: 'lecun_normal', leCunUniform: 'lecun_uniform',
+    zeros: 'zeros',
+    ones: 'ones',
+    constant: 'constant',
+    randomNormal: 'random_normal',
+    randomUniform: 'random_uniform',
+    truncatedNormal: 'truncated_normal',
+    glorotNormal: 'glorot_normal',
+    glorotUniform: 'glorot_uniform',
+    heNormal: 'he_normal',
+    heUniform: 'he_uniform',
+    leCunNormal: 'lecun_normal',
+    leCunUniform: 'lecun_uniform',
   };
   test.each(Object.keys(CLASS))('%s by camelCase, snake_case, class name and {className}', (name) => {
     expect(I.INITIALIZER_NAMES).toContain(name);
-    for (const id of [name, SNAKE[name], CLASS[name], { className: CLASS[name] }, { className: CLASS[name], config: {} }]) {
+    for (const id of [
+      name,
+      SNAKE[name],
+      CLASS[name],
+      { className: CLASS[name] },
+      { className: CLASS[name], config: {} },
+    ]) {
       expect(I.getInitializer(id).className).toBe(CLASS[name]);
     }
     expect((I as unknown as Record<string, () => { className: string }>)[name]().className).toBe(CLASS[name]);
   });
   test('{className, config} passes the config; VarianceScaling maps back to its named initializer', () => {
     expect([...draw({ className: 'Constant', config: { value: 3 } }, 1, [2])]).toEqual([3, 3]);
-    expect(I.getInitializer({ className: 'RandomUniform', config: { minval: 1, maxval: 2 } }).getConfig()).toMatchObject({ minval: 1, maxval: 2 });
-    expect(I.getInitializer({ className: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform' } }).className).toBe('GlorotUniform');
-    expect(I.getInitializer({ className: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'normal' } }).className).toBe('HeNormal');
-    expect(I.getInitializer({ className: 'VarianceScaling', config: { scale: 1, mode: 'fan_in', distribution: 'truncated_normal' } }).className).toBe('LeCunNormal');
-    expect(() => I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_out' } })).toThrow(/no named equivalent/);
+    expect(
+      I.getInitializer({ className: 'RandomUniform', config: { minval: 1, maxval: 2 } }).getConfig(),
+    ).toMatchObject({ minval: 1, maxval: 2 });
+    expect(
+      I.getInitializer({ className: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform' } })
+        .className,
+    ).toBe('GlorotUniform');
+    expect(
+      I.getInitializer({ className: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'normal' } })
+        .className,
+    ).toBe('HeNormal');
+    expect(
+      I.getInitializer({
+        className: 'VarianceScaling',
+        config: { scale: 1, mode: 'fan_in', distribution: 'truncated_normal' },
+      }).className,
+    ).toBe('LeCunNormal');
+    expect(() => I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_out' } })).toThrow(
+      /no named equivalent/,
+    );
   });
   test('an Initializer is returned as is', () => {
     const init = I.heUniform();
     expect(I.getInitializer(init)).toBe(init);
   });
   test('unknown names throw, listing the valid ones', () => {
-    expect(() => I.getInitializer('glorotUniformm')).toThrow(/unknown initializer "glorotUniformm".*glorotUniform.*leCunUniform/);
+    expect(() => I.getInitializer('glorotUniformm')).toThrow(
+      /unknown initializer "glorotUniformm".*glorotUniform.*leCunUniform/,
+    );
     expect(() => I.getInitializer({ className: 'Orthogonal' })).toThrow(/unknown initializer "Orthogonal"/);
   });
 });

@@ -43,9 +43,12 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     expect(logits.fusedActivation).toBeUndefined();
     expect(logits.compute(b, f64(0, 2), f64(1, 0), g, 1, 2)).toBeCloseTo(want, 12);
     expectClose(g, [(0.5 - 1) / 2, sigmoid(2) / 2], 12);
-    const z = f64(-1.3, 0.2, 2.5, -0.4), t = f64(1, 0, 1, 0);
+    const z = f64(-1.3, 0.2, 2.5, -0.4),
+      t = f64(1, 0, 1, 0);
     const p = z.map(sigmoid);
-    const gz = new Float64Array(4), gp = new Float64Array(4), chained = new Float64Array(4);
+    const gz = new Float64Array(4),
+      gp = new Float64Array(4),
+      chained = new Float64Array(4);
     const prob = L.binaryCrossentropy();
     const fused = prob.computeFromLogits!(b, z, t, gz, 2, 2);
     expect(prob.compute(b, p, t, gp, 2, 2)).toBeCloseTo(fused, 10);
@@ -60,13 +63,17 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     expect(loss.fusedActivation).toBe('softmax');
   });
   test('softmax then categoricalCrossentropy ≈ softmaxCrossEntropy from logits (value and chained gradient)', () => {
-    const rng = new Rng(9), rows = 4, cols = 5;
+    const rng = new Rng(9),
+      rows = 4,
+      cols = 5;
     const z = new Float64Array(rows * cols).map(() => rng.uniform(-3, 3));
     const t = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) t[r * cols + rng.int(cols)] = 1;
     const p = new Float64Array(rows * cols);
     b.activationForward(Activation.softmax, 0, z, p, rows, cols);
-    const gp = new Float64Array(rows * cols), gz = new Float64Array(rows * cols), chained = new Float64Array(rows * cols);
+    const gp = new Float64Array(rows * cols),
+      gz = new Float64Array(rows * cols),
+      chained = new Float64Array(rows * cols);
     const prob = L.categoricalCrossentropy();
     const unfused = prob.compute(b, p, t, gp, rows, cols);
     const fused = prob.computeFromLogits!(b, z, t, gz, rows, cols);
@@ -75,10 +82,15 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     b.activationBackward(Activation.softmax, 0, z, p, gp, chained, rows, cols);
     expectClose(chained, gz, 9);
     // one-hot: grad = (softmax - t)/rows
-    expectClose(gz, p.map((v, i) => (v - t[i]) / rows), 12);
+    expectClose(
+      gz,
+      p.map((v, i) => (v - t[i]) / rows),
+      12,
+    );
   });
   test('sparseCategoricalCrossentropy from probabilities: -log p[label], grad only at the label', () => {
-    const y = f64(0.7, 0.2, 0.1, 0.1, 0.1, 0.8), labels = Int32Array.from([0, 2]);
+    const y = f64(0.7, 0.2, 0.1, 0.1, 0.1, 0.8),
+      labels = Int32Array.from([0, 2]);
     const g = new Float64Array(6).fill(9);
     const loss = L.sparseCategoricalCrossentropy();
     expect(loss.sparseTargets).toBe(true);
@@ -87,7 +99,10 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     expectClose(g, [-1 / 0.7 / 2, 0, 0, 0, 0, -1 / 0.8 / 2], 12);
     // matches categoricalCrossentropy on the one-hot targets
     const gc = new Float64Array(6);
-    expect(L.categoricalCrossentropy().compute(b, y, f64(1, 0, 0, 0, 0, 1), gc, 2, 3)).toBeCloseTo(loss.compute(b, y, labels, null, 2, 3), 12);
+    expect(L.categoricalCrossentropy().compute(b, y, f64(1, 0, 0, 0, 0, 1), gc, 2, 3)).toBeCloseTo(
+      loss.compute(b, y, labels, null, 2, 3),
+      12,
+    );
     expectClose(gc, g, 10);
   });
   test('sparse from probabilities: grad may alias the predictions; clamp gives 0 gradient; batch sizes may vary', () => {
@@ -107,8 +122,12 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     expect(() => loss.compute(b, f64(0.5, 0.5), f64(0, 1), null, 1, 2)).toThrow(/Int32Array/);
   });
   test('sparse: fused path and fromLogits are softmaxCrossEntropySparse', () => {
-    const z = f64(1, 2, 0.5, -1, 0, 3), labels = Int32Array.from([1, 2]), onehot = f64(0, 1, 0, 0, 0, 1);
-    const gs = new Float64Array(6), gd = new Float64Array(6), gl = new Float64Array(6);
+    const z = f64(1, 2, 0.5, -1, 0, 3),
+      labels = Int32Array.from([1, 2]),
+      onehot = f64(0, 1, 0, 0, 0, 1);
+    const gs = new Float64Array(6),
+      gd = new Float64Array(6),
+      gl = new Float64Array(6);
     const dense = L.categoricalCrossentropy({ fromLogits: true }).compute(b, z, onehot, gd, 2, 3);
     expect(L.sparseCategoricalCrossentropy().computeFromLogits!(b, z, labels, gs, 2, 3)).toBeCloseTo(dense, 12);
     const fromLogits = L.sparseCategoricalCrossentropy({ fromLogits: true });
@@ -121,8 +140,10 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
     const mse = (t: Float64Array, p: Float64Array) => p.reduce((s, v, i) => s + (v - t[i]) ** 2, 0) / p.length;
     const custom = L.customLoss(mse);
     expect(custom.name).toBe('mse');
-    const y = f64(0.3, -1.2, 2, 0.5), t = f64(0, 1, 2, -0.5);
-    const gc = new Float64Array(4), ga = new Float64Array(4);
+    const y = f64(0.3, -1.2, 2, 0.5),
+      t = f64(0, 1, 2, -0.5);
+    const gc = new Float64Array(4),
+      ga = new Float64Array(4);
     expect(custom.compute(b, y, t, gc, 2, 2)).toBeCloseTo(L.meanSquaredError().compute(b, y, t, ga, 2, 2), 14);
     expectClose(gc, ga, 7);
     const quartic = L.getLoss((tt, p) => p.reduce((s, v, i) => s + (v - tt[i]) ** 4, 0) / p.length);
@@ -136,12 +157,21 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
 
 describe('getLoss', () => {
   test.each([
-    ['meanSquaredError', 'meanSquaredError'], ['mse', 'meanSquaredError'], ['mean_squared_error', 'meanSquaredError'], ['MSE', 'meanSquaredError'],
-    ['meanAbsoluteError', 'meanAbsoluteError'], ['mae', 'meanAbsoluteError'], ['mean_absolute_error', 'meanAbsoluteError'],
-    ['huber', 'huber'], ['huber_loss', 'huber'],
-    ['binaryCrossentropy', 'binaryCrossentropy'], ['binary_crossentropy', 'binaryCrossentropy'],
-    ['categoricalCrossentropy', 'categoricalCrossentropy'], ['categorical_crossentropy', 'categoricalCrossentropy'],
-    ['sparseCategoricalCrossentropy', 'sparseCategoricalCrossentropy'], ['sparse_categorical_crossentropy', 'sparseCategoricalCrossentropy'],
+    ['meanSquaredError', 'meanSquaredError'],
+    ['mse', 'meanSquaredError'],
+    ['mean_squared_error', 'meanSquaredError'],
+    ['MSE', 'meanSquaredError'],
+    ['meanAbsoluteError', 'meanAbsoluteError'],
+    ['mae', 'meanAbsoluteError'],
+    ['mean_absolute_error', 'meanAbsoluteError'],
+    ['huber', 'huber'],
+    ['huber_loss', 'huber'],
+    ['binaryCrossentropy', 'binaryCrossentropy'],
+    ['binary_crossentropy', 'binaryCrossentropy'],
+    ['categoricalCrossentropy', 'categoricalCrossentropy'],
+    ['categorical_crossentropy', 'categoricalCrossentropy'],
+    ['sparseCategoricalCrossentropy', 'sparseCategoricalCrossentropy'],
+    ['sparse_categorical_crossentropy', 'sparseCategoricalCrossentropy'],
   ])('%s → %s', (id, name) => {
     const loss = L.getLoss(id);
     expect(loss.name).toBe(name);
@@ -150,14 +180,20 @@ describe('getLoss', () => {
   test('a Loss is returned as is; a function becomes a custom loss', () => {
     const l = L.huber({ delta: 2 });
     expect(L.getLoss(l)).toBe(l);
-    function myLoss(): number { return 0; }
+    function myLoss(): number {
+      return 0;
+    }
     expect(L.getLoss(myLoss).name).toBe('myLoss');
   });
   test('unknown names throw, listing the valid ones', () => {
-    expect(() => L.getLoss('crossEntropy')).toThrow(/unknown loss "crossEntropy".*meanSquaredError.*sparseCategoricalCrossentropy/);
+    expect(() => L.getLoss('crossEntropy')).toThrow(
+      /unknown loss "crossEntropy".*meanSquaredError.*sparseCategoricalCrossentropy/,
+    );
     expect(() => L.getLoss(42 as never)).toThrow(/unknown loss/);
   });
   test('matrix losses reject integer labels', () => {
-    expect(() => L.meanSquaredError().compute(BACKENDS[0][1] as Backend, f64(1), Int32Array.from([1]), null, 1, 1)).toThrow(/labels/);
+    expect(() =>
+      L.meanSquaredError().compute(BACKENDS[0][1] as Backend, f64(1), Int32Array.from([1]), null, 1, 1),
+    ).toThrow(/labels/);
   });
 });

@@ -35,8 +35,10 @@ describe('metrics', () => {
   });
   test('precision and recall, binary (one column)', () => {
     // predicted positive: 0, 1, 3; actual positive: 0, 2, 3, 4 → tp 2, fp 1, fn 2
-    const y = f64(0.9, 0.8, 0.3, 0.6, 0.2), t = f64(1, 0, 1, 1, 1);
-    const p = M.precision(), r = M.recall();
+    const y = f64(0.9, 0.8, 0.3, 0.6, 0.2),
+      t = f64(1, 0, 1, 1, 1);
+    const p = M.precision(),
+      r = M.recall();
     p.update(y, t, 5, 1);
     r.update(y, t, 5, 1);
     expect(p.name).toBe('precision');
@@ -53,7 +55,8 @@ describe('metrics', () => {
     expect(M.recall().result()).toBe(0); // no positives yet: 0, not NaN
   });
   test('precision and recall, several columns: micro-averaged over argmax predictions (= accuracy for single-label data)', () => {
-    const y = f64(0.1, 0.9, 0.8, 0.2, 0.3, 0.7, 0.6, 0.4), onehot = f64(0, 1, 0, 1, 1, 0, 1, 0);
+    const y = f64(0.1, 0.9, 0.8, 0.2, 0.3, 0.7, 0.6, 0.4),
+      onehot = f64(0, 1, 0, 1, 1, 0, 1, 0);
     for (const m of [M.precision(), M.recall()]) {
       m.update(y, onehot, 4, 2);
       expect(m.result()).toBeCloseTo(2 / 4, 15);
@@ -63,7 +66,8 @@ describe('metrics', () => {
     }
   });
   test('mse and mae over all elements, weighted by element count across batches', () => {
-    const mse = M.mse(), mae = M.mae();
+    const mse = M.mse(),
+      mae = M.mae();
     mse.update(f64(1, 2), f64(0, 4), 1, 2);
     mae.update(f64(1, 2), f64(0, 4), 1, 2);
     expect(mse.result()).toBeCloseTo(2.5, 15);
@@ -80,10 +84,13 @@ describe('metrics', () => {
 
 describe('getMetric', () => {
   test.each([
-    ['binaryCrossentropy', 1, M.BinaryAccuracy], ['binaryCrossentropy', 3, M.BinaryAccuracy],
+    ['binaryCrossentropy', 1, M.BinaryAccuracy],
+    ['binaryCrossentropy', 3, M.BinaryAccuracy],
     ['sparseCategoricalCrossentropy', 10, M.SparseCategoricalAccuracy],
-    ['categoricalCrossentropy', 10, M.CategoricalAccuracy], ['meanSquaredError', 3, M.CategoricalAccuracy],
-    ['meanSquaredError', 1, M.BinaryAccuracy], ['huber', 1, M.BinaryAccuracy],
+    ['categoricalCrossentropy', 10, M.CategoricalAccuracy],
+    ['meanSquaredError', 3, M.CategoricalAccuracy],
+    ['meanSquaredError', 1, M.BinaryAccuracy],
+    ['huber', 1, M.BinaryAccuracy],
   ] as const)('accuracy with %s and %i output columns', (loss, cols, cls) => {
     for (const name of ['accuracy', 'acc']) {
       const m = M.getMetric(name, getLoss(loss), cols);
@@ -92,8 +99,14 @@ describe('getMetric', () => {
     }
   });
   test.each([
-    ['precision', 'precision'], ['recall', 'recall'], ['mse', 'mse'], ['meanSquaredError', 'mse'], ['mean_squared_error', 'mse'],
-    ['mae', 'mae'], ['meanAbsoluteError', 'mae'], ['mean_absolute_error', 'mae'],
+    ['precision', 'precision'],
+    ['recall', 'recall'],
+    ['mse', 'mse'],
+    ['meanSquaredError', 'mse'],
+    ['mean_squared_error', 'mse'],
+    ['mae', 'mae'],
+    ['meanAbsoluteError', 'mae'],
+    ['mean_absolute_error', 'mae'],
   ])('%s → logs key %s', (name, key) => {
     expect(M.getMetric(name, getLoss('mse'), 1).name).toBe(key);
   });
@@ -102,6 +115,8 @@ describe('getMetric', () => {
     expect(M.getMetric('mse', loss, 1)).not.toBe(M.getMetric('mse', loss, 1));
   });
   test('unknown names throw, listing the valid ones', () => {
-    expect(() => M.getMetric('f1', getLoss('mse'), 1)).toThrow(/unknown metric 'f1'.*accuracy.*precision.*recall.*mse.*mae/);
+    expect(() => M.getMetric('f1', getLoss('mse'), 1)).toThrow(
+      /unknown metric 'f1'.*accuracy.*precision.*recall.*mse.*mae/,
+    );
   });
 });

@@ -82,14 +82,20 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
     expect(o.className).toBe('Adam');
     o.step(b, [p]);
     // m̂ = g, v̂ = g² at t = 1 → Δ = lr·g/(|g| + ε)
-    expectClose(p.value, [1 - 0.1 * 0.5 / (0.5 + EPS), -2 + 0.1 * 4 / (4 + EPS)], 13);
+    expectClose(p.value, [1 - (0.1 * 0.5) / (0.5 + EPS), -2 + (0.1 * 4) / (4 + EPS)], 13);
     expectClose(p.value, [0.9, -1.9], 6);
     const w1 = Array.from(p.value);
     p.grad.set([1, 0]);
     o.step(b, [p]); // t = 2
-    const m = [0.9 * 0.05 + 0.1 * 1, 0.9 * -0.4 + 0], v = [0.999 * 0.00025 + 0.001 * 1, 0.999 * 0.016];
-    const c1 = 1 - 0.9 ** 2, c2 = 1 - 0.999 ** 2;
-    expectClose(p.value, [0, 1].map((i) => w1[i] - (0.1 * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + EPS)), 12);
+    const m = [0.9 * 0.05 + 0.1 * 1, 0.9 * -0.4 + 0],
+      v = [0.999 * 0.00025 + 0.001 * 1, 0.999 * 0.016];
+    const c1 = 1 - 0.9 ** 2,
+      c2 = 1 - 0.999 ** 2;
+    expectClose(
+      p.value,
+      [0, 1].map((i) => w1[i] - (0.1 * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + EPS)),
+      12,
+    );
     const [mW, vW] = o.getWeights();
     expect([mW.name, vW.name]).toEqual(['p/m', 'p/v']);
     expectClose(mW.value, m, 14);
@@ -106,7 +112,7 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
     const o = O.adamw({ learningRate: 0.1, weightDecay: 0.1 });
     expect(o.className).toBe('AdamW');
     o.step(b, [p]);
-    expectClose(p.value, [0.99 - 0.1 * 0.5 / (0.5 + EPS), -1.98 + 0.1 * 4 / (4 + EPS)], 13);
+    expectClose(p.value, [0.99 - (0.1 * 0.5) / (0.5 + EPS), -1.98 + (0.1 * 4) / (4 + EPS)], 13);
     expect(O.adamw().weightDecay).toBe(0.004);
     expect(O.adam().weightDecay).toBe(0);
   });
@@ -116,11 +122,13 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
     expectClose(p.value, [-0.5, 0.5, -0.1], 14);
   });
   test('clipNorm scales all gradients by clipNorm/globalNorm when the global norm is larger', () => {
-    const p = param('a', [0], [3]), q = param('b', [0, 0], [0, 4]); // global norm 5
+    const p = param('a', [0], [3]),
+      q = param('b', [0, 0], [0, 4]); // global norm 5
     O.sgd({ learningRate: 1, clipNorm: 1 }).step(b, [p, q]);
     expectClose(p.value, [-0.6], 14);
     expectClose(q.value, [0, -0.8], 14);
-    const r = param('a', [0], [3]), s = param('b', [0], [4]);
+    const r = param('a', [0], [3]),
+      s = param('b', [0], [4]);
     O.sgd({ learningRate: 1, clipNorm: 10 }).step(b, [r, s]); // norm 5 ≤ 10: untouched
     expectClose(r.value, [-3], 14);
     expectClose(s.value, [-4], 14);
@@ -137,12 +145,18 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
     expectClose(o.getWeights()[0].value, [0.1 * 2], 14); // m = (1-β1)·clipped g
   });
   test('state is allocated once per param on the first step and reused', () => {
-    const k = param('dense_1/kernel', [1, 2], [0.1, 0.2]), bias = param('dense_1/bias', [0], [0.3]);
+    const k = param('dense_1/kernel', [1, 2], [0.1, 0.2]),
+      bias = param('dense_1/bias', [0], [0.3]);
     const o = O.adam();
     expect(o.getWeights()).toEqual([]);
     o.step(b, [k, bias]);
     const first = o.getWeights();
-    expect(first.map((w) => w.name)).toEqual(['dense_1/kernel/m', 'dense_1/kernel/v', 'dense_1/bias/m', 'dense_1/bias/v']);
+    expect(first.map((w) => w.name)).toEqual([
+      'dense_1/kernel/m',
+      'dense_1/kernel/v',
+      'dense_1/bias/m',
+      'dense_1/bias/v',
+    ]);
     o.step(b, [k, bias]);
     const second = o.getWeights();
     second.forEach((w, i) => expect(w.value).toBe(first[i].value));
@@ -151,19 +165,33 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
   });
   test('setWeights + iterations restore a run exactly', () => {
     const run = (steps: number, o = O.adam({ learningRate: 0.05 }), p = param('w', [1, -1], [0, 0])) => {
-      for (let s = 0; s < steps; s++) { p.grad.set([Math.sin(s + 1), Math.cos(s + 1)]); o.step(b, [p]); }
+      for (let s = 0; s < steps; s++) {
+        p.grad.set([Math.sin(s + 1), Math.cos(s + 1)]);
+        o.step(b, [p]);
+      }
       return { o, p };
     };
     const full = run(3);
     const part = run(2);
     const fresh = O.adam({ learningRate: 0.05 });
-    fresh.setWeights([part.p], part.o.getWeights().map((w) => ({ name: w.name, value: w.value.slice() })));
+    fresh.setWeights(
+      [part.p],
+      part.o.getWeights().map((w) => ({ name: w.name, value: w.value.slice() })),
+    );
     fresh.iterations = part.o.iterations;
     part.p.grad.set([Math.sin(3), Math.cos(3)]);
     fresh.step(b, [part.p]);
     expectClose(part.p.value, full.p.value, 15);
     expect(() => fresh.setWeights([part.p], [])).toThrow(/missing/);
-    expect(() => fresh.setWeights([part.p], [{ name: 'w/m', value: new Float64Array(1) }, { name: 'w/v', value: new Float64Array(2) }])).toThrow(/has 1 values/);
+    expect(() =>
+      fresh.setWeights(
+        [part.p],
+        [
+          { name: 'w/m', value: new Float64Array(1) },
+          { name: 'w/v', value: new Float64Array(2) },
+        ],
+      ),
+    ).toThrow(/has 1 values/);
   });
   test('a schedule is evaluated at `iterations` each step and visible as learningRate', () => {
     const o = O.sgd({ learningRate: O.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 1, decayRate: 0.5 }) });
@@ -174,17 +202,31 @@ describe.each(BACKENDS)('optimizers on %s', (_name, b) => {
     expect(o.learningRate).toBeCloseTo(0.05, 15);
     o.step(b, [p]); // lr 0.025
     expectClose(p.value, [-0.175], 14);
-    const a = O.adam({ learningRate: O.stepDecay({ initialLearningRate: 0.1, dropEvery: 1, factor: 0.1, stepsPerEpoch: 2 }) });
+    const a = O.adam({
+      learningRate: O.stepDecay({ initialLearningRate: 0.1, dropEvery: 1, factor: 0.1, stepsPerEpoch: 2 }),
+    });
     const q = param('q', [0], [1]);
-    a.step(b, [q]); a.step(b, [q]); a.step(b, [q]);
+    a.step(b, [q]);
+    a.step(b, [q]);
+    a.step(b, [q]);
     expect(a.learningRate).toBeCloseTo(0.01, 15); // step 2 is in epoch 1
   });
 });
 
 describe('optimizer objects', () => {
   test.each([
-    ['sgd', 'SGD'], ['SGD', 'SGD'], ['momentum', 'Momentum'], ['Momentum', 'Momentum'], ['rmsprop', 'RMSProp'], ['RMSProp', 'RMSProp'],
-    ['adagrad', 'Adagrad'], ['AdaGrad', 'Adagrad'], ['adam', 'Adam'], ['ADAM', 'Adam'], ['adamw', 'AdamW'], ['AdamW', 'AdamW'],
+    ['sgd', 'SGD'],
+    ['SGD', 'SGD'],
+    ['momentum', 'Momentum'],
+    ['Momentum', 'Momentum'],
+    ['rmsprop', 'RMSProp'],
+    ['RMSProp', 'RMSProp'],
+    ['adagrad', 'Adagrad'],
+    ['AdaGrad', 'Adagrad'],
+    ['adam', 'Adam'],
+    ['ADAM', 'Adam'],
+    ['adamw', 'AdamW'],
+    ['AdamW', 'AdamW'],
   ])('getOptimizer(%s) → %s', (id, cls) => {
     expect(O.getOptimizer(id).className).toBe(cls);
   });
@@ -193,15 +235,30 @@ describe('optimizer objects', () => {
     expect(O.getOptimizer('adagrad').learningRate).toBe(0.01);
     expect(O.getOptimizer('adam').learningRate).toBe(0.001);
     expect(O.getOptimizer('rmsprop').learningRate).toBe(0.001);
-    expect(O.adam().getConfig()).toEqual({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 });
+    expect(O.adam().getConfig()).toEqual({
+      learningRate: 0.001,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      weightDecay: 0,
+    });
     expect(O.rmsprop().getConfig()).toMatchObject({ rho: 0.9, epsilon: 1e-7 });
     expect(O.adagrad().getConfig()).toMatchObject({ initialAccumulatorValue: 0.1, epsilon: 1e-7 });
-    expect(O.sgd({ momentum: 0.9, clipNorm: 1, clipValue: 2 }).getConfig()).toEqual({ learningRate: 0.01, momentum: 0.9, nesterov: false, weightDecay: 0, clipNorm: 1, clipValue: 2 });
+    expect(O.sgd({ momentum: 0.9, clipNorm: 1, clipValue: 2 }).getConfig()).toEqual({
+      learningRate: 0.01,
+      momentum: 0.9,
+      nesterov: false,
+      weightDecay: 0,
+      clipNorm: 1,
+      clipValue: 2,
+    });
   });
   test('an Optimizer is returned as is; unknown names throw listing the valid ones', () => {
     const o = O.adam();
     expect(O.getOptimizer(o)).toBe(o);
-    expect(() => O.getOptimizer('adamax')).toThrow(/unknown optimizer "adamax".*'sgd'.*'momentum'.*'rmsprop'.*'adagrad'.*'adam'.*'adamw'/);
+    expect(() => O.getOptimizer('adamax')).toThrow(
+      /unknown optimizer "adamax".*'sgd'.*'momentum'.*'rmsprop'.*'adagrad'.*'adam'.*'adamw'/,
+    );
   });
   test('bad hyper-parameters throw', () => {
     expect(() => O.sgd({ learningRate: -1 })).toThrow(/learningRate/);
@@ -210,6 +267,8 @@ describe('optimizer objects', () => {
     expect(() => O.adam({ clipNorm: 0 })).toThrow(/clipNorm/);
     expect(() => O.rmsprop({ rho: -0.1 })).toThrow(/rho/);
     const o = O.adam();
-    expect(() => { o.learningRate = NaN; }).toThrow(/learningRate/);
+    expect(() => {
+      o.learningRate = NaN;
+    }).toThrow(/learningRate/);
   });
 });

@@ -13,7 +13,8 @@ describe.each(BACKENDS)('regularizers on %s', (_name, b) => {
   });
   test('l1 and l2 alone, float32', () => {
     const w = Float32Array.from([2, -1]);
-    const g1 = new Float32Array(2), g2 = new Float32Array(2);
+    const g1 = new Float32Array(2),
+      g2 = new Float32Array(2);
     expect(R.l1({ l1: 0.5 }).apply(b, w, g1)).toBeCloseTo(1.5, 6);
     expectClose(g1, [0.5, -0.5], 6);
     expect(R.l2({ l2: 0.5 }).apply(b, w, g2)).toBeCloseTo(2.5, 6);

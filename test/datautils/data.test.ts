@@ -5,7 +5,11 @@ import * as path from 'node:path';
 import * as bp from '../../src';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-data-'));
-const file = (name: string, text: string) => { const p = path.join(tmp, name); fs.writeFileSync(p, text); return p; };
+const file = (name: string, text: string) => {
+  const p = path.join(tmp, name);
+  fs.writeFileSync(p, text);
+  return p;
+};
 
 describe('CSV', () => {
   test('features, a label column mapped to sorted classes, and column selection', () => {
@@ -28,15 +32,24 @@ describe('CSV', () => {
     const p = file('bad.csv', 'a,b,y\n1,2,x\n3,oops,y\n');
     expect(() => bp.data.loadCsv(p, { target: 'y' })).toThrow(`${p}: line 3, column 'b': 'oops' is not a number`);
     expect(() => bp.data.loadCsv(p, { target: 'label' })).toThrow(/no column named 'label'; columns are: a, b, y/);
-    expect(() => bp.data.loadCsv(path.join(tmp, 'missing.csv'))).toThrow(/missing.csv: cannot read the file \(ENOENT\)/);
-    expect(() => bp.data.parseCsv('a,y\n1,z\n', { target: 'y', classes: ['p', 'q'] })).toThrow(/label 'z' is not one of the known classes \(p, q\)/);
+    expect(() => bp.data.loadCsv(path.join(tmp, 'missing.csv'))).toThrow(
+      /missing.csv: cannot read the file \(ENOENT\)/,
+    );
+    expect(() => bp.data.parseCsv('a,y\n1,z\n', { target: 'y', classes: ['p', 'q'] })).toThrow(
+      /label 'z' is not one of the known classes \(p, q\)/,
+    );
     expect(() => bp.data.parseCsv('a,b\n1,2\n3\n')).toThrow(/not valid CSV/);
   });
 });
 
 describe('IDX', () => {
   test.each(['uint8', 'int8', 'int16', 'int32', 'float32', 'float64'] as const)('round trip of %s', (type) => {
-    const values = type === 'uint8' ? [0, 7, 255, 3, 9, 1] : type.startsWith('float') ? [0.5, -1.25, 3, 4, 5, 6] : [-3, 7, 100, 3, 9, -1];
+    const values =
+      type === 'uint8'
+        ? [0, 7, 255, 3, 9, 1]
+        : type.startsWith('float')
+          ? [0.5, -1.25, 3, 4, 5, 6]
+          : [-3, 7, 100, 3, 9, -1];
     const p = path.join(tmp, `t-${type}.idx`);
     bp.data.writeIdx(p, [2, 3], values, type);
     const r = bp.data.readIdx(p);
@@ -53,7 +66,8 @@ describe('IDX', () => {
     for (let len = 0; len < bytes.length; len++) expect(() => bp.data.readIdx(bytes.subarray(0, len))).toThrow();
   });
   test('loadIdx: images scaled to [0,1] and labels', () => {
-    const ip = path.join(tmp, 'img.idx'), lp = path.join(tmp, 'lab.idx');
+    const ip = path.join(tmp, 'img.idx'),
+      lp = path.join(tmp, 'lab.idx');
     bp.data.writeIdx(ip, [2, 2, 2], [0, 255, 51, 102, 0, 0, 0, 255], 'uint8');
     bp.data.writeIdx(lp, [2], [3, 7], 'uint8');
     const d = bp.data.loadIdx(ip, lp);
@@ -71,7 +85,11 @@ describe('preprocessing', () => {
     expect(() => bp.data.oneHot([0, 3], 3)).toThrow(/label at index 1 is 3; labels must be integers in \[0, 3\)/);
   });
   test('scalers: fitted statistics, constant columns, inverse round trip, JSON', () => {
-    const x = [[1, 5, 10], [3, 5, 20], [5, 5, 30]];
+    const x = [
+      [1, 5, 10],
+      [3, 5, 20],
+      [5, 5, 30],
+    ];
     const s = bp.data.standardScaler().fit(x);
     const t = s.transform(x);
     expect(Array.from(t.data).map((v) => +v.toFixed(5))).toEqual([-1.22474, 0, -1.22474, 0, 0, 0, 1.22474, 0, 1.22474]);
@@ -110,8 +128,12 @@ describe('datasets', () => {
     expect(classes).toBe(10);
     expect(train.x.shape[0] + test.x.shape[0]).toBe(10000);
     expect(test.x.shape).toEqual([2000, 784]);
-    let lo = Infinity, hi = -Infinity;
-    for (const v of train.x.data) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const v of train.x.data) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
     expect(lo).toBe(0);
     expect(hi).toBeLessThanOrEqual(1);
     expect(new Set(train.y).size).toBe(10);

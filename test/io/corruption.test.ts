@@ -15,10 +15,13 @@ let weights: Buffer;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-corrupt-'));
-  const m = bp.sequential({ seed: 2, layers: [
-    bp.layers.dense({ units: 3, activation: 'relu', inputShape: [2] }),
-    bp.layers.dense({ units: 2, activation: 'softmax' }),
-  ] });
+  const m = bp.sequential({
+    seed: 2,
+    layers: [
+      bp.layers.dense({ units: 3, activation: 'relu', inputShape: [2] }),
+      bp.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
   m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
   m.trainOnBatch([[1, 2]], [[1, 0]]);
   await m.save(dir, { includeOptimizer: true });
@@ -90,7 +93,28 @@ test('a missing weights file and a __proto__ key are rejected', async () => {
 test('fuzz: 3000 mutated model.json files give only format errors or valid models', async () => {
   const rng = new bp.Rng(99);
   const base = JSON.parse(jsonText);
-  const weird = [null, -1, 0, 1.5, 2 ** 31, 2 ** 53, 1e308, -1e308, '', 'x'.repeat(2000), [], {}, [[[]]], true, '__proto__', 'Dense', 'relu', '../../etc/passwd', [1e9, 1e9], [2 ** 20, 2 ** 20, 2 ** 20]];
+  const weird = [
+    null,
+    -1,
+    0,
+    1.5,
+    2 ** 31,
+    2 ** 53,
+    1e308,
+    -1e308,
+    '',
+    'x'.repeat(2000),
+    [],
+    {},
+    [[[]]],
+    true,
+    '__proto__',
+    'Dense',
+    'relu',
+    '../../etc/passwd',
+    [1e9, 1e9],
+    [2 ** 20, 2 ** 20, 2 ** 20],
+  ];
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, p: (string | number)[]) => {
     paths.push(p);
@@ -98,7 +122,8 @@ test('fuzz: 3000 mutated model.json files give only format errors or valid model
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
   };
   walk(base, []);
-  let loaded = 0, rejected = 0;
+  let loaded = 0,
+    rejected = 0;
   for (let i = 0; i < 3000; i++) {
     let text: string;
     if (i % 3 === 0) {
@@ -123,7 +148,8 @@ test('fuzz: 3000 mutated model.json files give only format errors or valid model
       expect(m.params().length).toBeGreaterThan(0);
       loaded++;
     } catch (e) {
-      if ((e as Error).name !== 'ModelFormatError') throw new Error(`mutation ${i} gave a non-format error: ${(e as Error).stack}\n${text.slice(0, 400)}`);
+      if ((e as Error).name !== 'ModelFormatError')
+        throw new Error(`mutation ${i} gave a non-format error: ${(e as Error).stack}\n${text.slice(0, 400)}`);
       rejected++;
     }
   }

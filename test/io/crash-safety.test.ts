@@ -36,23 +36,29 @@ function runAndKill(dir: string, start: number, delayMs: number): Promise<void> 
   });
 }
 
-(fs.existsSync(DIST) ? test : test.skip)(`${KILLS} kills at random moments never leave a torn model`, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-crash-'));
-  const seed = bp.sequential({ layers: [bp.layers.dense({ units: 16, inputShape: [32] }), bp.layers.dense({ units: 4 })] });
-  seed.setWeights(seed.getWeights().map((w) => w.data.map(() => 0)));
-  await seed.save(dir);
-  const rng = new bp.Rng(1);
-  let previous = 0;
-  let changed = 0;
-  for (let i = 0; i < KILLS; i++) {
-    await runAndKill(dir, previous + 1000, rng.int(40));
-    const m = await bp.loadLayersModel(dir); // throws on a torn model or a bad checksum
-    const values = new Set(m.getWeights().flatMap((w) => Array.from(w.data)));
-    expect(values.size).toBe(1);
-    const k = [...values][0];
-    if (k !== previous) changed++;
-    previous = k;
-  }
-  // the kills must have landed while saves were happening, not only before the first one
-  expect(changed).toBeGreaterThan(KILLS / 4);
-}, 600000);
+(fs.existsSync(DIST) ? test : test.skip)(
+  `${KILLS} kills at random moments never leave a torn model`,
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-crash-'));
+    const seed = bp.sequential({
+      layers: [bp.layers.dense({ units: 16, inputShape: [32] }), bp.layers.dense({ units: 4 })],
+    });
+    seed.setWeights(seed.getWeights().map((w) => w.data.map(() => 0)));
+    await seed.save(dir);
+    const rng = new bp.Rng(1);
+    let previous = 0;
+    let changed = 0;
+    for (let i = 0; i < KILLS; i++) {
+      await runAndKill(dir, previous + 1000, rng.int(40));
+      const m = await bp.loadLayersModel(dir); // throws on a torn model or a bad checksum
+      const values = new Set(m.getWeights().flatMap((w) => Array.from(w.data)));
+      expect(values.size).toBe(1);
+      const k = [...values][0];
+      if (k !== previous) changed++;
+      previous = k;
+    }
+    // the kills must have landed while saves were happening, not only before the first one
+    expect(changed).toBeGreaterThan(KILLS / 4);
+  },
+  600000,
+);

@@ -30,23 +30,25 @@ module.exports = function (bp) {
 };`;
 
 const hasDist = fs.existsSync(DIST);
-(hasDist ? test : test.skip)('2N epochs in one run = N, save, load in a fresh process, N more (JS backend, bit for bit)', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-resume-'));
-  const scriptPath = path.join(dir, 'setup.js');
-  fs.writeFileSync(scriptPath, SCRIPT);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const setup = require(scriptPath)(bp);
-  bp.setBackend('js');
-  try {
-    const N = 3;
-    const straight = setup.build();
-    await straight.fit(setup.x, setup.y, { epochs: 2 * N, batchSize: 10, verbose: 0 });
+(hasDist ? test : test.skip)(
+  '2N epochs in one run = N, save, load in a fresh process, N more (JS backend, bit for bit)',
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-resume-'));
+    const scriptPath = path.join(dir, 'setup.js');
+    fs.writeFileSync(scriptPath, SCRIPT);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const setup = require(scriptPath)(bp);
+    bp.setBackend('js');
+    try {
+      const N = 3;
+      const straight = setup.build();
+      await straight.fit(setup.x, setup.y, { epochs: 2 * N, batchSize: 10, verbose: 0 });
 
-    const first = setup.build();
-    await first.fit(setup.x, setup.y, { epochs: N, batchSize: 10, verbose: 0 });
-    await first.save(path.join(dir, 'ckpt'), { includeOptimizer: true });
+      const first = setup.build();
+      await first.fit(setup.x, setup.y, { epochs: N, batchSize: 10, verbose: 0 });
+      await first.save(path.join(dir, 'ckpt'), { includeOptimizer: true });
 
-    const child = `
+      const child = `
       process.env.BACKPROP_BACKEND = 'js';
       const bp = require(${JSON.stringify(DIST)});
       const setup = require(${JSON.stringify(scriptPath)})(bp);
@@ -55,13 +57,14 @@ const hasDist = fs.existsSync(DIST);
         await m.fit(setup.x, setup.y, { epochs: ${2 * N}, initialEpoch: m.trainingState.epoch, batchSize: 10, verbose: 0 });
         process.stdout.write(JSON.stringify({ epoch: m.trainingState.epoch, weights: setup.weights(m) }));
       })().catch((e) => { console.error(e); process.exit(1); });`;
-    const out = JSON.parse(execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' }));
-    expect(out.epoch).toBe(2 * N);
-    expect(out.weights).toEqual(setup.weights(straight));
-  } finally {
-    bp.setBackend('auto');
-  }
-});
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' }));
+      expect(out.epoch).toBe(2 * N);
+      expect(out.weights).toEqual(setup.weights(straight));
+    } finally {
+      bp.setBackend('auto');
+    }
+  },
+);
 
 test('modelCheckpoint saves every N epochs, or on the best monitored value, and the checkpoint loads', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-ckpt-'));
@@ -70,8 +73,26 @@ test('modelCheckpoint saves every N epochs, or on the best monitored value, and 
   const every = bp.callbacks.modelCheckpoint({ path: path.join(dir, 'every'), everyEpochs: 2 });
   const values = [3, 2, 2.5, 1, 4];
   const best = bp.callbacks.modelCheckpoint({ path: path.join(dir, 'best'), saveBestOnly: true, monitor: 'v' });
-  await m.fit([[1, 2], [3, 4]], [[1], [2]], { epochs: 5, verbose: 0, callbacks: [
-    { onEpochEnd: (e: number, l?: Record<string, number>) => { l!.v = values[e]; } }, every, best] });
+  await m.fit(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    [[1], [2]],
+    {
+      epochs: 5,
+      verbose: 0,
+      callbacks: [
+        {
+          onEpochEnd: (e: number, l?: Record<string, number>) => {
+            l!.v = values[e];
+          },
+        },
+        every,
+        best,
+      ],
+    },
+  );
   expect(every.saved).toEqual([1, 3]);
   expect(best.saved).toEqual([0, 1, 3]);
   const loaded = await bp.loadLayersModel(path.join(dir, 'every'));

@@ -15,7 +15,9 @@ async function loadInTfjs(dir: string): Promise<tf.LayersModel> {
   const group = json.weightsManifest[0];
   const data = fs.readFileSync(path.join(dir, group.paths[0]));
   const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
+  );
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -33,23 +35,46 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
   const rng = new bp.Rng(4);
   const x = Array.from({ length: 20 }, () => [0, 1, 2, 3, 4].map(() => rng.uniform(-2, 2)));
 
-  const hiddenActivations = ['relu', 'tanh', 'sigmoid', 'elu', 'selu', 'softplus', 'softsign', 'hardSigmoid', 'swish', 'gelu', 'leakyRelu', 'linear'];
-  test.each(hiddenActivations)('backprop → TF.js: trained model with %s hidden units predicts the same', async (act) => {
-    const model = bp.sequential({ seed: 5, layers: [
-      bp.layers.dense({ units: 7, activation: act, inputShape: [5] }),
-      bp.layers.dropout({ rate: 0.1 }),
-      bp.layers.dense({ units: 6, activation: 'tanh', kernelRegularizer: bp.regularizers.l2({ l2: 1e-3 }) }),
-      bp.layers.dense({ units: 3, activation: 'softmax' }),
-    ] });
-    model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
-    await model.fit(x, x.map((r) => (r[0] > 0 ? 0 : r[1] > 0 ? 1 : 2)), { epochs: 3, batchSize: 5, verbose: 0 });
-    const dir = tmp();
-    await model.save(dir);
-    const tfModel = await loadInTfjs(dir);
-    const theirs = (tfModel.predict(tf.tensor2d(x)) as tf.Tensor).dataSync();
-    const ours = model.predict(x).data;
-    expect(maxAbsDiff(ours, theirs)).toBeLessThanOrEqual(1e-5);
-  });
+  const hiddenActivations = [
+    'relu',
+    'tanh',
+    'sigmoid',
+    'elu',
+    'selu',
+    'softplus',
+    'softsign',
+    'hardSigmoid',
+    'swish',
+    'gelu',
+    'leakyRelu',
+    'linear',
+  ];
+  test.each(hiddenActivations)(
+    'backprop → TF.js: trained model with %s hidden units predicts the same',
+    async (act) => {
+      const model = bp.sequential({
+        seed: 5,
+        layers: [
+          bp.layers.dense({ units: 7, activation: act, inputShape: [5] }),
+          bp.layers.dropout({ rate: 0.1 }),
+          bp.layers.dense({ units: 6, activation: 'tanh', kernelRegularizer: bp.regularizers.l2({ l2: 1e-3 }) }),
+          bp.layers.dense({ units: 3, activation: 'softmax' }),
+        ],
+      });
+      model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+      await model.fit(
+        x,
+        x.map((r) => (r[0] > 0 ? 0 : r[1] > 0 ? 1 : 2)),
+        { epochs: 3, batchSize: 5, verbose: 0 },
+      );
+      const dir = tmp();
+      await model.save(dir);
+      const tfModel = await loadInTfjs(dir);
+      const theirs = (tfModel.predict(tf.tensor2d(x)) as tf.Tensor).dataSync();
+      const ours = model.predict(x).data;
+      expect(maxAbsDiff(ours, theirs)).toBeLessThanOrEqual(1e-5);
+    },
+  );
 
   test('TF.js → backprop: a model built and saved by TF.js loads and predicts the same', async () => {
     const tfModel = tf.sequential();
@@ -59,15 +84,20 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     tfModel.add(tf.layers.dense({ units: 4, useBias: false }));
     tfModel.add(tf.layers.activation({ activation: 'softmax' }));
     const dir = tmp();
-    await tfModel.save(tf.io.withSaveHandler(async (artifacts) => {
-      const json = {
-        modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-      };
-      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-      fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await tfModel.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const json = {
+          modelTopology: artifacts.modelTopology,
+          format: artifacts.format,
+          generatedBy: artifacts.generatedBy,
+          convertedBy: artifacts.convertedBy,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        };
+        fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
+        fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const ours = await bp.loadLayersModel(dir);
     expect(ours.layers.map((l) => l.className)).toEqual(['Dense', 'Dropout', 'Dense', 'Dense', 'Activation']);
     const theirs = (tfModel.predict(tf.tensor2d(x)) as tf.Tensor).dataSync();
@@ -75,7 +105,10 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
   });
 
   test('sharded converter-style weights (group1-shard1of2.bin ...) with a model_config wrapper load', async () => {
-    const model = bp.sequential({ seed: 1, layers: [bp.layers.dense({ units: 4, activation: 'relu', inputShape: [5] }), bp.layers.dense({ units: 2 })] });
+    const model = bp.sequential({
+      seed: 1,
+      layers: [bp.layers.dense({ units: 4, activation: 'relu', inputShape: [5] }), bp.layers.dense({ units: 2 })],
+    });
     const dir = tmp();
     await model.save(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
@@ -84,7 +117,11 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     fs.writeFileSync(path.join(dir, 'group1-shard1of2.bin'), bytes.subarray(0, 50));
     fs.writeFileSync(path.join(dir, 'group1-shard2of2.bin'), bytes.subarray(50));
     json.weightsManifest[0].paths = ['group1-shard1of2.bin', 'group1-shard2of2.bin'];
-    json.modelTopology = { keras_version: '2.15', backend: 'tensorflow', model_config: { class_name: 'Sequential', config: json.modelTopology.config.layers } };
+    json.modelTopology = {
+      keras_version: '2.15',
+      backend: 'tensorflow',
+      model_config: { class_name: 'Sequential', config: json.modelTopology.config.layers },
+    };
     delete json.userDefinedMetadata;
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     const loaded = await bp.loadLayersModel(`file://${dir}`);
@@ -93,7 +130,13 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
 
   test('uint8 and float16 quantized weights are dequantized', async () => {
     const model = bp.sequential({ seed: 1, layers: [bp.layers.dense({ units: 2, inputShape: [2] })] });
-    model.setWeights([[[0.5, -1], [0.25, 2]], [1, -1]]);
+    model.setWeights([
+      [
+        [0.5, -1],
+        [0.25, 2],
+      ],
+      [1, -1],
+    ]);
     const dir = tmp();
     await model.save(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
@@ -106,7 +149,10 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     fs.writeFileSync(path.join(dir, 'q.bin'), buf);
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     const loaded = await bp.loadLayersModel(dir);
-    expect(loaded.getWeights().map((w) => Array.from(w.data))).toEqual([[0.5, -1, 0.25, 2], [1, -1]]);
+    expect(loaded.getWeights().map((w) => Array.from(w.data))).toEqual([
+      [0.5, -1, 0.25, 2],
+      [1, -1],
+    ]);
   });
 
   test('unsupported layers are named in the error', async () => {
@@ -115,6 +161,8 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     json.modelTopology.config.layers[0].class_name = 'Conv2D';
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-    await expect(bp.loadLayersModel(dir)).rejects.toThrow(/layer 'Conv2D' is not supported; backprop loads Sequential models of Dense, Activation, Dropout/);
+    await expect(bp.loadLayersModel(dir)).rejects.toThrow(
+      /layer 'Conv2D' is not supported; backprop loads Sequential models of Dense, Activation, Dropout/,
+    );
   });
 });

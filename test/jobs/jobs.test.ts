@@ -21,10 +21,14 @@ function problem(seed: number, rows = 600) {
 }
 const spec = (seed: number) => ({
   seed,
-  layers: [{ units: 32, activation: 'relu', inputShape: [4] }, { units: 3, activation: 'softmax' }],
+  layers: [
+    { units: 32, activation: 'relu', inputShape: [4] },
+    { units: 3, activation: 'softmax' },
+  ],
   compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
 });
-const weightsOf = (m: { getWeights(): { data: Float32Array | Float64Array }[] }) => m.getWeights().map((w) => Array.from(w.data));
+const weightsOf = (m: { getWeights(): { data: Float32Array | Float64Array }[] }) =>
+  m.getWeights().map((w) => Array.from(w.data));
 
 maybe('training jobs', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-jobs-'));
@@ -32,15 +36,43 @@ maybe('training jobs', () => {
   test('concurrent jobs: progress, a cancel, a NaN failure, and the main loop keeps ticking', async () => {
     const { pool: p, train } = bp!.jobs.pool({ size: 3 });
     expect(p.size).toBe(3);
-    let ticks = 0, worstGap = 0, last = performance.now();
-    const timer = setInterval(() => { const now = performance.now(); worstGap = Math.max(worstGap, now - last); last = now; ticks++; }, 5);
+    let ticks = 0,
+      worstGap = 0,
+      last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worstGap = Math.max(worstGap, now - last);
+      last = now;
+      ticks++;
+    }, 5);
     try {
-      const good = train({ model: spec(1), data: problem(1), fit: { epochs: 15, batchSize: 32 }, checkpointDir: path.join(tmp, 'good'), backend: 'js', progressEveryMs: 0 });
-      const slow = train({ model: spec(2), data: problem(2, 4000), fit: { epochs: 200, batchSize: 8 }, checkpointDir: path.join(tmp, 'cancel'), backend: 'js', progressEveryMs: 0 });
+      const good = train({
+        model: spec(1),
+        data: problem(1),
+        fit: { epochs: 15, batchSize: 32 },
+        checkpointDir: path.join(tmp, 'good'),
+        backend: 'js',
+        progressEveryMs: 0,
+      });
+      const slow = train({
+        model: spec(2),
+        data: problem(2, 4000),
+        fit: { epochs: 200, batchSize: 8 },
+        checkpointDir: path.join(tmp, 'cancel'),
+        backend: 'js',
+        progressEveryMs: 0,
+      });
       const bad = problem(3);
       bad.x[17][2] = NaN;
       const nan = train({ model: spec(3), data: bad, fit: { epochs: 2 } });
-      const events: { epoch: number; batch: number; loss: number; samplesPerSecond: number; etaSeconds: number; kind: string }[] = [];
+      const events: {
+        epoch: number;
+        batch: number;
+        loss: number;
+        samplesPerSecond: number;
+        etaSeconds: number;
+        kind: string;
+      }[] = [];
       good.on('progress', (e) => events.push(e));
       slow.once('checkpoint', () => slow.cancel());
 
@@ -52,7 +84,9 @@ maybe('training jobs', () => {
       expect(r.history.accuracy.at(-1)).toBeGreaterThan(0.9);
       expect(r.model.predict(problem(1).x.slice(0, 3)).shape).toEqual([3, 3]);
       expect(events.some((e) => e.kind === 'batch')).toBe(true);
-      expect(events.filter((e) => e.kind === 'epoch').map((e) => e.epoch)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      expect(events.filter((e) => e.kind === 'epoch').map((e) => e.epoch)).toEqual(
+        Array.from({ length: 15 }, (_, i) => i + 1),
+      );
       expect(events.every((e) => Number.isFinite(e.loss) && e.samplesPerSecond > 0 && e.etaSeconds >= 0)).toBe(true);
 
       const c = await slow.result;
@@ -76,7 +110,13 @@ maybe('training jobs', () => {
     const backend = bp!.nativeBackend().backend ? 'native' : 'js';
     const run = (size: number) => {
       const { train } = bp!.jobs.pool({ size });
-      return Promise.all([1, 2, 3].map((s) => train({ model: spec(s), data: problem(s, 400), fit: { epochs: 4, batchSize: 16 }, backend, blasThreads: 1 }).result));
+      return Promise.all(
+        [1, 2, 3].map(
+          (s) =>
+            train({ model: spec(s), data: problem(s, 400), fit: { epochs: 4, batchSize: 16 }, backend, blasThreads: 1 })
+              .result,
+        ),
+      );
     };
     const together = await run(3);
     const oneByOne = await run(1);
@@ -86,13 +126,25 @@ maybe('training jobs', () => {
   test('a job killed mid-run resumes from its checkpoint to the same weights as an uninterrupted run', async () => {
     const data = problem(4, 800);
     const fit = { epochs: 8, batchSize: 16 };
-    const straight = await bp!.jobs.train({ model: spec(4), data, fit, checkpointDir: path.join(tmp, 'straight'), backend: 'js' }).result;
+    const straight = await bp!.jobs.train({
+      model: spec(4),
+      data,
+      fit,
+      checkpointDir: path.join(tmp, 'straight'),
+      backend: 'js',
+    }).result;
 
     const dir = path.join(tmp, 'killed');
     const first = bp!.jobs.train({ model: spec(4), data, fit, checkpointDir: dir, backend: 'js' });
-    await new Promise<void>((resolve) => first.on('checkpoint', (m: { epoch: number }) => { if (m.epoch === 3) resolve(); }));
+    await new Promise<void>((resolve) =>
+      first.on('checkpoint', (m: { epoch: number }) => {
+        if (m.epoch === 3) resolve();
+      }),
+    );
     await first.terminate();
-    await expect(first.result).rejects.toThrow(/worker exited .* before finishing; the checkpoint of epoch \d can resume it/);
+    await expect(first.result).rejects.toThrow(
+      /worker exited .* before finishing; the checkpoint of epoch \d can resume it/,
+    );
     expect(first.status).toBe('failed');
 
     const resumed = bp!.jobs.train({ model: spec(4), data, fit, checkpointDir: dir, backend: 'js' });

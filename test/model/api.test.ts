@@ -5,15 +5,24 @@
 import { BACKENDS, bp, onBackend } from './support';
 
 function model3() {
-  const m = bp.sequential({ seed: 7, layers: [
-    bp.layers.dense({ units: 5, activation: 'relu', inputShape: [3] }),
-    bp.layers.dense({ units: 2, activation: 'softmax' }),
-  ] });
+  const m = bp.sequential({
+    seed: 7,
+    layers: [
+      bp.layers.dense({ units: 5, activation: 'relu', inputShape: [3] }),
+      bp.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
   m.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   return m;
 }
-const X = [[1, 2, 3], [4, 5, 6]];
-const Y = [[1, 0], [0, 1]];
+const X = [
+  [1, 2, 3],
+  [4, 5, 6],
+];
+const Y = [
+  [1, 0],
+  [0, 1],
+];
 
 describe.each(BACKENDS)('model API on the %s backend', (name) => {
   onBackend(name);
@@ -30,8 +39,17 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
 
   test('predict equals a hand computation with set weights', () => {
     const m = bp.sequential({ layers: [bp.layers.dense({ units: 2, activation: 'linear', inputShape: [2] })] });
-    m.setWeights([[[1, 2], [3, 4]], [0.5, -0.5]]);
-    const p = m.predict([[1, 1], [2, 0]]);
+    m.setWeights([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [0.5, -0.5],
+    ]);
+    const p = m.predict([
+      [1, 1],
+      [2, 0],
+    ]);
     expect(p.shape).toEqual([2, 2]);
     expect(Array.from(p.data)).toEqual([4.5, 5.5, 2.5, 3.5]);
   });
@@ -64,12 +82,50 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
 
   describe('bad inputs fail with a clear message before any weight changes', () => {
     const cases: [string, (m: ReturnType<typeof model3>) => unknown, RegExp][] = [
-      ['x with the wrong number of columns', (m) => m.trainOnBatch([[1, 2]], [[1, 0]]), /'x' has 2 columns but the model's first layer expects 3/],
+      [
+        'x with the wrong number of columns',
+        (m) => m.trainOnBatch([[1, 2]], [[1, 0]]),
+        /'x' has 2 columns but the model's first layer expects 3/,
+      ],
       ['mismatched row counts', (m) => m.trainOnBatch(X, [[1, 0]]), /'x' has 2 rows but 'y' has 1/],
-      ['y with the wrong number of columns', (m) => m.trainOnBatch(X, [[1], [0]]), /'y' has 1 columns but the model outputs 2/],
-      ['NaN in x', (m) => m.trainOnBatch([[1, NaN, 3], [4, 5, 6]], Y), /NaN/],
-      ['Infinity in y', (m) => m.trainOnBatch(X, [[1, 0], [Infinity, 1]]), /Infinity/],
-      ['ragged x rows', (m) => m.trainOnBatch([[1, 2, 3], [4, 5]], Y), /row 1/],
+      [
+        'y with the wrong number of columns',
+        (m) => m.trainOnBatch(X, [[1], [0]]),
+        /'y' has 1 columns but the model outputs 2/,
+      ],
+      [
+        'NaN in x',
+        (m) =>
+          m.trainOnBatch(
+            [
+              [1, NaN, 3],
+              [4, 5, 6],
+            ],
+            Y,
+          ),
+        /NaN/,
+      ],
+      [
+        'Infinity in y',
+        (m) =>
+          m.trainOnBatch(X, [
+            [1, 0],
+            [Infinity, 1],
+          ]),
+        /Infinity/,
+      ],
+      [
+        'ragged x rows',
+        (m) =>
+          m.trainOnBatch(
+            [
+              [1, 2, 3],
+              [4, 5],
+            ],
+            Y,
+          ),
+        /row 1/,
+      ],
       ['missing y', (m) => m.trainOnBatch(X, undefined as never), /'y' is required/],
       ['labels as a list for a categorical loss', (m) => m.trainOnBatch(X, [0, 1]), /One-hot encode it/],
       ['a zero batchSize in predict', (m) => m.predict(X, { batchSize: 0 }), /'batchSize' must be a positive integer/],
@@ -102,13 +158,17 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
 
     test('bad layer, compile and fit options', async () => {
       expect(() => bp.layers.dense({ units: 0 })).toThrow(/'units' must be a positive integer/);
-      expect(() => bp.layers.dense({ units: 2, activation: 'nope' })).toThrow(/unknown activation 'nope'. Supported: linear, sigmoid/);
+      expect(() => bp.layers.dense({ units: 2, activation: 'nope' })).toThrow(
+        /unknown activation 'nope'. Supported: linear, sigmoid/,
+      );
       expect(() => bp.layers.dropout({ rate: 1 })).toThrow(/'rate' must be a number in \[0, 1\)/);
       const m = model3();
       expect(() => m.compile({ optimizer: 'sgd' } as never)).toThrow(/'loss' is required/);
       await expect(m.fit(X, Y, { epochs: -1 })).rejects.toThrow(/'epochs' must be a non-negative integer/);
       await expect(m.fit(X, Y, { validationSplit: 1.5 })).rejects.toThrow(/'validationSplit' must be in \[0, 1\)/);
-      await expect(m.fit(X, Y, { callbacks: [{ onEpochFinish() {} } as never] })).rejects.toThrow(/unknown hook 'onEpochFinish'/);
+      await expect(m.fit(X, Y, { callbacks: [{ onEpochFinish() {} } as never] })).rejects.toThrow(
+        /unknown hook 'onEpochFinish'/,
+      );
       expect(() => m.setWeights([new Float32Array(3)])).toThrow(/expected 4 arrays/);
     });
   });

@@ -6,14 +6,21 @@ import { BACKENDS, bp, onBackend } from './support';
 import type { Sequential } from '../../src';
 
 function smallModel(seed = 1): Sequential {
-  const model = bp.sequential({ seed, layers: [
-    bp.layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }),
-    bp.layers.dense({ units: 1 }),
-  ] });
+  const model = bp.sequential({
+    seed,
+    layers: [bp.layers.dense({ units: 4, activation: 'tanh', inputShape: [2] }), bp.layers.dense({ units: 1 })],
+  });
   model.compile({ optimizer: bp.optimizers.sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
   return model;
 }
-const X = [[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5], [0.2, 0.9]];
+const X = [
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+  [0.5, 0.5],
+  [0.2, 0.9],
+];
 const Y = [[0], [1], [1], [0], [0.5], [0.7]];
 
 describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
@@ -23,19 +30,45 @@ describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
     const events: string[] = [];
     const model = smallModel();
     await model.fit(X, Y, {
-      epochs: 2, batchSize: 4, verbose: 0, callbacks: {
-        onTrainBegin: () => { events.push('trainBegin'); },
-        onEpochBegin: (e) => { events.push(`epochBegin ${e}`); },
-        onBatchBegin: (b) => { events.push(`batchBegin ${b}`); },
-        onBatchEnd: (b, logs) => { events.push(`batchEnd ${b} size=${logs?.size}`); },
-        onEpochEnd: async (e, logs) => { await new Promise((r) => setTimeout(r, 1)); events.push(`epochEnd ${e} ${typeof logs?.loss}`); },
-        onTrainEnd: () => { events.push('trainEnd'); },
+      epochs: 2,
+      batchSize: 4,
+      verbose: 0,
+      callbacks: {
+        onTrainBegin: () => {
+          events.push('trainBegin');
+        },
+        onEpochBegin: (e) => {
+          events.push(`epochBegin ${e}`);
+        },
+        onBatchBegin: (b) => {
+          events.push(`batchBegin ${b}`);
+        },
+        onBatchEnd: (b, logs) => {
+          events.push(`batchEnd ${b} size=${logs?.size}`);
+        },
+        onEpochEnd: async (e, logs) => {
+          await new Promise((r) => setTimeout(r, 1));
+          events.push(`epochEnd ${e} ${typeof logs?.loss}`);
+        },
+        onTrainEnd: () => {
+          events.push('trainEnd');
+        },
       },
     });
     expect(events).toEqual([
       'trainBegin',
-      'epochBegin 0', 'batchBegin 0', 'batchEnd 0 size=4', 'batchBegin 1', 'batchEnd 1 size=2', 'epochEnd 0 number',
-      'epochBegin 1', 'batchBegin 0', 'batchEnd 0 size=4', 'batchBegin 1', 'batchEnd 1 size=2', 'epochEnd 1 number',
+      'epochBegin 0',
+      'batchBegin 0',
+      'batchEnd 0 size=4',
+      'batchBegin 1',
+      'batchEnd 1 size=2',
+      'epochEnd 0 number',
+      'epochBegin 1',
+      'batchBegin 0',
+      'batchEnd 0 size=4',
+      'batchBegin 1',
+      'batchEnd 1 size=2',
+      'epochEnd 1 number',
       'trainEnd',
     ]);
   });
@@ -64,7 +97,18 @@ describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
   test('earlyStopping with minDelta and mode max', async () => {
     const values = [0.5, 0.6, 0.605, 0.61, 0.9];
     const es = bp.callbacks.earlyStopping({ monitor: 'acc_like', mode: 'max', minDelta: 0.05, patience: 2 });
-    const history = await smallModel().fit(X, Y, { epochs: 5, verbose: 0, callbacks: [{ onEpochEnd: (e: number, l?: Record<string, number>) => { l!.acc_like = values[e]; } }, es] });
+    const history = await smallModel().fit(X, Y, {
+      epochs: 5,
+      verbose: 0,
+      callbacks: [
+        {
+          onEpochEnd: (e: number, l?: Record<string, number>) => {
+            l!.acc_like = values[e];
+          },
+        },
+        es,
+      ],
+    });
     expect(history.epoch).toEqual([0, 1, 2, 3]); // 0.605 and 0.61 do not beat 0.6 by 0.05
   });
 
@@ -72,7 +116,11 @@ describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
     const model = smallModel();
     model.compile({ optimizer: bp.optimizers.sgd({ learningRate: 1e30 }), loss: 'meanSquaredError' });
     const t = bp.callbacks.terminateOnNaN();
-    const history = await model.fit(X.map((r) => r.map((v) => v * 1e10)), Y, { epochs: 50, batchSize: 1, verbose: 0, callbacks: [t] });
+    const history = await model.fit(
+      X.map((r) => r.map((v) => v * 1e10)),
+      Y,
+      { epochs: 50, batchSize: 1, verbose: 0, callbacks: [t] },
+    );
     expect(t.stoppedAtBatch).toBeDefined();
     expect(history.epoch.length).toBeLessThan(50);
   });
@@ -80,10 +128,18 @@ describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
   test('learningRateScheduler sets the rate from its formula each epoch', async () => {
     const model = smallModel();
     const seen: number[] = [];
-    await model.fit(X, Y, { epochs: 4, verbose: 0, callbacks: [
-      bp.callbacks.learningRateScheduler((epoch) => 0.1 * Math.pow(0.5, epoch)),
-      { onEpochEnd: () => { seen.push(model.optimizer!.learningRate); } },
-    ] });
+    await model.fit(X, Y, {
+      epochs: 4,
+      verbose: 0,
+      callbacks: [
+        bp.callbacks.learningRateScheduler((epoch) => 0.1 * Math.pow(0.5, epoch)),
+        {
+          onEpochEnd: () => {
+            seen.push(model.optimizer!.learningRate);
+          },
+        },
+      ],
+    });
     expect(seen).toEqual([0.1, 0.05, 0.025, 0.0125]);
   });
 
@@ -91,27 +147,46 @@ describe.each(BACKENDS)('callbacks on the %s backend', (name) => {
     const values = [1, 0.9, 0.95, 0.96, 0.97, 0.98];
     const model = smallModel();
     const seen: number[] = [];
-    await model.fit(X, Y, { epochs: 6, verbose: 0, callbacks: [
-      { onEpochEnd: (e: number, l?: Record<string, number>) => { l!.m = values[e]; } },
-      bp.callbacks.reduceLROnPlateau({ monitor: 'm', factor: 0.5, patience: 2, minLr: 0.03 }),
-      { onEpochEnd: () => { seen.push(model.optimizer!.learningRate); } },
-    ] });
+    await model.fit(X, Y, {
+      epochs: 6,
+      verbose: 0,
+      callbacks: [
+        {
+          onEpochEnd: (e: number, l?: Record<string, number>) => {
+            l!.m = values[e];
+          },
+        },
+        bp.callbacks.reduceLROnPlateau({ monitor: 'm', factor: 0.5, patience: 2, minLr: 0.03 }),
+        {
+          onEpochEnd: () => {
+            seen.push(model.optimizer!.learningRate);
+          },
+        },
+      ],
+    });
     expect(seen).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.03]);
   });
 });
 
 describe('fit and the event loop', () => {
   test('timers keep firing while fit trains', async () => {
-    const model = bp.sequential({ seed: 1, layers: [
-      bp.layers.dense({ units: 256, activation: 'relu', inputShape: [64] }),
-      bp.layers.dense({ units: 10, activation: 'softmax' }),
-    ] });
+    const model = bp.sequential({
+      seed: 1,
+      layers: [
+        bp.layers.dense({ units: 256, activation: 'relu', inputShape: [64] }),
+        bp.layers.dense({ units: 10, activation: 'softmax' }),
+      ],
+    });
     model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
     const rng = new bp.Rng(1);
     // Tensor2D inputs: converting number[][] happens before the first yield, so keep it out of the measurement.
     const x = bp.tensor2d(Array.from({ length: 4096 }, () => Array.from({ length: 64 }, () => rng.normal(0, 1))));
-    const y = bp.tensor2d(Array.from({ length: 4096 }, (_, i) => Array.from({ length: 10 }, (_v, j) => (j === i % 10 ? 1 : 0))));
-    let ticks = 0, last = performance.now(), worstGap = 0;
+    const y = bp.tensor2d(
+      Array.from({ length: 4096 }, (_, i) => Array.from({ length: 10 }, (_v, j) => (j === i % 10 ? 1 : 0))),
+    );
+    let ticks = 0,
+      last = performance.now(),
+      worstGap = 0;
     const timer = setInterval(() => {
       const now = performance.now();
       worstGap = Math.max(worstGap, now - last);
@@ -134,8 +209,15 @@ describe('fit and the event loop', () => {
     const controller = new AbortController();
     let batches = 0;
     const history = await model.fit(X, Y, {
-      epochs: 100, batchSize: 1, verbose: 0, signal: controller.signal,
-      callbacks: { onBatchEnd: () => { if (++batches === 9) controller.abort(); } },
+      epochs: 100,
+      batchSize: 1,
+      verbose: 0,
+      signal: controller.signal,
+      callbacks: {
+        onBatchEnd: () => {
+          if (++batches === 9) controller.abort();
+        },
+      },
     });
     expect(batches).toBe(9);
     expect(history.epoch).toEqual([0]); // one full epoch of 6 batches; the partial second is not recorded

@@ -9,16 +9,14 @@ import { BACKENDS, bp, onBackend } from './support';
 type Opt = Parameters<typeof bp.optimizers.sgd>[0];
 
 function makeModel(dtype: DType, variant: 'softmax' | 'regression', kernelRegularizer?: 'l2') {
-  const layers = variant === 'softmax'
-    ? [
-      bp.layers.dense({ units: 7, activation: 'relu', inputShape: [5], kernelRegularizer }),
-      bp.layers.dense({ units: 6, activation: 'tanh', useBias: false }),
-      bp.layers.dense({ units: 4, activation: 'softmax' }),
-    ]
-    : [
-      bp.layers.dense({ units: 9, activation: 'sigmoid', inputShape: [5] }),
-      bp.layers.dense({ units: 2 }),
-    ];
+  const layers =
+    variant === 'softmax'
+      ? [
+          bp.layers.dense({ units: 7, activation: 'relu', inputShape: [5], kernelRegularizer }),
+          bp.layers.dense({ units: 6, activation: 'tanh', useBias: false }),
+          bp.layers.dense({ units: 4, activation: 'softmax' }),
+        ]
+      : [bp.layers.dense({ units: 9, activation: 'sigmoid', inputShape: [5] }), bp.layers.dense({ units: 2 })];
   return bp.sequential({ seed: 11, dtype, layers });
 }
 
@@ -40,14 +38,20 @@ function train(dtype: DType, variant: 'softmax' | 'regression', opt: Opt, steps 
     model.trainOnBatch(x, y);
   }
   const firstKernel = (model.layers[0] as unknown as { kernel: { grad: Float32Array | Float64Array } }).kernel;
-  return { weights: model.getWeights().map((w) => Array.from(w.data)), grad: Array.from(firstKernel.grad), iterations: optimizer.iterations };
+  return {
+    weights: model.getWeights().map((w) => Array.from(w.data)),
+    grad: Array.from(firstKernel.grad),
+    iterations: optimizer.iterations,
+  };
 }
 
 function maxRelDiff(a: number[][], b: number[][]): number {
   let worst = 0;
   a.forEach((wa, i) => {
     const scale = Math.max(1e-3, ...wa.map(Math.abs));
-    wa.forEach((v, j) => { worst = Math.max(worst, Math.abs(v - b[i][j]) / scale); });
+    wa.forEach((v, j) => {
+      worst = Math.max(worst, Math.abs(v - b[i][j]) / scale);
+    });
   });
   return worst;
 }
@@ -65,19 +69,26 @@ describe.each(BACKENDS)('folded SGD on the %s backend', (name) => {
     test.each([
       ['softmax + categorical CE, weight decay', 'softmax', { learningRate: 0.3, weightDecay: 0.01 }],
       ['sigmoid + linear MSE', 'regression', { learningRate: 0.2 }],
-      ['with an exponential-decay schedule', 'softmax', { learningRate: bp.optimizers.exponentialDecay({ initialLearningRate: 0.5, decaySteps: 3, decayRate: 0.5 }) }],
-    ] as [string, 'softmax' | 'regression', Opt][])('%s: same weights as gradient + sgdStep', (_label, variant, opt) => {
-      const folded = train(dtype, variant, opt);
-      const reference = train(dtype, variant, twoPass(opt));
-      // The folded run never wrote a gradient; the reference did. So folding was really used.
-      expect(folded.grad.every((g) => g === 0)).toBe(true);
-      expect(reference.grad.some((g) => g !== 0)).toBe(true);
-      expect(folded.iterations).toBe(15);
-      expect(reference.iterations).toBe(15);
-      expect(maxRelDiff(folded.weights, reference.weights)).toBeLessThan(tol);
-      // And the weights moved: the comparison is not between two untrained models.
-      expect(maxRelDiff(folded.weights, train(dtype, variant, opt, 0).weights)).toBeGreaterThan(1e-3);
-    });
+      [
+        'with an exponential-decay schedule',
+        'softmax',
+        { learningRate: bp.optimizers.exponentialDecay({ initialLearningRate: 0.5, decaySteps: 3, decayRate: 0.5 }) },
+      ],
+    ] as [string, 'softmax' | 'regression', Opt][])(
+      '%s: same weights as gradient + sgdStep',
+      (_label, variant, opt) => {
+        const folded = train(dtype, variant, opt);
+        const reference = train(dtype, variant, twoPass(opt));
+        // The folded run never wrote a gradient; the reference did. So folding was really used.
+        expect(folded.grad.every((g) => g === 0)).toBe(true);
+        expect(reference.grad.some((g) => g !== 0)).toBe(true);
+        expect(folded.iterations).toBe(15);
+        expect(reference.iterations).toBe(15);
+        expect(maxRelDiff(folded.weights, reference.weights)).toBeLessThan(tol);
+        // And the weights moved: the comparison is not between two untrained models.
+        expect(maxRelDiff(folded.weights, train(dtype, variant, opt, 0).weights)).toBeGreaterThan(1e-3);
+      },
+    );
   });
 
   test('a regularizer turns folding off (its penalty gradient needs the gradient buffer)', () => {

@@ -11,7 +11,8 @@ import { testBackends } from '../support/backends';
 
 function recording(b: Backend) {
   const seen = new Set<object>();
-  let fresh = 0, calls = 0;
+  let fresh = 0,
+    calls = 0;
   const w = Object.create(b) as Record<string, unknown>;
   for (const name of [...OP_NAMES, ...ASYNC_OP_NAMES]) {
     const f = (b as unknown as Record<string, unknown>)[name];
@@ -20,46 +21,85 @@ function recording(b: Backend) {
       calls++;
       for (const a of args) {
         if (!ArrayBuffer.isView(a)) continue;
-        for (const o of [a, a.buffer]) if (!seen.has(o)) { seen.add(o); fresh++; }
+        for (const o of [a, a.buffer])
+          if (!seen.has(o)) {
+            seen.add(o);
+            fresh++;
+          }
       }
       return (f as (...x: unknown[]) => unknown).apply(b, args);
     };
   }
-  return { backend: w as unknown as Backend, takeFresh: () => { const n = fresh; fresh = 0; return n; }, calls: () => calls };
+  return {
+    backend: w as unknown as Backend,
+    takeFresh: () => {
+      const n = fresh;
+      fresh = 0;
+      return n;
+    },
+    calls: () => calls,
+  };
 }
 
-type Variant = [label: string, optimizer: () => bp.Optimizer | string, loss: string, lastActivation: 'softmax' | 'sigmoid' | 'linear'];
+type Variant = [
+  label: string,
+  optimizer: () => bp.Optimizer | string,
+  loss: string,
+  lastActivation: 'softmax' | 'sigmoid' | 'linear',
+];
 const VARIANTS: Variant[] = [
-  ['Adam, softmax + categorical CE (fused)', () => bp.optimizers.adam({ learningRate: 1e-3 }), 'categoricalCrossentropy', 'softmax'],
+  [
+    'Adam, softmax + categorical CE (fused)',
+    () => bp.optimizers.adam({ learningRate: 1e-3 }),
+    'categoricalCrossentropy',
+    'softmax',
+  ],
   ['SGD folded into the gemms, MSE', () => bp.optimizers.sgd({ learningRate: 0.05 }), 'meanSquaredError', 'linear'],
-  ['momentum with clipNorm and an L2 regularizer', () => bp.optimizers.sgd({ learningRate: 0.05, momentum: 0.9, clipNorm: 1 }), 'binaryCrossentropy', 'sigmoid'],
+  [
+    'momentum with clipNorm and an L2 regularizer',
+    () => bp.optimizers.sgd({ learningRate: 0.05, momentum: 0.9, clipNorm: 1 }),
+    'binaryCrossentropy',
+    'sigmoid',
+  ],
 ];
 
 function setup(lastActivation: Variant[3], optimizer: Variant[1], loss: string) {
-  const model = bp.sequential({ seed: 3, layers: [
-    bp.layers.dense({ units: 32, activation: 'relu', inputShape: [20], kernelRegularizer: loss === 'binaryCrossentropy' ? 'l2' : undefined }),
-    bp.layers.dropout({ rate: 0.1 }),
-    bp.layers.dense({ units: 16, activation: 'tanh' }),
-    bp.layers.dense({ units: 4, activation: lastActivation }),
-  ] });
+  const model = bp.sequential({
+    seed: 3,
+    layers: [
+      bp.layers.dense({
+        units: 32,
+        activation: 'relu',
+        inputShape: [20],
+        kernelRegularizer: loss === 'binaryCrossentropy' ? 'l2' : undefined,
+      }),
+      bp.layers.dropout({ rate: 0.1 }),
+      bp.layers.dense({ units: 16, activation: 'tanh' }),
+      bp.layers.dense({ units: 4, activation: lastActivation }),
+    ],
+  });
   model.compile({ optimizer: optimizer() as never, loss: loss as never });
-  const rng = new bp.Rng(9), rows = 24;
+  const rng = new bp.Rng(9),
+    rows = 24;
   const x = new Float32Array(rows * 20).map(() => rng.uniform(-1, 1));
   const y = new Float32Array(rows * 4).map(() => (rng.uniform(0, 1) < 0.25 ? 1 : 0));
   return { model, x, y, rows };
 }
 
 describe.each(testBackends())('no allocation per training step on the %s backend', (_name, backend) => {
-  test.each(VARIANTS)('%s: after warm-up every op sees only arrays it has seen before', (_label, optimizer, loss, last) => {
-    const { model, x, y, rows } = setup(last, optimizer, loss);
-    const rec = recording(backend);
-    for (let i = 0; i < 3; i++) model.trainStepOn(rec.backend, x, y, rows);
-    expect(rec.takeFresh()).toBeGreaterThan(0); // warm-up did allocate (the recorder works)
-    const before = rec.calls();
-    for (let i = 0; i < 50; i++) model.trainStepOn(rec.backend, x, y, rows);
-    expect(rec.calls() - before).toBeGreaterThanOrEqual(50 * 4); // the steps really went through the ops
-    expect(rec.takeFresh()).toBe(0);
-  });
+  test.each(VARIANTS)(
+    '%s: after warm-up every op sees only arrays it has seen before',
+    (_label, optimizer, loss, last) => {
+      const { model, x, y, rows } = setup(last, optimizer, loss);
+      const rec = recording(backend);
+      for (let i = 0; i < 3; i++) model.trainStepOn(rec.backend, x, y, rows);
+      expect(rec.takeFresh()).toBeGreaterThan(0); // warm-up did allocate (the recorder works)
+      const before = rec.calls();
+      for (let i = 0; i < 50; i++) model.trainStepOn(rec.backend, x, y, rows);
+      expect(rec.calls() - before).toBeGreaterThanOrEqual(50 * 4); // the steps really went through the ops
+      expect(rec.takeFresh()).toBe(0);
+    },
+  );
 
   test('the off-main-thread step (used for long steps) reuses its buffers too', async () => {
     const { model, x, y, rows } = setup('softmax', () => bp.optimizers.adam(), 'categoricalCrossentropy');

@@ -4,15 +4,33 @@ import { bp } from './support';
 
 function sink(isTTY: boolean) {
   const chunks: string[] = [];
-  return { chunks, out: { isTTY, write: (s: string) => { chunks.push(s); return true; } } };
+  return {
+    chunks,
+    out: {
+      isTTY,
+      write: (s: string) => {
+        chunks.push(s);
+        return true;
+      },
+    },
+  };
 }
 
 async function train(bar: ProgressBar) {
-  const model = bp.sequential({ seed: 1, layers: [bp.layers.dense({ units: 64, activation: 'relu', inputShape: [32] }), bp.layers.dense({ units: 1 })] });
+  const model = bp.sequential({
+    seed: 1,
+    layers: [bp.layers.dense({ units: 64, activation: 'relu', inputShape: [32] }), bp.layers.dense({ units: 1 })],
+  });
   model.compile({ optimizer: 'sgd', loss: 'meanSquaredError', metrics: ['mae'] });
   const rng = new bp.Rng(2);
-  const x = bp.tensor2d(new Float32Array(20000 * 32).map(() => rng.normal(0, 1)), [20000, 32]);
-  const y = bp.tensor2d(new Float32Array(20000).map(() => rng.normal(0, 1)), [20000, 1]);
+  const x = bp.tensor2d(
+    new Float32Array(20000 * 32).map(() => rng.normal(0, 1)),
+    [20000, 32],
+  );
+  const y = bp.tensor2d(
+    new Float32Array(20000).map(() => rng.normal(0, 1)),
+    [20000, 1],
+  );
   await model.fit(x, y, { epochs: 2, batchSize: 16, verbose: 0, callbacks: [bar] });
 }
 

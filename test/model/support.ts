@@ -1,8 +1,8 @@
 /** Runs a suite once per backend, switching the global backend for the model API. */
 import * as bp from '../../src';
-import { testBackends } from '../support/backends';
+import { backendNames } from '../support/backends';
 
-export const BACKENDS = testBackends().map(([name]) => name as 'js' | 'native');
+export const BACKENDS = backendNames();
 
 export function onBackend(name: 'js' | 'native'): void {
   beforeAll(() => bp.setBackend(name));

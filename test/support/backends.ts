@@ -1,13 +1,17 @@
 /**
- * The backends every shared suite runs on. Native is required when BACKPROP_REQUIRE_NATIVE=1 (CI), so a
- * broken build fails loudly instead of silently testing only the JS fallback.
+ * The backends every shared suite runs on: the JS reference always, native whenever the addon loads.
+ * With BACKPROP_REQUIRE_NATIVE=1 (CI) a native addon that fails to load is an error, never a silent
+ * JS-only run. Every suite that runs "on both backends" gets its list from here.
  */
 import { jsReference, nativeBackend } from '../../src/backend/select';
 import type { Backend, FloatArray } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 
-export function testBackends(): [string, Backend][] {
-  const out: [string, Backend][] = [['js', jsReference()]];
+export type BackendName = 'js' | 'native';
+
+/** The backends to test, as [name, backend] pairs. */
+export function testBackends(): [BackendName, Backend][] {
+  const out: [BackendName, Backend][] = [['js', jsReference()]];
   const native = nativeBackend();
   if (native.backend) out.push(['native', native.backend]);
   else if (process.env.BACKPROP_REQUIRE_NATIVE === '1') {
@@ -16,6 +20,10 @@ export function testBackends(): [string, Backend][] {
   return out;
 }
 
+/** The names of the backends to test (for suites that switch the global backend with bp.setBackend). */
+export function backendNames(): BackendName[] {
+  return testBackends().map(([name]) => name);
+}
 export const js = jsReference();
 
 /** Random float64 values in [lo, hi). */
@@ -52,7 +60,8 @@ export function guardsIntact(view: FloatArray): boolean {
 export function elementwiseRatio(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, atol: number): number {
   let worst = 0;
   for (let i = 0; i < ref.length; i++) {
-    const r = ref[i], g = got[i];
+    const r = ref[i],
+      g = got[i];
     if (Number.isNaN(r) && Number.isNaN(g)) continue;
     const d = Math.abs(g - r) / (atol + rtol * Math.abs(r));
     if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
@@ -62,7 +71,8 @@ export function elementwiseRatio(got: ArrayLike<number>, ref: ArrayLike<number>,
 
 /** ‖a-b‖₂ / max(‖ref‖₂, tiny). */
 export function normRelError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < ref.length; i++) {
     num += (got[i] - ref[i]) ** 2;
     den += ref[i] ** 2;

@@ -9,7 +9,10 @@ import { Rng } from '../../src/random';
 import { asKind } from './backends';
 
 export type Kind = 'float32' | 'float64';
-export interface OpRun { outputs: Record<string, FloatArray>; value?: number }
+export interface OpRun {
+  outputs: Record<string, FloatArray>;
+  value?: number;
+}
 export interface OpCase {
   name: string;
   /** 'norm' for gemm-based outputs (norm-wise relative error), 'elementwise' otherwise. */
@@ -32,28 +35,48 @@ function oneHot(seed: number, rows: number, cols: number): number[] {
 }
 const zeros = (n: number) => new Array(n).fill(0);
 
-export const GEMM_SHAPES: [number, number, number][] = [[0, 0, 0], [1, 1, 1], [0, 4, 3], [4, 0, 3], [4, 3, 0], [3, 5, 7], [33, 17, 65], [64, 48, 130]];
-export const MATRIX_SHAPES: [number, number][] = [[0, 3], [3, 0], [1, 1], [3, 7], [17, 33]];
+export const GEMM_SHAPES: [number, number, number][] = [
+  [0, 0, 0],
+  [1, 1, 1],
+  [0, 4, 3],
+  [4, 0, 3],
+  [4, 3, 0],
+  [3, 5, 7],
+  [33, 17, 65],
+  [64, 48, 130],
+];
+export const MATRIX_SHAPES: [number, number][] = [
+  [0, 3],
+  [3, 0],
+  [1, 1],
+  [3, 7],
+  [17, 33],
+];
 const ACT_ALPHA: Record<string, number> = { leakyRelu: 0.2, elu: 1.0 };
 
 export function opCases(): OpCase[] {
   const cases: OpCase[] = [];
 
   for (const [m, n, k] of GEMM_SHAPES) {
-    for (const ta of [false, true]) for (const tb of [false, true]) {
-      for (const [alpha, beta] of [[1, 0], [0.5, 2]]) {
-        cases.push({
-          name: `gemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const a = asKind(values(1, m * k), kind, off), bb = asKind(values(2, k * n), kind, off);
-            const c = asKind(values(3, m * n), kind, off);
-            b.gemm(ta, tb, m, n, k, alpha, a, bb, beta, c);
-            return { outputs: { c } };
-          },
-        });
+    for (const ta of [false, true])
+      for (const tb of [false, true]) {
+        for (const [alpha, beta] of [
+          [1, 0],
+          [0.5, 2],
+        ]) {
+          cases.push({
+            name: `gemm ${ta ? 'T' : 'N'}${tb ? 'T' : 'N'} m=${m} n=${n} k=${k} alpha=${alpha} beta=${beta}`,
+            compare: 'norm',
+            run(b, kind, off) {
+              const a = asKind(values(1, m * k), kind, off),
+                bb = asKind(values(2, k * n), kind, off);
+              const c = asKind(values(3, m * n), kind, off);
+              b.gemm(ta, tb, m, n, k, alpha, a, bb, beta, c);
+              return { outputs: { c } };
+            },
+          });
+        }
       }
-    }
   }
 
   for (const actName of ACTIVATION_NAMES) {
@@ -64,7 +87,8 @@ export function opCases(): OpCase[] {
         name: `activationForward ${actName} ${rows}x${cols}`,
         compare: 'elementwise',
         run(b, kind, off) {
-          const z = asKind(values(4, rows * cols, -4, 4), kind, off), y = asKind(zeros(rows * cols), kind, off);
+          const z = asKind(values(4, rows * cols, -4, 4), kind, off),
+            y = asKind(zeros(rows * cols), kind, off);
           b.activationForward(act, alpha, z, y, rows, cols);
           return { outputs: { y } };
         },
@@ -74,26 +98,35 @@ export function opCases(): OpCase[] {
         compare: 'elementwise',
         run(b, kind, off) {
           const zv = values(5, rows * cols, -4, 4);
-          const z = asKind(zv, kind, off), y = asKind(zeros(rows * cols), kind, off);
+          const z = asKind(zv, kind, off),
+            y = asKind(zeros(rows * cols), kind, off);
           // y from the reference so both backends differentiate at the same point
           const y64 = new Float64Array(rows * cols);
           b.activationForward(act, alpha, asKind(zv, 'float64'), y64, rows, cols);
           for (let i = 0; i < y.length; i++) y[i] = y64[i];
-          const dy = asKind(values(6, rows * cols), kind, off), dz = asKind(zeros(rows * cols), kind, off);
+          const dy = asKind(values(6, rows * cols), kind, off),
+            dz = asKind(zeros(rows * cols), kind, off);
           b.activationBackward(act, alpha, z, y, dy, dz, rows, cols);
           return { outputs: { dz } };
         },
       });
     }
-    for (const [m, k, n] of [[0, 3, 4], [1, 1, 1], [5, 7, 3], [19, 33, 10]]) {
+    for (const [m, k, n] of [
+      [0, 3, 4],
+      [1, 1, 1],
+      [5, 7, 3],
+      [19, 33, 10],
+    ]) {
       for (const bias of [true, false]) {
         cases.push({
           name: `denseForward ${actName} m=${m} k=${k} n=${n}${bias ? '' : ' no bias'}`,
           compare: 'norm',
           run(b, kind, off) {
-            const x = asKind(values(7, m * k), kind, off), w = asKind(values(8, k * n), kind, off);
+            const x = asKind(values(7, m * k), kind, off),
+              w = asKind(values(8, k * n), kind, off);
             const bb = bias ? asKind(values(9, n), kind, off) : null;
-            const z = asKind(zeros(m * n), kind, off), y = asKind(zeros(m * n), kind, off);
+            const z = asKind(zeros(m * n), kind, off),
+              y = asKind(zeros(m * n), kind, off);
             b.denseForward(x, w, bb, z, y, m, k, n, act, alpha);
             return { outputs: { z, y } };
           },
@@ -102,10 +135,13 @@ export function opCases(): OpCase[] {
           name: `denseBackward ${actName} m=${m} k=${k} n=${n}${bias ? '' : ' no db/dx'}`,
           compare: 'norm',
           run(b, kind, off) {
-            const x = asKind(values(7, m * k), kind, off), w = asKind(values(8, k * n), kind, off);
-            const z = asKind(zeros(m * n), kind, off), y = asKind(zeros(m * n), kind, off);
+            const x = asKind(values(7, m * k), kind, off),
+              w = asKind(values(8, k * n), kind, off);
+            const z = asKind(zeros(m * n), kind, off),
+              y = asKind(zeros(m * n), kind, off);
             b.denseForward(x, w, asKind(values(9, n), kind, off), z, y, m, k, n, act, alpha);
-            const dy = asKind(values(10, m * n), kind, off), dz = asKind(zeros(m * n), kind, off);
+            const dy = asKind(values(10, m * n), kind, off),
+              dz = asKind(zeros(m * n), kind, off);
             const dw = asKind(values(11, k * n), kind, off);
             const db = bias ? asKind(values(12, n), kind, off) : null;
             const dx = bias ? asKind(values(13, m * k), kind, off) : null;
@@ -125,7 +161,12 @@ export function opCases(): OpCase[] {
     ['meanAbsoluteError', (b, p, t, g, r, c) => b.meanAbsoluteError(p, t, g, r, c), 'values', 'values'],
     ['huber', (b, p, t, g, r, c) => b.huber(p, t, g, r, c, 0.7), 'values', 'values'],
     ['binaryCrossentropy', (b, p, t, g, r, c) => b.binaryCrossentropy(p, t, g, r, c), 'probs', 'probs'],
-    ['sigmoidCrossEntropyWithLogits', (b, p, t, g, r, c) => b.sigmoidCrossEntropyWithLogits(p, t, g, r, c), 'values', 'probs'],
+    [
+      'sigmoidCrossEntropyWithLogits',
+      (b, p, t, g, r, c) => b.sigmoidCrossEntropyWithLogits(p, t, g, r, c),
+      'values',
+      'probs',
+    ],
     ['categoricalCrossentropy', (b, p, t, g, r, c) => b.categoricalCrossentropy(p, t, g, r, c), 'probs', 'onehot'],
     ['softmaxCrossEntropy', (b, p, t, g, r, c) => b.softmaxCrossEntropy(p, t, g, r, c), 'values', 'onehot'],
   ];
@@ -138,7 +179,11 @@ export function opCases(): OpCase[] {
           run(b, kind, off) {
             const n = rows * cols;
             const p = asKind(pk === 'probs' ? probs(14, n) : values(14, n), kind, off);
-            const t = asKind(tk === 'probs' ? probs(15, n) : tk === 'onehot' ? oneHot(15, rows, cols) : values(15, n), kind, off);
+            const t = asKind(
+              tk === 'probs' ? probs(15, n) : tk === 'onehot' ? oneHot(15, rows, cols) : values(15, n),
+              kind,
+              off,
+            );
             const g = withGrad ? asKind(zeros(n), kind, off) : null;
             const value = fn(b, p, t, g, rows, cols);
             const outputs: Record<string, FloatArray> = g ? { grad: g } : {};
@@ -148,14 +193,20 @@ export function opCases(): OpCase[] {
       }
     }
   }
-  for (const [rows, cols] of [[0, 3], [1, 1], [3, 7], [17, 10]]) {
+  for (const [rows, cols] of [
+    [0, 3],
+    [1, 1],
+    [3, 7],
+    [17, 10],
+  ]) {
     cases.push({
       name: `softmaxCrossEntropySparse ${rows}x${cols}`,
       compare: 'elementwise',
       run(b, kind, off) {
         const rng = new Rng(16);
         const labels = Int32Array.from({ length: rows }, () => rng.int(cols));
-        const x = asKind(values(17, rows * cols), kind, off), g = asKind(zeros(rows * cols), kind, off);
+        const x = asKind(values(17, rows * cols), kind, off),
+          g = asKind(zeros(rows * cols), kind, off);
         const value = b.softmaxCrossEntropySparse(x, labels, g, rows, cols);
         return { outputs: { grad: g }, value };
       },
@@ -180,8 +231,10 @@ export function opCases(): OpCase[] {
         name: `${name} n=${n}`,
         compare: 'elementwise',
         run(b, kind, off) {
-          const w = asKind(values(18, n), kind, off), g = asKind(values(19, n), kind, off);
-          const s1 = asKind(values(20, n, 0, 1), kind, off), s2 = asKind(values(21, n, 0, 1), kind, off);
+          const w = asKind(values(18, n), kind, off),
+            g = asKind(values(19, n), kind, off);
+          const s1 = asKind(values(20, n, 0, 1), kind, off),
+            s2 = asKind(values(21, n, 0, 1), kind, off);
           // three steps, so state written by one step is read by the next
           for (let i = 0; i < 3; i++) step(b, w, g, s1, s2);
           return { outputs: { w, s1, s2 } };

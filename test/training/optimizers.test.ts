@@ -8,7 +8,8 @@ import type { Param } from '../../src';
 function param(w: number[], g: number[]): Param {
   return { name: 'p', shape: [w.length], value: Float64Array.from(w), grad: Float64Array.from(g) };
 }
-const close = (a: ArrayLike<number>, b: number[], digits = 10) => b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, digits));
+const close = (a: ArrayLike<number>, b: number[], digits = 10) =>
+  b.forEach((v, i) => expect(a[i]).toBeCloseTo(v, digits));
 
 describe.each(BACKENDS)('optimizers on the %s backend', (name) => {
   onBackend(name);
@@ -53,14 +54,16 @@ describe.each(BACKENDS)('optimizers on the %s backend', (name) => {
     const w1 = p.value[0];
     p.grad.set([1, 1]);
     o.step(be(), [p]);
-    const m = 0.9 * 0.1 * 3 + 0.1 * 1, v = 0.999 * 0.001 * 9 + 0.001 * 1;
-    const expected = w1 - (0.01 * m / (1 - 0.81)) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-7);
+    const m = 0.9 * 0.1 * 3 + 0.1 * 1,
+      v = 0.999 * 0.001 * 9 + 0.001 * 1;
+    const expected = w1 - (0.01 * m) / (1 - 0.81) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-7);
     close([p.value[0]], [expected], 10);
     expect(o.iterations).toBe(2);
   });
 
   test('adamw decays the weights by lr·wd·w besides the Adam step', () => {
-    const a = param([2], [1]), b = param([2], [1]);
+    const a = param([2], [1]),
+      b = param([2], [1]);
     bp.optimizers.adam({ learningRate: 0.01 }).step(be(), [a]);
     bp.optimizers.adamw({ learningRate: 0.01, weightDecay: 0.1 }).step(be(), [b]);
     close([b.value[0]], [a.value[0] - 0.01 * 0.1 * 2], 8);
@@ -70,7 +73,8 @@ describe.each(BACKENDS)('optimizers on the %s backend', (name) => {
     const p = param([0, 0], [5, -0.5]);
     bp.optimizers.sgd({ learningRate: 1, clipValue: 1 }).step(be(), [p]);
     close(p.value, [-1, 0.5]);
-    const a = param([0], [3]), b = param([0, 0], [0, 4]); // global norm 5
+    const a = param([0], [3]),
+      b = param([0, 0], [0, 4]); // global norm 5
     bp.optimizers.sgd({ learningRate: 1, clipNorm: 1 }).step(be(), [a, b]);
     close(a.value, [-0.6]);
     close(b.value, [0, -0.8]);
@@ -98,12 +102,19 @@ describe('learning-rate schedules', () => {
     expect(s.at(0)).toBeCloseTo(0.1, 12);
     expect(s.at(5)).toBeCloseTo(0.1 * Math.pow(0.5, 0.5), 12);
     expect(s.at(20)).toBeCloseTo(0.025, 12);
-    const st = bp.optimizers.exponentialDecay({ initialLearningRate: 0.1, decaySteps: 10, decayRate: 0.5, staircase: true });
+    const st = bp.optimizers.exponentialDecay({
+      initialLearningRate: 0.1,
+      decaySteps: 10,
+      decayRate: 0.5,
+      staircase: true,
+    });
     expect(st.at(19)).toBeCloseTo(0.05, 12);
   });
   test('stepDecay and cosineDecay', () => {
     const s = bp.optimizers.stepDecay({ initialLearningRate: 1, dropEvery: 3, factor: 0.1 });
-    expect([0, 2, 3, 6].map((t) => s.at(t))).toEqual([1, 1, 0.1, 1 * 0.1 * 0.1].map((v, i) => (i === 3 ? expect.closeTo(v, 12) : v)));
+    expect([0, 2, 3, 6].map((t) => s.at(t))).toEqual(
+      [1, 1, 0.1, 1 * 0.1 * 0.1].map((v, i) => (i === 3 ? expect.closeTo(v, 12) : v)),
+    );
     const c = bp.optimizers.cosineDecay({ initialLearningRate: 1, decaySteps: 100, alpha: 0.1 });
     expect(c.at(0)).toBeCloseTo(1, 12);
     expect(c.at(50)).toBeCloseTo(0.9 * 0.5 + 0.1, 12);
@@ -111,10 +122,15 @@ describe('learning-rate schedules', () => {
     expect(c.at(500)).toBeCloseTo(0.1, 12);
   });
   test('an optimizer evaluates its schedule at each step', () => {
-    const o = bp.optimizers.sgd({ learningRate: bp.optimizers.stepDecay({ initialLearningRate: 1, dropEvery: 2, factor: 0.5 }) });
+    const o = bp.optimizers.sgd({
+      learningRate: bp.optimizers.stepDecay({ initialLearningRate: 1, dropEvery: 2, factor: 0.5 }),
+    });
     const p = param([0], [1]);
     const rates: number[] = [];
-    for (let i = 0; i < 5; i++) { o.step(bp.jsReference(), [p]); rates.push(o.learningRate); }
+    for (let i = 0; i < 5; i++) {
+      o.step(bp.jsReference(), [p]);
+      rates.push(o.learningRate);
+    }
     expect(rates).toEqual([1, 1, 0.5, 0.5, 0.25]);
     expect(p.value[0]).toBeCloseTo(-(1 + 1 + 0.5 + 0.5 + 0.25), 12);
   });

@@ -4,10 +4,10 @@
  */
 import type { FloatArray } from '../ops';
 
-export const SELU_SCALE = 1.0507009873554804934193349852946;
-export const SELU_ALPHA = 1.6732632423543772848170429916717;
-const INV_SQRT2 = 0.70710678118654752440;
-const INV_SQRT_2PI = 0.39894228040143267794;
+export const SELU_SCALE = 1.0507009873554805; // 1.0507009873554804934…, the nearest double
+export const SELU_ALPHA = 1.6732632423543772; // 1.6732632423543772848…
+const INV_SQRT2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 0.3989422804014327; // 1/√(2π)
 
 export function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
@@ -19,47 +19,92 @@ export function sigmoid(z: number): number {
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +
-    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +
-    t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 
 /** One activation's value at z (not softmax). */
 export function activate(act: number, alpha: number, z: number): number {
   switch (act) {
-    case 0: return z;
-    case 1: return sigmoid(z);
-    case 2: return Math.tanh(z);
-    case 3: return z < 0 ? 0 : z;
-    case 4: return z < 0 ? alpha * z : z;
-    case 5: return z > 0 ? z : alpha * Math.expm1(z);
-    case 6: return z > 0 ? SELU_SCALE * z : SELU_SCALE * SELU_ALPHA * Math.expm1(z);
-    case 7: return (z > 0 ? z : 0) + Math.log1p(Math.exp(-Math.abs(z)));
-    case 8: return z / (1 + Math.abs(z));
-    case 9: { const h = 0.2 * z + 0.5; return h < 0 ? 0 : h > 1 ? 1 : h; }
-    case 10: return z * sigmoid(z);
-    case 11: return 0.5 * z * erfc(-z * INV_SQRT2);
-    default: throw new RangeError(`activation code ${act} is not elementwise`);
+    case 0:
+      return z;
+    case 1:
+      return sigmoid(z);
+    case 2:
+      return Math.tanh(z);
+    case 3:
+      return z < 0 ? 0 : z;
+    case 4:
+      return z < 0 ? alpha * z : z;
+    case 5:
+      return z > 0 ? z : alpha * Math.expm1(z);
+    case 6:
+      return z > 0 ? SELU_SCALE * z : SELU_SCALE * SELU_ALPHA * Math.expm1(z);
+    case 7:
+      return (z > 0 ? z : 0) + Math.log1p(Math.exp(-Math.abs(z)));
+    case 8:
+      return z / (1 + Math.abs(z));
+    case 9: {
+      const h = 0.2 * z + 0.5;
+      return h < 0 ? 0 : h > 1 ? 1 : h;
+    }
+    case 10:
+      return z * sigmoid(z);
+    case 11:
+      return 0.5 * z * erfc(-z * INV_SQRT2);
+    default:
+      throw new RangeError(`activation code ${act} is not elementwise`);
   }
 }
 
 /** f'(z)·dy for one element (not softmax), given z and y = f(z). */
 export function derivative(act: number, alpha: number, z: number, y: number): number {
   switch (act) {
-    case 0: return 1;
-    case 1: return y * (1 - y);
-    case 2: return 1 - y * y;
-    case 3: return z > 0 ? 1 : 0;
-    case 4: return z > 0 ? 1 : alpha;
-    case 5: return z > 0 ? 1 : y + alpha;
-    case 6: return z > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
-    case 7: return sigmoid(z);
-    case 8: { const d = 1 + Math.abs(z); return 1 / (d * d); }
-    case 9: return z > -2.5 && z < 2.5 ? 0.2 : 0;
-    case 10: { const s = sigmoid(z); return s * (1 + z * (1 - s)); }
-    case 11: return 0.5 * erfc(-z * INV_SQRT2) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
-    default: throw new RangeError(`activation code ${act} is not elementwise`);
+    case 0:
+      return 1;
+    case 1:
+      return y * (1 - y);
+    case 2:
+      return 1 - y * y;
+    case 3:
+      return z > 0 ? 1 : 0;
+    case 4:
+      return z > 0 ? 1 : alpha;
+    case 5:
+      return z > 0 ? 1 : y + alpha;
+    case 6:
+      return z > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
+    case 7:
+      return sigmoid(z);
+    case 8: {
+      const d = 1 + Math.abs(z);
+      return 1 / (d * d);
+    }
+    case 9:
+      return z > -2.5 && z < 2.5 ? 0.2 : 0;
+    case 10: {
+      const s = sigmoid(z);
+      return s * (1 + z * (1 - s));
+    }
+    case 11:
+      return 0.5 * erfc(-z * INV_SQRT2) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
+    default:
+      throw new RangeError(`activation code ${act} is not elementwise`);
   }
 }
 
@@ -71,7 +116,11 @@ export function softmaxRows(z: FloatArray, y: FloatArray, rows: number, cols: nu
     for (let j = 0; j < cols; j++) if (z[o + j] > max) max = z[o + j];
     if (max === -Infinity || Number.isNaN(max)) max = 0;
     let sum = 0;
-    for (let j = 0; j < cols; j++) { const e = Math.exp(z[o + j] - max); y[o + j] = e; sum += e; }
+    for (let j = 0; j < cols; j++) {
+      const e = Math.exp(z[o + j] - max);
+      y[o + j] = e;
+      sum += e;
+    }
     const inv = 1 / sum;
     for (let j = 0; j < cols; j++) y[o + j] *= inv;
   }
@@ -80,23 +129,57 @@ export function softmaxRows(z: FloatArray, y: FloatArray, rows: number, cols: nu
 /** y[from..to) = f(z[from..to)) for an elementwise activation, specialised for the hot ones. */
 export function forwardRange(act: number, alpha: number, z: FloatArray, y: FloatArray, from: number, to: number): void {
   switch (act) {
-    case 0: if (y !== z) for (let i = from; i < to; i++) y[i] = z[i]; return;
-    case 3: for (let i = from; i < to; i++) { const v = z[i]; y[i] = v < 0 ? 0 : v; } return;
-    case 1: for (let i = from; i < to; i++) y[i] = sigmoid(z[i]); return;
-    case 2: for (let i = from; i < to; i++) y[i] = Math.tanh(z[i]); return;
-    default: for (let i = from; i < to; i++) y[i] = activate(act, alpha, z[i]);
+    case 0:
+      if (y !== z) for (let i = from; i < to; i++) y[i] = z[i];
+      return;
+    case 3:
+      for (let i = from; i < to; i++) {
+        const v = z[i];
+        y[i] = v < 0 ? 0 : v;
+      }
+      return;
+    case 1:
+      for (let i = from; i < to; i++) y[i] = sigmoid(z[i]);
+      return;
+    case 2:
+      for (let i = from; i < to; i++) y[i] = Math.tanh(z[i]);
+      return;
+    default:
+      for (let i = from; i < to; i++) y[i] = activate(act, alpha, z[i]);
   }
 }
 
 /** dz = f'(z)·dy elementwise over [0, len) (not softmax). */
-export function backwardRange(act: number, alpha: number, z: FloatArray, y: FloatArray, dy: FloatArray,
-  dz: FloatArray, len: number): void {
+export function backwardRange(
+  act: number,
+  alpha: number,
+  z: FloatArray,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  len: number,
+): void {
   switch (act) {
-    case 0: if (dz !== dy) for (let i = 0; i < len; i++) dz[i] = dy[i]; return;
-    case 3: for (let i = 0; i < len; i++) dz[i] = z[i] > 0 ? dy[i] : 0; return;
-    case 1: for (let i = 0; i < len; i++) { const v = y[i]; dz[i] = v * (1 - v) * dy[i]; } return;
-    case 2: for (let i = 0; i < len; i++) { const v = y[i]; dz[i] = (1 - v * v) * dy[i]; } return;
-    default: for (let i = 0; i < len; i++) dz[i] = derivative(act, alpha, z[i], y[i]) * dy[i];
+    case 0:
+      if (dz !== dy) for (let i = 0; i < len; i++) dz[i] = dy[i];
+      return;
+    case 3:
+      for (let i = 0; i < len; i++) dz[i] = z[i] > 0 ? dy[i] : 0;
+      return;
+    case 1:
+      for (let i = 0; i < len; i++) {
+        const v = y[i];
+        dz[i] = v * (1 - v) * dy[i];
+      }
+      return;
+    case 2:
+      for (let i = 0; i < len; i++) {
+        const v = y[i];
+        dz[i] = (1 - v * v) * dy[i];
+      }
+      return;
+    default:
+      for (let i = 0; i < len; i++) dz[i] = derivative(act, alpha, z[i], y[i]) * dy[i];
   }
 }
 

@@ -15,17 +15,31 @@ export function scaleC(c: FloatArray, len: number, beta: number): void {
 }
 
 /** C += alpha·op(A)·B with A(i,p) = a[i*sai + p*sap], B row-major k×n. */
-function axpyKernel(m: number, n: number, k: number, alpha: number,
-  a: FloatArray, sai: number, sap: number, b: FloatArray, c: FloatArray): void {
+function axpyKernel(
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  sai: number,
+  sap: number,
+  b: FloatArray,
+  c: FloatArray,
+): void {
   for (let p0 = 0; p0 < k; p0 += KB) {
     const pe = p0 + KB < k ? p0 + KB : k;
     let i = 0;
     for (; i + 3 < m; i += 4) {
-      const c0 = i * n, c1 = c0 + n, c2 = c1 + n, c3 = c2 + n;
+      const c0 = i * n,
+        c1 = c0 + n,
+        c2 = c1 + n,
+        c3 = c2 + n;
       for (let p = p0; p < pe; p++) {
         const ap = p * sap;
-        const a0 = alpha * a[i * sai + ap], a1 = alpha * a[(i + 1) * sai + ap];
-        const a2 = alpha * a[(i + 2) * sai + ap], a3 = alpha * a[(i + 3) * sai + ap];
+        const a0 = alpha * a[i * sai + ap],
+          a1 = alpha * a[(i + 1) * sai + ap];
+        const a2 = alpha * a[(i + 2) * sai + ap],
+          a3 = alpha * a[(i + 3) * sai + ap];
         if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // relu outputs are often 0
         const bo = p * n;
         for (let j = 0; j < n; j++) {
@@ -50,14 +64,30 @@ function axpyKernel(m: number, n: number, k: number, alpha: number,
 }
 
 /** C += alpha·op(A)·Bᵀ with B stored n×k (row j of B is column j of op(B)). */
-function dotKernel(m: number, n: number, k: number, alpha: number,
-  a: FloatArray, sai: number, sap: number, b: FloatArray, c: FloatArray): void {
+function dotKernel(
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  sai: number,
+  sap: number,
+  b: FloatArray,
+  c: FloatArray,
+): void {
   for (let i = 0; i < m; i++) {
-    const ai = i * sai, ci = i * n;
+    const ai = i * sai,
+      ci = i * n;
     let j = 0;
     for (; j + 3 < n; j += 4) {
-      const b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const b0 = j * k,
+        b1 = b0 + k,
+        b2 = b1 + k,
+        b3 = b2 + k;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let p = 0; p < k; p++) {
         const av = a[ai + p * sap];
         s0 += av * b[b0 + p];
@@ -84,27 +114,87 @@ function dotKernel(m: number, n: number, k: number, alpha: number,
  * feed 16 multiply-adds held in locals, and C is touched once per block (the axpy form touches C k times).
  * Leftover rows and columns go through the axpy kernel.
  */
-function blockKernel(m: number, n: number, k: number, alpha: number,
-  a: FloatArray, sai: number, sap: number, b: FloatArray, c: FloatArray): void {
-  const m4 = m - (m % 4), n4 = n - (n % 4);
+function blockKernel(
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  sai: number,
+  sap: number,
+  b: FloatArray,
+  c: FloatArray,
+): void {
+  const m4 = m - (m % 4),
+    n4 = n - (n % 4);
   for (let i = 0; i < m4; i += 4) {
-    const r0 = i * sai, r1 = r0 + sai, r2 = r1 + sai, r3 = r2 + sai;
+    const r0 = i * sai,
+      r1 = r0 + sai,
+      r2 = r1 + sai,
+      r3 = r2 + sai;
     for (let j = 0; j < n4; j += 4) {
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0,
+        c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0;
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0,
+        c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0;
       for (let p = 0, ap = 0, bp = j; p < k; p++, ap += sap, bp += n) {
-        const a0 = a[r0 + ap], a1 = a[r1 + ap], a2 = a[r2 + ap], a3 = a[r3 + ap];
-        const b0 = b[bp], b1 = b[bp + 1], b2 = b[bp + 2], b3 = b[bp + 3];
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+        const a0 = a[r0 + ap],
+          a1 = a[r1 + ap],
+          a2 = a[r2 + ap],
+          a3 = a[r3 + ap];
+        const b0 = b[bp],
+          b1 = b[bp + 1],
+          b2 = b[bp + 2],
+          b3 = b[bp + 3];
+        c00 += a0 * b0;
+        c01 += a0 * b1;
+        c02 += a0 * b2;
+        c03 += a0 * b3;
+        c10 += a1 * b0;
+        c11 += a1 * b1;
+        c12 += a1 * b2;
+        c13 += a1 * b3;
+        c20 += a2 * b0;
+        c21 += a2 * b1;
+        c22 += a2 * b2;
+        c23 += a2 * b3;
+        c30 += a3 * b0;
+        c31 += a3 * b1;
+        c32 += a3 * b2;
+        c33 += a3 * b3;
       }
       let o = i * n + j;
-      c[o] += alpha * c00; c[o + 1] += alpha * c01; c[o + 2] += alpha * c02; c[o + 3] += alpha * c03; o += n;
-      c[o] += alpha * c10; c[o + 1] += alpha * c11; c[o + 2] += alpha * c12; c[o + 3] += alpha * c13; o += n;
-      c[o] += alpha * c20; c[o + 1] += alpha * c21; c[o + 2] += alpha * c22; c[o + 3] += alpha * c23; o += n;
-      c[o] += alpha * c30; c[o + 1] += alpha * c31; c[o + 2] += alpha * c32; c[o + 3] += alpha * c33;
+      c[o] += alpha * c00;
+      c[o + 1] += alpha * c01;
+      c[o + 2] += alpha * c02;
+      c[o + 3] += alpha * c03;
+      o += n;
+      c[o] += alpha * c10;
+      c[o + 1] += alpha * c11;
+      c[o + 2] += alpha * c12;
+      c[o + 3] += alpha * c13;
+      o += n;
+      c[o] += alpha * c20;
+      c[o + 1] += alpha * c21;
+      c[o + 2] += alpha * c22;
+      c[o + 3] += alpha * c23;
+      o += n;
+      c[o] += alpha * c30;
+      c[o + 1] += alpha * c31;
+      c[o + 2] += alpha * c32;
+      c[o + 3] += alpha * c33;
     }
   }
   // Leftover columns (all rows) and leftover rows (the first n4 columns), by the axpy form on views.
@@ -112,7 +202,8 @@ function blockKernel(m: number, n: number, k: number, alpha: number,
     for (let i = 0; i < m; i++) {
       for (let p = 0; p < k; p++) {
         const av = alpha * a[i * sai + p * sap];
-        const bo = p * n, co = i * n;
+        const bo = p * n,
+          co = i * n;
         for (let j = n4; j < n; j++) c[co + j] += av * b[bo + j];
       }
     }
@@ -121,7 +212,8 @@ function blockKernel(m: number, n: number, k: number, alpha: number,
     for (let i = m4; i < m; i++) {
       for (let p = 0; p < k; p++) {
         const av = alpha * a[i * sai + p * sap];
-        const bo = p * n, co = i * n;
+        const bo = p * n,
+          co = i * n;
         for (let j = 0; j < n4; j++) c[co + j] += av * b[bo + j];
       }
     }
@@ -129,11 +221,22 @@ function blockKernel(m: number, n: number, k: number, alpha: number,
 }
 
 /** Unchecked gemm (callers validate). See Backend.gemm for the contract. */
-export function gemmUnchecked(transA: boolean, transB: boolean, m: number, n: number, k: number,
-  alpha: number, a: FloatArray, b: FloatArray, beta: number, c: FloatArray): void {
+export function gemmUnchecked(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  a: FloatArray,
+  b: FloatArray,
+  beta: number,
+  c: FloatArray,
+): void {
   scaleC(c, m * n, beta);
   if (alpha === 0 || k === 0 || m === 0 || n === 0) return;
-  const sai = transA ? 1 : k, sap = transA ? m : 1;
+  const sai = transA ? 1 : k,
+    sap = transA ? m : 1;
   if (transB) dotKernel(m, n, k, alpha, a, sai, sap, b, c);
   else if (m >= 4 && n >= 4) blockKernel(m, n, k, alpha, a, sai, sap, b, c);
   else axpyKernel(m, n, k, alpha, a, sai, sap, b, c);

@@ -4,8 +4,18 @@
  */
 import type { ActivationCode, Backend, BackendInfo, FloatArray } from '../ops';
 import {
-  actArg, argCount, boolArg, dimArg, floatArg, int32Arg, lengthIs, noOverlap, numArg, optFloatArg,
-  product, sameOrDisjoint,
+  actArg,
+  argCount,
+  boolArg,
+  dimArg,
+  floatArg,
+  int32Arg,
+  lengthIs,
+  noOverlap,
+  numArg,
+  optFloatArg,
+  product,
+  sameOrDisjoint,
 } from './validate';
 import { gemmUnchecked } from './gemm';
 import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
@@ -16,8 +26,17 @@ const SOFTMAX = 12;
 
 type LossKernel = (p: FloatArray, t: FloatArray, g: FloatArray | null, rows: number, cols: number) => number;
 
-function checkedLoss(op: string, args: IArguments, predName: string, extra: number): {
-  p: FloatArray; t: FloatArray; g: FloatArray | null; rows: number; cols: number;
+function checkedLoss(
+  op: string,
+  args: IArguments,
+  predName: string,
+  extra: number,
+): {
+  p: FloatArray;
+  t: FloatArray;
+  g: FloatArray | null;
+  rows: number;
+  cols: number;
 } {
   argCount(op, args.length, 5 + extra);
   const p = floatArg(op, predName, args[0]);
@@ -51,7 +70,9 @@ function optArrays(op: string, names: string[], values: unknown[]): FloatArray[]
   for (let i = 1; i < names.length; i++) {
     const a = floatArg(op, names[i], values[i], first);
     if (a.length !== first.length) {
-      throw new RangeError(`${op}(): '${names[i]}' has length ${a.length} but '${names[0]}' has length ${first.length}`);
+      throw new RangeError(
+        `${op}(): '${names[i]}' has length ${a.length} but '${names[0]}' has length ${first.length}`,
+      );
     }
     for (let j = 0; j < i; j++) noOverlap(op, names[i], a, names[j], out[j]);
     out.push(a);
@@ -73,8 +94,11 @@ export function createJsBackend(): Backend {
       argCount(op, arguments.length, 10);
       boolArg(op, 'transA', transA);
       boolArg(op, 'transB', transB);
-      dimArg(op, 'm', m); dimArg(op, 'n', n); dimArg(op, 'k', k);
-      numArg(op, 'alpha', alpha); numArg(op, 'beta', beta);
+      dimArg(op, 'm', m);
+      dimArg(op, 'n', n);
+      dimArg(op, 'k', k);
+      numArg(op, 'alpha', alpha);
+      numArg(op, 'beta', beta);
       floatArg(op, 'a', a);
       floatArg(op, 'b', b, a);
       floatArg(op, 'c', c, a);
@@ -90,9 +114,12 @@ export function createJsBackend(): Backend {
     activationForward(act, alpha, z, y, rows, cols) {
       const op = 'activationForward';
       argCount(op, arguments.length, 6);
-      actArg(op, act); numArg(op, 'alpha', alpha);
-      floatArg(op, 'z', z); floatArg(op, 'y', y, z);
-      dimArg(op, 'rows', rows); dimArg(op, 'cols', cols);
+      actArg(op, act);
+      numArg(op, 'alpha', alpha);
+      floatArg(op, 'z', z);
+      floatArg(op, 'y', y, z);
+      dimArg(op, 'rows', rows);
+      dimArg(op, 'cols', cols);
       const len = product(op, 'rows*cols', rows, cols);
       lengthIs(op, 'z', z, len, 'rows*cols');
       lengthIs(op, 'y', y, len, 'rows*cols');
@@ -104,11 +131,22 @@ export function createJsBackend(): Backend {
     activationBackward(act, alpha, z, y, dy, dz, rows, cols) {
       const op = 'activationBackward';
       argCount(op, arguments.length, 8);
-      actArg(op, act); numArg(op, 'alpha', alpha);
-      floatArg(op, 'z', z); floatArg(op, 'y', y, z); floatArg(op, 'dy', dy, z); floatArg(op, 'dz', dz, z);
-      dimArg(op, 'rows', rows); dimArg(op, 'cols', cols);
+      actArg(op, act);
+      numArg(op, 'alpha', alpha);
+      floatArg(op, 'z', z);
+      floatArg(op, 'y', y, z);
+      floatArg(op, 'dy', dy, z);
+      floatArg(op, 'dz', dz, z);
+      dimArg(op, 'rows', rows);
+      dimArg(op, 'cols', cols);
       const len = product(op, 'rows*cols', rows, cols);
-      for (const [nm, arr] of [['z', z], ['y', y], ['dy', dy], ['dz', dz]] as const) lengthIs(op, nm, arr, len, 'rows*cols');
+      for (const [nm, arr] of [
+        ['z', z],
+        ['y', y],
+        ['dy', dy],
+        ['dz', dz],
+      ] as const)
+        lengthIs(op, nm, arr, len, 'rows*cols');
       sameOrDisjoint(op, 'dz', dz, 'dy', dy);
       noOverlap(op, 'dz', dz, 'z', z);
       noOverlap(op, 'dz', dz, 'y', y);
@@ -119,17 +157,26 @@ export function createJsBackend(): Backend {
     denseForward(x, w, b, z, y, m, k, n, act, alpha) {
       const op = 'denseForward';
       argCount(op, arguments.length, 10);
-      floatArg(op, 'x', x); floatArg(op, 'w', w, x); optFloatArg(op, 'b', b, x);
-      floatArg(op, 'z', z, x); floatArg(op, 'y', y, x);
-      dimArg(op, 'm', m); dimArg(op, 'k', k); dimArg(op, 'n', n);
-      actArg(op, act); numArg(op, 'alpha', alpha);
+      floatArg(op, 'x', x);
+      floatArg(op, 'w', w, x);
+      optFloatArg(op, 'b', b, x);
+      floatArg(op, 'z', z, x);
+      floatArg(op, 'y', y, x);
+      dimArg(op, 'm', m);
+      dimArg(op, 'k', k);
+      dimArg(op, 'n', n);
+      actArg(op, act);
+      numArg(op, 'alpha', alpha);
       product(op, 'm*n*k', m, n, k);
       lengthIs(op, 'x', x, m * k, 'm*k');
       lengthIs(op, 'w', w, k * n, 'k*n');
       if (b) lengthIs(op, 'b', b, n, 'n');
       lengthIs(op, 'z', z, m * n, 'm*n');
       lengthIs(op, 'y', y, m * n, 'm*n');
-      for (const [nm, arr] of [['z', z], ['y', y]] as const) {
+      for (const [nm, arr] of [
+        ['z', z],
+        ['y', y],
+      ] as const) {
         noOverlap(op, nm, arr, 'x', x);
         noOverlap(op, nm, arr, 'w', w);
         if (b) noOverlap(op, nm, arr, 'b', b);
@@ -142,26 +189,55 @@ export function createJsBackend(): Backend {
     denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha) {
       const op = 'denseBackward';
       argCount(op, arguments.length, 14);
-      floatArg(op, 'x', x); floatArg(op, 'w', w, x); floatArg(op, 'z', z, x); floatArg(op, 'y', y, x);
-      floatArg(op, 'dy', dy, x); floatArg(op, 'dz', dz, x); floatArg(op, 'dw', dw, x);
-      optFloatArg(op, 'db', db, x); optFloatArg(op, 'dx', dx, x);
-      dimArg(op, 'm', m); dimArg(op, 'k', k); dimArg(op, 'n', n);
-      actArg(op, act); numArg(op, 'alpha', alpha);
+      floatArg(op, 'x', x);
+      floatArg(op, 'w', w, x);
+      floatArg(op, 'z', z, x);
+      floatArg(op, 'y', y, x);
+      floatArg(op, 'dy', dy, x);
+      floatArg(op, 'dz', dz, x);
+      floatArg(op, 'dw', dw, x);
+      optFloatArg(op, 'db', db, x);
+      optFloatArg(op, 'dx', dx, x);
+      dimArg(op, 'm', m);
+      dimArg(op, 'k', k);
+      dimArg(op, 'n', n);
+      actArg(op, act);
+      numArg(op, 'alpha', alpha);
       product(op, 'm*n*k', m, n, k);
       lengthIs(op, 'x', x, m * k, 'm*k');
       lengthIs(op, 'w', w, k * n, 'k*n');
-      for (const [nm, arr] of [['z', z], ['y', y], ['dy', dy], ['dz', dz]] as const) lengthIs(op, nm, arr, m * n, 'm*n');
+      for (const [nm, arr] of [
+        ['z', z],
+        ['y', y],
+        ['dy', dy],
+        ['dz', dz],
+      ] as const)
+        lengthIs(op, nm, arr, m * n, 'm*n');
       lengthIs(op, 'dw', dw, k * n, 'k*n');
       if (db) lengthIs(op, 'db', db, n, 'n');
       if (dx) lengthIs(op, 'dx', dx, m * k, 'm*k');
       sameOrDisjoint(op, 'dz', dz, 'dy', dy);
-      const outs: [string, FloatArray | null][] = [['dz', dz], ['dw', dw], ['db', db], ['dx', dx]];
-      const ins: [string, FloatArray][] = [['x', x], ['w', w], ['z', z], ['y', y]];
+      const outs: [string, FloatArray | null][] = [
+        ['dz', dz],
+        ['dw', dw],
+        ['db', db],
+        ['dx', dx],
+      ];
+      const ins: [string, FloatArray][] = [
+        ['x', x],
+        ['w', w],
+        ['z', z],
+        ['y', y],
+      ];
       for (const [on, o] of outs) {
         if (!o) continue;
         for (const [inName, i] of ins) noOverlap(op, on, o, inName, i);
-        for (const [on2, o2] of outs) if (o2 && on2 !== on && !(on === 'dz' || on2 === 'dz')) noOverlap(op, on, o, on2, o2);
-        if (on !== 'dz') { noOverlap(op, on, o, 'dz', dz); noOverlap(op, on, o, 'dy', dy); }
+        for (const [on2, o2] of outs)
+          if (o2 && on2 !== on && !(on === 'dz' || on2 === 'dz')) noOverlap(op, on, o, on2, o2);
+        if (on !== 'dz') {
+          noOverlap(op, on, o, 'dz', dz);
+          noOverlap(op, on, o, 'dy', dy);
+        }
       }
       denseBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
     },
@@ -177,7 +253,9 @@ export function createJsBackend(): Backend {
       return L.huber(p, t, g, rows * cols, delta);
     } as Backend['huber'],
     binaryCrossentropy: lossOp('binaryCrossentropy', 'prob', (p, t, g, r, c) => L.bce(p, t, g, r * c)),
-    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', (p, t, g, r, c) => L.bceLogits(p, t, g, r * c)),
+    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', (p, t, g, r, c) =>
+      L.bceLogits(p, t, g, r * c),
+    ),
     categoricalCrossentropy: lossOp('categoricalCrossentropy', 'prob', L.cce),
     softmaxCrossEntropy: lossOp('softmaxCrossEntropy', 'logits', L.softmaxCe),
 
@@ -187,7 +265,8 @@ export function createJsBackend(): Backend {
       floatArg(op, 'logits', logits);
       int32Arg(op, 'labels', labels);
       optFloatArg(op, 'grad', grad, logits);
-      dimArg(op, 'rows', rows); dimArg(op, 'cols', cols);
+      dimArg(op, 'rows', rows);
+      dimArg(op, 'cols', cols);
       const len = product(op, 'rows*cols', rows, cols);
       lengthIs(op, 'logits', logits, len, 'rows*cols');
       lengthIs(op, 'labels', labels, rows, 'rows');
@@ -213,15 +292,29 @@ export function createJsBackend(): Backend {
       const op = 'momentumStep';
       argCount(op, arguments.length, 7);
       const [W, G, V] = optArrays(op, ['w', 'g', 'velocity'], [w, g, v]);
-      O.momentum(W, G, V, numArg(op, 'lr', lr), numArg(op, 'momentum', mu), boolArg(op, 'nesterov', nesterov),
-        numArg(op, 'weightDecay', wd));
+      O.momentum(
+        W,
+        G,
+        V,
+        numArg(op, 'lr', lr),
+        numArg(op, 'momentum', mu),
+        boolArg(op, 'nesterov', nesterov),
+        numArg(op, 'weightDecay', wd),
+      );
     },
     rmspropStep(w, g, ms, lr, rho, eps, wd) {
       const op = 'rmspropStep';
       argCount(op, arguments.length, 7);
       const [W, G, M] = optArrays(op, ['w', 'g', 'meanSquare'], [w, g, ms]);
-      O.rmsprop(W, G, M, numArg(op, 'lr', lr), numArg(op, 'rho', rho), numArg(op, 'epsilon', eps),
-        numArg(op, 'weightDecay', wd));
+      O.rmsprop(
+        W,
+        G,
+        M,
+        numArg(op, 'lr', lr),
+        numArg(op, 'rho', rho),
+        numArg(op, 'epsilon', eps),
+        numArg(op, 'weightDecay', wd),
+      );
     },
     adagradStep(w, g, acc, lr, eps, wd) {
       const op = 'adagradStep';
@@ -235,8 +328,19 @@ export function createJsBackend(): Backend {
       const [W, G, M, V] = optArrays(op, ['w', 'g', 'm', 'v'], [w, g, m, v]);
       numArg(op, 't', t);
       if (!Number.isInteger(t) || t < 1) throw new RangeError(`adamStep(): 't' must be an integer >= 1, got ${t}`);
-      O.adam(W, G, M, V, numArg(op, 'lr', lr), numArg(op, 'beta1', b1), numArg(op, 'beta2', b2),
-        numArg(op, 'epsilon', eps), t, numArg(op, 'weightDecay', wd), boolArg(op, 'decoupled', decoupled));
+      O.adam(
+        W,
+        G,
+        M,
+        V,
+        numArg(op, 'lr', lr),
+        numArg(op, 'beta1', b1),
+        numArg(op, 'beta2', b2),
+        numArg(op, 'epsilon', eps),
+        t,
+        numArg(op, 'weightDecay', wd),
+        boolArg(op, 'decoupled', decoupled),
+      );
     },
 
     sumSquares(x) {
@@ -256,16 +360,22 @@ export function createJsBackend(): Backend {
       const op = 'clip';
       argCount(op, arguments.length, 3);
       const a = floatArg(op, 'x', x);
-      numArg(op, 'lo', lo); numArg(op, 'hi', hi);
+      numArg(op, 'lo', lo);
+      numArg(op, 'hi', hi);
       if (!(lo <= hi)) throw new RangeError(`clip(): 'lo' (${lo}) must be <= 'hi' (${hi})`);
-      for (let i = 0; i < a.length; i++) { const v = a[i]; a[i] = v < lo ? lo : v > hi ? hi : v; }
+      for (let i = 0; i < a.length; i++) {
+        const v = a[i];
+        a[i] = v < lo ? lo : v > hi ? hi : v;
+      }
     },
     l1l2(w, g, l1, l2) {
       const op = 'l1l2';
       argCount(op, arguments.length, 4);
       const [W, G] = optArrays(op, ['w', 'g'], [w, g]);
-      numArg(op, 'l1', l1); numArg(op, 'l2', l2);
-      let s1 = 0, s2 = 0;
+      numArg(op, 'l1', l1);
+      numArg(op, 'l2', l2);
+      let s1 = 0,
+        s2 = 0;
       for (let i = 0; i < W.length; i++) {
         const v = W[i];
         s1 += Math.abs(v);
@@ -278,8 +388,18 @@ export function createJsBackend(): Backend {
 }
 
 /** Dense forward without checks (used by the checked op and by fused model steps). */
-export function denseForwardUnchecked(x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray,
-  y: FloatArray, m: number, k: number, n: number, act: ActivationCode | number, alpha: number): void {
+export function denseForwardUnchecked(
+  x: FloatArray,
+  w: FloatArray,
+  b: FloatArray | null,
+  z: FloatArray,
+  y: FloatArray,
+  m: number,
+  k: number,
+  n: number,
+  act: ActivationCode | number,
+  alpha: number,
+): void {
   gemmUnchecked(false, false, m, n, k, 1, x, w, 0, z);
   if (b) {
     for (let r = 0; r < m; r++) {
@@ -292,9 +412,22 @@ export function denseForwardUnchecked(x: FloatArray, w: FloatArray, b: FloatArra
 }
 
 /** Dense backward without checks. */
-export function denseBackwardUnchecked(x: FloatArray, w: FloatArray, z: FloatArray, y: FloatArray,
-  dy: FloatArray, dz: FloatArray, dw: FloatArray, db: FloatArray | null, dx: FloatArray | null,
-  m: number, k: number, n: number, act: ActivationCode | number, alpha: number): void {
+export function denseBackwardUnchecked(
+  x: FloatArray,
+  w: FloatArray,
+  z: FloatArray,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  dw: FloatArray,
+  db: FloatArray | null,
+  dx: FloatArray | null,
+  m: number,
+  k: number,
+  n: number,
+  act: ActivationCode | number,
+  alpha: number,
+): void {
   if (act === SOFTMAX) softmaxBackward(y, dy, dz, m, n);
   else backwardRange(act, alpha, z, y, dy, dz, m * n);
   gemmUnchecked(true, false, k, n, m, 1, x, dz, 0, dw);

@@ -51,7 +51,8 @@ export function bce(p: FloatArray, t: FloatArray, g: FloatArray | null, len: num
   let s = 0;
   const k = 1 / len;
   for (let i = 0; i < len; i++) {
-    const pi = p[i], ti = t[i];
+    const pi = p[i],
+      ti = t[i];
     const inside = pi > EPS && pi < 1 - EPS;
     const pc = pi < EPS ? EPS : pi > 1 - EPS ? 1 - EPS : pi;
     s -= ti * Math.log(pc) + (1 - ti) * Math.log(1 - pc);
@@ -65,7 +66,8 @@ export function bceLogits(x: FloatArray, t: FloatArray, g: FloatArray | null, le
   let s = 0;
   const k = 1 / len;
   for (let i = 0; i < len; i++) {
-    const xi = x[i], ti = t[i];
+    const xi = x[i],
+      ti = t[i];
     s += (xi > 0 ? xi : 0) - xi * ti + Math.log1p(Math.exp(-Math.abs(xi)));
     if (g) g[i] = k * (sigmoid(xi) - ti);
   }
@@ -78,7 +80,8 @@ export function cce(p: FloatArray, t: FloatArray, g: FloatArray | null, rows: nu
   const k = 1 / rows;
   const len = rows * cols;
   for (let i = 0; i < len; i++) {
-    const pi = p[i], ti = t[i];
+    const pi = p[i],
+      ti = t[i];
     const inside = pi > EPS && pi < 1 - EPS;
     const pc = pi < EPS ? EPS : pi > 1 - EPS ? 1 - EPS : pi;
     s -= ti * Math.log(pc);
@@ -115,7 +118,13 @@ export function softmaxCe(x: FloatArray, t: FloatArray, g: FloatArray | null, ro
   return s / rows;
 }
 
-export function softmaxCeSparse(x: FloatArray, labels: Int32Array, g: FloatArray | null, rows: number, cols: number): number {
+export function softmaxCeSparse(
+  x: FloatArray,
+  labels: Int32Array,
+  g: FloatArray | null,
+  rows: number,
+  cols: number,
+): number {
   if (rows === 0) return 0;
   let s = 0;
   const k = 1 / rows;

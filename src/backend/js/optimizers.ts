@@ -7,8 +7,15 @@ export function sgd(w: FloatArray, g: FloatArray, lr: number, wd: number): void 
   else for (let i = 0; i < n; i++) w[i] -= lr * (g[i] + wd * w[i]);
 }
 
-export function momentum(w: FloatArray, g: FloatArray, v: FloatArray, lr: number, mu: number,
-  nesterov: boolean, wd: number): void {
+export function momentum(
+  w: FloatArray,
+  g: FloatArray,
+  v: FloatArray,
+  lr: number,
+  mu: number,
+  nesterov: boolean,
+  wd: number,
+): void {
   const n = w.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i] + wd * w[i];
@@ -18,8 +25,15 @@ export function momentum(w: FloatArray, g: FloatArray, v: FloatArray, lr: number
   }
 }
 
-export function rmsprop(w: FloatArray, g: FloatArray, ms: FloatArray, lr: number, rho: number,
-  eps: number, wd: number): void {
+export function rmsprop(
+  w: FloatArray,
+  g: FloatArray,
+  ms: FloatArray,
+  lr: number,
+  rho: number,
+  eps: number,
+  wd: number,
+): void {
   const n = w.length;
   for (let i = 0; i < n; i++) {
     const gi = g[i] + wd * w[i];
@@ -39,10 +53,22 @@ export function adagrad(w: FloatArray, g: FloatArray, acc: FloatArray, lr: numbe
   }
 }
 
-export function adam(w: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, lr: number, b1: number,
-  b2: number, eps: number, t: number, wd: number, decoupled: boolean): void {
+export function adam(
+  w: FloatArray,
+  g: FloatArray,
+  m: FloatArray,
+  v: FloatArray,
+  lr: number,
+  b1: number,
+  b2: number,
+  eps: number,
+  t: number,
+  wd: number,
+  decoupled: boolean,
+): void {
   const n = w.length;
-  const c1 = 1 / (1 - Math.pow(b1, t)), c2 = 1 / (1 - Math.pow(b2, t));
+  const c1 = 1 / (1 - Math.pow(b1, t)),
+    c2 = 1 / (1 - Math.pow(b2, t));
   const fold = decoupled ? 0 : wd;
   const shrink = decoupled ? 1 - lr * wd : 1;
   for (let i = 0; i < n; i++) {

@@ -16,8 +16,10 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     name: 'js',
     info: () => checked.info(),
     gemm: gemmUnchecked,
-    activationForward: (act, alpha, z, y, rows, cols) => (act === 12 ? softmaxRows(z, y, rows, cols) : forwardRange(act, alpha, z, y, 0, rows * cols)),
-    activationBackward: (act, alpha, z, y, dy, dz, rows, cols) => (act === 12 ? softmaxBackward(y, dy, dz, rows, cols) : backwardRange(act, alpha, z, y, dy, dz, rows * cols)),
+    activationForward: (act, alpha, z, y, rows, cols) =>
+      act === 12 ? softmaxRows(z, y, rows, cols) : forwardRange(act, alpha, z, y, 0, rows * cols),
+    activationBackward: (act, alpha, z, y, dy, dz, rows, cols) =>
+      act === 12 ? softmaxBackward(y, dy, dz, rows, cols) : backwardRange(act, alpha, z, y, dy, dz, rows * cols),
     denseForward: denseForwardUnchecked,
     denseBackward: denseBackwardUnchecked,
     meanSquaredError: (p, t, g, r, c) => L.mse(p, t, g, r * c),

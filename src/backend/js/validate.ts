@@ -87,7 +87,10 @@ export function product(op: string, dims: string, ...xs: number[]): number {
 
 export function noOverlap(op: string, nameA: string, a: ArrayBufferView, nameB: string, b: ArrayBufferView): void {
   if (a.buffer !== b.buffer || a.byteLength === 0 || b.byteLength === 0) return;
-  const a0 = a.byteOffset, a1 = a0 + a.byteLength, b0 = b.byteOffset, b1 = b0 + b.byteLength;
+  const a0 = a.byteOffset,
+    a1 = a0 + a.byteLength,
+    b0 = b.byteOffset,
+    b1 = b0 + b.byteLength;
   if (a0 < b1 && b0 < a1) {
     throw new RangeError(`${op}(): '${nameA}' and '${nameB}' overlap in memory; pass separate arrays`);
   }

@@ -32,7 +32,10 @@ export function candidatePaths(): { path: string; label: string }[] {
   // An explicit path is authoritative: no silent fallback to another build (the sanitizer runs rely on it).
   if (process.env.BACKPROP_ADDON_PATH) return [{ path: process.env.BACKPROP_ADDON_PATH, label: 'BACKPROP_ADDON_PATH' }];
   out.push({ path: path.join(packageRoot, 'build', 'Release', 'backprop.node'), label: 'local build (build/Release)' });
-  out.push({ path: path.join(packageRoot, 'prebuilds', platformDir, 'backprop.node'), label: `prebuilt (prebuilds/${platformDir})` });
+  out.push({
+    path: path.join(packageRoot, 'prebuilds', platformDir, 'backprop.node'),
+    label: `prebuilt (prebuilds/${platformDir})`,
+  });
   return out;
 }
 
