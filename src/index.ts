@@ -19,6 +19,8 @@ export type { BackendName } from './backend/select';
 export { Activation, ACTIVATION_NAMES, OP_NAMES } from './backend/ops';
 export type { Backend, BackendInfo, DType, FloatArray, ActivationName, ActivationCode } from './backend/ops';
 export { Rng } from './random';
+export { getLimits, setLimits } from './limits';
+export type { Limits } from './limits';
 
 export { sequential, Sequential } from './model/sequential';
 export type { SequentialArgs, CompileArgs, WeightArray } from './model/sequential';

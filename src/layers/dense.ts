@@ -62,6 +62,10 @@ export class Dense extends Layer {
     if (args.biasRegularizer) this.biasRegularizer = getRegularizer(args.biasRegularizer);
   }
 
+  override parameterCount(inputUnits: number): number {
+    return inputUnits * this.units + (this.useBias ? this.units : 0);
+  }
+
   protected computeOutputUnits(): number {
     return this.units;
   }

@@ -53,6 +53,16 @@ export abstract class Layer {
   }
 
   protected abstract computeOutputUnits(inputUnits: number): number;
+
+  /** The output width for `inputUnits` inputs, without building. */
+  outputUnitsFor(inputUnits: number): number {
+    return this.computeOutputUnits(inputUnits);
+  }
+
+  /** How many parameter values build() would allocate for `inputUnits` inputs (checked before allocating). */
+  parameterCount(_inputUnits: number): number {
+    return 0;
+  }
   protected createWeights(_rng: Rng): void {}
 
   /** Trainable parameters, TF.js order (kernel, then bias). */

@@ -121,6 +121,7 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
     validation: !!val,
   };
 
+  model.checkBatchMemory('fit()', batchSize);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const C = model.dtype === 'float64' ? Float64Array : Float32Array;
   const make = (rows: number) => ({

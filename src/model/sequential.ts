@@ -19,6 +19,7 @@ import { formatSummary } from './summary';
 import { fitModel, type FitArgs } from './fit';
 import type { History } from './history';
 import { saveModel, type SaveOptions, type SaveResult } from '../io/save';
+import { checkModelSize } from '../limits';
 
 export interface SequentialArgs {
   layers?: Layer[];
@@ -129,6 +130,13 @@ export class Sequential {
   /** Creates the weights of any layer not yet built, in order, from the seeded RNG. */
   build(inputUnits: number): void {
     let units = inputUnits;
+    let parameters = 0;
+    for (const layer of this.layers) {
+      parameters += layer.built ? 0 : layer.parameterCount(units);
+      units = layer.built ? layer.outputUnits : layer.outputUnitsFor(units);
+    }
+    checkModelSize('model.build()', parameters, 0, this.dtype === 'float64' ? 8 : 4);
+    units = inputUnits;
     for (const layer of this.layers) {
       if (!layer.built) layer.build(units, this.dtype, this.rng);
       else if (layer.inputUnits !== units) {
@@ -285,6 +293,14 @@ export class Sequential {
     return loss;
   }
 
+  /** Checks that training or inference at `rows` rows per batch fits the memory limit (bp.setLimits). */
+  checkBatchMemory(where: string, rows: number): void {
+    let activations = 0;
+    for (const l of this.layers) activations += l.outputUnits * rows;
+    const parameters = this.params().reduce((s, p) => s + p.value.length, 0);
+    checkModelSize(where, parameters, activations, this.dtype === 'float64' ? 8 : 4);
+  }
+
   /** Multiply-adds in one forward pass of one row (Σ in·out over layers). */
   macsPerRow(): number {
     let macs = 0;
@@ -339,6 +355,7 @@ export class Sequential {
     this.requireBuilt('predict()');
     const xm = checkX('predict()', x, this.inputUnits, this.dtype);
     const batchSize = checkBatchSize('predict()', args.batchSize ?? 256);
+    this.checkBatchMemory('predict()', Math.min(batchSize, xm.rows));
     const cols = this.outputUnits;
     const out = this.dtype === 'float64' ? new Float64Array(xm.rows * cols) : new Float32Array(xm.rows * cols);
     const b = this.backendFor(batchSize);
