@@ -4,6 +4,7 @@
  */
 import * as bp from '../index';
 import type { Backend } from '../backend/ops';
+import { engineOf } from '../model/engine';
 import { timeSync, type Timing } from './timing';
 
 export interface MlpSpec {
@@ -38,8 +39,9 @@ export function mlpStep(spec: MlpSpec, backend: Backend | 'auto'): () => number 
   const y = new Float32Array(batch * out);
   for (let r = 0; r < batch; r++) y[r * out + rng.int(out)] = 1;
   // 'auto': whatever the model picks in auto mode (JS kernels for tiny steps, native otherwise).
-  const b = backend === 'auto' ? model.backendFor(batch) : backend;
-  return () => model.trainStepOn(b, x, y, batch);
+  const engine = engineOf(model);
+  const b = backend === 'auto' ? engine.backendFor(batch) : backend;
+  return () => engine.trainStep(b, x, y, batch);
 }
 
 export function timeMlp(spec: MlpSpec, b: Backend | 'auto', sampleSeconds = 0.25): Timing {

@@ -29,7 +29,7 @@ export class EarlyStopping extends Callback {
   stoppedEpoch = 0;
   bestEpoch = -1;
   best = Infinity;
-  private wait = 0;
+  wait = 0;
   private bestWeights?: Float64Array[];
 
   constructor(args: EarlyStoppingArgs = {}) {
@@ -42,6 +42,21 @@ export class EarlyStopping extends Callback {
     this.mode = monitorMode(this.monitor, args.mode ?? 'auto');
     this.baseline = args.baseline;
     this.restoreBestWeights = args.restoreBestWeights ?? false;
+  }
+
+  /**
+   * Counters and best value, saved with checkpoints. (The best weights themselves are not: after a resume,
+   * restoreBestWeights can only restore weights seen since the resume.)
+   */
+  getState(): Record<string, number> {
+    return { best: this.best, bestEpoch: this.bestEpoch, wait: this.wait, stoppedEpoch: this.stoppedEpoch };
+  }
+
+  setState(state: Record<string, number>): void {
+    for (const key of ['best', 'bestEpoch', 'wait', 'stoppedEpoch'] as const) {
+      const v = state[key];
+      if (typeof v === 'number' && !Number.isNaN(v)) this[key] = v;
+    }
   }
 
   private improved(current: number, reference: number): boolean {
@@ -69,7 +84,7 @@ export class EarlyStopping extends Callback {
     if (this.improved(current, this.best)) {
       this.best = current;
       this.bestEpoch = epoch;
-      if (this.restoreBestWeights) this.bestWeights = this.model!.params().map((p) => Float64Array.from(p.value));
+      if (this.restoreBestWeights) this.bestWeights = this.model!.weights().map((p) => Float64Array.from(p.value));
       if (this.baseline === undefined || this.improved(current, this.baseline)) {
         this.wait = 0;
         return;
@@ -79,7 +94,7 @@ export class EarlyStopping extends Callback {
       this.stoppedEpoch = epoch;
       this.model!.stopTraining = true;
       if (this.restoreBestWeights && this.bestWeights) {
-        this.model!.params().forEach((p, i) => p.value.set(this.bestWeights![i]));
+        this.model!.weights().forEach((p, i) => p.value.set(this.bestWeights![i]));
       }
     }
   }

@@ -64,6 +64,17 @@ export class ReduceLROnPlateau extends Callback {
     this.cooldownLeft = 0;
   }
 
+  /** Counters and best value, saved with checkpoints so a resumed fit continues the plateau exactly. */
+  getState(): Record<string, number> {
+    return { best: this.best, wait: this.wait, cooldownLeft: this.cooldownLeft };
+  }
+
+  setState(state: Record<string, number>): void {
+    this.best = numberOr(state.best, this.best);
+    this.wait = numberOr(state.wait, this.wait);
+    this.cooldownLeft = numberOr(state.cooldownLeft, this.cooldownLeft);
+  }
+
   onEpochEnd(_epoch: number, logs: Logs = {}): void {
     const current = logs[this.monitor];
     if (current === undefined)
@@ -89,4 +100,8 @@ export class ReduceLROnPlateau extends Callback {
       }
     }
   }
+}
+
+function numberOr(v: unknown, fallback: number): number {
+  return typeof v === 'number' && !Number.isNaN(v) ? v : fallback;
 }

@@ -4,6 +4,7 @@
  */
 import { Callback, type Logs } from './callback';
 import { monitorMode } from './early-stopping';
+import { saveModel } from '../io/save';
 
 export interface ModelCheckpointArgs {
   /** Directory to save into (each save replaces the previous one atomically). */
@@ -16,6 +17,7 @@ export interface ModelCheckpointArgs {
 }
 
 export class ModelCheckpoint extends Callback {
+  readonly savesCheckpoints = true;
   readonly path: string;
   readonly everyEpochs: number;
   readonly saveBestOnly: boolean;
@@ -51,7 +53,7 @@ export class ModelCheckpoint extends Callback {
       if (!(this.mode === 'min' ? v < this.best : v > this.best)) return;
       this.best = v;
     } else if ((epoch + 1) % this.everyEpochs !== 0) return;
-    await this.model!.save(this.path, { includeOptimizer: this.includeOptimizer });
+    saveModel(this.model!, this.path, { includeOptimizer: this.includeOptimizer });
     this.saved.push(epoch);
   }
 }

@@ -76,8 +76,9 @@ export function withConfig(o: TrainOptions): TrainOptions {
   return { ...out, ...given } as TrainOptions;
 }
 
-function argmaxRows(t: Tensor2D): Int32Array {
-  const [rows, cols] = t.shape;
+function argmaxRows(t: { data: ArrayLike<number>; shape: number[] }): Int32Array {
+  const rows = t.shape[0];
+  const cols = t.data.length / Math.max(rows, 1);
   const out = new Int32Array(rows);
   for (let r = 0; r < rows; r++) {
     let best = 0;

@@ -6,16 +6,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Sequential } from '../model/sequential';
-import { Dense } from '../layers/dense';
-import { ActivationLayer } from '../layers/activation';
-import { Dropout } from '../layers/dropout';
-import type { Layer } from '../layers/layer';
+import type { Model, ModelArgs } from '../model/model';
+import { nameLayers } from '../model/model';
+import type { LossIdentifier } from '../training/losses';
 import { FormatError, parseUntrustedJson, Reader, type Obj } from './safe-json';
 import { resolveDir } from './save';
 import { sha256 } from './atomic';
 import { decodeWeights, type ManifestEntry } from './weights';
-import { readLayer, type LayerSpec } from './layer-specs';
+import { plannedSize, plannedWeights, readTopology } from './read-topology';
 import { restoreTraining } from './restore-training';
 
 const MAX_JSON_BYTES = 64 << 20;
@@ -26,7 +24,15 @@ const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 export interface LoadOptions {
   /** Require every model weight to be present and no extra ones (default true, as TF.js). */
   strict?: boolean;
+  /**
+   * The loss to compile with when the model was saved with a custom (function) loss, which cannot be saved:
+   * `loadLayersModel(dir, { loss: myLoss })`. Without it such a model loads for inference only.
+   */
+  loss?: LossIdentifier;
 }
+
+/** Creates the (empty) model the loader fills: the public Sequential, supplied by the caller. */
+export type CreateModel = (args: ModelArgs) => Model;
 
 function modelJsonPath(target: string): string {
   const dir = resolveDir(target, 'loadLayersModel()');
@@ -34,12 +40,14 @@ function modelJsonPath(target: string): string {
 }
 
 /**
- * Loads a Sequential model saved in the TF.js Layers format (a directory, its model.json, or a file:// URL).
- * @example
- * await model.save('./my-model');
- * const again = await bp.loadLayersModel('./my-model');
+ * Loads a model saved in the TF.js Layers format (a directory, its model.json, or a file:// URL) into the
+ * model `create` makes (see bp.loadLayersModel).
  */
-export async function loadLayersModel(target: string, options: LoadOptions = {}): Promise<Sequential> {
+export async function loadModelFile<M extends Model>(
+  target: string,
+  options: LoadOptions,
+  create: (args: ModelArgs) => M,
+): Promise<M> {
   const jsonPath = modelJsonPath(target);
   const file = jsonPath;
   let stat: fs.Stats;
@@ -55,38 +63,33 @@ export async function loadLayersModel(target: string, options: LoadOptions = {})
     throw new FormatError(file, `is ${stat.size} bytes; model.json files over ${MAX_JSON_BYTES} bytes are refused`);
   const text = await fs.promises.readFile(jsonPath, 'utf8');
   const root = new Reader(file).obj(parseUntrustedJson(text, file), 'top level');
-  return modelFromJson(root, path.dirname(jsonPath), file, options);
+  return modelFromJson(root, path.dirname(jsonPath), file, options, create);
 }
 
-export async function modelFromJson(root: Obj, dir: string, file: string, options: LoadOptions): Promise<Sequential> {
+export async function modelFromJson<M extends Model>(
+  root: Obj,
+  dir: string,
+  file: string,
+  options: LoadOptions,
+  create: (args: ModelArgs) => M,
+): Promise<M> {
   const r = new Reader(file);
   if (root.format !== undefined && root.format !== 'layers-model')
     r.fail(
       'format',
       `'${String(root.format)}' is not a Layers model (expected 'layers-model'; graph models are not supported)`,
     );
-  let topology = r.obj(root.modelTopology, 'modelTopology');
-  if (topology.model_config !== undefined) topology = r.obj(topology.model_config, 'modelTopology.model_config');
-  const className = r.oneOf(topology.class_name, 'modelTopology.class_name', ['Sequential'] as const);
-  void className;
-  let layerList: unknown[];
-  let modelName: string | undefined;
-  if (Array.isArray(topology.config)) layerList = r.arr(topology.config, 'modelTopology.config', 10000);
-  else {
-    const cfg = r.obj(topology.config, 'modelTopology.config');
-    layerList = r.arr(cfg.layers, 'modelTopology.config.layers', 10000);
-    if (cfg.name !== undefined) modelName = r.str(cfg.name, 'modelTopology.config.name', 256);
+  // Layers are constructed from the registry (every config value checked) but not built: the weights the
+  // topology implies are counted and matched against the manifest before anything is allocated.
+  const topology = readTopology(r, root.modelTopology);
+  nameLayers(topology.layers);
+  const planned = plannedWeights(r, topology.layers, topology.inputShape);
+  if (plannedSize(planned) * 4 > MAX_WEIGHT_BYTES) {
+    r.fail(
+      'modelTopology',
+      `the layers declare ${plannedSize(planned)} weights, more than the ${MAX_WEIGHT_BYTES}-byte limit`,
+    );
   }
-  const specs: LayerSpec[] = [];
-  let inputUnits: number | undefined;
-  layerList.forEach((l, i) => {
-    const spec = readLayer(r, l, i, MAX_ELEMENTS);
-    if (spec.inputUnits !== undefined && inputUnits === undefined) inputUnits = spec.inputUnits;
-    if (spec.kind !== 'input') specs.push(spec);
-  });
-  if (specs.length === 0) r.fail('modelTopology', 'the model has no layers');
-  if (inputUnits === undefined)
-    r.fail('modelTopology.config.layers[0]', `the first layer has no batch_input_shape, so the input size is unknown`);
 
   const meta = root.userDefinedMetadata === undefined ? {} : r.obj(root.userDefinedMetadata, 'userDefinedMetadata');
   const bp = meta.backprop === undefined ? undefined : r.obj(meta.backprop, 'userDefinedMetadata.backprop');
@@ -162,14 +165,7 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
     buffers.push(...groupEntries.map(() => bytes));
   }
 
-  // Build the model, then check every weight against it before assigning any.
-  const model = new Sequential({ dtype, seed, name: modelName });
-  try {
-    for (const spec of specs) model.add(spec.make());
-    model.build(inputUnits!);
-  } catch (err) {
-    r.fail('modelTopology', (err as Error).message);
-  }
+  // Check every planned weight against the manifest, then build the model and assign the weights.
   const strict = options.strict ?? true;
   const byName = new Map<string, number>();
   entries.forEach((e, i) => {
@@ -177,9 +173,8 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
     if (byName.has(e.name)) r.fail('weightsManifest', `weight '${e.name}' appears twice`);
     byName.set(e.name, i);
   });
-  const params = model.params();
   const assignments: [number, number][] = [];
-  for (const [pi, p] of params.entries()) {
+  for (const [pi, p] of planned.entries()) {
     const idx = byName.get(p.name);
     if (idx === undefined) {
       if (strict)
@@ -197,9 +192,18 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
   }
   if (strict && byName.size > 0)
     r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
+  let model: M;
+  try {
+    model = create({ dtype, seed, name: topology.modelName });
+    for (const layer of topology.layers) model.add(layer);
+    model.build(topology.inputShape);
+  } catch (err) {
+    return r.fail('modelTopology', (err as Error).message);
+  }
+  const params = model.weights();
   for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value);
 
-  if (bp) restoreTraining(model, r, bp, root, entries, buffers);
+  if (bp) restoreTraining(model, r, bp, entries, buffers, options.loss);
   for (const [k, v] of Object.entries(meta)) if (k !== 'backprop') model.metadata[k] = v;
   return model;
 }
@@ -223,5 +227,3 @@ function readEntry(r: Reader, v: unknown, where: string): ManifestEntry {
   const per = quantization ? (quantization.dtype === 'uint8' ? 1 : 2) : 4;
   return { name, shape, size, dtype, group, quantization, bytes: size * per, offset: 0 };
 }
-
-export type { Layer, Dense, ActivationLayer, Dropout };

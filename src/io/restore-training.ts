@@ -1,108 +1,107 @@
 /**
- * Restores what `save({ includeOptimizer: true })` wrote beyond the weights: the optimizer (class and
- * config from a closed list, and its state arrays), the loss and metrics, and the training position
- * (epoch, step count, learning rate, RNG state), so fit can resume bit for bit.
+ * Restores what save wrote beyond the weights (see training-config.ts): the compile settings — loss with its
+ * options, metrics, the optimizer's full configuration — through the registries (closed lists, every value
+ * checked), then with `includeOptimizer` the optimizer state and the training position, so fit resumes
+ * bit for bit. A custom (function) loss cannot be saved: give it again with `loadLayersModel(dir, { loss })`.
  */
-import type { Sequential } from '../model/sequential';
-import * as optimizers from '../optimizers';
-import type { Optimizer } from '../training/contracts';
+import type { Model } from '../model/model';
+import { getOptimizer } from '../optimizers';
+import { getLoss } from '../training/losses';
+import { checkMetricNames } from '../training/metrics';
+import type { Loss, Optimizer } from '../training/contracts';
+import type { LossIdentifier } from '../training/losses';
 import type { Obj, Reader } from './safe-json';
+import { decodeNumber } from './training-config';
 import { decodeWeights, type ManifestEntry } from './weights';
 
-const OPTIMIZERS: Record<string, (config: Record<string, unknown>) => Optimizer> = {
-  SGD: (c) => optimizers.sgd(c as never),
-  Momentum: (c) => optimizers.sgd(c as never),
-  RMSProp: (c) => optimizers.rmsprop(c as never),
-  Adagrad: (c) => optimizers.adagrad(c as never),
-  Adam: (c) => optimizers.adam(c as never),
-  AdamW: (c) => optimizers.adamw(c as never),
-};
-const LOSSES = [
-  'meanSquaredError',
-  'meanAbsoluteError',
-  'huber',
-  'binaryCrossentropy',
-  'categoricalCrossentropy',
-  'sparseCategoricalCrossentropy',
-] as const;
-const METRICS = ['accuracy', 'acc', 'precision', 'recall', 'mse', 'mae'] as const;
-
 export function restoreTraining(
-  model: Sequential,
+  model: Model,
   r: Reader,
   bp: Obj,
-  root: Obj,
+  entries: ManifestEntry[],
+  buffers: Uint8Array[],
+  givenLoss: LossIdentifier | undefined,
+): void {
+  const where = 'userDefinedMetadata.backprop';
+  if (bp.compile === undefined) {
+    if (givenLoss !== undefined) r.fail(where, `'loss' was given but the saved model was never compiled`);
+    return;
+  }
+  const c = r.obj(bp.compile, `${where}.compile`);
+  const optimizer = read(r, `${where}.compile.optimizer`, () =>
+    getOptimizer(r.obj(c.optimizer, `${where}.compile.optimizer`)),
+  );
+  const metrics = read(r, `${where}.compile.metrics`, () => checkMetricNames('model.json', c.metrics ?? []));
+  let loss: Loss | undefined;
+  if (givenLoss !== undefined) loss = read(r, 'loadLayersModel(): options.loss', () => getLoss(givenLoss));
+  else if (c.loss !== null && c.loss !== undefined) {
+    const l = r.obj(c.loss, `${where}.compile.loss`);
+    if (l.custom !== undefined) {
+      model.unsavedLoss = r.str(l.custom, `${where}.compile.loss.custom`, 256);
+    } else loss = read(r, `${where}.compile.loss`, () => getLoss(l as never));
+  }
+  model.optimizer = optimizer;
+  model.metricNames = metrics;
+  if (loss) model.compile({ optimizer, loss, metrics });
+  if (bp.training !== undefined) restorePosition(model, optimizer, r, bp, entries, buffers);
+}
+
+function read<T>(r: Reader, where: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    return r.fail(where, (e as Error).message);
+  }
+}
+
+/** Optimizer state arrays, step count, learning rate, RNG state and callback states. */
+function restorePosition(
+  model: Model,
+  optimizer: Optimizer,
+  r: Reader,
+  bp: Obj,
   entries: ManifestEntry[],
   buffers: Uint8Array[],
 ): void {
-  if (bp.optimizer === undefined) return;
-  const where = 'userDefinedMetadata.backprop';
-  const o = r.obj(bp.optimizer, `${where}.optimizer`);
-  const cls = r.oneOf(o.className, `${where}.optimizer.className`, Object.keys(OPTIMIZERS));
-  const rawConfig = r.obj(o.config ?? {}, `${where}.optimizer.config`);
-  const config: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rawConfig)) {
-    if (!/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(k)) r.fail(`${where}.optimizer.config`, `bad key '${k}'`);
-    if (v !== null && typeof v !== 'number' && typeof v !== 'boolean')
-      r.fail(`${where}.optimizer.config.${k}`, `must be a number or boolean`);
-    if (v !== null) config[k] = v;
-  }
-  const loss = r.oneOf(bp.loss, `${where}.loss`, LOSSES);
-  const tc = root.trainingConfig === undefined ? {} : r.obj(root.trainingConfig, 'trainingConfig');
-  const metrics =
-    tc.metrics === undefined || tc.metrics === null
-      ? []
-      : r
-          .arr(tc.metrics, 'trainingConfig.metrics', 16)
-          .map((m, i) => r.oneOf(m, `trainingConfig.metrics[${i}]`, METRICS));
-  let optimizer: Optimizer;
-  try {
-    optimizer = OPTIMIZERS[cls](config);
-    model.compile({ optimizer, loss, metrics });
-  } catch (err) {
-    r.fail(`${where}.optimizer`, (err as Error).message);
-  }
-
-  const params = model.params();
+  const where = 'userDefinedMetadata.backprop.training';
   const state: { name: string; value: Float32Array | Float64Array }[] = [];
-  let iterations = 0;
   entries.forEach((e, i) => {
-    if (e.group !== 'optimizer') return;
-    if (e.name === 'iter') {
-      if (e.size !== 1 || e.dtype !== 'int32') r.fail('weightsManifest', `optimizer 'iter' must be one int32`);
-      const v = new Int32Array(1);
-      decodeWeights(e, buffers[i], v);
-      iterations = v[0];
-      return;
-    }
+    if (e.group !== 'optimizer' || e.name === 'iter') return;
     const value = model.dtype === 'float64' ? new Float64Array(e.size) : new Float32Array(e.size);
     decodeWeights(e, buffers[i], value);
     state.push({ name: e.name, value });
   });
-  if (state.length) {
-    try {
-      optimizer.setWeights(params, state);
-    } catch (err) {
-      r.fail('weightsManifest (optimizer group)', (err as Error).message);
+  if (state.length) read(r, 'weightsManifest (optimizer group)', () => optimizer.setWeights(model.params(), state));
+  const t = r.obj(bp.training, where);
+  model.trainingState.epoch = r.int(t.epoch, `${where}.epoch`, 0, 2 ** 31);
+  optimizer.iterations = r.int(t.iterations, `${where}.iterations`, 0, 2 ** 53);
+  const lr = r.num(t.learningRate, `${where}.learningRate`);
+  if (lr < 0) r.fail(`${where}.learningRate`, `must be >= 0, got ${lr}`);
+  optimizer.learningRate = lr;
+  const rs = r.obj(t.rngState, `${where}.rngState`);
+  const words = r
+    .arr(rs.words, `${where}.rngState.words`, 4)
+    .map((w, i) => r.int(w, `${where}.rngState.words[${i}]`, 0, 2 ** 32 - 1));
+  if (words.length !== 4) r.fail(`${where}.rngState.words`, 'expected 4 words');
+  const spare =
+    rs.spareNormal === null || rs.spareNormal === undefined
+      ? null
+      : r.num(rs.spareNormal, `${where}.rngState.spareNormal`);
+  model.rng.setState({ words: words as [number, number, number, number], spareNormal: spare });
+  const callbacks: Record<string, Record<string, number>> = {};
+  if (t.callbacks !== undefined) {
+    const all = r.obj(t.callbacks, `${where}.callbacks`);
+    for (const [key, value] of Object.entries(all)) {
+      if (!/^[A-Za-z0-9_$]{1,64}#\d{1,3}$/.test(key)) r.fail(`${where}.callbacks`, `bad key '${key}'`);
+      const s = r.obj(value, `${where}.callbacks.${key}`);
+      callbacks[key] = {};
+      for (const [k, v] of Object.entries(s)) {
+        const n = decodeNumber(v);
+        if (n === undefined || !/^[A-Za-z]{1,64}$/.test(k))
+          r.fail(`${where}.callbacks.${key}.${k}`, 'expected a number');
+        callbacks[key][k] = n;
+      }
     }
   }
-  optimizer.iterations = iterations;
-  if (bp.training !== undefined) {
-    const t = r.obj(bp.training, `${where}.training`);
-    model.trainingState.epoch = r.int(t.epoch, `${where}.training.epoch`, 0, 2 ** 31);
-    optimizer.iterations = r.int(t.iterations, `${where}.training.iterations`, 0, 2 ** 53);
-    const lr = r.num(t.learningRate, `${where}.training.learningRate`);
-    if (lr < 0) r.fail(`${where}.training.learningRate`, `must be >= 0, got ${lr}`);
-    optimizer.learningRate = lr;
-    const rs = r.obj(t.rngState, `${where}.training.rngState`);
-    const words = r
-      .arr(rs.words, `${where}.training.rngState.words`, 4)
-      .map((w, i) => r.int(w, `${where}.training.rngState.words[${i}]`, 0, 2 ** 32 - 1));
-    if (words.length !== 4) r.fail(`${where}.training.rngState.words`, 'expected 4 words');
-    const spare =
-      rs.spareNormal === null || rs.spareNormal === undefined
-        ? null
-        : r.num(rs.spareNormal, `${where}.training.rngState.spareNormal`);
-    model.rng.setState({ words: words as [number, number, number, number], spareNormal: spare });
-  }
+  model.trainingState.callbacks = callbacks;
 }

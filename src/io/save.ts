@@ -8,10 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Sequential } from '../model/sequential';
+import type { Model } from '../model/model';
+import { engineOf } from '../model/engine';
 import { atomicWriteFile, fsyncDir, sha256, TMP_MARKER } from './atomic';
 import { modelTopology, KERAS_VERSION } from './topology';
-import { toSnake } from './case';
+import { compileRecord, tfjsTrainingConfig, trainingRecord } from './training-config';
 
 export const VERSION: string = (() => {
   try {
@@ -50,13 +51,14 @@ export function resolveDir(target: string, method: string): string {
 
 /** The artifacts (model.json object and weight bytes) without touching the disk. */
 export function modelArtifacts(
-  model: Sequential,
+  model: Model,
   options: SaveOptions = {},
 ): { json: Record<string, unknown>; weights: Uint8Array; entries: ManifestEntry[] } {
+  engineOf(model).assertIdle('save()');
   model.requireBuilt('save()');
   const parts: Uint8Array[] = [];
   const entries: ManifestEntry[] = [];
-  for (const p of model.params()) {
+  for (const p of model.weights()) {
     const f32 = p.value instanceof Float32Array ? p.value : Float32Array.from(p.value);
     parts.push(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
     entries.push({ name: p.name, shape: [...p.shape], dtype: 'float32' });
@@ -68,8 +70,12 @@ export function modelArtifacts(
     modelTopology: modelTopology(model),
   };
   const backprop: Record<string, unknown> = { version: VERSION, dtype: model.dtype, seed: model.seed };
+  const compile = compileRecord(model);
+  if (compile) backprop.compile = compile;
+  const tfjs = tfjsTrainingConfig(model);
+  if (tfjs) json.trainingConfig = tfjs;
   if (options.includeOptimizer) {
-    model.requireCompiled('save({ includeOptimizer: true })');
+    if (!model.optimizer) model.requireCompiled('save({ includeOptimizer: true })');
     const opt = model.optimizer!;
     const iter = Int32Array.of(opt.iterations);
     parts.push(new Uint8Array(iter.buffer));
@@ -79,25 +85,7 @@ export function modelArtifacts(
       parts.push(new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength));
       entries.push({ name: w.name, shape: [w.value.length], dtype: 'float32', group: 'optimizer' });
     }
-    const optConfig = opt.getConfig();
-    json.trainingConfig = {
-      optimizer_config: {
-        class_name: opt.className,
-        config: Object.fromEntries(Object.entries(optConfig).map(([k, v]) => [toSnake(k), v])),
-      },
-      loss: toSnake(model.loss!.name),
-      metrics: model.metricNames,
-      loss_weights: null,
-      sample_weight_mode: null,
-    };
-    backprop.optimizer = { className: opt.className, config: optConfig };
-    backprop.loss = model.loss!.name;
-    backprop.training = {
-      epoch: model.trainingState.epoch,
-      iterations: opt.iterations,
-      learningRate: opt.learningRate,
-      rngState: model.rng.getState(),
-    };
+    backprop.training = trainingRecord(model);
   }
   let total = 0;
   for (const p of parts) total += p.byteLength;
@@ -111,7 +99,7 @@ export function modelArtifacts(
   return { json, weights, entries };
 }
 
-export function saveModel(model: Sequential, target: string, options: SaveOptions = {}): SaveResult {
+export function saveModel(model: Model, target: string, options: SaveOptions = {}): SaveResult {
   const dir = resolveDir(target, 'save()');
   fs.mkdirSync(dir, { recursive: true });
   const { json, weights, entries } = modelArtifacts(model, options);

@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
-import type { Sequential } from '../model/sequential';
 import { modelFromJson } from '../io/load';
+import { Sequential } from '../sequential';
 import type { ProgressEvent, StartMessage, WorkerMessage } from './protocol';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -117,8 +117,14 @@ export class TrainingJob extends EventEmitter {
   }
 
   private async buildResult(m: Extract<WorkerMessage, { type: 'done' }>): Promise<JobResult> {
-    const model = await modelFromJson(m.modelJson as Record<string, unknown>, '.', `job ${this.id}`, { strict: false });
-    const params = model.params();
+    const model = await modelFromJson(
+      m.modelJson as Record<string, unknown>,
+      '.',
+      `job ${this.id}`,
+      { strict: false },
+      (args) => new Sequential(args),
+    );
+    const params = model.weights();
     params.forEach((p, i) =>
       p.value.set(
         m.weights[i].kind === 'float64' ? new Float64Array(m.weights[i].data) : new Float32Array(m.weights[i].data),

@@ -161,7 +161,7 @@ async function main(msg: StartMessage): Promise<void> {
   if (cancelled && ckpt && model.trainingState.epoch > 0) {
     // the cancelled epoch is incomplete: the checkpoint stays at the last complete epoch
   }
-  const weights = model.params().map((p) => {
+  const weights = model.weights().map((p) => {
     const copy = p.value.slice();
     return {
       data: copy.buffer as ArrayBuffer,

@@ -1,7 +1,14 @@
-/** Activation layer: applies an activation on its own (`layers.activation({ activation: 'relu' })`). */
-import type { Backend, FloatArray } from '../backend/ops';
+/**
+ * An activation on its own (`layers.activation({ activation: 'relu' })`), elementwise over any rank;
+ * softmax normalises over the last axis. TF.js's LeakyReLU, ELU, ReLU and Softmax layers load as this
+ * layer too (see the registry entries below).
+ */
+import type { ActivationName, Backend, FloatArray } from '../backend/ops';
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
+import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
+import type { LayerEntry } from './layer-entry';
+import type { Shape } from './shape';
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationIdentifier;
@@ -11,15 +18,15 @@ export interface ActivationArgs extends LayerArgs {
 
 export class ActivationLayer extends Layer {
   readonly className = 'Activation';
-  readonly kind = 'activation';
-  readonly activation: string;
+  readonly activation: ActivationName;
   readonly actCode: number;
   readonly actAlpha: number;
+  private readonly defaultAlpha: number;
   private lastZ?: FloatArray;
   private lastY?: FloatArray;
 
   constructor(args: ActivationArgs) {
-    super(args);
+    super(args, 'layers.activation()');
     if (!args || args.activation === undefined) {
       throw new Error(`layers.activation(): 'activation' is required, e.g. layers.activation({ activation: 'relu' })`);
     }
@@ -29,35 +36,101 @@ export class ActivationLayer extends Layer {
     if (args.alpha !== undefined && (typeof args.alpha !== 'number' || !Number.isFinite(args.alpha))) {
       throw new Error(`layers.activation(): 'alpha' must be a finite number, got ${args.alpha}`);
     }
+    this.defaultAlpha = act.alpha;
     this.actAlpha = args.alpha ?? act.alpha;
   }
 
-  protected computeOutputUnits(inputUnits: number): number {
-    return inputUnits;
+  computeOutputShape(inputShape: Shape): Shape {
+    return inputShape;
   }
 
-  /** The input of the last forward (pre-activation, what fused losses read). */
-  get preActivation(): FloatArray {
+  /** Rows and columns the op sees: softmax runs over the last axis, so each row is one last-axis vector. */
+  private dims(rows: number): [number, number] {
+    const last = this.outputShape![this.outputShape!.length - 1];
+    return [(rows * this.outputSize) / last, last];
+  }
+
+  override get outputActivation(): ActivationName {
+    return this.activation;
+  }
+
+  override preActivation(): FloatArray {
     return this.lastZ!;
   }
 
   forward(b: Backend, x: FloatArray, rows: number): FloatArray {
-    const [y, dx] = this.buffers(rows, [this.outputUnits, this.outputUnits]);
-    void dx;
-    b.activationForward(this.actCode, this.actAlpha, x, y, rows, this.outputUnits);
+    const [y] = this.buffers(rows, [this.outputSize, this.outputSize]);
+    const [r, c] = this.dims(rows);
+    b.activationForward(this.actCode, this.actAlpha, x, y, r, c);
     this.lastZ = x;
     this.lastY = y;
     return y;
   }
 
-  backward(b: Backend, dy: FloatArray, rows: number, _needDx: boolean, skipActivation: boolean): FloatArray | null {
-    if (skipActivation) return dy;
-    const dx = this.buffers(rows, [this.outputUnits, this.outputUnits])[1];
-    b.activationBackward(this.actCode, this.actAlpha, this.lastZ!, this.lastY!, dy, dx, rows, this.outputUnits);
+  backward(b: Backend, dy: FloatArray, rows: number, _needDx: boolean, lossFused: boolean): FloatArray | null {
+    if (lossFused) return dy;
+    const dx = this.buffers(rows, [this.outputSize, this.outputSize])[1];
+    const [r, c] = this.dims(rows);
+    b.activationBackward(this.actCode, this.actAlpha, this.lastZ!, this.lastY!, dy, dx, r, c);
     return dx;
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), activation: this.activation };
+    const config: Record<string, unknown> = { ...super.getConfig(), activation: this.activation };
+    if (this.actAlpha !== this.defaultAlpha) config.alpha = this.actAlpha;
+    return config;
   }
 }
+
+function layerWith(c: ConfigReader, activation: ActivationName, alphaKey?: string, alphaDefault?: number) {
+  const alpha = alphaKey ? c.num(alphaKey, alphaDefault) : undefined;
+  return new ActivationLayer({ ...c.layerArgs(), activation, alpha });
+}
+
+export const activationEntry: LayerEntry = {
+  className: 'Activation',
+  fromConfig: (c) => layerWith(c, c.activation('activation'), c.has('alpha') ? 'alpha' : undefined),
+  // TF.js names neither leakyRelu nor a parameterised elu as an activation string: write their layers.
+  toFile(layer) {
+    const a = layer as ActivationLayer;
+    const { name, trainable } = a.getConfig();
+    if (a.activation === 'leakyRelu')
+      return [{ className: 'LeakyReLU', config: { name, trainable, alpha: a.actAlpha } }];
+    if (a.activation === 'elu' && a.actAlpha !== 1) {
+      return [{ className: 'ELU', config: { name, trainable, alpha: a.actAlpha } }];
+    }
+    return [{ className: 'Activation', config: { name, trainable, activation: a.activation } }];
+  },
+};
+
+/** TF.js `LeakyReLU({ alpha = 0.3 })`. */
+export const leakyReluEntry: LayerEntry = {
+  className: 'LeakyReLU',
+  fromConfig: (c) => layerWith(c, 'leakyRelu', 'alpha', 0.3),
+};
+
+/** TF.js `ELU({ alpha = 1 })`. */
+export const eluEntry: LayerEntry = { className: 'ELU', fromConfig: (c) => layerWith(c, 'elu', 'alpha', 1) };
+
+/** TF.js `ReLU` (without maxValue, which backprop does not implement). */
+export const reluEntry: LayerEntry = {
+  className: 'ReLU',
+  fromConfig(c) {
+    c.unsupported('maxValue');
+    return layerWith(c, 'relu');
+  },
+};
+
+/** TF.js `Softmax({ axis = -1 })`: only the last axis. */
+export const softmaxEntry: LayerEntry = {
+  className: 'Softmax',
+  fromConfig(c) {
+    if (c.has('axis')) {
+      const axis = c.get('axis');
+      if (axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) {
+        c.fail('axis', `only -1 (the last axis) is supported, got ${JSON.stringify(axis)}`);
+      }
+    }
+    return layerWith(c, 'softmax');
+  },
+};

@@ -1,16 +1,20 @@
 /**
- * Dense (fully connected) layer: `y = act(x·W + b)`, kernel `[in, out]`, computed by the fused
- * denseForward/denseBackward ops (one gemm plus one pass for bias and activation; on the way back one
- * pass for the activation derivative, then the dW and dX gemms).
+ * Dense (fully connected): `y = act(x·W + b)` with kernel `[in, units]`, applied to the last axis of inputs
+ * of any rank (as TF.js: [..., in] → [..., units]). Computed by the fused denseForward / denseBackward ops:
+ * one gemm plus one pass for bias and activation; back, one pass for the activation derivative, then the
+ * dW and dX gemms. A plain SGD update can be folded into the dW gemm (`canFoldSgd`).
  */
-import type { Backend, FloatArray } from '../backend/ops';
+import type { ActivationName, Backend, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
-import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
-import type { Rng } from '../random';
+import type { FoldedSgd, Initializer, Regularizer } from '../training/contracts';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';
 import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
-import { allocParam, Layer, type LayerArgs } from './layer';
+import { MAX_DIMENSION, type ConfigReader } from './config-reader';
+import { allocFloat, Layer, type LayerArgs, type WeightSpec } from './layer';
+import type { LayerEntry } from './layer-entry';
+import { shapeSize, type Shape } from './shape';
+import { serializeInitializer, serializeRegularizer } from './serialize';
 
 export interface DenseArgs extends LayerArgs {
   /** Number of output units. */
@@ -27,9 +31,8 @@ export interface DenseArgs extends LayerArgs {
 
 export class Dense extends Layer {
   readonly className = 'Dense';
-  readonly kind = 'dense';
   readonly units: number;
-  readonly activation: string;
+  readonly activation: ActivationName;
   readonly actCode: number;
   readonly actAlpha: number;
   readonly useBias: boolean;
@@ -37,15 +40,14 @@ export class Dense extends Layer {
   readonly biasInitializer: Initializer;
   readonly kernelRegularizer?: Regularizer;
   readonly biasRegularizer?: Regularizer;
-  kernel?: Param;
-  bias?: Param;
   private lastX?: FloatArray;
   private lastZ?: FloatArray;
   private lastY?: FloatArray;
+  private ones = new Map<number, FloatArray>();
 
   constructor(args: DenseArgs) {
-    super(args);
-    if (!args || !Number.isInteger(args.units) || args.units < 1) {
+    super(args, 'layers.dense()');
+    if (!Number.isSafeInteger(args.units) || args.units < 1 || args.units > MAX_DIMENSION) {
       throw new Error(
         `layers.dense(): 'units' must be a positive integer, got ${args?.units}. Example: layers.dense({ units: 10 })`,
       );
@@ -55,6 +57,9 @@ export class Dense extends Layer {
     this.activation = act.name;
     this.actCode = act.code;
     this.actAlpha = act.alpha;
+    if (args.useBias !== undefined && typeof args.useBias !== 'boolean') {
+      throw new Error(`layers.dense(): 'useBias' must be true or false, got ${String(args.useBias)}`);
+    }
     this.useBias = args.useBias ?? true;
     this.kernelInitializer = getInitializer(args.kernelInitializer ?? 'glorotUniform');
     this.biasInitializer = getInitializer(args.biasInitializer ?? 'zeros');
@@ -62,54 +67,76 @@ export class Dense extends Layer {
     if (args.biasRegularizer) this.biasRegularizer = getRegularizer(args.biasRegularizer);
   }
 
-  override parameterCount(inputUnits: number): number {
-    return inputUnits * this.units + (this.useBias ? this.units : 0);
+  computeOutputShape(inputShape: Shape): Shape {
+    return [...inputShape.slice(0, -1), this.units];
   }
 
-  protected computeOutputUnits(): number {
-    return this.units;
-  }
-
-  protected override createWeights(rng: Rng): void {
-    this.resetBuffers();
-    this.kernel = allocParam(`${this.name}/kernel`, [this.inputUnits, this.units], this.dtype);
-    this.kernelInitializer.fill(this.kernel.value, this.kernel.shape, rng);
-    this.kernel.regularizer = this.kernelRegularizer;
+  override weightSpecs(inputShape: Shape): WeightSpec[] {
+    const k = inputShape[inputShape.length - 1];
+    const specs: WeightSpec[] = [
+      {
+        name: 'kernel',
+        shape: [k, this.units],
+        trainable: true,
+        initializer: this.kernelInitializer,
+        regularizer: this.kernelRegularizer,
+      },
+    ];
     if (this.useBias) {
-      this.bias = allocParam(`${this.name}/bias`, [this.units], this.dtype);
-      this.biasInitializer.fill(this.bias.value, this.bias.shape, rng);
-      this.bias.regularizer = this.biasRegularizer;
+      specs.push({
+        name: 'bias',
+        shape: [this.units],
+        trainable: true,
+        initializer: this.biasInitializer,
+        regularizer: this.biasRegularizer,
+      });
     }
+    return specs;
   }
 
-  override params(): Param[] {
-    return this.bias ? [this.kernel!, this.bias] : [this.kernel!];
+  /** Input features (the last input axis). */
+  private get k(): number {
+    return this.inputShape![this.inputShape!.length - 1];
   }
 
-  /** The pre-activation of the last forward (what fused losses read). */
-  get preActivation(): FloatArray {
+  /** Rows of the gemm per sample: the product of the input's leading axes (1 for a feature vector). */
+  private get outer(): number {
+    return shapeSize(this.inputShape!) / this.k;
+  }
+
+  override macsPerSample(): number {
+    return this.built ? this.outer * this.k * this.units : 0;
+  }
+
+  override get outputActivation(): ActivationName {
+    return this.activation;
+  }
+
+  override preActivation(): FloatArray {
     return this.lastZ!;
+  }
+
+  override get canFoldSgd(): boolean {
+    return true;
   }
 
   private forwardArgs(x: FloatArray, rows: number) {
     const linear = this.actCode === Activation.linear;
-    const [z, y] = this.buffers(rows, [this.units, linear ? 0 : this.units, this.inputUnits]);
+    const [z, y] = this.buffers(rows, this.bufferSizes());
     const out = linear ? z : y;
     this.lastX = x;
     this.lastZ = z;
     this.lastY = out;
-    return [
-      x,
-      this.kernel!.value,
-      this.bias ? this.bias.value : null,
-      z,
-      out,
-      rows,
-      this.inputUnits,
-      this.units,
-      this.actCode,
-      this.actAlpha,
-    ] as const;
+    const w = this.weight('kernel').value;
+    const b = this.useBias ? this.weight('bias').value : null;
+    const m = rows * this.outer;
+    return [x, w, b, z, out, m, this.k, this.units, this.actCode, this.actAlpha] as const;
+  }
+
+  /** z, y (none when linear: y is z), dx. */
+  private bufferSizes(): number[] {
+    const out = this.outer * this.units;
+    return [out, this.actCode === Activation.linear ? 0 : out, this.outer * this.k];
   }
 
   forward(b: Backend, x: FloatArray, rows: number): FloatArray {
@@ -125,23 +152,24 @@ export class Dense extends Layer {
     return args[4];
   }
 
-  private backwardArgs(dy: FloatArray, rows: number, needDx: boolean, skipActivation: boolean) {
-    const dx = needDx
-      ? this.buffers(rows, [this.units, this.actCode === Activation.linear ? 0 : this.units, this.inputUnits])[2]
-      : null;
-    const act = skipActivation ? Activation.linear : this.actCode;
+  private backwardArgs(dy: FloatArray, rows: number, needDx: boolean, lossFused: boolean) {
+    const dx = needDx ? this.buffers(rows, this.bufferSizes())[2] : null;
+    const act = lossFused ? Activation.linear : this.actCode;
+    const kernel = this.weight('kernel');
+    const bias = this.useBias ? this.weight('bias').grad : null;
+    const m = rows * this.outer;
     return [
       this.lastX!,
-      this.kernel!.value,
+      kernel.value,
       this.lastZ!,
       this.lastY!,
       dy,
       dy,
-      this.kernel!.grad,
-      this.bias ? this.bias.grad : null,
+      kernel.grad,
+      bias,
       dx,
-      rows,
-      this.inputUnits,
+      m,
+      this.k,
       this.units,
       act,
       this.actAlpha,
@@ -153,10 +181,10 @@ export class Dense extends Layer {
     dy: FloatArray,
     rows: number,
     needDx: boolean,
-    skipActivation: boolean,
-    fold?: FoldedSgd | null,
+    lossFused: boolean,
+    fold: FoldedSgd | null,
   ): FloatArray | null {
-    const args = this.backwardArgs(dy, rows, needDx, skipActivation);
+    const args = this.backwardArgs(dy, rows, needDx, lossFused);
     if (fold) return this.backwardFolded(b, args, fold);
     b.denseBackward(...args);
     return args[8];
@@ -168,22 +196,21 @@ export class Dense extends Layer {
    * Same update as denseBackward + sgdStep, without writing dW or making a second pass over W.
    */
   private backwardFolded(b: Backend, args: ReturnType<Dense['backwardArgs']>, fold: FoldedSgd): FloatArray | null {
-    const [x, w, z, y, dy, , , , dx, rows, k, n, act, alpha] = args;
-    if (act !== Activation.linear) b.activationBackward(act, alpha, z, y, dy, dy, rows, n);
-    if (dx) b.gemm(false, true, rows, k, n, 1, dy, w, 0, dx);
+    const [x, w, z, y, dy, , , , dx, m, k, n, act, alpha] = args;
+    if (act !== Activation.linear) b.activationBackward(act, alpha, z, y, dy, dy, m, n);
+    if (dx) b.gemm(false, true, m, k, n, 1, dy, w, 0, dx);
     const keep = 1 - fold.lr * fold.weightDecay;
-    b.gemm(true, false, k, n, rows, -fold.lr, x, dy, keep, w);
-    if (this.bias) b.gemm(false, false, 1, n, rows, -fold.lr, this.onesColumn(rows), dy, keep, this.bias.value);
+    b.gemm(true, false, k, n, m, -fold.lr, x, dy, keep, w);
+    if (this.useBias) b.gemm(false, false, 1, n, m, -fold.lr, this.onesColumn(m), dy, keep, this.weight('bias').value);
     return dx;
   }
 
-  /** 1ᵀ for the bias update, per batch size; dropped with the other buffers on a rebuild. */
-  private ones = new Map<number, FloatArray>();
-  private onesColumn(rows: number): FloatArray {
-    let o = this.ones.get(rows);
+  /** 1ᵀ for the bias update, per row count; dropped with the other buffers on a rebuild. */
+  private onesColumn(m: number): FloatArray {
+    let o = this.ones.get(m);
     if (!o) {
-      o = (this.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows)).fill(1);
-      this.ones.set(rows, o);
+      o = allocFloat(this.dtype, m).fill(1);
+      this.ones.set(m, o);
     }
     return o;
   }
@@ -198,10 +225,10 @@ export class Dense extends Layer {
     dy: FloatArray,
     rows: number,
     needDx: boolean,
-    skipActivation: boolean,
+    lossFused: boolean,
   ): Promise<FloatArray | null> {
-    if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, skipActivation);
-    const args = this.backwardArgs(dy, rows, needDx, skipActivation);
+    if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, lossFused, null);
+    const args = this.backwardArgs(dy, rows, needDx, lossFused);
     await b.denseBackwardAsync(...args);
     return args[8];
   }
@@ -212,17 +239,40 @@ export class Dense extends Layer {
       units: this.units,
       activation: this.activation,
       useBias: this.useBias,
-      kernelInitializer: { className: this.kernelInitializer.className, config: this.kernelInitializer.getConfig() },
-      biasInitializer: { className: this.biasInitializer.className, config: this.biasInitializer.getConfig() },
-      kernelRegularizer: this.kernelRegularizer
-        ? { className: this.kernelRegularizer.className, config: this.kernelRegularizer.getConfig() }
-        : null,
-      biasRegularizer: this.biasRegularizer
-        ? { className: this.biasRegularizer.className, config: this.biasRegularizer.getConfig() }
-        : null,
+      kernelInitializer: serializeInitializer(this.kernelInitializer),
+      biasInitializer: serializeInitializer(this.biasInitializer),
+      kernelRegularizer: serializeRegularizer(this.kernelRegularizer),
+      biasRegularizer: serializeRegularizer(this.biasRegularizer),
       activityRegularizer: null,
       kernelConstraint: null,
       biasConstraint: null,
     };
   }
 }
+
+export const denseEntry: LayerEntry = {
+  className: 'Dense',
+  fromConfig(c: ConfigReader): Dense {
+    c.unsupported('activityRegularizer', 'kernelConstraint', 'biasConstraint');
+    return new Dense({
+      ...c.layerArgs(),
+      units: c.int('units', 1, MAX_DIMENSION),
+      activation: c.activation('activation'),
+      useBias: c.bool('useBias', true),
+      kernelInitializer: c.initializer('kernelInitializer', 'glorotUniform'),
+      biasInitializer: c.initializer('biasInitializer', 'zeros'),
+      kernelRegularizer: c.regularizer('kernelRegularizer'),
+      biasRegularizer: c.regularizer('biasRegularizer'),
+    });
+  },
+  // TF.js has no leaky-relu activation string: a leakyRelu Dense is written as a linear Dense + LeakyReLU.
+  toFile(layer) {
+    const d = layer as Dense;
+    const config = d.getConfig();
+    if (d.activation !== 'leakyRelu') return [{ className: 'Dense', config }];
+    return [
+      { className: 'Dense', config: { ...config, activation: 'linear' } },
+      { className: 'LeakyReLU', config: { name: `${d.name}_leaky_relu`, trainable: true, alpha: d.actAlpha } },
+    ];
+  },
+};

@@ -1,90 +1,204 @@
 /**
- * The layer contract: build, forward and backward written side by side, with every buffer owned by
- * the layer and reused across steps (one set per batch size seen, typically the full batch and the
- * last partial one).
+ * The layer contract (TF.js Layers anatomy over flat, batch-major buffers).
+ *
+ * A layer maps a per-sample input shape of any rank to a per-sample output shape. The model knows layers
+ * only through this class: `build` creates the weights described by `weightSpecs` (checked against the memory
+ * limit before anything is allocated), `forward`/`backward` run a batch of `rows` samples through flat typed
+ * arrays of rows × size(shape) values, `macsPerSample` says what a sample costs (the model routes steps to a
+ * backend, and off the main thread, by it), and `getConfig` is the TF.js config the registry saves and reads.
+ * Optional abilities a layer declares, which the model then uses for any layer that has them:
+ * - `outputActivation` + `preActivation()`: the activation applied last, so a loss can fuse with it
+ *   (softmax/sigmoid + cross-entropy computed from the logits in one stable kernel);
+ * - `canFoldSgd`: backward can apply a plain SGD update inside its gradient gemms (no gradient buffers).
+ *
+ * Buffers belong to the layer and are reused across steps (one set per batch size seen: the full batch and
+ * the last partial one), so a training step allocates nothing after warm-up. Buffers handed to async ops
+ * live on non-growable SharedArrayBuffers (they cannot be detached or resized while an op runs).
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
-import type { FoldedSgd, Param } from '../training/contracts';
+import type { ActivationName } from '../backend/ops';
+import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
+import { checkShape, formatShape, shapeSize, type Shape } from './shape';
 
 export interface LayerArgs {
-  /** Layer name; defaults to `<kind>_<n>`, unique within the model. */
+  /** Layer name; defaults to `<kind>_<n>` (e.g. `dense_1`), unique within the model. */
   name?: string;
-  /** Input shape `[features]`; needed on the first layer (or inferred from the data at the first fit). */
+  /** Shape of one input sample (`[784]`, `[28, 28, 1]`); needed on the first layer unless data infers it. */
   inputShape?: number[];
+  /** `[null, ...inputShape]`, as Keras writes it. */
+  batchInputShape?: (number | null)[];
   /** Same as `inputShape: [inputDim]`. */
   inputDim?: number;
+  /** Whether the optimizer updates this layer's weights (default true). */
+  trainable?: boolean;
 }
 
-export abstract class Layer {
-  /** TF.js class name ('Dense', 'Activation', 'Dropout'). */
-  abstract readonly className: string;
-  /** Lower-case kind used for default names ('dense'). */
-  abstract readonly kind: string;
+/** A weight `build` creates, in TF.js order. */
+export interface WeightSpec {
+  /** Name within the layer: 'kernel', 'bias', 'gamma', 'moving_mean', ... */
   name: string;
-  inputUnits = 0;
-  outputUnits = 0;
-  built = false;
-  readonly declaredInputShape?: number[];
-  protected dtype: DType = 'float32';
+  shape: number[];
+  /** Non-trainable weights (moving statistics) are saved and loaded but not updated by the optimizer. */
+  trainable: boolean;
+  initializer: Initializer;
+  regularizer?: Regularizer;
+}
 
-  constructor(args: LayerArgs) {
-    this.name = args.name ?? '';
-    if (args.inputShape !== undefined || args.inputDim !== undefined) {
-      const shape = args.inputShape ?? [args.inputDim as number];
-      if (!Array.isArray(shape) || shape.length !== 1 || !Number.isInteger(shape[0]) || shape[0] < 1) {
-        throw new Error(
-          `${this.constructor.name}: 'inputShape' must be [features] with a positive integer, got ` +
-            `${JSON.stringify(shape)}. ` +
-            `backprop's layers take flat feature vectors; flatten images to [height*width].`,
-        );
+/** A training step's SGD update folded into the layer (see `canFoldSgd`). */
+export type { FoldedSgd };
+
+export abstract class Layer {
+  /** TF.js class name, the registry key ('Dense', 'Flatten', ...). */
+  abstract readonly className: string;
+  name: string;
+  trainable: boolean;
+  /** The per-sample input shape given to the constructor (inputShape / batchInputShape / inputDim). */
+  readonly declaredInputShape?: Shape;
+  /** Per-sample shapes, known once built. */
+  inputShape?: Shape;
+  outputShape?: Shape;
+  built = false;
+  protected dtype: DType = 'float32';
+  private allWeights: Param[] = [];
+  private trainableWeights: Param[] = [];
+  private pools = new Map<number, FloatArray[]>();
+
+  constructor(args: LayerArgs | undefined, where: string) {
+    const a = args ?? {};
+    if (typeof a !== 'object') throw new Error(`${where}: expected an options object, got ${typeof args}`);
+    if (a.name !== undefined && (typeof a.name !== 'string' || !/^[A-Za-z0-9][-A-Za-z0-9._/]{0,254}$/.test(a.name))) {
+      throw new Error(`${where}: 'name' must match [A-Za-z0-9][-A-Za-z0-9._/]*, got ${JSON.stringify(a.name)}`);
+    }
+    this.name = a.name ?? '';
+    if (a.trainable !== undefined && typeof a.trainable !== 'boolean') {
+      throw new Error(`${where}: 'trainable' must be true or false, got ${String(a.trainable)}`);
+    }
+    this.trainable = a.trainable ?? true;
+    const given = [a.inputShape, a.batchInputShape, a.inputDim].filter((v) => v !== undefined).length;
+    if (given > 1) throw new Error(`${where}: give only one of 'inputShape', 'batchInputShape' and 'inputDim'`);
+    if (a.inputShape !== undefined) this.declaredInputShape = checkShape(where, 'inputShape', a.inputShape);
+    else if (a.inputDim !== undefined) this.declaredInputShape = checkShape(where, 'inputDim', [a.inputDim]);
+    else if (a.batchInputShape !== undefined) {
+      const b = a.batchInputShape;
+      if (!Array.isArray(b) || b.length < 2 || (b[0] !== null && typeof b[0] !== 'number')) {
+        throw new Error(`${where}: 'batchInputShape' must be [null, ...inputShape], got ${JSON.stringify(b)}`);
       }
-      this.declaredInputShape = shape;
+      this.declaredInputShape = checkShape(where, 'batchInputShape', b.slice(1));
     }
   }
 
-  /** Creates weights for `inputUnits` inputs; `rng` drives the initializers. */
-  build(inputUnits: number, dtype: DType, rng: Rng): void {
-    this.inputUnits = inputUnits;
-    this.dtype = dtype;
-    this.outputUnits = this.computeOutputUnits(inputUnits);
-    this.createWeights(rng);
-    this.built = true;
+  /** The default-name stem: the class name in snake_case ('Dense' → 'dense', 'MaxPooling2D' → 'max_pooling2d'). */
+  get kind(): string {
+    return this.className
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+      .toLowerCase();
   }
 
-  protected abstract computeOutputUnits(inputUnits: number): number;
+  /**
+   * The per-sample output shape for `inputShape`; throws, naming the layer and the fix, when the layer
+   * cannot take that input.
+   */
+  abstract computeOutputShape(inputShape: Shape): Shape;
 
-  /** The output width for `inputUnits` inputs, without building. */
-  outputUnitsFor(inputUnits: number): number {
-    return this.computeOutputUnits(inputUnits);
-  }
-
-  /** How many parameter values build() would allocate for `inputUnits` inputs (checked before allocating). */
-  parameterCount(_inputUnits: number): number {
-    return 0;
-  }
-  protected createWeights(_rng: Rng): void {}
-
-  /** Trainable parameters, TF.js order (kernel, then bias). */
-  params(): Param[] {
+  /** The weights `build` creates for `inputShape`, in TF.js order, without allocating them. */
+  weightSpecs(_inputShape: Shape): WeightSpec[] {
     return [];
   }
 
-  /** Output for `rows` input rows; the returned array is the layer's own buffer (valid until the next call). */
+  /** Creates the weights (from the seeded RNG) for inputs of `inputShape`. */
+  build(inputShape: Shape, dtype: DType, rng: Rng): void {
+    const outputShape = this.computeOutputShape(inputShape);
+    this.dtype = dtype;
+    this.inputShape = [...inputShape];
+    this.outputShape = [...outputShape];
+    this.resetBuffers();
+    this.allWeights = this.weightSpecs(inputShape).map((spec) => {
+      const p = allocParam(`${this.name}/${spec.name}`, spec.shape, dtype, spec.trainable);
+      spec.initializer.fill(p.value, p.shape, rng);
+      if (spec.regularizer) p.regularizer = spec.regularizer;
+      return p;
+    });
+    this.trainableWeights = this.allWeights.filter((p) => p.trainable !== false);
+    this.built = true;
+    this.onBuilt();
+  }
+
+  /** Hook for a layer to bind its weights to fields after build (e.g. Dense's kernel and bias). */
+  protected onBuilt(): void {}
+
+  /** The layer's weight `name` ('kernel'), once built. */
+  protected weight(name: string): Param {
+    const p = this.allWeights.find((w) => w.name === `${this.name}/${name}`);
+    if (!p) throw new Error(`${this.className} '${this.name}': no weight '${name}' (is the layer built?)`);
+    return p;
+  }
+
+  /** Every weight, TF.js order (trainable and non-trainable): what save, load and getWeights see. */
+  weights(): Param[] {
+    return this.allWeights;
+  }
+
+  /** The weights the optimizer updates (none when `trainable` is false). */
+  params(): Param[] {
+    return this.trainable ? this.trainableWeights : [];
+  }
+
+  /** Values per input sample. */
+  get inputSize(): number {
+    return shapeSize(this.requireShape().inputShape);
+  }
+
+  /** Values per output sample. */
+  get outputSize(): number {
+    return shapeSize(this.requireShape().outputShape);
+  }
+
+  private requireShape(): { inputShape: Shape; outputShape: Shape } {
+    if (!this.inputShape || !this.outputShape) throw new Error(`layer '${this.name}' is not built yet`);
+    return { inputShape: this.inputShape, outputShape: this.outputShape };
+  }
+
+  /** Multiply-adds one sample costs in a forward pass (the model routes steps by the sum over layers). */
+  macsPerSample(): number {
+    return 0;
+  }
+
+  /** The activation this layer applies last, which a loss may fuse with; undefined when none. */
+  get outputActivation(): ActivationName | undefined {
+    return undefined;
+  }
+
+  /** The last forward's values before `outputActivation` (valid after forward when outputActivation is set). */
+  preActivation(): FloatArray {
+    throw new Error(`${this.className} has no fused output activation`);
+  }
+
+  /** Whether backward can apply a plain SGD update itself (`fold`), inside its gradient gemms. */
+  get canFoldSgd(): boolean {
+    return false;
+  }
+
+  /**
+   * Output for `rows` samples of `x`; returns the layer's own buffer (valid until its next call) or `x`
+   * itself for layers that only reinterpret the shape. `training` enables dropout-like behaviour.
+   */
   abstract forward(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): FloatArray;
 
   /**
-   * Given dL/d(output) for the last forward, writes parameter gradients and returns dL/d(input) (or null
-   * when `needDx` is false). `dy` may be overwritten. `skipActivation`: dy is already dL/dz (fused loss).
-   * With `fold`, a layer with parameters applies that SGD update itself instead of writing gradients.
+   * Given dL/d(output) of the last training forward, writes the gradients of the layer's trainable
+   * weights and returns dL/d(input) (null when `needDx` is false). `dy` may be overwritten.
+   * `lossFused`: dy is already the gradient before `outputActivation` (the loss fused with it).
+   * `fold`: apply this SGD update inside backward instead of writing gradients (only when canFoldSgd).
    */
   abstract backward(
     b: Backend,
     dy: FloatArray,
     rows: number,
     needDx: boolean,
-    skipActivation: boolean,
-    fold?: FoldedSgd | null,
+    lossFused: boolean,
+    fold: FoldedSgd | null,
   ): FloatArray | null;
 
   /** forward() that may run its heavy part off the main thread (default: the synchronous forward). */
@@ -98,35 +212,61 @@ export abstract class Layer {
     dy: FloatArray,
     rows: number,
     needDx: boolean,
-    skipActivation: boolean,
+    lossFused: boolean,
   ): Promise<FloatArray | null> {
-    return this.backward(b, dy, rows, needDx, skipActivation);
+    return this.backward(b, dy, rows, needDx, lossFused, null);
   }
 
-  /** Keras/TF.js layer config (camelCase; the saver converts to snake_case). */
+  /**
+   * The TF.js config of this layer (camelCase; the saver writes snake_case): `name`, `trainable`, then
+   * the layer's own keys. The registry rebuilds an equal layer from it (`fromConfig(getConfig(x))`).
+   */
   getConfig(): Record<string, unknown> {
-    return { name: this.name, trainable: true, dtype: this.dtype };
+    return { name: this.name, trainable: this.trainable };
   }
 
-  /** Zero-copy views of `rows`-row buffers, allocated once per distinct row count. */
-  private pools = new Map<number, FloatArray[]>();
-  protected buffers(rows: number, widths: number[]): FloatArray[] {
+  /** Buffers of rows × size values each, allocated once per distinct row count. */
+  protected buffers(rows: number, sizes: number[]): FloatArray[] {
     let views = this.pools.get(rows);
     if (!views) {
-      const C = this.dtype === 'float64' ? Float64Array : Float32Array;
-      views = widths.map((w) => new C(rows * w));
+      views = sizes.map((n) => allocFloat(this.dtype, rows * n));
       this.pools.set(rows, views);
     }
     return views;
   }
-  /** Drops cached buffers (after a rebuild or dtype change). */
+
+  /** Drops cached buffers (on a rebuild). */
   protected resetBuffers(): void {
     this.pools.clear();
   }
+
+  /** "Dense 'dense_1'" for error messages. */
+  protected describe(): string {
+    return `${this.className} '${this.name || '(unnamed)'}'`;
+  }
+
+  /** Throws, naming the layer, that it cannot take `inputShape`. */
+  protected badInput(inputShape: Shape, why: string): never {
+    throw new Error(`${this.describe()}: cannot take inputs of shape ${formatShape(inputShape)}: ${why}`);
+  }
 }
 
-export function allocParam(name: string, shape: number[], dtype: DType): Param {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const C = dtype === 'float64' ? Float64Array : Float32Array;
-  return { name, shape, value: new C(n), grad: new C(n) };
+/**
+ * A float array on a non-growable SharedArrayBuffer: such memory cannot be detached or resized while an
+ * off-main-thread op uses it.
+ */
+export function allocFloat(dtype: DType, length: number): FloatArray {
+  if (dtype === 'float64') return new Float64Array(new SharedArrayBuffer(length * 8));
+  return new Float32Array(new SharedArrayBuffer(length * 4));
+}
+
+export function allocParam(name: string, shape: number[], dtype: DType, trainable = true): Param {
+  const n = shapeSize(shape);
+  return {
+    name,
+    shape: [...shape],
+    value: allocFloat(dtype, n),
+    grad: allocFloat(dtype, trainable ? n : 0),
+    trainable,
+  };
 }

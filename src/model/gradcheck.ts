@@ -1,13 +1,15 @@
 /**
- * bp.gradcheck: compares a model's analytic gradients (backpropagation through the fused ops) with
- * central finite differences of its loss, in float64, on a copy of the model so the original is
- * untouched. Dropout is off (inference-mode forward) so the loss is a deterministic function of the weights.
+ * bp.gradcheck: compares a model's analytic gradients (backpropagation through the fused ops) with central
+ * finite differences of its training loss, in float64, on a copy of the model (rebuilt through the layer
+ * registry) so the original is untouched. Every loss evaluation starts from the same RNG state, so random
+ * layers (dropout) draw the same masks each time and the loss is a deterministic function of the weights.
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Param, Targets } from '../training/contracts';
-import { Sequential } from './sequential';
-import { checkX, checkY, type MatrixLike, type TargetLike } from './inputs';
-import { Dropout } from '../layers/dropout';
+import { cloneLayer } from '../layers/registry';
+import { engineOf } from './engine';
+import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
+import { Model } from './model';
 
 /** Gradients smaller than this are compared absolutely (see GradcheckResult.errors). */
 const FLOOR = 1e-4;
@@ -31,26 +33,13 @@ export interface GradcheckOptions {
   maxPerParam?: number;
 }
 
-/** A float64 copy of `model` with the same layers' configs and weights, compiled with the same loss. */
-function float64Copy(model: Sequential): Sequential {
-  const copy = new Sequential({ dtype: 'float64', seed: model.seed });
-  for (const layer of model.layers) {
-    const Ctor = layer.constructor as new (args: Record<string, unknown>) => typeof layer;
-    const cfg = { ...layer.getConfig() } as Record<string, unknown>;
-    // Layer classes take their own constructor args; getConfig names them the same way.
-    if (layer instanceof Dropout) cfg.rate = layer.rate;
-    const clone = new Ctor({
-      ...cfg,
-      kernelRegularizer: (layer as unknown as { kernelRegularizer?: unknown }).kernelRegularizer,
-      biasRegularizer: (layer as unknown as { biasRegularizer?: unknown }).biasRegularizer,
-      kernelInitializer: 'zeros',
-      biasInitializer: 'zeros',
-      dtype: undefined,
-    });
-    copy.add(clone);
-  }
-  copy.build(model.inputUnits!);
-  copy.params().forEach((p, i) => p.value.set(model.params()[i].value));
+/** A float64 copy of `model`: the same layers (by config), weights and loss. */
+function float64Copy(model: Model): Model {
+  const copy = new Model({ dtype: 'float64', seed: model.seed });
+  for (const layer of model.layers) copy.add(cloneLayer(layer));
+  copy.build(model.inputShape!);
+  const from = model.weights();
+  copy.weights().forEach((p, i) => p.value.set(from[i].value));
   copy.loss = model.loss;
   return copy;
 }
@@ -61,22 +50,29 @@ function float64Copy(model: Sequential): Sequential {
  * const { maxError, errors } = bp.gradcheck(model, x, y);
  * if (maxError > 1e-4) console.warn(errors);
  */
-export function gradcheck(
-  model: Sequential,
-  x: MatrixLike,
-  y: TargetLike,
-  options: GradcheckOptions = {},
-): GradcheckResult {
+export function gradcheck(model: Model, x: InputLike, y: TargetLike, options: GradcheckOptions = {}): GradcheckResult {
+  if (!(model instanceof Model)) {
+    throw new Error(`gradcheck(): the first argument must be a model (bp.sequential(...)), got ${describe(model)}`);
+  }
+  if (options === null || typeof options !== 'object') throw new Error(`gradcheck(): 'options' must be an object`);
   model.requireCompiled('gradcheck()');
   model.requireBuilt('gradcheck()');
   const eps = options.epsilon ?? 1e-6;
+  if (typeof eps !== 'number' || !(eps > 0 && eps < 1))
+    throw new Error(`gradcheck(): 'epsilon' must be in (0, 1), got ${String(eps)}`);
   const m = float64Copy(model);
-  const xm = checkX('gradcheck()', x, m.inputUnits, 'float64');
-  const t = checkY('gradcheck()', y, xm.rows, m.outputUnits, m.loss!.sparseTargets, 'float64');
-  const b: Backend = m.backendFor();
+  const engine = engineOf(m);
+  const xm = checkX('gradcheck()', x, m.inputShape, 'float64');
+  const t = checkY('gradcheck()', y, xm.rows, m.outputShape!, m.loss!.sparseTargets, 'float64');
+  const b: Backend = engine.backendFor();
   const params = m.params();
 
-  const lossAt = () => m.evaluateChecked(xm.data, xm.rows, xm.cols, t.data, t.cols, xm.rows).loss;
+  const rngState = m.rng.getState();
+  const lossAt = () => {
+    m.rng.setState(rngState);
+    return engine.trainingLoss(b, xm.data, t.data, xm.rows);
+  };
+  m.rng.setState(rngState);
   const analytic = analyticGradients(m, b, xm.data, t.data, xm.rows, params);
 
   const errors: Record<string, number> = {},
@@ -106,17 +102,15 @@ export function gradcheck(
   return { errors, maxError, checked };
 }
 
-/** Gradients from one backward pass (no optimizer update), copied out per param. */
+/** Gradients from one training step of the copy with a no-op optimizer, copied out per param. */
 function analyticGradients(
-  m: Sequential,
+  m: Model,
   b: Backend,
   x: FloatArray,
   target: Targets,
   rows: number,
   params: Param[],
 ): Float64Array[] {
-  // trainStepOn would also apply the optimizer; use a no-op optimizer for this one pass.
-  const saved = m.optimizer;
   m.optimizer = {
     className: 'None',
     learningRate: 0,
@@ -126,23 +120,10 @@ function analyticGradients(
     getWeights: () => [],
     setWeights() {},
   };
-  try {
-    // Inference-mode layers for a deterministic loss: dropout's forward is the identity when not training,
-    // so run with training=false by temporarily disabling dropout layers.
-    const restore = m.layers
-      .filter((l) => l instanceof Dropout)
-      .map((l) => {
-        const d = l as Dropout;
-        const rate = d.rate;
-        (d as unknown as { rate: number }).rate = 0;
-        return () => {
-          (d as unknown as { rate: number }).rate = rate;
-        };
-      });
-    m.trainStepOn(b, x, target, rows);
-    restore.forEach((r) => r());
-  } finally {
-    m.optimizer = saved;
-  }
+  engineOf(m).trainStep(b, x, target, rows);
   return params.map((p) => Float64Array.from(p.grad));
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
 }

@@ -1,102 +1,118 @@
 /**
- * Public-API input checks for model methods: x and y arrive as Tensor2D objects, number[][], or (for
- * labels) Int32Array / number[]; they are checked and converted before any weight changes.
+ * Public-API input checks for model methods: `x` and `y` arrive as tensors of any rank or nested arrays (and,
+ * for sparse losses, integer labels as Int32Array / number[]); they are checked and converted before any
+ * weight changes. A model whose input is [28, 28, 1] also accepts the flat form [rows, 784].
  */
 import type { DType, FloatArray } from '../backend/ops';
 import type { Targets } from '../training/contracts';
-import { toMatrix, type Tensor2D } from '../data/tensor';
+import { formatShape, sameShape, shapeSize, type Shape } from '../layers/shape';
+import { toTensor, type NestedArray, type Tensor } from './tensor';
 
-export type MatrixLike = Tensor2D | number[][] | Float32Array | Float64Array;
-export type TargetLike = MatrixLike | Int32Array | number[];
+/** What model methods take as inputs: a tensor (bp.tensor / bp.tensor2d) or nested arrays. */
+export type InputLike = Tensor | NestedArray[];
+/** Targets: as inputs, or integer class labels for sparse losses. */
+export type TargetLike = InputLike | Int32Array | number[];
 
-export interface Matrix {
+/** Checked inputs: `rows` samples of `shape`, flat in `data`. */
+export interface Inputs {
   data: FloatArray;
   rows: number;
-  cols: number;
-}
-
-export function checkX(method: string, x: unknown, inputUnits: number | undefined, dtype: DType): Matrix {
-  if (x === undefined || x === null)
-    throw new Error(`${method}: 'x' is required (a Tensor2D or number[][] with one row per sample)`);
-  const m = toMatrix(x as MatrixLike, `${method}: 'x'`, dtype);
-  if (inputUnits !== undefined && m.cols !== inputUnits) {
-    throw new Error(
-      `${method}: 'x' has ${m.cols} columns but the model's first layer expects ${inputUnits} features. ` +
-        `Fix the data or the first layer's inputShape.`,
-    );
-  }
-  return m;
+  /** Per-sample shape. */
+  shape: number[];
 }
 
 /**
- * Targets: integer labels for sparse losses (Int32Array, number[], or an n×1 matrix of integers), else a
- * float matrix with `outputUnits` columns.
+ * Checks `x` against the model's input shape (when known), or infers the per-sample shape from it.
+ * @example checkX('fit()', [[0, 1], [1, 0]], [2], 'float32') // { rows: 2, shape: [2], data }
+ */
+export function checkX(method: string, x: unknown, inputShape: Shape | undefined, dtype: DType): Inputs {
+  if (x === undefined || x === null) {
+    throw new Error(`${method}: 'x' is required (a tensor or nested arrays with one entry per sample)`);
+  }
+  const t = toTensor(x, `${method}: 'x'`, dtype);
+  const rows = t.shape[0];
+  const sample = t.shape.slice(1);
+  if (inputShape === undefined) return { data: t.data, rows, shape: sample };
+  const flatOk = sample.length === 1 && sample[0] === shapeSize(inputShape);
+  if (!sameShape(sample, inputShape) && !flatOk) {
+    throw new Error(
+      `${method}: 'x' has samples of shape ${formatShape(sample)} but the model's input shape is ` +
+        `${formatShape(inputShape)}. Fix the data or the first layer's inputShape.`,
+    );
+  }
+  return { data: t.data, rows, shape: [...inputShape] };
+}
+
+/**
+ * Targets for `rows` samples of a model with output shape `outputShape`: integer class labels for sparse
+ * losses (one per position of the last axis: rows × size(outputShape)/classes labels, each an integer in
+ * [0, classes)), otherwise values of the output's shape (or its flat form).
  */
 export function checkY(
   method: string,
   y: unknown,
   rows: number,
-  outputUnits: number,
+  outputShape: Shape,
   sparse: boolean,
   dtype: DType,
 ): { data: Targets; cols: number } {
-  if (y === undefined || y === null) throw new Error(`${method}: 'y' is required (targets, one row per sample of 'x')`);
-  if (sparse) {
-    let labels: Int32Array;
-    if (y instanceof Int32Array) labels = y;
-    else if (Array.isArray(y) && (y.length === 0 || typeof y[0] === 'number')) {
-      (y as number[]).forEach((v, i) => {
-        if (!Number.isInteger(v)) throw new Error(`${method}: 'y'[${i}] = ${v} is not an integer class label`);
-      });
-      labels = Int32Array.from(y as number[]);
-    } else {
-      const m = toMatrix(y as MatrixLike, `${method}: 'y'`, 'float64');
-      if (m.cols !== 1) {
-        throw new Error(
-          `${method}: 'y' must be integer class labels (one per row) for a sparse loss, got ${m.cols} columns. ` +
-            `Use categoricalCrossentropy for one-hot targets.`,
-        );
-      }
-      labels = Int32Array.from(m.data);
-      for (let i = 0; i < labels.length; i++)
-        if (labels[i] !== m.data[i])
-          throw new Error(`${method}: 'y'[${i}] = ${m.data[i]} is not an integer class label`);
-    }
-    if (labels.length !== rows)
-      throw new Error(`${method}: 'x' has ${rows} rows but 'y' has ${labels.length} labels; they must match`);
-    for (let i = 0; i < labels.length; i++) {
-      if (labels[i] < 0 || labels[i] >= outputUnits) {
-        throw new Error(
-          `${method}: 'y'[${i}] = ${labels[i]} is outside [0, ${outputUnits}) — the output layer has ` +
-            `${outputUnits} units. ` +
-            `Fix the labels or give the last layer more units.`,
-        );
-      }
-    }
-    return { data: labels, cols: 1 };
-  }
-  if (y instanceof Int32Array || (Array.isArray(y) && typeof y[0] === 'number')) {
-    if (outputUnits === 1)
-      return checkY(
-        method,
-        Array.from(y as ArrayLike<number>).map((v) => [v]),
-        rows,
-        outputUnits,
-        false,
-        dtype,
+  if (y === undefined || y === null) throw new Error(`${method}: 'y' is required (targets, one per sample of 'x')`);
+  const outSize = shapeSize(outputShape);
+  const classes = outputShape[outputShape.length - 1];
+  if (sparse) return { data: checkLabels(method, y, rows * (outSize / classes), classes, rows), cols: 1 };
+  if (y instanceof Int32Array || (Array.isArray(y) && (y.length === 0 || typeof y[0] === 'number'))) {
+    if (outSize !== 1) {
+      throw new Error(
+        `${method}: 'y' is a list of labels but the loss expects targets of shape ${formatShape(outputShape)} ` +
+          `per sample. One-hot encode it (bp.data.oneHot) or use loss 'sparseCategoricalCrossentropy'.`,
       );
-    throw new Error(
-      `${method}: 'y' is a list of labels but the loss expects a ${outputUnits}-column target matrix. ` +
-        `One-hot encode it (bp.data.oneHot) or use loss 'sparseCategoricalCrossentropy'.`,
-    );
+    }
+    const values = Array.from(y as ArrayLike<number>, (v) => [v]);
+    return checkY(method, values, rows, outputShape, false, dtype);
   }
-  const m = toMatrix(y as MatrixLike, `${method}: 'y'`, dtype);
-  if (m.rows !== rows) throw new Error(`${method}: 'x' has ${rows} rows but 'y' has ${m.rows}; they must match`);
-  if (m.cols !== outputUnits) {
+  const t = toTensor(y, `${method}: 'y'`, dtype);
+  if (t.shape[0] !== rows)
+    throw new Error(`${method}: 'x' has ${rows} rows but 'y' has ${t.shape[0]}; they must match`);
+  const sample = t.shape.slice(1);
+  const flatOk = sample.length === 1 && sample[0] === outSize;
+  if (!sameShape(sample, outputShape) && !flatOk) {
     throw new Error(
-      `${method}: 'y' has ${m.cols} columns but the model outputs ${outputUnits}. ` +
+      `${method}: 'y' has samples of shape ${formatShape(sample)} but the model outputs ${formatShape(outputShape)}. ` +
         `Match the last layer's units to the targets (or one-hot encode class labels).`,
     );
   }
-  return { data: m.data, cols: m.cols };
+  return { data: t.data, cols: outSize };
+}
+
+/**
+ * Integer class labels: each checked to be an integer in [0, classes) before conversion, so 2**32 + 1 is an
+ * error, never label 1. Accepts an Int32Array, number[], or a tensor / nested arrays of one label per position.
+ */
+function checkLabels(method: string, y: unknown, count: number, classes: number, rows: number): Int32Array {
+  let values: ArrayLike<number>;
+  if (y instanceof Int32Array) values = y;
+  else if (Array.isArray(y) && (y.length === 0 || typeof y[0] === 'number')) values = y as number[];
+  else values = toTensor(y, `${method}: 'y'`, 'float64').data;
+  if (values.length !== count) {
+    const per = count / rows;
+    throw new Error(
+      `${method}: 'x' has ${rows} rows but 'y' has ${values.length} labels; ` +
+        `expected ${count}${per > 1 ? ` (${per} per sample)` : ''}`,
+    );
+  }
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      throw new Error(`${method}: 'y'[${i}] = ${String(v)} is not an integer class label`);
+    }
+    if (v < 0 || v >= classes) {
+      throw new Error(
+        `${method}: 'y'[${i}] = ${v} is outside [0, ${classes}) — the output layer has ${classes} units. ` +
+          `Fix the labels or give the last layer more units.`,
+      );
+    }
+    labels[i] = v;
+  }
+  return labels;
 }

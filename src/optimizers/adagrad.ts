@@ -1,11 +1,15 @@
 /** AdaGrad (TF.js form, accumulator starting at initialAccumulatorValue). */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Param } from '../training/contracts';
+import { checkNumber } from '../training/options';
 import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
 
 export interface AdagradArgs extends BaseOptimizerArgs {
+  /** Starting value of the squared-gradient accumulator, >= 0 (default 0.1). */
   initialAccumulatorValue?: number;
+  /** > 0 (default 1e-7). */
   epsilon?: number;
+  /** L2 folded into the gradient, >= 0. */
   weightDecay?: number;
 }
 
@@ -16,10 +20,17 @@ export class Adagrad extends BaseOptimizer {
   readonly weightDecay: number;
   protected readonly stateNames = ['accumulator'];
   constructor(args: AdagradArgs = {}) {
-    super('optimizers.adagrad()', args, 0.01);
-    this.initialAccumulatorValue = args.initialAccumulatorValue ?? 0.1;
-    this.epsilon = args.epsilon ?? 1e-7;
-    this.weightDecay = args.weightDecay ?? 0;
+    const where = 'optimizers.adagrad()';
+    super(where, args, 0.01, ['initialAccumulatorValue', 'epsilon', 'weightDecay']);
+    this.initialAccumulatorValue = checkNumber(
+      where,
+      'initialAccumulatorValue',
+      args.initialAccumulatorValue,
+      { min: 0 },
+      0.1,
+    );
+    this.epsilon = checkNumber(where, 'epsilon', args.epsilon, { min: 0, minExclusive: true }, 1e-7);
+    this.weightDecay = checkNumber(where, 'weightDecay', args.weightDecay, { min: 0 }, 0);
   }
   protected override initialStateValue(): number {
     return this.initialAccumulatorValue;

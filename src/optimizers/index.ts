@@ -3,7 +3,6 @@
  * compile ('sgd', 'momentum', 'rmsprop', 'adagrad', 'adam', 'adamw').
  * @example model.compile({ optimizer: bp.optimizers.adam({ learningRate: 1e-3, clipNorm: 1 }), loss: 'mse' })
  */
-import type { Optimizer } from '../training/contracts';
 import { Adagrad, type AdagradArgs } from './adagrad';
 import { Adam, type AdamArgs } from './adam';
 import { RMSProp, type RmspropArgs } from './rmsprop';
@@ -26,34 +25,11 @@ export const adam = (args?: AdamArgs): Adam => new Adam(args);
  */
 export const adamw = (args?: AdamArgs): Adam => new Adam(args, true);
 
-export type OptimizerIdentifier = string | Optimizer;
+export type OptimizerIdentifier =
+  string | import('../training/contracts').Optimizer | { className: string; config?: object };
 
-/** Resolves an optimizer name (any case) with default settings, or returns an Optimizer as is. */
-export function getOptimizer(id: OptimizerIdentifier): Optimizer {
-  if (id && typeof id === 'object' && typeof (id as Optimizer).step === 'function') return id as Optimizer;
-  if (typeof id === 'string') {
-    switch (id.toLowerCase()) {
-      case 'sgd':
-        return sgd();
-      case 'momentum':
-        return sgd({ momentum: 0.9 });
-      case 'rmsprop':
-        return rmsprop();
-      case 'adagrad':
-        return adagrad();
-      case 'adam':
-        return adam();
-      case 'adamw':
-        return adamw();
-    }
-  }
-  throw new Error(
-    `unknown optimizer ${JSON.stringify(id)}; use 'sgd', 'momentum', 'rmsprop', 'adagrad', 'adam', 'adamw' or ` +
-      `bp.optimizers.*(...)`,
-  );
-}
-
-export { exponentialDecay, stepDecay, cosineDecay } from './schedules';
+export { getOptimizer, serializeOptimizer, OPTIMIZER_NAMES } from './registry';
+export { exponentialDecay, stepDecay, cosineDecay, getSchedule, serializeSchedule, SCHEDULE_NAMES } from './schedules';
 export type { Schedule } from './schedules';
 export { SGD, RMSProp, Adagrad, Adam };
 export type { SgdArgs, RmspropArgs, AdagradArgs, AdamArgs };

@@ -5,11 +5,15 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Optimizer, Param } from '../training/contracts';
-import type { Schedule } from './schedules';
+import { checkKeys, checkNumber } from '../training/options';
+import { getSchedule, serializeSchedule, type Schedule } from './schedules';
 
 export interface BaseOptimizerArgs {
-  /** A number, or a schedule evaluated at each step (bp.optimizers.exponentialDecay(...)). */
-  learningRate?: number | Schedule;
+  /**
+   * A number, or a schedule evaluated at each step (bp.optimizers.exponentialDecay(...), or its saved form
+   * `{ className: 'ExponentialDecay', config: {...} }`).
+   */
+  learningRate?: number | Schedule | { className: string; config?: Record<string, unknown> };
   /** Clip each gradient element to [-clipValue, clipValue] before the update. */
   clipValue?: number;
   /** Scale all gradients down so their global L2 norm is at most clipNorm. */
@@ -27,23 +31,22 @@ export abstract class BaseOptimizer implements Optimizer {
   protected state = new Map<string, FloatArray[]>();
   protected abstract readonly stateNames: string[];
 
-  constructor(where: string, args: BaseOptimizerArgs, defaultLr: number) {
+  constructor(where: string, args: BaseOptimizerArgs, defaultLr: number, ownKeys: readonly string[]) {
+    checkKeys(where, args, ['learningRate', 'clipValue', 'clipNorm', ...ownKeys]);
     const lr = args.learningRate ?? defaultLr;
-    if (typeof lr === 'object' && lr && typeof lr.at === 'function') {
-      this.schedule = lr;
-      this.lr = lr.at(0);
+    if (typeof lr === 'object' && lr !== null) {
+      try {
+        this.schedule = getSchedule(lr);
+      } catch (e) {
+        throw new Error(`${where}: 'learningRate': ${(e as Error).message}`);
+      }
+      this.lr = this.schedule.at(0);
     } else {
-      if (typeof lr !== 'number' || !Number.isFinite(lr) || lr < 0)
-        throw new Error(`${where}: 'learningRate' must be a number >= 0 or a schedule, got ${String(lr)}`);
-      this.lr = lr;
+      this.lr = checkNumber(where, 'learningRate', lr, { min: 0 });
     }
-    for (const k of ['clipValue', 'clipNorm'] as const) {
-      const v = args[k];
-      if (v !== undefined && (typeof v !== 'number' || !(v > 0)))
-        throw new Error(`${where}: '${k}' must be a number > 0, got ${v}`);
-    }
-    this.clipValue = args.clipValue;
-    this.clipNorm = args.clipNorm;
+    const positive = { min: 0, minExclusive: true };
+    if (args.clipValue !== undefined) this.clipValue = checkNumber(where, 'clipValue', args.clipValue, positive);
+    if (args.clipNorm !== undefined) this.clipNorm = checkNumber(where, 'clipNorm', args.clipNorm, positive);
   }
 
   get learningRate(): number {
@@ -110,7 +113,7 @@ export abstract class BaseOptimizer implements Optimizer {
 
   getConfig(): Record<string, unknown> {
     const c: Record<string, unknown> = {
-      learningRate: this.schedule ? this.schedule.at(0) : this.lr,
+      learningRate: this.schedule ? serializeSchedule(this.schedule) : this.lr,
       ...this.ownConfig(),
     };
     if (this.clipValue !== undefined) c.clipValue = this.clipValue;

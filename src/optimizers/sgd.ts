@@ -1,12 +1,14 @@
 /** SGD, with optional momentum (Keras form) and Nesterov. */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { FoldedSgd, Param } from '../training/contracts';
+import { checkBoolean, checkNumber } from '../training/options';
 import { BaseOptimizer, type BaseOptimizerArgs } from './optimizer';
 
 export interface SgdArgs extends BaseOptimizerArgs {
+  /** In [0, 1) (default 0: plain SGD). */
   momentum?: number;
   nesterov?: boolean;
-  /** L2 weight decay folded into the gradient. */
+  /** L2 weight decay folded into the gradient, >= 0. */
   weightDecay?: number;
 }
 
@@ -17,12 +19,11 @@ export class SGD extends BaseOptimizer {
   readonly weightDecay: number;
   protected readonly stateNames: string[];
   constructor(args: SgdArgs = {}) {
-    super('optimizers.sgd()', args, 0.01);
-    this.momentum = args.momentum ?? 0;
-    if (!(this.momentum >= 0 && this.momentum < 1))
-      throw new Error(`optimizers.sgd(): 'momentum' must be in [0, 1), got ${args.momentum}`);
-    this.nesterov = args.nesterov ?? false;
-    this.weightDecay = args.weightDecay ?? 0;
+    const where = 'optimizers.sgd()';
+    super(where, args, 0.01, ['momentum', 'nesterov', 'weightDecay']);
+    this.momentum = checkNumber(where, 'momentum', args.momentum, { min: 0, max: 1, maxExclusive: true }, 0);
+    this.nesterov = checkBoolean(where, 'nesterov', args.nesterov, false);
+    this.weightDecay = checkNumber(where, 'weightDecay', args.weightDecay, { min: 0 }, 0);
     this.className = this.momentum > 0 || this.nesterov ? 'Momentum' : 'SGD';
     this.stateNames = this.className === 'Momentum' ? ['velocity'] : [];
   }

@@ -10,12 +10,14 @@ import type { Rng } from '../random';
 export interface Param {
   /** Unique within the model, TF.js style: `dense_1/kernel`, `dense_1/bias`. */
   name: string;
-  /** [rows, cols] for a kernel, [n] for a bias. */
+  /** The weight's shape, e.g. [in, units] for a dense kernel, [units] for a bias. */
   shape: number[];
   value: FloatArray;
   grad: FloatArray;
   /** Optional per-param regularizer, applied by the model before the optimizer step. */
   regularizer?: Regularizer;
+  /** False for weights the optimizer never updates (moving statistics); their `grad` is empty. */
+  trainable?: boolean;
 }
 
 /** Targets arrive either as a float matrix (rows×cols) or as integer class labels (rows). */
@@ -33,6 +35,8 @@ export interface Loss {
   /** True when the targets are integer class labels (sparse categorical). */
   readonly sparseTargets: boolean;
   readonly fusedActivation?: 'softmax' | 'sigmoid';
+  /** True for a loss made from a user function: it cannot be saved and must be given again on resume. */
+  readonly custom?: boolean;
   compute(
     backend: Backend,
     y: FloatArray,

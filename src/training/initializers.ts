@@ -111,15 +111,16 @@ export function truncatedNormal({
 }
 
 /** Keras VarianceScaling: the common core of glorot/he/leCun. */
-function varianceScaling(
+function varianceScalingAs(
   className: string,
   scale: number,
   mode: 'fan_in' | 'fan_out' | 'fan_avg',
-  distribution: 'truncated_normal' | 'uniform',
+  distribution: 'truncated_normal' | 'untruncated_normal' | 'uniform',
   seed?: number,
 ): Initializer {
-  // TF.js writes 'normal' for the truncated normal (its VarianceScaling has no untruncated variant).
-  const config = { scale, mode, distribution: distribution === 'uniform' ? 'uniform' : 'normal', seed: null };
+  // TF.js writes 'normal' for the truncated normal.
+  const written = distribution === 'truncated_normal' ? 'normal' : distribution;
+  const config = { scale, mode, distribution: written, seed: null };
   return make(className, config, checkSeed(`initializers (${className})`, seed), (o, shape, rng) => {
     const { fanIn, fanOut } = computeFans(shape);
     const n = mode === 'fan_in' ? fanIn : mode === 'fan_out' ? fanOut : (fanIn + fanOut) / 2;
@@ -127,6 +128,9 @@ function varianceScaling(
     if (distribution === 'uniform') {
       const limit = Math.sqrt(3 * s);
       for (let i = 0; i < o.length; i++) o[i] = rng.uniform(-limit, limit);
+    } else if (distribution === 'untruncated_normal') {
+      const std = Math.sqrt(s);
+      for (let i = 0; i < o.length; i++) o[i] = rng.normal(0, std);
     } else {
       // Keras divides by the stddev of a unit normal truncated at ±2, so the result has variance s.
       const std = Math.sqrt(s) / 0.87962566103423978;
@@ -134,24 +138,65 @@ function varianceScaling(
     }
   });
 }
+
+/**
+ * Keras VarianceScaling with any settings: values of variance scale / n, n the fan-in, fan-out or their mean.
+ * @example bp.initializers.varianceScaling({ scale: 2, mode: 'fan_out', distribution: 'uniform' })
+ */
+export function varianceScaling(
+  config: {
+    scale?: number;
+    mode?: 'fan_in' | 'fan_out' | 'fan_avg';
+    distribution?: 'normal' | 'truncated_normal' | 'untruncated_normal' | 'uniform';
+    seed?: number | null;
+  } = {},
+): Initializer {
+  const w = 'initializers.varianceScaling()';
+  const scale = checkNum(w, 'scale', config.scale ?? 1);
+  if (!(scale > 0)) throw new Error(`${w}: 'scale' must be > 0, got ${scale}`);
+  const mode = String(config.mode ?? 'fan_in')
+    .replace(/([A-Z])/g, '_$1')
+    .toLowerCase();
+  if (mode !== 'fan_in' && mode !== 'fan_out' && mode !== 'fan_avg') {
+    throw new Error(`${w}: 'mode' must be 'fan_in', 'fan_out' or 'fan_avg', got ${JSON.stringify(config.mode)}`);
+  }
+  const d = String(config.distribution ?? 'normal').toLowerCase();
+  const dist = d === 'normal' ? 'truncated_normal' : d;
+  if (dist !== 'truncated_normal' && dist !== 'untruncated_normal' && dist !== 'uniform') {
+    throw new Error(
+      `${w}: 'distribution' must be 'normal', 'truncated_normal', 'untruncated_normal' or 'uniform', got ` +
+        JSON.stringify(config.distribution),
+    );
+  }
+  return varianceScalingAs('VarianceScaling', scale, mode, dist, config.seed ?? undefined);
+}
+
+const varianceScaled = (
+  className: string,
+  scale: number,
+  mode: 'fan_in' | 'fan_avg',
+  distribution: 'truncated_normal' | 'uniform',
+  seed?: number,
+): Initializer => varianceScalingAs(className, scale, mode, distribution, seed);
+
 /** Glorot (Xavier) normal. @example bp.initializers.glorotNormal() */
 export const glorotNormal = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('GlorotNormal', 1, 'fan_avg', 'truncated_normal', seed);
+  varianceScaled('GlorotNormal', 1, 'fan_avg', 'truncated_normal', seed);
 /** Glorot (Xavier) uniform, limit √(6/(fanIn+fanOut)); the dense default. @example bp.initializers.glorotUniform() */
 export const glorotUniform = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('GlorotUniform', 1, 'fan_avg', 'uniform', seed);
+  varianceScaled('GlorotUniform', 1, 'fan_avg', 'uniform', seed);
 /** He normal, for relu. @example bp.initializers.heNormal() */
 export const heNormal = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('HeNormal', 2, 'fan_in', 'truncated_normal', seed);
+  varianceScaled('HeNormal', 2, 'fan_in', 'truncated_normal', seed);
 /** He uniform, limit √(6/fanIn). @example bp.initializers.heUniform() */
 export const heUniform = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('HeUniform', 2, 'fan_in', 'uniform', seed);
+  varianceScaled('HeUniform', 2, 'fan_in', 'uniform', seed);
 /** LeCun normal, for selu. @example bp.initializers.leCunNormal() */
 export const leCunNormal = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('LeCunNormal', 1, 'fan_in', 'truncated_normal', seed);
+  varianceScaled('LeCunNormal', 1, 'fan_in', 'truncated_normal', seed);
 /** LeCun uniform, limit √(3/fanIn). @example bp.initializers.leCunUniform() */
 export const leCunUniform = ({ seed }: { seed?: number } = {}): Initializer =>
-  varianceScaling('LeCunUniform', 1, 'fan_in', 'uniform', seed);
+  varianceScaled('LeCunUniform', 1, 'fan_in', 'uniform', seed);
 
 type Factory = (config: Record<string, unknown>) => Initializer;
 const FACTORIES: Record<string, Factory> = {
@@ -167,6 +212,7 @@ const FACTORIES: Record<string, Factory> = {
   heUniform,
   leCunNormal,
   leCunUniform,
+  varianceScaling,
 };
 
 /**
@@ -196,12 +242,10 @@ function fromVarianceScaling(config: Record<string, unknown>): Initializer {
         : mode === 'fan_in' && scale === 1
           ? 'leCun'
           : undefined;
-  if (!family)
-    throw new Error(
-      `getInitializer(): VarianceScaling with scale=${String(scale)}, mode=${mode} has no named equivalent; use ` +
-        `glorot*, he* or leCun*`,
-    );
   const seed = typeof config.seed === 'number' ? config.seed : undefined;
+  if (!family || (dist !== 'uniform' && dist !== 'normal' && dist !== 'truncated_normal')) {
+    return varianceScaling(config as Parameters<typeof varianceScaling>[0]);
+  }
   return FACTORIES[`${family}${dist === 'uniform' ? 'Uniform' : 'Normal'}`]({ seed });
 }
 

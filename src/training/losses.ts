@@ -5,9 +5,10 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Loss, Targets } from './contracts';
+import { checkBoolean, checkKeys, checkNumber } from './options';
 
 export type LossFunction = (yTrue: Float64Array, yPred: Float64Array, rows: number, cols: number) => number;
-export type LossIdentifier = string | Loss | LossFunction;
+export type LossIdentifier = string | Loss | LossFunction | { className: string; config?: Record<string, unknown> };
 
 const asFloat = (t: Targets, name: string): FloatArray => {
   if (t instanceof Int32Array)
@@ -31,14 +32,19 @@ function simple(
 }
 
 /** Mean squared error. @example model.compile({ optimizer: 'adam', loss: bp.losses.meanSquaredError() }) */
-export const meanSquaredError = (): Loss =>
-  simple('meanSquaredError', (b, p, t, g, r, c) => b.meanSquaredError(p, t, g, r, c));
+export function meanSquaredError(config?: Record<string, never>): Loss {
+  checkKeys('losses.meanSquaredError()', config, []);
+  return simple('meanSquaredError', (b, p, t, g, r, c) => b.meanSquaredError(p, t, g, r, c));
+}
 /** Mean absolute error. @example bp.losses.meanAbsoluteError() */
-export const meanAbsoluteError = (): Loss =>
-  simple('meanAbsoluteError', (b, p, t, g, r, c) => b.meanAbsoluteError(p, t, g, r, c));
+export function meanAbsoluteError(config?: Record<string, never>): Loss {
+  checkKeys('losses.meanAbsoluteError()', config, []);
+  return simple('meanAbsoluteError', (b, p, t, g, r, c) => b.meanAbsoluteError(p, t, g, r, c));
+}
 /** Huber loss: quadratic within `delta`, linear outside. @example bp.losses.huber({ delta: 1 }) */
-export function huber({ delta = 1 }: { delta?: number } = {}): Loss {
-  if (!(delta > 0)) throw new Error(`losses.huber(): 'delta' must be > 0, got ${delta}`);
+export function huber(config: { delta?: number } = {}): Loss {
+  checkKeys('losses.huber()', config, ['delta']);
+  const delta = checkNumber('losses.huber()', 'delta', config.delta, { min: 0, minExclusive: true }, 1);
   return simple('huber', (b, p, t, g, r, c) => b.huber(p, t, g, r, c, delta), { delta });
 }
 
@@ -46,7 +52,9 @@ export function huber({ delta = 1 }: { delta?: number } = {}): Loss {
  * Binary cross-entropy, from probabilities or (`fromLogits`) from logits.
  * @example bp.losses.binaryCrossentropy({ fromLogits: true })
  */
-export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
+export function binaryCrossentropy(config: { fromLogits?: boolean } = {}): Loss {
+  checkKeys('losses.binaryCrossentropy()', config, ['fromLogits']);
+  const fromLogits = checkBoolean('losses.binaryCrossentropy()', 'fromLogits', config.fromLogits, false);
   const name = 'binaryCrossentropy';
   const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) =>
     b.sigmoidCrossEntropyWithLogits(z, asFloat(t, name), g, r, c);
@@ -65,7 +73,9 @@ export function binaryCrossentropy({ fromLogits = false }: { fromLogits?: boolea
  * Categorical cross-entropy against one-hot (or soft) targets, from probabilities or logits.
  * @example bp.losses.categoricalCrossentropy()
  */
-export function categoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
+export function categoricalCrossentropy(config: { fromLogits?: boolean } = {}): Loss {
+  checkKeys('losses.categoricalCrossentropy()', config, ['fromLogits']);
+  const fromLogits = checkBoolean('losses.categoricalCrossentropy()', 'fromLogits', config.fromLogits, false);
   const name = 'categoricalCrossentropy';
   const logits = (b: Backend, z: FloatArray, t: Targets, g: FloatArray | null, r: number, c: number) =>
     b.softmaxCrossEntropy(z, asFloat(t, name), g, r, c);
@@ -89,7 +99,9 @@ const EPS = 1e-7;
  * softmax layer the model uses the fused, stable softmaxCrossEntropySparse on the logits instead.
  * @example model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] })
  */
-export function sparseCategoricalCrossentropy({ fromLogits = false }: { fromLogits?: boolean } = {}): Loss {
+export function sparseCategoricalCrossentropy(config: { fromLogits?: boolean } = {}): Loss {
+  checkKeys('losses.sparseCategoricalCrossentropy()', config, ['fromLogits']);
+  const fromLogits = checkBoolean('losses.sparseCategoricalCrossentropy()', 'fromLogits', config.fromLogits, false);
   const name = 'sparseCategoricalCrossentropy';
   const labels = (t: Targets, rows: number, cols: number): Int32Array => {
     if (!(t instanceof Int32Array))
@@ -161,6 +173,7 @@ export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Lo
     yp = new Float64Array(0);
   return {
     name,
+    custom: true,
     sparseTargets: false,
     compute: (_b, y, t, g, r, c) => {
       const n = r * c;
@@ -199,40 +212,55 @@ export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Lo
   };
 }
 
-const FACTORIES: Record<string, () => Loss> = {
+/** The loss registry: canonical camelCase name → factory taking the loss's config. */
+const FACTORIES: Record<string, (config?: Record<string, unknown>) => Loss> = {
   meanSquaredError,
   meanAbsoluteError,
   huber,
   binaryCrossentropy,
   categoricalCrossentropy,
   sparseCategoricalCrossentropy,
-};
-const ALIASES: Record<string, string> = {
-  mse: 'meanSquaredError',
-  mae: 'meanAbsoluteError',
-  huberloss: 'huber',
-  bce: 'binaryCrossentropy',
-  cce: 'categoricalCrossentropy',
-};
+} as Record<string, (config?: Record<string, unknown>) => Loss>;
+
+/** Every accepted spelling, normalised (underscores dropped, lower case) → canonical name. */
+const LOOKUP = new Map<string, string>(Object.keys(FACTORIES).map((k) => [k.toLowerCase(), k]));
+for (const [alias, name] of [
+  ['mse', 'meanSquaredError'],
+  ['mae', 'meanAbsoluteError'],
+  ['huberloss', 'huber'],
+  ['bce', 'binaryCrossentropy'],
+  ['cce', 'categoricalCrossentropy'],
+] as const) {
+  LOOKUP.set(alias, name);
+}
 
 /** The canonical loss names getLoss accepts (plus their snake_case forms and the short aliases). */
 export const LOSS_NAMES = Object.keys(FACTORIES);
 
 /**
  * Resolves a loss from a camelCase or snake_case name ('meanSquaredError', 'mean_squared_error', 'mse'),
- * a Loss (returned as is), or a function (wrapped by customLoss). Unknown names throw, listing the valid ones.
+ * a saved `{ className, config }` (e.g. `{ className: 'huber', config: { delta: 2 } }`), a Loss (returned as
+ * is), or a function (wrapped by customLoss). Unknown names and options throw, listing the valid ones.
  * @example getLoss('categorical_crossentropy').name // 'categoricalCrossentropy'
  */
 export function getLoss(id: LossIdentifier): Loss {
   if (typeof id === 'function') return customLoss(id);
   if (id && typeof id === 'object' && typeof (id as Loss).compute === 'function') return id as Loss;
-  if (typeof id === 'string') {
-    const key = id.replace(/_/g, '').toLowerCase();
-    const name = Object.keys(FACTORIES).find((k) => k.toLowerCase() === key) ?? ALIASES[key];
-    if (name) return FACTORIES[name]();
+  let name: unknown = id;
+  let config: unknown;
+  if (id && typeof id === 'object') ({ className: name, config } = id as { className?: unknown; config?: unknown });
+  const key = typeof name === 'string' ? LOOKUP.get(name.replace(/_/g, '').toLowerCase()) : undefined;
+  if (!key) {
+    throw new Error(
+      `unknown loss ${JSON.stringify(name ?? null)}; use one of ${LOSS_NAMES.join(', ')} (or mse, mae), ` +
+        'a Loss, or a function',
+    );
   }
-  throw new Error(
-    `unknown loss ${JSON.stringify(id)}; use one of ${Object.keys(FACTORIES).join(', ')} (or mse, mae), a Loss, ` +
-      `or a function`,
-  );
+  return FACTORIES[key]((config ?? {}) as Record<string, unknown>);
+}
+
+/** `{ className, config }` of a built-in loss; null for a custom function loss (it cannot be saved). */
+export function serializeLoss(loss: Loss): { className: string; config: Record<string, unknown> } | null {
+  if (loss.custom || !Object.prototype.hasOwnProperty.call(FACTORIES, loss.name)) return null;
+  return { className: loss.name, config: loss.getConfig() };
 }

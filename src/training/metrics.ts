@@ -139,42 +139,55 @@ export const mse = (): Metric => new MeanError('mse');
 /** Mean absolute error as a metric. @example model.compile({ optimizer: 'adam', loss: 'mse', metrics: ['mae'] }) */
 export const mae = (): Metric => new MeanError('mae');
 
-export const METRIC_NAMES = [
-  'accuracy',
-  'acc',
-  'precision',
-  'recall',
-  'mse',
-  'mae',
-  'meanSquaredError',
-  'meanAbsoluteError',
-];
-
 /**
- * Resolves a metric name for a compiled loss and the model's output width. 'accuracy' / 'acc' follow
- * Keras: binaryCrossentropy → binary; sparseCategoricalCrossentropy → sparse categorical; otherwise
- * categorical, unless the output has one column → binary.
- * @example getMetric('accuracy', getLoss('sparseCategoricalCrossentropy'), 10) // SparseCategoricalAccuracy
+ * The metric registry: every name compile accepts, each mapped once. 'accuracy' / 'acc' follow Keras:
+ * binaryCrossentropy → binary; sparseCategoricalCrossentropy → sparse categorical; otherwise categorical,
+ * unless the output has one column → binary. The log key is the metric's own name ('accuracy', 'mse', ...).
  */
-export function getMetric(name: string, loss: Loss, outputUnits?: number): Metric {
-  switch (name) {
-    case 'accuracy':
-    case 'acc':
+const REGISTRY: { names: string[]; create(loss: Loss, outputUnits?: number): Metric }[] = [
+  {
+    names: ['accuracy', 'acc'],
+    create(loss, outputUnits) {
       if (loss.name === 'binaryCrossentropy') return new BinaryAccuracy();
       if (loss.sparseTargets) return new SparseCategoricalAccuracy();
       return outputUnits === 1 ? new BinaryAccuracy() : new CategoricalAccuracy();
-    case 'precision':
-    case 'recall':
-      return new PrecisionRecall(name);
-    case 'mse':
-    case 'meanSquaredError':
-    case 'mean_squared_error':
-      return new MeanError('mse');
-    case 'mae':
-    case 'meanAbsoluteError':
-    case 'mean_absolute_error':
-      return new MeanError('mae');
-    default:
-      throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
+    },
+  },
+  { names: ['precision'], create: () => new PrecisionRecall('precision') },
+  { names: ['recall'], create: () => new PrecisionRecall('recall') },
+  { names: ['mse', 'meanSquaredError', 'mean_squared_error'], create: () => new MeanError('mse') },
+  { names: ['mae', 'meanAbsoluteError', 'mean_absolute_error'], create: () => new MeanError('mae') },
+];
+const BY_NAME = new Map(REGISTRY.flatMap((e) => e.names.map((n) => [n, e] as const)));
+
+/** Every metric name compile accepts. */
+export const METRIC_NAMES: readonly string[] = REGISTRY.flatMap((e) => e.names);
+
+/**
+ * Checks compile's `metrics` argument: an array of known names (returned as a copy).
+ * @example checkMetricNames('compile()', ['accuracy']) // ['accuracy']
+ */
+export function checkMetricNames(where: string, metrics: unknown): string[] {
+  if (metrics === undefined) return [];
+  if (!Array.isArray(metrics)) {
+    throw new Error(
+      `${where}: 'metrics' must be an array of names, e.g. metrics: ['accuracy'], got ${JSON.stringify(metrics)}`,
+    );
   }
+  for (const m of metrics) {
+    if (typeof m !== 'string' || !BY_NAME.has(m)) {
+      throw new Error(`${where}: unknown metric ${JSON.stringify(m)}; use one of ${METRIC_NAMES.join(', ')}`);
+    }
+  }
+  return [...metrics];
+}
+
+/**
+ * Resolves a metric name for a compiled loss and the model's output width.
+ * @example getMetric('accuracy', getLoss('sparseCategoricalCrossentropy'), 10) // SparseCategoricalAccuracy
+ */
+export function getMetric(name: string, loss: Loss, outputUnits?: number): Metric {
+  const entry = BY_NAME.get(name);
+  if (!entry) throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
+  return entry.create(loss, outputUnits);
 }

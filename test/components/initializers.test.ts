@@ -209,8 +209,12 @@ describe('getInitializer', () => {
         config: { scale: 1, mode: 'fan_in', distribution: 'truncated_normal' },
       }).className,
     ).toBe('LeCunNormal');
-    expect(() => I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_out' } })).toThrow(
-      /no named equivalent/,
+    // Settings with no named equivalent load as a VarianceScaling initializer with exactly those settings.
+    const vs = I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_out' } });
+    expect(vs.className).toBe('VarianceScaling');
+    expect(vs.getConfig()).toEqual({ scale: 3, mode: 'fan_out', distribution: 'normal', seed: null });
+    expect(() => I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_sideways' } })).toThrow(
+      /'mode' must be 'fan_in', 'fan_out' or 'fan_avg'/,
     );
   });
   test('an Initializer is returned as is', () => {

@@ -66,7 +66,7 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
     const lines: string[] = [];
     const text = model3().summary((l) => lines.push(l));
     expect(text).toContain('dense_1 (Dense)');
-    expect(text).toContain('[null,5]');
+    expect(text).toContain('[null, 5]');
     expect(text).toContain('Total params: 32'); // 3*5+5 + 5*2+2
     expect(lines.join('\n')).toBe(text);
   });
@@ -85,13 +85,13 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
       [
         'x with the wrong number of columns',
         (m) => m.trainOnBatch([[1, 2]], [[1, 0]]),
-        /'x' has 2 columns but the model's first layer expects 3/,
+        /'x' has samples of shape \[2\] but the model's input shape is \[3\]/,
       ],
       ['mismatched row counts', (m) => m.trainOnBatch(X, [[1, 0]]), /'x' has 2 rows but 'y' has 1/],
       [
         'y with the wrong number of columns',
         (m) => m.trainOnBatch(X, [[1], [0]]),
-        /'y' has 1 columns but the model outputs 2/,
+        /'y' has samples of shape \[1\] but the model outputs \[2\]/,
       ],
       [
         'NaN in x',

@@ -37,7 +37,7 @@ function train(dtype: DType, variant: 'softmax' | 'regression', opt: Opt, steps 
     });
     model.trainOnBatch(x, y);
   }
-  const firstKernel = (model.layers[0] as unknown as { kernel: { grad: Float32Array | Float64Array } }).kernel;
+  const firstKernel = model.layers[0].params()[0];
   return {
     weights: model.getWeights().map((w) => Array.from(w.data)),
     grad: Array.from(firstKernel.grad),

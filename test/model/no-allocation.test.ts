@@ -8,6 +8,7 @@
 import * as bp from '../../src';
 import { OP_NAMES, ASYNC_OP_NAMES, type Backend } from '../../src/backend/ops';
 import { testBackends } from '../support/backends';
+import { engineOf } from '../../src/model/engine';
 
 function recording(b: Backend) {
   const seen = new Set<object>();
@@ -92,10 +93,10 @@ describe.each(testBackends())('no allocation per training step on the %s backend
     (_label, optimizer, loss, last) => {
       const { model, x, y, rows } = setup(last, optimizer, loss);
       const rec = recording(backend);
-      for (let i = 0; i < 3; i++) model.trainStepOn(rec.backend, x, y, rows);
+      for (let i = 0; i < 3; i++) engineOf(model).trainStep(rec.backend, x, y, rows);
       expect(rec.takeFresh()).toBeGreaterThan(0); // warm-up did allocate (the recorder works)
       const before = rec.calls();
-      for (let i = 0; i < 50; i++) model.trainStepOn(rec.backend, x, y, rows);
+      for (let i = 0; i < 50; i++) engineOf(model).trainStep(rec.backend, x, y, rows);
       expect(rec.calls() - before).toBeGreaterThanOrEqual(50 * 4); // the steps really went through the ops
       expect(rec.takeFresh()).toBe(0);
     },
@@ -104,9 +105,9 @@ describe.each(testBackends())('no allocation per training step on the %s backend
   test('the off-main-thread step (used for long steps) reuses its buffers too', async () => {
     const { model, x, y, rows } = setup('softmax', () => bp.optimizers.adam(), 'categoricalCrossentropy');
     const rec = recording(backend);
-    for (let i = 0; i < 3; i++) await model.trainStepOnAsync(rec.backend, x, y, rows);
+    for (let i = 0; i < 3; i++) await engineOf(model).trainStepAsync(rec.backend, x, y, rows);
     rec.takeFresh();
-    for (let i = 0; i < 20; i++) await model.trainStepOnAsync(rec.backend, x, y, rows);
+    for (let i = 0; i < 20; i++) await engineOf(model).trainStepAsync(rec.backend, x, y, rows);
     expect(rec.takeFresh()).toBe(0);
   });
 });

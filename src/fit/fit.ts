@@ -1,0 +1,272 @@
+/**
+ * The epoch loop: shuffling from the seeded RNG, mini-batches gathered into reused buffers, callbacks,
+ * validation, History. It yields to the event loop every few milliseconds so timers and I/O keep running
+ * while a model trains, and honours an AbortSignal between batches.
+ *
+ * fit reads `x` and `y` in place (no copy of the data set). If other code may change or transfer them while
+ * fit runs (another thread, a callback), copy them first: a transferred/resized array stops fit with an
+ * error naming it, and a non-finite loss stops fit before its update, naming the epoch and batch.
+ */
+import type { FloatArray } from '../backend/ops';
+import type { Targets } from '../training/contracts';
+import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callback';
+import { ProgressBar } from '../callbacks/progress';
+import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
+import { allocFloat } from '../layers/layer';
+import { engineOf } from '../model/engine';
+import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
+import { checkBatchSize, type Model } from '../model/model';
+import { History } from './history';
+
+export interface FitArgs {
+  /** Number of epochs to train up to (default 1). With `initialEpoch`, training runs epochs initialEpoch..epochs-1. */
+  epochs?: number;
+  /** Rows per gradient step (default 32). */
+  batchSize?: number;
+  /** Reshuffle the training rows every epoch (default true). */
+  shuffle?: boolean;
+  /** Fraction of rows, taken from the end before shuffling (as Keras), held out for validation. */
+  validationSplit?: number;
+  /** Explicit validation data, `[x, y]` (takes precedence over validationSplit). */
+  validationData?: [InputLike, TargetLike];
+  /** Epoch to start from (to resume a previous run). */
+  initialEpoch?: number;
+  callbacks?: CallbackHooks | CallbackHooks[];
+  /** 0 silent, 1 progress bar (TTY) or a line per epoch, 2 one line per epoch. Default: 1 on a TTY, else 0. */
+  verbose?: 0 | 1 | 2;
+  /** Stops training after the current batch when aborted; fit then resolves with the history so far. */
+  signal?: AbortSignal;
+  /** Longest stretch of synchronous training between event-loop turns, in ms (default 10). */
+  yieldEveryMs?: number;
+}
+
+const FIT_KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'validationSplit',
+  'validationData',
+  'initialEpoch',
+  'callbacks',
+  'verbose',
+  'signal',
+  'yieldEveryMs',
+];
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function checkFitArgs(args: unknown) {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+    throw new Error(
+      `fit(): the third argument must be an options object such as { epochs: 10 }, got ` +
+        `${args === null ? 'null' : typeof args}`,
+    );
+  }
+  const a = args as FitArgs;
+  for (const key of Object.keys(a)) {
+    if (!FIT_KEYS.includes(key)) throw new Error(`fit(): unknown option '${key}'; options are: ${FIT_KEYS.join(', ')}`);
+  }
+  const epochs = a.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0)
+    throw new Error(`fit(): 'epochs' must be a non-negative integer, got ${a.epochs}`);
+  const initialEpoch = a.initialEpoch ?? 0;
+  if (!Number.isInteger(initialEpoch) || initialEpoch < 0)
+    throw new Error(`fit(): 'initialEpoch' must be a non-negative integer, got ${a.initialEpoch}`);
+  const validationSplit = a.validationSplit ?? 0;
+  if (typeof validationSplit !== 'number' || !(validationSplit >= 0 && validationSplit < 1)) {
+    throw new Error(`fit(): 'validationSplit' must be in [0, 1), got ${a.validationSplit}`);
+  }
+  const verbose = a.verbose ?? (process.stdout.isTTY ? 1 : 0);
+  if (![0, 1, 2].includes(verbose)) throw new Error(`fit(): 'verbose' must be 0, 1 or 2, got ${a.verbose}`);
+  if (a.shuffle !== undefined && typeof a.shuffle !== 'boolean')
+    throw new Error(`fit(): 'shuffle' must be true or false, got ${String(a.shuffle)}`);
+  const yieldEveryMs = a.yieldEveryMs ?? 10;
+  if (typeof yieldEveryMs !== 'number' || !(yieldEveryMs >= 0))
+    throw new Error(`fit(): 'yieldEveryMs' must be a number >= 0, got ${String(a.yieldEveryMs)}`);
+  if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
+    throw new Error(`fit(): 'signal' must be an AbortSignal (new AbortController().signal)`);
+  return {
+    epochs,
+    initialEpoch,
+    validationSplit,
+    verbose,
+    batchSize: checkBatchSize('fit()', a.batchSize ?? 32),
+    shuffle: a.shuffle ?? true,
+    yieldEveryMs,
+  };
+}
+
+/**
+ * Trains `model` (see Sequential.fit for the user-facing documentation).
+ */
+export async function fitModel(model: Model, xIn: InputLike, yIn: TargetLike, args: FitArgs = {}): Promise<History> {
+  const engine = engineOf(model);
+  engine.beginFit();
+  try {
+    return await runFit(model, xIn, yIn, args);
+  } finally {
+    engine.endFit();
+  }
+}
+
+async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitArgs): Promise<History> {
+  const engine = engineOf(model);
+  model.requireCompiled('fit()');
+  const opts = checkFitArgs(args);
+  const x = checkX('fit()', xIn, model.inputShape, model.dtype);
+  if (!model.built) model.build(x.shape);
+  const sparse = model.loss!.sparseTargets;
+  const outShape = model.outputShape!;
+  const y = checkY('fit()', yIn, x.rows, outShape, sparse, model.dtype);
+  const xCols = model.inputSize;
+  // Values of y per sample: the output's size, or one label per position of its last axis.
+  const yCols = sparse ? engine.lossDims(1)[0] : model.outputSize;
+  const xLength = x.data.length,
+    yLength = y.data.length;
+
+  // Validation rows: explicit data, or the last fraction of the given rows (before any shuffling).
+  let trainRows = x.rows;
+  let val: { x: FloatArray; rows: number; y: Targets } | undefined;
+  if (args.validationData) {
+    if (!Array.isArray(args.validationData) || args.validationData.length !== 2)
+      throw new Error(`fit(): 'validationData' must be [x, y]`);
+    const vx = checkX('fit(): validationData', args.validationData[0], model.inputShape, model.dtype);
+    const vy = checkY('fit(): validationData', args.validationData[1], vx.rows, outShape, sparse, model.dtype);
+    val = { x: vx.data, rows: vx.rows, y: vy.data };
+  } else if (opts.validationSplit > 0) {
+    const nVal = Math.floor(x.rows * opts.validationSplit);
+    if (nVal < 1 || nVal >= x.rows)
+      throw new Error(
+        `fit(): validationSplit ${opts.validationSplit} of ${x.rows} rows leaves no training or no validation rows`,
+      );
+    trainRows = x.rows - nVal;
+    val = { x: x.data.subarray(trainRows * xCols), rows: nVal, y: y.data.subarray(trainRows * yCols) as Targets };
+  }
+  if (trainRows === 0) throw new Error(`fit(): 'x' has no rows`);
+
+  const userCallbacks =
+    args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
+  const all = [...userCallbacks];
+  if (opts.verbose > 0) all.push(new ProgressBar(opts.verbose, trainRows));
+  const callbacks = new CallbackList(all);
+  callbacks.setModel(model);
+  const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
+  const stopOnNaN = all.some((c) => c instanceof TerminateOnNaN);
+
+  const history = new History();
+  const batchSize = Math.min(opts.batchSize, trainRows);
+  const steps = Math.ceil(trainRows / batchSize);
+  history.params = {
+    epochs: opts.epochs,
+    initialEpoch: opts.initialEpoch,
+    batchSize,
+    samples: trainRows,
+    steps,
+    validation: !!val,
+  };
+
+  engine.checkBatchMemory('fit()', batchSize);
+  // Batch buffers, allocated once: the full batch and (if any) the last partial one.
+  const make = (rows: number) => ({
+    x: allocFloat(model.dtype, rows * xCols),
+    y: (sparse ? new Int32Array(rows * yCols) : allocFloat(model.dtype, rows * yCols)) as Targets,
+  });
+  const full = make(batchSize);
+  const lastRows = trainRows % batchSize;
+  const partial = lastRows ? make(lastRows) : full;
+  const order = new Uint32Array(trainRows);
+
+  model.stopTraining = false;
+  const b = engine.backendFor(batchSize);
+  // Long steps run their heavy ops off the main thread (the thread hop costs tens of µs, so only then).
+  const offThread = engine.offThread(b, batchSize);
+  const resuming = opts.initialEpoch > 0 && opts.initialEpoch === model.trainingState.epoch;
+  await callbacks.trainBegin({});
+  if (resuming) callbacks.restoreState(model.trainingState.callbacks);
+  let lastYield = performance.now();
+  let aborted = false;
+  for (let epoch = opts.initialEpoch; epoch < opts.epochs && !model.stopTraining && !aborted; epoch++) {
+    await callbacks.epochBegin(epoch, {});
+    // Each epoch's order depends only on the RNG state (not on the previous epoch's order), so a run
+    // resumed from a checkpoint shuffles exactly as the uninterrupted run would.
+    for (let i = 0; i < trainRows; i++) order[i] = i;
+    if (opts.shuffle) model.rng.shuffle(order);
+    const metrics = engine.makeMetrics();
+    for (const m of metrics) m.reset();
+    let lossSum = 0,
+      seen = 0;
+    for (let step = 0; step < steps; step++) {
+      if (args.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      if (x.data.length !== xLength || y.data.length !== yLength) {
+        throw new Error(
+          `fit(): '${x.data.length !== xLength ? 'x' : 'y'}' was transferred, detached or resized while fit was ` +
+            `reading it (epoch ${epoch + 1}, batch ${step + 1}). fit reads x and y in place: copy them first if ` +
+            'other code may change them during training',
+        );
+      }
+      const start = step * batchSize;
+      const rows = Math.min(batchSize, trainRows - start);
+      const buf = rows === batchSize ? full : partial;
+      gatherRows(x.data, xCols, order, start, rows, buf.x);
+      gatherRows(y.data, yCols, order, start, rows, buf.y);
+      if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
+      const loss = offThread
+        ? await engine.trainStepAsync(b, buf.x, buf.y, rows, metrics)
+        : engine.trainStep(b, buf.x, buf.y, rows, metrics);
+      if (!Number.isFinite(loss)) {
+        if (!stopOnNaN) {
+          throw new Error(
+            `fit(): the loss is ${loss} at epoch ${epoch + 1}, batch ${step + 1}; training stopped before this ` +
+              `batch's update, so the weights are those of the last good step. Common causes: a learning rate too ` +
+              `high (try 10× lower), unscaled inputs (standardise them), or data changed while fit was reading it`,
+          );
+        }
+        model.stopTraining = true;
+      }
+      lossSum += loss * rows;
+      seen += rows;
+      if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });
+      if (model.stopTraining) break;
+      if (performance.now() - lastYield >= opts.yieldEveryMs) {
+        await tick();
+        lastYield = performance.now();
+      }
+    }
+    if (aborted && seen === 0) break;
+    const logs: Logs = { loss: lossSum / seen };
+    for (const m of metrics) logs[m.name] = m.result();
+    if (val) {
+      const v = engine.evaluate(val.x, val.rows, val.y, Math.max(batchSize, 256));
+      for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
+    }
+    if (aborted) break; // a partial epoch is not recorded as if it were complete
+    history.record(epoch, logs);
+    model.trainingState.epoch = epoch + 1;
+    await callbacks.epochEnd(epoch, logs, () => {
+      model.trainingState.callbacks = callbacks.collectState();
+    });
+    await tick();
+    lastYield = performance.now();
+  }
+  await callbacks.trainEnd({});
+  return history;
+}
+
+/** Copies rows order[start..start+rows) of `src` into `dst`, element by element (no per-row views allocated). */
+function gatherRows(
+  src: FloatArray | Int32Array,
+  cols: number,
+  order: Uint32Array,
+  start: number,
+  rows: number,
+  dst: FloatArray | Int32Array,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const from = order[start + r] * cols,
+      to = r * cols;
+    for (let c = 0; c < cols; c++) dst[to + c] = src[from + c];
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The layer registry: the one list of layer classes backprop has, by TF.js `class_name`. Save, load, job
+ * specs, gradcheck's float64 copy and the CLI all go through it; adding a layer adds one line here.
+ */
+import { ConfigReader, type Fail } from './config-reader';
+import { activationEntry, eluEntry, leakyReluEntry, reluEntry, softmaxEntry } from './activation';
+import { denseEntry } from './dense';
+import { dropoutEntry } from './dropout';
+import { flattenEntry } from './flatten';
+import type { Layer } from './layer';
+import type { LayerEntry, LayerJson } from './layer-entry';
+import { permuteEntry } from './permute';
+import { reshapeEntry } from './reshape';
+
+const ENTRIES: LayerEntry[] = [
+  denseEntry,
+  activationEntry,
+  leakyReluEntry,
+  eluEntry,
+  reluEntry,
+  softmaxEntry,
+  dropoutEntry,
+  flattenEntry,
+  reshapeEntry,
+  permuteEntry,
+];
+
+const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));
+
+/** The TF.js class names backprop reads and writes, plus InputLayer (read only: it only carries the input shape). */
+export const SUPPORTED_LAYERS: readonly string[] = [...ENTRIES.map((e) => e.className), 'InputLayer'];
+
+/** The registry entry for `className`, or an error naming what is supported. */
+export function layerEntry(className: string, fail: Fail = defaultFail, where = 'layer'): LayerEntry {
+  const entry = typeof className === 'string' ? BY_CLASS.get(className) : undefined;
+  if (!entry) {
+    return fail(where, `unsupported layer '${String(className)}'; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+  }
+  return entry;
+}
+
+/**
+ * Builds a layer from its TF.js class name and camelCase config, checking every value.
+ * @example layerFromConfig('Dense', { units: 10, activation: 'softmax' })
+ */
+export function layerFromConfig(
+  className: string,
+  config: Record<string, unknown>,
+  where = `layer '${className}'`,
+  fail: Fail = defaultFail,
+): Layer {
+  return layerEntry(className, fail, where).fromConfig(new ConfigReader(config, where, fail));
+}
+
+/** How a layer is written into a TF.js topology (usually its own class and getConfig()). */
+export function layerToFile(layer: Layer): LayerJson[] {
+  const entry = layerEntry(layer.className);
+  return entry.toFile ? entry.toFile(layer) : [{ className: layer.className, config: layer.getConfig() }];
+}
+
+/** A fresh, unbuilt layer with the same config (same class, same settings, same name). */
+export function cloneLayer(layer: Layer): Layer {
+  return layerFromConfig(layer.className, layer.getConfig());
+}
+
+function defaultFail(where: string, message: string): never {
+  throw new Error(`${where}: ${message}`);
+}
