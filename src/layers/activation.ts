@@ -22,6 +22,8 @@ export class ActivationLayer extends Layer {
   readonly actCode: number;
   readonly actAlpha: number;
   private readonly defaultAlpha: number;
+  /** A TF.js Softmax layer's axis (batch axis = 0; -1 = last); only the last axis is supported. */
+  private readonly softmaxAxis: number;
   private lastZ?: FloatArray;
   private lastY?: FloatArray;
 
@@ -38,9 +40,13 @@ export class ActivationLayer extends Layer {
     }
     this.defaultAlpha = act.alpha;
     this.actAlpha = args.alpha ?? act.alpha;
+    this.softmaxAxis = (args as { softmaxAxis?: number }).softmaxAxis ?? -1;
   }
 
   computeOutputShape(inputShape: Shape): Shape {
+    if (this.softmaxAxis !== -1 && this.softmaxAxis !== inputShape.length) {
+      this.badInput(inputShape, `softmax over axis ${this.softmaxAxis} is not supported, only over the last axis`);
+    }
     return inputShape;
   }
 
@@ -82,9 +88,9 @@ export class ActivationLayer extends Layer {
   }
 }
 
-function layerWith(c: ConfigReader, activation: ActivationName, alphaKey?: string, alphaDefault?: number) {
+function layerWith(c: ConfigReader, activation: ActivationName, alphaKey?: string, alphaDefault?: number, axis = -1) {
   const alpha = alphaKey ? c.num(alphaKey, alphaDefault) : undefined;
-  return new ActivationLayer({ ...c.layerArgs(), activation, alpha });
+  return new ActivationLayer({ ...c.layerArgs(), activation, alpha, softmaxAxis: axis } as ActivationArgs);
 }
 
 export const activationEntry: LayerEntry = {
@@ -121,16 +127,18 @@ export const reluEntry: LayerEntry = {
   },
 };
 
-/** TF.js `Softmax({ axis = -1 })`: only the last axis. */
+/**
+ * TF.js `Softmax({ axis })` (TF.js defaults to axis 1, Keras to -1): only over the last axis, which is checked
+ * once the input's rank is known.
+ */
 export const softmaxEntry: LayerEntry = {
   className: 'Softmax',
   fromConfig(c) {
-    if (c.has('axis')) {
-      const axis = c.get('axis');
-      if (axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) {
-        c.fail('axis', `only -1 (the last axis) is supported, got ${JSON.stringify(axis)}`);
-      }
+    const raw = c.get('axis');
+    const axis = Array.isArray(raw) && raw.length === 1 ? raw[0] : (raw ?? 1);
+    if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -1 || axis > 9) {
+      c.fail('axis', `expected an axis number, got ${JSON.stringify(raw)}`);
     }
-    return layerWith(c, 'softmax');
+    return layerWith(c, 'softmax', undefined, undefined, axis);
   },
 };

@@ -222,7 +222,7 @@ export abstract class Layer {
    * the layer's own keys. The registry rebuilds an equal layer from it (`fromConfig(getConfig(x))`).
    */
   getConfig(): Record<string, unknown> {
-    return { name: this.name, trainable: this.trainable };
+    return this.name ? { name: this.name, trainable: this.trainable } : { trainable: this.trainable };
   }
 
   /** Buffers of rows × size values each, allocated once per distinct row count. */

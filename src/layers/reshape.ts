@@ -57,7 +57,9 @@ export class Reshape extends Layer {
   }
 
   override getConfig(): Record<string, unknown> {
-    return { ...super.getConfig(), targetShape: [...this.targetShape] };
+    // Once built, -1 is written resolved: TF.js cannot infer it when it loads a file (its symbolic shape
+    // keeps the axis unknown, and a following Dense then fails to build).
+    return { ...super.getConfig(), targetShape: [...(this.outputShape ?? this.targetShape)] };
   }
 }
 
@@ -66,7 +68,13 @@ export const reshapeEntry: LayerEntry = {
   fromConfig(c: ConfigReader): Reshape {
     const t = c.get('targetShape');
     if (!Array.isArray(t) || t.length > MAX_RANK) c.fail('targetShape', 'expected an array of dimensions');
-    const targetShape = t.map((d, i) => (d === -1 || d === null ? -1 : c.ints('targetShape', t.length, 1, 2 ** 28)[i]));
+    const targetShape = t.map((d, i) => {
+      if (d === -1 || d === null) return -1;
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 1 || d > 2 ** 28) {
+        c.fail(`targetShape[${i}]`, `expected a positive integer or -1, got ${JSON.stringify(d)}`);
+      }
+      return d;
+    });
     return new Reshape({ ...c.layerArgs(), targetShape });
   },
 };

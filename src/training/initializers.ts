@@ -224,31 +224,6 @@ const LOOKUP = new Map<string, string>(Object.keys(FACTORIES).map((k) => [norm(k
 // Keras' short aliases.
 LOOKUP.set('zero', 'zeros').set('one', 'ones').set('normal', 'randomNormal').set('uniform', 'randomUniform');
 
-/**
- * TF.js/Keras files serialise glorot/he/leCun as `VarianceScaling { scale, mode, distribution }`: map the
- * settings back to the named initializer they came from (other settings have no named equivalent).
- */
-function fromVarianceScaling(config: Record<string, unknown>): Initializer {
-  const scale = config.scale ?? 1;
-  const mode = String(config.mode ?? 'fan_in')
-    .replace(/([A-Z])/g, '_$1')
-    .toLowerCase();
-  const dist = String(config.distribution ?? 'normal').toLowerCase();
-  const family =
-    mode === 'fan_avg' && scale === 1
-      ? 'glorot'
-      : mode === 'fan_in' && scale === 2
-        ? 'he'
-        : mode === 'fan_in' && scale === 1
-          ? 'leCun'
-          : undefined;
-  const seed = typeof config.seed === 'number' ? config.seed : undefined;
-  if (!family || (dist !== 'uniform' && dist !== 'normal' && dist !== 'truncated_normal')) {
-    return varianceScaling(config as Parameters<typeof varianceScaling>[0]);
-  }
-  return FACTORIES[`${family}${dist === 'uniform' ? 'Uniform' : 'Normal'}`]({ seed });
-}
-
 export const INITIALIZER_NAMES = Object.keys(FACTORIES);
 
 /**
@@ -265,7 +240,6 @@ export function getInitializer(id: InitializerIdentifier): Initializer {
     const o = id as { className?: unknown; class_name?: unknown; config?: Record<string, unknown> | null };
     name = o.className ?? o.class_name;
     config = o.config && typeof o.config === 'object' ? o.config : {};
-    if (name === 'VarianceScaling') return fromVarianceScaling(config);
   }
   const key = typeof name === 'string' ? LOOKUP.get(norm(name)) : undefined;
   if (!key) {

@@ -190,32 +190,22 @@ describe('getInitializer', () => {
     }
     expect((I as unknown as Record<string, () => { className: string }>)[name]().className).toBe(CLASS[name]);
   });
-  test('{className, config} passes the config; VarianceScaling maps back to its named initializer', () => {
+  test('{className, config} passes the config; VarianceScaling keeps its exact settings', () => {
     expect([...draw({ className: 'Constant', config: { value: 3 } }, 1, [2])]).toEqual([3, 3]);
     expect(
       I.getInitializer({ className: 'RandomUniform', config: { minval: 1, maxval: 2 } }).getConfig(),
     ).toMatchObject({ minval: 1, maxval: 2 });
-    expect(
-      I.getInitializer({ className: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform' } })
-        .className,
-    ).toBe('GlorotUniform');
-    expect(
-      I.getInitializer({ className: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'normal' } })
-        .className,
-    ).toBe('HeNormal');
-    expect(
-      I.getInitializer({
-        className: 'VarianceScaling',
-        config: { scale: 1, mode: 'fan_in', distribution: 'truncated_normal' },
-      }).className,
-    ).toBe('LeCunNormal');
-    // Settings with no named equivalent load as a VarianceScaling initializer with exactly those settings.
+    // TF.js writes glorot/he/leCun as VarianceScaling: it loads as that, and draws what the named one draws.
+    const glorot = { className: 'VarianceScaling', config: { scale: 1, mode: 'fan_avg', distribution: 'uniform' } };
+    expect(I.getInitializer(glorot).className).toBe('VarianceScaling');
+    expect([...draw(glorot, 5, [4, 6])]).toEqual([...draw('glorotUniform', 5, [4, 6])]);
+    const he = { className: 'VarianceScaling', config: { scale: 2, mode: 'fan_in', distribution: 'normal' } };
+    expect([...draw(he, 5, [4, 6])]).toEqual([...draw('heNormal', 5, [4, 6])]);
     const vs = I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_out' } });
-    expect(vs.className).toBe('VarianceScaling');
     expect(vs.getConfig()).toEqual({ scale: 3, mode: 'fan_out', distribution: 'normal', seed: null });
-    expect(() => I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_sideways' } })).toThrow(
-      /'mode' must be 'fan_in', 'fan_out' or 'fan_avg'/,
-    );
+    expect(() =>
+      I.getInitializer({ className: 'VarianceScaling', config: { scale: 3, mode: 'fan_sideways' } }),
+    ).toThrow(/'mode' must be 'fan_in', 'fan_out' or 'fan_avg'/);
   });
   test('an Initializer is returned as is', () => {
     const init = I.heUniform();

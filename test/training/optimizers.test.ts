@@ -140,6 +140,8 @@ describe('learning-rate schedules', () => {
     expect(bp.optimizers.getOptimizer('momentum').className).toBe('Momentum');
     expect(() => bp.optimizers.getOptimizer('lion')).toThrow(/unknown optimizer "lion"; use one of 'sgd', 'momentum'/);
     expect(() => bp.optimizers.adam({ beta1: 1 })).toThrow(/'beta1' must be a finite number >= 0 and < 1, got 1/);
-    expect(() => bp.optimizers.sgd({ learningRate: -1 })).toThrow(/'learningRate' must be a finite number >= 0, got -1/);
+    expect(() => bp.optimizers.sgd({ learningRate: -1 })).toThrow(
+      /'learningRate' must be a finite number >= 0, got -1/,
+    );
   });
 });
