@@ -30,7 +30,7 @@ export type { LoadOptions };
 const MAX_JSON_BYTES = 64 << 20;
 const MAX_ELEMENTS = 2 ** 28;
 /** How many times a load re-reads a model.json that a concurrent save replaced while the load was reading. */
-const MAX_READS = 10;
+const MAX_READS = 100;
 
 function modelJsonPath(target: string): string {
   const dir = resolveDir(target, 'loadLayersModel()');
@@ -76,6 +76,7 @@ export async function loadLayersModel(target: string, options: LoadOptions = {})
     } catch (e) {
       // A save removes weight files only once no model.json names them (see stale-files.ts); a load that read
       // a model.json two saves ago can still miss its weights, and then reads the new model.json again.
+      if (e instanceof MissingFileError) (globalThis as unknown as { retries: number[] }).retries?.push(read);
       if (!(e instanceof MissingFileError) || read >= MAX_READS || !(await replacedSince(file, bytes))) throw e;
     }
   }
@@ -122,10 +123,10 @@ export async function modelFromJson(root: Obj, dir: string, file: string, option
       : r.oneOf(bp.dtype, 'userDefinedMetadata.backprop.dtype', ['float32', 'float64'] as const);
   const seed = bp?.seed === undefined ? 0 : r.int(bp.seed, 'userDefinedMetadata.backprop.seed', -(2 ** 53), 2 ** 53);
 
-  // Weights: the manifest checked against the topology and its checksum, then the files read.
+  // Weights: the manifest checked against its checksum and the topology, then the files read.
   const groups = readManifest(r, root);
-  checkManifestAgainstTopology(r, groups, impliedCount, strict);
   const checksums = verifyManifest(r, bp, groups);
+  checkManifestAgainstTopology(r, groups, impliedCount, strict);
   const { entries, buffers } = await readWeightFiles(r, groups, dir, { checksums, maxWeightBytes });
 
   // Build the model, then check every weight against it before assigning any.

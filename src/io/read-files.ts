@@ -111,11 +111,20 @@ async function lstatRegular(file: string, what: string): Promise<void> {
   if (!s.isFile()) refuseKind(file, what, s);
 }
 
-/** Opens `file` for reading and checks the descriptor; the caller closes the handle. */
-async function openChecked(
-  file: string,
-  limits: ReadLimits,
-): Promise<{ handle: fs.promises.FileHandle; size: number }> {
+/** A file opened by openRegularFile: its descriptor passed the checks and has `size` bytes. */
+export interface OpenedFile {
+  handle: fs.promises.FileHandle;
+  size: number;
+  file: string;
+  what: string;
+}
+
+/**
+ * Opens a regular file for reading (no link followed, no blocking) and checks its descriptor against
+ * `limits`; the caller reads it with readOpened and closes `handle`.
+ * @example const f = await openRegularFile('/m/w.bin', { what: 'weights file', maxBytes: 2 ** 31 });
+ */
+export async function openRegularFile(file: string, limits: ReadLimits): Promise<OpenedFile> {
   await lstatRegular(file, limits.what);
   let handle: fs.promises.FileHandle;
   try {
@@ -124,39 +133,32 @@ async function openChecked(
     throw openError(file, limits.what, e);
   }
   try {
-    return { handle, size: checkOpened(file, await handle.stat(), limits) };
+    return { handle, size: checkOpened(file, await handle.stat(), limits), file, what: limits.what };
   } catch (e) {
     await handle.close();
     throw e;
   }
 }
 
-/**
- * Reads a whole regular file, or fails with a FormatError naming it. With `into`, the bytes go there (its
- * length must be the expected size), so a caller can read several files into one buffer without copies.
- * @example const bytes = await readRegularFile('/m/model.json', { what: 'model.json', maxBytes: 1 << 26 });
- */
-export async function readRegularFile(file: string, limits: ReadLimits, into?: Uint8Array): Promise<Uint8Array> {
-  const { handle, size } = await openChecked(file, limits);
-  try {
-    if (into && into.byteLength !== size) throw new Error(`readRegularFile: 'into' must have ${size} bytes`);
-    const out = into ?? new Uint8Array(size);
-    await readExactly(handle, out, file, limits.what);
-    return out;
-  } finally {
-    await handle.close();
-  }
+/** Reads an opened file whole into `into` (of exactly its size) or a new buffer. */
+export async function readOpened(opened: OpenedFile, into?: Uint8Array): Promise<Uint8Array> {
+  if (into && into.byteLength !== opened.size) throw new Error(`readOpened: 'into' must have ${opened.size} bytes`);
+  const out = into ?? new Uint8Array(opened.size);
+  await readExactly(opened.handle, out, opened.file, opened.what);
+  return out;
 }
 
 /**
- * The size of a regular file, from the fstat of a descriptor opened as readRegularFile opens it (so the same
- * files are refused), for checking several files' total against a manifest before allocating.
- * @example const size = await regularFileSize('/m/group1-shard1of2.bin', { what: 'weights file', maxBytes: 2 ** 31 });
+ * Reads a whole regular file, or fails with a FormatError naming it.
+ * @example const bytes = await readRegularFile('/m/model.json', { what: 'model.json', maxBytes: 1 << 26 });
  */
-export async function regularFileSize(file: string, limits: ReadLimits): Promise<number> {
-  const { handle, size } = await openChecked(file, limits);
-  await handle.close();
-  return size;
+export async function readRegularFile(file: string, limits: ReadLimits): Promise<Uint8Array> {
+  const opened = await openRegularFile(file, limits);
+  try {
+    return await readOpened(opened);
+  } finally {
+    await opened.handle.close();
+  }
 }
 
 /** Sync version of readRegularFile (without `into`). */
@@ -184,22 +186,29 @@ export function readRegularFileSync(file: string, limits: ReadLimits): Uint8Arra
 }
 
 /**
- * The path of `name` in `dir`, refused unless it is a plain file name that resolves (after any links in the
- * directory's own path) to an entry directly inside the directory.
- * @example const full = await pathInside('/models/a', 'weights.bin', 'weights file');
+ * A checker for names in `dir`: it returns the path of a name, refused unless it is a plain file name that
+ * resolves (after any links in the directory's own path) to an entry directly inside the directory.
+ * @example const inside = await containedIn('/models/a'); const full = await inside('w.bin', 'weights file');
  */
-export async function pathInside(dir: string, name: string, what: string): Promise<string> {
-  const full = path.join(dir, name);
-  if (path.basename(name) !== name || name === '.' || name === '..')
-    throw new FormatError(full, `${what} '${name}' is not a plain file name in the model's directory`);
-  let realDir: string, realFile: string;
+export async function containedIn(dir: string): Promise<(name: string, what: string) => Promise<string>> {
+  let realDir: string;
   try {
     realDir = await fs.promises.realpath(dir);
-    realFile = await fs.promises.realpath(full);
   } catch (e) {
-    throw openError(full, what, e);
+    throw openError(dir, "the model's directory", e);
   }
-  if (path.dirname(realFile) !== realDir)
-    throw new FormatError(full, `${what} resolves to ${realFile}, outside the model's directory ${realDir}`);
-  return full;
+  return async (name, what) => {
+    const full = path.join(dir, name);
+    if (path.basename(name) !== name || name === '.' || name === '..')
+      throw new FormatError(full, `${what} '${name}' is not a plain file name in the model's directory`);
+    let realFile: string;
+    try {
+      realFile = await fs.promises.realpath(full);
+    } catch (e) {
+      throw openError(full, what, e);
+    }
+    if (path.dirname(realFile) !== realDir)
+      throw new FormatError(full, `${what} resolves to ${realFile}, outside the model's directory ${realDir}`);
+    return full;
+  };
 }

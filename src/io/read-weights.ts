@@ -5,13 +5,14 @@
  */
 import { sha256 } from './atomic';
 import type { ManifestGroup } from './manifest';
-import { pathInside, readRegularFile, regularFileSize } from './read-files';
+import { containedIn, openRegularFile, readOpened, type OpenedFile } from './read-files';
 import { FormatError, type Reader } from './safe-json';
 import { checkFileBytes } from './size-check';
 import type { ManifestEntry } from './weights';
 
 const WHAT = 'weights file named in model.json';
 const MISMATCH = 'truncated or wrong file';
+const HELD_OPEN = 64;
 
 export interface ReadWeightsOptions {
   /** Per-file checksums recorded at save time ('sha256:<hex>' by file name), or undefined if none. */
@@ -50,44 +51,67 @@ export async function readWeightFiles(
   dir: string,
   options: ReadWeightsOptions,
 ): Promise<WeightBytes> {
-  // First pass: sizes only, so nothing is allocated for files that do not match the manifest or the cap.
-  const sized: { full: string; name: string; size: number }[][] = [];
-  let total = 0;
-  for (const [gi, g] of groups.entries()) {
-    const files = [];
-    let bytes = 0;
-    for (const name of g.paths) {
-      const full = await pathInside(dir, name, WHAT);
-      const size = await regularFileSize(full, { what: WHAT, maxBytes: options.maxWeightBytes });
-      files.push({ full, name, size });
-      bytes += size;
+  const fileCount = groups.reduce((n, g) => n + g.paths.length, 0);
+  // Up to HELD_OPEN files stay open from their size check to their read, so a file cannot be swapped or
+  // removed in between (a concurrent save removing it is the common case); more are opened twice.
+  const holdOpen = fileCount <= HELD_OPEN;
+  const opened: OpenedFile[] = [];
+  try {
+    const inside = await containedIn(dir);
+    const files: { full: string; name: string; size: number; held?: OpenedFile }[][] = [];
+    let total = 0;
+    // First pass: sizes only, so nothing is allocated for files that do not match the manifest or the cap.
+    for (const [gi, g] of groups.entries()) {
+      const group = [];
+      let bytes = 0;
+      for (const name of g.paths) {
+        const full = await inside(name, WHAT);
+        const f = await openRegularFile(full, { what: WHAT, maxBytes: options.maxWeightBytes });
+        if (holdOpen) opened.push(f);
+        else await f.handle.close();
+        group.push({ full, name, size: f.size, held: holdOpen ? f : undefined });
+        bytes += f.size;
+      }
+      if (bytes !== g.bytes) {
+        throw new FormatError(
+          group.length === 1 ? group[0].full : `${r.file} weightsManifest[${gi}]`,
+          `weights are ${bytes} bytes but the manifest's shapes need ${g.bytes} (${MISMATCH})`,
+        );
+      }
+      total += bytes;
+      checkFileBytes(r, total, options.maxWeightBytes);
+      files.push(group);
     }
-    if (bytes !== g.bytes) {
-      throw new FormatError(
-        files.length === 1 ? files[0].full : `${r.file} weightsManifest[${gi}]`,
-        `weights are ${bytes} bytes but the manifest's shapes need ${g.bytes} (${MISMATCH})`,
-      );
+    // Second pass: each file read through its descriptor, for exactly the size the first pass found.
+    const entries: ManifestEntry[] = [];
+    const buffers: Uint8Array[] = [];
+    for (const [gi, g] of groups.entries()) {
+      const bytes = new Uint8Array(g.bytes);
+      let offset = 0;
+      for (const { full, name, size, held } of files[gi]) {
+        const part = bytes.subarray(offset, offset + size);
+        if (held) await readOpened(held, part);
+        else await readRegularFileInto(full, part);
+        if (options.checksums) verifyChecksum(full, name, part, options.checksums);
+        offset += size;
+      }
+      for (const e of g.entries) {
+        entries.push(e);
+        buffers.push(bytes);
+      }
     }
-    total += bytes;
-    checkFileBytes(r, total, options.maxWeightBytes);
-    sized.push(files);
+    return { entries, buffers };
+  } finally {
+    await Promise.all(opened.map((f) => f.handle.close()));
   }
-  // Second pass: each file read through its descriptor, for exactly the size the first pass found.
-  const entries: ManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const [gi, g] of groups.entries()) {
-    const bytes = new Uint8Array(g.bytes);
-    let offset = 0;
-    for (const { full, name, size } of sized[gi]) {
-      const part = bytes.subarray(offset, offset + size);
-      await readRegularFile(full, { what: WHAT, maxBytes: size, expectedBytes: size, mismatch: MISMATCH }, part);
-      if (options.checksums) verifyChecksum(full, name, part, options.checksums);
-      offset += size;
-    }
-    for (const e of g.entries) {
-      entries.push(e);
-      buffers.push(bytes);
-    }
+}
+
+async function readRegularFileInto(full: string, into: Uint8Array): Promise<void> {
+  const size = into.byteLength;
+  const f = await openRegularFile(full, { what: WHAT, maxBytes: size, expectedBytes: size, mismatch: MISMATCH });
+  try {
+    await readOpened(f, into);
+  } finally {
+    await f.handle.close();
   }
-  return { entries, buffers };
 }
