@@ -57,7 +57,7 @@ export async function readWeightFiles(
   const holdOpen = fileCount <= HELD_OPEN;
   const opened: OpenedFile[] = [];
   try {
-    const inside = await containedIn(dir);
+    const inside = fileCount > 0 ? await containedIn(dir) : undefined;
     const files: { full: string; name: string; size: number; held?: OpenedFile }[][] = [];
     let total = 0;
     // First pass: sizes only, so nothing is allocated for files that do not match the manifest or the cap.
@@ -65,7 +65,7 @@ export async function readWeightFiles(
       const group = [];
       let bytes = 0;
       for (const name of g.paths) {
-        const full = await inside(name, WHAT);
+        const full = await inside!(name, WHAT);
         const f = await openRegularFile(full, { what: WHAT, maxBytes: options.maxWeightBytes });
         if (holdOpen) opened.push(f);
         else await f.handle.close();
