@@ -29,8 +29,12 @@ export type { LoadOptions };
 
 const MAX_JSON_BYTES = 64 << 20;
 const MAX_ELEMENTS = 2 ** 28;
-/** How many times a load re-reads a model.json that a concurrent save replaced while the load was reading. */
-const MAX_READS = 100;
+/**
+ * How many times a load reads model.json when concurrent saves keep replacing it and removing the weights it
+ * named (each re-read needs model.json to have changed). Two processes saving a small model as fast as they
+ * can make about 2% of loads read it twice, and runs of 5–7 reads are seen; 50 leaves a wide margin.
+ */
+const MAX_READS = 50;
 
 function modelJsonPath(target: string): string {
   const dir = resolveDir(target, 'loadLayersModel()');
@@ -76,7 +80,6 @@ export async function loadLayersModel(target: string, options: LoadOptions = {})
     } catch (e) {
       // A save removes weight files only once no model.json names them (see stale-files.ts); a load that read
       // a model.json two saves ago can still miss its weights, and then reads the new model.json again.
-      if (e instanceof MissingFileError) (globalThis as unknown as { retries: number[] }).retries?.push(read);
       if (!(e instanceof MissingFileError) || read >= MAX_READS || !(await replacedSince(file, bytes))) throw e;
     }
   }
