@@ -123,9 +123,8 @@ export function saveModel(model: Sequential, target: string, options: SaveOption
   const weightsName = newWeightsName(digest);
   const weightsPath = path.join(dir, weightsName);
   const modelJsonPath = path.join(dir, 'model.json');
-  const manifest = [{ paths: [weightsName], weights: entries }];
   const checksums = { [weightsName]: `sha256:${digest}` };
-  json.weightsManifest = manifest;
+  json.weightsManifest = [{ paths: [weightsName], weights: entries }];
   Object.assign((json.userDefinedMetadata as { backprop: Record<string, unknown> }).backprop, {
     checksums,
     manifestChecksum: manifestChecksum([{ paths: [weightsName], entries }], checksums),
