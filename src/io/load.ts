@@ -1,69 +1,85 @@
 /**
  * bp.loadLayersModel(): reads TF.js Layers files written by backprop, by TF.js, or by the TF.js
- * converter, treating them as untrusted: nothing is evaluated, every name comes from a closed list,
- * every shape is checked against the bytes present before anything is allocated or assigned, and every
- * failure is an Error naming the file and the problem.
+ * converter, treating them as untrusted: only regular files inside the model's directory are read (no
+ * symbolic links, FIFOs or devices), each read bounded by the file's real size; nothing is evaluated, every
+ * name comes from a closed list; the weights the topology implies are checked against a cap and against the
+ * manifest, and every file size against the manifest, before any layer is made or anything sized by the
+ * file is allocated; checksums cover the weight bytes and the manifest that describes them. Every failure
+ * is an Error naming the file and the problem.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Model, ModelArgs } from '../model/model';
 import { nameLayers } from '../model/model';
-import type { LossIdentifier } from '../training/losses';
-import { FormatError, parseUntrustedJson, Reader, type Obj } from './safe-json';
+import { parseUntrustedJson, Reader, type Obj } from './safe-json';
 import { resolveDir } from './save';
-import { sha256 } from './atomic';
-import { decodeWeights, type ManifestEntry } from './weights';
+import { decodeWeights } from './weights';
 import { plannedSize, plannedWeights, readTopology } from './read-topology';
 import { restoreTraining } from './restore-training';
+import { checkLoadOptions, type LoadOptions } from './load-options';
+import { MissingFileError, readRegularFile } from './read-files';
+import { readManifest } from './manifest';
+import { verifyManifest } from './integrity';
+import { readWeightFiles } from './read-weights';
+import { checkImpliedSize, checkManifestAgainstTopology } from './size-check';
+
+export type { LoadOptions };
 
 const MAX_JSON_BYTES = 64 << 20;
-const MAX_WEIGHT_BYTES = 2 ** 31;
-const MAX_ELEMENTS = 2 ** 28;
-const SAFE_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
-
-export interface LoadOptions {
-  /** Require every model weight to be present and no extra ones (default true, as TF.js). */
-  strict?: boolean;
-  /**
-   * The loss to compile with when the model was saved with a custom (function) loss, which cannot be saved:
-   * `loadLayersModel(dir, { loss: myLoss })`. Without it such a model loads for inference only.
-   */
-  loss?: LossIdentifier;
-}
-
-/** Creates the (empty) model the loader fills: the public Sequential, supplied by the caller. */
-export type CreateModel = (args: ModelArgs) => Model;
+/**
+ * How many times a load reads model.json when concurrent saves keep replacing it and removing the weights it
+ * named (each re-read needs model.json to have changed). Two processes saving a small model as fast as they
+ * can make about 2% of loads read it twice, and runs of 5–7 reads are seen; 50 leaves a wide margin.
+ */
+const MAX_READS = 50;
 
 function modelJsonPath(target: string): string {
   const dir = resolveDir(target, 'loadLayersModel()');
   return path.join(dir, 'model.json');
 }
 
+async function readModelJson(file: string): Promise<Uint8Array> {
+  try {
+    return await readRegularFile(file, { what: 'model.json', maxBytes: MAX_JSON_BYTES });
+  } catch (e) {
+    if (!(e instanceof MissingFileError)) throw e;
+    throw new MissingFileError(
+      file,
+      `not found (expected a directory containing model.json, or the model.json path itself)`,
+    );
+  }
+}
+
+/** True when model.json now holds other bytes than `before` (a save replaced it). */
+async function replacedSince(file: string, before: Uint8Array): Promise<boolean> {
+  try {
+    return !Buffer.from(await readModelJson(file)).equals(before);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Loads a model saved in the TF.js Layers format (a directory, its model.json, or a file:// URL) into the
- * model `create` makes (see bp.loadLayersModel).
+ * Loads a model saved in the TF.js Layers format (a directory, its model.json, or a file:// URL) into the model
+ * `create` makes (bp.loadLayersModel passes the public Sequential).
  */
 export async function loadModelFile<M extends Model>(
   target: string,
   options: LoadOptions,
   create: (args: ModelArgs) => M,
 ): Promise<M> {
-  const jsonPath = modelJsonPath(target);
-  const file = jsonPath;
-  let stat: fs.Stats;
-  try {
-    stat = await fs.promises.stat(jsonPath);
-  } catch {
-    throw new FormatError(
-      file,
-      `not found (expected a directory containing model.json, or the model.json path itself)`,
-    );
+  const checked = checkLoadOptions(options, 'loadLayersModel()');
+  const file = modelJsonPath(target);
+  for (let read = 1; ; read++) {
+    const bytes = await readModelJson(file);
+    const root = new Reader(file).obj(parseUntrustedJson(Buffer.from(bytes).toString('utf8'), file), 'top level');
+    try {
+      return await modelFromJson(root, path.dirname(file), file, checked, create);
+    } catch (e) {
+      // A save removes weight files only once no model.json names them (see stale-files.ts); a load that read
+      // a model.json two saves ago can still miss its weights, and then reads the new model.json again.
+      if (!(e instanceof MissingFileError) || read >= MAX_READS || !(await replacedSince(file, bytes))) throw e;
+    }
   }
-  if (stat.size > MAX_JSON_BYTES)
-    throw new FormatError(file, `is ${stat.size} bytes; model.json files over ${MAX_JSON_BYTES} bytes are refused`);
-  const text = await fs.promises.readFile(jsonPath, 'utf8');
-  const root = new Reader(file).obj(parseUntrustedJson(text, file), 'top level');
-  return modelFromJson(root, path.dirname(jsonPath), file, options, create);
 }
 
 export async function modelFromJson<M extends Model>(
@@ -73,23 +89,20 @@ export async function modelFromJson<M extends Model>(
   options: LoadOptions,
   create: (args: ModelArgs) => M,
 ): Promise<M> {
+  const { strict, maxWeightBytes, loss } = checkLoadOptions(options, 'loadLayersModel()');
   const r = new Reader(file);
   if (root.format !== undefined && root.format !== 'layers-model')
     r.fail(
       'format',
       `'${String(root.format)}' is not a Layers model (expected 'layers-model'; graph models are not supported)`,
     );
-  // Layers are constructed from the registry (every config value checked) but not built: the weights the
-  // topology implies are counted and matched against the manifest before anything is allocated.
+  // Layers are constructed through the registry (every config value checked) but not built: the weights the
+  // topology implies are counted and checked against the cap and the manifest before anything is allocated.
   const topology = readTopology(r, root.modelTopology);
   nameLayers(topology.layers);
   const planned = plannedWeights(r, topology.layers, topology.inputShape);
-  if (plannedSize(planned) * 4 > MAX_WEIGHT_BYTES) {
-    r.fail(
-      'modelTopology',
-      `the layers declare ${plannedSize(planned)} weights, more than the ${MAX_WEIGHT_BYTES}-byte limit`,
-    );
-  }
+  const impliedCount = plannedSize(planned);
+  checkImpliedSize(r, impliedCount, maxWeightBytes);
 
   const meta = root.userDefinedMetadata === undefined ? {} : r.obj(root.userDefinedMetadata, 'userDefinedMetadata');
   const bp = meta.backprop === undefined ? undefined : r.obj(meta.backprop, 'userDefinedMetadata.backprop');
@@ -99,74 +112,13 @@ export async function modelFromJson<M extends Model>(
       : r.oneOf(bp.dtype, 'userDefinedMetadata.backprop.dtype', ['float32', 'float64'] as const);
   const seed = bp?.seed === undefined ? 0 : r.int(bp.seed, 'userDefinedMetadata.backprop.seed', -(2 ** 53), 2 ** 53);
 
-  // Weights: manifest entries, file sizes checked against the shapes before reading anything.
-  const groups = r.arr(root.weightsManifest ?? [], 'weightsManifest', 1000);
-  const checksums =
-    bp?.checksums === undefined ? undefined : r.obj(bp.checksums, 'userDefinedMetadata.backprop.checksums');
-  const entries: ManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const [gi, g] of groups.entries()) {
-    const group = r.obj(g, `weightsManifest[${gi}]`);
-    const paths = r.arr(group.paths, `weightsManifest[${gi}].paths`, 10000).map((p, i) => {
-      const name = r.str(p, `weightsManifest[${gi}].paths[${i}]`, 255);
-      if (!SAFE_FILE.test(name))
-        r.fail(`weightsManifest[${gi}].paths[${i}]`, `'${name}' is not a plain file name in the model's directory`);
-      return name;
-    });
-    const groupEntries = r
-      .arr(group.weights, `weightsManifest[${gi}].weights`, 100000)
-      .map((e, i) => readEntry(r, e, `weightsManifest[${gi}].weights[${i}]`));
-    const expected = groupEntries.reduce((s, e) => s + e.bytes, 0);
-    let actual = 0;
-    const sizes = await Promise.all(
-      paths.map(async (p) => {
-        try {
-          return (await fs.promises.stat(path.join(dir, p))).size;
-        } catch {
-          throw new FormatError(path.join(dir, p), `weights file named in model.json is missing`);
-        }
-      }),
-    );
-    for (const s of sizes) actual += s;
-    if (actual !== expected) {
-      throw new FormatError(
-        paths.length === 1 ? path.join(dir, paths[0]) : file,
-        `weights are ${actual} bytes but the manifest's shapes need ${expected} (truncated or wrong file)`,
-      );
-    }
-    if (actual > MAX_WEIGHT_BYTES) r.fail(`weightsManifest[${gi}]`, `more than ${MAX_WEIGHT_BYTES} bytes of weights`);
-    const bytes = new Uint8Array(actual);
-    let off = 0;
-    for (const p of paths) {
-      const full = path.join(dir, p);
-      const data = await fs.promises.readFile(full);
-      if (checksums) {
-        const want = checksums[p];
-        if (want === undefined)
-          throw new FormatError(full, `has no checksum in model.json although the model was saved with checksums`);
-        const got = `sha256:${sha256(data)}`;
-        if (got !== want)
-          throw new FormatError(
-            full,
-            `checksum mismatch (file ${got.slice(0, 19)}…, model.json ${String(want).slice(0, 19)}…): the file ` +
-              `is corrupt or from another save`,
-          );
-      }
-      if (off + data.byteLength > bytes.byteLength) throw new FormatError(full, `changed size while being read`);
-      bytes.set(data, off);
-      off += data.byteLength;
-    }
-    let o = 0;
-    for (const e of groupEntries) {
-      e.offset = o;
-      o += e.bytes;
-      entries.push(e);
-    }
-    buffers.push(...groupEntries.map(() => bytes));
-  }
+  // Weights: the manifest checked against its checksum and the topology, then the files read.
+  const groups = readManifest(r, root);
+  const checksums = verifyManifest(r, bp, groups);
+  checkManifestAgainstTopology(r, groups, impliedCount, strict);
+  const { entries, buffers } = await readWeightFiles(r, groups, dir, { checksums, maxWeightBytes });
 
   // Check every planned weight against the manifest, then build the model and assign the weights.
-  const strict = options.strict ?? true;
   const byName = new Map<string, number>();
   entries.forEach((e, i) => {
     if (e.group === 'optimizer') return;
@@ -203,27 +155,7 @@ export async function modelFromJson<M extends Model>(
   const params = model.weights();
   for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value);
 
-  if (bp) restoreTraining(model, r, bp, entries, buffers, options.loss);
+  if (bp) restoreTraining(model, r, bp, entries, buffers, loss);
   for (const [k, v] of Object.entries(meta)) if (k !== 'backprop') model.metadata[k] = v;
   return model;
-}
-
-function readEntry(r: Reader, v: unknown, where: string): ManifestEntry {
-  const e = r.obj(v, where);
-  const name = r.str(e.name, `${where}.name`, 512);
-  const { shape, size } = r.shape(e.shape, `${where}.shape`, MAX_ELEMENTS);
-  const dtype = r.oneOf(e.dtype ?? 'float32', `${where}.dtype`, ['float32', 'int32'] as const);
-  const group = e.group === undefined ? 'model' : r.oneOf(e.group, `${where}.group`, ['model', 'optimizer'] as const);
-  let quantization: ManifestEntry['quantization'];
-  if (e.quantization !== undefined && e.quantization !== null) {
-    const q = r.obj(e.quantization, `${where}.quantization`);
-    const qd = r.oneOf(q.dtype, `${where}.quantization.dtype`, ['uint8', 'uint16', 'float16'] as const);
-    quantization = {
-      dtype: qd,
-      scale: qd === 'float16' ? 1 : r.num(q.scale, `${where}.quantization.scale`),
-      min: qd === 'float16' ? 0 : r.num(q.min, `${where}.quantization.min`),
-    };
-  }
-  const per = quantization ? (quantization.dtype === 'uint8' ? 1 : 2) : 4;
-  return { name, shape, size, dtype, group, quantization, bytes: size * per, offset: 0 };
 }

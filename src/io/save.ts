@@ -1,16 +1,20 @@
 /**
  * model.save(): writes `model.json` + one weights file in the TF.js Layers format, atomically.
  *
- * Crash safety: the weights go to a new file named by their content hash (`weights-<sha256:12>.bin`),
- * fsynced, before `model.json` is atomically replaced to point at it; only then are unreferenced older
- * weight files removed. Whatever moment a crash hits, `model.json` names a complete weights file.
+ * Crash safety: the weights go to a new file (`weights-<sha256:12>-<random:8>.bin`, a name no save used
+ * before), fsynced, before `model.json` is atomically replaced to point at it; only then are weight files no
+ * model.json can name any more removed. Whatever moment a crash hits, `model.json` names a complete weights
+ * file. Several processes may save to and load from one directory at once: see stale-files.ts for the rule.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Model } from '../model/model';
 import { engineOf } from '../model/engine';
-import { atomicWriteFile, fsyncDir, sha256, TMP_MARKER } from './atomic';
+import { atomicWriteFile, sha256 } from './atomic';
+import { manifestChecksum } from './integrity';
+import { newWeightsName, referencedWeights, removeStale } from './stale-files';
+import { createMarkerFile, pinName } from './writer-markers';
 import { modelTopology, KERAS_VERSION } from './topology';
 import { compileRecord, tfjsTrainingConfig, trainingRecord } from './training-config';
 
@@ -104,31 +108,28 @@ export function saveModel(model: Model, target: string, options: SaveOptions = {
   fs.mkdirSync(dir, { recursive: true });
   const { json, weights, entries } = modelArtifacts(model, options);
   const digest = sha256(weights);
-  const weightsName = `weights-${digest.slice(0, 12)}.bin`;
+  const weightsName = newWeightsName(digest);
   const weightsPath = path.join(dir, weightsName);
-  atomicWriteFile(weightsPath, weights);
-  json.weightsManifest = [{ paths: [weightsName], weights: entries }];
-  (json.userDefinedMetadata as { backprop: Record<string, unknown> }).backprop.checksums = {
-    [weightsName]: `sha256:${digest}`,
-  };
   const modelJsonPath = path.join(dir, 'model.json');
-  atomicWriteFile(modelJsonPath, JSON.stringify(json));
-  removeStale(dir, weightsName);
-  return { modelJsonPath, weightsPath, bytes: weights.byteLength };
-}
-
-/** Removes weight files this saver wrote before (now unreferenced) and temp files of crashed writes. */
-function removeStale(dir: string, keep: string): void {
-  let changed = false;
-  for (const f of fs.readdirSync(dir)) {
-    const stale = (f !== keep && /^weights-[0-9a-f]{12}\.bin$/.test(f)) || f.includes(TMP_MARKER);
-    if (!stale) continue;
-    // A temp file of a concurrent writer in this same process is still being written: leave it.
-    if (f.includes(`${TMP_MARKER}${process.pid}-`)) continue;
-    fs.rmSync(path.join(dir, f), { force: true });
-    changed = true;
+  const checksums = { [weightsName]: `sha256:${digest}` };
+  json.weightsManifest = [{ paths: [weightsName], weights: entries }];
+  Object.assign((json.userDefinedMetadata as { backprop: Record<string, unknown> }).backprop, {
+    checksums,
+    manifestChecksum: manifestChecksum([{ paths: [weightsName], entries }], checksums),
+  });
+  // The pin exists from before the weights file does until model.json names it (see stale-files.ts).
+  const pin = path.join(dir, pinName(weightsName));
+  createMarkerFile(pin);
+  let previous: Set<string> | undefined;
+  try {
+    atomicWriteFile(weightsPath, weights);
+    previous = referencedWeights(dir);
+    atomicWriteFile(modelJsonPath, JSON.stringify(json));
+  } finally {
+    fs.rmSync(pin, { force: true });
   }
-  if (changed) fsyncDir(dir);
+  removeStale(dir, new Set([weightsName, ...(previous ?? [])]));
+  return { modelJsonPath, weightsPath, bytes: weights.byteLength };
 }
 
 export { KERAS_VERSION };
