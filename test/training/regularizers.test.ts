@@ -1,6 +1,8 @@
 /** Regularizers: penalty and gradient (Keras definitions) on both backends, defaults, lookup. */
 import * as R from '../../src/training/regularizers';
-import { BACKENDS, expectClose } from './backends';
+import { testBackends, expectClose } from '../support/backends';
+
+const BACKENDS = testBackends();
 
 describe.each(BACKENDS)('regularizers on %s', (_name, b) => {
   test('l1l2: penalty l1·Σ|w| + l2·Σw², gradient added to grad: l1·sign(w) + 2·l2·w', () => {

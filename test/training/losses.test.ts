@@ -2,7 +2,9 @@
 import * as L from '../../src/training/losses';
 import { Activation, type Backend } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
-import { BACKENDS, expectClose } from './backends';
+import { testBackends, expectClose } from '../support/backends';
+
+const BACKENDS = testBackends();
 
 const f64 = (...v: number[]) => Float64Array.from(v);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
