@@ -5,7 +5,7 @@
  */
 import type { Backend } from '../backend/ops';
 import type { MlpSpec } from './mlp-bench';
-import { timeSync, type Timing } from './timing';
+import { timeSync } from './timing';
 
 export function gemmOnlyStep(spec: MlpSpec, b: Backend): () => void {
   const { sizes, batch: m } = spec;
@@ -25,10 +25,6 @@ export function gemmOnlyStep(spec: MlpSpec, b: Backend): () => void {
   return () => {
     for (const c of calls) c();
   };
-}
-
-export function timeGemmOnly(spec: MlpSpec, b: Backend, sampleSeconds = 0.25): Timing {
-  return timeSync(gemmOnlyStep(spec, b), { sampleSeconds, repeats: 5, warmupSeconds: 0.2 });
 }
 
 /**
