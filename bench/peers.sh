@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Side-by-side figures: `backprop bench` next to PyTorch (CPU, 1 and 2 threads) and TF.js (pure-JS cpu
+# backend) on the same networks, in one run, so ratios come from the same minute on the same machine.
+# Usage: bash bench/peers.sh [--quick]
+# PyTorch comes from Debian's python3-torch (installed with apt when missing and we are root); TF.js from the
+# @tensorflow/tfjs devDependency (npm ci). OpenBLAS (which Debian's PyTorch also uses for its matrix products)
+# is given the same core type as backprop chooses, so both run the same BLAS kernels; the run with PyTorch's
+# own default detection is printed too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quick=${1:-}
+if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
+  else echo "bench/peers.sh: PyTorch is missing: apt-get install python3-torch" >&2; exit 1; fi
+fi
+[ -f dist/index.js ] || npm run build >/dev/null
+core=$(node -e "const b=require('./dist').getBackend(); console.log(b.blasCore || '')")
+steps=40; [ "$quick" = --quick ] && steps=10
+echo "== backprop"
+node dist/cli/main.js bench ${quick:+--quick}
+torch() {
+  for t in 1 2; do
+    /usr/bin/python3 bench/torch_peer.py "$1" "$2" "$3" "$t"
+    [ -n "$core" ] && OPENBLAS_CORETYPE="$core" /usr/bin/python3 bench/torch_peer.py "$1" "$2" "$3" "$t" | sed "s/}$/, \"openblasCore\": \"$core\"}/"
+  done
+}
+echo "== PyTorch"
+torch mlp:784-256-128-10:adam 128 $((steps * 5))
+torch mlp:784-128-10:sgd 64 $((steps * 10))
+echo "== TF.js (cpu)"
+node bench/tfjs-peer.js mlp:784-256-128-10:adam 128 5
+node bench/tfjs-peer.js mlp:784-128-10:sgd 64 10
