@@ -24,6 +24,8 @@ export type { Limits } from './limits';
 
 export { sequential, Sequential, loadLayersModel } from './sequential';
 export type { SequentialArgs } from './sequential';
+export { modelFromSpec, checkModelSpec } from './model-spec';
+export type { ModelSpec, LayerSpec } from './model-spec';
 export { Model, ModelBusyError } from './model';
 export type { CompileArgs, WeightArray, TrainingState, InputLike, TargetLike } from './model';
 export { tensor } from './model/tensor';

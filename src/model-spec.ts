@@ -1,0 +1,156 @@
+/**
+ * Models described as JSON — what job specs (bp.jobs.train, queues, `backprop submit`), the CLI's
+ * `--model-spec` file and the example service accept. Any layer in the registry can be named by its TF.js
+ * class name and config (camelCase or snake_case keys): `{ className: 'Conv2D', config: { filters: 32,
+ * kernelSize: 3 } }`; the short dense form `{ units, activation, inputShape }` (and `{ type: 'dropout', rate }`,
+ * `{ type: 'activation', activation }`) keeps working. A spec is checked completely — structure, every layer
+ * config, the compile settings, and the model's size against the memory limit — before anything is
+ * allocated, so a service can refuse a bad spec before queueing it.
+ */
+import type { DType } from './backend/ops';
+import { keysToCamel } from './io/case';
+import { layerFromConfig } from './layers/registry';
+import type { Layer } from './layers/layer';
+import { shapeSize, type Shape } from './layers/shape';
+import { checkModelSize } from './limits';
+import { nameLayers, type CompileArgs } from './model/model';
+import { getOptimizer } from './optimizers';
+import { getLoss } from './training/losses';
+import { checkMetricNames } from './training/metrics';
+import { Sequential } from './sequential';
+
+/** One layer of a spec: a registry class and config, or the short dense/dropout/activation form. */
+export type LayerSpec =
+  | { className: string; config?: Record<string, unknown> }
+  | { type?: 'dense'; units: number; activation?: string; inputShape?: number[] }
+  | { type: 'dropout'; rate: number }
+  | { type: 'activation'; activation: string };
+
+export interface ModelSpec {
+  layers: LayerSpec[];
+  /** Optimizer name / `{ name, ...options }` / `{ className, config }`; loss name or `{ className, config }`. */
+  compile?: {
+    optimizer?: unknown;
+    loss: unknown;
+    metrics?: string[];
+  };
+  seed?: number;
+  dtype?: DType;
+  name?: string;
+}
+
+/** At most this many layers in a spec. */
+export const MAX_SPEC_LAYERS = 1000;
+
+function fail(where: string, message: string): never {
+  throw new Error(`${where}: ${message}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The layer a spec entry describes (unbuilt), every value checked. */
+function layerFromSpec(entry: unknown, where: string): Layer {
+  if (!isObject(entry)) return fail(where, `expected a layer object such as { units: 8 } or { className, config }`);
+  if ('className' in entry) {
+    for (const key of Object.keys(entry)) {
+      if (key !== 'className' && key !== 'config') fail(where, `unknown key '${key}' (use { className, config })`);
+    }
+    if (typeof entry.className !== 'string') fail(`${where}.className`, 'expected a TF.js layer class name');
+    const config = entry.config === undefined ? {} : entry.config;
+    if (!isObject(config)) fail(`${where}.config`, 'expected an object');
+    return layerFromConfig(entry.className, keysToCamel(config) as Record<string, unknown>, where, fail);
+  }
+  const { type = 'dense', ...config } = entry;
+  const className =
+    type === 'dense' ? 'Dense' : type === 'dropout' ? 'Dropout' : type === 'activation' ? 'Activation' : '';
+  if (!className)
+    fail(
+      `${where}.type`,
+      `must be 'dense', 'dropout' or 'activation' (or use { className, config }), got ${JSON.stringify(type)}`,
+    );
+  return layerFromConfig(className, config, where, fail);
+}
+
+/** Parameters a model of `layers` on `inputShape` will hold (checked shapes, nothing allocated). */
+function plannedParameters(layers: Layer[], inputShape: Shape, where: string): number {
+  let shape = inputShape;
+  let total = 0;
+  for (const [i, layer] of layers.entries()) {
+    try {
+      for (const w of layer.weightSpecs(shape)) total += shapeSize(w.shape);
+      shape = layer.computeOutputShape(shape);
+    } catch (e) {
+      fail(`${where}.layers[${i}]`, (e as Error).message);
+    }
+  }
+  return total;
+}
+
+/** Checked compile arguments of a spec (names and options through the registries). */
+function compileArgs(c: unknown, where: string): CompileArgs {
+  if (!isObject(c)) return fail(where, `expected { optimizer, loss, metrics? }`);
+  for (const key of Object.keys(c)) {
+    if (!['optimizer', 'loss', 'metrics'].includes(key)) fail(where, `unknown key '${key}'`);
+  }
+  if (c.loss === undefined) fail(`${where}.loss`, `is required, e.g. 'sparseCategoricalCrossentropy'`);
+  const wrap = <T>(key: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      return fail(`${where}.${key}`, (e as Error).message);
+    }
+  };
+  return {
+    optimizer: wrap('optimizer', () => getOptimizer(c.optimizer ?? 'adam')),
+    loss: wrap('loss', () => getLoss(c.loss as never)),
+    metrics: wrap('metrics', () => checkMetricNames('metrics', c.metrics)),
+  };
+}
+
+/**
+ * Checks a model spec completely without allocating the model: every layer through the registry, the input
+ * shape, the compile settings, and the parameter count against the memory limit. Returns its parameter count.
+ * @example checkModelSpec({ layers: [{ units: 10, inputShape: [4] }], compile: { loss: 'mse' } }, 'spec.model')
+ */
+export function checkModelSpec(spec: unknown, where = 'model spec', needCompile = true): number {
+  if (!isObject(spec)) return fail(where, 'expected { layers: [...], compile: { optimizer, loss } }');
+  for (const key of Object.keys(spec)) {
+    if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key '${key}'`);
+  }
+  if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail(`${where}.layers`, 'must be a non-empty array');
+  if (spec.layers.length > MAX_SPEC_LAYERS) fail(`${where}.layers`, `has more than ${MAX_SPEC_LAYERS} layers`);
+  if (spec.dtype !== undefined && spec.dtype !== 'float32' && spec.dtype !== 'float64') {
+    fail(`${where}.dtype`, `must be 'float32' or 'float64'`);
+  }
+  if (spec.seed !== undefined && !Number.isSafeInteger(spec.seed)) fail(`${where}.seed`, 'must be an integer');
+  if (needCompile || spec.compile !== undefined) compileArgs(spec.compile, `${where}.compile`);
+  const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
+  const inputShape = layers[0].declaredInputShape;
+  if (!inputShape) fail(`${where}.layers[0]`, `needs inputShape (the shape of one sample), e.g. inputShape: [4]`);
+  nameLayers(layers);
+  const parameters = plannedParameters(layers, inputShape, where);
+  checkModelSize(where, parameters, 0, spec.dtype === 'float64' ? 8 : 4);
+  return parameters;
+}
+
+/**
+ * Builds (and compiles, when the spec has `compile`) the model a spec describes, after checking it.
+ * @example
+ * const model = bp.modelFromSpec({
+ *   seed: 1,
+ *   layers: [
+ *     { className: 'Dense', config: { units: 16, activation: 'relu', inputShape: [4] } },
+ *     { units: 3, activation: 'softmax' },
+ *   ],
+ *   compile: { optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'sparseCategoricalCrossentropy' },
+ * });
+ */
+export function modelFromSpec(spec: ModelSpec, where = 'model spec'): Sequential {
+  checkModelSpec(spec, where, false);
+  const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
+  const model = new Sequential({ seed: spec.seed ?? 0, dtype: spec.dtype, name: spec.name, layers });
+  if (spec.compile !== undefined) model.compile(compileArgs(spec.compile, `${where}.compile`));
+  return model;
+}
