@@ -8,17 +8,15 @@ const batch = Number(process.argv[3] || 512),
   steps = Number(process.argv[4] || 20);
 (async () => {
   const model = bp.sequential({ seed: 1 });
-  sizes
-    .slice(1)
-    .forEach((u, i) =>
-      model.add(
-        bp.layers.dense({
-          units: u,
-          activation: i < sizes.length - 2 ? 'relu' : 'softmax',
-          inputShape: i === 0 ? [sizes[0]] : undefined,
-        }),
-      ),
-    );
+  sizes.slice(1).forEach((u, i) =>
+    model.add(
+      bp.layers.dense({
+        units: u,
+        activation: i < sizes.length - 2 ? 'relu' : 'softmax',
+        inputShape: i === 0 ? [sizes[0]] : undefined,
+      }),
+    ),
+  );
   model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
   const rows = batch * steps,
     rng = new bp.Rng(1);

@@ -7,6 +7,7 @@ import { ActivationLayer } from '../layers/activation';
 import { Dropout } from '../layers/dropout';
 import type { Layer } from '../layers/layer';
 import type { Obj, Reader } from './safe-json';
+import { activationFromFile, FILE_ACTIVATION_IDS } from '../backend/activations';
 
 export interface LayerSpec {
   kind: 'input' | 'layer';
@@ -15,22 +16,6 @@ export interface LayerSpec {
 }
 
 export const SUPPORTED_LAYERS = ['Dense', 'Activation', 'Dropout', 'LeakyReLU', 'InputLayer'] as const;
-const FILE_ACTIVATIONS: Record<string, string> = {
-  linear: 'linear',
-  sigmoid: 'sigmoid',
-  tanh: 'tanh',
-  relu: 'relu',
-  elu: 'elu',
-  selu: 'selu',
-  softplus: 'softplus',
-  softsign: 'softsign',
-  hard_sigmoid: 'hardSigmoid',
-  hardSigmoid: 'hardSigmoid',
-  swish: 'swish',
-  silu: 'swish',
-  gelu: 'gelu',
-  softmax: 'softmax',
-};
 const NAME = /^[A-Za-z0-9][-A-Za-z0-9._/]{0,254}$/;
 const INITIALIZERS = [
   'Zeros',
@@ -109,9 +94,8 @@ function regularizer(r: Reader, v: unknown, where: string): unknown {
 
 function activation(r: Reader, v: unknown, where: string): string {
   const name = r.str(v ?? 'linear', where);
-  const mapped = Object.prototype.hasOwnProperty.call(FILE_ACTIVATIONS, name) ? FILE_ACTIVATIONS[name] : undefined;
-  if (!mapped)
-    r.fail(where, `activation '${name}' is not supported; supported: ${Object.keys(FILE_ACTIVATIONS).join(', ')}`);
+  const mapped = activationFromFile(name);
+  if (!mapped) r.fail(where, `activation '${name}' is not supported; supported: ${FILE_ACTIVATION_IDS.join(', ')}`);
   return mapped;
 }
 

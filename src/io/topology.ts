@@ -8,13 +8,9 @@ import { ActivationLayer } from '../layers/activation';
 import { Dropout } from '../layers/dropout';
 import type { Layer } from '../layers/layer';
 import { keysToSnake } from './case';
+import { activationToFile } from '../backend/activations';
 
 export const KERAS_VERSION = 'tfjs-layers 4.22.0';
-
-/** TF.js activation identifiers, as they appear in files. */
-export function activationToFile(name: string): string {
-  return name === 'hardSigmoid' ? 'hard_sigmoid' : name;
-}
 
 function layerJson(layer: Layer, first: boolean, inputUnits: number): Record<string, unknown>[] {
   const base: Record<string, unknown> = { name: layer.name, trainable: true };

@@ -5,6 +5,7 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';
@@ -182,7 +183,7 @@ export class Dense extends Layer {
   private onesColumn(rows: number): FloatArray {
     let o = this.ones.get(rows);
     if (!o) {
-      o = (this.dtype === 'float64' ? new Float64Array(rows) : new Float32Array(rows)).fill(1);
+      o = floatArray(this.dtype, rows).fill(1);
       this.ones.set(rows, o);
     }
     return o;

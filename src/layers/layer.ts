@@ -4,6 +4,7 @@
  * last partial one).
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import type { FoldedSgd, Param } from '../training/contracts';
 import type { Rng } from '../random';
 
@@ -113,8 +114,7 @@ export abstract class Layer {
   protected buffers(rows: number, widths: number[]): FloatArray[] {
     let views = this.pools.get(rows);
     if (!views) {
-      const C = this.dtype === 'float64' ? Float64Array : Float32Array;
-      views = widths.map((w) => new C(rows * w));
+      views = widths.map((w) => floatArray(this.dtype, rows * w));
       this.pools.set(rows, views);
     }
     return views;
@@ -127,6 +127,5 @@ export abstract class Layer {
 
 export function allocParam(name: string, shape: number[], dtype: DType): Param {
   const n = shape.reduce((a, b) => a * b, 1);
-  const C = dtype === 'float64' ? Float64Array : Float32Array;
-  return { name, shape, value: new C(n), grad: new C(n) };
+  return { name, shape, value: floatArray(dtype, n), grad: floatArray(dtype, n) };
 }

@@ -4,6 +4,7 @@
  * running while a model trains, and honours an AbortSignal between batches.
  */
 import type { FloatArray } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import type { Targets } from '../training/contracts';
 import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callback';
 import { ProgressBar } from '../callbacks/progress';
@@ -123,10 +124,9 @@ export async function fitModel(model: Sequential, xIn: MatrixLike, yIn: TargetLi
 
   model.checkBatchMemory('fit()', batchSize);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
-  const C = model.dtype === 'float64' ? Float64Array : Float32Array;
   const make = (rows: number) => ({
-    x: new C(rows * x.cols) as FloatArray,
-    y: (sparse ? new Int32Array(rows) : new C(rows * y.cols)) as Targets,
+    x: floatArray(model.dtype, rows * x.cols),
+    y: (sparse ? new Int32Array(rows) : floatArray(model.dtype, rows * y.cols)) as Targets,
   });
   const full = make(batchSize);
   const lastRows = trainRows % batchSize;

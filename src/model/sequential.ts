@@ -4,6 +4,7 @@
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import { backendForModel } from '../backend/select';
 import { Rng } from '../random';
 import type { FoldedSgd, Loss, Metric, Optimizer, Param, Targets } from '../training/contracts';
@@ -312,7 +313,7 @@ export class Sequential {
   private gradBuffer(rows: number, cols: number): FloatArray {
     let grad = this.gradBuffers.get(rows);
     if (!grad) {
-      grad = this.dtype === 'float64' ? new Float64Array(rows * cols) : new Float32Array(rows * cols);
+      grad = floatArray(this.dtype, rows * cols);
       this.gradBuffers.set(rows, grad);
     }
     return grad;
