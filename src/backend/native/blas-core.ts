@@ -44,7 +44,7 @@ export function chooseBlasCore(
   readCpuinfo = () => fs.readFileSync('/proc/cpuinfo', 'utf8'),
 ): BlasCoreChoice {
   const user = env.OPENBLAS_CORETYPE;
-  if (user) return { note: `OPENBLAS_CORETYPE=${user} set by the user` };
+  if (user) return { note: `OPENBLAS_CORETYPE=${user} from the environment` };
   const override = env.BACKPROP_BLAS_CORETYPE;
   if (override === 'auto') return { note: 'BACKPROP_BLAS_CORETYPE=auto: detected by OpenBLAS' };
   if (!isMainThread)
