@@ -5,7 +5,7 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
-import { floatArray } from '../backend/memory';
+import { floatArray, isAsyncSafe } from '../backend/memory';
 import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';
@@ -120,7 +120,8 @@ export class Dense extends Layer {
   }
 
   override async forwardAsync(b: Backend, x: FloatArray, rows: number): Promise<FloatArray> {
-    if (!b.denseForwardAsync) return this.forward(b, x, rows);
+    // An input the caller allocated elsewhere than floatArray() cannot go off-thread: run it here instead.
+    if (!b.denseForwardAsync || !isAsyncSafe(x)) return this.forward(b, x, rows);
     const args = this.forwardArgs(x, rows);
     await b.denseForwardAsync(...args);
     return args[4];
@@ -201,7 +202,7 @@ export class Dense extends Layer {
     needDx: boolean,
     skipActivation: boolean,
   ): Promise<FloatArray | null> {
-    if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, skipActivation);
+    if (!b.denseBackwardAsync || !isAsyncSafe(this.lastX)) return this.backward(b, dy, rows, needDx, skipActivation);
     const args = this.backwardArgs(dy, rows, needDx, skipActivation);
     await b.denseBackwardAsync(...args);
     return args[8];
