@@ -18,7 +18,7 @@ if (bp.getBackend().name !== "native") { console.error("native backend required"
   const y = x.map((r) => (r[0] > 0 ? 1 : 0) + (r[1] > 0 ? 2 : 0));
   await m.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0 });
   try { bp.backend().gemm(false, false, 2, 2, 2, 1, new Float32Array(4), new Float32Array(4), 0, new Float32Array(3)); } catch {}
-  for (let i = 0; i < 20; i++) await bp.backend().gemmAsync(false, false, 64, 64, 64, 1, new Float32Array(4096), new Float32Array(4096), 0, new Float32Array(4096));
+  for (let i = 0; i < 20; i++) await bp.backend().gemmAsync(false, false, 64, 64, 64, 1, bp.floatArray("float32", 4096), bp.floatArray("float32", 4096), 0, bp.floatArray("float32", 4096));
   console.log("trained", m.evaluate(x, y));
 })();'
 cp /dev/null "$log"; OPENBLAS_NUM_THREADS=1 valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --error-limit=no \

@@ -1,5 +1,6 @@
 /**
- * The op set: the one list of numeric operations every backend implements.
+ * The op set: the typed interface of the numeric operations every backend implements. The list of ops,
+ * with their arguments, is the op table (op-table.ts); it is checked against this interface at compile time.
  *
  * The JS backend (`src/backend/js`) is the reference ("living definition"); the native backend
  * (`native/`, loaded by `src/backend/native`) must agree with it. The formulas written here are the
@@ -75,7 +76,10 @@ export type { ActivationCode, ActivationName } from './activations';
 /** What a backend says about itself (returned by `bp.getBackend()`). */
 export interface BackendInfo {
   name: 'native' | 'js';
-  /** For native: the BLAS library, e.g. `OpenBLAS 0.3.21 (pthread, Haswell)`. */
+  /**
+   * For native: the BLAS library, the core its kernels are for and who chose it, e.g.
+   * `OpenBLAS 0.3.21 (pthread, SkylakeX; core chosen by backprop: SkylakeX (avx512f/bw/vl/dq))`.
+   */
   blas?: string;
   /** For native: the BLAS thread count currently in effect. */
   threads?: number;
@@ -387,7 +391,12 @@ type TableAgrees = {
   [K in OpName]: Same<TableParams<(typeof OP_TABLE)[K]['args']>, Parameters<Backend[K]>>;
 }[OpName];
 type OpsAgree = Same<OpName | AsyncOpName, Exclude<keyof Backend, 'name' | 'info'>>;
-/** Fails to compile when the table and the interface disagree (hover for which op). */
-export type _OpTableMatchesBackend = [TableAgrees, OpsAgree] extends [true, true] ? true : never;
+type AsyncAgree = {
+  [K in OpName]: `${K}Async` extends keyof Backend
+    ? Same<Parameters<NonNullable<Backend[`${K}Async`]>>, Parameters<Backend[K]>>
+    : true;
+}[OpName];
+/** `true`, or a compile error where the table and the interface disagree. */
+export type _OpTableMatchesBackend = [TableAgrees, OpsAgree, AsyncAgree] extends [true, true, true] ? true : never;
 const _check: _OpTableMatchesBackend = true;
 void _check;
