@@ -1,4 +1,5 @@
-// Activation kernels. Codes and formulas are those of src/backend/ops.ts; every element is computed in
+// Activation kernels. Codes are the indices of src/backend/activations.ts's table (the loader refuses an
+// addon whose ACT_COUNT differs from it) and formulas those of src/backend/ops.ts; every element is computed in
 // double and rounded once on store, exactly as the JS reference does, so the two backends agree to
 // rounding of the libm functions.
 #pragma once
@@ -7,8 +8,9 @@
 
 namespace bp {
 
+// Same names, same order as ACTIVATION_TABLE; ACT_COUNT is the sentinel (the number of activations).
 enum Act { LINEAR = 0, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SELU, SOFTPLUS, SOFTSIGN, HARD_SIGMOID,
-           SWISH, GELU, SOFTMAX };
+           SWISH, GELU, SOFTMAX, ACT_COUNT };
 
 constexpr double kSeluScale = 1.0507009873554804934193349852946;
 constexpr double kSeluAlpha = 1.6732632423543772848170429916717;

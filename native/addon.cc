@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "activations.h"
 #include "args.h"
 #include "exports.h"
 
@@ -35,6 +36,12 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The loader compares this with its own activation table and refuses a stale build.
+Napi::Value ActivationCount(const Napi::CallbackInfo& info) {
+  Args a(info, "activationCount", 0);
+  return Napi::Number::New(info.Env(), ACT_COUNT);
+}
+
 }  // namespace bp
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -52,7 +59,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sumSquares", SumSquares}, {"scale", Scale}, {"clip", Clip}, {"l1l2", L1l2},
       {"gemmAsync", GemmAsync}, {"denseForwardAsync", DenseForwardAsync}, {"denseBackwardAsync", DenseBackwardAsync},
       {"adamStepAsync", AdamStepAsync},
-      {"blasInfo", BlasInfo}, {"setThreads", SetThreads},
+      {"blasInfo", BlasInfo}, {"setThreads", SetThreads}, {"activationCount", ActivationCount},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "activations.h"
+
 namespace bp {
 
 namespace {
@@ -72,6 +74,10 @@ Arr Args::typedArray(size_t i, const char* name, bool allowNull, const Arr* like
   out.len = data == nullptr ? 0 : length;
   out.data = data;
   out.present = true;
+  if (arrays_ < kMaxArrays) {
+    arrayIndex_[arrays_] = i;
+    arrayName_[arrays_++] = name;
+  }
   if (like && like->present && like->kind != out.kind) {
     typeError(std::string("'") + name + "' is a " + kindName(out.kind) + " but the other arrays are " +
               kindName(like->kind) + "; use one float type per call");
@@ -111,8 +117,9 @@ int Args::act(size_t i) const {
   Napi::Value v = info_[i];
   if (!v.IsNumber()) typeError(std::string("'act' must be a number, got ") + describe(v));
   double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= 0 && d <= 12 && std::floor(d) == d)) {
-    rangeError("'act' must be an activation code 0..12, got " + v.ToString().Utf8Value());
+  if (!(d >= 0 && d < ACT_COUNT && std::floor(d) == d)) {
+    rangeError("'act' must be an activation code 0.." + std::to_string(ACT_COUNT - 1) + ", got " +
+               v.ToString().Utf8Value());
   }
   return static_cast<int>(d);
 }
@@ -143,6 +150,32 @@ void Args::noOverlap(const Arr& a, const Arr& b) const {
 void Args::sameOrDisjoint(const Arr& a, const Arr& b) const {
   if (a.present && b.present && a.begin() == b.begin() && a.len == b.len) return;
   noOverlap(a, b);
+}
+
+void Args::requireSharedBuffers() const {
+  if (arrays_ == kMaxArrays) typeError("too many array arguments for an off-main-thread op");
+  const std::string fix =
+      " must be backed by a non-growable SharedArrayBuffer, so it cannot be resized or detached while the op "
+      "runs off the main thread; allocate it with bp.floatArray(...) or copy it into one";
+  napi_env env = info_.Env();
+  // First the check that runs no JS: an ArrayBuffer (resizable or not, detached or not) is refused; a typed
+  // array's buffer that is not an ArrayBuffer is a SharedArrayBuffer, which nothing can shrink or detach.
+  for (size_t j = 0; j < arrays_; j++) {
+    napi_value buffer = nullptr;
+    bool isArrayBuffer = true;
+    if (napi_get_typedarray_info(env, info_[arrayIndex_[j]], nullptr, nullptr, nullptr, &buffer, nullptr) != napi_ok ||
+        napi_is_arraybuffer(env, buffer, &isArrayBuffer) != napi_ok || isArrayBuffer) {
+      typeError(std::string("'") + arrayName_[j] + "'" + fix + " (it is backed by an ArrayBuffer)");
+    }
+  }
+  // Then growability, read through the `growable` property. Only after every buffer is known to be shared:
+  // whatever JS such a read might run cannot then detach or shrink any argument (a shared buffer only grows).
+  for (size_t j = 0; j < arrays_; j++) {
+    Napi::Object buffer = info_[arrayIndex_[j]].As<Napi::TypedArray>().ArrayBuffer();
+    if (buffer.Get("growable").ToBoolean().Value()) {
+      typeError(std::string("'") + arrayName_[j] + "'" + fix + " (it is backed by a growable SharedArrayBuffer)");
+    }
+  }
 }
 
 void Args::sameLength(const Arr& a, const Arr& first) const {

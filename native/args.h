@@ -46,6 +46,10 @@ class Args {
   void noOverlap(const Arr& a, const Arr& b) const;
   void sameOrDisjoint(const Arr& a, const Arr& b) const;
   void sameLength(const Arr& a, const Arr& first) const;
+  // For the async twins: every array argument parsed so far must be backed by a non-growable
+  // SharedArrayBuffer (TypeError otherwise), the one kind of buffer that JS cannot resize, transfer or
+  // detach while the op runs on another thread. Uses Node-API only (the prebuilt binary stays ABI-stable).
+  void requireSharedBuffers() const;
 
   Napi::Env env() const { return info_.Env(); }
 
@@ -53,6 +57,11 @@ class Args {
   Arr typedArray(size_t i, const char* name, bool allowNull, const Arr* like, bool int32) const;
   const Napi::CallbackInfo& info_;
   const char* op_;
+  // The typed-array arguments seen (position and name), for requireSharedBuffers(). No op takes more.
+  static constexpr size_t kMaxArrays = 16;
+  mutable size_t arrayIndex_[kMaxArrays] = {};
+  mutable const char* arrayName_[kMaxArrays] = {};
+  mutable size_t arrays_ = 0;
 };
 
 }  // namespace bp

@@ -1,8 +1,8 @@
 // Running a prepared kernel off the main thread: the export validates its arguments on the main thread
 // exactly as the synchronous one does, captures the checked pointers in a Job, and queues it on libuv's
-// thread pool. The typed arrays are held by persistent references until the job finishes, so they cannot
-// be garbage-collected while the kernel runs. (Detaching a buffer with transfer() while its op is in
-// flight is not supported; the model never does.)
+// thread pool. The exports accept only arrays over non-growable SharedArrayBuffers (Args::requireSharedBuffers),
+// which JS cannot resize, transfer or detach, and the typed arrays are held by persistent references until
+// the job finishes, so their memory stays where the checked pointers say for as long as the kernel runs.
 #pragma once
 #include <napi.h>
 

@@ -31,4 +31,5 @@ Napi::Value DenseBackwardAsync(const Napi::CallbackInfo& info);
 Napi::Value AdamStepAsync(const Napi::CallbackInfo& info);
 Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
+Napi::Value ActivationCount(const Napi::CallbackInfo& info);
 }  // namespace bp

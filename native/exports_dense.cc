@@ -1,5 +1,6 @@
 // Exports: gemm, activationForward/Backward, denseForward/Backward. Each checks every argument through
-// Args before any pointer is dereferenced, then dispatches on the float kind.
+// Args before any pointer is dereferenced, then dispatches on the float kind. The async twins check the
+// same arguments and, before queueing, that every array is backed by a non-growable SharedArrayBuffer.
 #include "args.h"
 #include "blas.h"
 #include "exports.h"
@@ -7,7 +8,7 @@
 
 namespace bp {
 
-static Job prepareGemm(const Napi::CallbackInfo& info, const char* op) {
+static Job prepareGemm(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args g(info, op, 10);
   bool ta = g.boolean(0, "transA"), tb = g.boolean(1, "transB");
   uint64_t m = g.dim(2, "m"), n = g.dim(3, "n"), k = g.dim(4, "k");
@@ -21,15 +22,16 @@ static Job prepareGemm(const Napi::CallbackInfo& info, const char* op) {
   g.product("m*n*k", m, n, k);
   g.noOverlap(c, a);
   g.noOverlap(c, b);
+  if (offThread) g.requireSharedBuffers();
   if (a.kind == Kind::F32) return [=] { gemm(ta, tb, m, n, k, alpha, a.as<float>(), b.as<float>(), beta, c.as<float>()); };
   return [=] { gemm(ta, tb, m, n, k, alpha, a.as<double>(), b.as<double>(), beta, c.as<double>()); };
 }
 
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  prepareGemm(info, "gemm")();
+  prepareGemm(info, "gemm", false)();
   return info.Env().Undefined();
 }
-Napi::Value GemmAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareGemm(info, "gemmAsync")); }
+Napi::Value GemmAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareGemm(info, "gemmAsync", true)); }
 
 Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   Args g(info, "activationForward", 6);
@@ -65,7 +67,7 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static Job prepareDenseForward(const Napi::CallbackInfo& info, const char* op) {
+static Job prepareDenseForward(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args g(info, op, 10);
   Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), b = g.optFloats(2, "b", x);
   Arr z = g.floats(3, "z", x), y = g.floats(4, "y", x);
@@ -85,6 +87,7 @@ static Job prepareDenseForward(const Napi::CallbackInfo& info, const char* op) {
   }
   if (act == LINEAR) g.sameOrDisjoint(y, z);
   else g.noOverlap(y, z);
+  if (offThread) g.requireSharedBuffers();
   if (x.kind == Kind::F32) {
     return [=] { denseForward(x.as<float>(), w.as<float>(), b.as<float>(), z.as<float>(), y.as<float>(), m, k, n, act, alpha); };
   }
@@ -92,12 +95,12 @@ static Job prepareDenseForward(const Napi::CallbackInfo& info, const char* op) {
 }
 
 Napi::Value DenseForward(const Napi::CallbackInfo& info) {
-  prepareDenseForward(info, "denseForward")();
+  prepareDenseForward(info, "denseForward", false)();
   return info.Env().Undefined();
 }
-Napi::Value DenseForwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseForward(info, "denseForwardAsync")); }
+Napi::Value DenseForwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseForward(info, "denseForwardAsync", true)); }
 
-static Job prepareDenseBackward(const Napi::CallbackInfo& info, const char* op) {
+static Job prepareDenseBackward(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args g(info, op, 14);
   Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), z = g.floats(2, "z", x), y = g.floats(3, "y", x);
   Arr dy = g.floats(4, "dy", x), dz = g.floats(5, "dz", x), dw = g.floats(6, "dw", x);
@@ -120,6 +123,7 @@ static Job prepareDenseBackward(const Napi::CallbackInfo& info, const char* op) 
     for (const Arr* o2 : outs) if (o2 != o && o != &dz && o2 != &dz) g.noOverlap(*o, *o2);
     if (o != &dz) { g.noOverlap(*o, dz); g.noOverlap(*o, dy); }
   }
+  if (offThread) g.requireSharedBuffers();
   if (x.kind == Kind::F32) {
     return [=] {
       denseBackward(x.as<float>(), w.as<float>(), z.as<float>(), y.as<float>(), dy.as<float>(), dz.as<float>(),
@@ -133,9 +137,9 @@ static Job prepareDenseBackward(const Napi::CallbackInfo& info, const char* op) 
 }
 
 Napi::Value DenseBackward(const Napi::CallbackInfo& info) {
-  prepareDenseBackward(info, "denseBackward")();
+  prepareDenseBackward(info, "denseBackward", false)();
   return info.Env().Undefined();
 }
-Napi::Value DenseBackwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseBackward(info, "denseBackwardAsync")); }
+Napi::Value DenseBackwardAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareDenseBackward(info, "denseBackwardAsync", true)); }
 
 }  // namespace bp

@@ -96,15 +96,15 @@ Napi::Value SoftmaxCrossEntropySparse(const Napi::CallbackInfo& info) {
     a.sameOrDisjoint(g, x);
     a.noOverlap(g, labels);
   }
+  // No separate check pass: the kernel checks each label in the one read it uses (indices.h).
   const int32_t* lab = labels.as<int32_t>();
-  for (uint64_t r = 0; r < rows; r++) {
-    if (lab[r] < 0 || static_cast<uint64_t>(lab[r]) >= cols) {
-      a.rangeError("'labels'[" + std::to_string(r) + "] = " + std::to_string(lab[r]) + " is outside [0, " +
-                   std::to_string(cols) + ")");
-    }
+  BadIndex bad;
+  double r = x.kind == Kind::F32 ? softmaxCeSparse(x.as<float>(), lab, g.as<float>(), rows, cols, &bad)
+                                 : softmaxCeSparse(x.as<double>(), lab, g.as<double>(), rows, cols, &bad);
+  if (bad.found) {
+    a.rangeError("'labels'[" + std::to_string(bad.at) + "] = " + std::to_string(bad.value) + " is outside [0, " +
+                 std::to_string(cols) + ")");
   }
-  double r = x.kind == Kind::F32 ? softmaxCeSparse(x.as<float>(), lab, g.as<float>(), rows, cols)
-                                 : softmaxCeSparse(x.as<double>(), lab, g.as<double>(), rows, cols);
   return Napi::Number::New(info.Env(), r);
 }
 

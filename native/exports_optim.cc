@@ -64,7 +64,7 @@ Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static Job prepareAdam(const Napi::CallbackInfo& info, const char* op) {
+static Job prepareAdam(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args a(info, op, 11);
   Arr w = a.floats(0, "w"), g = a.floats(1, "g", w), m = a.floats(2, "m", w), v = a.floats(3, "v", w);
   checkSet(a, {&w, &g, &m, &v});
@@ -73,15 +73,16 @@ static Job prepareAdam(const Napi::CallbackInfo& info, const char* op) {
   if (!(t >= 1 && std::floor(t) == t)) a.rangeError("'t' must be an integer >= 1, got " + std::to_string(t));
   double wd = a.num(9, "weightDecay");
   bool decoupled = a.boolean(10, "decoupled");
+  if (offThread) a.requireSharedBuffers();
   if (w.kind == Kind::F32) return [=] { adam(w.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
   return [=] { adam(w.as<double>(), g.as<double>(), m.as<double>(), v.as<double>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
 }
 
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  prepareAdam(info, "adamStep")();
+  prepareAdam(info, "adamStep", false)();
   return info.Env().Undefined();
 }
-Napi::Value AdamStepAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareAdam(info, "adamStepAsync")); }
+Napi::Value AdamStepAsync(const Napi::CallbackInfo& info) { return queueJob(info, prepareAdam(info, "adamStepAsync", true)); }
 
 Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   Args a(info, "sumSquares", 1);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "activations.h"
+#include "indices.h"
 
 namespace bp {
 
@@ -118,14 +119,17 @@ double softmaxCe(const T* x, const T* t, T* g, size_t rows, size_t cols) {
   return s / static_cast<double>(rows);
 }
 
+// Each label is read once, checked and used from that one read (indices.h). A label outside [0, cols)
+// stops the op with *bad set; the gradient rows before it have been written by then.
 template <typename T>
-double softmaxCeSparse(const T* x, const int32_t* labels, T* g, size_t rows, size_t cols) {
+double softmaxCeSparse(const T* x, const int32_t* labels, T* g, size_t rows, size_t cols, BadIndex* bad) {
   if (rows == 0) return 0;
   double s = 0, k = 1.0 / static_cast<double>(rows);
   for (size_t r = 0; r < rows; r++) {
+    size_t label = 0;
+    if (!readIndex(labels, r, cols, &label, bad)) return NAN;
     const T* xr = x + r * cols;
     T* gr = g ? g + r * cols : nullptr;
-    size_t label = static_cast<size_t>(labels[r]);
     double mx = rowMax(xr, cols), xl = xr[label];
     double sum = expShiftedSum(xr, gr, cols, mx);  // read x[label] first: gr may alias x
     s += (mx - xl) + std::log(sum);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # AddressSanitizer + UndefinedBehaviorSanitizer: builds the addon with both (build-asan/), then runs the op
 # and model test suites against it with the ASan runtime preloaded into node. Any report fails the run.
-# Usage: bash scripts/asan.sh [jest test paths...]   (default: the op, bad-input, gradient, stability,
-# async-op, worker and model suites)
+# Usage: bash scripts/asan.sh [jest test paths...]   (default: the op suites, the native suites (async ops,
+# hardening, workers), the model and training suites)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,7 +18,7 @@ export BACKPROP_REQUIRE_NATIVE=1
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(test/ops.test.ts test/bad-input.test.ts test/gradients.test.ts test/stability.test.ts test/async-ops.test.ts test/worker.test.ts test/model test/training)
+[ ${#suites[@]} -gt 0 ] || suites=(test/ops test/native test/model test/training)
 log=$(mktemp)
 LD_PRELOAD="$libasan" npx jest --runInBand "${suites[@]}" 2>&1 | tee "$log" | grep -E '^(PASS|FAIL)|Tests:|ERROR: AddressSanitizer|runtime error' || true
 if grep -qE 'ERROR: AddressSanitizer|runtime error:' "$log"; then echo "asan: sanitizer reports found" >&2; exit 1; fi

@@ -17,6 +17,7 @@
 export { backend, getBackend, setBackend, setThreads, jsReference, nativeBackend } from './backend/select';
 export type { BackendName } from './backend/select';
 export { Activation, ACTIVATION_NAMES, OP_NAMES } from './backend/ops';
+export { floatArray, isAsyncSafe } from './backend/memory';
 export type { Backend, BackendInfo, DType, FloatArray, ActivationName, ActivationCode } from './backend/ops';
 export { Rng } from './random';
 export { getLimits, setLimits } from './limits';

@@ -1,5 +1,6 @@
 /**
- * The op set: the one list of numeric operations every backend implements.
+ * The op set: the typed interface of the numeric operations every backend implements. The list of ops,
+ * with their arguments, is the op table (op-table.ts); it is checked against this interface at compile time.
  *
  * The JS backend (`src/backend/js`) is the reference ("living definition"); the native backend
  * (`native/`, loaded by `src/backend/native`) must agree with it. The formulas written here are the
@@ -21,16 +22,33 @@
  * - Bad arguments throw: TypeError for a wrong type / typed-array kind / argument count, RangeError for
  *   a bad dimension, a length that does not match its shape, overflow or forbidden aliasing. The message
  *   names the op and the argument, e.g. `gemm(): 'c' has length 5 but m*n = 6`.
+ * - Arrays of indices (class labels today; pooling argmax, embedding ids later) address memory by their
+ *   values, and may sit in a SharedArrayBuffer that another thread rewrites during the op. A kernel reads
+ *   each index exactly once into a local, checks that local, and uses only it (or copies the indices once,
+ *   then checks and uses the copy); never a check on one read and a use of another, which could point
+ *   anywhere. Native kernels read with a relaxed atomic load so the compiler cannot re-read (native/indices.h).
+ *   An index out of range is a RangeError naming its position; outputs before it may have been written.
+ * - Synchronous ops accept arrays over any buffer: ArrayBuffer (resizable too), SharedArrayBuffer (growable
+ *   too). Nothing can shrink, detach or free a non-shared buffer during a synchronous call (no JS runs
+ *   until it returns), and a shared buffer can only grow, never shrink or move, so the checked length stays
+ *   valid even while another thread writes to it.
+ * - The async twins (`gemmAsync`, ...) run on libuv's thread pool while JS goes on, and JS could resize,
+ *   transfer or detach an ArrayBuffer under them. So they accept only arrays backed by a non-growable
+ *   SharedArrayBuffer (which cannot be detached, transferred, shrunk or freed while the op holds it):
+ *   anything else is a TypeError saying so. `floatArray()` (memory.ts) allocates such arrays.
  * - Optimizer steps may flush denormal numbers (below 1.2e-38 in float32, 2.2e-308 in float64) to zero;
  *   the native backend does (as TensorFlow's CPU kernels do), because decaying optimizer state spends
  *   many steps in that range and x86 cores compute on it up to ~100x slower. The JS backend keeps them.
  */
 
+import type { ArgKind, ArgSpec, AsyncOpName, OpName } from './op-table';
+import type { OP_TABLE } from './op-table';
+
 export type DType = 'float32' | 'float64';
 export type FloatArray = Float32Array | Float64Array;
 
 /**
- * Activation codes, shared with the native addon (native/activations.h uses the same numbers).
+ * Activation codes (the list is src/backend/activations.ts; native/activations.h uses the same numbers).
  *
  * Forward `y = f(z)` and the derivative used by backward (`dz = f'(z) * dy`), with `alpha` the
  * activation's parameter (leakyRelu slope, elu alpha; ignored by the others):
@@ -52,29 +70,16 @@ export type FloatArray = Float32Array | Float64Array;
  * | softmax     | row-wise e^(z-max)/Σe^(z-max)                     | dz = y ⊙ (dy - Σ_row(dy ⊙ y))           |
  * with S = 1.0507009873554804934193349852946, A = 1.6732632423543772848170429916717.
  */
-export const Activation = {
-  linear: 0,
-  sigmoid: 1,
-  tanh: 2,
-  relu: 3,
-  leakyRelu: 4,
-  elu: 5,
-  selu: 6,
-  softplus: 7,
-  softsign: 8,
-  hardSigmoid: 9,
-  swish: 10,
-  gelu: 11,
-  softmax: 12,
-} as const;
-export type ActivationName = keyof typeof Activation;
-export type ActivationCode = (typeof Activation)[ActivationName];
-export const ACTIVATION_NAMES = Object.keys(Activation) as ActivationName[];
+export { Activation, ACTIVATION_COUNT, ACTIVATION_NAMES } from './activations';
+export type { ActivationCode, ActivationName } from './activations';
 
 /** What a backend says about itself (returned by `bp.getBackend()`). */
 export interface BackendInfo {
   name: 'native' | 'js';
-  /** For native: the BLAS library, e.g. `OpenBLAS 0.3.21 (pthread, Haswell)`. */
+  /**
+   * For native: the BLAS library, the core its kernels are for and who chose it, e.g.
+   * `OpenBLAS 0.3.21 (pthread, SkylakeX; core chosen by backprop: SkylakeX (avx512f/bw/vl/dq))`.
+   */
   blas?: string;
   /** For native: the BLAS thread count currently in effect. */
   threads?: number;
@@ -228,7 +233,8 @@ export interface Backend {
   ): number;
   /**
    * As softmaxCrossEntropy with integer class labels (`labels.length === rows`, each in [0, cols);
-   * otherwise RangeError naming the row). grad_j = (softmax_j - [j = label])/rows.
+   * otherwise RangeError naming the row, with the grad rows before it already written).
+   * grad_j = (softmax_j - [j = label])/rows.
    */
   softmaxCrossEntropySparse(
     logits: FloatArray,
@@ -307,8 +313,9 @@ export interface Backend {
   l1l2(w: FloatArray, g: FloatArray, l1: number, l2: number): number;
 
   // ---- Optional: the heavy ops run off the main thread (native backend). Same arguments and checks as
-  // the synchronous op (which throw synchronously); the promise resolves when the arrays are written.
-  // The caller must not touch the arrays until then.
+  // the synchronous op (which throw synchronously), and every array must be backed by a non-growable
+  // SharedArrayBuffer (TypeError otherwise; see the file comment). The promise resolves when the arrays
+  // are written; until then the caller must not read or write them.
   gemmAsync?(
     transA: boolean,
     transB: boolean,
@@ -364,32 +371,32 @@ export interface Backend {
   ): Promise<void>;
 }
 
-/** The optional off-main-thread ops (native only). */
-export const ASYNC_OP_NAMES = ['gemmAsync', 'denseForwardAsync', 'denseBackwardAsync', 'adamStepAsync'] as const;
+export { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE } from './op-table';
+export type { AsyncOpName, OpName } from './op-table';
 
-/** The names of the Backend methods that are ops (everything but `name` and `info`). */
-export const OP_NAMES = [
-  'gemm',
-  'activationForward',
-  'activationBackward',
-  'denseForward',
-  'denseBackward',
-  'meanSquaredError',
-  'meanAbsoluteError',
-  'huber',
-  'binaryCrossentropy',
-  'sigmoidCrossEntropyWithLogits',
-  'categoricalCrossentropy',
-  'softmaxCrossEntropy',
-  'softmaxCrossEntropySparse',
-  'sgdStep',
-  'momentumStep',
-  'rmspropStep',
-  'adagradStep',
-  'adamStep',
-  'sumSquares',
-  'scale',
-  'clip',
-  'l1l2',
-] as const;
-export type OpName = (typeof OP_NAMES)[number];
+// ---- Compile-time agreement of the op table with the Backend interface: the same ops, each with the
+// same parameter types in the same order, and an async twin in the interface for each one the table marks.
+type ArgType<K extends ArgKind> = K extends 'bool'
+  ? boolean
+  : K extends 'floats'
+    ? FloatArray
+    : K extends 'optFloats'
+      ? FloatArray | null
+      : K extends 'int32s'
+        ? Int32Array
+        : number;
+type TableParams<A extends readonly ArgSpec[]> = { -readonly [I in keyof A]: ArgType<A[I]['kind']> };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type TableAgrees = {
+  [K in OpName]: Same<TableParams<(typeof OP_TABLE)[K]['args']>, Parameters<Backend[K]>>;
+}[OpName];
+type OpsAgree = Same<OpName | AsyncOpName, Exclude<keyof Backend, 'name' | 'info'>>;
+type AsyncAgree = {
+  [K in OpName]: `${K}Async` extends keyof Backend
+    ? Same<Parameters<NonNullable<Backend[`${K}Async`]>>, Parameters<Backend[K]>>
+    : true;
+}[OpName];
+/** `true`, or a compile error where the table and the interface disagree. */
+export type _OpTableMatchesBackend = [TableAgrees, OpsAgree, AsyncAgree] extends [true, true, true] ? true : never;
+const _check: _OpTableMatchesBackend = true;
+void _check;

@@ -8,11 +8,11 @@
  * error naming it, and a non-finite loss stops fit before its update, naming the epoch and batch.
  */
 import type { FloatArray } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import type { Targets } from '../training/contracts';
 import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callback';
 import { ProgressBar } from '../callbacks/progress';
 import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
-import { allocFloat } from '../layers/layer';
 import { engineOf } from '../model/engine';
 import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
 import { checkBatchSize, type Model } from '../model/model';
@@ -168,8 +168,8 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
   engine.checkBatchMemory('fit()', batchSize);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const make = (rows: number) => ({
-    x: allocFloat(model.dtype, rows * xCols),
-    y: (sparse ? new Int32Array(rows * yCols) : allocFloat(model.dtype, rows * yCols)) as Targets,
+    x: floatArray(model.dtype, rows * xCols),
+    y: (sparse ? new Int32Array(rows * yCols) : floatArray(model.dtype, rows * yCols)) as Targets,
   });
   const full = make(batchSize);
   const lastRows = trainRows % batchSize;

@@ -3,6 +3,7 @@
  * snake_case, the first layer carrying `batch_input_shape` and `dtype`.
  */
 import type { Model } from '../model/model';
+import { activationToFile } from '../backend/activations';
 import { layerToFile } from '../layers/registry';
 import { keysToSnake } from './case';
 
@@ -13,7 +14,11 @@ export function modelTopology(model: Model): Record<string, unknown> {
   const layers = model.layers.flatMap((layer, i) =>
     layerToFile(layer).map((json, j) => {
       const first = i === 0 && j === 0;
-      const config = first ? { batchInputShape: [null, ...inputShape], dtype: 'float32', ...json.config } : json.config;
+      const config: Record<string, unknown> = first
+        ? { batchInputShape: [null, ...inputShape], dtype: 'float32', ...json.config }
+        : { ...json.config };
+      // Activations as Keras names them in files ('hard_sigmoid'); backprop's names are camelCase.
+      if (typeof config.activation === 'string') config.activation = activationToFile(config.activation);
       return { class_name: json.className, config: keysToSnake(config) };
     }),
   );

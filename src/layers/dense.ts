@@ -11,7 +11,8 @@ import { getInitializer, type InitializerIdentifier } from '../training/initiali
 import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
 import { MAX_DIMENSION, type ConfigReader } from './config-reader';
-import { allocFloat, Layer, type LayerArgs, type WeightSpec } from './layer';
+import { floatArray, isAsyncSafe } from '../backend/memory';
+import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { shapeSize, type Shape } from './shape';
 import { serializeInitializer, serializeRegularizer } from './serialize';
@@ -146,7 +147,8 @@ export class Dense extends Layer {
   }
 
   override async forwardAsync(b: Backend, x: FloatArray, rows: number): Promise<FloatArray> {
-    if (!b.denseForwardAsync) return this.forward(b, x, rows);
+    // An input the caller allocated elsewhere than floatArray() cannot go off-thread: run it here instead.
+    if (!b.denseForwardAsync || !isAsyncSafe(x)) return this.forward(b, x, rows);
     const args = this.forwardArgs(x, rows);
     await b.denseForwardAsync(...args);
     return args[4];
@@ -209,7 +211,7 @@ export class Dense extends Layer {
   private onesColumn(m: number): FloatArray {
     let o = this.ones.get(m);
     if (!o) {
-      o = allocFloat(this.dtype, m).fill(1);
+      o = floatArray(this.dtype, m).fill(1);
       this.ones.set(m, o);
     }
     return o;
@@ -227,7 +229,7 @@ export class Dense extends Layer {
     needDx: boolean,
     lossFused: boolean,
   ): Promise<FloatArray | null> {
-    if (!b.denseBackwardAsync) return this.backward(b, dy, rows, needDx, lossFused, null);
+    if (!b.denseBackwardAsync || !isAsyncSafe(this.lastX!)) return this.backward(b, dy, rows, needDx, lossFused, null);
     const args = this.backwardArgs(dy, rows, needDx, lossFused);
     await b.denseBackwardAsync(...args);
     return args[8];

@@ -16,6 +16,7 @@
  * live on non-growable SharedArrayBuffers (they cannot be detached or resized while an op runs).
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
+import { floatArray } from '../backend/memory';
 import type { ActivationName } from '../backend/ops';
 import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
@@ -229,7 +230,7 @@ export abstract class Layer {
   protected buffers(rows: number, sizes: number[]): FloatArray[] {
     let views = this.pools.get(rows);
     if (!views) {
-      views = sizes.map((n) => allocFloat(this.dtype, rows * n));
+      views = sizes.map((n) => floatArray(this.dtype, rows * n));
       this.pools.set(rows, views);
     }
     return views;
@@ -251,22 +252,13 @@ export abstract class Layer {
   }
 }
 
-/**
- * A float array on a non-growable SharedArrayBuffer: such memory cannot be detached or resized while an
- * off-main-thread op uses it.
- */
-export function allocFloat(dtype: DType, length: number): FloatArray {
-  if (dtype === 'float64') return new Float64Array(new SharedArrayBuffer(length * 8));
-  return new Float32Array(new SharedArrayBuffer(length * 4));
-}
-
 export function allocParam(name: string, shape: number[], dtype: DType, trainable = true): Param {
   const n = shapeSize(shape);
   return {
     name,
     shape: [...shape],
-    value: allocFloat(dtype, n),
-    grad: allocFloat(dtype, trainable ? n : 0),
+    value: floatArray(dtype, n),
+    grad: floatArray(dtype, trainable ? n : 0),
     trainable,
   };
 }

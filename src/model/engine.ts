@@ -10,7 +10,7 @@ import { backendForModel } from '../backend/select';
 import type { FoldedSgd, Metric, Targets } from '../training/contracts';
 import { getMetric } from '../training/metrics';
 import { checkModelSize } from '../limits';
-import { allocFloat } from '../layers/layer';
+import { floatArray } from '../backend/memory';
 import { shapeSize } from '../layers/shape';
 import type { DType } from '../backend/ops';
 import type { Layer } from '../layers/layer';
@@ -234,7 +234,7 @@ export class Engine {
   private gradBuffer(rows: number): FloatArray {
     let grad = this.gradBuffers.get(rows);
     if (!grad) {
-      grad = allocFloat(this.model.dtype, rows * this.model.outputSize);
+      grad = floatArray(this.model.dtype, rows * this.model.outputSize);
       this.gradBuffers.set(rows, grad);
     }
     return grad;

@@ -4,6 +4,7 @@
  * save/restore. Subclasses implement one fused backend call per parameter.
  */
 import type { Backend, FloatArray } from '../backend/ops';
+import { floatArrayLike } from '../backend/memory';
 import type { Optimizer, Param } from '../training/contracts';
 import { checkKeys, checkNumber } from '../training/options';
 import { getSchedule, serializeSchedule, type Schedule } from './schedules';
@@ -61,7 +62,7 @@ export abstract class BaseOptimizer implements Optimizer {
   protected stateFor(p: Param): FloatArray[] {
     let s = this.state.get(p.name);
     if (!s) {
-      s = this.stateNames.map(() => p.value.slice().fill(this.initialStateValue()) as FloatArray);
+      s = this.stateNames.map(() => floatArrayLike(p.value).fill(this.initialStateValue()));
       this.state.set(p.name, s);
     }
     return s;
@@ -139,7 +140,7 @@ export abstract class BaseOptimizer implements Optimizer {
           throw new Error(
             `optimizer state '${p.name}/${s}' has ${v.length} values but '${p.name}' has ${p.value.length}`,
           );
-        const a = p.value.slice() as FloatArray;
+        const a = floatArrayLike(p.value);
         a.set(v);
         byName.delete(`${p.name}/${s}`);
         return a;

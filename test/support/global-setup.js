@@ -15,6 +15,14 @@ function newest(dir) {
 }
 
 module.exports = async () => {
+  await rebuildIfStale();
+  // Jest gives each test file a copy of process.env, so the OpenBLAS core backprop chooses when it is imported
+  // would never reach the real environment (nor OpenBLAS, which reads it when the addon loads): choose it here,
+  // in jest's own process, before the worker processes start, as a plain `node` process would.
+  require(path.resolve(__dirname, '..', '..', 'dist', 'backend', 'native', 'blas-core.js')).chooseBlasCore(process.env);
+};
+
+async function rebuildIfStale() {
   const root = path.resolve(__dirname, '..', '..');
   const built = path.join(root, 'dist', 'index.js');
   const stale = !fs.existsSync(built) || newest(path.join(root, 'src')) > fs.statSync(built).mtimeMs;
@@ -25,4 +33,4 @@ module.exports = async () => {
     });
     fs.utimesSync(built, new Date(), new Date());
   }
-};
+}

@@ -3,6 +3,11 @@
  * dense ops can apply them in the same pass that adds the bias.
  */
 import type { FloatArray } from '../ops';
+import { Activation } from '../activations';
+
+const { linear: LINEAR, sigmoid: SIGMOID, tanh: TANH, relu: RELU, leakyRelu: LEAKY_RELU, elu: ELU } = Activation;
+const { selu: SELU, softplus: SOFTPLUS, softsign: SOFTSIGN, hardSigmoid: HARD_SIGMOID } = Activation;
+const { swish: SWISH, gelu: GELU } = Activation;
 
 export const SELU_SCALE = 1.0507009873554805; // 1.0507009873554804934…, the nearest double
 export const SELU_ALPHA = 1.6732632423543772; // 1.6732632423543772848…
@@ -41,31 +46,31 @@ export function erfc(x: number): number {
 /** One activation's value at z (not softmax). */
 export function activate(act: number, alpha: number, z: number): number {
   switch (act) {
-    case 0:
+    case LINEAR:
       return z;
-    case 1:
+    case SIGMOID:
       return sigmoid(z);
-    case 2:
+    case TANH:
       return Math.tanh(z);
-    case 3:
+    case RELU:
       return z < 0 ? 0 : z;
-    case 4:
+    case LEAKY_RELU:
       return z < 0 ? alpha * z : z;
-    case 5:
+    case ELU:
       return z > 0 ? z : alpha * Math.expm1(z);
-    case 6:
+    case SELU:
       return z > 0 ? SELU_SCALE * z : SELU_SCALE * SELU_ALPHA * Math.expm1(z);
-    case 7:
+    case SOFTPLUS:
       return (z > 0 ? z : 0) + Math.log1p(Math.exp(-Math.abs(z)));
-    case 8:
+    case SOFTSIGN:
       return z / (1 + Math.abs(z));
-    case 9: {
+    case HARD_SIGMOID: {
       const h = 0.2 * z + 0.5;
       return h < 0 ? 0 : h > 1 ? 1 : h;
     }
-    case 10:
+    case SWISH:
       return z * sigmoid(z);
-    case 11:
+    case GELU:
       return 0.5 * z * erfc(-z * INV_SQRT2);
     default:
       throw new RangeError(`activation code ${act} is not elementwise`);
@@ -75,33 +80,33 @@ export function activate(act: number, alpha: number, z: number): number {
 /** f'(z)·dy for one element (not softmax), given z and y = f(z). */
 export function derivative(act: number, alpha: number, z: number, y: number): number {
   switch (act) {
-    case 0:
+    case LINEAR:
       return 1;
-    case 1:
+    case SIGMOID:
       return y * (1 - y);
-    case 2:
+    case TANH:
       return 1 - y * y;
-    case 3:
+    case RELU:
       return z > 0 ? 1 : 0;
-    case 4:
+    case LEAKY_RELU:
       return z > 0 ? 1 : alpha;
-    case 5:
+    case ELU:
       return z > 0 ? 1 : y + alpha;
-    case 6:
+    case SELU:
       return z > 0 ? SELU_SCALE : y + SELU_SCALE * SELU_ALPHA;
-    case 7:
+    case SOFTPLUS:
       return sigmoid(z);
-    case 8: {
+    case SOFTSIGN: {
       const d = 1 + Math.abs(z);
       return 1 / (d * d);
     }
-    case 9:
+    case HARD_SIGMOID:
       return z > -2.5 && z < 2.5 ? 0.2 : 0;
-    case 10: {
+    case SWISH: {
       const s = sigmoid(z);
       return s * (1 + z * (1 - s));
     }
-    case 11:
+    case GELU:
       return 0.5 * erfc(-z * INV_SQRT2) + z * INV_SQRT_2PI * Math.exp(-0.5 * z * z);
     default:
       throw new RangeError(`activation code ${act} is not elementwise`);
@@ -129,19 +134,19 @@ export function softmaxRows(z: FloatArray, y: FloatArray, rows: number, cols: nu
 /** y[from..to) = f(z[from..to)) for an elementwise activation, specialised for the hot ones. */
 export function forwardRange(act: number, alpha: number, z: FloatArray, y: FloatArray, from: number, to: number): void {
   switch (act) {
-    case 0:
+    case LINEAR:
       if (y !== z) for (let i = from; i < to; i++) y[i] = z[i];
       return;
-    case 3:
+    case RELU:
       for (let i = from; i < to; i++) {
         const v = z[i];
         y[i] = v < 0 ? 0 : v;
       }
       return;
-    case 1:
+    case SIGMOID:
       for (let i = from; i < to; i++) y[i] = sigmoid(z[i]);
       return;
-    case 2:
+    case TANH:
       for (let i = from; i < to; i++) y[i] = Math.tanh(z[i]);
       return;
     default:
@@ -160,19 +165,19 @@ export function backwardRange(
   len: number,
 ): void {
   switch (act) {
-    case 0:
+    case LINEAR:
       if (dz !== dy) for (let i = 0; i < len; i++) dz[i] = dy[i];
       return;
-    case 3:
+    case RELU:
       for (let i = 0; i < len; i++) dz[i] = z[i] > 0 ? dy[i] : 0;
       return;
-    case 1:
+    case SIGMOID:
       for (let i = 0; i < len; i++) {
         const v = y[i];
         dz[i] = v * (1 - v) * dy[i];
       }
       return;
-    case 2:
+    case TANH:
       for (let i = 0; i < len; i++) {
         const v = y[i];
         dz[i] = (1 - v * v) * dy[i];

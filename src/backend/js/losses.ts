@@ -118,6 +118,11 @@ export function softmaxCe(x: FloatArray, t: FloatArray, g: FloatArray | null, ro
   return s / rows;
 }
 
+/**
+ * Each label is read once into a local, checked, and only that local is used (the labels may be shared
+ * memory another thread rewrites; see ops.ts). A label outside [0, cols) throws a RangeError; the gradient
+ * rows before it have been written by then.
+ */
 export function softmaxCeSparse(
   x: FloatArray,
   labels: Int32Array,
@@ -129,9 +134,12 @@ export function softmaxCeSparse(
   let s = 0;
   const k = 1 / rows;
   for (let r = 0; r < rows; r++) {
+    const label = labels[r];
+    if (!(label >= 0 && label < cols)) {
+      throw new RangeError(`softmaxCrossEntropySparse(): 'labels'[${r}] = ${label} is outside [0, ${cols})`);
+    }
     const o = r * cols;
     const lse = logSumExp(x, o, cols);
-    const label = labels[r];
     s += lse - x[o + label];
     if (g) {
       for (let j = 0; j < cols; j++) g[o + j] = k * Math.exp(x[o + j] - lse);

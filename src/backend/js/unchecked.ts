@@ -5,11 +5,14 @@
  * Not exported from the package: user code goes through a checked backend.
  */
 import type { Backend } from '../ops';
+import { Activation } from '../activations';
 import { gemmUnchecked } from './gemm';
 import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
 import { denseBackwardUnchecked, denseForwardUnchecked } from './index';
 import * as L from './losses';
 import * as O from './optimizers';
+
+const SOFTMAX = Activation.softmax;
 
 export function createUncheckedJsBackend(checked: Backend): Backend {
   return {
@@ -17,9 +20,9 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     info: () => checked.info(),
     gemm: gemmUnchecked,
     activationForward: (act, alpha, z, y, rows, cols) =>
-      act === 12 ? softmaxRows(z, y, rows, cols) : forwardRange(act, alpha, z, y, 0, rows * cols),
+      act === SOFTMAX ? softmaxRows(z, y, rows, cols) : forwardRange(act, alpha, z, y, 0, rows * cols),
     activationBackward: (act, alpha, z, y, dy, dz, rows, cols) =>
-      act === 12 ? softmaxBackward(y, dy, dz, rows, cols) : backwardRange(act, alpha, z, y, dy, dz, rows * cols),
+      act === SOFTMAX ? softmaxBackward(y, dy, dz, rows, cols) : backwardRange(act, alpha, z, y, dy, dz, rows * cols),
     denseForward: denseForwardUnchecked,
     denseBackward: denseBackwardUnchecked,
     meanSquaredError: (p, t, g, r, c) => L.mse(p, t, g, r * c),

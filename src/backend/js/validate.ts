@@ -3,6 +3,7 @@
  * one bad-input table holds for both backends: TypeError for wrong types / counts / kinds, RangeError for
  * bad dims, mismatched lengths, overflow and forbidden aliasing. Messages start with `<op>(): `.
  */
+import { ACTIVATION_COUNT } from '../activations';
 import type { FloatArray } from '../ops';
 
 export const MAX_DIM = 2 ** 31 - 1;
@@ -62,8 +63,8 @@ export function boolArg(op: string, name: string, v: unknown): boolean {
 
 export function actArg(op: string, v: unknown): number {
   if (typeof v !== 'number') throw new TypeError(`${op}(): 'act' must be a number, got ${describe(v)}`);
-  if (!Number.isInteger(v) || v < 0 || v > 12) {
-    throw new RangeError(`${op}(): 'act' must be an activation code 0..12, got ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v >= ACTIVATION_COUNT) {
+    throw new RangeError(`${op}(): 'act' must be an activation code 0..${ACTIVATION_COUNT - 1}, got ${v}`);
   }
   return v;
 }

@@ -9,11 +9,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Backend, BackendInfo } from '../ops';
 import { ASYNC_OP_NAMES, OP_NAMES } from '../ops';
+import { ACTIVATION_COUNT } from '../activations';
+import { chooseBlasCore, describeChoice } from './blas-core';
 
 /** The addon's own extras beyond the op set. */
 export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
   blasInfo(): { config: string; core: string; threads: number; parallel: number };
   setThreads(n: number): void;
+  /** The number of activations the addon was built with (native/activations.h ACT_COUNT). */
+  activationCount(): number;
 }
 
 export interface NativeBackend extends Backend {
@@ -22,6 +26,12 @@ export interface NativeBackend extends Backend {
   readonly path: string;
   setThreads(n: number): void;
 }
+
+/**
+ * Chosen when this module is first imported, before any addon is loaded: OpenBLAS reads the variable when
+ * it loads, and worker threads started later inherit the process environment set here.
+ */
+const blasCore = chooseBlasCore();
 
 /** The package root: dist/backend/native → ../../.., and the same from src when run by ts-jest. */
 const packageRoot = path.resolve(__dirname, '..', '..', '..');
@@ -39,11 +49,11 @@ export function candidatePaths(): { path: string; label: string }[] {
   return out;
 }
 
-function describeBlas(addon: NativeAddon): { blas: string; threads: number } {
+function describeBlas(addon: NativeAddon, coreNote: string): { blas: string; threads: number } {
   const b = addon.blasInfo();
   const version = /OpenBLAS\s+([\d.]+)/.exec(b.config)?.[1] ?? '';
   const mode = b.parallel === 1 ? 'pthread' : b.parallel === 2 ? 'openmp' : 'serial';
-  return { blas: `OpenBLAS ${version} (${mode}, ${b.core})`.replace('  ', ' '), threads: b.threads };
+  return { blas: `OpenBLAS ${version} (${mode}, ${b.core}; ${coreNote})`.replace('  ', ' '), threads: b.threads };
 }
 
 export function loadNativeBackend(): { backend?: NativeBackend; error?: string } {
@@ -58,7 +68,14 @@ export function loadNativeBackend(): { backend?: NativeBackend; error?: string }
       const addon = require(candidate.path) as NativeAddon;
       const missing = OP_NAMES.filter((op) => typeof addon[op] !== 'function');
       if (missing.length) throw new Error(`addon is missing ops ${missing.join(', ')} (rebuild it: npm run build)`);
-      return { backend: wrap(addon, candidate) };
+      const acts = typeof addon.activationCount === 'function' ? addon.activationCount() : undefined;
+      if (acts !== ACTIVATION_COUNT) {
+        throw new Error(
+          `addon was built with ${acts ?? 'an unknown number of'} activations but this package has ` +
+            `${ACTIVATION_COUNT} (rebuild it: npm run build)`,
+        );
+      }
+      return { backend: wrap(addon, candidate, describeChoice(blasCore)) };
     } catch (e) {
       errors.push(`${candidate.label}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -66,13 +83,13 @@ export function loadNativeBackend(): { backend?: NativeBackend; error?: string }
   return { error: errors.join('; ') };
 }
 
-function wrap(addon: NativeAddon, from: { path: string; label: string }): NativeBackend {
+function wrap(addon: NativeAddon, from: { path: string; label: string }, coreNote: string): NativeBackend {
   const backend = {
     name: 'native' as const,
     addon,
     path: from.path,
     info(): BackendInfo {
-      const { blas, threads } = describeBlas(addon);
+      const { blas, threads } = describeBlas(addon, coreNote);
       return { name: 'native', blas, threads, loadedFrom: `${from.label}: ${from.path}` };
     },
     setThreads(n: number): void {

@@ -5,9 +5,9 @@
 import { Worker } from 'node:worker_threads';
 
 import * as path from 'node:path';
-import { backendNames } from './support/backends';
+import { backendNames } from '../support/backends';
 
-const DIST = path.resolve(__dirname, '../dist/index.js');
+const DIST = path.resolve(__dirname, '../../dist/index.js');
 
 const SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

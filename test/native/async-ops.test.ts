@@ -2,18 +2,21 @@
  * The native backend's off-main-thread ops: same results as the synchronous ops, the same argument
  * checks (thrown synchronously, before anything is queued), and the event loop runs while they work.
  */
-import { nativeBackend } from '../src/backend/select';
-import type { Backend, FloatArray } from '../src/backend/ops';
-import { Rng } from '../src/random';
+import type { FloatArray } from '../../src/backend/ops';
+import { floatArray } from '../../src/backend/memory';
+import { Rng } from '../../src/random';
+import { describeNative, native } from './native-backend';
 
-const native = nativeBackend().backend as Backend | undefined;
-const maybe = native?.denseForwardAsync ? describe : describe.skip;
+/** Arrays the async ops accept: over a non-growable SharedArrayBuffer. */
+const f32 = (n: number) => floatArray('float32', n);
 const rand = (n: number, seed: number) => {
   const r = new Rng(seed);
-  return Float32Array.from({ length: n }, () => r.uniform(-1, 1));
+  const a = f32(n);
+  for (let i = 0; i < n; i++) a[i] = r.uniform(-1, 1);
+  return a;
 };
 
-maybe('native async ops', () => {
+describeNative('native async ops', () => {
   const b = native!;
   test('denseForwardAsync / denseBackwardAsync / gemmAsync / adamStepAsync equal their synchronous ops', async () => {
     const m = 33,
@@ -22,16 +25,15 @@ maybe('native async ops', () => {
     const x = rand(m * k, 1),
       w = rand(k * n, 2),
       bias = rand(n, 3);
-    const z1 = new Float32Array(m * n),
-      y1 = new Float32Array(m * n),
-      z2 = new Float32Array(m * n),
-      y2 = new Float32Array(m * n);
+    const z1 = f32(m * n),
+      y1 = f32(m * n),
+      z2 = f32(m * n),
+      y2 = f32(m * n);
     b.denseForward(x, w, bias, z1, y1, m, k, n, 2, 0);
     await b.denseForwardAsync!(x, w, bias, z2, y2, m, k, n, 2, 0);
     expect(Array.from(y2)).toEqual(Array.from(y1));
     const dy = rand(m * n, 4);
-    const outs = () =>
-      [new Float32Array(m * n), new Float32Array(k * n), new Float32Array(n), new Float32Array(m * k)] as FloatArray[];
+    const outs = () => [f32(m * n), f32(k * n), f32(n), f32(m * k)] as FloatArray[];
     const [dz1, dw1, db1, dx1] = outs(),
       [dz2, dw2, db2, dx2] = outs();
     b.denseBackward(x, w, z1, y1, dy, dz1, dw1, db1, dx1, m, k, n, 2, 0);
@@ -42,15 +44,16 @@ maybe('native async ops', () => {
       [dx1, dx2],
     ])
       expect(Array.from(c)).toEqual(Array.from(a));
-    const c1 = new Float32Array(m * n),
-      c2 = new Float32Array(m * n);
+    const c1 = f32(m * n),
+      c2 = f32(m * n);
     b.gemm(false, false, m, n, k, 1, x, w, 0, c1);
     await b.gemmAsync!(false, false, m, n, k, 1, x, w, 0, c2);
     expect(Array.from(c2)).toEqual(Array.from(c1));
     const p1 = rand(100, 5),
-      p2 = p1.slice(),
+      p2 = f32(100),
       g = rand(100, 6);
-    const st = () => [new Float32Array(100), new Float32Array(100)];
+    p2.set(p1);
+    const st = () => [f32(100), f32(100)];
     const [m1, v1] = st(),
       [m2, v2] = st();
     b.adamStep(p1, g, m1, v1, 0.01, 0.9, 0.999, 1e-7, 1, 0, false);
@@ -87,7 +90,7 @@ maybe('native async ops', () => {
     const s = 1024,
       a = rand(s * s, 7),
       w = rand(s * s, 8),
-      c = new Float32Array(s * s);
+      c = f32(s * s);
     let ticks = 0;
     const timer = setInterval(() => ticks++, 1);
     const t0 = performance.now();

@@ -3,11 +3,7 @@
  * and alongside the main thread's instance.
  */
 import { Worker } from 'node:worker_threads';
-import { nativeBackend } from '../src/backend/select';
-import type { NativeBackend } from '../src/backend/native';
-
-const native = nativeBackend().backend as NativeBackend | undefined;
-const maybe = native ? describe : describe.skip;
+import { describeNative, native } from './native-backend';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -39,7 +35,7 @@ function runWorker(seed: number): Promise<{ maxErr: number; threw: string; loss:
   });
 }
 
-maybe('native addon in worker threads', () => {
+describeNative('native addon in worker threads', () => {
   test('loads and computes gemm correctly in a worker', async () => {
     const r = await runWorker(1);
     expect(r.maxErr).toBeLessThan(1e-10);

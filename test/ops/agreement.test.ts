@@ -2,8 +2,8 @@
  * The op agreement suite: every op, on every backend, in float32 and float64, over empty, single,
  * odd-sized and offset-view inputs, against the float64 JS reference.
  */
-import { guardsIntact, elementwiseRatio, js, normRelError, testBackends } from './support/backends';
-import { opCases, type Kind, type OpRun } from './support/op-cases';
+import { guardsIntact, elementwiseRatio, js, normRelError, testBackends } from '../support/backends';
+import { opCases, type Kind, type OpRun } from './op-cases';
 
 const TOL = {
   float32: { rtol: 1.3e-6, atol: 1e-5, norm: 1e-5 },

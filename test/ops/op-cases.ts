@@ -6,7 +6,7 @@
 import type { Backend, FloatArray } from '../../src/backend/ops';
 import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
-import { asKind } from './backends';
+import { asKind } from '../support/backends';
 
 export type Kind = 'float32' | 'float64';
 export interface OpRun {

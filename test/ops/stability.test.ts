@@ -2,8 +2,8 @@
  * Numerical stability: extreme pre-activations and logits give finite values and gradients on both
  * backends, in float32 and float64.
  */
-import { Activation, ACTIVATION_NAMES, type FloatArray } from '../src/backend/ops';
-import { testBackends } from './support/backends';
+import { Activation, ACTIVATION_NAMES, type FloatArray } from '../../src/backend/ops';
+import { testBackends } from '../support/backends';
 
 const EXTREMES = [-1e4, -1000, -100, 0, 100, 1000, 1e4];
 const allFinite = (a: ArrayLike<number>) => Array.from(a).every(Number.isFinite);

@@ -2,18 +2,17 @@
  * The native optimizer steps flush denormals to zero (native/denormals.h), scoped to the call: the
  * thread's floating-point mode is restored afterwards, so other ops keep IEEE gradual underflow.
  */
-import { nativeBackend } from '../src/backend/select';
-import { js } from './support/backends';
+import type { Backend } from '../../src/backend/ops';
+import { js } from '../support/backends';
+import { describeNative, native } from './native-backend';
 
-const native = nativeBackend().backend;
 const FLT_MIN = 1.1754943508222875e-38;
-const maybe = native ? describe : describe.skip;
 
-maybe('denormals in the native optimizer steps', () => {
+describeNative('denormals in the native optimizer steps', () => {
   const b = native!;
 
   test('Adam: first moment decaying below FLT_MIN becomes 0 natively; JS keeps the denormal', () => {
-    const run = (be: typeof b) => {
+    const run = (be: Backend) => {
       const w = new Float32Array([0.5, 0.5]),
         g = new Float32Array([0, 0]);
       const m = new Float32Array([2e-38, 1e-3]),

@@ -4,10 +4,10 @@
  * Points are kept away from kinks (relu at 0, hardSigmoid at ±2.5, mae/huber at their corners),
  * where the derivative is one-sided.
  */
-import type { Backend } from '../src/backend/ops';
-import { Activation, ACTIVATION_NAMES } from '../src/backend/ops';
-import { Rng } from '../src/random';
-import { testBackends } from './support/backends';
+import type { Backend } from '../../src/backend/ops';
+import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
+import { Rng } from '../../src/random';
+import { testBackends } from '../support/backends';
 
 const H = 1e-6;
 

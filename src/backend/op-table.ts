@@ -1,0 +1,259 @@
+/**
+ * The op table: every op of the op set with its arguments, whether it has an off-main-thread twin, and
+ * a builder of small valid calls. The name lists in ops.ts are derived from it (and checked against the
+ * Backend interface at compile time there); the bad-input suite and scripts/fuzz-native.js generate
+ * their cases from it. Adding an op means a row here, the Backend method, both kernels and the tests.
+ */
+import { Activation } from './activations';
+
+/** What an argument is; the checks every backend applies follow from it (see ops.ts). */
+export type ArgKind =
+  | 'bool'
+  | 'dim' // an integer in [0, 2^31 - 1] that sizes arrays
+  | 'num' // any number
+  | 'act' // an activation code
+  | 'floats' // a Float32Array / Float64Array, of the call's one float type
+  | 'optFloats' // the same, or null
+  | 'int32s'; // an Int32Array of indices
+
+export interface ArgSpec {
+  readonly name: string;
+  readonly kind: ArgKind;
+  /**
+   * Arrays: the length the op requires, a product of sizes (`'m*k'`, `'rows'`). A size is a dim argument of
+   * the op, or `len`: the one length shared by the arrays of an op without dims. null: any length.
+   */
+  readonly length?: string | null;
+  /** Index arrays: every value must lie in [0, this size). */
+  readonly bound?: string;
+  /** Scalars: the value a valid call passes. */
+  readonly sample?: number | boolean;
+}
+
+/** Options of a built call. */
+export interface CallOptions {
+  /** The sizes (dims and `len`); defaults to SAMPLE_SIZES. */
+  sizes?: Readonly<Record<string, number>>;
+  /** The float type of the arrays (default Float32Array). */
+  float?: Float32ArrayConstructor | Float64ArrayConstructor;
+  /** The value float arrays are filled with (default 0.5, valid for every op: a probability too). */
+  fill?: number;
+}
+
+export interface OpSpec<
+  A extends readonly ArgSpec[] = readonly ArgSpec[],
+  R extends 'void' | 'number' = 'void' | 'number',
+  Y extends boolean = boolean,
+> {
+  readonly args: A;
+  /** What the op returns: nothing, or a number (the losses, sumSquares, l1l2). */
+  readonly returns: R;
+  /** Whether the backend may also offer `<name>Async`, run off the main thread. */
+  readonly async: Y;
+  /** A small call every backend accepts. */
+  valid(options?: CallOptions): unknown[];
+}
+
+export const SAMPLE_SIZES: Readonly<Record<string, number>> = Object.freeze({
+  m: 2,
+  k: 3,
+  n: 4,
+  rows: 2,
+  cols: 4,
+  len: 5,
+});
+
+/** The length an array argument needs for the given sizes (null: any). */
+export function lengthOf(arg: ArgSpec, sizes: Readonly<Record<string, number>>): number | null {
+  if (arg.length === undefined || arg.length === null) return null;
+  return arg.length.split('*').reduce((p, s) => {
+    const v = sizes[s];
+    if (v === undefined) throw new Error(`op table: size '${s}' of '${arg.name}' has no value`);
+    return p * v;
+  }, 1);
+}
+
+function buildCall(args: readonly ArgSpec[], options: CallOptions = {}): unknown[] {
+  const sizes = { ...SAMPLE_SIZES, ...options.sizes };
+  const F = options.float ?? Float32Array;
+  return args.map((a) => {
+    switch (a.kind) {
+      case 'dim':
+        return sizes[a.name];
+      case 'floats':
+      case 'optFloats':
+        return new F(lengthOf(a, sizes) ?? sizes.len).fill(options.fill ?? 0.5);
+      case 'int32s': {
+        const bound = sizes[a.bound!];
+        // Spread over the valid range, both ends included.
+        return Int32Array.from({ length: lengthOf(a, sizes) ?? 0 }, (_, r) => (r * (bound - 1)) % bound);
+      }
+      default:
+        return a.sample;
+    }
+  });
+}
+
+const bool = (name: string, sample = false) => ({ name, kind: 'bool', sample }) as const;
+const dim = (name: string) => ({ name, kind: 'dim' }) as const;
+const num = (name: string, sample: number) => ({ name, kind: 'num', sample }) as const;
+const act = (sample: number) => ({ name: 'act', kind: 'act', sample }) as const;
+const floats = (name: string, length: string | null) => ({ name, kind: 'floats', length }) as const;
+const optFloats = (name: string, length: string) => ({ name, kind: 'optFloats', length }) as const;
+const indices = (name: string, length: string, bound: string) => ({ name, kind: 'int32s', length, bound }) as const;
+
+function op<
+  const A extends readonly ArgSpec[],
+  const R extends 'void' | 'number' = 'void',
+  const Y extends boolean = false,
+>(args: A, returns?: R, async?: Y): OpSpec<A, R, Y> {
+  return Object.freeze({
+    args,
+    returns: (returns ?? 'void') as R,
+    async: (async ?? false) as Y,
+    valid: (o?: CallOptions) => buildCall(args, o),
+  });
+}
+
+const rowsCols = 'rows*cols';
+const loss = (pred: string) =>
+  [floats(pred, rowsCols), floats('target', rowsCols), optFloats('grad', rowsCols), dim('rows'), dim('cols')] as const;
+/** An optimizer step's arrays (parameters, gradient, optimizer state) share one length. */
+const len = (name: string) => floats(name, 'len');
+const lr = num('lr', 0.1);
+const weightDecay = num('weightDecay', 0);
+
+/** Every op, in the order of the Backend interface. */
+export const OP_TABLE = {
+  gemm: op(
+    [
+      bool('transA'),
+      bool('transB', true),
+      dim('m'),
+      dim('n'),
+      dim('k'),
+      num('alpha', 1),
+      floats('a', 'm*k'),
+      floats('b', 'k*n'),
+      num('beta', 0),
+      floats('c', 'm*n'),
+    ],
+    'void',
+    true,
+  ),
+  activationForward: op([
+    act(Activation.sigmoid),
+    num('alpha', 0),
+    floats('z', rowsCols),
+    floats('y', rowsCols),
+    dim('rows'),
+    dim('cols'),
+  ]),
+  activationBackward: op([
+    act(Activation.sigmoid),
+    num('alpha', 0),
+    floats('z', rowsCols),
+    floats('y', rowsCols),
+    floats('dy', rowsCols),
+    floats('dz', rowsCols),
+    dim('rows'),
+    dim('cols'),
+  ]),
+  denseForward: op(
+    [
+      floats('x', 'm*k'),
+      floats('w', 'k*n'),
+      optFloats('b', 'n'),
+      floats('z', 'm*n'),
+      floats('y', 'm*n'),
+      dim('m'),
+      dim('k'),
+      dim('n'),
+      act(Activation.relu),
+      num('alpha', 0),
+    ],
+    'void',
+    true,
+  ),
+  denseBackward: op(
+    [
+      floats('x', 'm*k'),
+      floats('w', 'k*n'),
+      floats('z', 'm*n'),
+      floats('y', 'm*n'),
+      floats('dy', 'm*n'),
+      floats('dz', 'm*n'),
+      floats('dw', 'k*n'),
+      optFloats('db', 'n'),
+      optFloats('dx', 'm*k'),
+      dim('m'),
+      dim('k'),
+      dim('n'),
+      act(Activation.relu),
+      num('alpha', 0),
+    ],
+    'void',
+    true,
+  ),
+  meanSquaredError: op(loss('pred'), 'number'),
+  meanAbsoluteError: op(loss('pred'), 'number'),
+  huber: op([...loss('pred'), num('delta', 1)], 'number'),
+  binaryCrossentropy: op(loss('prob'), 'number'),
+  sigmoidCrossEntropyWithLogits: op(loss('logits'), 'number'),
+  categoricalCrossentropy: op(loss('prob'), 'number'),
+  softmaxCrossEntropy: op(loss('logits'), 'number'),
+  softmaxCrossEntropySparse: op(
+    [
+      floats('logits', rowsCols),
+      indices('labels', 'rows', 'cols'),
+      optFloats('grad', rowsCols),
+      dim('rows'),
+      dim('cols'),
+    ],
+    'number',
+  ),
+  sgdStep: op([len('w'), len('g'), lr, weightDecay]),
+  momentumStep: op([
+    len('w'),
+    len('g'),
+    len('velocity'),
+    lr,
+    num('momentum', 0.9),
+    bool('nesterov', true),
+    weightDecay,
+  ]),
+  rmspropStep: op([len('w'), len('g'), len('meanSquare'), lr, num('rho', 0.9), num('epsilon', 1e-7), weightDecay]),
+  adagradStep: op([len('w'), len('g'), len('accumulator'), lr, num('epsilon', 1e-7), weightDecay]),
+  adamStep: op(
+    [
+      len('w'),
+      len('g'),
+      len('m'),
+      len('v'),
+      lr,
+      num('beta1', 0.9),
+      num('beta2', 0.999),
+      num('epsilon', 1e-7),
+      num('t', 1),
+      weightDecay,
+      bool('decoupled'),
+    ],
+    'void',
+    true,
+  ),
+  sumSquares: op([floats('x', null)], 'number'),
+  scale: op([floats('x', null), num('s', 2)]),
+  clip: op([floats('x', null), num('lo', -1), num('hi', 1)]),
+  l1l2: op([len('w'), len('g'), num('l1', 0.01), num('l2', 0.01)], 'number'),
+} as const;
+
+export type OpName = keyof typeof OP_TABLE;
+/** The ops, in table order. */
+export const OP_NAMES = Object.freeze(Object.keys(OP_TABLE) as OpName[]);
+
+type AsyncTwin<K extends OpName> = (typeof OP_TABLE)[K] extends { readonly async: true } ? `${K}Async` : never;
+export type AsyncOpName = { [K in OpName]: AsyncTwin<K> }[OpName];
+/** The optional off-main-thread twins (`gemmAsync`, ...). */
+export const ASYNC_OP_NAMES = Object.freeze(
+  OP_NAMES.filter((n) => OP_TABLE[n].async).map((n) => `${n}Async`) as AsyncOpName[],
+);

@@ -1,0 +1,214 @@
+/**
+ * The bad-input table: every export, on both backends, given wrong argument counts, wrong types, wrong
+ * typed-array kinds, short buffers, bad dims and detached buffers, throws the expected error class with
+ * a message naming the op and the argument — and the process survives to run the next case. The cases are
+ * generated from the op table (src/backend/op-table.ts): each argument kind has its list of bad values.
+ */
+import type { Backend } from '../../src/backend/ops';
+import { ACTIVATION_COUNT } from '../../src/backend/activations';
+import { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE, type OpName } from '../../src/backend/op-table';
+import type { ArgSpec } from '../../src/backend/op-table';
+import { testBackends } from '../support/backends';
+
+type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act';
+
+/** Which list of bad values an argument gets. */
+function badKind(arg: ArgSpec): BadKind {
+  switch (arg.kind) {
+    case 'floats':
+      // An array with no shape to match (sumSquares, scale, clip): any float array of any length is valid.
+      return arg.length === null ? 'anyarr' : 'arr';
+    case 'optFloats':
+      return 'optarr';
+    case 'int32s':
+      return 'i32';
+    default:
+      return arg.kind;
+  }
+}
+const valid = (op: OpName) => OP_TABLE[op].valid();
+const argIndex = (op: OpName, name: string) => OP_TABLE[op].args.findIndex((a) => a.name === name);
+const f = (n: number) => new Float32Array(n).fill(0.5);
+const m = 2,
+  k = 3,
+  n = 4;
+
+function detached(len: number): Float32Array {
+  const a = new Float32Array(len);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
+
+type Bad = [label: string, value: (valid: unknown) => unknown, error: typeof TypeError | typeof RangeError];
+const NOT_AN_ARRAY: Bad[] = [
+  ['undefined', () => undefined, TypeError],
+  ['a number', () => 3, TypeError],
+  ['a string', () => 'abc', TypeError],
+  ['a plain array', () => [1, 2, 3], TypeError],
+  ['a BigInt', () => 10n, TypeError],
+  ['an object', () => ({ length: 8 }), TypeError],
+];
+const BAD: Record<BadKind, Bad[]> = {
+  arr: [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['an Int8Array', (v) => new Int8Array((v as Float32Array).length), TypeError],
+    ['a Float64Array among Float32Arrays', (v) => new Float64Array((v as Float32Array).length), TypeError],
+    ['a short buffer', (v) => new Float32Array((v as Float32Array).length - 1), RangeError],
+    ['a long buffer', (v) => new Float32Array((v as Float32Array).length + 1), RangeError],
+    ['a detached buffer', (v) => detached((v as Float32Array).length), RangeError],
+  ],
+  // An array with no shape to match (sumSquares, scale, clip): any float array of any length is valid.
+  anyarr: [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['an Int8Array', (v) => new Int8Array((v as Float32Array).length), TypeError],
+  ],
+  optarr: [
+    ...NOT_AN_ARRAY,
+    ['a Float64Array among Float32Arrays', (v) => new Float64Array((v as Float32Array).length), TypeError],
+    ['a short buffer', (v) => new Float32Array((v as Float32Array).length - 1), RangeError],
+    ['a detached buffer', (v) => detached((v as Float32Array).length), RangeError],
+  ],
+  i32: [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['a Float32Array', (v) => new Float32Array((v as Int32Array).length), TypeError],
+    ['a short Int32Array', (v) => (v as Int32Array).slice(1), RangeError],
+    ['an out-of-range label', (v) => Int32Array.from(v as Int32Array, (l, i) => (i === 1 ? n : l)), RangeError],
+    ['a negative label', (v) => Int32Array.from(v as Int32Array, (l, i) => (i === 0 ? -1 : l)), RangeError],
+  ],
+  dim: [
+    ['-1', () => -1, RangeError],
+    ['NaN', () => NaN, RangeError],
+    ['1.5', () => 1.5, RangeError],
+    ['2^31', () => 2 ** 31, RangeError],
+    ['Infinity', () => Infinity, RangeError],
+    ['a string', () => '2', TypeError],
+    ['a BigInt', () => 2n, TypeError],
+    ['null', () => null, TypeError],
+    ['undefined', () => undefined, TypeError],
+  ],
+  num: [
+    ['a string', () => '1', TypeError],
+    ['null', () => null, TypeError],
+    ['a BigInt', () => 1n, TypeError],
+    ['undefined', () => undefined, TypeError],
+  ],
+  bool: [
+    ['a number', () => 1, TypeError],
+    ['a string', () => 'true', TypeError],
+    ['null', () => null, TypeError],
+  ],
+  act: [
+    [`${ACTIVATION_COUNT} (one past the last activation)`, () => ACTIVATION_COUNT, RangeError],
+    ['-1', () => -1, RangeError],
+    ['1.5', () => 1.5, RangeError],
+    ['a string', () => 'relu', TypeError],
+  ],
+};
+
+function cases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
+  const out: [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] = [];
+  for (const op of OP_NAMES) {
+    out.push([op, 'one argument too few', () => valid(op).slice(0, -1), TypeError, '']);
+    out.push([op, 'one argument too many', () => [...valid(op), 0], TypeError, '']);
+    out.push([op, 'no arguments', () => [], TypeError, '']);
+    OP_TABLE[op].args.forEach((arg, i) => {
+      for (const [label, make, error] of BAD[badKind(arg)]) {
+        out.push([
+          op,
+          `'${arg.name}' = ${label}`,
+          () => {
+            const a = valid(op);
+            a[i] = make(a[i]);
+            return a;
+          },
+          error,
+          arg.name,
+        ]);
+      }
+    });
+  }
+  out.push([
+    'gemm',
+    'overflowing m*n*k',
+    () => [false, false, 2 ** 31 - 1, 2 ** 31 - 1, 2 ** 31 - 1, 1, f(1), f(1), 0, f(1)],
+    RangeError,
+    '',
+  ]);
+  out.push([
+    'gemm',
+    "'c' aliasing 'a'",
+    () => {
+      const a = f(m * k * 4);
+      return [false, false, m, n, k, 1, a.subarray(0, m * k), f(k * n), 0, a.subarray(1, 1 + m * n)];
+    },
+    RangeError,
+    'c',
+  ]);
+  out.push([
+    'denseForward',
+    "'y' aliasing 'z' with a non-linear activation",
+    () => {
+      const z = f(m * n);
+      return [f(m * k), f(k * n), f(n), z, z, m, k, n, 1, 0];
+    },
+    RangeError,
+    'y',
+  ]);
+  out.push([
+    'adamStep',
+    "'t' = 0",
+    () => {
+      const a = valid('adamStep');
+      a[argIndex('adamStep', 't')] = 0;
+      return a;
+    },
+    RangeError,
+    't',
+  ]);
+  out.push([
+    'huber',
+    "'delta' = 0",
+    () => {
+      const a = valid('huber');
+      a[argIndex('huber', 'delta')] = 0;
+      return a;
+    },
+    RangeError,
+    'delta',
+  ]);
+  out.push(['sgdStep', "'g' shorter than 'w'", () => [f(5), f(4), 0.1, 0], RangeError, 'g']);
+  return out;
+}
+
+describe.each(testBackends())('%s backend rejects bad input', (_name, b: Backend) => {
+  test('the backend has exactly the ops of the table (and, natively, their async twins)', () => {
+    const fns = Object.keys(b).filter((key) => typeof (b as unknown as Record<string, unknown>)[key] === 'function');
+    const expected = [...OP_NAMES, ...(b.name === 'native' ? ASYNC_OP_NAMES : [])];
+    expect(fns.filter((fn) => fn !== 'info' && fn !== 'setThreads').sort()).toEqual(expected.sort());
+  });
+  test.each(cases())('%s: %s', (op, _label, args, error, argName) => {
+    const fn = (b as unknown as Record<string, (...a: unknown[]) => unknown>)[op];
+    let thrown: unknown;
+    try {
+      fn.apply(b, args());
+    } catch (e) {
+      thrown = e;
+    }
+    // By name: errors thrown by the addon come from Node's realm, not jest's sandbox, so instanceof fails.
+    expect((thrown as Error | undefined)?.constructor?.name).toBe(error.name);
+    const message = (thrown as Error).message;
+    expect(message.startsWith(`${op}(): `)).toBe(true);
+    // Mixing float kinds is reported on the first array whose kind differs from the first one's.
+    const names: string[] = _label.includes('among') ? OP_TABLE[op as OpName].args.map((a) => a.name) : [argName];
+    if (argName) expect(names.some((nm) => message.includes(`'${nm}'`))).toBe(true);
+  });
+  test('valid arguments from the table are accepted (the table tests what it claims)', () => {
+    for (const op of OP_NAMES) {
+      const fn = (b as unknown as Record<string, (...a: unknown[]) => unknown>)[op];
+      expect(() => fn.apply(b, valid(op))).not.toThrow();
+    }
+  });
+});
