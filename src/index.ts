@@ -54,3 +54,4 @@ export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from '.
 // ONNX export and safetensors
 export { exportOnnx } from './onnx/export';
 export type { OnnxExportOptions } from './onnx/export';
+export * as io from './io';
