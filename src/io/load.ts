@@ -127,7 +127,9 @@ export async function modelFromJson<M extends Model>(
   });
   const assignments: [number, number][] = [];
   for (const [pi, p] of planned.entries()) {
-    const idx = byName.get(p.name);
+    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel').
+    const key = !byName.has(p.name) && topology.modelName ? `${topology.modelName}/${p.name}` : p.name;
+    const idx = byName.get(key);
     if (idx === undefined) {
       if (strict)
         r.fail(
@@ -140,7 +142,7 @@ export async function modelFromJson<M extends Model>(
     if (e.shape.join(',') !== p.shape.join(','))
       r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
-    byName.delete(p.name);
+    byName.delete(key);
   }
   if (strict && byName.size > 0)
     r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
