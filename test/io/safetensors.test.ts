@@ -91,6 +91,28 @@ describe('the written file follows the format', () => {
     expect(bytes.byteLength).toBe(8 + n + offset);
   });
 
+  test("a second reader (Python's struct/json/numpy, following the format) gets the model's weights back", async () => {
+    const model = mlp(4);
+    const file = path.join(tmp(), 'w.safetensors');
+    await bp.io.saveSafetensors(model, file);
+    const script = [
+      'import json, struct, sys, numpy as np',
+      'b = open(sys.argv[1], "rb").read()',
+      '(n,) = struct.unpack("<Q", b[:8])',
+      'h = json.loads(b[8:8 + n].decode("utf-8"))',
+      'h.pop("__metadata__", None)',
+      'dt = {"F32": "<f4", "F64": "<f8"}',
+      'out = {}',
+      'for k, v in h.items():',
+      '    s, e = v["data_offsets"]',
+      '    a = np.frombuffer(b[8 + n + s:8 + n + e], dtype=dt[v["dtype"]]).reshape(v["shape"])',
+      '    out[k] = [list(a.shape), a.ravel().astype(float).tolist()]',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const read = JSON.parse(execFileSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' }));
+    expect(read).toEqual(Object.fromEntries(model.getWeights().map((w) => [w.name, [w.shape, Array.from(w.data)]])));
+  });
+
   test('a float64 model is written as F64', async () => {
     const file = path.join(tmp(), 'w.safetensors');
     await bp.io.saveSafetensors(mlp(1, 'float64'), file);
