@@ -218,7 +218,7 @@ export class Model {
     return this.weightCache;
   }
 
-  /** Throws unless the model has layers and weights; returns the model. */
+  /** Throws unless the model has layers and weights; returns the model. @internal */
   requireBuilt(method: string): this {
     if (this.layers.length === 0)
       throw new Error(
@@ -229,7 +229,7 @@ export class Model {
     return this;
   }
 
-  /** Throws unless compiled. */
+  /** Throws unless compiled. @internal */
   requireCompiled(method: string): this {
     if (!this.loss && this.unsavedLoss !== undefined) {
       throw new Error(
@@ -246,7 +246,7 @@ export class Model {
     return this;
   }
 
-  /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. */
+  /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. @internal */
   regularizationPenalty(): number {
     let s = 0;
     for (const p of this.params()) {
