@@ -15,7 +15,8 @@ import { getLimits } from '../limits';
 import { TrainingJob } from './job';
 import { JobPool, defaultPoolSize } from './pool';
 import { prepareData, type TrainJobData } from './data';
-import { checkSpecSize, declaredInputs, modelFromSpec } from './spec';
+import { declaredInputs, modelFromSpec } from './spec';
+import { checkModelFits, modelSize } from './model-size';
 import type { ModelSpec, StartMessage } from './protocol';
 
 export { TrainingJob, JobPool, defaultPoolSize };
@@ -86,7 +87,7 @@ function startMessage(p: JobPool, o: TrainJobOptions): Omit<StartMessage, 'cance
     // inputShape) exactly, else for the smallest possible input; the worker checks again on the real data.
     const inputs = data.kind === 'arrays' ? data.x.shape[1] : (declaredInputs(model as ModelSpec) ?? 1);
     const batchRows = Math.max(1, Math.min(fit.batchSize ?? 32, rows ?? 1));
-    checkSpecSize(spec, inputs, batchRows, o.maxParameters);
+    checkModelFits('jobs.train()', spec, inputs, batchRows, o.maxParameters);
   }
   return {
     model,
@@ -127,3 +128,16 @@ export function train(o: TrainJobOptions): TrainingJob {
   defaultPool ??= new JobPool(defaultPoolSize());
   return submitTo(defaultPool, o);
 }
+
+/**
+ * Checks a model spec as jobs.train does and counts its parameters for `inputs` input columns, allocating
+ * nothing — e.g. for a service to refuse an oversized model before accepting a job. Throws on a bad spec.
+ * @example bp.jobs.specParameters({ layers: [{ units: 20000, inputShape: [20000] }], compile }, 20000) // 400020000
+ */
+export function specParameters(spec: ModelSpec, inputs: number): number {
+  if (!Number.isSafeInteger(inputs) || inputs < 1)
+    throw new Error(`jobs.specParameters(): 'inputs' must be a positive integer, got ${String(inputs)}`);
+  return modelSize(modelFromSpec(spec, false), inputs).parameters;
+}
+
+export { declaredInputs };

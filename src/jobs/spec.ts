@@ -1,13 +1,11 @@
 /**
  * Model specs for jobs (layers + compile as plain data): checked field by field with errors naming the
- * field, turned into a model, and sized before any weight exists — on the caller's thread at submit, and
- * again in the worker once the data gives the input width.
+ * field, and turned into a model — unbuilt (to size it before any weight exists, see model-size.ts) or built.
  */
 import { sequential, type Sequential } from '../model/sequential';
 import { activation, dense, dropout, type Layer } from '../layers';
 import { adagrad, adam, adamw, rmsprop, sgd } from '../optimizers';
 import type { Optimizer } from '../training/contracts';
-import { checkModelSize } from '../limits';
 import type { ModelSpec } from './protocol';
 
 type LayerSpec = ModelSpec['layers'][number];
@@ -104,37 +102,4 @@ export function modelFromSpec(spec: unknown, declareInput: boolean): Sequential 
 export function declaredInputs(spec: ModelSpec): number | undefined {
   const s = spec.layers[0]?.inputShape;
   return Array.isArray(s) && s.length === 1 && Number.isSafeInteger(s[0]) && s[0] > 0 ? s[0] : undefined;
-}
-
-/**
- * Parameters of an unbuilt model for `inputs` input columns, and activation values per row, counted from
- * the layers' own formulas without allocating anything.
- */
-export function modelSize(model: Sequential, inputs: number): { parameters: number; activationsPerRow: number } {
-  let units = inputs,
-    parameters = 0,
-    activationsPerRow = 0;
-  for (const layer of model.layers) {
-    parameters += layer.parameterCount(units);
-    units = layer.outputUnitsFor(units);
-    activationsPerRow += units;
-  }
-  return { parameters, activationsPerRow };
-}
-
-/**
- * Refuses, naming the size, a model over the memory limit (bp.setLimits) for `rows` rows per batch, or over
- * `maxParameters`. Unknown input width or row count: pass 1, a lower bound, to refuse only what is too
- * large whatever the data.
- * @example checkSpecSize(modelFromSpec(spec, false), 784, 32, 1e6)
- */
-export function checkSpecSize(model: Sequential, inputs: number, rows: number, maxParameters?: number): void {
-  const { parameters, activationsPerRow } = modelSize(model, inputs);
-  if (maxParameters !== undefined && parameters > maxParameters)
-    throw new Error(
-      `jobs.train(): the model has ${parameters.toLocaleString('en-US')} parameters` +
-        `${inputs > 1 ? ` for ${inputs.toLocaleString('en-US')} inputs` : ''}; this job allows at most ` +
-        `${maxParameters.toLocaleString('en-US')} (maxParameters). Use fewer or smaller layers.`,
-    );
-  checkModelSize('jobs.train()', parameters, activationsPerRow * rows, model.dtype === 'float64' ? 8 : 4);
 }

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import * as bp from '../index';
 import type { JobData, JobDataInfo, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
 import { modelArtifacts } from '../io/save';
-import { checkSpecSize, modelFromSpec } from './spec';
+import { modelFromSpec } from './spec';
+import { checkModelFits } from './model-size';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -46,7 +47,7 @@ async function main(msg: StartMessage): Promise<void> {
   else {
     // Sized for the data's width before any weight is allocated, then built.
     const rows = Math.min(msg.fit.batchSize ?? 32, x.shape[0]);
-    checkSpecSize(modelFromSpec(msg.model, false), x.shape[1], Math.max(rows, 1), msg.maxParameters);
+    checkModelFits('jobs.train()', modelFromSpec(msg.model, false), x.shape[1], Math.max(rows, 1), msg.maxParameters);
     model = modelFromSpec(msg.model, true);
   }
   if (!model.optimizer)
