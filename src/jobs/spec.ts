@@ -100,6 +100,6 @@ export function modelFromSpec(spec: unknown, declareInput: boolean): Sequential 
 
 /** The input width a spec declares (its first layer's inputShape), if any. */
 export function declaredInputs(spec: ModelSpec): number | undefined {
-  const s = spec.layers[0]?.inputShape;
+  const s = Array.isArray(spec?.layers) && isObject(spec.layers[0]) ? spec.layers[0].inputShape : undefined;
   return Array.isArray(s) && s.length === 1 && Number.isSafeInteger(s[0]) && s[0] > 0 ? s[0] : undefined;
 }

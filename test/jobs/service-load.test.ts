@@ -1,0 +1,174 @@
+/**
+ * The example service under load, as a separate process configured by flags and environment: 8 jobs on
+ * ~45 MB CSV uploads (2 training at a time in workers, the rest queued) all finish; every GET made
+ * during the run is answered within 100 ms; once the jobs and uploads are evicted, the process's
+ * resident memory returns to within 50 MB of where it was before them.
+ *
+ * "Before them" is after one warm-up job of the same kind (also evicted): the first upload and job raise
+ * one-time high-water marks — Node's socket buffers in the main heap (~35 MB), the worker code and native
+ * library — that later jobs reuse. The service runs as its header recommends, with glibc's mmap threshold
+ * fixed (MALLOC_MMAP_THRESHOLD_), so memory that worker threads free goes back to the system.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { request, until } from './service-client';
+
+const EXAMPLE = path.resolve(__dirname, '../../examples/training-service.js');
+const ready = fs.existsSync(path.resolve(__dirname, '../../dist/index.js')) && fs.existsSync('/proc/self/status');
+const maybe = ready ? describe : describe.skip;
+
+const MB = 2 ** 20;
+const rssOf = (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+
+/** ~45 MB: 10 feature columns and a 0/1 label, written in pieces. */
+function writeCsv(file: string): number {
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, `${Array.from({ length: 10 }, (_, i) => `f${i}`).join(',')},label\n`);
+  let rows = 0;
+  for (let block = 0; block < 96; block++) {
+    const lines: string[] = [];
+    for (let i = 0; i < 5000; i++, rows++) {
+      const v = Array.from({ length: 10 }, (_, j) => Math.sin(rows * 0.37 + j * 1.7));
+      lines.push(`${v.map((x) => x.toFixed(6)).join(',')},${v[0] + v[1] > 0 ? 1 : 0}`);
+    }
+    fs.writeSync(fd, `${lines.join('\n')}\n`);
+  }
+  fs.closeSync(fd);
+  return rows;
+}
+
+maybe('training service under load', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-service-load-'));
+  let child: ChildProcess | undefined;
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('8 jobs on ~45 MB CSVs finish; GETs answer within 100 ms throughout; memory returns after eviction', async () => {
+    const data = path.join(tmp, 'big.csv');
+    const rows = writeCsv(data);
+    const bytes = fs.statSync(data).size;
+    expect(bytes).toBeGreaterThan(40 * MB);
+    expect(bytes).toBeLessThan(50 * MB);
+
+    child = spawn(
+      process.execPath,
+      [EXAMPLE, '--port=0', `--data-dir=${path.join(tmp, 'service')}`, '--retention-seconds=1', '--max-running-jobs=2'],
+      {
+        env: { ...process.env, BP_SERVICE_MAX_QUEUED_JOBS: '8', MALLOC_MMAP_THRESHOLD_: '131072' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      child!.stdout!.on('data', (c: Buffer) => {
+        const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(c.toString());
+        if (m) resolve(Number(m[1]));
+      });
+      child!.once('exit', (code) => reject(new Error(`the service exited (${code})`)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const rssCold = rssOf(child.pid!);
+
+    // Every GET during the run is timed.
+    const gets: number[] = [];
+    let watched = 'none';
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        gets.push((await request(port, 'GET', `/jobs/${watched}`)).ms);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+
+    const spec = {
+      seed: 1,
+      layers: [
+        { units: 16, activation: 'relu', inputShape: [10] },
+        { units: 2, activation: 'softmax' },
+      ],
+      compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
+    };
+    let rssPeak = 0;
+    const submit = async () => {
+      const up = await request(port, 'POST', '/datasets', fs.createReadStream(data), { type: 'text/csv' });
+      expect(up.status).toBe(201);
+      expect(up.json.bytes).toBe(bytes);
+      const job = await request(port, 'POST', '/jobs', {
+        model: spec,
+        dataset: up.json.id,
+        target: 'label',
+        fit: { epochs: 1, batchSize: 1024 },
+      });
+      expect(job.status).toBe(201);
+      rssPeak = Math.max(rssPeak, rssOf(child!.pid!));
+      return job.json.id as string;
+    };
+    /** Waits for all the jobs to finish (each is seen before retention evicts it), then for their eviction. */
+    const finish = async (ids: string[]) => {
+      const results = new Map<string, Record<string, unknown>>();
+      await until(async () => {
+        rssPeak = Math.max(rssPeak, rssOf(child!.pid!));
+        for (const id of ids.filter((i) => !results.has(i))) {
+          const s = await request(port, 'GET', `/jobs/${id}`);
+          expect(s.status).toBe(200);
+          if (['completed', 'failed', 'cancelled'].includes(s.json.status as string)) results.set(id, s.json);
+        }
+        return results.size === ids.length ? true : undefined;
+      }, 240000);
+      for (const r of results.values()) {
+        expect(r).toMatchObject({ status: 'completed', error: null });
+        expect((r.final as Record<string, number>).accuracy).toBeGreaterThan(0.9);
+        expect((r.progress as { batches: number }).batches).toBe(Math.ceil(rows / 1024));
+      }
+      // Retention is 1 s: the jobs and their uploads go, and with them the memory they held.
+      for (const id of ids)
+        await until(async () => ((await request(port, 'GET', `/jobs/${id}`)).status === 404 ? true : undefined), 10000);
+      const dirs = fs.readdirSync(path.join(tmp, 'service'));
+      expect(dirs).toHaveLength(1); // the service's own directory…
+      await until(
+        async () => (fs.readdirSync(path.join(tmp, 'service', dirs[0])).length === 0 ? true : undefined),
+        10000,
+      );
+    };
+
+    const warm = await submit();
+    watched = warm;
+    await finish([warm]);
+    const rssStart = rssOf(child.pid!);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      ids.push(await submit());
+      watched = ids[0];
+    }
+    await finish(ids);
+    polling = false;
+    await poller;
+    const rssEnd = await until(
+      async () => {
+        const rss = rssOf(child!.pid!);
+        return rss - rssStart < 50 * MB ? rss : undefined;
+      },
+      20000,
+      500,
+    ).catch(() => rssOf(child!.pid!));
+
+    const sorted = [...gets].sort((a, b) => a - b);
+    const report =
+      `GETs: ${gets.length}, median ${sorted[gets.length >> 1].toFixed(1)} ms, slowest ${sorted.at(-1)!.toFixed(1)} ms; ` +
+      `RSS cold ${(rssCold / MB).toFixed(0)} MB, before the 8 jobs ${(rssStart / MB).toFixed(0)} MB, ` +
+      `peak ${(rssPeak / MB).toFixed(0)} MB, after eviction ${(rssEnd / MB).toFixed(0)} MB`;
+    console.log(report);
+    expect(gets.length).toBeGreaterThan(20);
+    expect(Math.max(...gets)).toBeLessThan(100);
+    expect(rssEnd - rssStart).toBeLessThan(50 * MB);
+
+    child.kill('SIGTERM');
+    await new Promise((r) => child!.once('exit', r));
+    expect(fs.readdirSync(path.join(tmp, 'service'))).toEqual([]); // close() on SIGTERM removed its files
+  }, 300000);
+});
