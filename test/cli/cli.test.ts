@@ -208,13 +208,40 @@ maybe('backprop CLI', () => {
       /--loss 'constructor' is not a known name/,
     ],
     [['train', '--data', 'TRAIN', '--target', 'kind', '--loss', 'hinge'], /--loss: unknown loss "hinge"/],
+    [['gradcheck', '--config', 'CFG:null'], /: the config must be a JSON object/],
+    [
+      ['gradcheck', '--config', 'CFG:{"loss":"constructor"}'],
+      /'loss' must be a name such as 'categoricalCrossentropy', got "constructor"/,
+    ],
+    [
+      ['gradcheck', '--config', 'CFG:{"activation":"__proto__"}'],
+      /'activation' must be a name such as 'tanh', got "__proto__"/,
+    ],
+    [['gradcheck', '--config', 'CFG:{"loss":5}'], /'loss' must be a name .* got 5/],
+    [['gradcheck', '--config', 'CFG:{"rows":1000000000}'], /'rows' must be an integer in \[1, 256\], got 1000000000/],
+    [['gradcheck', '--config', 'CFG:{"layers":"8,x"}'], /'layers'\[1\] must be an integer in \[1, 256\], got "x"/],
   ])('error %#: one line, non-zero exit, no stack trace', (args, message) => {
     const bad = path.join(tmp, 'bad.csv');
     fs.writeFileSync(bad, 'a,b,c,kind\n1,2,3,red\n4,x1,6,blue\n');
     const newClass = path.join(tmp, 'newclass.csv');
     fs.writeFileSync(newClass, 'a,b,c,kind\n1,2,3,purple\n');
+    const config = (text: string) => {
+      const p = path.join(tmp, `cfg-${Buffer.from(text).toString('hex')}.json`);
+      fs.writeFileSync(p, text);
+      return p;
+    };
     const r = run(
-      ...(args as string[]).map((a) => (a === 'TRAIN' ? train : a === 'BAD' ? bad : a === 'NEWCLASS' ? newClass : a)),
+      ...(args as string[]).map((a) =>
+        a === 'TRAIN'
+          ? train
+          : a === 'BAD'
+            ? bad
+            : a === 'NEWCLASS'
+              ? newClass
+              : a.startsWith('CFG:')
+                ? config(a.slice(4))
+                : a,
+      ),
     );
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(message);
