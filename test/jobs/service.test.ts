@@ -245,6 +245,28 @@ maybe('training service', () => {
     }
   }, 60000);
 
+  test('a job over its worker heap limit fails alone; the service keeps serving', async () => {
+    const { service, port } = await start({ workerMemoryMb: 32 });
+    try {
+      const text = csv(400_000); // ~10 MB of CSV: parsing it needs more than a 32 MB heap
+      const up = await request(port, 'POST', '/datasets', text, { type: 'text/csv' });
+      const job = await request(port, 'POST', '/jobs', { model, dataset: up.json.id, target: 'label' });
+      const failed = await until(async () => {
+        const s = await request(port, 'GET', `/jobs/${job.json.id}`);
+        return s.json.status === 'failed' ? s.json : undefined;
+      }, 60000);
+      expect(failed.error).toMatch(/memory limit/);
+      const small = await request(port, 'POST', '/jobs', { model, csv: csv(200), target: 'label' });
+      await until(
+        async () =>
+          (await request(port, 'GET', `/jobs/${small.json.id}`)).json.status === 'completed' ? true : undefined,
+        30000,
+      );
+    } finally {
+      await service.close();
+    }
+  }, 90000);
+
   test('finished jobs, their files and idle uploads are evicted after the retention period', async () => {
     const { service, port } = await start({ retentionSeconds: 1 });
     try {
