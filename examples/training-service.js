@@ -29,6 +29,7 @@
  *   maxFinishedJobs   20          finished jobs kept at most (the oldest go first): each keeps its model in memory
  *   maxPredictMacs    50,000,000  rows × multiply-adds per row of one predict request, which runs on this thread
  *   maxConnections    256         open connections (server events streams included)
+ *   workerPriority    10          nice value of training threads (Linux), so requests are served first
  * Files live in a directory of their own under dataDir (option; --data-dir; default the system temp dir),
  * removed by close() (SIGINT/SIGTERM for the script).
  * Memory: a finished job's worker exits and its memory is freed, but glibc keeps memory freed by threads in
@@ -62,6 +63,7 @@ const LIMITS = {
   maxFinishedJobs: 20,
   maxPredictMacs: 50_000_000,
   maxConnections: 256,
+  workerPriority: 10,
 };
 
 /** An error whose message is safe to show the client, with its HTTP status. */
@@ -131,8 +133,10 @@ async function saveUpload(req, file, max) {
 
 function checkLimits(limits) {
   for (const [k, v] of Object.entries(limits))
-    if (!(Number.isSafeInteger(v) && v > 0))
-      throw new Error(`createService(): '${k}' must be a positive integer, got ${v}`);
+    if (k === 'workerPriority' ? !(Number.isInteger(v) && v >= 0 && v <= 19) : !(Number.isSafeInteger(v) && v > 0))
+      throw new Error(
+        `createService(): '${k}' must be a ${k === 'workerPriority' ? 'nice value in [0, 19]' : 'positive integer'}, got ${v}`,
+      );
 }
 
 /**
@@ -248,6 +252,7 @@ function createService(options = {}) {
       resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryMb },
       timeLimitMs: limits.maxJobSeconds * 1000,
       maxParameters: limits.maxParameters,
+      priority: limits.workerPriority,
       progressEveryMs: 100,
     });
     if (job.status === 'failed') {

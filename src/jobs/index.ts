@@ -48,6 +48,12 @@ export interface TrainJobOptions {
   maxParameters?: number;
   /** Milliseconds between batch progress events (default 200). */
   progressEveryMs?: number;
+  /**
+   * Scheduling priority of the job's thread, as a nice value from 0 (unchanged, the default) to 19 (lowest):
+   * e.g. 10 keeps a service's request thread ahead of training when the CPU is busy. Linux only (nice is
+   * per thread there); ignored elsewhere.
+   */
+  priority?: number;
   id?: string;
 }
 
@@ -69,6 +75,8 @@ function startMessage(p: JobPool, o: TrainJobOptions): Omit<StartMessage, 'cance
   positive(o.timeLimitMs, 'timeLimitMs', false);
   positive(o.maxParameters, 'maxParameters', true);
   positive(o.blasThreads, 'blasThreads', true);
+  if (o.priority !== undefined && !(Number.isInteger(o.priority) && o.priority >= 0 && o.priority <= 19))
+    throw new Error(`jobs.train(): 'priority' must be an integer nice value in [0, 19], got ${String(o.priority)}`);
   const fit = o.fit ?? {};
   if (!fit || typeof fit !== 'object') throw new Error(`jobs.train(): 'fit' must be { epochs?, batchSize?, ... }`);
   positive(fit.batchSize, 'fit.batchSize', true);
@@ -100,6 +108,7 @@ function startMessage(p: JobPool, o: TrainJobOptions): Omit<StartMessage, 'cance
     progressEveryMs: o.progressEveryMs ?? 200,
     limits: getLimits(),
     maxParameters: o.maxParameters,
+    priority: o.priority,
   };
 }
 

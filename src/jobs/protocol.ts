@@ -61,6 +61,8 @@ export interface StartMessage {
   limits: Limits;
   /** Most parameters the model may have (checked before it is built). */
   maxParameters?: number;
+  /** Scheduling priority (nice, 0-19) of the worker thread on Linux. */
+  priority?: number;
 }
 
 export interface ProgressEvent {

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as bp from '../index';
 import type { JobData, JobDataInfo, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
@@ -34,6 +35,8 @@ function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array;
 }
 
 async function main(msg: StartMessage): Promise<void> {
+  // Linux nice values are per thread: this lowers the job's thread only, never the caller's.
+  if (msg.priority && process.platform === 'linux') os.setPriority(msg.priority);
   bp.setLimits(msg.limits);
   bp.setThreads(msg.blasThreads);
   if (msg.backend) bp.setBackend(msg.backend);

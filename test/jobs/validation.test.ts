@@ -158,6 +158,33 @@ maybe('jobs.train input checks and limits', () => {
     }
   });
 
+  (process.platform === 'linux' ? test : test.skip)(
+    'priority lowers the job thread only (a nice value)',
+    async () => {
+      const niceOfThreads = () =>
+        fs.readdirSync('/proc/self/task').map((tid) => {
+          const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19: nice
+        });
+      const rows = Array.from({ length: 4000 }, (_, i) => [Math.sin(i), Math.cos(i)]);
+      const job = bp!.jobs.train({
+        model: spec(),
+        data: { x: rows, y: rows.map((r) => (r[0] > 0 ? 1 : 0)) },
+        fit: { epochs: 100_000, batchSize: 1 },
+        priority: 10,
+      });
+      await new Promise((r) => job.once('progress', r));
+      expect(niceOfThreads()).toContain(10);
+      expect(os.getPriority()).toBe(0);
+      job.cancel();
+      await job.result;
+      expect(bp!.jobs.train({ model: spec(), data: { x, y: [0, 1, 1, 0] }, priority: 20 }).error!.message).toMatch(
+        /'priority' must be an integer nice value in \[0, 19\], got 20/,
+      );
+    },
+    30000,
+  );
+
   test('a job past its time limit is stopped and fails; settled jobs leave the pool', async () => {
     const { pool, train } = bp!.jobs.pool({ size: 1 });
     const rows = Array.from({ length: 4000 }, (_, i) => [Math.sin(i), Math.cos(i)]);
