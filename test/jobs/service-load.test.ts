@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { request, until } from './service-client';
+import { events, request, until } from './service-client';
 
 const EXAMPLE = path.resolve(__dirname, '../../examples/training-service.js');
 const ready = fs.existsSync(path.resolve(__dirname, '../../dist/index.js')) && fs.existsSync('/proc/self/status');
@@ -107,6 +107,8 @@ maybe('training service under load', () => {
       compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
     };
     let rssPeak = 0;
+    const sample = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf(child!.pid!))), 100);
+    /** Uploads the CSV and starts a job on it; its event stream, opened at once, ends with its final status. */
     const submit = async () => {
       const up = await request(port, 'POST', '/datasets', fs.createReadStream(data), { type: 'text/csv' });
       expect(up.status).toBe(201);
@@ -118,28 +120,19 @@ maybe('training service under load', () => {
         fit: { epochs: 1, batchSize: 1024 },
       });
       expect(job.status).toBe(201);
-      rssPeak = Math.max(rssPeak, rssOf(child!.pid!));
-      return job.json.id as string;
+      const id = job.json.id as string;
+      return { id, stream: events(port, `/jobs/${id}/events`) };
     };
-    /** Waits for all the jobs to finish (each is seen before retention evicts it), then for their eviction. */
-    const finish = async (ids: string[]) => {
-      const results = new Map<string, Record<string, unknown>>();
-      await until(async () => {
-        rssPeak = Math.max(rssPeak, rssOf(child!.pid!));
-        for (const id of ids.filter((i) => !results.has(i))) {
-          const s = await request(port, 'GET', `/jobs/${id}`);
-          expect(s.status).toBe(200);
-          if (['completed', 'failed', 'cancelled'].includes(s.json.status as string)) results.set(id, s.json);
-        }
-        return results.size === ids.length ? true : undefined;
-      }, 240000);
-      for (const r of results.values()) {
-        expect(r).toMatchObject({ status: 'completed', error: null });
-        expect((r.final as Record<string, number>).accuracy).toBeGreaterThan(0.9);
-        expect((r.progress as { batches: number }).batches).toBe(Math.ceil(rows / 1024));
+    /** Checks every job completed and learned, then waits for retention (1 s) to evict them and their files. */
+    const finish = async (jobs: { id: string; stream: ReturnType<typeof events> }[]) => {
+      for (const { stream } of jobs) {
+        const evs = await stream;
+        expect(evs.at(-1)).toEqual({ event: 'status', data: { status: 'completed', error: null } });
+        const epoch = evs.find((e) => e.event === 'progress' && e.data.kind === 'epoch')!.data;
+        expect(epoch.batches).toBe(Math.ceil(rows / 1024));
+        expect((epoch.metrics as Record<string, number>).accuracy).toBeGreaterThan(0.9);
       }
-      // Retention is 1 s: the jobs and their uploads go, and with them the memory they held.
-      for (const id of ids)
+      for (const { id } of jobs)
         await until(async () => ((await request(port, 'GET', `/jobs/${id}`)).status === 404 ? true : undefined), 10000);
       const dirs = fs.readdirSync(path.join(tmp, 'service'));
       expect(dirs).toHaveLength(1); // the service's own directory…
@@ -150,16 +143,17 @@ maybe('training service under load', () => {
     };
 
     const warm = await submit();
-    watch(warm);
+    watch(warm.id);
     await finish([warm]);
     const rssStart = rssOf(child.pid!);
 
-    const ids: string[] = [];
+    const jobs = [];
     for (let i = 0; i < 8; i++) {
-      ids.push(await submit());
-      watch(ids[0]);
+      jobs.push(await submit());
+      watch(jobs[0].id);
     }
-    await finish(ids);
+    await finish(jobs);
+    clearInterval(sample);
     const gets = await new Promise<number[]>((resolve) => {
       poller.once('message', (m: { times: number[] }) => resolve(m.times));
       poller.send({ stop: true });
@@ -178,13 +172,7 @@ maybe('training service under load', () => {
       `GETs: ${gets.length}, median ${sorted[gets.length >> 1].toFixed(1)} ms, slowest ${sorted.at(-1)!.toFixed(1)} ms; ` +
       `RSS cold ${(rssCold / MB).toFixed(0)} MB, before the 8 jobs ${(rssStart / MB).toFixed(0)} MB, ` +
       `peak ${(rssPeak / MB).toFixed(0)} MB, after eviction ${(rssEnd / MB).toFixed(0)} MB`;
-    console.log(
-      report,
-      sorted
-        .slice(-8)
-        .map((v) => v.toFixed(0))
-        .join(' '),
-    );
+    console.log(`${report}; slowest GETs (ms): ${sorted.slice(-8).map((v) => v.toFixed(0))}`);
     expect(gets.length).toBeGreaterThan(20);
     expect(Math.max(...gets)).toBeLessThan(100);
     expect(rssEnd - rssStart).toBeLessThan(50 * MB);

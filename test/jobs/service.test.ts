@@ -162,7 +162,7 @@ maybe('training service', () => {
       const r = await request(port, 'POST', '/jobs', body);
       expect(r.status).toBe(400);
       expect(r.json.error).toBe('the model has 800040000 parameters; the limit is 1000000');
-      expect(r.ms).toBeLessThan(500);
+      expect(r.ms).toBeLessThan(1000); // building it would take seconds and 13 GB
       expect(process.memoryUsage().rss - rss).toBeLessThan(50 * 2 ** 20);
       expect(service.jobs.size).toBe(0);
       // Without an inputShape the width comes from the CSV: the worker refuses it before building.
@@ -235,7 +235,7 @@ maybe('training service', () => {
       expect(failed.error).toBe(
         `job ${a.json.id} failed: it ran longer than its time limit of 1000 ms (timeLimitMs) and was stopped`,
       );
-      expect(performance.now() - t0).toBeLessThan(1000 + 2000 + 2000);
+      expect(performance.now() - t0).toBeLessThan(1000 + 2000 + 5000); // the limit, the grace, slack for a busy machine
 
       expect((await request(port, 'POST', '/datasets', 'a\n1\n', { type: 'text/csv' })).status).toBe(201);
       expect((await request(port, 'POST', '/datasets', 'a\n1\n', { type: 'text/csv' })).status).toBe(201);
@@ -273,13 +273,10 @@ maybe('training service', () => {
       const up = await request(port, 'POST', '/datasets', csv(200), { type: 'text/csv' });
       const job = await request(port, 'POST', '/jobs', { model, dataset: up.json.id, target: 'label' });
       const inline = await request(port, 'POST', '/jobs', { model, csv: csv(200), target: 'label' });
-      for (const j of [job, inline])
-        await until(
-          async () =>
-            (await request(port, 'GET', `/jobs/${j.json.id}`)).json.status === 'completed' ? true : undefined,
-          30000,
-        );
       expect(fs.readdirSync(service.root).length).toBe(3); // the upload and two job directories
+      // The event streams end with each job's final status, even if it is evicted before we would poll it.
+      for (const j of [job, inline])
+        expect((await events(port, `/jobs/${j.json.id}/events`)).at(-1)!.data.status).toBe('completed');
       await until(
         async () => ((await request(port, 'GET', `/jobs/${job.json.id}`)).status === 404 ? true : undefined),
         5000,
@@ -287,7 +284,8 @@ maybe('training service', () => {
       await until(async () => (service.datasets.size === 0 ? true : undefined), 5000);
       expect((await request(port, 'GET', `/jobs/${inline.json.id}`)).status).toBe(404);
       expect(service.jobs.size).toBe(0);
-      expect(fs.readdirSync(service.root)).toEqual([]);
+      // Entries go first, then their files (deleted asynchronously, off the request path).
+      await until(async () => (fs.readdirSync(service.root).length === 0 ? true : undefined), 5000);
     } finally {
       await service.close();
     }
