@@ -234,34 +234,46 @@ function createService(options = {}) {
       ds = typeof dataset === 'string' ? datasets.get(dataset) : undefined;
       if (!ds) throw new HttpError(404, `no dataset '${clip(dataset)}'; upload one with POST /datasets`);
     } else if (typeof csv !== 'string') throw new HttpError(400, `'csv' must be the CSV text`);
-    await sweep();
-    if (pool.queued >= limits.maxQueuedJobs)
-      throw new HttpError(429, `${pool.queued} jobs are waiting, the limit; try again later`);
-
+    const release = () => {
+      if (ds) [ds.refs, ds.lastUsed] = [ds.refs - 1, Date.now()];
+    };
+    if (ds) ds.refs++; // held from here, so eviction cannot delete it under the job
     const id = newId('j');
     const dir = path.join(root, id);
-    await fsp.mkdir(dir);
-    const file = ds ? ds.file : path.join(dir, 'data.csv');
-    if (!ds) await fsp.writeFile(file, csv, { flag: 'wx', mode: 0o600 });
-    const job = train({
-      id,
-      model,
-      data: { csv: file, target, maxRows: limits.maxCsvRows, maxColumns: limits.maxCsvColumns, name: 'the CSV' },
-      fit,
-      checkpointDir: path.join(dir, 'checkpoint'),
-      resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryMb },
-      timeLimitMs: limits.maxJobSeconds * 1000,
-      maxParameters: limits.maxParameters,
-      priority: limits.workerPriority,
-      progressEveryMs: 100,
-    });
-    if (job.status === 'failed') {
+    let job;
+    try {
+      await sweep();
+      if (pool.queued >= limits.maxQueuedJobs)
+        throw new HttpError(429, `${pool.queued} jobs are waiting, the limit; try again later`);
+      await fsp.mkdir(dir);
+      if (!ds) await fsp.writeFile(path.join(dir, 'data.csv'), csv, { flag: 'wx', mode: 0o600 });
+      job = train({
+        id,
+        model,
+        data: {
+          csv: ds ? ds.file : path.join(dir, 'data.csv'),
+          target,
+          maxRows: limits.maxCsvRows,
+          maxColumns: limits.maxCsvColumns,
+          name: 'the CSV',
+        },
+        fit,
+        checkpointDir: path.join(dir, 'checkpoint'),
+        resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryMb },
+        timeLimitMs: limits.maxJobSeconds * 1000,
+        maxParameters: limits.maxParameters,
+        priority: limits.workerPriority,
+        progressEveryMs: 100,
+      });
+      if (job.status === 'failed')
+        throw new HttpError(400, publicMessage(job.error.message.replace(`job ${id} failed: `, '')));
+    } catch (e) {
+      release();
       await fsp.rm(dir, { recursive: true, force: true });
-      throw new HttpError(400, publicMessage(job.error.message.replace(`job ${id} failed: `, '')));
+      throw e;
     }
     const entry = { job, dir, dataset: ds };
     jobs.set(id, entry);
-    if (ds) ds.refs++;
     job.result.then(
       (r) => {
         entry.model = r.model;
@@ -272,8 +284,8 @@ function createService(options = {}) {
     );
     job.once('end', () => {
       entry.finishedAt = Date.now();
-      if (ds) [ds.refs, ds.lastUsed] = [ds.refs - 1, Date.now()];
-      else fsp.rm(file, { force: true }).catch(log); // the data is no longer needed
+      release();
+      if (!ds) fsp.rm(path.join(dir, 'data.csv'), { force: true }).catch(log); // the data is no longer needed
     });
     return id;
   }
