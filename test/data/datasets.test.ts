@@ -45,6 +45,8 @@ describe('digits', () => {
     const again = digits({ seed: 0, testFraction: 0.2 });
     expect(Array.from(again.test.y)).toEqual(Array.from(d.test.y));
     expect(Array.from(again.train.x.data.subarray(0, 3000))).toEqual(Array.from(d.train.x.data.subarray(0, 3000)));
+    // testFraction defaults to 0.2: the same split as above.
+    expect(Array.from(digits({ seed: 0 }).test.y)).toEqual(Array.from(d.test.y));
     const other = digits({ seed: 1 });
     expect(Array.from(other.test.y.subarray(0, 50))).not.toEqual(Array.from(d.test.y.subarray(0, 50)));
     const small = digits({ seed: 0, limit: 100, testFraction: 0.3 });
