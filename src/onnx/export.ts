@@ -56,6 +56,26 @@ function checkOptions(options: unknown, method: string): { opset: number } {
   return { opset };
 }
 
+/**
+ * What a caller may add around the model's own graph: an affine input scaling (x − offset) / scale per
+ * feature, as the CLI's models were trained on scaled columns, and string metadata (ONNX metadata_props).
+ */
+export interface OnnxGraphExtras {
+  inputScaler?: { offset: number[]; scale: number[] };
+  metadata?: Record<string, string>;
+}
+
+function scaleInput(g: GraphBuilder, x: OnnxValue, scaler: { offset: number[]; scale: number[] }): OnnxValue {
+  const n = x.shape.length === 1 ? x.shape[0] : -1;
+  if (scaler.offset.length !== n || scaler.scale.length !== n) {
+    throw new Error(`the input scaler has ${scaler.offset.length} columns but the model takes ${x.shape.join('x')}`);
+  }
+  const offset = g.weight('input_scaler/offset', [n], scaler.offset);
+  const scale = g.weight('input_scaler/scale', [n], scaler.scale);
+  const centred = g.node('Sub', [x.name, offset], 'input_scaler/Sub');
+  return { ...x, name: g.node('Div', [centred, scale], 'input_scaler/Div') };
+}
+
 function valueInfo(name: string, shape: readonly number[]): ValueInfoMessage {
   const dim = [{ dimParam: 'batch' }, ...shape.map((d) => ({ dimValue: d }))];
   return { name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim } } } };
@@ -66,7 +86,12 @@ function valueInfo(name: string, shape: readonly number[]): ValueInfoMessage {
  * input), output the last layer's name, both `[batch, ...shape]` float32 with `batch` dynamic.
  * @example const bytes = onnxModelBytes(model, { opset: 17 });
  */
-export function onnxModelBytes(model: Model, options: OnnxExportOptions = {}, method = 'exportOnnx()'): Uint8Array {
+export function onnxModelBytes(
+  model: Model,
+  options: OnnxExportOptions = {},
+  method = 'exportOnnx()',
+  extras: OnnxGraphExtras = {},
+): Uint8Array {
   if (!(model instanceof Model)) {
     throw new Error(`${method}: 'model' must be a backprop model (from bp.sequential() or bp.loadLayersModel())`);
   }
@@ -86,6 +111,7 @@ export function onnxModelBytes(model: Model, options: OnnxExportOptions = {}, me
   const last = model.layers[model.layers.length - 1].name;
   const outputName = g.reserve(last === inputName ? `${last}_output` : last);
   let x: OnnxValue = { name: inputName, shape: model.inputShape!, layout: 'channelsLast' };
+  if (extras.inputScaler) x = scaleInput(g, x, extras.inputScaler);
   for (const layer of model.layers) {
     try {
       x = layerExportFor(layer.className)!.write(layer, x, g);
@@ -100,6 +126,7 @@ export function onnxModelBytes(model: Model, options: OnnxExportOptions = {}, me
     producerName: 'backprop',
     producerVersion: VERSION,
     docString: `model '${model.name}' exported by backprop ${VERSION}`,
+    metadataProps: Object.entries(extras.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: model.name,
       node: g.nodes,

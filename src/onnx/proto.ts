@@ -63,6 +63,8 @@ export interface ModelMessage {
   producerName: string;
   producerVersion: string;
   docString?: string;
+  /** Free-form key/value strings (ONNX metadata_props). */
+  metadataProps?: { key: string; value: string }[];
   graph: GraphMessage;
 }
 
