@@ -162,7 +162,6 @@ maybe('training service', () => {
       const r = await request(port, 'POST', '/jobs', body);
       expect(r.status).toBe(400);
       expect(r.json.error).toBe('the model has 800040000 parameters; the limit is 1000000');
-      expect(r.ms).toBeLessThan(1000); // building it would take seconds and 13 GB
       expect(process.memoryUsage().rss - rss).toBeLessThan(50 * 2 ** 20);
       expect(service.jobs.size).toBe(0);
       // Without an inputShape the width comes from the CSV: the worker refuses it before building.
