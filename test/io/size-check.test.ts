@@ -69,7 +69,7 @@ test('a topology over the cap fails before building, strict or not', async () =>
     expect(err?.message).toMatch(
       /the layers hold 536,903,680 weights \(2\.0 GiB as float32\), more than maxWeightBytes/,
     );
-      expect(arrayBuffers).toBeLessThan(4 * MiB);
+    expect(arrayBuffers).toBeLessThan(4 * MiB);
     expect(rss).toBeLessThan(48 * MiB);
   }
   // under the cap but without weights, a non-strict load is refused by a smaller cap too
