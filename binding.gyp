@@ -7,7 +7,9 @@
         "native/args.cc",
         "native/exports_dense.cc",
         "native/exports_losses.cc",
-        "native/exports_optim.cc"
+        "native/exports_optim.cc",
+        "native/exports_sequence.cc",
+        "native/table_call.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
