@@ -38,7 +38,7 @@ void gemmLd(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const 
 
 // a[0..n) = f(a[0..n)) in place, for the activations recurrent ops accept (elu with alpha 1).
 template <typename T>
-inline void activateInPlace(int act, T* a, size_t n) {
+BP_CLONES void activateInPlace(int act, T* a, size_t n) {
   constexpr bool f32 = std::is_same<T, float>::value;
   switch (act) {
     case LINEAR: return;
