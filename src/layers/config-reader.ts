@@ -134,6 +134,13 @@ export class ConfigReader {
     }
   }
 
+  /** A reader over the object at `key` (a wrapper's nested layer config), reporting errors the same way. */
+  nested(key: string): ConfigReader {
+    const v = this.get(key);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'expected an object');
+    return new ConfigReader(v as Record<string, unknown>, `${this.where}.${key}`, this.failWith);
+  }
+
   /** Keys backprop does not implement must be absent or null (constraints, activity regularizers). */
   unsupported(...keys: string[]): void {
     for (const key of keys) {
