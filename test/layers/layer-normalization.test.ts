@@ -71,7 +71,7 @@ describe('LayerNormalization', () => {
       dtype: 'float64',
       layers: [bp.layers.layerNormalization({ inputShape: [6], epsilon: 1e-9 })],
     });
-    const y = model.predict([[1, 2, 3, 4, 5, 100]]).data;
+    const y = Array.from(model.predict([[1, 2, 3, 4, 5, 100]]).data);
     const mean = y.reduce((a, b) => a + b, 0) / 6;
     const variance = y.reduce((a, b) => a + (b - mean) ** 2, 0) / 6;
     expect(mean).toBeCloseTo(0, 10);

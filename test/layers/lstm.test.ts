@@ -159,7 +159,10 @@ describe('LSTM', () => {
     model.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.02 }), loss: 'meanSquaredError' });
     const x = randomInput([6, 1], 128, 5, 0, 1);
     const y = bp.tensor(
-      Float32Array.from({ length: 128 }, (_, r) => x.data.slice(r * 6, r * 6 + 6).reduce((a, b) => a + b, 0) / 3),
+      Float32Array.from(
+        { length: 128 },
+        (_, r) => Array.from(x.data.slice(r * 6, r * 6 + 6)).reduce((a, b) => a + b, 0) / 3,
+      ),
       [128, 1],
     );
     const before = model.evaluate(x, y).loss;

@@ -19,7 +19,11 @@ function recording(b: Backend) {
     w[name] = (...args: unknown[]) => {
       for (const a of args) {
         if (!ArrayBuffer.isView(a)) continue;
-        for (const o of [a, a.buffer]) if (!seen.has(o)) (seen.add(o), fresh++);
+        for (const o of [a, a.buffer]) {
+          if (seen.has(o)) continue;
+          seen.add(o);
+          fresh++;
+        }
       }
       return (f as (...x: unknown[]) => unknown).apply(b, args);
     };
