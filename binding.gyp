@@ -20,7 +20,7 @@
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden", "-fno-trapping-math"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden", "-fno-trapping-math", "-ffp-contract=off"],
       "libraries": [
         "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
         "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",

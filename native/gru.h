@@ -9,7 +9,7 @@ namespace bp {
 namespace rnn {
 
 template <typename T>
-BP_CLONES void gruForward(const T* x, const T* W, const T* U, const T* bias, const T* rbias, const T* mask, T* xT,
+BP_SEQ_CLONES void gruForward(const T* x, const T* W, const T* U, const T* bias, const T* rbias, const T* mask, T* xT,
                           T* gates, T* rh, T* hs, T* scratch, T* y, size_t B, size_t S, size_t I, size_t N, int act,
                           int rec, bool resetAfter, bool back) {
   const size_t G = 3 * N;
@@ -68,7 +68,7 @@ BP_CLONES void gruForward(const T* x, const T* W, const T* U, const T* bias, con
 }
 
 template <typename T, typename DA, typename DR>
-BP_CLONES void gruBackwardSteps(const T* U, const T* mask, T* gates, T* rh, const T* hs, const T* dySeq, T* dh,
+BP_SEQ_CLONES void gruBackwardSteps(const T* U, const T* mask, T* gates, T* rh, const T* hs, const T* dySeq, T* dh,
                                 T* scratch, T* db, T* drb, size_t B, size_t S, size_t N, bool resetAfter, bool back,
                                 DA da, DR dr) {
   const size_t G = 3 * N;

@@ -16,6 +16,14 @@
 #include "fastmath.h"
 #include "simd.h"
 
+// The elementwise passes of the recurrent kernels also get an AVX-512 build (twice AVX2's width); each
+// operation rounds the same at every width, so results do not depend on the CPU.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define BP_SEQ_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BP_SEQ_CLONES
+#endif
+
 namespace bp {
 namespace rnn {
 
@@ -38,7 +46,7 @@ void gemmLd(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const 
 
 // a[0..n) = f(a[0..n)) in place, for the activations recurrent ops accept (elu with alpha 1).
 template <typename T>
-BP_CLONES void activateInPlace(int act, T* a, size_t n) {
+BP_SEQ_CLONES void activateInPlace(int act, T* a, size_t n) {
   constexpr bool f32 = std::is_same<T, float>::value;
   switch (act) {
     case LINEAR: return;
@@ -164,7 +172,7 @@ void inputGradient(const T* dG, const T* W, T* xT, T* dx, size_t B, size_t S, si
 }
 
 template <typename T>
-BP_CLONES void simpleRnnForward(const T* x, const T* W, const T* U, const T* bias, const T* mask, T* xT, T* z, T* hs, T* y,
+BP_SEQ_CLONES void simpleRnnForward(const T* x, const T* W, const T* U, const T* bias, const T* mask, T* xT, T* z, T* hs, T* y,
                                 size_t B, size_t S, size_t I, size_t N, int act, bool back) {
   toTimeMajor(x, xT, B, S, I, back);
   gemmLd(false, false, S * B, N, I, 1.0, xT, I, W, N, 0.0, z, N);
@@ -192,7 +200,7 @@ BP_CLONES void simpleRnnForward(const T* x, const T* W, const T* U, const T* bia
 }
 
 template <typename T, typename DA>
-BP_CLONES void simpleRnnBackwardSteps(const T* U, const T* mask, T* z, const T* hs, const T* dySeq, T* dh, T* db,
+BP_SEQ_CLONES void simpleRnnBackwardSteps(const T* U, const T* mask, T* z, const T* hs, const T* dySeq, T* dh, T* db,
                                       size_t B, size_t S, size_t N, bool back, DA da) {
   for (size_t s = S; s-- > 0;) {
     size_t t = back ? S - 1 - s : s;
@@ -228,7 +236,7 @@ void simpleRnnBackward(T* xT, const T* W, const T* U, const T* mask, T* z, const
 }
 
 template <typename T>
-BP_CLONES void lstmForward(const T* x, const T* W, const T* U, const T* bias, const T* mask, T* xT, T* gates, T* cells,
+BP_SEQ_CLONES void lstmForward(const T* x, const T* W, const T* U, const T* bias, const T* mask, T* xT, T* gates, T* cells,
                            T* hs, T* y, size_t B, size_t S, size_t I, size_t N, int act, int rec, bool back) {
   const size_t G = 4 * N;
   toTimeMajor(x, xT, B, S, I, back);
@@ -270,7 +278,7 @@ BP_CLONES void lstmForward(const T* x, const T* W, const T* U, const T* bias, co
 }
 
 template <typename T, typename DA, typename DR>
-BP_CLONES void lstmBackwardSteps(const T* U, const T* mask, T* gates, T* cells, const T* dySeq, T* dh, T* dc, T* db,
+BP_SEQ_CLONES void lstmBackwardSteps(const T* U, const T* mask, T* gates, T* cells, const T* dySeq, T* dh, T* dc, T* db,
                                  size_t B, size_t S, size_t N, int act, bool back, DA da, DR dr) {
   const size_t G = 4 * N;
   for (size_t s = S; s-- > 0;) {
