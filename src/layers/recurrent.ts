@@ -79,7 +79,6 @@ export interface Workspace {
   scratch: FloatArray;
   xDrop: FloatArray;
   dropMask: FloatArray;
-  revMask: FloatArray;
 }
 
 /** An activation a recurrent op accepts, by name (TF.js spellings too); the error names the layer. */
@@ -249,15 +248,12 @@ export abstract class Recurrent extends Layer {
     return inputMasked && this.returnSequences;
   }
 
+  /**
+   * With returnSequences the input's mask, unchanged — also with goBackwards, whose outputs come last step
+   * first: TF.js and Keras do so, and a model behaves here as it does there.
+   */
   override outputMask(inputMask: FloatArray | null): FloatArray | null {
-    if (!inputMask || !this.returnSequences) return null;
-    if (!this.goBackwards) return inputMask;
-    // The outputs are in processing order (last step first): so is their mask.
-    const rows = inputMask.length / this.steps;
-    const rev = this.workspace(rows).revMask;
-    const T = this.steps;
-    for (let r = 0; r < rows; r++) for (let t = 0; t < T; t++) rev[r * T + t] = inputMask[r * T + T - 1 - t];
-    return rev;
+    return inputMask && this.returnSequences ? inputMask : null;
   }
 
   protected workspace(rows: number): Workspace {
@@ -267,7 +263,7 @@ export abstract class Recurrent extends Layer {
         F = this.features,
         U = this.units;
       const drop = this.dropout > 0;
-      const [xT, gates, aux, hs, y, dx, dh, dc, scratch, xDrop, dropMask, revMask] = this.buffers(rows, [
+      const [xT, gates, aux, hs, y, dx, dh, dc, scratch, xDrop, dropMask] = this.buffers(rows, [
         T * F,
         T * this.blocks * U,
         T * U,
@@ -279,7 +275,6 @@ export abstract class Recurrent extends Layer {
         3 * U,
         drop ? T * F : 0,
         drop ? F : 0,
-        this.goBackwards ? T : 0,
       ]);
       const last = hs.subarray((T - 1) * rows * U, T * rows * U);
       ws = {
@@ -295,7 +290,6 @@ export abstract class Recurrent extends Layer {
         scratch,
         xDrop,
         dropMask,
-        revMask,
       };
       this.spaces.set(rows, ws);
     }

@@ -12,7 +12,7 @@ import {
   expectTfjsParity,
   randomInput,
 } from '../support/layer-checks';
-import { paddedSequences } from '../support/sequences';
+import { paddedSequences, tokenIds } from '../support/sequences';
 
 const bias = () => bp.initializers.randomUniform({ minval: -0.3, maxval: 0.3 });
 
@@ -126,6 +126,30 @@ describe('LSTM', () => {
       m.add(tf.layers.dense({ units: 2 }));
       return m;
     }, [5, 3]);
+  });
+
+  test('TF.js parity with a mask through goBackwards + returnSequences (the mask passes on unchanged, as TF.js)', async () => {
+    const ours = bp.sequential({
+      seed: 4,
+      layers: [
+        bp.layers.embedding({ inputDim: 8, outputDim: 3, inputLength: 6, maskZero: true }),
+        bp.layers.lstm({ units: 4, returnSequences: true, goBackwards: true }),
+        bp.layers.lstm({ units: 3 }),
+      ],
+    });
+    await expectTfjsParity(
+      ours,
+      () => {
+        const m = tf.sequential();
+        m.add(tf.layers.embedding({ inputDim: 8, outputDim: 3, inputLength: 6, maskZero: true }));
+        m.add(tf.layers.lstm({ units: 4, returnSequences: true, goBackwards: true }));
+        m.add(tf.layers.lstm({ units: 3 }));
+        return m;
+      },
+      [6],
+      3,
+      (rows, seed) => tokenIds(6, 8, rows, seed),
+    );
   });
 
   test('unitForgetBias starts the forget gate at 1; TF.js defaults: hardSigmoid, orthogonal recurrent kernel', () => {
