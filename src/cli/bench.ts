@@ -198,7 +198,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   result.recurrent = rnn;
   out(
     '\n(e) recurrent training step (sigmoid gates, as bench/torch_peer.py lstm|gru), float32; GFLOP/s counts\n' +
-      "    3 x the forward's multiply-adds; raw = OpenBLAS alone on one step's recurrent gemm\n" +
+      "    3 x the forward's multiply-adds; raw = OpenBLAS alone on one step's recurrent gemm, 1 thread\n" +
       table(rnn),
   );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
