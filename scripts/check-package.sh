@@ -51,6 +51,15 @@ ldd node_modules/backprop/prebuilds/linux-x64/backprop.node | sed 's/^/   /'
 if ldd node_modules/backprop/prebuilds/linux-x64/backprop.node | grep -qi blas; then echo "check-package: prebuilt links a shared BLAS" >&2; exit 1; fi
 LD_LIBRARY_PATH="$work/empty-libs" node check.js native
 
+echo "== the README's first example, as written, in this empty project"
+awk '/^```js$/{f=1; next} /^```$/{if (f) exit} f' "$root/README.md" > readme-example.js
+LD_LIBRARY_PATH="$work/empty-libs" node readme-example.js | tee readme-example.log
+node -e "
+  const line = require('fs').readFileSync('readme-example.log', 'utf8').trim().split('\n').pop();
+  const acc = Number(/accuracy: ([0-9.]+)/.exec(line)?.[1]);
+  if (!(acc > 0.9)) { console.error('check-package: the README example did not train (last line: ' + line + ')'); process.exit(1); }
+"
+
 echo "== without the prebuilt binary: falls back to js and still trains"
 rm -rf node_modules/backprop/prebuilds
 BACKPROP_SILENT=1 node check.js js

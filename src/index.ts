@@ -33,6 +33,7 @@ export { tensor } from './model/tensor';
 export type { Tensor, NestedArray } from './model/tensor';
 export type { FitArgs } from './fit/fit';
 export { History } from './fit/history';
+export { NonFiniteLossError } from './fit/errors';
 export { gradcheck } from './model/gradcheck';
 export type { GradcheckResult, GradcheckOptions } from './model/gradcheck';
 export { tensor2d } from './data/tensor';

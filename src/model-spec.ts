@@ -73,19 +73,61 @@ function layerFromSpec(entry: unknown, where: string): Layer {
   return layerFromConfig(className, config, where, fail);
 }
 
-/** Parameters a model of `layers` on `inputShape` will hold (checked shapes, nothing allocated). */
-function plannedParameters(layers: Layer[], inputShape: Shape, where: string): number {
+/** What a stack of unbuilt layers holds on `inputShape`: parameters, and activation values per sample. */
+export function planLayers(
+  layers: Layer[],
+  inputShape: Shape,
+  where: string,
+): { parameters: number; activations: number } {
   let shape = inputShape;
-  let total = 0;
+  let parameters = 0,
+    activations = 0;
   for (const [i, layer] of layers.entries()) {
     try {
-      for (const w of layer.weightSpecs(shape)) total += shapeSize(w.shape);
+      for (const w of layer.weightSpecs(shape)) parameters += shapeSize(w.shape);
       shape = layer.computeOutputShape(shape);
+      activations += shapeSize(shape);
     } catch (e) {
       fail(`${where}.layers[${i}]`, (e as Error).message);
     }
   }
-  return total;
+  return { parameters, activations };
+}
+
+/**
+ * Refuses, naming the size, layers on `inputShape` whose parameters exceed `maxParameters` or which with
+ * batches of `batchRows` would pass the memory limit (bp.setLimits). Nothing is allocated.
+ * @example checkLayersFit('train', model.layers, [784], 32, 'float32')
+ */
+export function checkLayersFit(
+  where: string,
+  layers: Layer[],
+  inputShape: Shape,
+  batchRows: number,
+  dtype: DType = 'float32',
+  maxParameters?: number,
+): number {
+  const { parameters, activations } = planLayers(layers, inputShape, where);
+  if (maxParameters !== undefined && parameters > maxParameters) {
+    fail(
+      where,
+      `the model has ${parameters.toLocaleString('en-US')} parameters for inputs of shape ` +
+        `[${inputShape.join(', ')}]; ` +
+        `at most ${maxParameters.toLocaleString('en-US')} are allowed (maxParameters). Use fewer or smaller layers.`,
+    );
+  }
+  checkModelSize(where, parameters, activations * batchRows, dtype === 'float64' ? 8 : 4);
+  return parameters;
+}
+
+/** The input shape a spec's first layer declares (inputShape / inputDim / batchInputShape), if any. */
+export function declaredInputShape(spec: ModelSpec): number[] | undefined {
+  try {
+    const first = layerFromSpec(spec?.layers?.[0], 'spec.layers[0]');
+    return first.declaredInputShape ? [...first.declaredInputShape] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checked compile arguments of a spec (names and options through the registries). */
@@ -109,12 +151,32 @@ function compileArgs(c: unknown, where: string): CompileArgs {
   };
 }
 
+export interface SpecCheckOptions {
+  /** Whether `compile` is required (job specs: yes; the CLI's --model-spec: no). Default true. */
+  needCompile?: boolean;
+  /** The input shape, when the data gives it and the spec's first layer declares none. */
+  inputShape?: number[];
+  /** Rows per batch, for the memory check of the activations (default 1). */
+  batchRows?: number;
+  /** A cap on parameters (e.g. a service's per-job limit). */
+  maxParameters?: number;
+  /** Check the size against the memory limit and maxParameters (default true); false only counts. */
+  sizeCheck?: boolean;
+}
+
 /**
- * Checks a model spec completely without allocating the model: every layer through the registry, the input
- * shape, the compile settings, and the parameter count against the memory limit. Returns its parameter count.
- * @example checkModelSpec({ layers: [{ units: 10, inputShape: [4] }], compile: { loss: 'mse' } }, 'spec.model')
+ * Checks a model spec completely without allocating the model: every layer through the registry, the compile
+ * settings, and — once the input shape is known (declared by the first layer or given) — the parameter count
+ * against `maxParameters` and the memory limit. Without an input shape, a model too large for any input (a
+ * dense stack sized for one input feature) is refused; the exact check then needs the data's shape. Returns
+ * the parameter count (or the lower bound), undefined when it cannot be known yet.
+ * @example checkModelSpec({ layers: [{ units: 10, inputShape: [4] }], compile: { loss: 'mse' } }, 'spec.model') // 50
  */
-export function checkModelSpec(spec: unknown, where = 'model spec', needCompile = true): number {
+export function checkModelSpec(
+  spec: unknown,
+  where = 'model spec',
+  options: SpecCheckOptions = {},
+): number | undefined {
   if (!isObject(spec)) return fail(where, 'expected { layers: [...], compile: { optimizer, loss } }');
   for (const key of Object.keys(spec)) {
     if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key '${key}'`);
@@ -125,14 +187,24 @@ export function checkModelSpec(spec: unknown, where = 'model spec', needCompile 
     fail(`${where}.dtype`, `must be 'float32' or 'float64'`);
   }
   if (spec.seed !== undefined && !Number.isSafeInteger(spec.seed)) fail(`${where}.seed`, 'must be an integer');
-  if (needCompile || spec.compile !== undefined) compileArgs(spec.compile, `${where}.compile`);
+  if (spec.name !== undefined && typeof spec.name !== 'string') fail(`${where}.name`, 'must be a string');
+  if ((options.needCompile ?? true) || spec.compile !== undefined) compileArgs(spec.compile, `${where}.compile`);
   const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
-  const inputShape = layers[0].declaredInputShape;
-  if (!inputShape) fail(`${where}.layers[0]`, `needs inputShape (the shape of one sample), e.g. inputShape: [4]`);
   nameLayers(layers);
-  const parameters = plannedParameters(layers, inputShape, where);
-  checkModelSize(where, parameters, 0, spec.dtype === 'float64' ? 8 : 4);
-  return parameters;
+  const dtype = spec.dtype as DType | undefined;
+  const rows = options.batchRows ?? 1;
+  const inputShape = layers[0].declaredInputShape ?? options.inputShape;
+  if (inputShape && options.sizeCheck === false) return planLayers(layers, inputShape, where).parameters;
+  if (inputShape) return checkLayersFit(where, layers, inputShape, rows, dtype, options.maxParameters);
+  // Unknown input: the smallest input a dense stack can take gives a lower bound; other stacks wait for data.
+  let lower: number;
+  try {
+    lower = planLayers(layers, [1], where).parameters;
+  } catch {
+    return undefined;
+  }
+  if (options.sizeCheck === false) return lower;
+  return checkLayersFit(where, layers, [1], rows, dtype, options.maxParameters);
 }
 
 /**
@@ -148,7 +220,7 @@ export function checkModelSpec(spec: unknown, where = 'model spec', needCompile 
  * });
  */
 export function modelFromSpec(spec: ModelSpec, where = 'model spec'): Sequential {
-  checkModelSpec(spec, where, false);
+  checkModelSpec(spec, where, { needCompile: false });
   const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
   const model = new Sequential({ seed: spec.seed ?? 0, dtype: spec.dtype, name: spec.name, layers });
   if (spec.compile !== undefined) model.compile(compileArgs(spec.compile, `${where}.compile`));

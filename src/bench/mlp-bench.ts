@@ -1,6 +1,6 @@
 /**
  * Training-step throughput of an MLP through the model API (relu hidden layers, linear output,
- * softmax cross-entropy from logits — the same network the PyTorch and TF.js anchors train).
+ * softmax cross-entropy from logits — the same network bench/torch_peer.py and bench/tfjs-peer.js train).
  */
 import * as bp from '../index';
 import type { Backend } from '../backend/ops';

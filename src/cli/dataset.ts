@@ -92,7 +92,8 @@ export function loadTrainingData(o: DataOptions): Prepared {
   if (o.dataIdx !== undefined) {
     if (!o.labelsIdx) fail('--data-idx needs --labels-idx (the labels file)');
     const d = bp.data.loadIdx(o.dataIdx, o.labelsIdx);
-    const k = Math.max(...Array.from(d.y)) + 1;
+    let k = 1; // classes: largest label + 1 (a loop: spreading a million labels into max() overflows the stack)
+    for (const v of d.y) k = Math.max(k, v + 1);
     const { train, test } = splitLabelled(d.x, d.y, testSize, o.seed, false);
     return {
       train,

@@ -3,44 +3,67 @@ import * as fs from 'node:fs';
 import * as bp from '../index';
 import { fail } from './errors';
 
+/** Sizes a config may ask for: finite differences cost two forward passes per checked weight. */
+const MAX = { inputs: 256, units: 256, layers: 8, outputs: 256, rows: 256 };
+
+type Config = Record<string, unknown>;
+
+function intField(cfg: Config, key: string, fallback: number, min: number, max: number, file: string): number {
+  const v = cfg[key] ?? fallback;
+  if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max)
+    fail(`${file}: '${key}' must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+function nameField(cfg: Config, key: string, fallback: string, file: string): string {
+  const v = cfg[key] ?? fallback;
+  // A name such as '__proto__' would find Object.prototype in the library's lookup tables.
+  if (typeof v !== 'string' || v === '' || v in Object.prototype)
+    fail(`${file}: '${key}' must be a name such as '${fallback}', got ${JSON.stringify(v)}`);
+  return v as string;
+}
+
 export function gradcheckCommand(o: { config?: string; json?: boolean }): void {
-  let cfg: {
-    inputs?: number;
-    layers?: number[] | string;
-    activation?: string;
-    outputs?: number;
-    outputActivation?: string;
-    loss?: string;
-    rows?: number;
-    seed?: number;
-  } = {};
+  let cfg: Config = {};
+  const file = o.config ?? '--config';
   if (o.config) {
     try {
       cfg = JSON.parse(fs.readFileSync(o.config, 'utf8'));
     } catch (e) {
       fail(`${o.config}: cannot read the config (${(e as Error).message.split('\n')[0]})`);
     }
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) fail(`${o.config}: the config must be a JSON object`);
   }
-  const layers = typeof cfg.layers === 'string' ? cfg.layers.split(',').map(Number) : (cfg.layers ?? [8, 8]);
-  const inputs = cfg.inputs ?? 4,
-    outputs = cfg.outputs ?? 3,
-    rows = cfg.rows ?? 8,
-    seed = cfg.seed ?? 0;
-  const loss = cfg.loss ?? 'categoricalCrossentropy';
+  const rawLayers = typeof cfg.layers === 'string' ? cfg.layers.split(',') : (cfg.layers ?? [8, 8]);
+  if (!Array.isArray(rawLayers) || rawLayers.length > MAX.layers)
+    fail(`${file}: 'layers' must be at most ${MAX.layers} sizes, e.g. [8, 8] or "8,8"`);
+  const layers = (rawLayers as unknown[]).map((u, i) => {
+    const n = typeof u === 'string' ? Number(u) : u;
+    if (!Number.isSafeInteger(n) || (n as number) < 1 || (n as number) > MAX.units)
+      fail(`${file}: 'layers'[${i}] must be an integer in [1, ${MAX.units}], got ${JSON.stringify(u)}`);
+    return n as number;
+  });
+  const inputs = intField(cfg, 'inputs', 4, 1, MAX.inputs, file),
+    outputs = intField(cfg, 'outputs', 3, 1, MAX.outputs, file),
+    rows = intField(cfg, 'rows', 8, 1, MAX.rows, file),
+    seed = intField(cfg, 'seed', 0, 0, 2 ** 31 - 1, file);
+  const loss = nameField(cfg, 'loss', 'categoricalCrossentropy', file);
+  const activation = nameField(cfg, 'activation', 'tanh', file);
   const outAct =
-    cfg.outputActivation ??
-    (loss.toLowerCase().includes('categorical')
-      ? 'softmax'
-      : loss.toLowerCase().includes('binary')
-        ? 'sigmoid'
-        : 'linear');
+    cfg.outputActivation !== undefined
+      ? nameField(cfg, 'outputActivation', 'softmax', file)
+      : loss.toLowerCase().includes('categorical')
+        ? 'softmax'
+        : loss.toLowerCase().includes('binary')
+          ? 'sigmoid'
+          : 'linear';
   const model = bp.sequential({ seed, dtype: 'float64' });
   const bi = bp.initializers.randomUniform({ minval: 0.05, maxval: 0.3 });
   layers.forEach((u, i) =>
     model.add(
       bp.layers.dense({
         units: u,
-        activation: cfg.activation ?? 'tanh',
+        activation,
         inputShape: i === 0 ? [inputs] : undefined,
         biasInitializer: bi,
       }),

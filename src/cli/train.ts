@@ -3,8 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as bp from '../index';
 import type { Tensor2D } from '../data/tensor';
-import { fail, intOption, numOption } from './errors';
+import { fail, intOption } from './errors';
 import { loadTrainingData, type Preprocessing } from './dataset';
+import { checkOutputDir, checkOutputFile } from './paths';
+import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
+import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
 
@@ -90,27 +93,22 @@ function argmaxRows(t: { data: ArrayLike<number>; shape: number[] }): Int32Array
 
 export async function train(raw: TrainOptions): Promise<void> {
   const o = withConfig(raw);
+  // Everything that can be checked without the data is checked first: a mistake costs no training.
   if (o.backend) {
     if (!['native', 'js', 'auto'].includes(o.backend)) fail(`--backend must be native, js or auto, got '${o.backend}'`);
     bp.setBackend(o.backend as 'native' | 'js' | 'auto');
   }
-  const seed = intOption('seed', o.seed, 0, 0);
   const epochs = intOption('epochs', o.epochs, 1, 20);
-  const batchSize = intOption('batch-size', o.batchSize, 1, 32);
-  const lr = numOption('lr', o.lr, 0.001);
-  const hidden = (o.layers ?? '64')
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < 1)
-        fail(`--layers must be comma-separated positive integers like 128,64; got '${o.layers}'`);
-      return n;
-    });
-  const d = loadTrainingData({ ...o, seed });
+  const choice = modelChoice(o);
+  const { seed, lr, batchSize, hidden } = choice;
   const normalize = o.normalize ?? (o.dataset || o.dataIdx ? 'none' : 'standard');
   if (!['standard', 'minmax', 'none'].includes(normalize))
     fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
+  if (o.out !== undefined) checkOutputDir('--out', o.out);
+  if (o.report !== undefined) checkOutputFile('--report', o.report);
+  checkSizeBeforeData(choice);
+
+  const d = loadTrainingData({ ...o, seed });
   const scaler =
     normalize === 'none' ? undefined : normalize === 'standard' ? bp.data.standardScaler() : bp.data.minMaxScaler();
   const xTrain = scaler ? scaler.fitTransform(d.train.x) : d.train.x;
@@ -118,38 +116,11 @@ export async function train(raw: TrainOptions): Promise<void> {
 
   const classification = d.task === 'classification';
   const outUnits = classification ? d.classes!.length : (d.train.y as Tensor2D).shape[1];
-  const model = bp.sequential({ seed });
-  hidden.forEach((units, i) =>
-    model.add(
-      bp.layers.dense({
-        units,
-        activation: o.activation ?? 'relu',
-        inputShape: i === 0 ? [xTrain.shape[1]] : undefined,
-      }),
-    ),
-  );
-  model.add(
-    bp.layers.dense({
-      units: outUnits,
-      activation: classification ? 'softmax' : 'linear',
-      inputShape: hidden.length ? undefined : [xTrain.shape[1]],
-    }),
-  );
-  const optName = (o.optimizer ?? 'adam').toLowerCase();
-  const optimizer = (
-    {
-      sgd: bp.optimizers.sgd,
-      momentum: (a: { learningRate: number }) => bp.optimizers.sgd({ ...a, momentum: 0.9 }),
-      rmsprop: bp.optimizers.rmsprop,
-      adagrad: bp.optimizers.adagrad,
-      adam: bp.optimizers.adam,
-      adamw: bp.optimizers.adamw,
-    } as Record<string, (a: { learningRate: number }) => bp.Optimizer>
-  )[optName];
-  if (!optimizer) fail(`--optimizer must be one of sgd, momentum, rmsprop, adagrad, adam, adamw; got '${o.optimizer}'`);
-  const loss = o.loss ?? (classification ? 'sparseCategoricalCrossentropy' : 'meanSquaredError');
+  const loss = choice.loss ?? (classification ? 'sparseCategoricalCrossentropy' : 'meanSquaredError');
   const metrics = classification ? ['accuracy'] : ['mae'];
-  model.compile({ optimizer: optimizer({ learningRate: lr }), loss, metrics });
+  const batchRows = Math.min(batchSize, xTrain.shape[0], Math.max(1, xTest.shape[0]));
+  const model = buildModel(choice, xTrain.shape[1], outUnits, classification, batchRows, loss, metrics);
+  const optName = choice.optimizer;
   const pre: Preprocessing = {
     featureNames: d.featureNames,
     targetName: d.targetName,
@@ -184,13 +155,23 @@ export async function train(raw: TrainOptions): Promise<void> {
       );
     },
   };
-  const history = await model.fit(xTrain, d.train.y, {
-    epochs,
-    batchSize,
-    validationData: [xTest, d.test.y],
-    callbacks: json ? [jsonLines] : [],
-    verbose: json ? 0 : process.stdout.isTTY ? 1 : 2,
-  });
+  let history: bp.History;
+  try {
+    history = await model.fit(xTrain, d.train.y, {
+      epochs,
+      batchSize,
+      validationData: [xTest, d.test.y],
+      callbacks: json ? [jsonLines] : [],
+      verbose: json ? 0 : process.stdout.isTTY ? 1 : 2,
+    });
+  } catch (e) {
+    // A model whose loss is NaN or infinite is useless: say where it diverged, save nothing, exit non-zero.
+    if (!(e instanceof NonFiniteLossError)) throw e;
+    return fail(
+      `training diverged: the loss is ${e.loss} at epoch ${e.epoch}, batch ${e.batch}; lower --lr (now ${lr}) ` +
+        'or check the data for extreme values',
+    );
+  }
   const seconds = (performance.now() - t0) / 1000;
   const final = model.evaluate(xTest, d.test.y);
   let confusion: { classes: string[]; matrix: number[][] } | undefined;

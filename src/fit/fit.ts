@@ -16,6 +16,7 @@ import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
 import { engineOf } from '../model/engine';
 import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
 import { checkBatchSize, type Model } from '../model/model';
+import { NonFiniteLossError } from './errors';
 import { History } from './history';
 
 export interface FitArgs {
@@ -217,13 +218,7 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
         ? await engine.trainStepAsync(b, buf.x, buf.y, rows, metrics)
         : engine.trainStep(b, buf.x, buf.y, rows, metrics);
       if (!Number.isFinite(loss)) {
-        if (!stopOnNaN) {
-          throw new Error(
-            `fit(): the loss is ${loss} at epoch ${epoch + 1}, batch ${step + 1}; training stopped before this ` +
-              `batch's update, so the weights are those of the last good step. Common causes: a learning rate too ` +
-              `high (try 10× lower), unscaled inputs (standardise them), or data changed while fit was reading it`,
-          );
-        }
+        if (!stopOnNaN) throw new NonFiniteLossError(epoch + 1, step + 1, loss);
         model.stopTraining = true;
       }
       lossSum += loss * rows;

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { modelFromJson } from '../io/load';
 import { Sequential } from '../sequential';
-import type { ProgressEvent, StartMessage, WorkerMessage } from './protocol';
+import type { JobDataInfo, ProgressEvent, StartMessage, WorkerMessage } from './protocol';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -19,7 +19,20 @@ export interface JobResult {
   cancelled: boolean;
   /** Batches trained in this run (all epochs). */
   batchesDone: number;
+  /** For a CSV job: the feature columns, target, task and class names the worker found in the file. */
+  data?: JobDataInfo;
 }
+
+/** A job's settings besides its data and model: limits on its worker. */
+export interface JobRunLimits {
+  /** Heap limits for the worker (e.g. { maxOldGenerationSizeMb: 512 }); exceeding them fails this job only. */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
+  /** Most milliseconds the job may run (from its start, not its time queued); past it the job fails. */
+  timeLimitMs?: number;
+}
+
+/** After a time-out has asked the worker to stop, how long it has before it is terminated. */
+const STOP_GRACE_MS = 2000;
 
 let counter = 0;
 
@@ -40,10 +53,13 @@ export class TrainingJob extends EventEmitter {
   /** Batches the worker had completed when cancel() was called. */
   batchesAtCancel?: number;
 
+  /** Set when the job ran past its time limit (it is then stopped and fails). */
+  timedOut = false;
+
   constructor(
     private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>,
     id?: string,
-    private readonly resourceLimits?: import('node:worker_threads').ResourceLimits,
+    private readonly limits: JobRunLimits = {},
   ) {
     super();
     this.id = id ?? `job-${++counter}-${Date.now().toString(36)}`;
@@ -63,14 +79,32 @@ export class TrainingJob extends EventEmitter {
       this.emit('status', this.status);
       const worker = new Worker(path.join(__dirname, 'worker.js'), {
         workerData: { backpropJobWorker: true },
-        resourceLimits: this.resourceLimits,
+        resourceLimits: this.limits.resourceLimits,
       });
       this.worker = worker;
       let finished = false;
       let delivered = false;
+      const timers: NodeJS.Timeout[] = [];
+      const limit = this.limits.timeLimitMs;
+      const timeoutError = () =>
+        new Error(
+          `job ${this.id} failed: it ran longer than its time limit of ${limit} ms (timeLimitMs) and was stopped`,
+        );
+      if (limit !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            this.timedOut = true;
+            Atomics.store(new Int32Array(this.cancelFlag), 0, 1); // stop after the current batch…
+            timers.push(setTimeout(() => void worker.terminate(), STOP_GRACE_MS)); // …or be stopped
+          }, limit),
+        );
+      }
       const finish = (status: JobStatus, error?: Error, result?: JobResult) => {
         if (finished) return;
         finished = true;
+        timers.forEach(clearTimeout);
+        if (this.timedOut && status !== 'failed') [status, error, result] = ['failed', timeoutError(), undefined];
+        else if (this.timedOut) error = timeoutError();
         this.status = status;
         if (error) {
           this.error = error;
@@ -121,7 +155,7 @@ export class TrainingJob extends EventEmitter {
       m.modelJson as Record<string, unknown>,
       '.',
       `job ${this.id}`,
-      { strict: false },
+      { strict: false, maxWeightBytes: Number.MAX_SAFE_INTEGER },
       (args) => new Sequential(args),
     );
     const params = model.weights();
@@ -130,7 +164,14 @@ export class TrainingJob extends EventEmitter {
         m.weights[i].kind === 'float64' ? new Float64Array(m.weights[i].data) : new Float32Array(m.weights[i].data),
       ),
     );
-    return { model, history: m.history, epochs: m.epochs, cancelled: m.cancelled, batchesDone: m.batchesDone };
+    return {
+      model,
+      history: m.history,
+      epochs: m.epochs,
+      cancelled: m.cancelled,
+      batchesDone: m.batchesDone,
+      ...(m.dataInfo ? { data: m.dataInfo } : {}),
+    };
   }
 
   /** A job that failed before it could start (e.g. its data was rejected); its result rejects. */

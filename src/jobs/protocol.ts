@@ -1,19 +1,10 @@
 /** Messages between the jobs API (main thread) and a training worker. */
-import type { DType } from '../backend/ops';
+import type { CsvOptions } from '../data/csv';
+import type { Limits } from '../limits';
 
-/** A model described as data, so it can cross into a worker: layers, compile settings, seed. */
-export interface ModelSpec {
-  layers: {
-    type?: 'dense' | 'dropout' | 'activation';
-    units?: number;
-    activation?: string;
-    inputShape?: number[];
-    rate?: number;
-  }[];
-  compile: { optimizer: string | { name: string; learningRate?: number }; loss: string; metrics?: string[] };
-  seed?: number;
-  dtype?: DType;
-}
+/** A model described as data (src/model-spec.ts): any registry layer, compile settings, seed. */
+export type { ModelSpec } from '../model-spec';
+import type { ModelSpec } from '../model-spec';
 
 export interface SharedMatrix {
   buffer: SharedArrayBuffer | ArrayBuffer;
@@ -23,12 +14,30 @@ export interface SharedMatrix {
   shape: [number, number];
 }
 
+/** CSV options a job may pass to the worker, which reads and parses the file itself. */
+export type JobCsvOptions = Pick<
+  CsvOptions,
+  'task' | 'columns' | 'header' | 'delimiter' | 'classes' | 'maxColumns' | 'maxRows' | 'name'
+>;
+
+/** The training data: arrays already in (shared) memory, or a CSV file the worker loads. */
+export type JobData =
+  | { kind: 'arrays'; x: SharedMatrix; y: SharedMatrix }
+  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions };
+
+/** What a CSV job learned about its data (so predictions can be mapped back to class names). */
+export interface JobDataInfo {
+  featureNames: string[];
+  targetName?: string;
+  task?: 'classification' | 'regression';
+  classes?: string[];
+}
+
 export interface StartMessage {
   type: 'start';
   id: string;
   model: ModelSpec | { path: string };
-  x: SharedMatrix;
-  y: SharedMatrix;
+  data: JobData;
   fit: { epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number };
   checkpointDir?: string;
   /** Int32[2]: [0] set to 1 (Atomics) to cancel, read by the worker after every batch; [1] batches done. */
@@ -37,6 +46,12 @@ export interface StartMessage {
   blasThreads: number;
   /** Minimum ms between batch progress messages. */
   progressEveryMs: number;
+  /** The submitting thread's limits (bp.setLimits), which a worker does not inherit on its own. */
+  limits: Limits;
+  /** Most parameters the model may have (checked before it is built). */
+  maxParameters?: number;
+  /** Scheduling priority (nice, 0-19) of the worker thread on Linux. */
+  priority?: number;
 }
 
 export interface ProgressEvent {
@@ -62,5 +77,6 @@ export type WorkerMessage =
       epochs: number[];
       weights: { data: ArrayBuffer; kind: 'float32' | 'float64' }[];
       modelJson: unknown;
+      dataInfo?: JobDataInfo;
     }
   | { type: 'error'; message: string };

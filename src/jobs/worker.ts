@@ -5,10 +5,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as bp from '../index';
-import type { ModelSpec, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
+import type { JobData, JobDataInfo, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
 import { modelArtifacts } from '../io/save';
+import { checkModelSpec, modelFromSpec } from '../model-spec';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -17,58 +19,51 @@ function view(m: SharedMatrix): Float32Array | Float64Array | Int32Array {
   return new C(m.buffer as ArrayBuffer, m.byteOffset, m.length);
 }
 
-export function buildFromSpec(spec: ModelSpec): bp.Sequential {
-  if (!spec || !Array.isArray(spec.layers) || spec.layers.length === 0)
-    throw new Error(`jobs: 'model.layers' must be a non-empty array`);
-  const model = bp.sequential({ seed: spec.seed ?? 0, dtype: spec.dtype });
-  for (const l of spec.layers) {
-    const type = l.type ?? 'dense';
-    if (type === 'dense')
-      model.add(bp.layers.dense({ units: l.units as number, activation: l.activation, inputShape: l.inputShape }));
-    else if (type === 'dropout') model.add(bp.layers.dropout({ rate: l.rate as number }));
-    else if (type === 'activation') model.add(bp.layers.activation({ activation: l.activation as string }));
-    else throw new Error(`jobs: unknown layer type '${type}'; use dense, dropout or activation`);
+/** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */
+function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array; info?: JobDataInfo } {
+  if (data.kind === 'csv') {
+    const d = bp.data.loadCsv(data.path, { ...data.options, target: data.target });
+    const info = { featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes };
+    return { x: d.x, y: d.y!, info };
   }
-  const o = spec.compile?.optimizer;
-  const optimizer =
-    typeof o === 'string' || o === undefined
-      ? (o ?? 'adam')
-      : bp.optimizers.getOptimizer(o.name) &&
-        (
-          {
-            sgd: bp.optimizers.sgd,
-            rmsprop: bp.optimizers.rmsprop,
-            adagrad: bp.optimizers.adagrad,
-            adam: bp.optimizers.adam,
-            adamw: bp.optimizers.adamw,
-          } as Record<string, (a: { learningRate?: number }) => bp.Optimizer>
-        )[o.name.toLowerCase()]({ learningRate: o.learningRate });
-  model.compile({ optimizer, loss: spec.compile.loss, metrics: spec.compile.metrics });
-  return model;
+  const dtype = (m: SharedMatrix) => (m.kind === 'float64' ? 'float64' : 'float32');
+  const x = bp.tensor2d(view(data.x) as Float32Array, data.x.shape, dtype(data.x));
+  const yView = view(data.y);
+  const y = yView instanceof Int32Array ? yView : bp.tensor2d(yView, data.y.shape, dtype(data.y));
+  return { x, y, info: undefined };
 }
 
 async function main(msg: StartMessage): Promise<void> {
+  // Linux nice values are per thread: this lowers the job's thread only, never the caller's.
+  if (msg.priority && process.platform === 'linux') os.setPriority(msg.priority);
+  bp.setLimits(msg.limits);
   bp.setThreads(msg.blasThreads);
   if (msg.backend) bp.setBackend(msg.backend);
   const cancel = new Int32Array(msg.cancelFlag);
   const ckpt = msg.checkpointDir;
+  const { x, y, info } = loadData(msg.data);
   let model: bp.Sequential;
   if (ckpt && fs.existsSync(path.join(ckpt, 'model.json')))
     model = await bp.loadLayersModel(ckpt); // resume
   else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
-  else model = buildFromSpec(msg.model);
+  else {
+    // Sized for the data's width before any weight is allocated, then built.
+    const rows = Math.min(msg.fit.batchSize ?? 32, x.shape[0]);
+    const inputShape = [x.shape[1]];
+    checkModelSpec(msg.model, 'jobs.train(): model', {
+      inputShape,
+      batchRows: Math.max(rows, 1),
+      maxParameters: msg.maxParameters,
+    });
+    model = modelFromSpec(msg.model, 'jobs.train(): model');
+    if (!model.built) model.build(inputShape);
+  }
   if (!model.optimizer)
     throw new Error(
       `jobs: the model at ${'path' in msg.model ? msg.model.path : ckpt} has no training config; save it with ` +
         `includeOptimizer or give a model spec`,
     );
 
-  const x = bp.tensor2d(view(msg.x) as Float32Array, msg.x.shape, msg.x.kind === 'float64' ? 'float64' : 'float32');
-  const yView = view(msg.y);
-  const y =
-    yView instanceof Int32Array
-      ? yView
-      : bp.tensor2d(yView, msg.y.shape, msg.y.kind === 'float64' ? 'float64' : 'float32');
   const epochs = msg.fit.epochs ?? 1;
   const batchSize = msg.fit.batchSize ?? 32;
   const trainRows = Math.floor(x.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
@@ -178,6 +173,7 @@ async function main(msg: StartMessage): Promise<void> {
       epochs: history.epoch,
       weights,
       modelJson: json,
+      dataInfo: info,
     },
     weights.map((w) => w.data),
   );

@@ -50,7 +50,8 @@ export class Dense extends Layer {
     super(args, 'layers.dense()');
     if (!Number.isSafeInteger(args.units) || args.units < 1 || args.units > MAX_DIMENSION) {
       throw new Error(
-        `layers.dense(): 'units' must be a positive integer, got ${args?.units}. Example: layers.dense({ units: 10 })`,
+        `layers.dense(): 'units' must be an integer in [1, ${MAX_DIMENSION}], got ${args?.units}. ` +
+          'Example: layers.dense({ units: 10 })',
       );
     }
     this.units = args.units;

@@ -221,7 +221,7 @@ export class Model {
     return this.weightCache;
   }
 
-  /** Throws unless the model has layers and weights; returns the model. */
+  /** Throws unless the model has layers and weights; returns the model. @internal */
   requireBuilt(method: string): this {
     if (this.layers.length === 0)
       throw new Error(
@@ -232,7 +232,7 @@ export class Model {
     return this;
   }
 
-  /** Throws unless compiled. */
+  /** Throws unless compiled. @internal */
   requireCompiled(method: string): this {
     if (!this.loss && this.unsavedLoss !== undefined) {
       throw new Error(
@@ -249,7 +249,7 @@ export class Model {
     return this;
   }
 
-  /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. */
+  /** Regularisation penalty of the current weights (what the loss adds), without touching gradients. @internal */
   regularizationPenalty(): number {
     let s = 0;
     for (const p of this.params()) {

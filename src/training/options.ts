@@ -57,3 +57,13 @@ export function checkKeys(where: string, options: unknown, allowed: readonly str
     }
   }
 }
+
+/**
+ * Names that are keys of every object (`__proto__`, `constructor`, `toString`, …). No layer, activation,
+ * loss, optimizer or metric has one, and a lookup table keyed by user text would find these instead of
+ * failing, so option text is refused before it reaches one.
+ * @example isObjectKey('constructor') // true
+ */
+export function isObjectKey(name: string): boolean {
+  return name in Object.prototype;
+}

@@ -190,13 +190,58 @@ maybe('backprop CLI', () => {
     [['evaluate', '--model', '/tmp', '--data', 'TRAIN'], /model.json: not found/],
     [['train', '--dataset', 'cifar'], /--dataset must be 'digits' or 'xor'/],
     [['train', '--data', 'TRAIN', '--target', 'kind', '--epochs', '0'], /--epochs must be an integer >= 1/],
+    [
+      ['train', '--data', 'TRAIN', '--target', 'kind', '--optimizer', '__proto__'],
+      /--optimizer must be one of sgd, momentum, rmsprop, adagrad, adam, adamw; got '__proto__'/,
+    ],
+    [['train', '--data', 'TRAIN', '--target', 'kind', '--optimizer', 'constructor'], /--optimizer must be one of/],
+    [
+      ['train', '--data', 'TRAIN', '--target', 'kind', '--activation', '__proto__'],
+      /--activation '__proto__' is not a known name/,
+    ],
+    [
+      ['train', '--data', 'TRAIN', '--target', 'kind', '--activation', 'constructor'],
+      /--activation 'constructor' is not a known name/,
+    ],
+    [
+      ['train', '--data', 'TRAIN', '--target', 'kind', '--loss', 'constructor'],
+      /--loss 'constructor' is not a known name/,
+    ],
+    [['train', '--data', 'TRAIN', '--target', 'kind', '--loss', 'hinge'], /--loss: unknown loss "hinge"/],
+    [['gradcheck', '--config', 'CFG:null'], /: the config must be a JSON object/],
+    [
+      ['gradcheck', '--config', 'CFG:{"loss":"constructor"}'],
+      /'loss' must be a name such as 'categoricalCrossentropy', got "constructor"/,
+    ],
+    [
+      ['gradcheck', '--config', 'CFG:{"activation":"__proto__"}'],
+      /'activation' must be a name such as 'tanh', got "__proto__"/,
+    ],
+    [['gradcheck', '--config', 'CFG:{"loss":5}'], /'loss' must be a name .* got 5/],
+    [['gradcheck', '--config', 'CFG:{"rows":1000000000}'], /'rows' must be an integer in \[1, 256\], got 1000000000/],
+    [['gradcheck', '--config', 'CFG:{"layers":"8,x"}'], /'layers'\[1\] must be an integer in \[1, 256\], got "x"/],
   ])('error %#: one line, non-zero exit, no stack trace', (args, message) => {
     const bad = path.join(tmp, 'bad.csv');
     fs.writeFileSync(bad, 'a,b,c,kind\n1,2,3,red\n4,x1,6,blue\n');
     const newClass = path.join(tmp, 'newclass.csv');
     fs.writeFileSync(newClass, 'a,b,c,kind\n1,2,3,purple\n');
+    const config = (text: string) => {
+      const p = path.join(tmp, `cfg-${Buffer.from(text).toString('hex')}.json`);
+      fs.writeFileSync(p, text);
+      return p;
+    };
     const r = run(
-      ...(args as string[]).map((a) => (a === 'TRAIN' ? train : a === 'BAD' ? bad : a === 'NEWCLASS' ? newClass : a)),
+      ...(args as string[]).map((a) =>
+        a === 'TRAIN'
+          ? train
+          : a === 'BAD'
+            ? bad
+            : a === 'NEWCLASS'
+              ? newClass
+              : a.startsWith('CFG:')
+                ? config(a.slice(4))
+                : a,
+      ),
     );
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(message);
@@ -227,5 +272,59 @@ maybe('backprop CLI', () => {
       expect(p[3].split(/[ML]/).filter((s) => s.trim()).length).toBe(15);
     }
     expect(html).toMatch(/Confusion matrix/);
+  });
+
+  describe('checked before training: output paths and model size', () => {
+    // Big enough that training would show: a check that came after it would print epochs first.
+    const big = writeCsv('big.csv', 3000, 9);
+    const trainArgs = ['train', '--data', big, '--target', 'kind', '--epochs', '50', '--layers', '64'];
+    const existing = path.join(tmp, 'existing-file');
+    fs.writeFileSync(existing, 'not a directory');
+    test.each([
+      [['--out', '/dev/null'], '--out /dev/null: exists and is not a directory; give a directory for the model'],
+      [['--out', existing], `--out ${existing}: exists and is not a directory; give a directory for the model`],
+      [
+        ['--out', path.join(existing, 'model')],
+        `--out ${path.join(existing, 'model')}: cannot be created, because ${existing} is not a directory`,
+      ],
+      [['--report', '/dev/null'], '--report /dev/null: is not a regular file (a device or pipe); give a file name'],
+      [['--report', tmp], `--report ${tmp}: is a directory; give a file name`],
+    ])('bad %j fails at once: exit 1, one line, no training output', (flags, message) => {
+      const t0 = performance.now();
+      const r = run(...trainArgs, ...(flags as string[]));
+      expect(r.code).toBe(1);
+      expect(r.err).toBe(`backprop: ${message}\n`);
+      expect(r.out).toBe('');
+      expect(performance.now() - t0).toBeLessThan(10000);
+    });
+    test('predict --out is checked before the model runs', () => {
+      const r = run('predict', '--model', model, '--data', testCsv, '--out', '/dev/null');
+      expect(r.code).toBe(1);
+      expect(r.err).toBe('backprop: --out /dev/null: is not a regular file (a device or pipe); give a file name\n');
+    });
+    test('--layers 100000000: refused with the size named, one line, before a weight is allocated', () => {
+      const r = run('train', '--data', train, '--target', 'kind', '--layers', '100000000');
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(
+        /^backprop: train: the model has 700,000,003 parameters and 3,200,000,096 activation values per batch, which need about 46\.2 GiB .* the limit is [\d.]+ GiB\. Use fewer or smaller layers or a smaller batch/,
+      );
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    });
+    test('a model too large for any data is refused before the data is read', () => {
+      const r = run('train', '--data', '/nonexistent.csv', '--target', 'kind', '--layers', '200000000,200000000');
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/^backprop: train: the model has 40,000,000,800,000,000 parameters .* the limit is/);
+    });
+    test('a diverging training exits 1 naming the epoch and loss, and saves nothing', () => {
+      const out = path.join(tmp, 'diverged-model');
+      const r = run('train', '--data', train, '--target', 'kind', '--lr', '1e30', '--epochs', '5', '--out', out);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(
+        /^backprop: training diverged: the loss is (NaN|-?Infinity) at epoch 1, batch \d+; lower --lr \(now 1e\+30\) or check the data/,
+      );
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(fs.existsSync(out)).toBe(false);
+    });
   });
 });

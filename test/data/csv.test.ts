@@ -37,6 +37,9 @@ describe('loadCsv / parseCsv', () => {
     const all = parseCsv(text);
     expect(all.x.shape).toEqual([2, 3]);
     expect(Array.from(all.x.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    const withTarget = parseCsv(text, { target: 'a', columns: ['c'] });
+    expect(withTarget.x.shape).toEqual([2, 1]);
+    expect(Array.from(withTarget.x.data)).toEqual([3, 6]);
   });
   test('header: false names columns by index; other delimiters; quotes; blank lines; BOM', () => {
     const d = parseCsv('1;2;a\n3;4;b\n', { header: false, delimiter: ';', target: '2' });
@@ -109,5 +112,79 @@ describe('loadCsv / parseCsv', () => {
     expect(() => parseCsv('a,b\n', {}, 'h.csv')).toThrow(/h.csv: has a header but no data rows/);
     expect(() => parseCsv('a,a\n1,2\n')).toThrow(/column 'a' twice/);
     expect(() => parseCsv('a\n1\n', { task: 'nope' as never })).toThrow(/'task' must be/);
+  });
+});
+
+describe('cost bounds: linear in the columns, limits on columns and rows', () => {
+  const wide = (n: number) => {
+    const header = Array.from({ length: n }, (_, i) => `c${i}`).join(',');
+    const row = Array.from({ length: n }, (_, i) => String(i % 10)).join(',');
+    return `${header}\n${row}\n${row}\n`;
+  };
+  test('100,000 columns (the default limit) parse in under a second', () => {
+    const text = wide(100_000);
+    const t0 = performance.now();
+    const d = parseCsv(text, { target: 'c99999' });
+    const ms = performance.now() - t0;
+    expect(d.x.shape).toEqual([2, 99_999]);
+    expect(d.featureNames[54_321]).toBe('c54321');
+    expect(d.x.data[99_999 + 54_321]).toBe(1);
+    expect(ms).toBeLessThan(1000);
+  });
+  test('a file wider than maxColumns is refused as soon as its first record passes the limit', () => {
+    const huge = wide(1_000_000);
+    const t0 = performance.now();
+    expect(() => parseCsv(huge, {}, 'wide.csv')).toThrow(
+      'wide.csv: has more than 100,000 columns, the limit (maxColumns); raise maxColumns if the file really is this wide',
+    );
+    // Only the first 100,001 fields were split (the whole file would take several times longer).
+    expect(performance.now() - t0).toBeLessThan(500);
+    const text = wide(100_001);
+    expect(() => parseCsv(text)).toThrow(/has more than 100,000 columns/);
+    expect(parseCsv(text, { maxColumns: 100_001 }).x.shape).toEqual([2, 100_001]);
+    expect(() => parseCsv('a,b,c\n1,2,3\n', { maxColumns: 2 })).toThrow(/more than 2 columns/);
+    // A quoted delimiter is part of a cell, not a column.
+    expect(parseCsv('"a,b",c\n1,2\n', { maxColumns: 2 }).featureNames).toEqual(['a,b', 'c']);
+    expect(() => parseCsv('a\n1\n', { maxColumns: 0 })).toThrow(/'maxColumns' must be a positive integer, got 0/);
+  });
+  test('maxRows stops at the first row over the limit', () => {
+    const text = 'a,b\n1,2\n3,4\n5,6\n';
+    expect(parseCsv(text, { maxRows: 3 }).x.shape).toEqual([3, 2]);
+    expect(() => parseCsv(text, { maxRows: 2 }, 'r.csv')).toThrow(
+      'r.csv: has more than 2 data rows, the limit (maxRows)',
+    );
+    expect(() => parseCsv(text, { maxRows: 1.5 })).toThrow(/'maxRows' must be a positive integer/);
+  });
+  test('rows converted as parsed: \\r line ends, trailing blank lines, quoted newlines keep their line numbers', () => {
+    const cr = parseCsv('a,b\r1,2\r3,4\r5,6\r');
+    expect(Array.from(cr.x.data)).toEqual([1, 2, 3, 4, 5, 6]);
+    const blank = parseCsv('a,y\n1,p\n2,q\n\n\n\n\n\n', { target: 'y' });
+    expect(blank.x.data.length).toBe(2);
+    expect(() => parseCsv('a,y\n1,"x\ny"\n2,\n', { target: 'y' })).toThrow("line 4, column 'y': '' is an empty label");
+  });
+  test('error messages quote at most 40 characters of a cell and 20 column names', () => {
+    const long = 'z'.repeat(10_000);
+    const msg = (() => {
+      try {
+        parseCsv(`a,b\n1,${long}\n`);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })()!;
+    expect(msg).toBe(`<csv>: line 2, column 'b': '${'z'.repeat(40)}… (10000 characters)' is not a number`);
+    expect(() => parseCsv(wide(30), { target: 'nope' })).toThrow(
+      /no column named 'nope'; columns are: c0, c1, .*, c19, … \(30 in all\)$/,
+    );
+  });
+  test('loadCsv reads only regular files (a device could stream forever) and can name the source', () => {
+    const t0 = performance.now();
+    expect(() => loadCsv('/dev/zero')).toThrow('/dev/zero: not a regular file; give the path of a CSV file');
+    expect(() => loadCsv(tmp)).toThrow(/not a regular file/);
+    expect(performance.now() - t0).toBeLessThan(1000); // refused at once, not read
+    const p = file('named.csv', 'a,b\n1,x\n');
+    expect(() => loadCsv(p, { name: 'upload 7' })).toThrow("upload 7: line 2, column 'b': 'x' is not a number");
+    expect(() => loadCsv(path.join(tmp, 'gone.csv'), { name: 'upload 8' })).toThrow(
+      'upload 8: cannot read the file (ENOENT)',
+    );
   });
 });

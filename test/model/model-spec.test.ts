@@ -43,7 +43,11 @@ describe('model specs', () => {
     expect(() => bp.checkModelSpec(spec([{ className: 'Conv9D', config: {} }]))).toThrow(
       /model spec.layers\[0\]: unsupported layer 'Conv9D'; supported: Dense/,
     );
-    expect(() => bp.checkModelSpec(spec([{ units: 4 }]))).toThrow(/layers\[0\]: needs inputShape/);
+    // without an input shape, a dense stack too large for any input is refused; the rest waits for the data
+    expect(bp.checkModelSpec(spec([{ units: 4 }]))).toBe(8);
+    expect(() => bp.checkModelSpec(spec([{ units: 200_000_000 }, { units: 100 }]))).toThrow(
+      /20,400,000,100 parameters/,
+    );
     expect(() => bp.checkModelSpec(spec([{ units: -1, inputShape: [2] }]))).toThrow(
       /layers\[0\].units: expected an integer in \[1/,
     );
@@ -62,11 +66,14 @@ describe('model specs', () => {
     expect(() =>
       bp.checkModelSpec(spec([{ units: 2, inputShape: [3] }], { loss: 'mse', optimizer: '__proto__' })),
     ).toThrow(/unknown optimizer "__proto__"/);
-    // 20000×20000 weights: refused by size, in milliseconds, without allocating them
+    // 20000×20000 weights: refused by size without allocating them (a 4 GiB limit, whatever this machine has)
+    const limits = bp.getLimits();
+    bp.setLimits({ maxModelBytes: 4 * 2 ** 30 });
     const before = process.memoryUsage().arrayBuffers;
     expect(() => bp.checkModelSpec(spec([{ units: 20000, inputShape: [20000] }, { units: 20000 }]))).toThrow(
-      /parameters, which need about/,
+      /the model has 800,040,000 parameters and 40,000 activation values per batch, which need about 11\.9 GiB/,
     );
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 2 ** 20);
+    bp.setLimits(limits);
   });
 });
