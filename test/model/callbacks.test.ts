@@ -194,7 +194,8 @@ describe('fit and the event loop', () => {
       ticks++;
     }, 5);
     const t0 = performance.now();
-    await model.fit(x, y, { epochs: 6, batchSize: 32, verbose: 0 });
+    // Enough epochs that the run lasts well over 200 ms even with the vectorized kernels (6 took ~185 ms).
+    await model.fit(x, y, { epochs: 16, batchSize: 32, verbose: 0 });
     const elapsed = performance.now() - t0;
     clearInterval(timer);
     // fit yields every ~10 ms, so the 5 ms timer keeps firing: no gap anywhere near the run's length.
