@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `backprop` command line: train, evaluate, predict, bench, info, gradcheck.
+ * The `backprop` command line: train, evaluate, predict, bench, info, gradcheck, export.
  */
 import { Command } from 'commander';
 import { run } from './errors';
@@ -10,6 +10,8 @@ import { bench } from './bench';
 import { info } from './info';
 import { gradcheckCommand } from './gradcheck-cmd';
 import { VERSION } from '../io/save';
+// ONNX export
+import { exportCommand, type ExportOptions } from './export-cmd';
 
 const program = new Command();
 program
@@ -117,6 +119,23 @@ program
   .option('--json', 'print JSON')
   .addHelpText('after', '\nExample:\n  $ backprop gradcheck --config small.json')
   .action((o) => run(verbose(), () => gradcheckCommand(o)));
+
+// ONNX export
+program
+  .command('export')
+  .description('a saved model as an ONNX file (ONNX Runtime, other runtimes) and/or safetensors weights')
+  .requiredOption('--model <dir>', 'model directory (written by train --out, model.save or the TF.js converter)')
+  .option('--onnx <model.onnx>', 'write the model as ONNX here')
+  .option('--opset <n>', 'ONNX operator set, 13 to 21 (default 17)')
+  .option('--safetensors <file>', 'write the weights in the safetensors format here')
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ backprop export --model iris-model --onnx iris.onnx\n' +
+      '  $ backprop export --model iris-model --onnx iris.onnx --opset 13 --safetensors iris.safetensors --json',
+  )
+  .action((o: ExportOptions) => run(verbose(), () => exportCommand(o)));
 
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`backprop: ${e.message}\n`);

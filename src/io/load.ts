@@ -135,8 +135,12 @@ export async function modelFromJson<M extends Model>(
   }
   const assignments: [number, number][] = [];
   for (const [pi, p] of planned.entries()) {
-    const fileName = byName.has(p.name) ? p.name : (cellNames.get(p.name) ?? p.name);
-    const idx = byName.get(fileName);
+    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel');
+    // either may carry a recurrent cell's scope (above).
+    const names = topology.modelName ? [p.name, `${topology.modelName}/${p.name}`] : [p.name];
+    const key =
+      names.find((n) => byName.has(n)) ?? names.map((n) => cellNames.get(n)).find((n) => n !== undefined) ?? p.name;
+    const idx = byName.get(key);
     if (idx === undefined) {
       if (strict)
         r.fail(
@@ -149,7 +153,7 @@ export async function modelFromJson<M extends Model>(
     if (e.shape.join(',') !== p.shape.join(','))
       r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
-    byName.delete(fileName);
+    byName.delete(key);
   }
   if (strict && byName.size > 0)
     r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
