@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // TF.js training throughput (its pure-JS 'cpu' backend, the one that runs everywhere in Node without
 // downloads) for the networks `backprop bench` measures. Needs the @tensorflow/tfjs devDependency.
-// Usage: node bench/tfjs-peer.js MODEL BATCH STEPS   (MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small)
+// Usage: node bench/tfjs-peer.js MODEL BATCH STEPS
+//   (MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | lstm | gru)
 // Prints one JSON line: {"peer": "tfjs-cpu", "model", "samplesPerSecond", "msPerStep"}.
 'use strict';
 const tf = require('@tensorflow/tfjs');
@@ -30,6 +31,12 @@ function build(name) {
     m.add(tf.layers.flatten());
     m.add(tf.layers.dense({ units: 10 }));
     return { m, shape: [28, 28, 1], classes: 10, opt: 'adam' };
+  }
+  if (name === 'lstm' || name === 'gru') {
+    // 50 steps of 32 features → 128 units (sigmoid gates, as PyTorch's) → 10 classes
+    m.add(tf.layers[name]({ units: 128, recurrentActivation: 'sigmoid', inputShape: [50, 32] }));
+    m.add(tf.layers.dense({ units: 10 }));
+    return { m, shape: [50, 32], classes: 10, opt: 'adam' };
   }
   throw new Error(`unknown model ${name}`);
 }

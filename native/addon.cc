@@ -60,6 +60,15 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"gemmAsync", GemmAsync}, {"denseForwardAsync", DenseForwardAsync}, {"denseBackwardAsync", DenseBackwardAsync},
       {"adamStepAsync", AdamStepAsync},
       {"blasInfo", BlasInfo}, {"setThreads", SetThreads}, {"activationCount", ActivationCount},
+      // sequence models
+      {"embeddingForward", EmbeddingForward}, {"embeddingBackward", EmbeddingBackward},
+      {"sparseSgdStep", SparseSgdStep}, {"simpleRnnForward", SimpleRnnForward},
+      {"simpleRnnBackward", SimpleRnnBackward}, {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward},
+      {"gruForward", GruForward}, {"gruBackward", GruBackward}, {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward}, {"simpleRnnForwardAsync", SimpleRnnForwardAsync},
+      {"simpleRnnBackwardAsync", SimpleRnnBackwardAsync}, {"lstmForwardAsync", LstmForwardAsync},
+      {"lstmBackwardAsync", LstmBackwardAsync}, {"gruForwardAsync", GruForwardAsync},
+      {"gruBackwardAsync", GruBackwardAsync},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -32,4 +32,22 @@ Napi::Value AdamStepAsync(const Napi::CallbackInfo& info);
 Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ActivationCount(const Napi::CallbackInfo& info);
+// sequence models
+Napi::Value EmbeddingForward(const Napi::CallbackInfo& info);
+Napi::Value EmbeddingBackward(const Napi::CallbackInfo& info);
+Napi::Value SparseSgdStep(const Napi::CallbackInfo& info);
+Napi::Value SimpleRnnForward(const Napi::CallbackInfo& info);
+Napi::Value SimpleRnnBackward(const Napi::CallbackInfo& info);
+Napi::Value LstmForward(const Napi::CallbackInfo& info);
+Napi::Value LstmBackward(const Napi::CallbackInfo& info);
+Napi::Value GruForward(const Napi::CallbackInfo& info);
+Napi::Value GruBackward(const Napi::CallbackInfo& info);
+Napi::Value LayerNormForward(const Napi::CallbackInfo& info);
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info);
+Napi::Value SimpleRnnForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value SimpleRnnBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value LstmForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value LstmBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value GruForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value GruBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp

@@ -369,6 +369,224 @@ export interface Backend {
     weightDecay: number,
     decoupled: boolean,
   ): Promise<void>;
+
+  // ---- Sequence models. No two array arguments of these ops may overlap in memory (RangeError).
+  // Token ids (`ids`) are read once each and checked against `vocab` where used (RangeError naming the
+  // position). Recurrent ops take inputs batch-major (`x[b, t, :]`, as layers hold them) and run the whole
+  // sequence in one call: the input projection of every step as one gemm over a time-major copy `xT` (in
+  // processing order), then per step one gemm with the recurrent kernel and one fused pass for the gates;
+  // backward runs through time the same way and takes the weight gradients as one gemm over all steps.
+  // Shapes: kernel [inputSize, k·units], recurrentKernel [units, k·units], gate blocks in TF.js order (LSTM
+  // i, f, c, o; GRU z, r, h). `act` is the activation (candidate and LSTM cell output), `recurrentAct` the
+  // gates' (sigmoid, or TF.js's default hardSigmoid); both must be one whose derivative is a function of its
+  // output: linear, sigmoid, tanh, relu, elu (alpha 1), selu, softplus, softsign, hardSigmoid (RangeError
+  // otherwise). `mask` (optional, batch×steps, in input order): a step whose value is 0 leaves the state
+  // unchanged (its output repeats the previous one, as TF.js/Keras). With `goBackwards` the steps are
+  // processed from last to first; step s of the outputs (`hs`, `y`) is the s-th step processed (Keras order).
+  // Forward writes every workspace (xT, gates/z, cells, rh, hs) for backward, which consumes them: backward
+  // may overwrite xT, gates/z, cells and rh (gates/z hold the gate gradients after it). The initial state is 0.
+
+  /** `out[i, :] = table[ids[i], :]` for i < n. */
+  embeddingForward(ids: Int32Array, table: FloatArray, out: FloatArray, n: number, vocab: number, dim: number): void;
+  /** `dTable[ids[i], :] += dy[i, :]` for i < n (accumulates; rows not named are untouched). */
+  embeddingBackward(ids: Int32Array, dy: FloatArray, dTable: FloatArray, n: number, vocab: number, dim: number): void;
+  /**
+   * Plain SGD on the rows named by `ids` only, then those gradient rows zeroed: for i < n, r = ids[i]:
+   * `w[r, :] -= lr·g[r, :]; g[r, :] = 0`. A repeated id finds its gradient row already zero, so the result
+   * equals sgdStep over the whole array when `g` is zero outside the named rows.
+   */
+  sparseSgdStep(ids: Int32Array, w: FloatArray, g: FloatArray, n: number, vocab: number, dim: number, lr: number): void;
+  /**
+   * SimpleRNN over the sequence: `z_s = x_s·W + b + h_{s-1}·U`, `h_s = act(z_s)`. Writes xT, `z` (the
+   * pre-activations, steps×batch×units, time-major), `hs` (h after each step, time-major) and, unless null,
+   * `y` (the outputs batch-major, [batch, steps, units]).
+   */
+  simpleRnnForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    z: FloatArray,
+    hs: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * Backward through time of simpleRnnForward, given the gradient of the output sequence (`dySeq`,
+   * batch-major) and/or of the last state (`dyLast`, batch×units; either may be null). Writes dKernel,
+   * dRecurrentKernel, dBias (unless null) and dx (unless null); `dh` is a batch×units workspace.
+   */
+  simpleRnnBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    z: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * LSTM over the sequence: `[i f c o] = x_s·W + b + h_{s-1}·U`; i, f, o through recurrentAct, c through act;
+   * `c_s = f·c_{s-1} + i·c`, `h_s = o·act(c_s)`. Writes xT, `gates` (the activated gates, time-major),
+   * `cells` (c after each step), `hs` and `y` (unless null).
+   */
+  lstmForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    gates: FloatArray,
+    cells: FloatArray,
+    hs: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    goBackwards: boolean,
+  ): void;
+  /** Backward through time of lstmForward (see simpleRnnBackward); `dh`, `dc` are batch×units workspaces. */
+  lstmBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    cells: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    dc: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * GRU over the sequence. `resetAfter` false (TF.js): z, r = recurrentAct(x·W + b + h·U) on their blocks,
+   * `hh = act(x·W_h + b_h + (r·h)·U_h)`; true (Keras' default, CuDNN-compatible): `hh = act(x·W_h + b_h +
+   * r·(h·U_h + rb_h))` with the recurrent bias `recurrentBias` (null when there is no bias; it must be null
+   * when resetAfter is false). `h_s = z·h_{s-1} + (1 - z)·hh`. Writes xT, `gates` (activated z, r, hh),
+   * `rh` (r·h_{s-1}, or h_{s-1}·U_h + rb_h when resetAfter), `hs` and `y` (unless null); `scratch` is a
+   * batch×3·units workspace.
+   */
+  gruForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    recurrentBias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    gates: FloatArray,
+    rh: FloatArray,
+    hs: FloatArray,
+    scratch: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    resetAfter: boolean,
+    goBackwards: boolean,
+  ): void;
+  /** Backward through time of gruForward (see simpleRnnBackward); also overwrites `rh`. */
+  gruBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    rh: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dRecurrentBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    scratch: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    resetAfter: boolean,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * Layer normalization of each row (TF.js): `y = (x - mean)/sqrt(var + epsilon)·gamma + beta` with the
+   * biased variance; gamma/beta null for scale/center false. `stats` receives each row's mean and
+   * 1/sqrt(var + epsilon) (rows×2). epsilon must be > 0.
+   */
+  layerNormForward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    y: FloatArray,
+    stats: FloatArray,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  /**
+   * Backward of layerNormForward from its x and stats: with x̂ the normalized input and g = dy·gamma,
+   * `dx = rstd·(g - mean(g) - x̂·mean(g·x̂))` (unless null), `dGamma = Σ_rows dy·x̂`, `dBeta = Σ_rows dy`
+   * (overwritten; null to skip).
+   */
+  layerNormBackward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    stats: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray | null,
+    dGamma: FloatArray | null,
+    dBeta: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): void;
+  simpleRnnForwardAsync?(...args: Parameters<Backend['simpleRnnForward']>): Promise<void>;
+  simpleRnnBackwardAsync?(...args: Parameters<Backend['simpleRnnBackward']>): Promise<void>;
+  lstmForwardAsync?(...args: Parameters<Backend['lstmForward']>): Promise<void>;
+  lstmBackwardAsync?(...args: Parameters<Backend['lstmBackward']>): Promise<void>;
+  gruForwardAsync?(...args: Parameters<Backend['gruForward']>): Promise<void>;
+  gruBackwardAsync?(...args: Parameters<Backend['gruBackward']>): Promise<void>;
 }
 
 export { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE } from './op-table';

@@ -13,6 +13,7 @@ import { stepOverGemms } from '../bench/gemm-only';
 import { memorySoak } from '../bench/memory';
 import { machine } from './machine';
 import { jsKernels } from '../backend/select';
+import { rnnRows } from '../bench/rnn-bench';
 
 interface Row {
   [k: string]: string | number | null;
@@ -191,5 +192,14 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   bp.setBackend('auto');
   result.fit = fitRows;
   out(`(c) fit 784-128-10 (Adam, batch 32) on the built-in digits\n${table(fitRows)}`);
+
+  // sequence models: (e) recurrent training steps
+  const rnn = await rnnRows(native, jsSteps, quick);
+  result.recurrent = rnn;
+  out(
+    '\n(e) recurrent training step (sigmoid gates, as bench/torch_peer.py lstm|gru), float32; GFLOP/s counts\n' +
+      "    3 x the forward's multiply-adds; raw = OpenBLAS alone on one step's recurrent gemm, 1 thread\n" +
+      table(rnn),
+  );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

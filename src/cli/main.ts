@@ -46,13 +46,23 @@ program
   .option('--report <report.html>', 'write an HTML report with charts')
   .option('--json', 'print one JSON object per epoch (and a final one) instead of text')
   .option('--verbose', 'show stack traces on errors')
+  // sequence models
+  .option('--sequence-length <T>', 'rows are sequences: T steps of (columns / T) features; or ids per --text')
+  .option('--rnn <cell>', 'recurrent layers for sequences: lstm, gru or simpleRNN (default lstm; --layers: units)')
+  .option('--text <column>', 'a text column, tokenized into an Embedding → recurrent classifier')
+  .option('--tokens <level>', 'for --text: word or char (default word)')
+  .option('--vocabulary <n>', 'for --text: keep the n most frequent tokens (default 20000)')
+  .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
   .addHelpText(
     'after',
     `
 Examples:
   $ backprop train --data iris.csv --target species --layers 16 --epochs 50 --out iris-model --report report.html
   $ backprop train --data houses.csv --target price --task regression --layers 64,32 --lr 0.003
-  $ backprop train --dataset digits --layers 128 --epochs 10 --json`,
+  $ backprop train --dataset digits --layers 128 --epochs 10 --json
+  $ backprop train --dataset digits --sequence-length 28 --layers 128 --epochs 5 --batch-size 64
+  $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
+  $ backprop train --data series.csv --target next --task regression --model-spec model.json`,
   )
   .action((o: TrainOptions) => run(verbose(), () => train(o)));
 

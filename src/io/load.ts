@@ -125,10 +125,21 @@ export async function modelFromJson<M extends Model>(
     if (byName.has(e.name)) r.fail('weightsManifest', `weight '${e.name}' appears twice`);
     byName.set(e.name, i);
   });
+  // TF 2.2+ Keras files name a recurrent layer's weights layer/cell/weight (gru/gru_cell/kernel,
+  // bidirectional/forward_lstm/lstm_cell/kernel); TF.js reads them as layer/weight, and so does this loader.
+  const cellNames = new Map<string, string>();
+  for (const name of byName.keys()) {
+    const t = name.split('/');
+    const short = [...t.slice(0, -2), t[t.length - 1]].join('/');
+    if (t.length >= 3 && !byName.has(short) && !cellNames.has(short)) cellNames.set(short, name);
+  }
   const assignments: [number, number][] = [];
   for (const [pi, p] of planned.entries()) {
-    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel').
-    const key = !byName.has(p.name) && topology.modelName ? `${topology.modelName}/${p.name}` : p.name;
+    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel');
+    // either may carry a recurrent cell's scope (above).
+    const names = topology.modelName ? [p.name, `${topology.modelName}/${p.name}`] : [p.name];
+    const key =
+      names.find((n) => byName.has(n)) ?? names.map((n) => cellNames.get(n)).find((n) => n !== undefined) ?? p.name;
     const idx = byName.get(key);
     if (idx === undefined) {
       if (strict)

@@ -43,6 +43,11 @@ export class ActivationLayer extends Layer {
     this.softmaxAxis = (args as { softmaxAxis?: number }).softmaxAxis ?? -1;
   }
 
+  /** Works on each step alone, so a sequence mask passes through. */
+  override maskFlow(inputMasked: boolean): boolean {
+    return inputMasked;
+  }
+
   computeOutputShape(inputShape: Shape): Shape {
     if (this.softmaxAxis !== -1 && this.softmaxAxis !== inputShape.length) {
       this.badInput(inputShape, `softmax over axis ${this.softmaxAxis} is not supported, only over the last axis`);

@@ -136,6 +136,13 @@ export class ConfigReader {
     }
   }
 
+  /** A reader over the object at `key` (a wrapper's nested layer config), reporting errors the same way. */
+  nested(key: string): ConfigReader {
+    const v = this.get(key);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'expected an object');
+    return new ConfigReader(v as Record<string, unknown>, `${this.where}.${key}`, this.failWith);
+  }
+
   /**
    * A serialised object as Keras 3 writes it (`{ module, className, config, registeredName }`) must be one of
    * Keras' own: a module of the keras package and no registered name. A custom object that reuses a built-in

@@ -14,6 +14,16 @@ import { Flatten, type FlattenArgs } from './flatten';
 import type { LayerArgs } from './layer';
 import { Permute, type PermuteArgs } from './permute';
 import { Reshape, type ReshapeArgs } from './reshape';
+// sequence models
+import { Bidirectional, type BidirectionalArgs } from './bidirectional';
+import { Embedding, type EmbeddingArgs } from './embedding';
+import { GlobalAveragePooling1D } from './global-average-pooling1d';
+import { GRU, type GruArgs } from './gru';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization';
+import { LSTM, type LstmArgs } from './lstm';
+import { Masking, type MaskingArgs } from './masking';
+import { SimpleRNN, type SimpleRnnArgs } from './simple-rnn';
+import { TimeDistributed, type TimeDistributedArgs } from './time-distributed';
 
 /**
  * A fully connected layer, applied to the last axis of its input.
@@ -53,3 +63,92 @@ export { layerFromConfig, SUPPORTED_LAYERS } from './registry';
 export type { Shape } from './shape';
 export { Dense, ActivationLayer, Dropout, Flatten, Reshape, Permute };
 export type { DenseArgs, ActivationArgs, DropoutArgs, FlattenArgs, ReshapeArgs, PermuteArgs };
+
+// sequence models
+
+/**
+ * Token ids → learned vectors: [steps] → [steps, outputDim]. With `maskZero`, id 0 is padding that later
+ * recurrent layers skip and the loss ignores.
+ * @example bp.layers.embedding({ inputDim: 5000, outputDim: 64, inputLength: 40, maskZero: true })
+ */
+export function embedding(args: EmbeddingArgs): Embedding {
+  return new Embedding(args);
+}
+/**
+ * A fully connected recurrent layer, `h_t = act(x_t·W + h_{t-1}·U + b)`: [steps, features] → [units] (or
+ * [steps, units] with returnSequences).
+ * @example bp.layers.simpleRNN({ units: 32, inputShape: [20, 8] })
+ */
+export function simpleRNN(args: SimpleRnnArgs): SimpleRNN {
+  return new SimpleRNN(args);
+}
+/**
+ * Long short-term memory: [steps, features] → [units] (or [steps, units] with returnSequences). Gates use
+ * `recurrentActivation` (TF.js default 'hardSigmoid'; 'sigmoid' as Keras and PyTorch).
+ * @example bp.layers.lstm({ units: 128, recurrentActivation: 'sigmoid', inputShape: [28, 28] })
+ */
+export function lstm(args: LstmArgs): LSTM {
+  return new LSTM(args);
+}
+/**
+ * Gated recurrent unit: [steps, features] → [units] (or [steps, units]). `resetAfter: true` is Keras'
+ * default variant (loads from Keras files; TF.js cannot load it), false the TF.js one (default).
+ * @example bp.layers.gru({ units: 64, inputShape: [50, 32] })
+ */
+export function gru(args: GruArgs): GRU {
+  return new GRU(args);
+}
+/**
+ * Runs a recurrent layer forwards and backwards and merges the two ('concat', 'sum', 'mul', 'ave').
+ * @example
+ * bp.layers.bidirectional({ layer: bp.layers.lstm({ units: 32, returnSequences: true }), inputShape: [40, 16] })
+ */
+export function bidirectional(args: BidirectionalArgs): Bidirectional {
+  return new Bidirectional(args);
+}
+/**
+ * Applies a layer to every step of [steps, ...] inputs.
+ * @example bp.layers.timeDistributed({ layer: bp.layers.dense({ units: 10, activation: 'softmax' }) })
+ */
+export function timeDistributed(args: TimeDistributedArgs): TimeDistributed {
+  return new TimeDistributed(args);
+}
+/** Normalises each position's features (last axis). @example bp.layers.layerNormalization({ epsilon: 1e-3 }) */
+export function layerNormalization(args?: LayerNormalizationArgs): LayerNormalization {
+  return new LayerNormalization(args);
+}
+/**
+ * The mean over steps: [steps, features] → [features] (real steps only under a mask).
+ * @example bp.layers.globalAveragePooling1d()
+ */
+export function globalAveragePooling1d(args?: LayerArgs): GlobalAveragePooling1D {
+  return new GlobalAveragePooling1D(args);
+}
+/**
+ * Marks steps whose features all equal `maskValue` as padding (later recurrent layers skip them).
+ * @example bp.layers.masking({ maskValue: 0, inputShape: [30, 4] })
+ */
+export function masking(args?: MaskingArgs): Masking {
+  return new Masking(args);
+}
+export {
+  Embedding,
+  SimpleRNN,
+  LSTM,
+  GRU,
+  Bidirectional,
+  TimeDistributed,
+  LayerNormalization,
+  GlobalAveragePooling1D,
+  Masking,
+};
+export type {
+  EmbeddingArgs,
+  SimpleRnnArgs,
+  LstmArgs,
+  GruArgs,
+  BidirectionalArgs,
+  TimeDistributedArgs,
+  LayerNormalizationArgs,
+  MaskingArgs,
+};

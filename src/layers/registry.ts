@@ -11,6 +11,16 @@ import type { Layer } from './layer';
 import type { LayerEntry, LayerJson } from './layer-entry';
 import { permuteEntry } from './permute';
 import { reshapeEntry } from './reshape';
+// sequence models
+import { bidirectionalEntry } from './bidirectional';
+import { embeddingEntry } from './embedding';
+import { globalAveragePooling1dEntry } from './global-average-pooling1d';
+import { gruEntry } from './gru';
+import { layerNormalizationEntry } from './layer-normalization';
+import { lstmEntry } from './lstm';
+import { maskingEntry } from './masking';
+import { simpleRnnEntry } from './simple-rnn';
+import { timeDistributedEntry } from './time-distributed';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -23,6 +33,16 @@ const ENTRIES: LayerEntry[] = [
   flattenEntry,
   reshapeEntry,
   permuteEntry,
+  // sequence models
+  embeddingEntry,
+  simpleRnnEntry,
+  lstmEntry,
+  gruEntry,
+  bidirectionalEntry,
+  timeDistributedEntry({ fromConfig: layerFromConfig, toFile: layerToFile }),
+  layerNormalizationEntry,
+  globalAveragePooling1dEntry,
+  maskingEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

@@ -7,6 +7,7 @@ import type { Backend, FloatArray } from '../../src/backend/ops';
 import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 import { asKind } from '../support/backends';
+import { sequenceOpCases } from './sequence-op-cases';
 
 export type Kind = 'float32' | 'float64';
 export interface OpRun {
@@ -258,5 +259,8 @@ export function opCases(): OpCase[] {
       },
     });
   }
+
+  // sequence models
+  cases.push(...sequenceOpCases());
   return cases;
 }

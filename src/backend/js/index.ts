@@ -22,6 +22,7 @@ import { gemmUnchecked } from './gemm';
 import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
 import * as L from './losses';
 import * as O from './optimizers';
+import { createSequenceOps } from './sequence';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -383,6 +384,9 @@ export function createJsBackend(): Backend {
       }
       return l1 * s1 + l2 * s2;
     },
+
+    // sequence models
+    ...createSequenceOps(),
   };
 }
 

@@ -42,5 +42,18 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     scale: (x, s) => checked.scale(x, s),
     clip: (x, lo, hi) => checked.clip(x, lo, hi),
     l1l2: (w, g, l1, l2) => checked.l1l2(w, g, l1, l2),
+
+    // sequence models: their checks cost nothing next to the kernels (and ids are checked where read anyway)
+    embeddingForward: checked.embeddingForward,
+    embeddingBackward: checked.embeddingBackward,
+    sparseSgdStep: checked.sparseSgdStep,
+    simpleRnnForward: checked.simpleRnnForward,
+    simpleRnnBackward: checked.simpleRnnBackward,
+    lstmForward: checked.lstmForward,
+    lstmBackward: checked.lstmBackward,
+    gruForward: checked.gruForward,
+    gruBackward: checked.gruBackward,
+    layerNormForward: checked.layerNormForward,
+    layerNormBackward: checked.layerNormBackward,
   };
 }
