@@ -7,7 +7,8 @@
         "native/args.cc",
         "native/exports_dense.cc",
         "native/exports_losses.cc",
-        "native/exports_optim.cc"
+        "native/exports_optim.cc",
+        "native/exports_conv.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -60,6 +60,15 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"gemmAsync", GemmAsync}, {"denseForwardAsync", DenseForwardAsync}, {"denseBackwardAsync", DenseBackwardAsync},
       {"adamStepAsync", AdamStepAsync},
       {"blasInfo", BlasInfo}, {"setThreads", SetThreads}, {"activationCount", ActivationCount},
+      // convolution, pooling and batch normalization
+      {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward},
+      {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
+      {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
+      {"batchNormForward", BatchNormForward}, {"batchNormBackward", BatchNormBackward},
+      {"conv2dForwardAsync", Conv2dForwardAsync}, {"conv2dBackwardAsync", Conv2dBackwardAsync},
+      {"maxPool2dForwardAsync", MaxPool2dForwardAsync}, {"maxPool2dBackwardAsync", MaxPool2dBackwardAsync},
+      {"avgPool2dForwardAsync", AvgPool2dForwardAsync}, {"avgPool2dBackwardAsync", AvgPool2dBackwardAsync},
+      {"batchNormForwardAsync", BatchNormForwardAsync}, {"batchNormBackwardAsync", BatchNormBackwardAsync},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -32,4 +32,21 @@ Napi::Value AdamStepAsync(const Napi::CallbackInfo& info);
 Napi::Value BlasInfo(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
 Napi::Value ActivationCount(const Napi::CallbackInfo& info);
+// convolution, pooling and batch normalization
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackward(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value BatchNormForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value BatchNormBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp
