@@ -8,7 +8,9 @@
         "native/exports_dense.cc",
         "native/exports_losses.cc",
         "native/exports_optim.cc",
-        "native/exports_conv.cc"
+        "native/exports_conv.cc",
+        "native/conv_direct.cc",
+        "native/thread_pool.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -9,8 +9,11 @@
 
 #include "activations.h"
 #include "blas.h"
+#include "conv_direct.h"
 #include "conv_geometry.h"
 #include "simd.h"
+
+#include <type_traits>
 
 namespace bp {
 
@@ -100,6 +103,12 @@ void conv2dForward(const T* x, const T* w, const T* b, T* z, T* y, const ConvGeo
     }
     return;
   }
+  if constexpr (std::is_same_v<T, float>) {
+    if (directConvSupported(g)) {
+      directConvForward(x, w, b, z, y, g, act, alpha);
+      return;
+    }
+  }
   const size_t pr = panelRows(g, sizeof(T));
   T* col = scratch<T>(kSlotCol, pr * kg);
   for (size_t r0 = 0; r0 < rows; r0 += pr) {
@@ -119,6 +128,13 @@ void conv2dBackward(const T* x, const T* w, const T* z, const T* y, const T* dy,
                     const ConvGeom& g, int act, double alpha) {
   const size_t rows = g.rows(), outC = g.outC, total = rows * outC;
   const size_t kg = g.kg(), fg = g.fg(), cg = g.cg();
+  if constexpr (std::is_same_v<T, float>) {
+    if (total > 0 && kg > 0 && directConvSupported(g)) {
+      if (dx) std::fill(dx, dx + g.batch * g.inH * g.inW * g.inC, T(0));
+      directConvBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);
+      return;
+    }
+  }
   activationBackward(act, alpha, z, y, dy, dz, rows, outC);
   if (db) {
     double* sums = scratch<double>(kSlotAcc, outC);

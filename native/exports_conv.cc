@@ -108,7 +108,8 @@ Job prepareConvForward(const Napi::CallbackInfo& info, const char* op, bool offT
     g.noOverlap(*o, w);
     g.noOverlap(*o, b);
   }
-  if (act == LINEAR) g.sameOrDisjoint(y, z);
+  // relu(z) > 0 exactly where z > 0, so relu's backward can read z's sign from y: y may replace z.
+  if (act == LINEAR || act == RELU) g.sameOrDisjoint(y, z);
   else g.noOverlap(y, z);
   if (offThread) g.requireSharedBuffers();
   if (x.kind == Kind::F32) {

@@ -10,6 +10,7 @@
 #include "conv_geometry.h"
 #include "indices.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace bp {
 
@@ -34,35 +35,132 @@ struct PoolWindow {
 
 inline bool emptyPool(const ConvGeom& g) { return g.batch * g.outH * g.outW * g.inC == 0; }
 
+// One window's maximum per channel: the first maximum in row-major window order wins, a NaN wins over numbers
+// (and the first NaN stays). Branch-free so the channel loop vectorizes.
 template <typename T>
-BP_CLONES void maxPool2dForward(const T* x, T* y, int32_t* argmax, const ConvGeom& g) {
-  if (emptyPool(g)) return;
+BP_CLONES void maxPoolWindow(const T* x, T* yo, int32_t* ao, const ConvGeom& g, const PoolWindow& win, size_t n) {
   const size_t C = g.inC;
-  size_t o = 0;
-  for (size_t n = 0; n < g.batch; n++) {
+  bool first = true;
+  for (size_t ky = win.ky0; ky < win.ky1; ky++) {
+    for (size_t kx = win.kx0; kx < win.kx1; kx++) {
+      const T* s = x + win.offset(g, n, ky, kx);
+      const int32_t pos = static_cast<int32_t>(ky * g.kW + kx);
+      if (first) {
+        for (size_t c = 0; c < C; c++) {
+          yo[c] = s[c];
+          ao[c] = pos;
+        }
+        first = false;
+        continue;
+      }
+      for (size_t c = 0; c < C; c++) {
+        const T v = s[c], m = yo[c];
+        const bool take = v > m || (v != v && m == m);
+        yo[c] = take ? v : m;
+        ao[c] = take ? pos : ao[c];
+      }
+    }
+  }
+}
+
+// Samples [n0, n1) of a max pooling.
+template <typename T>
+void maxPool2dForwardSamples(const T* x, T* y, int32_t* argmax, const ConvGeom& g, size_t n0, size_t n1) {
+  const size_t C = g.inC;
+  size_t o = n0 * g.outH * g.outW * C;
+  for (size_t n = n0; n < n1; n++) {
+    for (size_t oy = 0; oy < g.outH; oy++) {
+      for (size_t ox = 0; ox < g.outW; ox++, o += C) maxPoolWindow(x, y + o, argmax + o, g, PoolWindow(g, oy, ox), n);
+    }
+  }
+}
+
+template <typename T>
+void maxPool2dForward(const T* x, T* y, int32_t* argmax, const ConvGeom& g) {
+  if (emptyPool(g)) return;
+  const size_t chunks = chunkCount(g.batch);
+  parallelChunks(chunks, [&](size_t c) {
+    maxPool2dForwardSamples(x, y, argmax, g, g.batch * c / chunks, g.batch * (c + 1) / chunks);
+  });
+}
+
+// Samples [n0, n1) of max pooling's backward (dx already zero). Each index is read once, checked against the
+// window and (for a window clipped by padding) the input, and only that read is used.
+template <typename T>
+void maxPool2dBackwardSamples(const T* dy, const int32_t* argmax, T* dx, const ConvGeom& g, size_t n0, size_t n1) {
+  const size_t C = g.inC, window = g.kH * g.kW;
+  size_t o = n0 * g.outH * g.outW * C;
+  for (size_t n = n0; n < n1; n++) {
+    for (size_t oy = 0; oy < g.outH; oy++) {
+      for (size_t ox = 0; ox < g.outW; ox++) {
+        const PoolWindow win(g, oy, ox);
+        T* origin = dx + win.offset(g, n, win.ky0, win.kx0);
+        for (size_t c = 0; c < C; c++, o++) {
+          const int32_t pos = loadIndexOnce(argmax + o);  // the one read of this index
+          size_t ky = 0, kx = 0;
+          bool ok = pos >= 0 && static_cast<size_t>(pos) < window;
+          if (ok) {
+            ky = static_cast<size_t>(pos) / g.kW;
+            kx = static_cast<size_t>(pos) - ky * g.kW;
+            ok = ky >= win.ky0 && ky < win.ky1 && kx >= win.kx0 && kx < win.kx1;
+          }
+          if (!ok) {
+            throw KernelRangeError("'argmax' at " + std::to_string(o) + " is " + std::to_string(pos) +
+                                   ", which is not a position of its window inside the input (0.." +
+                                   std::to_string(window - 1) + ")");
+          }
+          T* d = origin + ((ky - win.ky0) * g.inW + (kx - win.kx0)) * C + c;
+          *d = static_cast<T>(static_cast<double>(*d) + static_cast<double>(dy[o]));
+        }
+      }
+    }
+  }
+}
+
+// Windows that tile the input without overlapping (stride = window): each input position belongs to at most one
+// window, so dx is written once per position (dy at the argmax, 0 elsewhere) with no zeroing pass before. The
+// window's indices are copied once, checked, and only the copy is used.
+template <typename T>
+BP_CLONES void maxPool2dBackwardTiled(const T* dy, const int32_t* argmax, T* dx, const ConvGeom& g, size_t n0, size_t n1) {
+  const size_t C = g.inC, window = g.kH * g.kW, plane = g.inH * g.inW * C;
+  int32_t* idx = scratch<int32_t>(1, C);
+  // Input rows and columns no window covers (past the last window, or before the first) are zero.
+  const int64_t rowEnd = std::min<int64_t>(static_cast<int64_t>(g.inH), g.rowStart(g.outH - 1) + static_cast<int64_t>(g.kH));
+  const int64_t colEnd = std::min<int64_t>(static_cast<int64_t>(g.inW), g.colStart(g.outW - 1) + static_cast<int64_t>(g.kW));
+  for (size_t n = n0; n < n1; n++) {
+    T* dxn = dx + n * plane;
+    for (size_t iy = 0; iy < g.inH; iy++) {
+      T* row = dxn + iy * g.inW * C;
+      if (static_cast<int64_t>(iy) >= rowEnd) std::fill(row, row + g.inW * C, T(0));
+      else std::fill(row + static_cast<size_t>(colEnd) * C, row + g.inW * C, T(0));
+    }
+    size_t o = n * g.outH * g.outW * C;
     for (size_t oy = 0; oy < g.outH; oy++) {
       for (size_t ox = 0; ox < g.outW; ox++, o += C) {
-        PoolWindow win(g, oy, ox);
-        T* yo = y + o;
-        int32_t* ao = argmax + o;
+        const PoolWindow win(g, oy, ox);
+        for (size_t c = 0; c < C; c++) {
+          const int32_t pos = loadIndexOnce(argmax + o + c);
+          bool ok = pos >= 0 && static_cast<size_t>(pos) < window;
+          if (ok) {
+            const size_t ky = static_cast<size_t>(pos) / g.kW, kx = static_cast<size_t>(pos) - ky * g.kW;
+            ok = ky >= win.ky0 && ky < win.ky1 && kx >= win.kx0 && kx < win.kx1;
+          }
+          if (!ok) {
+            throw KernelRangeError("'argmax' at " + std::to_string(o + c) + " is " + std::to_string(pos) +
+                                   ", which is not a position of its window inside the input (0.." +
+                                   std::to_string(window - 1) + ")");
+          }
+          idx[c] = pos;
+        }
+        const T* d = dy + o;
         for (size_t ky = win.ky0; ky < win.ky1; ky++) {
           for (size_t kx = win.kx0; kx < win.kx1; kx++) {
-            const T* s = x + win.offset(g, n, ky, kx);
+            T* out = dx + win.offset(g, n, ky, kx);
             const int32_t pos = static_cast<int32_t>(ky * g.kW + kx);
-            if (ky == win.ky0 && kx == win.kx0) {
-              for (size_t c = 0; c < C; c++) {
-                yo[c] = s[c];
-                ao[c] = pos;
-              }
-              continue;
-            }
+            // d[c] is read whatever the index, so the select needs no branch (a branch would be mispredicted).
             for (size_t c = 0; c < C; c++) {
-              const T v = s[c], m = yo[c];
-              // The first maximum wins; a NaN wins over numbers (and the first NaN stays).
-              if (v > m || (v != v && m == m)) {
-                yo[c] = v;
-                ao[c] = pos;
-              }
+              const T v = d[c];
+              out[c] = idx[c] == pos ? v : T(0);
             }
           }
         }
@@ -73,37 +171,15 @@ BP_CLONES void maxPool2dForward(const T* x, T* y, int32_t* argmax, const ConvGeo
 
 template <typename T>
 void maxPool2dBackward(const T* dy, const int32_t* argmax, T* dx, const ConvGeom& g) {
-  std::fill(dx, dx + g.batch * g.inH * g.inW * g.inC, T(0));
+  const bool tiled = g.sH == g.kH && g.sW == g.kW && !emptyPool(g);
+  if (!tiled) std::fill(dx, dx + g.batch * g.inH * g.inW * g.inC, T(0));
   if (emptyPool(g)) return;
-  const size_t C = g.inC, window = g.kH * g.kW;
-  const int64_t inH = static_cast<int64_t>(g.inH), inW = static_cast<int64_t>(g.inW);
-  size_t o = 0;
-  for (size_t n = 0; n < g.batch; n++) {
-    for (size_t oy = 0; oy < g.outH; oy++) {
-      const int64_t iy0 = g.rowStart(oy);
-      for (size_t ox = 0; ox < g.outW; ox++) {
-        const int64_t ix0 = g.colStart(ox);
-        for (size_t c = 0; c < C; c++, o++) {
-          const int32_t pos = loadIndexOnce(argmax + o);  // the one read of this index
-          bool ok = pos >= 0 && static_cast<size_t>(pos) < window;
-          int64_t iy = 0, ix = 0;
-          if (ok) {
-            const size_t ky = static_cast<size_t>(pos) / g.kW, kx = static_cast<size_t>(pos) % g.kW;
-            iy = iy0 + static_cast<int64_t>(ky);
-            ix = ix0 + static_cast<int64_t>(kx);
-            ok = iy >= 0 && iy < inH && ix >= 0 && ix < inW;
-          }
-          if (!ok) {
-            throw KernelRangeError("'argmax' at " + std::to_string(o) + " is " + std::to_string(pos) +
-                                   ", which is not a position of its window inside the input (0.." +
-                                   std::to_string(window - 1) + ")");
-          }
-          T* d = dx + ((n * g.inH + static_cast<size_t>(iy)) * g.inW + static_cast<size_t>(ix)) * C + c;
-          *d = static_cast<T>(static_cast<double>(*d) + static_cast<double>(dy[o]));
-        }
-      }
-    }
-  }
+  const size_t chunks = chunkCount(g.batch);
+  parallelChunks(chunks, [&](size_t c) {
+    const size_t n0 = g.batch * c / chunks, n1 = g.batch * (c + 1) / chunks;
+    if (tiled) maxPool2dBackwardTiled(dy, argmax, dx, g, n0, n1);
+    else maxPool2dBackwardSamples(dy, argmax, dx, g, n0, n1);
+  });
 }
 
 template <typename T>

@@ -381,8 +381,9 @@ export interface Backend {
 
   /**
    * Fused convolution forward: `z[n,oy,ox,o] = b[o] + Σ_{ky,kx,c∈group(o)} x[n,iy,ix,c]·w[ky,kx,c−c₀(o),o]`
-   * and `y = f(z)` (softmax is not allowed here: RangeError). `y` may be the same array as `z` only when act
-   * is linear; z and y must not overlap x, w, b.
+   * and `y = f(z)` (softmax is not allowed here: RangeError). `y` may be the same array as `z` when act is
+   * linear or relu (then only relu(z) is kept: relu's derivative, z > 0, reads the same from it); z and y must
+   * not overlap x, w, b.
    */
   conv2dForward(
     x: FloatArray,

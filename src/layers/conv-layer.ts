@@ -49,6 +49,7 @@ export type ConvDims = [
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
+const RELU = Activation.relu;
 
 export abstract class ConvLayer extends Layer {
   readonly activation: ActivationName;
@@ -120,13 +121,20 @@ export abstract class ConvLayer extends Layer {
   }
 
   override preActivation(): FloatArray {
+    // A relu layer keeps relu(z) only (no loss fuses with relu).
+    if (this.actCode === RELU) throw new Error(`${this.describe()} keeps no pre-activation values (relu)`);
     return this.lastZ!;
   }
 
-  /** z, y (none when linear: y is z), dx. */
+  /** Whether y is z's buffer: linear, or relu (the op keeps relu(z) only; its derivative reads z > 0 from it). */
+  private get inPlace(): boolean {
+    return this.actCode === LINEAR || this.actCode === RELU;
+  }
+
+  /** z, y (none when in place), dx. */
   private bufferSizes(): number[] {
     const out = this.outputSize;
-    return [out, this.actCode === LINEAR ? 0 : out, this.inputSize];
+    return [out, this.inPlace ? 0 : out, this.inputSize];
   }
 
   /** The op's activation: softmax runs as a separate pass over channels (the fused epilogue is elementwise). */
@@ -136,13 +144,13 @@ export abstract class ConvLayer extends Layer {
 
   private forwardArgs(x: FloatArray, rows: number) {
     const [z, y] = this.buffers(rows, this.bufferSizes());
-    const out = this.actCode === LINEAR ? z : y;
+    const out = this.inPlace ? z : y;
     this.lastX = x;
     this.lastZ = z;
     this.lastY = out;
     const w = this.weight(this.kernelName).value;
     const b = this.useBias ? this.weight('bias').value : null;
-    // With softmax the op writes z only (y aliases z when linear); softmax then fills y.
+    // With softmax the op writes z only (y is z for a linear op); softmax then fills y.
     const opOut = this.actCode === SOFTMAX ? z : out;
     return [x, w, b, z, opOut, rows, ...this.dims!, this.opAct, this.actAlpha] as const;
   }

@@ -191,7 +191,7 @@ export function conv2dForward(
     noOverlap(op, nm, arr, 'w', w);
     if (b) noOverlap(op, nm, arr, 'b', b);
   }
-  if (act === Activation.linear) sameOrDisjoint(op, 'y', y, 'z', z);
+  if (act === Activation.linear || act === Activation.relu) sameOrDisjoint(op, 'y', y, 'z', z);
   else noOverlap(op, 'y', y, 'z', z);
   conv2dForwardUnchecked(x, w, b, z, y, ...dims, act, alpha);
 }
