@@ -6,6 +6,7 @@
 
 #include "activations.h"
 #include "args.h"
+#include "conv_direct.h"
 #include "exports.h"
 
 extern "C" {
@@ -25,6 +26,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   o.Set("core", std::string(openblas_get_corename()));
   o.Set("threads", openblas_get_num_threads());
   o.Set("parallel", openblas_get_parallel());
+  o.Set("convKernels", std::string(directConvKernels()));
   return o;
 }
 

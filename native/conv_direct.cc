@@ -255,6 +255,8 @@ size_t tileWidth(const Plan& p) { return vectorWidth(p) * (isa() == Isa::Avx512 
 
 }  // namespace
 
+const char* directConvKernels() { return isa() == Isa::Avx512 ? "avx512" : isa() == Isa::Avx2 ? "avx2" : "blas"; }
+
 bool directConvSupported(const ConvGeom& g) {
   if (isa() == Isa::None || g.groups != 1 || g.outC % 8 != 0 || g.pointwise()) return false;
   const size_t needH = reach(g.outH, g.sH, g.kH, g.dH), needW = reach(g.outW, g.sW, g.kW, g.dW);

@@ -16,6 +16,9 @@ bool directConvSupported(const ConvGeom& g);
 void directConvForward(const float* x, const float* w, const float* b, float* z, float* y, const ConvGeom& g,
                        int act, double alpha);
 
+// Which kernels float32 convolutions use here: "avx512", "avx2" or "blas" (im2col + OpenBLAS).
+const char* directConvKernels();
+
 void directConvBackward(const float* x, const float* w, const float* z, const float* y, const float* dy, float* dz,
                         float* dw, float* db, float* dx, const ConvGeom& g, int act, double alpha);
 

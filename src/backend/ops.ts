@@ -87,6 +87,11 @@ export interface BackendInfo {
   loadedFrom?: string;
   /** Why this backend was chosen (e.g. `BACKPROP_BACKEND=js`, `auto: addon loaded`, `auto: addon failed: ...`). */
   reason?: string;
+  /**
+   * For native: the kernels of float32 convolutions, `'avx512'` or `'avx2'` (direct register-tile kernels) or
+   * `'blas'` (im2col + OpenBLAS, also what float64 uses); env BACKPROP_CONV_KERNELS=avx2|blas lowers the choice.
+   */
+  convolution?: string;
 }
 
 /** The typed interface every backend implements. See the file comment for shared conventions. */

@@ -329,6 +329,15 @@ export const CONV_SHAPES: [string, ConvShape][] = [
   ['wide channels', convShape(1, 5, 4, 40, 3, 3, 20, { same: true })],
   ['padding beyond the kernel', [1, 4, 4, 2, 3, 3, 3, 1, 2, 4, 3, 1, 1, 6, 5, 1]],
   ['kernel wider than the input', [1, 3, 2, 2, 2, 5, 2, 1, 1, 0, 2, 1, 1, 2, 2, 1]],
+  // Multiples of 8 filters take the native direct kernels in float32: tiles of 16 and 8 lanes, 1 to 4 vectors.
+  ['direct: same 3x3 stride 2, 16 filters', convShape(3, 9, 8, 3, 3, 3, 16, { stride: 2, same: true })],
+  ['direct: same, dilation 2, 24 filters', convShape(2, 7, 6, 2, 3, 3, 24, { dilation: 2, same: true })],
+  ['direct: 48 filters', convShape(1, 5, 5, 4, 2, 2, 48)],
+  ['direct: 80 filters, odd sizes', convShape(2, 6, 5, 3, 3, 2, 80)],
+  ['direct: 96 filters, asymmetric same padding, stride 2', convShape(2, 8, 7, 5, 4, 2, 96, { stride: 2, same: true })],
+  ['direct: 8 filters, padding beyond the kernel', [1, 4, 4, 2, 3, 3, 8, 1, 2, 4, 3, 1, 1, 6, 5, 1]],
+  ['direct: 8 filters, kernel wider than the input', [2, 3, 2, 3, 2, 5, 8, 1, 1, 0, 2, 1, 1, 2, 2, 1]],
+  ['direct: strides 2 and 3, 32 filters', [2, 11, 10, 3, 3, 2, 32, 2, 3, 0, 0, 1, 1, 5, 3, 1]],
 ];
 
 const CONV_ACTS: [string, number, number][] = [
