@@ -13,6 +13,7 @@ import { stepOverGemms } from '../bench/gemm-only';
 import { memorySoak } from '../bench/memory';
 import { machine } from './machine';
 import { jsKernels } from '../backend/select';
+import { cnnRows } from './bench-cnn';
 
 interface Row {
   [k: string]: string | number | null;
@@ -191,5 +192,9 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   bp.setBackend('auto');
   result.fit = fitRows;
   out(`(c) fit 784-128-10 (Adam, batch 32) on the built-in digits\n${table(fitRows)}`);
+  // convolutional networks
+  const cnn = await cnnRows(quick, native, jsSteps);
+  result.cnn = cnn.rows;
+  out(`\n${cnn.title}\n${table(cnn.rows)}`);
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }
