@@ -155,11 +155,17 @@ Job prepareConvBackward(const Napi::CallbackInfo& info, const char* op, bool off
   };
 }
 
+// Max pooling's argmax holds window positions as Int32: a window may hold at most 2^31 - 1 of them.
+void windowFitsInt32(const Args& g, const ConvGeom& c) {
+  if (g.product("kH*kW", c.kH, c.kW) > 2147483647ULL) g.rangeError("kH*kW exceeds 2^31-1 (argmax positions are Int32)");
+}
+
 Job prepareMaxPoolForward(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args g(info, op, 15);
   Arr x = g.floats(0, "x"), y = g.floats(1, "y", x), argmax = g.int32s(2, "argmax");
   ConvGeom c;
   auto [in, out] = poolDims(g, 3, &c);
+  windowFitsInt32(g, c);
   g.lengthIs(x, in, "batch*inH*inW*inC");
   g.lengthIs(y, out, "batch*outH*outW*inC");
   g.lengthIs(argmax, out, "batch*outH*outW*inC");
@@ -176,6 +182,7 @@ Job prepareMaxPoolBackward(const Napi::CallbackInfo& info, const char* op, bool 
   Arr dy = g.floats(0, "dy"), argmax = g.int32s(1, "argmax"), dx = g.floats(2, "dx", dy);
   ConvGeom c;
   auto [in, out] = poolDims(g, 3, &c);
+  windowFitsInt32(g, c);
   g.lengthIs(dy, out, "batch*outH*outW*inC");
   g.lengthIs(argmax, out, "batch*outH*outW*inC");
   g.lengthIs(dx, in, "batch*inH*inW*inC");

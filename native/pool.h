@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "conv_geometry.h"
@@ -38,7 +39,8 @@ inline bool emptyPool(const ConvGeom& g) { return g.batch * g.outH * g.outW * g.
 // One window's maximum per channel: the first maximum in row-major window order wins, a NaN wins over numbers
 // (and the first NaN stays). Branch-free so the channel loop vectorizes.
 template <typename T>
-BP_CLONES void maxPoolWindow(const T* x, T* yo, int32_t* ao, const ConvGeom& g, const PoolWindow& win, size_t n) {
+inline __attribute__((always_inline)) void maxPoolWindow(const T* x, T* yo, int32_t* ao, const ConvGeom& g,
+                                                         const PoolWindow& win, size_t n) {
   const size_t C = g.inC;
   bool first = true;
   for (size_t ky = win.ky0; ky < win.ky1; ky++) {
@@ -63,9 +65,51 @@ BP_CLONES void maxPoolWindow(const T* x, T* yo, int32_t* ao, const ConvGeom& g, 
   }
 }
 
-// Samples [n0, n1) of a max pooling.
+// 2×2 windows at stride 2 without padding (the common case): four rows of channels compared in one
+// vectorized pass, in the order of the general rule (first maximum wins, a NaN wins and stays).
 template <typename T>
-void maxPool2dForwardSamples(const T* x, T* y, int32_t* argmax, const ConvGeom& g, size_t n0, size_t n1) {
+inline __attribute__((always_inline)) void maxPool2x2(const T* x, T* y, int32_t* argmax, const ConvGeom& g,
+                                                      size_t n0, size_t n1) {
+  const size_t C = g.inC, rowLen = g.inW * C;
+  size_t o = n0 * g.outH * g.outW * C;
+  for (size_t n = n0; n < n1; n++) {
+    for (size_t oy = 0; oy < g.outH; oy++) {
+      const T* r0 = x + (n * g.inH + 2 * oy) * rowLen;
+      const T* r1 = r0 + rowLen;
+      for (size_t ox = 0; ox < g.outW; ox++, o += C) {
+        const T* p0 = r0 + 2 * ox * C;
+        const T* p2 = r1 + 2 * ox * C;
+        T* yo = y + o;
+        int32_t* ao = argmax + o;
+        for (size_t c = 0; c < C; c++) {
+          T m = p0[c];
+          int32_t i = 0;
+          const T a1 = p0[C + c], a2 = p2[c], a3 = p2[C + c];
+          bool take = a1 > m || (a1 != a1 && m == m);
+          m = take ? a1 : m;
+          i = take ? 1 : i;
+          take = a2 > m || (a2 != a2 && m == m);
+          m = take ? a2 : m;
+          i = take ? 2 : i;
+          take = a3 > m || (a3 != a3 && m == m);
+          m = take ? a3 : m;
+          i = take ? 3 : i;
+          yo[c] = m;
+          ao[c] = i;
+        }
+      }
+    }
+  }
+}
+
+// Samples [n0, n1) of a max pooling (the window loop inlined into each instruction-set clone).
+template <typename T>
+BP_CLONES void maxPool2dForwardSamples(const T* x, T* y, int32_t* argmax, const ConvGeom& g, size_t n0, size_t n1) {
+  if (g.kH == 2 && g.kW == 2 && g.sH == 2 && g.sW == 2 && g.pT == 0 && g.pL == 0 && 2 * g.outH <= g.inH &&
+      2 * g.outW <= g.inW) {
+    maxPool2x2(x, y, argmax, g, n0, n1);
+    return;
+  }
   const size_t C = g.inC;
   size_t o = n0 * g.outH * g.outW * C;
   for (size_t n = n0; n < n1; n++) {
@@ -138,19 +182,29 @@ BP_CLONES void maxPool2dBackwardTiled(const T* dy, const int32_t* argmax, T* dx,
     for (size_t oy = 0; oy < g.outH; oy++) {
       for (size_t ox = 0; ox < g.outW; ox++, o += C) {
         const PoolWindow win(g, oy, ox);
-        for (size_t c = 0; c < C; c++) {
-          const int32_t pos = loadIndexOnce(argmax + o + c);
-          bool ok = pos >= 0 && static_cast<size_t>(pos) < window;
-          if (ok) {
-            const size_t ky = static_cast<size_t>(pos) / g.kW, kx = static_cast<size_t>(pos) - ky * g.kW;
-            ok = ky >= win.ky0 && ky < win.ky1 && kx >= win.kx0 && kx < win.kx1;
+        // A window wholly inside the input takes any position of the window; a clipped one only its inside part.
+        const bool whole = win.ky0 == 0 && win.ky1 == g.kH && win.kx0 == 0 && win.kx1 == g.kW;
+        // The window's indices are copied once (memcpy reads each once); only the copy is checked and used.
+        std::memcpy(idx, argmax + o, C * sizeof(int32_t));
+        bool bad = false;
+        if (whole) {
+          // Negative indices become ≥ 2^31 as unsigned (windows are checked to hold fewer positions).
+          for (size_t c = 0; c < C; c++) bad |= static_cast<uint32_t>(idx[c]) >= window;
+        }
+        if (bad || !whole) {
+          for (size_t c = 0; c < C; c++) {
+            const int32_t pos = idx[c];
+            bool ok = pos >= 0 && static_cast<size_t>(pos) < window;
+            if (ok && !whole) {
+              const size_t ky = static_cast<size_t>(pos) / g.kW, kx = static_cast<size_t>(pos) - ky * g.kW;
+              ok = ky >= win.ky0 && ky < win.ky1 && kx >= win.kx0 && kx < win.kx1;
+            }
+            if (!ok) {
+              throw KernelRangeError("'argmax' at " + std::to_string(o + c) + " is " + std::to_string(pos) +
+                                     ", which is not a position of its window inside the input (0.." +
+                                     std::to_string(window - 1) + ")");
+            }
           }
-          if (!ok) {
-            throw KernelRangeError("'argmax' at " + std::to_string(o + c) + " is " + std::to_string(pos) +
-                                   ", which is not a position of its window inside the input (0.." +
-                                   std::to_string(window - 1) + ")");
-          }
-          idx[c] = pos;
         }
         const T* d = dy + o;
         for (size_t ky = win.ky0; ky < win.ky1; ky++) {

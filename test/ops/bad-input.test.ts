@@ -230,6 +230,11 @@ function convolutionBadCases(): [string, string, () => unknown[], typeof TypeErr
     // The last window would start past the input's right edge.
     out.push([op, 'a window right of the input', () => withSizes(op, {}, { outW: 5 }), RangeError, 'padLeft']);
   }
+  for (const op of ['maxPool2dForward', 'maxPool2dBackward'] as const) {
+    // A 65536x65536 window (over a 65536x65536 padded plane of an empty batch) has more positions than Int32 holds.
+    const big = { kH: 65536, kW: 65536, padTop: 65535, padLeft: 65535, outH: 1, outW: 1, batch: 0 };
+    out.push([op, 'kH*kW above 2^31-1', () => withSizes(op, big), RangeError, '']);
+  }
   out.push([
     'maxPool2dBackward',
     "'argmax' pointing into the padding",

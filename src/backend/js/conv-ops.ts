@@ -261,6 +261,12 @@ export function conv2dBackward(
   conv2dBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, ...dims, act, alpha);
 }
 
+/** Max pooling's argmax holds window positions as Int32: a window may hold at most 2^31 - 1 of them. */
+function windowFitsInt32(op: string, dims: PoolDimArgs): void {
+  if (dims[4] * dims[5] > 2 ** 31 - 1)
+    throw new RangeError(`${op}(): kH*kW exceeds 2^31-1 (argmax positions are Int32)`);
+}
+
 export function maxPool2dForward(x: FloatArray, y: FloatArray, argmax: Int32Array, ...dims: PoolDimArgs): void {
   const op = 'maxPool2dForward';
   argCount(op, 3 + dims.length, 15);
@@ -268,6 +274,7 @@ export function maxPool2dForward(x: FloatArray, y: FloatArray, argmax: Int32Arra
   floatArg(op, 'y', y, x);
   int32Arg(op, 'argmax', argmax);
   const s = poolDims(op, dims);
+  windowFitsInt32(op, dims);
   lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
   lengthIs(op, 'y', y, s.output, 'batch*outH*outW*inC');
   lengthIs(op, 'argmax', argmax, s.output, 'batch*outH*outW*inC');
@@ -284,6 +291,7 @@ export function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatA
   int32Arg(op, 'argmax', argmax);
   floatArg(op, 'dx', dx, dy);
   const s = poolDims(op, dims);
+  windowFitsInt32(op, dims);
   lengthIs(op, 'dy', dy, s.output, 'batch*outH*outW*inC');
   lengthIs(op, 'argmax', argmax, s.output, 'batch*outH*outW*inC');
   lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
