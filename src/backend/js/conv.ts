@@ -7,7 +7,7 @@
  */
 import type { FloatArray } from '../ops';
 import { backwardRange, forwardRange } from './activations';
-import { scratch, SLOT_ACC, SLOT_ACC2, SLOT_COL, SLOT_DCOL } from './scratch';
+import { scratch, SLOT_ACC, SLOT_ACC2, SLOT_COL, SLOT_DCOL, SLOT_WT } from './scratch';
 import { stridedGemm } from './strided-gemm';
 
 /** Float64 values per im2col panel: 256 KB, within L2 alongside the kernel. */
@@ -257,6 +257,14 @@ export function conv2dBackwardUnchecked(
     const pr = g.panelRows();
     const col = scratch(SLOT_COL, pr * kg);
     const dcol = dx ? scratch(SLOT_DCOL, pr * kg) : col;
+    // dcol = dz·Wᵀ reads the kernel transposed: each group's slice is copied once into contiguous rows (fg × kg).
+    const wt = dx ? scratch(SLOT_WT, outC * kg) : col;
+    if (dx) {
+      for (let grp = 0; grp < groups; grp++) {
+        for (let f = 0; f < fg; f++)
+          for (let k = 0; k < kg; k++) wt[(grp * fg + f) * kg + k] = w[k * outC + grp * fg + f];
+      }
+    }
     for (let r0 = 0; r0 < g.rows; r0 += pr) {
       const count = Math.min(pr, g.rows - r0);
       for (let grp = 0; grp < groups; grp++) {
@@ -265,7 +273,7 @@ export function conv2dBackwardUnchecked(
         stridedGemm(kg, fg, count, col, 0, 1, kg, dz, dzo, outC, 1, acc, grp * fg, outC);
         if (dx) {
           dcol.fill(0, 0, count * kg);
-          stridedGemm(count, kg, fg, dz, dzo, outC, 1, w, grp * fg, 1, outC, dcol, 0, kg);
+          stridedGemm(count, kg, fg, dz, dzo, outC, 1, wt, grp * fg * kg, kg, 1, dcol, 0, kg);
           im2col(dx, dcol, r0, count, grp * cg, true);
         }
       }

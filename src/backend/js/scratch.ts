@@ -19,3 +19,4 @@ export const SLOT_COL = 0;
 export const SLOT_DCOL = 1;
 export const SLOT_ACC = 2;
 export const SLOT_ACC2 = 3;
+export const SLOT_WT = 4;
