@@ -4,7 +4,9 @@
  * [rows, 784] rows bp.data.digits() gives (a [28, 28, 1] input takes them as they are).
  */
 import * as bp from '../../src';
-import { expectBackendsAgree, expectGradientsMatch } from '../support/layer-checks';
+import { ASYNC_STEP_MACS, engineOf } from '../../src/model/engine';
+import { backendNames } from '../support/backends';
+import { expectBackendsAgree, expectGradientsMatch, randomInput } from '../support/layer-checks';
 
 const cnn = () => [
   bp.layers.conv2d({
@@ -70,4 +72,50 @@ describe('CNNs', () => {
     await model.fit(train.x, train.y, { epochs: 4, batchSize: 32, verbose: 0 });
     expect(model.evaluate(test.x, test.y).accuracy).toBeGreaterThan(0.85);
   });
+
+  // As test/model/event-loop.test.ts for dense steps: counts, not times, so a slow machine cannot make it flake.
+  (backendNames().includes('native') ? test : test.skip)(
+    'a fit of the Keras CNN (long steps) keeps a 2 ms timer firing during every step (native, off the main thread)',
+    async () => {
+      bp.setBackend('native');
+      try {
+        const model = bp.sequential({
+          seed: 1,
+          layers: [
+            bp.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+            bp.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+            bp.layers.maxPooling2d(),
+            bp.layers.flatten(),
+            bp.layers.dense({ units: 128, activation: 'relu' }),
+            bp.layers.dense({ units: 10, activation: 'softmax' }),
+          ],
+        });
+        model.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' });
+        expect(engineOf(model).macsPerSample() * 64).toBeGreaterThan(10 * ASYNC_STEP_MACS);
+        const x = randomInput([28, 28, 1], 256, 4, 0, 1);
+        const y = Int32Array.from({ length: 256 }, (_, i) => i % 10);
+        let ticks = 0,
+          atBatchStart = 0;
+        const batchTicks: number[] = [];
+        const timer = setInterval(() => ticks++, 2);
+        await model.fit(x, y, {
+          epochs: 1,
+          batchSize: 64,
+          verbose: 0,
+          callbacks: [
+            {
+              onBatchBegin: () => void (atBatchStart = ticks),
+              onBatchEnd: () => void batchTicks.push(ticks - atBatchStart),
+            },
+          ],
+        });
+        clearInterval(timer);
+        expect(batchTicks).toHaveLength(4);
+        // A step blocking the main thread (~40 ms here) would give about one tick per batch.
+        for (const t of batchTicks) expect(t).toBeGreaterThanOrEqual(5);
+      } finally {
+        bp.setBackend('auto');
+      }
+    },
+  );
 });
