@@ -46,10 +46,11 @@ function configs(model) {
   }
   return out;
 }
-// The slow ones run once.
+// The slow ones run once. TF.js's cpu backend takes minutes per step of the keras CNN (its convolution gradients
+// are plain loops), so it runs the small CNN only, as in the issue.
 const once = (model) => [
   ['backprop js', () => run('node', ['bench/backprop-peer.js', model, 'js', '1'])],
-  ['TF.js cpu', () => run('node', ['bench/tfjs-peer.js', model, '64', model === 'cnn-keras' ? '2' : '5'])],
+  ...(model === 'cnn-small' ? [['TF.js cpu', () => run('node', ['bench/tfjs-peer.js', model, '64', '5'])]] : []),
 ];
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
