@@ -10,6 +10,7 @@
         "native/exports_optim.cc",
         "native/exports_conv.cc",
         "native/conv_direct.cc",
+        "native/winograd.cc",
         "native/thread_pool.cc"
       ],
       "include_dirs": [

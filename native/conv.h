@@ -12,6 +12,7 @@
 #include "conv_direct.h"
 #include "conv_geometry.h"
 #include "simd.h"
+#include "winograd.h"
 
 #include <type_traits>
 
@@ -104,6 +105,10 @@ void conv2dForward(const T* x, const T* w, const T* b, T* z, T* y, const ConvGeo
     return;
   }
   if constexpr (std::is_same_v<T, float>) {
+    if (winogradSupported(g)) {
+      winogradForward(x, w, b, z, y, g, act, alpha);
+      return;
+    }
     if (directConvSupported(g)) {
       directConvForward(x, w, b, z, y, g, act, alpha);
       return;
@@ -129,6 +134,10 @@ void conv2dBackward(const T* x, const T* w, const T* z, const T* y, const T* dy,
   const size_t rows = g.rows(), outC = g.outC, total = rows * outC;
   const size_t kg = g.kg(), fg = g.fg(), cg = g.cg();
   if constexpr (std::is_same_v<T, float>) {
+    if (total > 0 && kg > 0 && winogradSupported(g)) {
+      winogradBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);
+      return;
+    }
     if (total > 0 && kg > 0 && directConvSupported(g)) {
       if (dx) std::fill(dx, dx + g.batch * g.inH * g.inW * g.inC, T(0));
       directConvBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);

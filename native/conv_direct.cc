@@ -12,10 +12,11 @@ namespace bp {
 
 namespace {
 
-enum class Isa { None, Avx2, Avx512 };
+using Isa = ConvIsa;
 
-// The widest kernels the CPU runs, lowered by BACKPROP_CONV_KERNELS=avx2 (AVX2 tiles even on AVX-512) or
-// =blas (the im2col + OpenBLAS path for every convolution): for comparing the paths and testing each.
+// The widest kernels the CPU runs, lowered by BACKPROP_CONV_KERNELS: 'avx2' (AVX2 tiles even on AVX-512), 'blas'
+// (im2col + OpenBLAS for every convolution), 'nowinograd' (no Winograd path), comma-separated: for comparing the
+// paths and testing each.
 Isa detectIsa() {
   Isa best = Isa::None;
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -27,8 +28,8 @@ Isa detectIsa() {
   }
 #endif
   const char* choice = std::getenv("BACKPROP_CONV_KERNELS");
-  if (choice && std::strcmp(choice, "blas") == 0) return Isa::None;
-  if (choice && std::strcmp(choice, "avx2") == 0 && best == Isa::Avx512) return Isa::Avx2;
+  if (choice && std::strstr(choice, "blas")) return Isa::None;
+  if (choice && std::strstr(choice, "avx2") && best == Isa::Avx512) return Isa::Avx2;
   return best;
 }
 
@@ -255,7 +256,22 @@ size_t tileWidth(const Plan& p) { return vectorWidth(p) * (isa() == Isa::Avx512 
 
 }  // namespace
 
-const char* directConvKernels() { return isa() == Isa::Avx512 ? "avx512" : isa() == Isa::Avx2 ? "avx2" : "blas"; }
+ConvIsa convIsa() { return isa(); }
+
+bool convWinogradAllowed() {
+  static const bool allowed = [] {
+    const char* choice = std::getenv("BACKPROP_CONV_KERNELS");
+    return !(choice && std::strstr(choice, "nowinograd"));
+  }();
+  return allowed && isa() != Isa::None;
+}
+
+const char* directConvKernels() {
+  const bool wino = convWinogradAllowed();
+  if (isa() == Isa::Avx512) return wino ? "avx512+winograd" : "avx512";
+  if (isa() == Isa::Avx2) return wino ? "avx2+winograd" : "avx2";
+  return "blas";
+}
 
 bool directConvSupported(const ConvGeom& g) {
   if (isa() == Isa::None || g.groups != 1 || g.outC % 8 != 0 || g.pointwise()) return false;

@@ -9,6 +9,12 @@
 
 namespace bp {
 
+// The vector instructions the float32 convolution kernels use on this CPU (BACKPROP_CONV_KERNELS may lower it).
+enum class ConvIsa { None, Avx2, Avx512 };
+ConvIsa convIsa();
+// Whether 3×3 stride-1 convolutions may take the Winograd kernels (BACKPROP_CONV_KERNELS=...,nowinograd: no).
+bool convWinogradAllowed();
+
 // Whether the direct kernels take this convolution on this CPU: one group, a multiple of 8 output channels, and
 // offsets within a (padded) sample that fit in 32 bits.
 bool directConvSupported(const ConvGeom& g);

@@ -1,7 +1,7 @@
 /**
- * Every native convolution path agrees with the JS reference: the direct AVX-512 kernels (the default on this
- * CPU), the AVX2 kernels and the im2col + OpenBLAS path, chosen with BACKPROP_CONV_KERNELS in a child process
- * (the choice is made once per process), each running the convolution cases of the agreement suite.
+ * Every native convolution path agrees with the JS reference: the Winograd and direct AVX-512 kernels (the
+ * default on this CPU), the same with AVX2, and the im2col + OpenBLAS path, chosen with BACKPROP_CONV_KERNELS in a
+ * child process (the choice is made once per process), each running the convolution cases of the agreement suite.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -35,10 +35,11 @@ function run(choice: string): { status: number | null; out: string; chosen: stri
 
 const describeNative = available ? describe : describe.skip;
 describeNative('native convolution kernels', () => {
-  const choices = ['blas', ...(kernels === 'avx512' ? ['avx2'] : [])];
+  const choices = ['blas', 'nowinograd', ...(kernels?.startsWith('avx512') ? ['avx2', 'avx2,nowinograd'] : [])];
   test.each(choices)('BACKPROP_CONV_KERNELS=%s agrees with the reference', (choice) => {
     const r = run(choice);
-    expect(r.chosen).toBe(choice);
+    const isa = choice.includes('blas') ? 'blas' : choice.includes('avx2') ? 'avx2' : kernels!.split('+')[0];
+    expect(r.chosen).toBe(isa === 'blas' || choice.includes('nowinograd') ? isa : `${isa}+winograd`);
     if (r.status !== 0) throw new Error(r.out.slice(-4000));
     expect(r.out).toMatch(/Tests:\s+\d+ skipped, \d+ passed/);
   });
