@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -19,18 +20,23 @@ class Pool {
  public:
   void run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::unique_lock<std::mutex> busy(runMutex_, std::try_to_lock);
-    if (!busy.owns_lock() || chunks <= 1) {
+    if (!busy.owns_lock() || chunks <= 1 || openblas_get_num_threads() <= 1) {
       // Another call holds the pool (or there is nothing to share): run every chunk here, in order.
       for (size_t c = 0; c < chunks; c++) fn(c);
       return;
     }
-    ensureWorkers(chunks - 1);
+    // Workers join up to the thread count (the calling thread is one of them); the others stay asleep.
+    const int threads = openblas_get_num_threads();
+    const size_t helpers = std::min<size_t>(chunks, threads < 1 ? 1 : static_cast<size_t>(threads)) - 1;
+    ensureWorkers(helpers);
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      allowed_ = helpers;
       fn_ = &fn;
       chunks_ = chunks;
       next_ = 0;
       pending_ = chunks;
+      joined_ = 0;
       error_ = nullptr;
       active_ = true;
       generation_++;
@@ -81,7 +87,8 @@ class Pool {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return generation_ != seen; });
         seen = generation_;
-        if (!active_) continue;
+        if (!active_ || joined_ >= allowed_) continue;
+        joined_++;
         participants_++;
       }
       work();
@@ -95,6 +102,7 @@ class Pool {
   std::condition_variable wake_, done_;
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t chunks_ = 0, next_ = 0, pending_ = 0, participants_ = 0, generation_ = 0, workers_ = 0;
+  size_t allowed_ = 0, joined_ = 0;  // workers that may join this run, and those that did
   bool active_ = false;
   std::exception_ptr error_;
 };
@@ -112,7 +120,10 @@ size_t chunkCount(size_t items) {
   int threads = openblas_get_num_threads();
   size_t t = threads < 1 ? 1 : static_cast<size_t>(threads);
   if (t > 64) t = 64;
-  return items < t ? (items == 0 ? 1 : items) : t;
+  // With several threads, a few chunks per thread, taken as threads come free: a core busy with another process
+  // then slows the call by a chunk, not by half of it.
+  const size_t chunks = t == 1 ? 1 : 4 * t;
+  return items < chunks ? (items == 0 ? 1 : items) : chunks;
 }
 
 }  // namespace bp
