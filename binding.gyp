@@ -9,7 +9,11 @@
         "native/exports_losses.cc",
         "native/exports_optim.cc",
         "native/exports_sequence.cc",
-        "native/table_call.cc"
+        "native/table_call.cc",
+        "native/exports_conv.cc",
+        "native/conv_direct.cc",
+        "native/winograd.cc",
+        "native/thread_pool.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

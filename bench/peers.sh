@@ -14,7 +14,7 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   else echo "bench/peers.sh: PyTorch is missing: apt-get install python3-torch" >&2; exit 1; fi
 fi
 [ -f dist/index.js ] || npm run build >/dev/null
-core=$(node -e "const m=/core chosen by backprop: (\w+)/.exec(require('./dist').getBackend().blas || ''); console.log(m ? m[1] : '')")
+core=$(node -e "const b=require('./dist').getBackend(); console.log((/\(\w+, (\w+)[;)]/.exec(b.blas || '') || [])[1] || '')")
 steps=40; [ "$quick" = --quick ] && steps=10
 echo "== backprop"
 node dist/cli/main.js bench ${quick:+--quick}
@@ -39,3 +39,6 @@ torch gru 64 "$steps"
 echo "== TF.js (cpu, recurrent)"
 node bench/tfjs-peer.js lstm 64 3
 node bench/tfjs-peer.js gru 64 3
+# convolutional networks: backprop, PyTorch and TF.js alternating in rounds, with ratios (bench/cnn-peers.js)
+echo "== CNNs"
+node bench/cnn-peers.js ${quick}

@@ -50,4 +50,21 @@ Napi::Value LstmForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value LstmBackwardAsync(const Napi::CallbackInfo& info);
 Napi::Value GruForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value GruBackwardAsync(const Napi::CallbackInfo& info);
+// convolution, pooling and batch normalization
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackward(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dForward(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dBackward(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dForward(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dBackward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormForward(const Napi::CallbackInfo& info);
+Napi::Value BatchNormBackward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value MaxPool2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AvgPool2dBackwardAsync(const Napi::CallbackInfo& info);
+Napi::Value BatchNormForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value BatchNormBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp

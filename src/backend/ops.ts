@@ -87,6 +87,11 @@ export interface BackendInfo {
   loadedFrom?: string;
   /** Why this backend was chosen (e.g. `BACKPROP_BACKEND=js`, `auto: addon loaded`, `auto: addon failed: ...`). */
   reason?: string;
+  /**
+   * For native: the kernels of float32 convolutions, `'avx512'` or `'avx2'` (direct register-tile kernels) or
+   * `'blas'` (im2col + OpenBLAS, also what float64 uses); env BACKPROP_CONV_KERNELS=avx2|blas lowers the choice.
+   */
+  convolution?: string;
 }
 
 /** The typed interface every backend implements. See the file comment for shared conventions. */
@@ -587,6 +592,215 @@ export interface Backend {
   lstmBackwardAsync?(...args: Parameters<Backend['lstmBackward']>): Promise<void>;
   gruForwardAsync?(...args: Parameters<Backend['gruForward']>): Promise<void>;
   gruBackwardAsync?(...args: Parameters<Backend['gruBackward']>): Promise<void>;
+  // ---- Convolution, pooling and batch normalization. ------------------------------------------------
+  // Images are NHWC: x is [batch, inH, inW, inC] and outputs [batch, outH, outW, channels], flat. A
+  // convolution kernel is [kH, kW, inC/groups, outC] (TF.js layout); output channel o belongs to group
+  // g = ⌊o/(outC/groups)⌋ and reads input channels [g·inC/groups, (g+1)·inC/groups). For output position
+  // (oy, ox) and kernel tap (ky, kx) the input position is (oy·strideH − padTop + ky·dilationH,
+  // ox·strideW − padLeft + kx·dilationW) (pooling: dilation 1); positions outside the input read as 0 in
+  // a convolution and are skipped by pooling. outH and outW are given, so any padding below and right is
+  // implied. Strides, dilations and groups must be ≥ 1, and groups must divide inC and outC (RangeError).
+
+  /**
+   * Fused convolution forward: `z[n,oy,ox,o] = b[o] + Σ_{ky,kx,c∈group(o)} x[n,iy,ix,c]·w[ky,kx,c−c₀(o),o]`
+   * and `y = f(z)` (softmax is not allowed here: RangeError). `y` may be the same array as `z` when act is
+   * linear or relu (then only relu(z) is kept: relu's derivative, z > 0, reads the same from it); z and y must
+   * not overlap x, w, b.
+   */
+  conv2dForward(
+    x: FloatArray,
+    w: FloatArray,
+    b: FloatArray | null,
+    z: FloatArray,
+    y: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    groups: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  /**
+   * Fused convolution backward, given the forward's x, w, z, y and dy: `dz = f'(z) ⊙ dy` (dz may alias dy),
+   * `dw = ∂/∂w` (overwritten), `db = Σ_{n,oy,ox} dz` (overwritten; null to skip) and `dx = ∂/∂x`
+   * (overwritten; null to skip). Outputs must not overlap each other or the inputs (dz may be dy).
+   */
+  conv2dBackward(
+    x: FloatArray,
+    w: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    dw: FloatArray,
+    db: FloatArray | null,
+    dx: FloatArray | null,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    groups: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  /**
+   * Max pooling over kH×kW windows, per channel: `y = max` over the window's positions inside the input
+   * (the first maximum in row-major window order wins; NaN wins over numbers), `argmax` = its window position
+   * ky·kW + kx. Every window must overlap the input (RangeError otherwise). y, argmax must not overlap x.
+   */
+  maxPool2dForward(
+    x: FloatArray,
+    y: FloatArray,
+    argmax: Int32Array,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Max pooling backward: `dx` = 0, then each dy is added at its window's argmax position. Each argmax is read
+   * once and must lie in [0, kH·kW) at a position inside the input (RangeError naming it otherwise).
+   */
+  maxPool2dBackward(
+    dy: FloatArray,
+    argmax: Int32Array,
+    dx: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Average pooling: `y` = the mean over the window's positions inside the input (padding is not counted, as
+   * TensorFlow's 'same' pooling). Every window must overlap the input. y must not overlap x.
+   */
+  avgPool2dForward(
+    x: FloatArray,
+    y: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /** Average pooling backward: `dx` = 0, then each dy/count is added at every position of its window. */
+  avgPool2dBackward(
+    dy: FloatArray,
+    dx: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Batch normalization over x seen as rows×cols (cols = channels, the last axis). Training: mean and
+   * (biased) variance per column over the rows, accumulated in float64; `mean` and `invStd = 1/√(var+ε)`
+   * are written for backward, and the moving statistics updated as TF.js does: m ← m − (m − stat)·(1 −
+   * momentum). Inference: mean and invStd come from the moving statistics, which stay unchanged. Then
+   * `y = gamma·(x − mean)·invStd + beta` (gamma/beta null: 1/0). y may alias x; no other overlap.
+   */
+  batchNormForward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    movingMean: FloatArray,
+    movingVariance: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+    y: FloatArray,
+    rows: number,
+    cols: number,
+    epsilon: number,
+    momentum: number,
+    training: boolean,
+  ): void;
+
+  /**
+   * Batch normalization backward through the batch statistics of a training forward: with x̂ = (x − mean)·invStd,
+   * `dbeta = Σ_rows dy`, `dgamma = Σ_rows dy·x̂` (null to skip), `dx = gamma·invStd/rows·(rows·dy − dbeta − x̂·dgamma)`
+   * (sums in float64). dx may alias dy; no other overlap.
+   */
+  batchNormBackward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    mean: FloatArray,
+    invStd: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray,
+    dgamma: FloatArray | null,
+    dbeta: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): void;
+
+  conv2dForwardAsync?(...args: Parameters<Backend['conv2dForward']>): Promise<void>;
+  conv2dBackwardAsync?(...args: Parameters<Backend['conv2dBackward']>): Promise<void>;
+  maxPool2dForwardAsync?(...args: Parameters<Backend['maxPool2dForward']>): Promise<void>;
+  maxPool2dBackwardAsync?(...args: Parameters<Backend['maxPool2dBackward']>): Promise<void>;
+  avgPool2dForwardAsync?(...args: Parameters<Backend['avgPool2dForward']>): Promise<void>;
+  avgPool2dBackwardAsync?(...args: Parameters<Backend['avgPool2dBackward']>): Promise<void>;
+  batchNormForwardAsync?(...args: Parameters<Backend['batchNormForward']>): Promise<void>;
+  batchNormBackwardAsync?(...args: Parameters<Backend['batchNormBackward']>): Promise<void>;
 }
 
 export { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE } from './op-table';
@@ -600,7 +814,7 @@ type ArgType<K extends ArgKind> = K extends 'bool'
     ? FloatArray
     : K extends 'optFloats'
       ? FloatArray | null
-      : K extends 'int32s'
+      : K extends 'int32s' | 'int32Out'
         ? Int32Array
         : number;
 type TableParams<A extends readonly ArgSpec[]> = { -readonly [I in keyof A]: ArgType<A[I]['kind']> };

@@ -14,6 +14,7 @@ import { memorySoak } from '../bench/memory';
 import { machine } from './machine';
 import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
+import { cnnRows } from './bench-cnn';
 
 interface Row {
   [k: string]: string | number | null;
@@ -201,5 +202,9 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
       "    3 x the forward's multiply-adds; raw = OpenBLAS alone on one step's recurrent gemm, 1 thread\n" +
       table(rnn),
   );
+  // convolutional networks
+  const cnn = await cnnRows(quick, native, jsSteps);
+  result.cnn = cnn.rows;
+  out(`\n${cnn.title}\n${table(cnn.rows)}`);
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -106,11 +106,14 @@ export abstract class Layer {
     }
   }
 
-  /** The default-name stem: the class name in snake_case ('Dense' → 'dense', 'MaxPooling2D' → 'max_pooling2d'). */
+  /**
+   * The default-name stem: the class name in snake_case as TF.js writes it ('Dense' → 'dense', 'Conv2D' →
+   * 'conv2d', 'MaxPooling2D' → 'max_pooling2d', 'LeakyReLU' → 'leaky_re_lu').
+   */
   get kind(): string {
     return this.className
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+      .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
       .toLowerCase();
   }
 

@@ -21,6 +21,15 @@ import { lstmEntry } from './lstm';
 import { maskingEntry } from './masking';
 import { simpleRnnEntry } from './simple-rnn';
 import { timeDistributedEntry } from './time-distributed';
+// convolution and pooling
+import { conv2dEntry } from './conv2d';
+import { conv1dEntry } from './conv1d';
+import { depthwiseConv2dEntry } from './depthwise-conv2d';
+import { averagePooling1dEntry, averagePooling2dEntry, maxPooling1dEntry, maxPooling2dEntry } from './pooling';
+import { globalAveragePooling2dEntry, globalMaxPooling1dEntry, globalMaxPooling2dEntry } from './global-pooling';
+import { zeroPadding2dEntry } from './zero-padding2d';
+import { batchNormalizationEntry } from './batch-normalization';
+import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -43,6 +52,21 @@ const ENTRIES: LayerEntry[] = [
   layerNormalizationEntry,
   globalAveragePooling1dEntry,
   maskingEntry,
+  // convolution and pooling
+  conv2dEntry,
+  conv1dEntry,
+  depthwiseConv2dEntry,
+  maxPooling2dEntry,
+  averagePooling2dEntry,
+  maxPooling1dEntry,
+  averagePooling1dEntry,
+  globalAveragePooling2dEntry,
+  globalMaxPooling2dEntry,
+  globalMaxPooling1dEntry,
+  zeroPadding2dEntry,
+  batchNormalizationEntry,
+  spatialDropout1dEntry,
+  spatialDropout2dEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

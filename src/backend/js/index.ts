@@ -23,6 +23,7 @@ import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './act
 import * as L from './losses';
 import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
+import * as Conv from './conv-ops';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -387,6 +388,15 @@ export function createJsBackend(): Backend {
 
     // sequence models
     ...createSequenceOps(),
+    // convolution, pooling and batch normalization
+    conv2dForward: Conv.conv2dForward,
+    conv2dBackward: Conv.conv2dBackward,
+    maxPool2dForward: Conv.maxPool2dForward,
+    maxPool2dBackward: Conv.maxPool2dBackward,
+    avgPool2dForward: Conv.avgPool2dForward,
+    avgPool2dBackward: Conv.avgPool2dBackward,
+    batchNormForward: Conv.batchNormForward,
+    batchNormBackward: Conv.batchNormBackward,
   };
 }
 

@@ -11,6 +11,9 @@ import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './act
 import { denseBackwardUnchecked, denseForwardUnchecked } from './index';
 import * as L from './losses';
 import * as O from './optimizers';
+import { conv2dBackwardUnchecked, conv2dForwardUnchecked } from './conv';
+import * as Pool from './pool';
+import { batchNormBackwardUnchecked, batchNormForwardUnchecked } from './batch-norm';
 
 const SOFTMAX = Activation.softmax;
 
@@ -55,5 +58,14 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     gruBackward: checked.gruBackward,
     layerNormForward: checked.layerNormForward,
     layerNormBackward: checked.layerNormBackward,
+    // convolution, pooling and batch normalization
+    conv2dForward: conv2dForwardUnchecked,
+    conv2dBackward: conv2dBackwardUnchecked,
+    maxPool2dForward: Pool.maxPool2dForwardUnchecked,
+    maxPool2dBackward: Pool.maxPool2dBackwardUnchecked,
+    avgPool2dForward: Pool.avgPool2dForwardUnchecked,
+    avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
+    batchNormForward: batchNormForwardUnchecked,
+    batchNormBackward: batchNormBackwardUnchecked,
   };
 }
