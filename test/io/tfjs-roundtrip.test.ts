@@ -139,10 +139,10 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     const dir = tmp();
     await bp.sequential({ layers: [bp.layers.dense({ units: 2, inputShape: [2] })] }).save(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-    json.modelTopology.config.layers[0].class_name = 'Conv2D';
+    json.modelTopology.config.layers[0].class_name = 'Conv3D';
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     await expect(bp.loadLayersModel(dir)).rejects.toThrow(
-      /unsupported layer 'Conv2D'; supported: Dense, Activation, .*Dropout/,
+      /unsupported layer 'Conv3D'; supported: Dense, Activation, .*Dropout/,
     );
   });
 });
