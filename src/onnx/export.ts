@@ -150,8 +150,8 @@ function resolveFile(target: unknown, method: string): string {
 
 /**
  * Writes the model as an ONNX file (atomically: a crash leaves the old file or the new one) and resolves
- * with its bytes. The model must be built; every layer must have an ONNX export (Dense, Activation and the
- * activation layers, Dropout, Flatten, Reshape, Permute), else the error names the layer.
+ * with its bytes. The model must be built; every layer must have an ONNX export (src/onnx/registry.ts lists
+ * them), else the error names the layer and lists the layer types that have one.
  * @example
  * await bp.exportOnnx(model, 'model.onnx');              // opset 17
  * const bytes = await bp.exportOnnx(model, 'model.onnx', { opset: 20 });

@@ -8,6 +8,22 @@ import { activationExport } from './layers/activation';
 import { denseExport } from './layers/dense';
 import { dropoutExport } from './layers/dropout';
 import { flattenExport, permuteExport, reshapeExport } from './layers/reshaping';
+// convolution and pooling
+import { batchNormalizationExport } from './layers/batch-normalization';
+import { conv1dExport, conv2dExport, depthwiseConv2dExport } from './layers/convolution';
+import {
+  globalAveragePooling2dExport,
+  globalMaxPooling1dExport,
+  globalMaxPooling2dExport,
+} from './layers/global-pooling';
+import {
+  averagePooling1dExport,
+  averagePooling2dExport,
+  maxPooling1dExport,
+  maxPooling2dExport,
+} from './layers/pooling';
+import { spatialDropout1dExport, spatialDropout2dExport } from './layers/spatial-dropout';
+import { zeroPadding2dExport } from './layers/zero-padding';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -16,6 +32,21 @@ const EXPORTS: LayerExport[] = [
   flattenExport,
   reshapeExport,
   permuteExport,
+  // convolution and pooling
+  conv2dExport,
+  conv1dExport,
+  depthwiseConv2dExport,
+  maxPooling2dExport,
+  averagePooling2dExport,
+  maxPooling1dExport,
+  averagePooling1dExport,
+  globalAveragePooling2dExport,
+  globalMaxPooling2dExport,
+  globalMaxPooling1dExport,
+  zeroPadding2dExport,
+  batchNormalizationExport,
+  spatialDropout1dExport,
+  spatialDropout2dExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
