@@ -8,6 +8,14 @@ import { activationExport } from './layers/activation';
 import { denseExport } from './layers/dense';
 import { dropoutExport } from './layers/dropout';
 import { flattenExport, permuteExport, reshapeExport } from './layers/reshaping';
+// sequence models
+import { bidirectionalExport } from './layers/bidirectional';
+import { embeddingExport } from './layers/embedding';
+import { globalAveragePooling1dExport } from './layers/global-average-pooling1d';
+import { layerNormalizationExport } from './layers/layer-normalization';
+import { maskingExport } from './layers/masking';
+import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
+import { timeDistributedExport } from './layers/time-distributed';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -16,6 +24,16 @@ const EXPORTS: LayerExport[] = [
   flattenExport,
   reshapeExport,
   permuteExport,
+  // sequence models
+  embeddingExport,
+  simpleRnnExport,
+  lstmExport,
+  gruExport,
+  bidirectionalExport,
+  timeDistributedExport((className) => layerExportFor(className)),
+  layerNormalizationExport,
+  globalAveragePooling1dExport,
+  maskingExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
