@@ -162,9 +162,15 @@ function compact(g: GraphBuilder, x: string, mask: string, steps: number, stem: 
     [g.node('Mul', [mask, g.scalar(`${stem}/steps`, steps)], `${stem}/real_first`), later],
     `${stem}/order_key`,
   );
-  const [, order] = multiOutputNode(g, 'TopK', [key, g.int64s(`${stem}/k`, [steps])], [null, `${stem}/order`], {
-    axis: { int: 1 },
-  });
+  const [, order] = multiOutputNode(
+    g,
+    'TopK',
+    [key, g.int64s(`${stem}/k`, [steps])],
+    [`${stem}/order_keys`, `${stem}/order`],
+    {
+      axis: { int: 1 },
+    },
+  );
   const gathered = g.node('GatherND', [x, unsqueeze(g, order, [2], `${stem}/order`)], `${stem}/real_steps_first`, {
     batch_dims: { int: 1 },
   });
