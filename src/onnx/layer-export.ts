@@ -34,9 +34,12 @@ export function layerExport<L extends Layer>(
   };
 }
 
-/** The layer's weight `name` ('kernel') as an initializer under its Keras name ('dense_1/kernel'). */
+/**
+ * The layer's weight `name` ('kernel') as an initializer under its Keras name ('dense_1/kernel'; inside a
+ * wrapper, its scope's: 'time_distributed/kernel').
+ */
 export function weightInitializer(g: GraphBuilder, layer: Layer, name: string): string {
-  const full = `${layer.name}/${name}`;
+  const full = `${layer.weightScope ?? layer.name}/${name}`;
   const p = layer.weights().find((w) => w.name === full);
   if (!p) throw new Error(`ONNX export: layer '${layer.name}' has no weight '${name}' (is the model built?)`);
   return g.weight(full, p.shape, p.value);

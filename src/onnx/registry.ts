@@ -24,6 +24,14 @@ import {
 } from './layers/pooling';
 import { spatialDropout1dExport, spatialDropout2dExport } from './layers/spatial-dropout';
 import { zeroPadding2dExport } from './layers/zero-padding';
+// sequence models
+import { bidirectionalExport } from './layers/bidirectional';
+import { embeddingExport } from './layers/embedding';
+import { globalAveragePooling1dExport } from './layers/global-average-pooling1d';
+import { layerNormalizationExport } from './layers/layer-normalization';
+import { maskingExport } from './layers/masking';
+import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
+import { timeDistributedExport } from './layers/time-distributed';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -47,6 +55,16 @@ const EXPORTS: LayerExport[] = [
   batchNormalizationExport,
   spatialDropout1dExport,
   spatialDropout2dExport,
+  // sequence models
+  embeddingExport,
+  simpleRnnExport,
+  lstmExport,
+  gruExport,
+  bidirectionalExport,
+  timeDistributedExport((className) => layerExportFor(className)),
+  layerNormalizationExport,
+  globalAveragePooling1dExport,
+  maskingExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
