@@ -310,7 +310,8 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions =
       const size = (await fs.promises.stat(file)).size;
       if (size > maxFileBytes) {
         throw new Error(
-          `${WHO}: ${file}: ${size} bytes, more than maxFileBytes ${maxFileBytes}; shrink the image or raise maxFileBytes`,
+          `${WHO}: ${file}: ${size} bytes, more than maxFileBytes ${maxFileBytes}; ` +
+            'shrink the image or raise maxFileBytes',
         );
       }
       const bytes = await fs.promises.readFile(file);
