@@ -233,7 +233,9 @@ describe('loadImageFolder refuses hostile input, naming the file and the fix', (
     await refuse(d, /4 images of 4×4×3 need 768 bytes, more than maxBytes 700; use a smaller imageSize/, {
       maxBytes: 700,
     });
-    await refuse(d, /\d\.png: \d+ bytes, more than maxFileBytes 10; shrink the image or raise maxFileBytes/, { maxFileBytes: 10 });
+    await refuse(d, /\d\.png: \d+ bytes, more than maxFileBytes 10; shrink the image or raise maxFileBytes/, {
+      maxFileBytes: 10,
+    });
   });
 
   test('empty class folders, no class folders, unsupported formats, bad options', async () => {
