@@ -8,6 +8,8 @@ import type { Tensor2D } from '../data/tensor';
 import { fail } from './errors';
 import type { Tensor } from '../model/tensor';
 import { sequenceInputs, type SequencePreprocessing } from './sequences';
+// convolutional networks
+import { idxImageShape, type ImagePreprocessing } from './image-data';
 
 export type Task = 'classification' | 'regression';
 export interface Labelled {
@@ -22,6 +24,11 @@ export interface Prepared {
   featureNames: string[];
   targetName?: string;
   source: string;
+  // convolutional networks
+  /** One sample as an image [height, width, channels], when the rows are images. */
+  imageShape?: number[];
+  /** The test images' files (an image folder). */
+  testFiles?: string[];
 }
 
 /** What is saved with the model (model.metadata.preprocessing). */
@@ -33,6 +40,9 @@ export interface Preprocessing {
   scaler?: bp.data.ScalerState;
   /** Sequence models: steps per sample, and for a text column its tokenizer (sequences.ts). */
   sequence?: SequencePreprocessing;
+  // convolutional networks
+  /** Models trained on images: their size, color mode and whether the model takes them flat. */
+  image?: ImagePreprocessing;
 }
 
 export interface DataOptions {
@@ -45,6 +55,8 @@ export interface DataOptions {
   testSplit?: string;
   testData?: string;
   seed: number;
+  // convolutional networks
+  images?: string;
 }
 
 function splitLabelled(
@@ -58,15 +70,20 @@ function splitLabelled(
   return { train: { x: s.xTrain, y: s.yTrain }, test: { x: s.xTest, y: s.yTest } };
 }
 
-export function loadTrainingData(o: DataOptions): Prepared {
-  const testSize = o.testSplit === undefined ? 0.2 : Number(o.testSplit);
-  if (!(testSize > 0 && testSize < 1)) fail(`--test-split must be a fraction in (0, 1), got '${o.testSplit}'`);
-  const sources = [o.data, o.dataIdx, o.dataset].filter((v) => v !== undefined).length;
+/** Refuses a command line with no data source or more than one. */
+export function checkOneSource(o: DataOptions): void {
+  const sources = [o.data, o.dataIdx, o.dataset, o.images].filter((v) => v !== undefined).length;
   if (sources !== 1)
     fail(
       'give exactly one data source: --data file.csv --target <column>, ' +
-        '--data-idx images.idx --labels-idx labels.idx, or --dataset digits|xor',
+        '--data-idx images.idx --labels-idx labels.idx, --dataset digits|xor, or --images <dir>',
     );
+}
+
+export function loadTrainingData(o: DataOptions): Prepared {
+  const testSize = o.testSplit === undefined ? 0.2 : Number(o.testSplit);
+  if (!(testSize > 0 && testSize < 1)) fail(`--test-split must be a fraction in (0, 1), got '${o.testSplit}'`);
+  checkOneSource(o);
   if (o.dataset !== undefined) {
     if (o.dataset === 'xor') {
       const { x, y } = bp.data.xor();
@@ -89,6 +106,7 @@ export function loadTrainingData(o: DataOptions): Prepared {
         classes: Array.from({ length: 10 }, (_, i) => String(i)),
         featureNames: Array.from({ length: 784 }, (_, i) => `px${i}`),
         source: 'built-in digits (mnist package)',
+        imageShape: [28, 28, 1],
       };
     }
     fail(`--dataset must be 'digits' or 'xor', got '${o.dataset}'`);
@@ -106,6 +124,7 @@ export function loadTrainingData(o: DataOptions): Prepared {
       classes: Array.from({ length: k }, (_, i) => String(i)),
       featureNames: Array.from({ length: d.x.shape[1] }, (_, i) => `px${i}`),
       source: o.dataIdx,
+      imageShape: idxImageShape(d.sampleShape),
     };
   }
   if (!o.target) fail(`--data needs --target <column> (the column to predict)`);

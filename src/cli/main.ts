@@ -31,7 +31,11 @@ program
   .option('--dataset <name>', 'built-in dataset: digits or xor')
   .option('--test-split <fraction>', 'fraction of rows held out for testing (default 0.2)')
   .option('--test-data <file.csv>', 'a separate test CSV instead of a split')
-  .option('--layers <sizes>', 'hidden layer sizes, e.g. 128,64 (default 64)')
+  .option(
+    '--layers <list>',
+    'hidden layers, e.g. 128,64 (dense units; default 64) or conv32x3,conv64x3,maxpool2,flatten,dense128 ' +
+      '(convNxK[sS][same], maxpoolN, avgpoolN, flatten, globalavgpool, batchnorm, dropoutR, denseN)',
+  )
   .option('--activation <name>', 'hidden activation (default relu)')
   .option('--loss <name>', 'loss (default: sparseCategoricalCrossentropy or meanSquaredError)')
   .option('--optimizer <name>', 'sgd, momentum, rmsprop, adagrad, adam, adamw (default adam)')
@@ -53,6 +57,10 @@ program
   .option('--tokens <level>', 'for --text: word or char (default word)')
   .option('--vocabulary <n>', 'for --text: keep the n most frequent tokens (default 20000)')
   .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
+  // convolutional networks
+  .option('--images <dir>', 'a folder of PNG/JPEG images, one subfolder per class (--test-data: a test folder)')
+  .option('--image-size <HxW>', 'for --images: resize every image to H×W pixels, bilinear (default 256x256)')
+  .option('--color-mode <mode>', 'for --images: grayscale, rgb or rgba (default rgb)')
   .addHelpText(
     'after',
     `
@@ -62,15 +70,21 @@ Examples:
   $ backprop train --dataset digits --layers 128 --epochs 10 --json
   $ backprop train --dataset digits --sequence-length 28 --layers 128 --epochs 5 --batch-size 64
   $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
-  $ backprop train --data series.csv --target next --task regression --model-spec model.json`,
+  $ backprop train --data series.csv --target next --task regression --model-spec model.json
+  $ backprop train --dataset digits --layers conv32x3,conv64x3,maxpool2,flatten,dense128 --epochs 5 --batch-size 64
+  $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m`,
   )
   .action((o: TrainOptions) => run(verbose(), () => train(o)));
 
 program
   .command('evaluate')
-  .description('loss and metrics of a saved model on a labelled CSV')
+  .description('loss and metrics of a saved model on a labelled CSV (or images, for a model trained on images)')
   .requiredOption('--model <dir>', 'model directory written by train --out')
-  .requiredOption('--data <file.csv>', 'CSV with the same columns as the training data')
+  .option('--data <file.csv>', 'CSV with the same columns as the training data')
+  // convolutional networks
+  .option('--images <dir>', 'image model: a folder with one subfolder per class, named as in training')
+  .option('--data-idx <images.idx>', 'image model: IDX images of the training size')
+  .option('--labels-idx <labels.idx>', 'image model: IDX labels')
   .option('--target <column>', 'the target column (default: the one the model was trained on)')
   .option('--backend <name>', 'native, js or auto')
   .option('--json', 'print JSON')
@@ -83,9 +97,12 @@ program
 
 program
   .command('predict')
-  .description('predictions of a saved model for each row of a CSV')
+  .description('predictions of a saved model for each row of a CSV (or each image, for a model trained on images)')
   .requiredOption('--model <dir>', 'model directory written by train --out')
-  .requiredOption('--data <file.csv>', 'CSV with the feature columns (a target column is ignored)')
+  .option('--data <file.csv>', 'CSV with the feature columns (a target column is ignored)')
+  // convolutional networks
+  .option('--images <dir>', 'image model: a folder of PNG/JPEG images (read recursively)')
+  .option('--data-idx <images.idx>', 'image model: IDX images of the training size')
   .option('--out <predictions.csv>', 'write the predictions here (default: stdout)')
   .option('--backend <name>', 'native, js or auto')
   .option('--json', 'print JSON')

@@ -1,14 +1,19 @@
 /**
  * The training report: one self-contained HTML page (no scripts, no external files) with the run's
  * settings, final metrics, SVG line charts of every logged quantity per epoch (training and validation),
- * and a confusion matrix for classification.
+ * a confusion matrix for classification, and a few misclassified test images when the inputs are images.
  */
+import type { ReportImage } from './report-images';
+
 export interface ReportInput {
   title: string;
   settings: Record<string, string | number>;
   final: Record<string, number>;
   history: Record<string, number[]>;
   confusion?: { classes: string[]; matrix: number[][] };
+  // convolutional networks
+  /** A few misclassified test images (inline PNG data URIs). */
+  misclassified?: ReportImage[];
 }
 
 const esc = (s: string) =>
@@ -118,13 +123,30 @@ export function renderReport(r: ReportInput): string {
         .join('') +
       '</table>';
   }
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(r.title)}</title><style>
+  let pictures = '';
+  if (r.misclassified?.length) {
+    pictures =
+      `<h2>Misclassified test images (the first ${r.misclassified.length})</h2><div class="pictures">` +
+      r.misclassified
+        .filter((m) => /^data:image\/png;base64,[A-Za-z0-9+/=]+$/.test(m.src))
+        .map(
+          (m) =>
+            `<figure><img src="${m.src}" alt="${esc(m.caption)}"><figcaption>${esc(m.caption)}</figcaption></figure>`,
+        )
+        .join('') +
+      '</div>';
+  }
+  return `<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${esc(r.title)}</title><style>
 body{font-family:sans-serif;margin:24px;color:#222} table{border-collapse:collapse;margin:8px 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f4f4f4} figure{display:inline-block;margin:8px} figcaption{font-weight:bold}
 .confusion td{min-width:28px}
+.pictures img{width:84px;image-rendering:pixelated;border:1px solid #ccc}
+.pictures figcaption{font-weight:normal;font-size:12px;max-width:120px}
 </style></head><body><h1>${esc(r.title)}</h1><h2>Settings</h2>${table(r.settings)}
-<h2>Final metrics</h2>${table(r.final)}<h2>Per epoch</h2>${charts}${confusion}</body></html>\n`;
+<h2>Final metrics</h2>${table(r.final)}<h2>Per epoch</h2>${charts}${confusion}${pictures}</body></html>\n`;
 }
 
 export function confusionMatrix(pred: Int32Array, truth: Int32Array, k: number): number[][] {

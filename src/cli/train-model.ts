@@ -7,6 +7,7 @@ import * as bp from '../index';
 import { fail, intOption, numOption } from './errors';
 import { isObjectKey } from '../training/options';
 import { checkLayersFit } from '../model-spec';
+import { denseUnits, parseLayers, tokenLayers, type LayerToken } from './layer-grammar';
 
 export interface ModelOptions {
   layers?: string;
@@ -20,7 +21,12 @@ export interface ModelOptions {
 
 /** The checked model settings. */
 export interface ModelChoice {
+  /** Dense units of a --layers list of units only (what sequence models take); [] otherwise. */
   hidden: number[];
+  /** The --layers tokens (layer-grammar.ts). */
+  tokens: LayerToken[];
+  /** Whether the layers take images [height, width, channels] (a convolution, pooling or flatten). */
+  images: boolean;
   activation: string;
   optimizer: string;
   /** The --loss given, if any (the default depends on the task). */
@@ -42,15 +48,7 @@ function nameOption(flag: string, v: string, check: (name: string) => void): str
 
 /** Checks every model option, before any data is read. */
 export function modelChoice(o: ModelOptions): ModelChoice {
-  const hidden = (o.layers ?? '64')
-    .split(',')
-    .filter((s) => s.trim() !== '')
-    .map((s) => {
-      const n = Number(s);
-      if (!Number.isSafeInteger(n) || n < 1)
-        fail(`--layers must be comma-separated positive integers like 128,64; got '${o.layers}'`);
-      return n;
-    });
+  const { tokens, images } = parseLayers(o.layers ?? '64');
   const optimizer = (o.optimizer ?? 'adam').toLowerCase();
   if (isObjectKey(optimizer) || !bp.optimizers.OPTIMIZER_NAMES.includes(optimizer))
     fail(`--optimizer must be one of ${bp.optimizers.OPTIMIZER_NAMES.join(', ')}; got '${o.optimizer}'`);
@@ -59,7 +57,9 @@ export function modelChoice(o: ModelOptions): ModelChoice {
   );
   const loss = o.loss === undefined ? undefined : nameOption('loss', o.loss, (l) => bp.losses.getLoss(l));
   return {
-    hidden,
+    hidden: denseUnits(tokens) ?? [],
+    tokens,
+    images,
     activation,
     optimizer,
     loss,
@@ -69,21 +69,14 @@ export function modelChoice(o: ModelOptions): ModelChoice {
   };
 }
 
-function layersOf(c: ModelChoice, outputs: number, classification: boolean, inputs?: number): bp.Sequential {
-  const model = bp.sequential({ seed: c.seed });
-  c.hidden.forEach((units, i) =>
-    model.add(
-      bp.layers.dense({ units, activation: c.activation, inputShape: i === 0 && inputs ? [inputs] : undefined }),
-    ),
-  );
-  model.add(
-    bp.layers.dense({
-      units: outputs,
-      activation: classification ? 'softmax' : 'linear',
-      inputShape: c.hidden.length === 0 && inputs ? [inputs] : undefined,
-    }),
-  );
-  return model;
+function layersOf(c: ModelChoice, outputs: number, classification: boolean, inputShape?: number[]): bp.layers.Layer[] {
+  const layers = tokenLayers(c.tokens, c.activation, inputShape);
+  const output = bp.layers.dense({
+    units: outputs,
+    activation: classification ? 'softmax' : 'linear',
+    inputShape: layers.length === 0 ? inputShape : undefined,
+  });
+  return [...layers, output];
 }
 
 /**
@@ -91,24 +84,26 @@ function layersOf(c: ModelChoice, outputs: number, classification: boolean, inpu
  * @example checkSizeBeforeData(modelChoice({ layers: '1000000000' })) // fails, naming the size
  */
 export function checkSizeBeforeData(c: ModelChoice): void {
-  checkLayersFit('train', layersOf(c, 1, false).layers, [1], 1);
+  // Image layers need the image size; their dense layers alone are a lower bound.
+  const dense = c.images ? { ...c, tokens: c.tokens.filter((t) => t.kind === 'dense') } : c;
+  checkLayersFit('train', layersOf(dense, 1, false), [1], 1);
 }
 
 /**
- * The compiled model for the data's shape, after checking its exact size for batches of `batchRows`.
- * @example const model = buildModel(choice, 4, 3, true, 32, 'sparseCategoricalCrossentropy', ['accuracy'])
+ * The compiled model for the data's per-sample shape, after checking its exact size for batches of `batchRows`.
+ * @example const model = buildModel(choice, [4], 3, true, 32, 'sparseCategoricalCrossentropy', ['accuracy'])
  */
 export function buildModel(
   c: ModelChoice,
-  inputs: number,
+  inputShape: number[],
   outputs: number,
   classification: boolean,
   batchRows: number,
   loss: string,
   metrics: string[],
 ): bp.Sequential {
-  checkLayersFit('train', layersOf(c, outputs, classification).layers, [inputs], Math.max(1, batchRows));
-  const model = layersOf(c, outputs, classification, inputs);
+  checkLayersFit('train', layersOf(c, outputs, classification), inputShape, Math.max(1, batchRows));
+  const model = bp.sequential({ seed: c.seed, layers: layersOf(c, outputs, classification, inputShape) });
   model.compile({ optimizer: bp.optimizers.getOptimizer({ name: c.optimizer, learningRate: c.lr }), loss, metrics });
   return model;
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as bp from '../index';
 import type { Tensor2D } from '../data/tensor';
 import { fail, intOption } from './errors';
-import { loadTrainingData, type Preprocessing } from './dataset';
+import { checkOneSource, loadTrainingData, type Prepared, type Preprocessing } from './dataset';
 import { checkOutputDir, checkOutputFile } from './paths';
 import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
@@ -20,6 +20,9 @@ import {
   wantsSequences,
   type SequenceOptions,
 } from './sequences';
+// convolutional networks
+import { asImages, colorModeOf, imageChoice, loadImageTrainingData, specTakesImages } from './image-data';
+import { misclassifiedImages } from './report-images';
 
 export interface TrainOptions extends SequenceOptions {
   data?: string;
@@ -45,6 +48,10 @@ export interface TrainOptions extends SequenceOptions {
   report?: string;
   json?: boolean;
   verbose?: boolean;
+  // convolutional networks
+  images?: string;
+  imageSize?: string;
+  colorMode?: string;
 }
 
 const CONFIG_KEYS = [
@@ -75,6 +82,10 @@ const CONFIG_KEYS = [
   'tokens',
   'rnn',
   'modelSpec',
+  // convolutional networks
+  'images',
+  'imageSize',
+  'colorMode',
 ];
 
 /** Options from --config (a JSON file with the same keys), overridden by the command line. */
@@ -119,7 +130,11 @@ export async function train(raw: TrainOptions): Promise<void> {
   const choice = modelChoice(o);
   const { seed, lr, batchSize, hidden } = choice;
   const seq = wantsSequences(o) ? sequenceChoice(o) : undefined;
-  const normalize = o.normalize ?? (o.dataset || o.dataIdx || seq?.text ? 'none' : 'standard');
+  if (seq && !seq.spec && choice.hidden.length !== choice.tokens.length)
+    fail('--layers for sequence models takes recurrent units only, like 64,32; image layers need images');
+  const image = imageChoice({ ...o, seed });
+  if (image) checkOneSource({ ...o, seed });
+  const normalize = o.normalize ?? (o.dataset || o.dataIdx || seq?.text || o.images ? 'none' : 'standard');
   if (!['standard', 'minmax', 'none'].includes(normalize))
     fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
   if (seq?.text && normalize !== 'none') fail(`--normalize applies to numeric columns, not to a --text column`);
@@ -128,7 +143,14 @@ export async function train(raw: TrainOptions): Promise<void> {
   checkSizeBeforeData(choice);
 
   const text = seq?.text ? loadTextTrainingData({ ...o, seed }, seq) : undefined;
-  const d = text ?? loadTrainingData({ ...o, seed });
+  const d: Prepared =
+    text ?? (image ? await loadImageTrainingData({ ...o, seed }, image) : loadTrainingData({ ...o, seed }));
+  const takesImages = seq?.spec ? specTakesImages(seq.spec) : choice.images;
+  if (takesImages && !d.imageShape)
+    fail(
+      `the model's layers take images, but ${d.source} has rows of features; ` +
+        'use --dataset digits, --data-idx with images, or --images <dir>',
+    );
   const scaler =
     normalize === 'none' ? undefined : normalize === 'standard' ? bp.data.standardScaler() : bp.data.minMaxScaler();
   let xTrain: Tensor2D | Tensor, xTest: Tensor2D | Tensor;
@@ -141,6 +163,11 @@ export async function train(raw: TrainOptions): Promise<void> {
   } else {
     xTrain = scaler ? scaler.fitTransform(d.train.x) : d.train.x;
     xTest = scaler ? scaler.transform(d.test.x) : d.test.x;
+  }
+  if (takesImages) {
+    // The same pixels as [n, height, width, channels] (no copy): what convolutions take.
+    xTrain = asImages(xTrain, d.imageShape!);
+    xTest = asImages(xTest, d.imageShape!);
   }
   const inputShape = xTrain.shape.slice(1);
 
@@ -161,7 +188,7 @@ export async function train(raw: TrainOptions): Promise<void> {
         loss,
         metrics,
       )
-    : buildModel(choice, xTrain.shape[1], outUnits, classification, batchRows, loss, metrics);
+    : buildModel(choice, inputShape, outUnits, classification, batchRows, loss, metrics);
   const optName = choice.optimizer;
   const pre: Preprocessing = {
     featureNames: d.featureNames,
@@ -172,10 +199,17 @@ export async function train(raw: TrainOptions): Promise<void> {
   };
   if (text) pre.sequence = { steps: text.steps, text: { column: seq!.text!, tokenizer: text.tokenizer.toJSON() } };
   else if (seq?.steps !== undefined) pre.sequence = { steps: seq.steps };
+  if (d.imageShape && !pre.sequence)
+    pre.image = {
+      shape: d.imageShape,
+      colorMode: image?.colorMode ?? colorModeOf(d.imageShape[2]),
+      flat: !takesImages,
+    };
   model.metadata.preprocessing = pre;
-  const modelText = seq
-    ? `${model.layers.map((l) => l.className).join(' → ')} on [${inputShape.join(', ')}]`
-    : [xTrain.shape[1], ...hidden, outUnits].join('-');
+  const modelText =
+    seq || takesImages || hidden.length !== choice.tokens.length
+      ? `${model.layers.map((l) => l.className).join(' → ')} on [${inputShape.join(', ')}]`
+      : [xTrain.shape[1], ...hidden, outUnits].join('-');
 
   const json = !!o.json;
   if (!json)
@@ -222,11 +256,17 @@ export async function train(raw: TrainOptions): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const final = model.evaluate(xTest, d.test.y);
   let confusion: { classes: string[]; matrix: number[][] } | undefined;
-  if (classification)
+  const predicted = classification ? argmaxRows(model.predict(xTest)) : undefined;
+  if (predicted)
     confusion = {
       classes: d.classes!,
-      matrix: confusionMatrix(argmaxRows(model.predict(xTest)), d.test.y as Int32Array, d.classes!.length),
+      matrix: confusionMatrix(predicted, d.test.y as Int32Array, d.classes!.length),
     };
+  // The pictures show the pixels as read, before any scaling.
+  const misclassified =
+    predicted && d.imageShape && o.report
+      ? misclassifiedImages(d.test.x, d.imageShape, d.test.y as Int32Array, predicted, d.classes!, d.testFiles)
+      : undefined;
 
   if (o.out) await model.save(o.out);
   if (o.report) {
@@ -253,6 +293,7 @@ export async function train(raw: TrainOptions): Promise<void> {
       final,
       history: history.history,
       confusion,
+      misclassified,
     });
     fs.mkdirSync(path.dirname(path.resolve(o.report)), { recursive: true });
     fs.writeFileSync(o.report, html);

@@ -199,14 +199,14 @@ export function writeIdx(path: string, shape: number[], data: ArrayLike<number>,
 /**
  * Images + labels IDX files (as MNIST's) → x (one row per image, the other dims flattened) and labels.
  * `normalize` divides uint8 pixels by 255; other types are taken as already scaled, since /255 only
- * makes sense for byte pixels.
+ * makes sense for byte pixels. `sampleShape` is one image's shape in the file ([28, 28] for MNIST).
  * @example const { x, y } = bp.data.loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'); // x [10000, 784]
  */
 export function loadIdx(
   imagesPath: string,
   labelsPath: string,
   { normalize = true }: { normalize?: boolean } = {},
-): { x: Tensor2D; y: Int32Array } {
+): { x: Tensor2D; y: Int32Array; sampleShape: number[] } {
   const images = readIdx(imagesPath),
     labels = readIdx(labelsPath);
   const n = images.shape[0];
@@ -226,5 +226,5 @@ export function loadIdx(
       throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
     y[i] = v;
   }
-  return { x: { data: x, shape: [n, cols], dtype: 'float32' }, y };
+  return { x: { data: x, shape: [n, cols], dtype: 'float32' }, y, sampleShape: images.shape.slice(1) };
 }

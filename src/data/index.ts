@@ -20,3 +20,9 @@ export { tokenizer, Tokenizer, PAD_ID, OOV_ID } from './tokenizer';
 export type { TokenizerOptions, TokenizerState, EncodeOptions } from './tokenizer';
 export { loadTextCsv, parseTextCsv } from './text-csv';
 export type { TextCsvOptions, TextCsvData } from './text-csv';
+// image folders (convolutional networks)
+export { loadImageFolder } from './image-folder';
+export type { ImageFolderOptions, ImageFolderData, ImageSet } from './image-folder';
+export { decodeImage } from './image-decode';
+export type { RgbaImage, ImageFormat } from './image-decode';
+export type { ColorMode } from './image-pixels';
