@@ -105,7 +105,7 @@ export function loadTrainingData(o: DataOptions): Prepared {
         task: 'classification',
         classes: Array.from({ length: 10 }, (_, i) => String(i)),
         featureNames: Array.from({ length: 784 }, (_, i) => `px${i}`),
-        source: 'built-in digits (mnist package)',
+        source: 'built-in digits (10,000 MNIST digits shipped in data/)',
         imageShape: [28, 28, 1],
       };
     }
