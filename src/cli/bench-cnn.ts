@@ -56,7 +56,7 @@ export async function cnnRows(
   }
   return {
     title:
-      '(e) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
+      '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
       '    step/gemms = native step over the same products as plain sgemms (im2col shapes);\n' +
       '    GFLOP/s of the step next to raw sgemm on its largest gemm',
     rows,

@@ -137,7 +137,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   out(
     '(b) one training step (relu hidden, linear output, softmax cross-entropy); speedup = js time / native time;\n' +
       '    step/gemms = native step time over the same gemms timed alone, median of alternating rounds (range),\n' +
-      '    best = fastest step / fastest gemms (target <= 1.3)\\n' +
+      '    best = fastest step / fastest gemms (target <= 1.3)\n' +
       table(stepRows) +
       '\n',
   );
