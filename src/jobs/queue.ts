@@ -1,0 +1,312 @@
+/**
+ * A training queue shared by many machines, on BullMQ over Redis: clients queue JSON job specs, `backprop
+ * worker` processes train them, and every client watching a job sees its progress (BullMQ job progress,
+ * carried by QueueEvents) and its end. Datasets, checkpoints and finished models live in a store shared
+ * by all (a directory on a shared file system).
+ */
+import * as crypto from 'node:crypto';
+import type { Job, Queue, QueueEvents } from 'bullmq';
+import type IORedis from 'ioredis';
+import { loadLayersModel, type Sequential } from '../sequential';
+import type { JobStatus } from './job';
+import type { ProgressEvent } from './protocol';
+import { QueuedJob } from './queued-job';
+import { bullmq, connectionOptions, redisClient, type RedisConnection } from './redis';
+import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
+import {
+  CANCEL_KEY_SECONDS,
+  TRAIN_JOB,
+  cancelChannel,
+  cancelKey,
+  checkJobId,
+  type QueuedJobData,
+  type QueuedJobReturn,
+} from './queue-protocol';
+import { checkStoreKey, toStore, type JobStore } from './store';
+
+export interface QueueOptions {
+  /** Redis: `redis://[user:password@]host:port[/db]`, `rediss://…` for TLS, or ioredis options. */
+  connection: RedisConnection;
+  /** The queue's name (default 'backprop'); workers must use the same. */
+  name?: string;
+  /**
+   * The store shared with the workers: a directory path, or a store object (bp.jobs.directoryStore). Specs
+   * name their files inside it; results are loaded from it. Omit it only to queue and watch (no paths
+   * checked here, no models loaded: `backprop submit`).
+   */
+  store?: string | JobStore;
+  /** Limits on specs, checked before queueing (data file size, inline data, model parameters, run time). */
+  limits?: Partial<QueueLimits>;
+}
+
+/** One job in queue.list(). */
+export interface QueuedJobSummary {
+  id: string;
+  status: JobStatus;
+  progress: ProgressEvent | null;
+  createdAt: number;
+  finishedAt: number | null;
+  /** The worker that took it last (host:pid). */
+  worker: string | null;
+  error: string | null;
+  /** The return value of a finished job: model path, history, … */
+  returnValue: QueuedJobReturn | null;
+}
+
+/** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
+const POLL_MS = 2000;
+
+const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
+  state === 'active'
+    ? 'running'
+    : state === 'completed'
+      ? r && (r.cancelled || !r.started)
+        ? 'cancelled'
+        : 'completed'
+      : state === 'failed'
+        ? 'failed'
+        : 'queued';
+
+export class JobQueue {
+  readonly name: string;
+  readonly store?: JobStore;
+  private readonly limits: QueueLimits;
+  private readonly queue: Queue<QueuedJobData, QueuedJobReturn>;
+  private readonly events: QueueEvents;
+  private readonly eventsReady: Promise<void>;
+  private readonly redis: IORedis;
+  private readonly handles = new Map<string, QueuedJob>();
+  private readonly poller: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(o: QueueOptions) {
+    const where = 'jobs.queue()';
+    if (!o || typeof o !== 'object') throw new Error(`${where}: expected { connection, name?, store }`);
+    this.name = o.name ?? 'backprop';
+    if (typeof this.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(this.name))
+      throw new Error(`${where}: 'name' must be 1 to 64 letters, digits, '.', '-' or '_'`);
+    const connection = connectionOptions(o.connection, where);
+    this.store = o.store === undefined ? undefined : toStore(o.store, where);
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...(o.limits ?? {}) };
+    const { Queue, QueueEvents } = bullmq();
+    this.queue = new Queue(this.name, { connection });
+    this.queue.on('error', () => {}); // connection errors: ioredis reconnects; calls fail on their own
+    this.events = new QueueEvents(this.name, { connection });
+    this.events.on('error', () => {});
+    this.redis = redisClient(connection);
+    this.redis.on('error', () => {});
+    this.eventsReady = this.events.waitUntilReady().then(() => undefined);
+    this.eventsReady.catch(() => {});
+    const handle = (id: string) => this.handles.get(id);
+    this.events.on('progress', ({ jobId, data }) => handle(jobId)?.setProgress(data as unknown as ProgressEvent));
+    this.events.on('active', ({ jobId }) => handle(jobId)?.setStatus('running'));
+    this.events.on('waiting', ({ jobId }) => handle(jobId)?.setStatus('queued'));
+    this.events.on('completed', ({ jobId, returnvalue }) => {
+      const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as QueuedJobReturn;
+      void handle(jobId)?.complete(r);
+    });
+    this.events.on('failed', ({ jobId, failedReason }) =>
+      handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`)),
+    );
+    this.events.on('removed', ({ jobId }) =>
+      handle(jobId)?.fail(new Error(`job ${jobId} was cancelled before it started`), 'cancelled'),
+    );
+    this.poller = setInterval(() => void this.pollUnfinished(), POLL_MS);
+    this.poller.unref();
+  }
+
+  /**
+   * Checks a JSON job spec completely (its form, every store path, the model's size, the limits) and
+   * queues it. Returns the job's handle at once; a refused spec fails it (`status` 'failed', `submitted`
+   * and `result` reject with the reason) and nothing is queued.
+   * @example
+   * const job = queue.train({ model: spec, data: { csv: 'datasets/iris.csv', target: 'species' }, fit: { epochs: 20 } });
+   * job.on('progress', (p) => console.log(p.epoch, p.loss));
+   * const { model, modelPath, history } = await job.result;
+   */
+  train(spec: unknown): QueuedJob {
+    const job = this.handleFor(crypto.randomUUID());
+    const where = 'queue.train()';
+    const submit = async () => {
+      if (this.closed) throw new Error(`${where}: the queue is closed`);
+      await this.check(spec, where);
+      await this.eventsReady; // listening before the job can start, so no event is missed
+      await this.queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
+        jobId: job.id,
+        attempts: 1, // a job failing for its own reasons fails once
+        removeOnComplete: false,
+        removeOnFail: false,
+      });
+    };
+    submit().then(
+      () => job.queued(),
+      (e: Error) => job.fail(e),
+    );
+    return job;
+  }
+
+  /**
+   * Checks a job spec as train() does — form, store paths, sizes, limits — and queues nothing.
+   * @example await queue.check(spec); // throws naming what is wrong
+   */
+  async check(spec: unknown, where = 'queue.check()'): Promise<void> {
+    await checkQueueSpec(spec, this.store ?? NO_STORE, this.limits, where);
+  }
+
+  /**
+   * A handle on a job queued anywhere (by its id): its progress from now on, its status, its result.
+   * @example const job = await queue.get(id); await job.cancel();
+   */
+  async get(id: string): Promise<QueuedJob> {
+    checkJobId(id, 'queue.get()');
+    const known = this.handles.get(id);
+    if (known) return known;
+    const job = this.handleFor(id);
+    await this.eventsReady;
+    const found = await this.queue.getJob(id);
+    if (!found) {
+      this.handles.delete(id);
+      throw new Error(`queue.get(): no job '${id}' in queue '${this.name}'`);
+    }
+    job.queued();
+    await this.sync(job, found);
+    return job;
+  }
+
+  /**
+   * The queue's jobs, newest first (at most `limit`, default 100): status, latest progress, error, result.
+   * @example for (const j of await queue.list()) console.log(j.id, j.status, j.progress?.epoch);
+   */
+  async list(limit = 100): Promise<QueuedJobSummary[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`queue.list(): 'limit' must be a positive integer`);
+    const jobs = await this.queue.getJobs(
+      ['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'],
+      0,
+      limit - 1,
+    );
+    const summaries = await Promise.all(jobs.filter(Boolean).map((j) => this.summary(j)));
+    return summaries.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  }
+
+  /**
+   * One job's summary (as in list()), or undefined when the queue has no such job.
+   * @example (await queue.status(id))?.status // 'running'
+   */
+  async status(id: string): Promise<QueuedJobSummary | undefined> {
+    checkJobId(id, 'queue.status()');
+    const job = await this.queue.getJob(id);
+    return job ? this.summary(job) : undefined;
+  }
+
+  /** Stops listening and closes the connections; jobs go on in the workers (queue.get follows them later). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.poller);
+    for (const job of this.handles.values())
+      job.fail(new Error(`job ${job.id}: the queue client was closed before it finished (it goes on in the workers)`));
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    this.redis.disconnect();
+  }
+
+  /** @internal the BullMQ queue (for tests and tools). */
+  get bullQueue(): Queue<QueuedJobData, QueuedJobReturn> {
+    return this.queue;
+  }
+
+  private handleFor(id: string): QueuedJob {
+    const job = new QueuedJob(id, {
+      cancel: (jobId) => this.cancel(jobId),
+      loadModel: (modelPath) => this.loadModel(modelPath),
+    });
+    this.handles.set(id, job);
+    job.once('end', () => this.handles.delete(id));
+    return job;
+  }
+
+  private async loadModel(modelPath: string): Promise<Sequential | undefined> {
+    if (!this.store) return undefined;
+    return loadLayersModel(await this.store.local(modelPath, 'directory', 'modelPath'));
+  }
+
+  /** Cancels across machines: a key (for a worker that takes the job later), a message (for the one training it). */
+  private async cancel(id: string): Promise<void> {
+    checkJobId(id, 'cancel()');
+    await this.redis.set(cancelKey(this.name, id), '1', 'EX', CANCEL_KEY_SECONDS);
+    await this.redis.publish(cancelChannel(this.name), id);
+    const job = await this.queue.getJob(id);
+    if (!job) return;
+    const state = await job.getState();
+    if (['waiting', 'prioritized', 'delayed'].includes(state)) {
+      try {
+        await job.remove(); // fails if a worker took it meanwhile: that worker sees the key
+        this.handles.get(id)?.fail(new Error(`job ${id} was cancelled before it started`), 'cancelled');
+      } catch {
+        // taken by a worker: it reads the key before training
+      }
+    }
+  }
+
+  /** Brings a handle up to date with the job's state in Redis. */
+  private async sync(handle: QueuedJob, job: Job<QueuedJobData, QueuedJobReturn>): Promise<void> {
+    const state = await job.getState();
+    if (state === 'completed') await handle.complete(job.returnvalue);
+    else if (state === 'failed') handle.fail(new Error(`job ${job.id} failed: ${job.failedReason}`));
+    else {
+      if (job.progress && typeof job.progress === 'object') handle.progress = job.progress as unknown as ProgressEvent;
+      handle.setStatus(state === 'active' ? 'running' : 'queued');
+    }
+  }
+
+  /** Events can be missed (a client reconnecting after Redis restarted): unfinished handles are checked. */
+  private async pollUnfinished(): Promise<void> {
+    for (const handle of this.handles.values()) {
+      if (this.closed) return;
+      try {
+        const job = await this.queue.getJob(handle.id);
+        if (job) await this.sync(handle, job);
+      } catch {
+        // Redis unreachable for now: the next poll tries again
+      }
+    }
+  }
+
+  private async summary(j: Job<QueuedJobData, QueuedJobReturn>): Promise<QueuedJobSummary> {
+    const state = await j.getState();
+    const r = state === 'completed' ? j.returnvalue : undefined;
+    return {
+      id: j.id!,
+      status: statusOf(state, r),
+      progress: j.progress && typeof j.progress === 'object' ? (j.progress as unknown as ProgressEvent) : null,
+      createdAt: j.timestamp,
+      finishedAt: j.finishedOn ?? null,
+      worker: j.processedBy ?? null,
+      error: j.failedReason || null,
+      returnValue: r ?? null,
+    };
+  }
+}
+
+/** For a client without a store: paths are checked for their form only; the worker checks the rest. */
+const NO_STORE: JobStore = {
+  description: 'no store',
+  local: async (key, _kind, what) => checkStoreKey(key, what ?? 'store key'),
+  writable: async () => {
+    throw new Error('no store');
+  },
+  commit: async () => {},
+  size: async () => 0,
+  remove: async () => {},
+};
+
+/**
+ * Opens a training queue on Redis (bullmq and ioredis are loaded now, not when backprop is imported).
+ * @example
+ * const queue = bp.jobs.queue({ connection: 'redis://:secret@redis:6379', store: '/mnt/shared/backprop' });
+ * const job = queue.train(spec);
+ * const { model, modelPath } = await job.result;
+ * await queue.close();
+ */
+export function queue(options: QueueOptions): JobQueue {
+  return new JobQueue(options);
+}
