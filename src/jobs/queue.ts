@@ -5,6 +5,7 @@
  * by all (a directory on a shared file system).
  */
 import * as crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents } from 'bullmq';
 import type IORedis from 'ioredis';
 import { loadLayersModel, type Sequential } from '../sequential';
@@ -67,7 +68,11 @@ const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
         ? 'failed'
         : 'queued';
 
-export class JobQueue {
+/**
+ * A queue client. Besides job handles it emits, for every job of the queue, ('progress', id, event) and
+ * ('end', id, status) — for a dashboard watching all jobs.
+ */
+export class JobQueue extends EventEmitter {
   readonly name: string;
   readonly store?: JobStore;
   private readonly limits: QueueLimits;
@@ -80,6 +85,7 @@ export class JobQueue {
   private closed = false;
 
   constructor(o: QueueOptions) {
+    super();
     const where = 'jobs.queue()';
     if (!o || typeof o !== 'object') throw new Error(`${where}: expected { connection, name?, store }`);
     this.name = o.name ?? 'backprop';
@@ -98,16 +104,21 @@ export class JobQueue {
     this.eventsReady = this.events.waitUntilReady().then(() => undefined);
     this.eventsReady.catch(() => {});
     const handle = (id: string) => this.handles.get(id);
-    this.events.on('progress', ({ jobId, data }) => handle(jobId)?.setProgress(data as unknown as ProgressEvent));
+    this.events.on('progress', ({ jobId, data }) => {
+      handle(jobId)?.setProgress(data as unknown as ProgressEvent);
+      this.emit('progress', jobId, data);
+    });
     this.events.on('active', ({ jobId }) => handle(jobId)?.setStatus('running'));
     this.events.on('waiting', ({ jobId }) => handle(jobId)?.setStatus('queued'));
     this.events.on('completed', ({ jobId, returnvalue }) => {
       const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as QueuedJobReturn;
       void handle(jobId)?.complete(r);
+      this.emit('end', jobId, statusOf('completed', r));
     });
-    this.events.on('failed', ({ jobId, failedReason }) =>
-      handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`)),
-    );
+    this.events.on('failed', ({ jobId, failedReason }) => {
+      handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`));
+      this.emit('end', jobId, 'failed');
+    });
     this.events.on('removed', ({ jobId }) =>
       handle(jobId)?.fail(new Error(`job ${jobId} was cancelled before it started`), 'cancelled'),
     );

@@ -20,6 +20,8 @@ export interface QueuedJobResult {
   /** The epoch the last run started from: above 0 when a worker resumed the job from its checkpoint. */
   resumedFrom: number;
   batchesDone: number;
+  /** For a cancelled job: batches done when the cancel reached the worker (batchesDone is at most one more). */
+  batchesAtCancel?: number;
   /** The worker (host:pid) that finished the job. */
   worker: string;
   data?: JobDataInfo;
@@ -110,6 +112,7 @@ export class QueuedJob extends EventEmitter {
       modelPath: r.modelPath ?? '',
       resumedFrom: r.resumedFrom,
       batchesDone: r.batchesDone,
+      ...(r.batchesAtCancel !== undefined ? { batchesAtCancel: r.batchesAtCancel } : {}),
       worker: r.worker,
       ...(r.data ? { data: r.data } : {}),
     });
