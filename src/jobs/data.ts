@@ -12,7 +12,7 @@ import type { JobCsvOptions, JobData, SharedMatrix } from './protocol';
 export type TrainJobData =
   | { x: Tensor2D | number[][]; y: Tensor2D | number[][] | Int32Array | number[] }
   | ({ csv: string; target: string } & JobCsvOptions)
-  /** IDX images and labels files (as MNIST's), read in the worker; uint8 pixels divided by 255 unless normalize is false. */
+  /** IDX images and labels files (as MNIST's), read in the worker; uint8 pixels / 255 unless normalize is false. */
   | { idx: string; labels: string; normalize?: boolean };
 
 /** Copies an array into shared memory once (or uses it as is if it already is), for a zero-copy hand-over. */

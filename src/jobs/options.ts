@@ -17,8 +17,11 @@ export type JobSpecData =
  * store; for bp.jobs.train they are paths on this machine.
  * @example
  * const spec: bp.jobs.JobSpec = {
- *   model: { seed: 1, layers: [{ units: 16, activation: 'relu', inputShape: [4] }, { units: 3, activation: 'softmax' }],
- *            compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] } },
+ *   model: {
+ *     seed: 1,
+ *     layers: [{ units: 16, activation: 'relu', inputShape: [4] }, { units: 3, activation: 'softmax' }],
+ *     compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
+ *   },
  *   data: { csv: 'datasets/iris.csv', target: 'species' },
  *   fit: { epochs: 20, batchSize: 16, validationSplit: 0.2 },
  *   checkpointEvery: 1,
@@ -47,7 +50,10 @@ export interface TrainJobOptions extends Omit<JobSpec, 'data'> {
    * sparseCategoricalCrossentropy, else a one-column target such as a regression's.
    */
   data: TrainJobData;
-  /** Saved every `checkpointEvery` epochs (with optimizer state); a job started on a directory holding a checkpoint resumes it. */
+  /**
+   * Saved every `checkpointEvery` epochs (with optimizer state); a job started on a directory holding a
+   * checkpoint resumes it.
+   */
   checkpointDir?: string;
   /** Where the final model is saved (with optimizer state) when training ends, also when cancelled. */
   outputDir?: string;

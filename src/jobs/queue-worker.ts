@@ -257,7 +257,13 @@ export class QueueWorker {
       if (result.cancelled && !entry.cancelledByClient) {
         // Stopped by close(): back to the queue, to resume from the checkpoint on another worker.
         await job.moveToWait(token);
-        this.log({ event: 'requeued', job: id, worker: this.name, batchesDone: result.batchesDone });
+        this.log({
+          event: 'requeued',
+          job: id,
+          worker: this.name,
+          batchesDone: result.batchesDone,
+          batchesAtCancel: entry.training?.batchesAtCancel,
+        });
         throw new WaitingError();
       }
       const history: Record<string, number[]> = {};

@@ -12,7 +12,7 @@ import { loadLayersModel, type Sequential } from '../sequential';
 import type { JobStatus } from './job';
 import type { ProgressEvent } from './protocol';
 import { QueuedJob } from './queued-job';
-import { bullmq, connectionOptions, redisClient, type RedisConnection } from './redis';
+import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
 import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
 import {
   CANCEL_KEY_SECONDS,
@@ -56,6 +56,8 @@ export interface QueuedJobSummary {
 
 /** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
 const POLL_MS = 2000;
+/** Longest a close() waits for BullMQ to close its connections gracefully. */
+const CLOSE_WAIT_MS = 2000;
 
 const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
   state === 'active'
@@ -76,13 +78,16 @@ export class JobQueue extends EventEmitter {
   readonly name: string;
   readonly store?: JobStore;
   private readonly limits: QueueLimits;
-  private readonly queue: Queue<QueuedJobData, QueuedJobReturn>;
-  private readonly events: QueueEvents;
-  private readonly eventsReady: Promise<void>;
+  private readonly connection: ReturnType<typeof connectionOptions>;
+  /** BullMQ's queue and event listener, made once Redis answered (a wrong password never gets this far). */
+  private parts?: Promise<{ queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents }>;
+  private made?: { queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents };
   private readonly redis: IORedis;
   private readonly handles = new Map<string, QueuedJob>();
   private readonly poller: NodeJS.Timeout;
   private closed = false;
+  /** Where Redis is, without the password. */
+  private readonly where: string;
 
   constructor(o: QueueOptions) {
     super();
@@ -92,38 +97,27 @@ export class JobQueue extends EventEmitter {
     if (typeof this.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(this.name))
       throw new Error(`${where}: 'name' must be 1 to 64 letters, digits, '.', '-' or '_'`);
     const connection = connectionOptions(o.connection, where);
+    this.where = describeConnection(connection);
     this.store = o.store === undefined ? undefined : toStore(o.store, where);
     this.limits = { ...DEFAULT_QUEUE_LIMITS, ...(o.limits ?? {}) };
-    const { Queue, QueueEvents } = bullmq();
-    this.queue = new Queue(this.name, { connection });
-    this.queue.on('error', () => {}); // connection errors: ioredis reconnects; calls fail on their own
-    this.events = new QueueEvents(this.name, { connection });
-    this.events.on('error', () => {});
+    this.connection = connection;
     this.redis = redisClient(connection);
     this.redis.on('error', () => {});
-    this.eventsReady = this.events.waitUntilReady().then(() => undefined);
-    this.eventsReady.catch(() => {});
-    const handle = (id: string) => this.handles.get(id);
-    this.events.on('progress', ({ jobId, data }) => {
-      handle(jobId)?.setProgress(data as unknown as ProgressEvent);
-      this.emit('progress', jobId, data);
-    });
-    this.events.on('active', ({ jobId }) => handle(jobId)?.setStatus('running'));
-    this.events.on('waiting', ({ jobId }) => handle(jobId)?.setStatus('queued'));
-    this.events.on('completed', ({ jobId, returnvalue }) => {
-      const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as QueuedJobReturn;
-      void handle(jobId)?.complete(r);
-      this.emit('end', jobId, statusOf('completed', r));
-    });
-    this.events.on('failed', ({ jobId, failedReason }) => {
-      handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`));
-      this.emit('end', jobId, 'failed');
-    });
-    this.events.on('removed', ({ jobId }) =>
-      handle(jobId)?.fail(new Error(`job ${jobId} was cancelled before it started`), 'cancelled'),
-    );
     this.poller = setInterval(() => void this.pollUnfinished(), POLL_MS);
     this.poller.unref();
+    // Listening for every job's events starts with the first listener (await ready() to be sure it has).
+    this.on('newListener', (event) => {
+      if (event === 'progress' || event === 'end') this.bull('queue').catch(() => {});
+    });
+  }
+
+  /**
+   * Connects and starts listening to the queue's events; rejects with the reason when Redis cannot be used
+   * (a wrong password, TLS refused). Every other method does this on first use.
+   * @example await queue.ready(); queue.on('progress', (id, p) => console.log(id, p.epoch));
+   */
+  async ready(): Promise<void> {
+    await this.bull('queue.ready()');
   }
 
   /**
@@ -131,7 +125,8 @@ export class JobQueue extends EventEmitter {
    * queues it. Returns the job's handle at once; a refused spec fails it (`status` 'failed', `submitted`
    * and `result` reject with the reason) and nothing is queued.
    * @example
-   * const job = queue.train({ model: spec, data: { csv: 'datasets/iris.csv', target: 'species' }, fit: { epochs: 20 } });
+   * const data = { csv: 'datasets/iris.csv', target: 'species' };
+   * const job = queue.train({ model: spec, data, fit: { epochs: 20 } });
    * job.on('progress', (p) => console.log(p.epoch, p.loss));
    * const { model, modelPath, history } = await job.result;
    */
@@ -141,8 +136,8 @@ export class JobQueue extends EventEmitter {
     const submit = async () => {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
-      await this.eventsReady; // listening before the job can start, so no event is missed
-      await this.queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
+      const { queue } = await this.bull(where);
+      await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
         removeOnComplete: false,
@@ -165,6 +160,62 @@ export class JobQueue extends EventEmitter {
   }
 
   /**
+   * BullMQ's queue and event listener, made on first use once Redis answers: listening before any job is
+   * queued, so no event is missed. A failure (refused, wrong password) is thrown and tried again next time.
+   */
+  private bull(where: string): Promise<{ queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents }> {
+    this.parts ??= this.reachable(where).then(async () => {
+      const { Queue, QueueEvents } = bullmq();
+      const queue = new Queue<QueuedJobData, QueuedJobReturn>(this.name, { connection: this.connection });
+      queue.on('error', () => {}); // connection errors: ioredis reconnects; calls fail on their own
+      const events = new QueueEvents(this.name, { connection: this.connection });
+      events.on('error', () => {});
+      const handle = (id: string) => this.handles.get(id);
+      events.on('progress', ({ jobId, data }) => {
+        handle(jobId)?.setProgress(data as unknown as ProgressEvent);
+        this.emit('progress', jobId, data);
+      });
+      events.on('active', ({ jobId }) => handle(jobId)?.setStatus('running'));
+      events.on('waiting', ({ jobId }) => handle(jobId)?.setStatus('queued'));
+      events.on('completed', ({ jobId, returnvalue }) => {
+        const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as QueuedJobReturn;
+        void handle(jobId)?.complete(r);
+        this.emit('end', jobId, statusOf('completed', r));
+      });
+      events.on('failed', ({ jobId, failedReason }) => {
+        handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`));
+        this.emit('end', jobId, 'failed');
+      });
+      events.on('removed', ({ jobId }) =>
+        handle(jobId)?.fail(new Error(`job ${jobId} was cancelled before it started`), 'cancelled'),
+      );
+      const made = { queue, events };
+      if (this.closed) {
+        // close() ran while Redis was being reached: nothing may stay connected after it.
+        await Promise.allSettled([events.disconnect(), queue.disconnect()]);
+        throw new Error(`${where}: the queue is closed`);
+      }
+      this.made = made;
+      await events.waitUntilReady();
+      return made;
+    });
+    this.parts.catch(() => (this.parts = undefined));
+    return this.parts;
+  }
+
+  /**
+   * Fails fast with the reason (a wrong password, TLS refused) where BullMQ would wait for a connection that
+   * never becomes ready. While Redis is down (restarting) it waits, as BullMQ does.
+   */
+  private async reachable(where: string): Promise<void> {
+    try {
+      await this.redis.ping();
+    } catch (e) {
+      throw new Error(`${where}: Redis at ${this.where} cannot be used: ${(e as Error).message}`);
+    }
+  }
+
+  /**
    * A handle on a job queued anywhere (by its id): its progress from now on, its status, its result.
    * @example const job = await queue.get(id); await job.cancel();
    */
@@ -172,9 +223,9 @@ export class JobQueue extends EventEmitter {
     checkJobId(id, 'queue.get()');
     const known = this.handles.get(id);
     if (known) return known;
+    const { queue } = await this.bull('queue.get()');
     const job = this.handleFor(id);
-    await this.eventsReady;
-    const found = await this.queue.getJob(id);
+    const found = await queue.getJob(id);
     if (!found) {
       this.handles.delete(id);
       throw new Error(`queue.get(): no job '${id}' in queue '${this.name}'`);
@@ -190,7 +241,8 @@ export class JobQueue extends EventEmitter {
    */
   async list(limit = 100): Promise<QueuedJobSummary[]> {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`queue.list(): 'limit' must be a positive integer`);
-    const jobs = await this.queue.getJobs(
+    const { queue } = await this.bull('queue.list()');
+    const jobs = await queue.getJobs(
       ['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'],
       0,
       limit - 1,
@@ -205,7 +257,8 @@ export class JobQueue extends EventEmitter {
    */
   async status(id: string): Promise<QueuedJobSummary | undefined> {
     checkJobId(id, 'queue.status()');
-    const job = await this.queue.getJob(id);
+    const { queue } = await this.bull('queue.status()');
+    const job = await queue.getJob(id);
     return job ? this.summary(job) : undefined;
   }
 
@@ -216,13 +269,21 @@ export class JobQueue extends EventEmitter {
     clearInterval(this.poller);
     for (const job of this.handles.values())
       job.fail(new Error(`job ${job.id}: the queue client was closed before it finished (it goes on in the workers)`));
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // BullMQ's close waits for a connection to become ready; one that never will (a wrong password) is dropped.
     this.redis.disconnect();
+    const made = this.made;
+    if (!made) return;
+    const closing = Promise.allSettled([made.events.close(), made.queue.close()]);
+    const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_WAIT_MS).unref());
+    if ((await Promise.race([closing, timer])) === 'late') {
+      void made.events.disconnect().catch(() => {});
+      void made.queue.disconnect().catch(() => {});
+    }
   }
 
   /** @internal the BullMQ queue (for tests and tools). */
-  get bullQueue(): Queue<QueuedJobData, QueuedJobReturn> {
-    return this.queue;
+  async bullQueue(): Promise<Queue<QueuedJobData, QueuedJobReturn>> {
+    return (await this.bull('queue')).queue;
   }
 
   private handleFor(id: string): QueuedJob {
@@ -245,7 +306,8 @@ export class JobQueue extends EventEmitter {
     checkJobId(id, 'cancel()');
     await this.redis.set(cancelKey(this.name, id), '1', 'EX', CANCEL_KEY_SECONDS);
     await this.redis.publish(cancelChannel(this.name), id);
-    const job = await this.queue.getJob(id);
+    const { queue } = await this.bull('cancel()');
+    const job = await queue.getJob(id);
     if (!job) return;
     const state = await job.getState();
     if (['waiting', 'prioritized', 'delayed'].includes(state)) {
@@ -271,10 +333,12 @@ export class JobQueue extends EventEmitter {
 
   /** Events can be missed (a client reconnecting after Redis restarted): unfinished handles are checked. */
   private async pollUnfinished(): Promise<void> {
+    const queue = this.made?.queue;
+    if (!queue) return;
     for (const handle of this.handles.values()) {
       if (this.closed) return;
       try {
-        const job = await this.queue.getJob(handle.id);
+        const job = await queue.getJob(handle.id);
         if (job) await this.sync(handle, job);
       } catch {
         // Redis unreachable for now: the next poll tries again

@@ -103,7 +103,11 @@ const higherIsBetter = (metric: string) => /acc|auc|precision|recall|f1/i.test(m
  * epoch. Every spec is checked before any is queued: one bad combination queues nothing.
  * @example
  * const { runs, bestModelPath } = await bp.jobs.sweep(
- *   { base: spec, grid: { 'fit.batchSize': [32, 64], 'compile.optimizer.learningRate': [1e-3, 1e-2] }, metric: 'val_loss' },
+ *   {
+ *     base: spec,
+ *     grid: { 'fit.batchSize': [32, 64], 'compile.optimizer.learningRate': [1e-3, 1e-2] },
+ *     metric: 'val_loss',
+ *   },
  *   { queue },
  * );
  */

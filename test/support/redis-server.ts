@@ -40,16 +40,29 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 
 export class RedisServer {
   private proc?: ChildProcess;
+  /** The TLS port, when started with a certificate. */
+  tlsPort?: number;
   private constructor(
     readonly port: number,
     readonly dir: string,
     private readonly extra: string[],
   ) {}
 
-  /** Starts a server; `extra` are redis-server arguments such as ['--requirepass', 'secret']. */
-  static async start(extra: string[] = []): Promise<RedisServer> {
+  /**
+   * Starts a server; `extra` are redis-server arguments such as ['--requirepass', 'secret']. With `tls`
+   * (a self-signed certificate and its key, PEM files) it also serves TLS on a second free port.
+   */
+  static async start(extra: string[] = [], tls?: { cert: string; key: string }): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-redis-'));
-    const server = new RedisServer(await freePort(), dir, extra);
+    const args = [...extra];
+    let tlsPort: number | undefined;
+    if (tls) {
+      tlsPort = await freePort();
+      args.push('--tls-port', String(tlsPort), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key);
+      args.push('--tls-ca-cert-file', tls.cert, '--tls-auth-clients', 'no');
+    }
+    const server = new RedisServer(await freePort(), dir, args);
+    server.tlsPort = tlsPort;
     await server.launch();
     return server;
   }
