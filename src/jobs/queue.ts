@@ -123,20 +123,33 @@ export class JobQueue extends EventEmitter {
   /**
    * Checks a JSON job spec completely (its form, every store path, the model's size, the limits) and
    * queues it. Returns the job's handle at once; a refused spec fails it (`status` 'failed', `submitted`
-   * and `result` reject with the reason) and nothing is queued.
+   * and `result` reject with the reason) and nothing is queued. `options.id` names the job (1 to 128
+   * letters, digits, '-' or '_'; default a random UUID): it must not be in the queue already.
    * @example
    * const data = { csv: 'datasets/iris.csv', target: 'species' };
    * const job = queue.train({ model: spec, data, fit: { epochs: 20 } });
    * job.on('progress', (p) => console.log(p.epoch, p.loss));
    * const { model, modelPath, history } = await job.result;
    */
-  train(spec: unknown): QueuedJob {
-    const job = this.handleFor(crypto.randomUUID());
+  train(spec: unknown, options: { id?: string } = {}): QueuedJob {
     const where = 'queue.train()';
+    let id: string;
+    try {
+      id = options?.id === undefined ? crypto.randomUUID() : checkJobId(options.id, where);
+      if (this.handles.has(id)) throw new Error(`${where}: job '${id}' is already being followed by this client`);
+    } catch (e) {
+      const refused = new QueuedJob(String(options?.id), { cancel: async () => {}, loadModel: async () => undefined });
+      refused.fail(e as Error);
+      return refused;
+    }
+    const job = this.handleFor(id);
     const submit = async () => {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
       const { queue } = await this.bull(where);
+      // BullMQ ignores an add with a jobId it holds: a reused id would silently follow the old job.
+      if (options?.id !== undefined && (await queue.getJob(id)))
+        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
       await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once

@@ -139,7 +139,10 @@ export function toStore(store: unknown, where: string): JobStore {
   throw new Error(`${where}: 'store' must be a directory path or a store (bp.jobs.directoryStore(dir))`);
 }
 
-/** Keys of a job's own entries in the store. */
+/**
+ * Keys of a queued job's own entries in the store (its worker writes them; whoever queued it may remove them).
+ * @example await store.remove(bp.jobs.storeKeys.checkpoint(job.id));
+ */
 export const storeKeys = {
   checkpoint: (jobId: string) => `checkpoints/${jobId}`,
   model: (jobId: string) => `models/${jobId}`,
