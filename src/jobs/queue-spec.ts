@@ -90,7 +90,11 @@ export async function checkQueueSpec(
   try {
     if (typeof s.model === 'string') options.model = await store.local(s.model, 'directory', 'model');
     if ('csv' in data)
-      options.data = { ...(data as { csv: string; target: string }), csv: await file(data.csv, 'data.csv') };
+      options.data = {
+        ...(data as { csv: string; target: string; name?: string }),
+        csv: await file(data.csv, 'data.csv'),
+        name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
+      };
     else if ('idx' in data)
       options.data = {
         ...(data as { idx: string; labels: string }),

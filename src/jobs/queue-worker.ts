@@ -25,7 +25,7 @@ import {
   type QueuedJobData,
   type QueuedJobReturn,
 } from './queue-protocol';
-import { storeKeys, toStore, type JobStore } from './store';
+import { DirectoryStore, storeKeys, toStore, type JobStore } from './store';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -252,7 +252,7 @@ export class QueueWorker {
       } catch (e) {
         // The job's own failure (bad spec or data, NaN loss, over a limit): fail once, never retried.
         this.log({ event: 'failed', job: id, worker: this.name, message: (e as Error).message });
-        throw new UnrecoverableError((e as Error).message.replace(`job ${id} failed: `, ''));
+        throw new UnrecoverableError(this.withoutLocalPaths((e as Error).message.replace(`job ${id} failed: `, '')));
       }
       if (result.cancelled && !entry.cancelledByClient) {
         // Stopped by close(): back to the queue, to resume from the checkpoint on another worker.
@@ -285,6 +285,11 @@ export class QueueWorker {
     } finally {
       this.running.delete(id);
     }
+  }
+
+  /** A message for clients on other machines: this machine's path to the store is shown as '<store>'. */
+  private withoutLocalPaths(message: string): string {
+    return this.store instanceof DirectoryStore ? message.split(this.store.root).join('<store>') : message;
   }
 
   /** Jobs training now (their ids). */

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { connectionOptions, describeConnection, redisClient } from '../../src/jobs/redis';
 import { RedisServer, hasRedis } from '../support/redis-server';
 
 const DIST = path.resolve(__dirname, '../../dist/index.js');
@@ -40,6 +41,27 @@ test('importing backprop loads neither bullmq nor ioredis; making a queue does',
     q.close().finally(() => { console.log(JSON.stringify({ before, after })); process.exit(0); });`;
   const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
   expect(JSON.parse(out.trim().split('\n').at(-1)!)).toEqual({ before: false, after: true });
+});
+
+test('connections: redis:// and rediss:// URLs (password included) and ioredis options reach ioredis as given', () => {
+  const url = 'rediss://user:pa55%40word@redis.internal:6380/2';
+  expect(connectionOptions(url, 'q')).toEqual({ url, maxRetriesPerRequest: null, enableOfflineQueue: true });
+  const tls = { host: 'redis.internal', port: 6380, password: 'secret', tls: { ca: 'PEM', servername: 'redis' } };
+  expect(connectionOptions(tls, 'q')).toEqual({ ...tls, maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // ioredis itself reads the URL: TLS on, the password decoded, the database selected.
+  const client = redisClient({ ...connectionOptions(url, 'q'), lazyConnect: true });
+  try {
+    expect(client.options).toMatchObject({ host: 'redis.internal', port: 6380, username: 'user', db: 2 });
+    expect(client.options.password).toBe('pa55@word');
+    expect(client.options.tls).toBeTruthy();
+  } finally {
+    client.disconnect();
+  }
+  expect(() => connectionOptions('http://:secret@h:1', 'jobs.queue()')).toThrow(
+    "jobs.queue(): 'connection' must be a redis:// or rediss:// URL, got a http: URL",
+  );
+  expect(() => connectionOptions('redis://:secret@[bad', 'jobs.queue()')).toThrow(/got 'redis:\/\/:\*\*\*@\[bad'/);
+  expect(describeConnection(connectionOptions(url, 'q'))).toBe('rediss://user:***@redis.internal:6380/2');
 });
 
 maybe('the queue API on a real Redis', () => {
@@ -144,6 +166,101 @@ maybe('the queue API on a real Redis', () => {
       await q.close();
     }
   }, 20_000);
+
+  test('the job handle: train → id, status, progress, result { model, history, cancelled, modelPath }; get, list, close', async () => {
+    const q = open({ name: 'handles' });
+    const other = open({ name: 'handles' });
+    const w = bp!.jobs.worker({ connection: redis.url, name: 'handles', store: storeDir, threads: 1 });
+    try {
+      // A layer named by its TF.js class name and config, as in a saved model.json.
+      const tfjsModel = {
+        ...model,
+        layers: [
+          { className: 'Dense', config: { units: 8, activation: 'tanh', batch_input_shape: [null, 2] } },
+          { className: 'Dense', config: { units: 2, activation: 'softmax' } },
+        ],
+      };
+      const job = q.train({ ...inline, model: tfjsModel, fit: { epochs: 3, batchSize: 16 } });
+      expect(job.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(job.status).toBe('queued');
+      const epochs: number[] = [];
+      job.on('progress', (p: { kind: string; epoch: number; samplesPerSecond: number; etaSeconds?: number }) => {
+        if (p.kind === 'epoch') epochs.push(p.epoch);
+      });
+      await job.submitted;
+      const theirs = await other.get(job.id);
+      const [r, seen] = await Promise.all([job.result, theirs.result]);
+      expect(job.status).toBe('completed');
+      expect(epochs).toEqual([1, 2, 3]);
+      expect(r.cancelled).toBe(false);
+      expect(r.modelPath).toBe(`models/${job.id}`);
+      expect(r.history.loss).toHaveLength(3);
+      expect(r.model.layers.map((l) => l.className)).toEqual(['Dense', 'Dense']);
+      expect(r.model.predict(rows.slice(0, 2)).shape).toEqual([2, 2]);
+      expect(seen.modelPath).toBe(r.modelPath);
+      expect(seen.model.getWeights().map((t) => Array.from(t.data))).toEqual(
+        r.model.getWeights().map((t) => Array.from(t.data)),
+      );
+      expect(job.progress).toMatchObject({ kind: 'epoch', epoch: 3, epochs: 3 });
+      expect(typeof job.progress!.samplesPerSecond).toBe('number');
+
+      const [listed] = (await other.list()).filter((j) => j.id === job.id);
+      expect(listed).toMatchObject({ id: job.id, status: 'completed', error: null });
+      expect(listed.returnValue!.modelPath).toBe(r.modelPath);
+      expect(listed.worker).toBe(w.name);
+      await expect(other.list(0)).rejects.toThrow("queue.list(): 'limit' must be a positive integer");
+
+      const named = q.train(inline, { id: 'my-job_1' });
+      await named.submitted;
+      expect(named.id).toBe('my-job_1');
+      await named.result;
+      await expect(q.train(inline, { id: 'my-job_1' }).submitted).rejects.toThrow(
+        "queue.train(): a job 'my-job_1' is already in queue 'handles'; choose another id",
+      );
+      await expect(q.train(inline, { id: '../x' }).result).rejects.toThrow(/a job id is 1 to 128 letters/);
+
+      // close(): this client's handles end at once; the job goes on in the worker, another client follows it.
+      const long = q.train({ ...inline, fit: { epochs: 100000, batchSize: 1 } });
+      await long.submitted;
+      await new Promise<void>((resolve) => long.once('progress', () => resolve()));
+      await q.close();
+      await expect(long.result).rejects.toThrow(/the queue client was closed before it finished/);
+      await expect(q.train(inline).submitted).rejects.toThrow('queue.train(): the queue is closed');
+      const followed = await other.get(long.id);
+      await new Promise<void>((resolve) => followed.once('progress', () => resolve())); // still training
+      await followed.cancel();
+      expect((await followed.result).cancelled).toBe(true);
+    } finally {
+      await w.close();
+      await Promise.all([q.close(), other.close()]);
+    }
+  }, 60_000);
+
+  test('a job failing on its own data fails once with its error, and is not retried', async () => {
+    const q = open({ name: 'bad-data' });
+    const logs: Record<string, unknown>[] = [];
+    const w = bp!.jobs.worker({
+      connection: redis.url,
+      name: 'bad-data',
+      store: storeDir,
+      threads: 1,
+      log: (e) => logs.push(e),
+    });
+    try {
+      fs.writeFileSync(path.join(storeDir, 'datasets/broken.csv'), 'a,b,label\n1,2,0\n3,oops,1\n');
+      const job = q.train({ ...inline, data: { csv: 'datasets/broken.csv', target: 'label' } });
+      await expect(job.result).rejects.toThrow(
+        `job ${job.id} failed: datasets/broken.csv: line 3, column 'b': 'oops' is not a number`,
+      );
+      expect(job.status).toBe('failed');
+      const inRedis = await (await q.bullQueue()).getJob(job.id);
+      expect([await inRedis!.getState(), inRedis!.attemptsStarted, inRedis!.attemptsMade]).toEqual(['failed', 1, 1]);
+      expect(logs.filter((e) => e.event === 'failed' && e.job === job.id)).toHaveLength(1);
+    } finally {
+      await w.close();
+      await q.close();
+    }
+  }, 30_000);
 
   test('a password in the URL and rediss:// (TLS) are passed through; errors do not show the password', async () => {
     const certs = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-tls-'));
