@@ -7,7 +7,13 @@
         "native/args.cc",
         "native/exports_dense.cc",
         "native/exports_losses.cc",
-        "native/exports_optim.cc"
+        "native/exports_optim.cc",
+        "native/exports_sequence.cc",
+        "native/table_call.cc",
+        "native/exports_conv.cc",
+        "native/conv_direct.cc",
+        "native/winograd.cc",
+        "native/thread_pool.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -18,7 +24,7 @@
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fvisibility=hidden", "-fno-trapping-math", "-ffp-contract=off"],
       "libraries": [
         "-L/usr/lib/x86_64-linux-gnu/openblas-pthread",
         "-L/usr/lib/aarch64-linux-gnu/openblas-pthread",

@@ -14,7 +14,7 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   else echo "bench/peers.sh: PyTorch is missing: apt-get install python3-torch" >&2; exit 1; fi
 fi
 [ -f dist/index.js ] || npm run build >/dev/null
-core=$(node -e "const b=require('./dist').getBackend(); console.log(b.blasCore || '')")
+core=$(node -e "const b=require('./dist').getBackend(); console.log((/\(\w+, (\w+)[;)]/.exec(b.blas || '') || [])[1] || '')")
 steps=40; [ "$quick" = --quick ] && steps=10
 echo "== backprop"
 node dist/cli/main.js bench ${quick:+--quick}
@@ -30,3 +30,15 @@ torch mlp:784-128-10:sgd 64 $((steps * 10))
 echo "== TF.js (cpu)"
 node bench/tfjs-peer.js mlp:784-256-128-10:adam 128 5
 node bench/tfjs-peer.js mlp:784-128-10:sgd 64 10
+# sequence models: the networks of `backprop bench` section (e), LSTM(128) and GRU(128) over 50 steps of 32
+# features, batch 64, Adam (PyTorch's gates are sigmoid, as ours there). The target's reference is PyTorch's
+# best of these rows (as installed or with our core, 1 or 2 threads).
+echo "== PyTorch (recurrent)"
+torch lstm 64 "$steps"
+torch gru 64 "$steps"
+echo "== TF.js (cpu, recurrent)"
+node bench/tfjs-peer.js lstm 64 3
+node bench/tfjs-peer.js gru 64 3
+# convolutional networks: backprop, PyTorch and TF.js alternating in rounds, with ratios (bench/cnn-peers.js)
+echo "== CNNs"
+node bench/cnn-peers.js ${quick}

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // TF.js training throughput (its pure-JS 'cpu' backend, the one that runs everywhere in Node without
 // downloads) for the networks `backprop bench` measures. Needs the @tensorflow/tfjs devDependency.
-// Usage: node bench/tfjs-peer.js MODEL BATCH STEPS   (MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small)
+// Usage: node bench/tfjs-peer.js MODEL BATCH STEPS
+//   MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | cnn-keras | lstm | gru
 // Prints one JSON line: {"peer": "tfjs-cpu", "model", "samplesPerSecond", "msPerStep"}.
 'use strict';
 const tf = require('@tensorflow/tfjs');
@@ -28,6 +29,21 @@ function build(name) {
     m.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
     m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 10 }));
+    return { m, shape: [28, 28, 1], classes: 10, opt: 'adam' };
+  }
+  if (name === 'lstm' || name === 'gru') {
+    // 50 steps of 32 features → 128 units (sigmoid gates, as PyTorch's) → 10 classes
+    m.add(tf.layers[name]({ units: 128, recurrentActivation: 'sigmoid', inputShape: [50, 32] }));
+    m.add(tf.layers.dense({ units: 10 }));
+    return { m, shape: [50, 32], classes: 10, opt: 'adam' };
+  }
+  if (name === 'cnn-keras') {
+    m.add(tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }));
+    m.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+    m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 128, activation: 'relu' }));
     m.add(tf.layers.dense({ units: 10 }));
     return { m, shape: [28, 28, 1], classes: 10, opt: 'adam' };
   }

@@ -6,6 +6,7 @@
 
 #include "activations.h"
 #include "args.h"
+#include "conv_direct.h"
 #include "exports.h"
 
 extern "C" {
@@ -25,6 +26,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   o.Set("core", std::string(openblas_get_corename()));
   o.Set("threads", openblas_get_num_threads());
   o.Set("parallel", openblas_get_parallel());
+  o.Set("convKernels", std::string(directConvKernels()));
   return o;
 }
 
@@ -60,6 +62,24 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"gemmAsync", GemmAsync}, {"denseForwardAsync", DenseForwardAsync}, {"denseBackwardAsync", DenseBackwardAsync},
       {"adamStepAsync", AdamStepAsync},
       {"blasInfo", BlasInfo}, {"setThreads", SetThreads}, {"activationCount", ActivationCount},
+      // sequence models
+      {"embeddingForward", EmbeddingForward}, {"embeddingBackward", EmbeddingBackward},
+      {"sparseSgdStep", SparseSgdStep}, {"simpleRnnForward", SimpleRnnForward},
+      {"simpleRnnBackward", SimpleRnnBackward}, {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward},
+      {"gruForward", GruForward}, {"gruBackward", GruBackward}, {"layerNormForward", LayerNormForward},
+      {"layerNormBackward", LayerNormBackward}, {"simpleRnnForwardAsync", SimpleRnnForwardAsync},
+      {"simpleRnnBackwardAsync", SimpleRnnBackwardAsync}, {"lstmForwardAsync", LstmForwardAsync},
+      {"lstmBackwardAsync", LstmBackwardAsync}, {"gruForwardAsync", GruForwardAsync},
+      {"gruBackwardAsync", GruBackwardAsync},
+      // convolution, pooling and batch normalization
+      {"conv2dForward", Conv2dForward}, {"conv2dBackward", Conv2dBackward},
+      {"maxPool2dForward", MaxPool2dForward}, {"maxPool2dBackward", MaxPool2dBackward},
+      {"avgPool2dForward", AvgPool2dForward}, {"avgPool2dBackward", AvgPool2dBackward},
+      {"batchNormForward", BatchNormForward}, {"batchNormBackward", BatchNormBackward},
+      {"conv2dForwardAsync", Conv2dForwardAsync}, {"conv2dBackwardAsync", Conv2dBackwardAsync},
+      {"maxPool2dForwardAsync", MaxPool2dForwardAsync}, {"maxPool2dBackwardAsync", MaxPool2dBackwardAsync},
+      {"avgPool2dForwardAsync", AvgPool2dForwardAsync}, {"avgPool2dBackwardAsync", AvgPool2dBackwardAsync},
+      {"batchNormForwardAsync", BatchNormForwardAsync}, {"batchNormBackwardAsync", BatchNormBackwardAsync},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -124,6 +124,17 @@ int Args::act(size_t i) const {
   return static_cast<int>(d);
 }
 
+int Args::act(size_t i, const char* name) const {
+  Napi::Value v = info_[i];
+  if (!v.IsNumber()) typeError(std::string("'") + name + "' must be a number, got " + describe(v));
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d < ACT_COUNT && std::floor(d) == d)) {
+    rangeError(std::string("'") + name + "' must be an activation code 0.." + std::to_string(ACT_COUNT - 1) +
+               ", got " + v.ToString().Utf8Value());
+  }
+  return static_cast<int>(d);
+}
+
 void Args::lengthIs(const Arr& a, uint64_t want, const char* dims) const {
   if (a.len != want) {
     rangeError(std::string("'") + a.name + "' has length " + std::to_string(a.len) + " but " + dims +

@@ -40,6 +40,7 @@ class Args {
   double num(size_t i, const char* name) const;
   bool boolean(size_t i, const char* name) const;
   int act(size_t i) const;
+  int act(size_t i, const char* name) const;  // an activation code argument with its own name
 
   void lengthIs(const Arr& a, uint64_t want, const char* dims) const;
   uint64_t product(const char* dims, uint64_t a, uint64_t b, uint64_t c = 1) const;
@@ -58,7 +59,7 @@ class Args {
   const Napi::CallbackInfo& info_;
   const char* op_;
   // The typed-array arguments seen (position and name), for requireSharedBuffers(). No op takes more.
-  static constexpr size_t kMaxArrays = 16;
+  static constexpr size_t kMaxArrays = 24;
   mutable size_t arrayIndex_[kMaxArrays] = {};
   mutable const char* arrayName_[kMaxArrays] = {};
   mutable size_t arrays_ = 0;

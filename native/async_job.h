@@ -7,7 +7,11 @@
 #include <napi.h>
 
 #include <functional>
+#include <new>
+#include <string>
 #include <vector>
+
+#include "conv_geometry.h"
 
 namespace bp {
 
@@ -21,8 +25,21 @@ class AsyncJob : public Napi::AsyncWorker {
       if (info[i].IsObject()) held_.push_back(Napi::Persistent(info[i].As<Napi::Object>()));
     }
   }
-  void Execute() override { job_(); }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  // A failure the kernel finds while it runs (an index out of range, no memory for scratch) rejects the
+  // promise with a RangeError, as the synchronous op throws one.
+  void Execute() override {
+    try {
+      job_();
+    } catch (const KernelRangeError& e) {
+      rangeError_ = e.what();
+    } catch (const std::bad_alloc&) {
+      rangeError_ = "not enough memory for the kernel's scratch space";
+    }
+  }
+  void OnOK() override {
+    if (rangeError_.empty()) deferred_.Resolve(Env().Undefined());
+    else deferred_.Reject(Napi::RangeError::New(Env(), rangeError_).Value());
+  }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
@@ -30,6 +47,7 @@ class AsyncJob : public Napi::AsyncWorker {
   Job job_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::ObjectReference> held_;
+  std::string rangeError_;
 };
 
 inline Napi::Value queueJob(const Napi::CallbackInfo& info, Job job) {

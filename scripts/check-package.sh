@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests the package as a user gets it: `npm pack`, then in an empty project `npm install <tarball>` with
-# install scripts disabled, and a script that requires it, checks the backend and trains XOR — first with
-# the prebuilt binary (must be native, with no system BLAS reachable), then with the prebuilt removed
-# (must fall back to js and still train). Run after `npm run build && npm run prebuild`.
+# install scripts disabled, and a script that requires it, checks the backend, trains XOR and exports it to
+# ONNX — first with the prebuilt binary (must be native, with no system BLAS reachable), then with the prebuilt
+# removed (must fall back to js and still train). Run after `npm run build && npm run prebuild`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,6 +43,12 @@ if (want === 'native' && !/prebuilds/.test(info.loadedFrom)) { console.error('na
   const p = Array.from(model.predict(x).data).map((v) => (v > 0.5 ? 1 : 0));
   console.log('XOR predictions', p.join(' '), 'accuracy', h.history.accuracy.at(-1));
   if (p.join() !== '0,1,1,0') { console.error('XOR did not train'); process.exit(1); }
+  // The ONNX schema (proto/) ships with the package.
+  const onnx = await bp.exportOnnx(model, 'model.onnx');
+  if (!(onnx.length > 100 && require('fs').statSync('model.onnx').size === onnx.length)) {
+    console.error('ONNX export failed'); process.exit(1);
+  }
+  console.log('ONNX export', onnx.length, 'bytes');
 })();
 JS
 

@@ -15,6 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "Please install: ${need[*]} (OpenBLAS, cmake, a C++ compiler); continuing — backprop falls back to pure JS without them." >&2
   fi
 fi
-npm ci --no-audit --no-fund
+# onnxruntime-node (a devDependency) would download CUDA binaries in its install script: skip them.
+ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund
 npm run build || { echo "native build failed; continuing with the pure-JS backend" >&2; npm run build:ts; }
 node scripts/demo.js

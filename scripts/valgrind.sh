@@ -19,7 +19,15 @@ if (bp.getBackend().name !== "native") { console.error("native backend required"
   await m.fit(x, y, { epochs: 3, batchSize: 32, verbose: 0 });
   try { bp.backend().gemm(false, false, 2, 2, 2, 1, new Float32Array(4), new Float32Array(4), 0, new Float32Array(3)); } catch {}
   for (let i = 0; i < 20; i++) await bp.backend().gemmAsync(false, false, 64, 64, 64, 1, bp.floatArray("float32", 4096), bp.floatArray("float32", 4096), 0, bp.floatArray("float32", 4096));
-  console.log("trained", m.evaluate(x, y));
+  // convolutions (the direct AVX2 kernels: valgrind hides AVX-512), pooling, batch norm, the thread pool, async steps
+  bp.setThreads(2);
+  const c = bp.sequential({ seed: 2, layers: [bp.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu", inputShape: [8, 8, 2] }), bp.layers.maxPooling2d(), bp.layers.batchNormalization(), bp.layers.conv2d({ filters: 4, kernelSize: 2 }), bp.layers.flatten(), bp.layers.dense({ units: 4, activation: "softmax" })] });
+  c.compile({ optimizer: "adam", loss: "sparseCategoricalCrossentropy" });
+  const xi = Array.from({ length: 16 }, () => Array.from({ length: 128 }, () => rng.normal(0, 1)));
+  await c.fit(bp.tensor(Float32Array.from(xi.flat()), [16, 8, 8, 2]), y.slice(0, 16), { epochs: 2, batchSize: 8, verbose: 0 });
+  const cx = bp.floatArray("float32", 4 * 128).fill(0.5), cz = bp.floatArray("float32", 4 * 64 * 8);
+  for (let i = 0; i < 3; i++) await bp.backend().conv2dForwardAsync(cx, bp.floatArray("float32", 144).fill(0.1), null, cz, cz, 4, 8, 8, 2, 3, 3, 8, 1, 1, 1, 1, 1, 1, 8, 8, 1, 3, 0);
+  console.log("trained", m.evaluate(x, y), c.predict(bp.tensor(Float32Array.from(xi.flat()), [16, 8, 8, 2])).shape);
 })();'
 # valgrind cannot execute AVX-512 (SIGILL): OpenBLAS runs its SSE3 kernels here, whatever the CPU would pick.
 cp /dev/null "$log"; OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Prescott valgrind --leak-check=full --show-leak-kinds=definite --num-callers=40 --error-limit=no \

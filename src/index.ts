@@ -51,3 +51,8 @@ export * as regularizers from './training/regularizers';
 export * as data from './data';
 export * as jobs from './jobs';
 export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';
+
+// ONNX export and safetensors
+export { exportOnnx } from './onnx/export';
+export type { OnnxExportOptions } from './onnx/export';
+export * as io from './io';

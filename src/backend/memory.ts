@@ -53,3 +53,21 @@ export function isAsyncSafe(a: unknown): boolean {
 function describe(v: unknown): string {
   return typeof v === 'string' ? `'${v}'` : typeof v === 'number' ? String(v) : typeof v;
 }
+
+/**
+ * A zero-filled Int32Array of `length` values over its own non-growable SharedArrayBuffer, for index arrays the
+ * async ops write or read (max-pooling's argmax).
+ * @example const argmax = int32Array(64 * 12 * 12 * 32); // a layer's argmax buffer
+ */
+export function int32Array(length: number): Int32Array {
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw new RangeError(`int32Array(): 'length' must be a non-negative integer, got ${describe(length)}`);
+  }
+  let buffer: SharedArrayBuffer;
+  try {
+    buffer = new SharedArrayBuffer(length * 4);
+  } catch (e) {
+    throw new RangeError(`int32Array(): cannot allocate ${length} indices: ${(e as Error).message}`);
+  }
+  return new Int32Array(buffer as unknown as ArrayBuffer);
+}

@@ -14,14 +14,16 @@ export type ArgKind =
   | 'act' // an activation code
   | 'floats' // a Float32Array / Float64Array, of the call's one float type
   | 'optFloats' // the same, or null
-  | 'int32s'; // an Int32Array of indices
+  | 'int32s' // an Int32Array of indices
+  | 'int32Out'; // an Int32Array the op writes (indices a later op reads, e.g. max-pooling's argmax)
 
 export interface ArgSpec {
   readonly name: string;
   readonly kind: ArgKind;
   /**
    * Arrays: the length the op requires, a product of sizes (`'m*k'`, `'rows'`). A size is a dim argument of
-   * the op, or `len`: the one length shared by the arrays of an op without dims. null: any length.
+   * the op, or `len`: the one length shared by the arrays of an op without dims, or a size derived from the
+   * dims (`inCPerGroup` = inC/groups). null: any length.
    */
   readonly length?: string | null;
   /** Index arrays: every value must lie in [0, this size). */
@@ -61,13 +63,40 @@ export const SAMPLE_SIZES: Readonly<Record<string, number>> = Object.freeze({
   rows: 2,
   cols: 4,
   len: 5,
+  // sequence models
+  vocab: 3,
+  dim: 2,
+  batch: 2,
+  steps: 3,
+  inputSize: 2,
+  units: 2,
+  // convolution and pooling: a 5×4×2 input, 2×2 windows at stride 1, no padding → 4×3 outputs
+  inH: 5,
+  inW: 4,
+  inC: 2,
+  kH: 2,
+  kW: 2,
+  outC: 3,
+  strideH: 1,
+  strideW: 1,
+  padTop: 0,
+  padLeft: 0,
+  dilationH: 1,
+  dilationW: 1,
+  outH: 4,
+  outW: 3,
+  groups: 1,
+  /** Positions in a pooling window (kH·kW): the bound of max-pooling's argmax. */
+  window: 4,
+  /** Input channels per group (inC/groups): a convolution kernel is kH×kW×inCPerGroup×outC. */
+  inCPerGroup: 2,
 });
 
-/** The length an array argument needs for the given sizes (null: any). */
+/** The length an array argument needs for the given sizes (null: any); a factor may be an integer ('3*units'). */
 export function lengthOf(arg: ArgSpec, sizes: Readonly<Record<string, number>>): number | null {
   if (arg.length === undefined || arg.length === null) return null;
   return arg.length.split('*').reduce((p, s) => {
-    const v = sizes[s];
+    const v = /^[0-9]+$/.test(s) ? Number(s) : sizes[s];
     if (v === undefined) throw new Error(`op table: size '${s}' of '${arg.name}' has no value`);
     return p * v;
   }, 1);
@@ -88,6 +117,8 @@ function buildCall(args: readonly ArgSpec[], options: CallOptions = {}): unknown
         // Spread over the valid range, both ends included.
         return Int32Array.from({ length: lengthOf(a, sizes) ?? 0 }, (_, r) => (r * (bound - 1)) % bound);
       }
+      case 'int32Out':
+        return new Int32Array(lengthOf(a, sizes) ?? 0);
       default:
         return a.sample;
     }
@@ -101,6 +132,9 @@ const act = (sample: number) => ({ name: 'act', kind: 'act', sample }) as const;
 const floats = (name: string, length: string | null) => ({ name, kind: 'floats', length }) as const;
 const optFloats = (name: string, length: string) => ({ name, kind: 'optFloats', length }) as const;
 const indices = (name: string, length: string, bound: string) => ({ name, kind: 'int32s', length, bound }) as const;
+const indicesOut = (name: string, length: string) => ({ name, kind: 'int32Out', length }) as const;
+/** An activation code argument with its own name (ops with more than one activation). */
+const namedAct = (name: string, sample: number) => ({ name, kind: 'act', sample }) as const;
 
 function op<
   const A extends readonly ArgSpec[],
@@ -122,6 +156,39 @@ const loss = (pred: string) =>
 const len = (name: string) => floats(name, 'len');
 const lr = num('lr', 0.1);
 const weightDecay = num('weightDecay', 0);
+
+// convolution and pooling: NHWC inputs [batch, inH, inW, inC], kernels [kH, kW, inC/groups, outC] (TF.js layout).
+const CONV_IN = 'batch*inH*inW*inC';
+const CONV_OUT = 'batch*outH*outW*outC';
+const CONV_KERNEL = 'kH*kW*inCPerGroup*outC';
+const POOLED = 'batch*outH*outW*inC';
+const GEOMETRY = [dim('strideH'), dim('strideW'), dim('padTop'), dim('padLeft')] as const;
+const CONV_DIMS = [
+  dim('batch'),
+  dim('inH'),
+  dim('inW'),
+  dim('inC'),
+  dim('kH'),
+  dim('kW'),
+  dim('outC'),
+  ...GEOMETRY,
+  dim('dilationH'),
+  dim('dilationW'),
+  dim('outH'),
+  dim('outW'),
+  dim('groups'),
+] as const;
+const POOL_DIMS = [
+  dim('batch'),
+  dim('inH'),
+  dim('inW'),
+  dim('inC'),
+  dim('kH'),
+  dim('kW'),
+  ...GEOMETRY,
+  dim('outH'),
+  dim('outW'),
+] as const;
 
 /** Every op, in the order of the Backend interface. */
 export const OP_TABLE = {
@@ -245,6 +312,287 @@ export const OP_TABLE = {
   scale: op([floats('x', null), num('s', 2)]),
   clip: op([floats('x', null), num('lo', -1), num('hi', 1)]),
   l1l2: op([len('w'), len('g'), num('l1', 0.01), num('l2', 0.01)], 'number'),
+
+  // sequence models: embedding lookups, the fused recurrent layers (whole sequence per call), layer normalization
+  embeddingForward: op([
+    indices('ids', 'n', 'vocab'),
+    floats('table', 'vocab*dim'),
+    floats('out', 'n*dim'),
+    dim('n'),
+    dim('vocab'),
+    dim('dim'),
+  ]),
+  embeddingBackward: op([
+    indices('ids', 'n', 'vocab'),
+    floats('dy', 'n*dim'),
+    floats('dTable', 'vocab*dim'),
+    dim('n'),
+    dim('vocab'),
+    dim('dim'),
+  ]),
+  sparseSgdStep: op([
+    indices('ids', 'n', 'vocab'),
+    floats('w', 'vocab*dim'),
+    floats('g', 'vocab*dim'),
+    dim('n'),
+    dim('vocab'),
+    dim('dim'),
+    lr,
+  ]),
+  simpleRnnForward: op(
+    [
+      floats('x', 'batch*steps*inputSize'),
+      floats('kernel', 'inputSize*units'),
+      floats('recurrentKernel', 'units*units'),
+      optFloats('bias', 'units'),
+      optFloats('mask', 'batch*steps'),
+      floats('xT', 'steps*batch*inputSize'),
+      floats('z', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      optFloats('y', 'batch*steps*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  simpleRnnBackward: op(
+    [
+      floats('xT', 'steps*batch*inputSize'),
+      floats('kernel', 'inputSize*units'),
+      floats('recurrentKernel', 'units*units'),
+      optFloats('mask', 'batch*steps'),
+      floats('z', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      optFloats('dySeq', 'batch*steps*units'),
+      optFloats('dyLast', 'batch*units'),
+      floats('dKernel', 'inputSize*units'),
+      floats('dRecurrentKernel', 'units*units'),
+      optFloats('dBias', 'units'),
+      optFloats('dx', 'batch*steps*inputSize'),
+      floats('dh', 'batch*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  lstmForward: op(
+    [
+      floats('x', 'batch*steps*inputSize'),
+      floats('kernel', 'inputSize*4*units'),
+      floats('recurrentKernel', 'units*4*units'),
+      optFloats('bias', '4*units'),
+      optFloats('mask', 'batch*steps'),
+      floats('xT', 'steps*batch*inputSize'),
+      floats('gates', 'steps*batch*4*units'),
+      floats('cells', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      optFloats('y', 'batch*steps*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      namedAct('recurrentAct', Activation.sigmoid),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  lstmBackward: op(
+    [
+      floats('xT', 'steps*batch*inputSize'),
+      floats('kernel', 'inputSize*4*units'),
+      floats('recurrentKernel', 'units*4*units'),
+      optFloats('mask', 'batch*steps'),
+      floats('gates', 'steps*batch*4*units'),
+      floats('cells', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      optFloats('dySeq', 'batch*steps*units'),
+      optFloats('dyLast', 'batch*units'),
+      floats('dKernel', 'inputSize*4*units'),
+      floats('dRecurrentKernel', 'units*4*units'),
+      optFloats('dBias', '4*units'),
+      optFloats('dx', 'batch*steps*inputSize'),
+      floats('dh', 'batch*units'),
+      floats('dc', 'batch*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      namedAct('recurrentAct', Activation.sigmoid),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  gruForward: op(
+    [
+      floats('x', 'batch*steps*inputSize'),
+      floats('kernel', 'inputSize*3*units'),
+      floats('recurrentKernel', 'units*3*units'),
+      optFloats('bias', '3*units'),
+      optFloats('recurrentBias', '3*units'),
+      optFloats('mask', 'batch*steps'),
+      floats('xT', 'steps*batch*inputSize'),
+      floats('gates', 'steps*batch*3*units'),
+      floats('rh', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      floats('scratch', 'batch*3*units'),
+      optFloats('y', 'batch*steps*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      namedAct('recurrentAct', Activation.sigmoid),
+      bool('resetAfter', true),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  gruBackward: op(
+    [
+      floats('xT', 'steps*batch*inputSize'),
+      floats('kernel', 'inputSize*3*units'),
+      floats('recurrentKernel', 'units*3*units'),
+      optFloats('mask', 'batch*steps'),
+      floats('gates', 'steps*batch*3*units'),
+      floats('rh', 'steps*batch*units'),
+      floats('hs', 'steps*batch*units'),
+      optFloats('dySeq', 'batch*steps*units'),
+      optFloats('dyLast', 'batch*units'),
+      floats('dKernel', 'inputSize*3*units'),
+      floats('dRecurrentKernel', 'units*3*units'),
+      optFloats('dBias', '3*units'),
+      optFloats('dRecurrentBias', '3*units'),
+      optFloats('dx', 'batch*steps*inputSize'),
+      floats('dh', 'batch*units'),
+      floats('scratch', 'batch*3*units'),
+      dim('batch'),
+      dim('steps'),
+      dim('inputSize'),
+      dim('units'),
+      act(Activation.tanh),
+      namedAct('recurrentAct', Activation.sigmoid),
+      bool('resetAfter', true),
+      bool('goBackwards'),
+    ],
+    'void',
+    true,
+  ),
+  layerNormForward: op([
+    floats('x', 'rows*cols'),
+    optFloats('gamma', 'cols'),
+    optFloats('beta', 'cols'),
+    floats('y', 'rows*cols'),
+    floats('stats', 'rows*2'),
+    dim('rows'),
+    dim('cols'),
+    num('epsilon', 1e-3),
+  ]),
+  layerNormBackward: op([
+    floats('x', 'rows*cols'),
+    optFloats('gamma', 'cols'),
+    floats('stats', 'rows*2'),
+    floats('dy', 'rows*cols'),
+    optFloats('dx', 'rows*cols'),
+    optFloats('dGamma', 'cols'),
+    optFloats('dBeta', 'cols'),
+    dim('rows'),
+    dim('cols'),
+  ]),
+  // convolution, pooling and batch normalization
+  conv2dForward: op(
+    [
+      floats('x', CONV_IN),
+      floats('w', CONV_KERNEL),
+      optFloats('b', 'outC'),
+      floats('z', CONV_OUT),
+      floats('y', CONV_OUT),
+      ...CONV_DIMS,
+      act(Activation.relu),
+      num('alpha', 0),
+    ],
+    'void',
+    true,
+  ),
+  conv2dBackward: op(
+    [
+      floats('x', CONV_IN),
+      floats('w', CONV_KERNEL),
+      floats('z', CONV_OUT),
+      floats('y', CONV_OUT),
+      floats('dy', CONV_OUT),
+      floats('dz', CONV_OUT),
+      floats('dw', CONV_KERNEL),
+      optFloats('db', 'outC'),
+      optFloats('dx', CONV_IN),
+      ...CONV_DIMS,
+      act(Activation.relu),
+      num('alpha', 0),
+    ],
+    'void',
+    true,
+  ),
+  maxPool2dForward: op(
+    [floats('x', CONV_IN), floats('y', POOLED), indicesOut('argmax', POOLED), ...POOL_DIMS],
+    'void',
+    true,
+  ),
+  maxPool2dBackward: op(
+    [floats('dy', POOLED), indices('argmax', POOLED, 'window'), floats('dx', CONV_IN), ...POOL_DIMS],
+    'void',
+    true,
+  ),
+  avgPool2dForward: op([floats('x', CONV_IN), floats('y', POOLED), ...POOL_DIMS], 'void', true),
+  avgPool2dBackward: op([floats('dy', POOLED), floats('dx', CONV_IN), ...POOL_DIMS], 'void', true),
+  batchNormForward: op(
+    [
+      floats('x', rowsCols),
+      optFloats('gamma', 'cols'),
+      optFloats('beta', 'cols'),
+      floats('movingMean', 'cols'),
+      floats('movingVariance', 'cols'),
+      floats('mean', 'cols'),
+      floats('invStd', 'cols'),
+      floats('y', rowsCols),
+      dim('rows'),
+      dim('cols'),
+      num('epsilon', 1e-3),
+      num('momentum', 0.99),
+      bool('training', true),
+    ],
+    'void',
+    true,
+  ),
+  batchNormBackward: op(
+    [
+      floats('x', rowsCols),
+      optFloats('gamma', 'cols'),
+      floats('mean', 'cols'),
+      floats('invStd', 'cols'),
+      floats('dy', rowsCols),
+      floats('dx', rowsCols),
+      optFloats('dgamma', 'cols'),
+      optFloats('dbeta', 'cols'),
+      dim('rows'),
+      dim('cols'),
+    ],
+    'void',
+    true,
+  ),
 } as const;
 
 export type OpName = keyof typeof OP_TABLE;

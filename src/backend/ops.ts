@@ -87,6 +87,11 @@ export interface BackendInfo {
   loadedFrom?: string;
   /** Why this backend was chosen (e.g. `BACKPROP_BACKEND=js`, `auto: addon loaded`, `auto: addon failed: ...`). */
   reason?: string;
+  /**
+   * For native: the kernels of float32 convolutions, `'avx512'` or `'avx2'` (direct register-tile kernels) or
+   * `'blas'` (im2col + OpenBLAS, also what float64 uses); env BACKPROP_CONV_KERNELS=avx2|blas lowers the choice.
+   */
+  convolution?: string;
 }
 
 /** The typed interface every backend implements. See the file comment for shared conventions. */
@@ -369,6 +374,433 @@ export interface Backend {
     weightDecay: number,
     decoupled: boolean,
   ): Promise<void>;
+
+  // ---- Sequence models. No two array arguments of these ops may overlap in memory (RangeError).
+  // Token ids (`ids`) are read once each and checked against `vocab` where used (RangeError naming the
+  // position). Recurrent ops take inputs batch-major (`x[b, t, :]`, as layers hold them) and run the whole
+  // sequence in one call: the input projection of every step as one gemm over a time-major copy `xT` (in
+  // processing order), then per step one gemm with the recurrent kernel and one fused pass for the gates;
+  // backward runs through time the same way and takes the weight gradients as one gemm over all steps.
+  // Shapes: kernel [inputSize, k·units], recurrentKernel [units, k·units], gate blocks in TF.js order (LSTM
+  // i, f, c, o; GRU z, r, h). `act` is the activation (candidate and LSTM cell output), `recurrentAct` the
+  // gates' (sigmoid, or TF.js's default hardSigmoid); both must be one whose derivative is a function of its
+  // output: linear, sigmoid, tanh, relu, elu (alpha 1), selu, softplus, softsign, hardSigmoid (RangeError
+  // otherwise). `mask` (optional, batch×steps, in input order): a step whose value is 0 leaves the state
+  // unchanged (its output repeats the previous one, as TF.js/Keras). With `goBackwards` the steps are
+  // processed from last to first; step s of the outputs (`hs`, `y`) is the s-th step processed (Keras order).
+  // Forward writes every workspace (xT, gates/z, cells, rh, hs) for backward, which consumes them: backward
+  // may overwrite xT, gates/z, cells and rh (gates/z hold the gate gradients after it). The initial state is 0.
+
+  /** `out[i, :] = table[ids[i], :]` for i < n. */
+  embeddingForward(ids: Int32Array, table: FloatArray, out: FloatArray, n: number, vocab: number, dim: number): void;
+  /** `dTable[ids[i], :] += dy[i, :]` for i < n (accumulates; rows not named are untouched). */
+  embeddingBackward(ids: Int32Array, dy: FloatArray, dTable: FloatArray, n: number, vocab: number, dim: number): void;
+  /**
+   * Plain SGD on the rows named by `ids` only, then those gradient rows zeroed: for i < n, r = ids[i]:
+   * `w[r, :] -= lr·g[r, :]; g[r, :] = 0`. A repeated id finds its gradient row already zero, so the result
+   * equals sgdStep over the whole array when `g` is zero outside the named rows.
+   */
+  sparseSgdStep(ids: Int32Array, w: FloatArray, g: FloatArray, n: number, vocab: number, dim: number, lr: number): void;
+  /**
+   * SimpleRNN over the sequence: `z_s = x_s·W + b + h_{s-1}·U`, `h_s = act(z_s)`. Writes xT, `z` (the
+   * pre-activations, steps×batch×units, time-major), `hs` (h after each step, time-major) and, unless null,
+   * `y` (the outputs batch-major, [batch, steps, units]).
+   */
+  simpleRnnForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    z: FloatArray,
+    hs: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * Backward through time of simpleRnnForward, given the gradient of the output sequence (`dySeq`,
+   * batch-major) and/or of the last state (`dyLast`, batch×units; either may be null). Writes dKernel,
+   * dRecurrentKernel, dBias (unless null) and dx (unless null); `dh` is a batch×units workspace.
+   */
+  simpleRnnBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    z: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * LSTM over the sequence: `[i f c o] = x_s·W + b + h_{s-1}·U`; i, f, o through recurrentAct, c through act;
+   * `c_s = f·c_{s-1} + i·c`, `h_s = o·act(c_s)`. Writes xT, `gates` (the activated gates, time-major),
+   * `cells` (c after each step), `hs` and `y` (unless null).
+   */
+  lstmForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    gates: FloatArray,
+    cells: FloatArray,
+    hs: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    goBackwards: boolean,
+  ): void;
+  /** Backward through time of lstmForward (see simpleRnnBackward); `dh`, `dc` are batch×units workspaces. */
+  lstmBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    cells: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    dc: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * GRU over the sequence. `resetAfter` false (TF.js): z, r = recurrentAct(x·W + b + h·U) on their blocks,
+   * `hh = act(x·W_h + b_h + (r·h)·U_h)`; true (Keras' default, CuDNN-compatible): `hh = act(x·W_h + b_h +
+   * r·(h·U_h + rb_h))` with the recurrent bias `recurrentBias` (null when there is no bias; it must be null
+   * when resetAfter is false). `h_s = z·h_{s-1} + (1 - z)·hh`. Writes xT, `gates` (activated z, r, hh),
+   * `rh` (r·h_{s-1}, or h_{s-1}·U_h + rb_h when resetAfter), `hs` and `y` (unless null); `scratch` is a
+   * batch×3·units workspace.
+   */
+  gruForward(
+    x: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    bias: FloatArray | null,
+    recurrentBias: FloatArray | null,
+    mask: FloatArray | null,
+    xT: FloatArray,
+    gates: FloatArray,
+    rh: FloatArray,
+    hs: FloatArray,
+    scratch: FloatArray,
+    y: FloatArray | null,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    resetAfter: boolean,
+    goBackwards: boolean,
+  ): void;
+  /** Backward through time of gruForward (see simpleRnnBackward); also overwrites `rh`. */
+  gruBackward(
+    xT: FloatArray,
+    kernel: FloatArray,
+    recurrentKernel: FloatArray,
+    mask: FloatArray | null,
+    gates: FloatArray,
+    rh: FloatArray,
+    hs: FloatArray,
+    dySeq: FloatArray | null,
+    dyLast: FloatArray | null,
+    dKernel: FloatArray,
+    dRecurrentKernel: FloatArray,
+    dBias: FloatArray | null,
+    dRecurrentBias: FloatArray | null,
+    dx: FloatArray | null,
+    dh: FloatArray,
+    scratch: FloatArray,
+    batch: number,
+    steps: number,
+    inputSize: number,
+    units: number,
+    act: number,
+    recurrentAct: number,
+    resetAfter: boolean,
+    goBackwards: boolean,
+  ): void;
+  /**
+   * Layer normalization of each row (TF.js): `y = (x - mean)/sqrt(var + epsilon)·gamma + beta` with the
+   * biased variance; gamma/beta null for scale/center false. `stats` receives each row's mean and
+   * 1/sqrt(var + epsilon) (rows×2). epsilon must be > 0.
+   */
+  layerNormForward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    y: FloatArray,
+    stats: FloatArray,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  /**
+   * Backward of layerNormForward from its x and stats: with x̂ the normalized input and g = dy·gamma,
+   * `dx = rstd·(g - mean(g) - x̂·mean(g·x̂))` (unless null), `dGamma = Σ_rows dy·x̂`, `dBeta = Σ_rows dy`
+   * (overwritten; null to skip).
+   */
+  layerNormBackward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    stats: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray | null,
+    dGamma: FloatArray | null,
+    dBeta: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): void;
+  simpleRnnForwardAsync?(...args: Parameters<Backend['simpleRnnForward']>): Promise<void>;
+  simpleRnnBackwardAsync?(...args: Parameters<Backend['simpleRnnBackward']>): Promise<void>;
+  lstmForwardAsync?(...args: Parameters<Backend['lstmForward']>): Promise<void>;
+  lstmBackwardAsync?(...args: Parameters<Backend['lstmBackward']>): Promise<void>;
+  gruForwardAsync?(...args: Parameters<Backend['gruForward']>): Promise<void>;
+  gruBackwardAsync?(...args: Parameters<Backend['gruBackward']>): Promise<void>;
+  // ---- Convolution, pooling and batch normalization. ------------------------------------------------
+  // Images are NHWC: x is [batch, inH, inW, inC] and outputs [batch, outH, outW, channels], flat. A
+  // convolution kernel is [kH, kW, inC/groups, outC] (TF.js layout); output channel o belongs to group
+  // g = ⌊o/(outC/groups)⌋ and reads input channels [g·inC/groups, (g+1)·inC/groups). For output position
+  // (oy, ox) and kernel tap (ky, kx) the input position is (oy·strideH − padTop + ky·dilationH,
+  // ox·strideW − padLeft + kx·dilationW) (pooling: dilation 1); positions outside the input read as 0 in
+  // a convolution and are skipped by pooling. outH and outW are given, so any padding below and right is
+  // implied. Strides, dilations and groups must be ≥ 1, and groups must divide inC and outC (RangeError).
+
+  /**
+   * Fused convolution forward: `z[n,oy,ox,o] = b[o] + Σ_{ky,kx,c∈group(o)} x[n,iy,ix,c]·w[ky,kx,c−c₀(o),o]`
+   * and `y = f(z)` (softmax is not allowed here: RangeError). `y` may be the same array as `z` when act is
+   * linear or relu (then only relu(z) is kept: relu's derivative, z > 0, reads the same from it); z and y must
+   * not overlap x, w, b.
+   */
+  conv2dForward(
+    x: FloatArray,
+    w: FloatArray,
+    b: FloatArray | null,
+    z: FloatArray,
+    y: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    groups: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  /**
+   * Fused convolution backward, given the forward's x, w, z, y and dy: `dz = f'(z) ⊙ dy` (dz may alias dy),
+   * `dw = ∂/∂w` (overwritten), `db = Σ_{n,oy,ox} dz` (overwritten; null to skip) and `dx = ∂/∂x`
+   * (overwritten; null to skip). Outputs must not overlap each other or the inputs (dz may be dy).
+   */
+  conv2dBackward(
+    x: FloatArray,
+    w: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    dw: FloatArray,
+    db: FloatArray | null,
+    dx: FloatArray | null,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    groups: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  /**
+   * Max pooling over kH×kW windows, per channel: `y = max` over the window's positions inside the input
+   * (the first maximum in row-major window order wins; NaN wins over numbers), `argmax` = its window position
+   * ky·kW + kx. Every window must overlap the input (RangeError otherwise). y, argmax must not overlap x.
+   */
+  maxPool2dForward(
+    x: FloatArray,
+    y: FloatArray,
+    argmax: Int32Array,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Max pooling backward: `dx` = 0, then each dy is added at its window's argmax position. Each argmax is read
+   * once and must lie in [0, kH·kW) at a position inside the input (RangeError naming it otherwise).
+   */
+  maxPool2dBackward(
+    dy: FloatArray,
+    argmax: Int32Array,
+    dx: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Average pooling: `y` = the mean over the window's positions inside the input (padding is not counted, as
+   * TensorFlow's 'same' pooling). Every window must overlap the input. y must not overlap x.
+   */
+  avgPool2dForward(
+    x: FloatArray,
+    y: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /** Average pooling backward: `dx` = 0, then each dy/count is added at every position of its window. */
+  avgPool2dBackward(
+    dy: FloatArray,
+    dx: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+  ): void;
+
+  /**
+   * Batch normalization over x seen as rows×cols (cols = channels, the last axis). Training: mean and
+   * (biased) variance per column over the rows, accumulated in float64; `mean` and `invStd = 1/√(var+ε)`
+   * are written for backward, and the moving statistics updated as TF.js does: m ← m − (m − stat)·(1 −
+   * momentum). Inference: mean and invStd come from the moving statistics, which stay unchanged. Then
+   * `y = gamma·(x − mean)·invStd + beta` (gamma/beta null: 1/0). y may alias x; no other overlap.
+   */
+  batchNormForward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    beta: FloatArray | null,
+    movingMean: FloatArray,
+    movingVariance: FloatArray,
+    mean: FloatArray,
+    invStd: FloatArray,
+    y: FloatArray,
+    rows: number,
+    cols: number,
+    epsilon: number,
+    momentum: number,
+    training: boolean,
+  ): void;
+
+  /**
+   * Batch normalization backward through the batch statistics of a training forward: with x̂ = (x − mean)·invStd,
+   * `dbeta = Σ_rows dy`, `dgamma = Σ_rows dy·x̂` (null to skip), `dx = gamma·invStd/rows·(rows·dy − dbeta − x̂·dgamma)`
+   * (sums in float64). dx may alias dy; no other overlap.
+   */
+  batchNormBackward(
+    x: FloatArray,
+    gamma: FloatArray | null,
+    mean: FloatArray,
+    invStd: FloatArray,
+    dy: FloatArray,
+    dx: FloatArray,
+    dgamma: FloatArray | null,
+    dbeta: FloatArray | null,
+    rows: number,
+    cols: number,
+  ): void;
+
+  conv2dForwardAsync?(...args: Parameters<Backend['conv2dForward']>): Promise<void>;
+  conv2dBackwardAsync?(...args: Parameters<Backend['conv2dBackward']>): Promise<void>;
+  maxPool2dForwardAsync?(...args: Parameters<Backend['maxPool2dForward']>): Promise<void>;
+  maxPool2dBackwardAsync?(...args: Parameters<Backend['maxPool2dBackward']>): Promise<void>;
+  avgPool2dForwardAsync?(...args: Parameters<Backend['avgPool2dForward']>): Promise<void>;
+  avgPool2dBackwardAsync?(...args: Parameters<Backend['avgPool2dBackward']>): Promise<void>;
+  batchNormForwardAsync?(...args: Parameters<Backend['batchNormForward']>): Promise<void>;
+  batchNormBackwardAsync?(...args: Parameters<Backend['batchNormBackward']>): Promise<void>;
 }
 
 export { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE } from './op-table';
@@ -382,7 +814,7 @@ type ArgType<K extends ArgKind> = K extends 'bool'
     ? FloatArray
     : K extends 'optFloats'
       ? FloatArray | null
-      : K extends 'int32s'
+      : K extends 'int32s' | 'int32Out'
         ? Int32Array
         : number;
 type TableParams<A extends readonly ArgSpec[]> = { -readonly [I in keyof A]: ArgType<A[I]['kind']> };

@@ -13,6 +13,8 @@ import { stepOverGemms } from '../bench/gemm-only';
 import { memorySoak } from '../bench/memory';
 import { machine } from './machine';
 import { jsKernels } from '../backend/select';
+import { rnnRows } from '../bench/rnn-bench';
+import { cnnRows } from './bench-cnn';
 
 interface Row {
   [k: string]: string | number | null;
@@ -191,5 +193,18 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   bp.setBackend('auto');
   result.fit = fitRows;
   out(`(c) fit 784-128-10 (Adam, batch 32) on the built-in digits\n${table(fitRows)}`);
+
+  // sequence models: (e) recurrent training steps
+  const rnn = await rnnRows(native, jsSteps, quick);
+  result.recurrent = rnn;
+  out(
+    '\n(e) recurrent training step (sigmoid gates, as bench/torch_peer.py lstm|gru), float32; GFLOP/s counts\n' +
+      "    3 x the forward's multiply-adds; raw = OpenBLAS alone on one step's recurrent gemm, 1 thread\n" +
+      table(rnn),
+  );
+  // convolutional networks
+  const cnn = await cnnRows(quick, native, jsSteps);
+  result.cnn = cnn.rows;
+  out(`\n${cnn.title}\n${table(cnn.rows)}`);
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

@@ -6,6 +6,8 @@
 import * as bp from '../index';
 import type { Tensor2D } from '../data/tensor';
 import { fail } from './errors';
+import type { Tensor } from '../model/tensor';
+import { sequenceInputs, type SequencePreprocessing } from './sequences';
 
 export type Task = 'classification' | 'regression';
 export interface Labelled {
@@ -29,6 +31,8 @@ export interface Preprocessing {
   task: Task;
   classes?: string[];
   scaler?: bp.data.ScalerState;
+  /** Sequence models: steps per sample, and for a text column its tokenizer (sequences.ts). */
+  sequence?: SequencePreprocessing;
 }
 
 export interface DataOptions {
@@ -138,7 +142,11 @@ export function loadForModel(
   path: string,
   pre: Preprocessing,
   needTarget: boolean,
-): { x: Tensor2D; y?: Int32Array | Tensor2D } {
+): { x: Tensor2D | Tensor; y?: Int32Array | Tensor2D } {
+  if (pre.sequence) {
+    const target = { name: needTarget ? pre.targetName : undefined, task: pre.task, classes: pre.classes };
+    return sequenceInputs(path, pre.sequence, pre.featureNames, target, (x) => applyScaler(x, pre));
+  }
   const d = bp.data.loadCsv(path, {
     columns: pre.featureNames,
     target: needTarget ? pre.targetName : undefined,

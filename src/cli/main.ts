@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `backprop` command line: train, evaluate, predict, bench, info, gradcheck.
+ * The `backprop` command line: train, evaluate, predict, bench, info, gradcheck, export.
  */
 import { Command } from 'commander';
 import { run } from './errors';
@@ -10,6 +10,8 @@ import { bench } from './bench';
 import { info } from './info';
 import { gradcheckCommand } from './gradcheck-cmd';
 import { VERSION } from '../io/save';
+// ONNX export
+import { exportCommand, type ExportOptions } from './export-cmd';
 
 const program = new Command();
 program
@@ -44,13 +46,23 @@ program
   .option('--report <report.html>', 'write an HTML report with charts')
   .option('--json', 'print one JSON object per epoch (and a final one) instead of text')
   .option('--verbose', 'show stack traces on errors')
+  // sequence models
+  .option('--sequence-length <T>', 'rows are sequences: T steps of (columns / T) features; or ids per --text')
+  .option('--rnn <cell>', 'recurrent layers for sequences: lstm, gru or simpleRNN (default lstm; --layers: units)')
+  .option('--text <column>', 'a text column, tokenized into an Embedding → recurrent classifier')
+  .option('--tokens <level>', 'for --text: word or char (default word)')
+  .option('--vocabulary <n>', 'for --text: keep the n most frequent tokens (default 20000)')
+  .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
   .addHelpText(
     'after',
     `
 Examples:
   $ backprop train --data iris.csv --target species --layers 16 --epochs 50 --out iris-model --report report.html
   $ backprop train --data houses.csv --target price --task regression --layers 64,32 --lr 0.003
-  $ backprop train --dataset digits --layers 128 --epochs 10 --json`,
+  $ backprop train --dataset digits --layers 128 --epochs 10 --json
+  $ backprop train --dataset digits --sequence-length 28 --layers 128 --epochs 5 --batch-size 64
+  $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
+  $ backprop train --data series.csv --target next --task regression --model-spec model.json`,
   )
   .action((o: TrainOptions) => run(verbose(), () => train(o)));
 
@@ -107,6 +119,23 @@ program
   .option('--json', 'print JSON')
   .addHelpText('after', '\nExample:\n  $ backprop gradcheck --config small.json')
   .action((o) => run(verbose(), () => gradcheckCommand(o)));
+
+// ONNX export
+program
+  .command('export')
+  .description('a saved model as an ONNX file (ONNX Runtime, other runtimes) and/or safetensors weights')
+  .requiredOption('--model <dir>', 'model directory (written by train --out, model.save or the TF.js converter)')
+  .option('--onnx <model.onnx>', 'write the model as ONNX here')
+  .option('--opset <n>', 'ONNX operator set, 13 to 21 (default 17)')
+  .option('--safetensors <file>', 'write the weights in the safetensors format here')
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ backprop export --model iris-model --onnx iris.onnx\n' +
+      '  $ backprop export --model iris-model --onnx iris.onnx --opset 13 --safetensors iris.safetensors --json',
+  )
+  .action((o: ExportOptions) => run(verbose(), () => exportCommand(o)));
 
 // scale-out: the job queue on Redis (worker, submit, status, sweep)
 import { statusCommand, submitCommand, sweepCommand, workerCommand } from './queue';

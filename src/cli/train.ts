@@ -10,8 +10,18 @@ import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
+import type { Tensor } from '../model/tensor';
+import {
+  loadTextTrainingData,
+  perStep,
+  sequenceChoice,
+  sequenceModel,
+  toSequences,
+  wantsSequences,
+  type SequenceOptions,
+} from './sequences';
 
-export interface TrainOptions {
+export interface TrainOptions extends SequenceOptions {
   data?: string;
   target?: string;
   task?: string;
@@ -58,6 +68,13 @@ const CONFIG_KEYS = [
   'normalize',
   'out',
   'report',
+  // sequence models
+  'sequenceLength',
+  'text',
+  'vocabulary',
+  'tokens',
+  'rnn',
+  'modelSpec',
 ];
 
 /** Options from --config (a JSON file with the same keys), overridden by the command line. */
@@ -101,25 +118,50 @@ export async function train(raw: TrainOptions): Promise<void> {
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const choice = modelChoice(o);
   const { seed, lr, batchSize, hidden } = choice;
-  const normalize = o.normalize ?? (o.dataset || o.dataIdx ? 'none' : 'standard');
+  const seq = wantsSequences(o) ? sequenceChoice(o) : undefined;
+  const normalize = o.normalize ?? (o.dataset || o.dataIdx || seq?.text ? 'none' : 'standard');
   if (!['standard', 'minmax', 'none'].includes(normalize))
     fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
+  if (seq?.text && normalize !== 'none') fail(`--normalize applies to numeric columns, not to a --text column`);
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   if (o.report !== undefined) checkOutputFile('--report', o.report);
   checkSizeBeforeData(choice);
 
-  const d = loadTrainingData({ ...o, seed });
+  const text = seq?.text ? loadTextTrainingData({ ...o, seed }, seq) : undefined;
+  const d = text ?? loadTrainingData({ ...o, seed });
   const scaler =
     normalize === 'none' ? undefined : normalize === 'standard' ? bp.data.standardScaler() : bp.data.minMaxScaler();
-  const xTrain = scaler ? scaler.fitTransform(d.train.x) : d.train.x;
-  const xTest = scaler ? scaler.transform(d.test.x) : d.test.x;
+  let xTrain: Tensor2D | Tensor, xTest: Tensor2D | Tensor;
+  if (seq?.steps !== undefined && !text) {
+    // Rows are sequences: T steps of features; each feature is scaled over every step.
+    const train = toSequences(d.train.x, seq.steps, 'the training data');
+    const test = toSequences(d.test.x, seq.steps, 'the test data');
+    xTrain = scaler ? perStep(train, (m) => scaler.fitTransform(m)) : train;
+    xTest = scaler ? perStep(test, (m) => scaler.transform(m)) : test;
+  } else {
+    xTrain = scaler ? scaler.fitTransform(d.train.x) : d.train.x;
+    xTest = scaler ? scaler.transform(d.test.x) : d.test.x;
+  }
+  const inputShape = xTrain.shape.slice(1);
 
   const classification = d.task === 'classification';
   const outUnits = classification ? d.classes!.length : (d.train.y as Tensor2D).shape[1];
   const loss = choice.loss ?? (classification ? 'sparseCategoricalCrossentropy' : 'meanSquaredError');
   const metrics = classification ? ['accuracy'] : ['mae'];
   const batchRows = Math.min(batchSize, xTrain.shape[0], Math.max(1, xTest.shape[0]));
-  const model = buildModel(choice, xTrain.shape[1], outUnits, classification, batchRows, loss, metrics);
+  const model = seq
+    ? sequenceModel(
+        choice,
+        seq,
+        inputShape,
+        outUnits,
+        classification,
+        text?.tokenizer.vocabularySize,
+        batchRows,
+        loss,
+        metrics,
+      )
+    : buildModel(choice, xTrain.shape[1], outUnits, classification, batchRows, loss, metrics);
   const optName = choice.optimizer;
   const pre: Preprocessing = {
     featureNames: d.featureNames,
@@ -128,14 +170,19 @@ export async function train(raw: TrainOptions): Promise<void> {
     classes: d.classes,
     scaler: scaler?.toJSON(),
   };
+  if (text) pre.sequence = { steps: text.steps, text: { column: seq!.text!, tokenizer: text.tokenizer.toJSON() } };
+  else if (seq?.steps !== undefined) pre.sequence = { steps: seq.steps };
   model.metadata.preprocessing = pre;
+  const modelText = seq
+    ? `${model.layers.map((l) => l.className).join(' → ')} on [${inputShape.join(', ')}]`
+    : [xTrain.shape[1], ...hidden, outUnits].join('-');
 
   const json = !!o.json;
   if (!json)
     process.stdout.write(
       `backprop train: ${d.source}, ${d.train.x.shape[0]} training / ${d.test.x.shape[0]} test rows, ${d.task}` +
-        `${classification ? ` (${d.classes!.length} classes)` : ''}; model ` +
-        `${[xTrain.shape[1], ...hidden, outUnits].join('-')}; backend ${bp.getBackend().name}\n`,
+        `${classification ? ` (${d.classes!.length} classes)` : ''}; model ${modelText}; ` +
+        `backend ${bp.getBackend().name}\n`,
     );
   const t0 = performance.now();
   let epochStart = t0;
@@ -186,7 +233,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     const settings: Record<string, string | number> = {
       data: d.source,
       task: d.task,
-      model: [xTrain.shape[1], ...hidden, outUnits].join('-'),
+      model: modelText,
       activation: o.activation ?? 'relu',
       loss,
       optimizer: optName,

@@ -15,3 +15,8 @@ export { oneHot, standardScaler, minMaxScaler, Scaler, trainTestSplit, shuffle }
 export type { ScalerState } from './preprocess';
 export { xor, digits } from './datasets';
 export type { LabelledSet } from './datasets';
+// sequence models
+export { tokenizer, Tokenizer, PAD_ID, OOV_ID } from './tokenizer';
+export type { TokenizerOptions, TokenizerState, EncodeOptions } from './tokenizer';
+export { loadTextCsv, parseTextCsv } from './text-csv';
+export type { TextCsvOptions, TextCsvData } from './text-csv';

@@ -125,9 +125,22 @@ export async function modelFromJson<M extends Model>(
     if (byName.has(e.name)) r.fail('weightsManifest', `weight '${e.name}' appears twice`);
     byName.set(e.name, i);
   });
+  // TF 2.2+ Keras files name a recurrent layer's weights layer/cell/weight (gru/gru_cell/kernel,
+  // bidirectional/forward_lstm/lstm_cell/kernel); TF.js reads them as layer/weight, and so does this loader.
+  const cellNames = new Map<string, string>();
+  for (const name of byName.keys()) {
+    const t = name.split('/');
+    const short = [...t.slice(0, -2), t[t.length - 1]].join('/');
+    if (t.length >= 3 && !byName.has(short) && !cellNames.has(short)) cellNames.set(short, name);
+  }
   const assignments: [number, number][] = [];
   for (const [pi, p] of planned.entries()) {
-    const idx = byName.get(p.name);
+    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel');
+    // either may carry a recurrent cell's scope (above).
+    const names = topology.modelName ? [p.name, `${topology.modelName}/${p.name}`] : [p.name];
+    const key =
+      names.find((n) => byName.has(n)) ?? names.map((n) => cellNames.get(n)).find((n) => n !== undefined) ?? p.name;
+    const idx = byName.get(key);
     if (idx === undefined) {
       if (strict)
         r.fail(
@@ -140,7 +153,7 @@ export async function modelFromJson<M extends Model>(
     if (e.shape.join(',') !== p.shape.join(','))
       r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
-    byName.delete(p.name);
+    byName.delete(key);
   }
   if (strict && byName.size > 0)
     r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);

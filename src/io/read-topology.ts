@@ -8,6 +8,7 @@ import { layerEntry } from '../layers/registry';
 import { ConfigReader } from '../layers/config-reader';
 import { shapeSize, type Shape } from '../layers/shape';
 import { keysToCamel } from './case';
+import { checkFileLayerConfig, kerasMajorVersion } from './keras-configs';
 import type { Obj, Reader } from './safe-json';
 
 const MAX_LAYERS = 10000;
@@ -25,15 +26,18 @@ export interface Topology {
  */
 export function readTopology(r: Reader, topologyValue: unknown): Topology {
   let topology = r.obj(topologyValue, 'modelTopology');
+  const kerasMajor = kerasMajorVersion(r, topology);
   if (topology.model_config !== undefined) topology = r.obj(topology.model_config, 'modelTopology.model_config');
   r.oneOf(topology.class_name, 'modelTopology.class_name', ['Sequential'] as const);
   let list: unknown[];
   let modelName: string | undefined;
+  let buildInputShape: unknown;
   if (Array.isArray(topology.config)) list = r.arr(topology.config, 'modelTopology.config', MAX_LAYERS);
   else {
     const cfg = r.obj(topology.config, 'modelTopology.config');
     list = r.arr(cfg.layers, 'modelTopology.config.layers', MAX_LAYERS);
     if (cfg.name !== undefined) modelName = r.str(cfg.name, 'modelTopology.config.name', 256);
+    buildInputShape = cfg.build_input_shape;
   }
   const fail = (where: string, message: string): never => r.fail(where, message);
   let inputShape: number[] | undefined;
@@ -44,6 +48,7 @@ export function readTopology(r: Reader, topologyValue: unknown): Topology {
     const className = r.str(o.class_name, `${where}.class_name`, 128);
     const config = keysToCamel(r.obj(o.config ?? {}, `${where}.config`)) as Obj;
     const reader = new ConfigReader(config, `${where}.config`, fail);
+    checkFileLayerConfig(reader, className, kerasMajor);
     if (className === 'InputLayer') {
       const shape = reader.layerArgs().inputShape;
       if (!shape) r.fail(`${where}.config`, 'an InputLayer needs batch_input_shape (or batch_shape)');
@@ -56,6 +61,11 @@ export function readTopology(r: Reader, topologyValue: unknown): Topology {
     layers.push(layer);
   });
   if (layers.length === 0) r.fail('modelTopology', 'the model has no layers');
+  // A Sequential built without an input shape on its first layer records the shape it was built with.
+  if (!inputShape && buildInputShape !== undefined && buildInputShape !== null) {
+    const config = { batchInputShape: buildInputShape };
+    inputShape = new ConfigReader(config, 'modelTopology.config', fail).layerArgs().inputShape;
+  }
   if (!inputShape) {
     r.fail('modelTopology.config.layers[0]', 'the first layer has no batch_input_shape, so the input shape is unknown');
   }

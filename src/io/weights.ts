@@ -12,7 +12,8 @@ export interface ManifestEntry {
   offset: number;
 }
 
-function halfToFloat(h: number): number {
+/** An IEEE half-precision value (its 16 bits) as a number. */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1,
     e = (h >> 10) & 0x1f,
     f = h & 0x3ff;

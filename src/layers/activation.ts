@@ -43,6 +43,11 @@ export class ActivationLayer extends Layer {
     this.softmaxAxis = (args as { softmaxAxis?: number }).softmaxAxis ?? -1;
   }
 
+  /** Works on each step alone, so a sequence mask passes through. */
+  override maskFlow(inputMasked: boolean): boolean {
+    return inputMasked;
+  }
+
   computeOutputShape(inputShape: Shape): Shape {
     if (this.softmaxAxis !== -1 && this.softmaxAxis !== inputShape.length) {
       this.badInput(inputShape, `softmax over axis ${this.softmaxAxis} is not supported, only over the last axis`);
@@ -109,20 +114,28 @@ export const activationEntry: LayerEntry = {
   },
 };
 
-/** TF.js `LeakyReLU({ alpha = 0.3 })`. */
+/** TF.js `LeakyReLU({ alpha = 0.3 })`; Keras 3 names the slope `negative_slope`. */
 export const leakyReluEntry: LayerEntry = {
   className: 'LeakyReLU',
-  fromConfig: (c) => layerWith(c, 'leakyRelu', 'alpha', 0.3),
+  fromConfig(c) {
+    if (c.has('alpha') && c.has('negativeSlope')) c.fail('negativeSlope', "give 'alpha' or 'negative_slope', not both");
+    return layerWith(c, 'leakyRelu', c.has('negativeSlope') ? 'negativeSlope' : 'alpha', 0.3);
+  },
 };
 
 /** TF.js `ELU({ alpha = 1 })`. */
 export const eluEntry: LayerEntry = { className: 'ELU', fromConfig: (c) => layerWith(c, 'elu', 'alpha', 1) };
 
-/** TF.js `ReLU` (without maxValue, which backprop does not implement). */
+/**
+ * TF.js `ReLU` (without maxValue, which backprop does not implement). Keras 3 also writes `negative_slope`
+ * (a non-zero slope is a leaky ReLU) and `threshold` (only 0 is supported).
+ */
 export const reluEntry: LayerEntry = {
   className: 'ReLU',
   fromConfig(c) {
     c.unsupported('maxValue');
+    if (c.has('threshold') && c.num('threshold') !== 0) c.fail('threshold', 'is not supported by backprop (only 0)');
+    if (c.has('negativeSlope') && c.num('negativeSlope') !== 0) return layerWith(c, 'leakyRelu', 'negativeSlope');
     return layerWith(c, 'relu');
   },
 };

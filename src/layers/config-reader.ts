@@ -118,6 +118,7 @@ export class ConfigReader {
 
   initializer(key: string, def: string): Initializer {
     const v = this.get(key) ?? def;
+    this.builtin(key, v);
     try {
       return getInitializer(v as never);
     } catch (e) {
@@ -127,10 +128,36 @@ export class ConfigReader {
 
   regularizer(key: string): Regularizer | undefined {
     if (!this.has(key)) return undefined;
+    this.builtin(key, this.get(key));
     try {
       return getRegularizer(this.get(key) as never);
     } catch (e) {
       return this.fail(key, (e as Error).message);
+    }
+  }
+
+  /** A reader over the object at `key` (a wrapper's nested layer config), reporting errors the same way. */
+  nested(key: string): ConfigReader {
+    const v = this.get(key);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) this.fail(key, 'expected an object');
+    return new ConfigReader(v as Record<string, unknown>, `${this.where}.${key}`, this.failWith);
+  }
+
+  /**
+   * A serialised object as Keras 3 writes it (`{ module, className, config, registeredName }`) must be one of
+   * Keras' own: a module of the keras package and no registered name. A custom object that reuses a built-in
+   * class name is refused rather than read as the built-in.
+   */
+  builtin(key: string, v: unknown): void {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+    const { module, registeredName, className } = v as Record<string, unknown>;
+    const customModule = module !== undefined && (typeof module !== 'string' || !/^keras(\.|$)/.test(module));
+    if ((registeredName !== undefined && registeredName !== null) || customModule) {
+      this.fail(
+        key,
+        `custom object '${String(registeredName ?? className)}' (module '${String(module)}') is not supported: ` +
+          "only Keras' built-in initializers and regularizers are",
+      );
     }
   }
 

@@ -69,6 +69,11 @@ export class Dense extends Layer {
     if (args.biasRegularizer) this.biasRegularizer = getRegularizer(args.biasRegularizer);
   }
 
+  /** Works on each step alone, so a sequence mask passes through. */
+  override maskFlow(inputMasked: boolean): boolean {
+    return inputMasked;
+  }
+
   computeOutputShape(inputShape: Shape): Shape {
     return [...inputShape.slice(0, -1), this.units];
   }

@@ -42,6 +42,11 @@ export class Dropout extends Layer {
     this.rate = args.rate;
   }
 
+  /** Works on each step alone, so a sequence mask passes through. */
+  override maskFlow(inputMasked: boolean): boolean {
+    return inputMasked;
+  }
+
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
   }

@@ -14,6 +14,16 @@ import { Flatten, type FlattenArgs } from './flatten';
 import type { LayerArgs } from './layer';
 import { Permute, type PermuteArgs } from './permute';
 import { Reshape, type ReshapeArgs } from './reshape';
+// sequence models
+import { Bidirectional, type BidirectionalArgs } from './bidirectional';
+import { Embedding, type EmbeddingArgs } from './embedding';
+import { GlobalAveragePooling1D } from './global-average-pooling1d';
+import { GRU, type GruArgs } from './gru';
+import { LayerNormalization, type LayerNormalizationArgs } from './layer-normalization';
+import { LSTM, type LstmArgs } from './lstm';
+import { Masking, type MaskingArgs } from './masking';
+import { SimpleRNN, type SimpleRnnArgs } from './simple-rnn';
+import { TimeDistributed, type TimeDistributedArgs } from './time-distributed';
 
 /**
  * A fully connected layer, applied to the last axis of its input.
@@ -53,3 +63,181 @@ export { layerFromConfig, SUPPORTED_LAYERS } from './registry';
 export type { Shape } from './shape';
 export { Dense, ActivationLayer, Dropout, Flatten, Reshape, Permute };
 export type { DenseArgs, ActivationArgs, DropoutArgs, FlattenArgs, ReshapeArgs, PermuteArgs };
+
+// sequence models
+
+/**
+ * Token ids → learned vectors: [steps] → [steps, outputDim]. With `maskZero`, id 0 is padding that later
+ * recurrent layers skip and the loss ignores.
+ * @example bp.layers.embedding({ inputDim: 5000, outputDim: 64, inputLength: 40, maskZero: true })
+ */
+export function embedding(args: EmbeddingArgs): Embedding {
+  return new Embedding(args);
+}
+/**
+ * A fully connected recurrent layer, `h_t = act(x_t·W + h_{t-1}·U + b)`: [steps, features] → [units] (or
+ * [steps, units] with returnSequences).
+ * @example bp.layers.simpleRNN({ units: 32, inputShape: [20, 8] })
+ */
+export function simpleRNN(args: SimpleRnnArgs): SimpleRNN {
+  return new SimpleRNN(args);
+}
+/**
+ * Long short-term memory: [steps, features] → [units] (or [steps, units] with returnSequences). Gates use
+ * `recurrentActivation` (TF.js default 'hardSigmoid'; 'sigmoid' as Keras and PyTorch).
+ * @example bp.layers.lstm({ units: 128, recurrentActivation: 'sigmoid', inputShape: [28, 28] })
+ */
+export function lstm(args: LstmArgs): LSTM {
+  return new LSTM(args);
+}
+/**
+ * Gated recurrent unit: [steps, features] → [units] (or [steps, units]). `resetAfter: true` is Keras'
+ * default variant (loads from Keras files; TF.js cannot load it), false the TF.js one (default).
+ * @example bp.layers.gru({ units: 64, inputShape: [50, 32] })
+ */
+export function gru(args: GruArgs): GRU {
+  return new GRU(args);
+}
+/**
+ * Runs a recurrent layer forwards and backwards and merges the two ('concat', 'sum', 'mul', 'ave').
+ * @example
+ * bp.layers.bidirectional({ layer: bp.layers.lstm({ units: 32, returnSequences: true }), inputShape: [40, 16] })
+ */
+export function bidirectional(args: BidirectionalArgs): Bidirectional {
+  return new Bidirectional(args);
+}
+/**
+ * Applies a layer to every step of [steps, ...] inputs.
+ * @example bp.layers.timeDistributed({ layer: bp.layers.dense({ units: 10, activation: 'softmax' }) })
+ */
+export function timeDistributed(args: TimeDistributedArgs): TimeDistributed {
+  return new TimeDistributed(args);
+}
+/** Normalises each position's features (last axis). @example bp.layers.layerNormalization({ epsilon: 1e-3 }) */
+export function layerNormalization(args?: LayerNormalizationArgs): LayerNormalization {
+  return new LayerNormalization(args);
+}
+/**
+ * The mean over steps: [steps, features] → [features] (real steps only under a mask).
+ * @example bp.layers.globalAveragePooling1d()
+ */
+export function globalAveragePooling1d(args?: LayerArgs): GlobalAveragePooling1D {
+  return new GlobalAveragePooling1D(args);
+}
+/**
+ * Marks steps whose features all equal `maskValue` as padding (later recurrent layers skip them).
+ * @example bp.layers.masking({ maskValue: 0, inputShape: [30, 4] })
+ */
+export function masking(args?: MaskingArgs): Masking {
+  return new Masking(args);
+}
+export {
+  Embedding,
+  SimpleRNN,
+  LSTM,
+  GRU,
+  Bidirectional,
+  TimeDistributed,
+  LayerNormalization,
+  GlobalAveragePooling1D,
+  Masking,
+};
+export type {
+  EmbeddingArgs,
+  SimpleRnnArgs,
+  LstmArgs,
+  GruArgs,
+  BidirectionalArgs,
+  TimeDistributedArgs,
+  LayerNormalizationArgs,
+  MaskingArgs,
+};
+// convolution and pooling
+import { Conv2D, type Conv2DArgs } from './conv2d';
+import { Conv1D, type Conv1DArgs } from './conv1d';
+import { DepthwiseConv2D, type DepthwiseConv2DArgs } from './depthwise-conv2d';
+import { AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D, type PoolingArgs } from './pooling';
+import {
+  GlobalAveragePooling2D,
+  GlobalMaxPooling1D,
+  GlobalMaxPooling2D,
+  type GlobalPoolingArgs,
+} from './global-pooling';
+import { ZeroPadding2D, type ZeroPadding2DArgs } from './zero-padding2d';
+import { BatchNormalization, type BatchNormalizationArgs } from './batch-normalization';
+import { SpatialDropout1D, SpatialDropout2D, type SpatialDropoutArgs } from './spatial-dropout';
+
+/**
+ * A 2-D convolution over images [height, width, channels]; kernel [kH, kW, inChannels, filters].
+ * @example bp.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] })
+ */
+export function conv2d(args: Conv2DArgs): Conv2D {
+  return new Conv2D(args);
+}
+/**
+ * A 1-D convolution along sequences [steps, channels]; padding 'valid', 'same' or 'causal'.
+ * @example bp.layers.conv1d({ filters: 16, kernelSize: 5, activation: 'relu', inputShape: [100, 8] })
+ */
+export function conv1d(args: Conv1DArgs): Conv1D {
+  return new Conv1D(args);
+}
+/**
+ * A depthwise 2-D convolution: each input channel with its own `depthMultiplier` filters.
+ * @example bp.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same' })
+ */
+export function depthwiseConv2d(args: DepthwiseConv2DArgs): DepthwiseConv2D {
+  return new DepthwiseConv2D(args);
+}
+/** Max pooling over images (default 2×2 windows, strides = poolSize). @example bp.layers.maxPooling2d() */
+export function maxPooling2d(args?: PoolingArgs): MaxPooling2D {
+  return new MaxPooling2D(args);
+}
+/** Average pooling over images. @example bp.layers.averagePooling2d({ poolSize: 2, padding: 'same' }) */
+export function averagePooling2d(args?: PoolingArgs): AveragePooling2D {
+  return new AveragePooling2D(args);
+}
+/** Max pooling along sequences [steps, channels]. @example bp.layers.maxPooling1d({ poolSize: 2 }) */
+export function maxPooling1d(args?: PoolingArgs): MaxPooling1D {
+  return new MaxPooling1D(args);
+}
+/** Average pooling along sequences [steps, channels]. @example bp.layers.averagePooling1d({ poolSize: 3 }) */
+export function averagePooling1d(args?: PoolingArgs): AveragePooling1D {
+  return new AveragePooling1D(args);
+}
+/** The mean of each channel over the image: [h, w, c] → [c]. @example bp.layers.globalAveragePooling2d() */
+export function globalAveragePooling2d(args?: GlobalPoolingArgs): GlobalAveragePooling2D {
+  return new GlobalAveragePooling2D(args);
+}
+/** The maximum of each channel over the image: [h, w, c] → [c]. @example bp.layers.globalMaxPooling2d() */
+export function globalMaxPooling2d(args?: GlobalPoolingArgs): GlobalMaxPooling2D {
+  return new GlobalMaxPooling2D(args);
+}
+/** The maximum of each channel over the steps: [steps, c] → [c]. @example bp.layers.globalMaxPooling1d() */
+export function globalMaxPooling1d(args?: GlobalPoolingArgs): GlobalMaxPooling1D {
+  return new GlobalMaxPooling1D(args);
+}
+/** Zeros around images. @example bp.layers.zeroPadding2d({ padding: [[1, 2], [0, 1]] }) // top, bottom, left, right */
+export function zeroPadding2d(args?: ZeroPadding2DArgs): ZeroPadding2D {
+  return new ZeroPadding2D(args);
+}
+/**
+ * Batch normalization over the last axis: batch statistics in training, moving ones at inference.
+ * @example bp.layers.batchNormalization({ momentum: 0.99, epsilon: 1e-3 })
+ */
+export function batchNormalization(args?: BatchNormalizationArgs): BatchNormalization {
+  return new BatchNormalization(args);
+}
+/** Drops whole channels of [steps, channels] in training. @example bp.layers.spatialDropout1d({ rate: 0.2 }) */
+export function spatialDropout1d(args: SpatialDropoutArgs): SpatialDropout1D {
+  return new SpatialDropout1D(args);
+}
+/** Drops whole feature maps of [h, w, channels] in training. @example bp.layers.spatialDropout2d({ rate: 0.2 }) */
+export function spatialDropout2d(args: SpatialDropoutArgs): SpatialDropout2D {
+  return new SpatialDropout2D(args);
+}
+
+export { Conv2D, Conv1D, DepthwiseConv2D, MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D };
+export { GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D };
+export { ZeroPadding2D, BatchNormalization, SpatialDropout1D, SpatialDropout2D };
+export type { Conv2DArgs, Conv1DArgs, DepthwiseConv2DArgs, PoolingArgs, GlobalPoolingArgs, ZeroPadding2DArgs };
+export type { BatchNormalizationArgs, SpatialDropoutArgs };

@@ -14,6 +14,18 @@
  * Buffers belong to the layer and are reused across steps (one set per batch size seen: the full batch and
  * the last partial one), so a training step allocates nothing after warm-up. Buffers handed to async ops
  * live on non-growable SharedArrayBuffers (they cannot be detached or resized while an op runs).
+ *
+ * Masks (variable-length sequences). A mask says which time steps of each sample are real: a float array of
+ * rows × steps values of the model's dtype (0 = padding, anything else = a real step), `steps` being the
+ * first axis of the per-sample shape it goes with. Embedding({ maskZero }) and Masking make one. The model
+ * passes each layer the mask of its input (`forward`'s `mask`) and asks it for the mask of its output
+ * (`outputMask`); a layer that uses the mask keeps it from forward for its backward. Which outputs carry a
+ * mask follows from the layers alone (`maskFlow`), and is checked when the model is built: by default a
+ * layer cannot take a masked input (an error naming it, e.g. Flatten after Embedding({ maskZero })). Layers
+ * that work step by step pass the mask on (Dense, Activation, Dropout, TimeDistributed, LayerNormalization);
+ * recurrent layers keep their state over padded steps and pass the mask on only with returnSequences;
+ * GlobalAveragePooling1D averages real steps only. When the model's output carries a mask, the loss and
+ * the metrics count real steps only (model/masked-loss.ts).
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
 import { floatArray } from '../backend/memory';
@@ -61,6 +73,11 @@ export abstract class Layer {
   outputShape?: Shape;
   built = false;
   protected dtype: DType = 'float32';
+  /**
+   * Prefix of this layer's weight names (default: its name). A wrapper sets it for the layer it wraps, so
+   * weights are named as TF.js names them: `time_distributed/kernel`, `bidirectional/forward_lstm/kernel`.
+   */
+  weightScope?: string;
   private allWeights: Param[] = [];
   private trainableWeights: Param[] = [];
   private pools = new Map<number, FloatArray[]>();
@@ -89,11 +106,14 @@ export abstract class Layer {
     }
   }
 
-  /** The default-name stem: the class name in snake_case ('Dense' → 'dense', 'MaxPooling2D' → 'max_pooling2d'). */
+  /**
+   * The default-name stem: the class name in snake_case as TF.js writes it ('Dense' → 'dense', 'Conv2D' →
+   * 'conv2d', 'MaxPooling2D' → 'max_pooling2d', 'LeakyReLU' → 'leaky_re_lu').
+   */
   get kind(): string {
     return this.className
-      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-      .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')
+      .replace(/(.)([A-Z][a-z0-9]+)/g, '$1_$2')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
       .toLowerCase();
   }
 
@@ -116,7 +136,7 @@ export abstract class Layer {
     this.outputShape = [...outputShape];
     this.resetBuffers();
     this.allWeights = this.weightSpecs(inputShape).map((spec) => {
-      const p = allocParam(`${this.name}/${spec.name}`, spec.shape, dtype, spec.trainable);
+      const p = allocParam(`${this.scope}/${spec.name}`, spec.shape, dtype, spec.trainable);
       spec.initializer.fill(p.value, p.shape, rng);
       if (spec.regularizer) p.regularizer = spec.regularizer;
       return p;
@@ -131,9 +151,13 @@ export abstract class Layer {
 
   /** The layer's weight `name` ('kernel'), once built. */
   protected weight(name: string): Param {
-    const p = this.allWeights.find((w) => w.name === `${this.name}/${name}`);
+    const p = this.allWeights.find((w) => w.name === `${this.scope}/${name}`);
     if (!p) throw new Error(`${this.className} '${this.name}': no weight '${name}' (is the layer built?)`);
     return p;
+  }
+
+  private get scope(): string {
+    return this.weightScope ?? this.name;
   }
 
   /** Every weight, TF.js order (trainable and non-trainable): what save, load and getWeights see. */
@@ -166,6 +190,34 @@ export abstract class Layer {
     return 0;
   }
 
+  /** Values per sample the layer keeps for a step beyond its output (recurrent workspaces), for the memory check. */
+  workspacePerSample(): number {
+    return 0;
+  }
+
+  /**
+   * Whether this layer's output carries a mask, given whether its input does (see the file comment). The
+   * default takes no masked input: an Error naming the layer and the fix. Layers that pass masks on or use
+   * them override it.
+   */
+  maskFlow(inputMasked: boolean): boolean {
+    if (inputMasked) {
+      throw new Error(
+        `${this.describe()} cannot take a masked input (the mask of Embedding({ maskZero: true }) or Masking); ` +
+          `put a recurrent layer (lstm, gru, simpleRNN) or globalAveragePooling1d before it, or do without the mask`,
+      );
+    }
+    return false;
+  }
+
+  /**
+   * The mask of the last forward's output, given the mask of its input (null: none): by default the input's
+   * mask when the layer passes masks on (see maskFlow). Valid until the layer's next forward.
+   */
+  outputMask(inputMask: FloatArray | null): FloatArray | null {
+    return inputMask && this.maskFlow(true) ? inputMask : null;
+  }
+
   /** The activation this layer applies last, which a loss may fuse with; undefined when none. */
   get outputActivation(): ActivationName | undefined {
     return undefined;
@@ -183,9 +235,17 @@ export abstract class Layer {
 
   /**
    * Output for `rows` samples of `x`; returns the layer's own buffer (valid until its next call) or `x`
-   * itself for layers that only reinterpret the shape. `training` enables dropout-like behaviour.
+   * itself for layers that only reinterpret the shape. `training` enables dropout-like behaviour. `mask` is
+   * the mask of `x` (null when none; see the file comment).
    */
-  abstract forward(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): FloatArray;
+  abstract forward(
+    b: Backend,
+    x: FloatArray,
+    rows: number,
+    training: boolean,
+    rng: Rng,
+    mask?: FloatArray | null,
+  ): FloatArray;
 
   /**
    * Given dL/d(output) of the last training forward, writes the gradients of the layer's trainable
@@ -203,8 +263,15 @@ export abstract class Layer {
   ): FloatArray | null;
 
   /** forward() that may run its heavy part off the main thread (default: the synchronous forward). */
-  async forwardAsync(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng): Promise<FloatArray> {
-    return this.forward(b, x, rows, training, rng);
+  async forwardAsync(
+    b: Backend,
+    x: FloatArray,
+    rows: number,
+    training: boolean,
+    rng: Rng,
+    mask?: FloatArray | null,
+  ): Promise<FloatArray> {
+    return this.forward(b, x, rows, training, rng, mask);
   }
 
   /** backward() that may run its heavy part off the main thread (default: the synchronous backward). */

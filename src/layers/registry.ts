@@ -11,6 +11,25 @@ import type { Layer } from './layer';
 import type { LayerEntry, LayerJson } from './layer-entry';
 import { permuteEntry } from './permute';
 import { reshapeEntry } from './reshape';
+// sequence models
+import { bidirectionalEntry } from './bidirectional';
+import { embeddingEntry } from './embedding';
+import { globalAveragePooling1dEntry } from './global-average-pooling1d';
+import { gruEntry } from './gru';
+import { layerNormalizationEntry } from './layer-normalization';
+import { lstmEntry } from './lstm';
+import { maskingEntry } from './masking';
+import { simpleRnnEntry } from './simple-rnn';
+import { timeDistributedEntry } from './time-distributed';
+// convolution and pooling
+import { conv2dEntry } from './conv2d';
+import { conv1dEntry } from './conv1d';
+import { depthwiseConv2dEntry } from './depthwise-conv2d';
+import { averagePooling1dEntry, averagePooling2dEntry, maxPooling1dEntry, maxPooling2dEntry } from './pooling';
+import { globalAveragePooling2dEntry, globalMaxPooling1dEntry, globalMaxPooling2dEntry } from './global-pooling';
+import { zeroPadding2dEntry } from './zero-padding2d';
+import { batchNormalizationEntry } from './batch-normalization';
+import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -23,6 +42,31 @@ const ENTRIES: LayerEntry[] = [
   flattenEntry,
   reshapeEntry,
   permuteEntry,
+  // sequence models
+  embeddingEntry,
+  simpleRnnEntry,
+  lstmEntry,
+  gruEntry,
+  bidirectionalEntry,
+  timeDistributedEntry({ fromConfig: layerFromConfig, toFile: layerToFile }),
+  layerNormalizationEntry,
+  globalAveragePooling1dEntry,
+  maskingEntry,
+  // convolution and pooling
+  conv2dEntry,
+  conv1dEntry,
+  depthwiseConv2dEntry,
+  maxPooling2dEntry,
+  averagePooling2dEntry,
+  maxPooling1dEntry,
+  averagePooling1dEntry,
+  globalAveragePooling2dEntry,
+  globalMaxPooling2dEntry,
+  globalMaxPooling1dEntry,
+  zeroPadding2dEntry,
+  batchNormalizationEntry,
+  spatialDropout1dEntry,
+  spatialDropout2dEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

@@ -17,6 +17,7 @@ import type { Layer } from '../layers/layer';
 import type { Shape } from '../layers/shape';
 import type { Loss, Optimizer, Param } from '../training/contracts';
 import type { Rng } from '../random';
+import { MaskedLoss } from './masked-loss';
 
 /** What the engine needs of a model (the Model class provides it; kept as an interface so model → engine only). */
 export interface EngineModel {
@@ -53,6 +54,9 @@ export class Engine {
 
   private fused = false;
   private readonly gradBuffers = new Map<number, FloatArray>();
+  /** The mask of the last forward's output (sequence models; layer.ts), and the loss over its real steps. */
+  private outMask: FloatArray | null = null;
+  private maskedLoss?: MaskedLoss;
 
   constructor(private readonly model: EngineModel) {}
 
@@ -113,7 +117,7 @@ export class Engine {
   /** Checks that training or inference at `rows` rows per batch fits the memory limit (bp.setLimits). */
   checkBatchMemory(where: string, rows: number): void {
     let activations = 0;
-    for (const l of this.model.layers) activations += l.outputSize * rows;
+    for (const l of this.model.layers) activations += (l.outputSize + l.workspacePerSample()) * rows;
     let parameters = 0;
     for (const p of this.model.weights()) parameters += p.value.length;
     checkModelSize(where, parameters, activations, this.model.dtype === 'float64' ? 8 : 4);
@@ -132,10 +136,15 @@ export class Engine {
     this.fused = !!want && !!this.model.loss?.computeFromLogits && last.outputActivation === want;
   }
 
-  /** Forward through all layers; returns the last layer's output buffer. */
+  /** Forward through all layers, passing sequence masks along; returns the last layer's output buffer. */
   forward(b: Backend, x: FloatArray, rows: number, training: boolean): FloatArray {
     let h = x;
-    for (const layer of this.model.layers) h = layer.forward(b, h, rows, training, this.model.rng);
+    let mask: FloatArray | null = null;
+    for (const layer of this.model.layers) {
+      h = layer.forward(b, h, rows, training, this.model.rng, mask);
+      mask = layer.outputMask(mask);
+    }
+    this.outMask = mask;
     return h;
   }
 
@@ -143,11 +152,20 @@ export class Engine {
   lossOf(b: Backend, out: FloatArray, target: Targets, grad: FloatArray | null, rows: number): number {
     const [r, c] = this.lossDims(rows);
     const loss = this.model.loss!;
-    if (this.fused) {
-      const last = this.model.layers[this.model.layers.length - 1];
-      return loss.computeFromLogits!(b, last.preActivation(), target, grad, r, c);
+    const last = this.model.layers[this.model.layers.length - 1];
+    if (this.outMask) {
+      const masked = this.masked(rows, r, c);
+      return masked.loss(b, loss, this.fused, this.fused ? last.preActivation() : out, target, grad, c);
     }
+    if (this.fused) return loss.computeFromLogits!(b, last.preActivation(), target, grad, r, c);
     return loss.compute(b, out, target, grad, r, c);
+  }
+
+  /** The masked loss with the last forward's mask selected. */
+  private masked(rows: number, lossRows: number, cols: number): MaskedLoss {
+    this.maskedLoss ??= new MaskedLoss(this.model.dtype);
+    this.maskedLoss.select(this.outMask!, rows, lossRows, cols);
+    return this.maskedLoss;
   }
 
   /**
@@ -192,7 +210,12 @@ export class Engine {
     try {
       const layers = this.model.layers;
       let h = x;
-      for (const layer of layers) h = await layer.forwardAsync(b, h, rows, true, this.model.rng);
+      let mask: FloatArray | null = null;
+      for (const layer of layers) {
+        h = await layer.forwardAsync(b, h, rows, true, this.model.rng, mask);
+        mask = layer.outputMask(mask);
+      }
+      this.outMask = mask;
       const grad = this.gradBuffer(rows);
       let loss = this.lossOf(b, h, target, grad, rows);
       if (!Number.isFinite(loss)) return loss;
@@ -214,7 +237,8 @@ export class Engine {
 
   private updateMetrics(metrics: Metric[], out: FloatArray, target: Targets, rows: number): void {
     const [r, c] = this.lossDims(rows);
-    for (const m of metrics) m.update(out, target, r, c);
+    if (this.outMask) this.masked(rows, r, c).updateMetrics(metrics, out, target, c);
+    else for (const m of metrics) m.update(out, target, r, c);
   }
 
   /**
@@ -243,6 +267,7 @@ export class Engine {
   /** Drops buffers sized for the old output (after layers change). */
   reset(): void {
     this.gradBuffers.clear();
+    this.maskedLoss = undefined;
   }
 
   /** Loss and metrics over checked arrays, in inference mode (validation in fit, evaluate, gradcheck). */

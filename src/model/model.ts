@@ -177,6 +177,9 @@ export class Model {
       shape = layer.built ? layer.outputShape! : layer.computeOutputShape(shape);
     }
     checkModelSize('model.build()', parameters, 0, this.dtype === 'float64' ? 8 : 4);
+    // Sequence masks: every layer that receives one must be able to take it (an error naming it otherwise).
+    let masked = false;
+    for (const layer of this.layers) masked = layer.maskFlow(masked);
     this.layers.forEach((layer, i) => {
       if (!layer.built) layer.build(plan[i], this.dtype, this.rng);
     });

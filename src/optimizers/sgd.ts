@@ -39,6 +39,14 @@ export class SGD extends BaseOptimizer {
   }
 
   protected update(b: Backend, p: Param, s: FloatArray[]): void {
+    // Rows an Embedding's batch did not use have a zero gradient, so plain SGD leaves them exactly as they
+    // are: update (and re-zero) only the used rows. Weight decay or a regularizer touch every row.
+    if (p.sparse && this.className === 'SGD' && this.weightDecay === 0 && !p.regularizer && p.shape.length === 2) {
+      const ids = p.sparse.ids;
+      b.sparseSgdStep(ids, p.value, p.grad, ids.length, p.shape[0], p.shape[1], this.learningRate);
+      p.sparse.clean = true;
+      return;
+    }
     if (this.className === 'Momentum')
       b.momentumStep(p.value, p.grad, s[0], this.learningRate, this.momentum, this.nesterov, this.weightDecay);
     else b.sgdStep(p.value, p.grad, this.learningRate, this.weightDecay);

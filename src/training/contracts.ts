@@ -18,6 +18,20 @@ export interface Param {
   regularizer?: Regularizer;
   /** False for weights the optimizer never updates (moving statistics); their `grad` is empty. */
   trainable?: boolean;
+  /** Set for a gradient that touches only some rows of a [rows, dim] weight (Embedding); see SparseRows. */
+  sparse?: SparseRows;
+}
+
+/**
+ * The rows the last backward wrote into a [rows, dim] weight's gradient (Embedding's token ids), and
+ * whether the gradient is all zero now. Backward zeroes the gradient first unless `clean`, then adds its
+ * rows; an optimizer that can update only those rows (plain SGD without weight decay or regularizer) does
+ * so with backend.sparseSgdStep, which zeroes them again and leaves `clean` true. Any other optimizer
+ * reads the whole (dense) gradient, which is zero outside the rows, so its update is the ordinary one.
+ */
+export interface SparseRows {
+  ids: Int32Array;
+  clean: boolean;
 }
 
 /** Targets arrive either as a float matrix (rows×cols) or as integer class labels (rows). */

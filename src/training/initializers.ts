@@ -198,6 +198,43 @@ export const leCunNormal = ({ seed }: { seed?: number } = {}): Initializer =>
 export const leCunUniform = ({ seed }: { seed?: number } = {}): Initializer =>
   varianceScaled('LeCunUniform', 1, 'fan_in', 'uniform', seed);
 
+/**
+ * A (semi-)orthogonal matrix times `gain` (TF.js / Keras Orthogonal; the recurrent kernels' default): the
+ * rows (or, for a tall matrix, the columns) of a standard normal draw, orthonormalised by Gram-Schmidt.
+ * Shapes of rank > 2 are treated as [product of the leading axes, last axis], as Keras does.
+ * @example bp.layers.lstm({ units: 32, recurrentInitializer: bp.initializers.orthogonal({ gain: 1 }) })
+ */
+export function orthogonal({ gain = 1, seed }: { gain?: number; seed?: number } = {}): Initializer {
+  const w = 'initializers.orthogonal()';
+  checkNum(w, 'gain', gain);
+  return make('Orthogonal', { gain, seed: null }, checkSeed(w, seed), (o, shape, rng) => {
+    if (shape.length < 2) throw new Error(`${w}: needs a weight of rank 2 or more, got shape [${shape}]`);
+    const cols = shape[shape.length - 1];
+    const rows = o.length / Math.max(1, cols);
+    const short = Math.min(rows, cols),
+      long = Math.max(rows, cols);
+    const q = new Float64Array(short * long);
+    for (let i = 0; i < q.length; i++) q[i] = rng.normal();
+    // Modified Gram-Schmidt over the `short` rows of length `long`.
+    for (let i = 0; i < short; i++) {
+      const ri = i * long;
+      for (let j = 0; j < i; j++) {
+        const rj = j * long;
+        let dot = 0;
+        for (let k = 0; k < long; k++) dot += q[ri + k] * q[rj + k];
+        for (let k = 0; k < long; k++) q[ri + k] -= dot * q[rj + k];
+      }
+      let norm = 0;
+      for (let k = 0; k < long; k++) norm += q[ri + k] * q[ri + k];
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let k = 0; k < long; k++) q[ri + k] *= inv;
+    }
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) o[r * cols + c] = gain * (rows <= cols ? q[r * cols + c] : q[c * rows + r]);
+    }
+  });
+}
+
 type Factory = (config: Record<string, unknown>) => Initializer;
 const FACTORIES: Record<string, Factory> = {
   zeros,
@@ -213,6 +250,8 @@ const FACTORIES: Record<string, Factory> = {
   leCunNormal,
   leCunUniform,
   varianceScaling,
+  // sequence models
+  orthogonal,
 };
 
 /**

@@ -29,18 +29,16 @@ function hugeModelJson(layers: number): string {
   });
 }
 
-/** Loads and returns the error, the time taken and how much memory grew meanwhile. */
+/** Loads and returns the error and how much memory grew meanwhile. */
 async function measure(dir: string, options?: bp.LoadOptions) {
   global.gc?.();
   const before = process.memoryUsage();
-  const t0 = performance.now();
   const err = await bp.loadLayersModel(dir, options).then(
     () => undefined,
     (e: Error) => e,
   );
-  const ms = performance.now() - t0;
   const after = process.memoryUsage();
-  return { err, ms, rss: after.rss - before.rss, arrayBuffers: after.arrayBuffers - before.arrayBuffers };
+  return { err, rss: after.rss - before.rss, arrayBuffers: after.arrayBuffers - before.arrayBuffers };
 }
 
 beforeAll(async () => {
@@ -50,15 +48,14 @@ beforeAll(async () => {
   await bp.loadLayersModel(dir);
 });
 
-test('a 400-byte model.json declaring a 16384x16384 layer and no weights fails in milliseconds, allocating nothing', async () => {
+test('a 400-byte model.json declaring a 16384x16384 layer and no weights fails allocating nothing', async () => {
   const dir = tmp();
   const text = hugeModelJson(1);
   expect(text.length).toBeLessThan(400);
   fs.writeFileSync(path.join(dir, 'model.json'), text);
-  const { err, ms, rss, arrayBuffers } = await measure(dir);
+  const { err, rss, arrayBuffers } = await measure(dir);
   expect(err?.name).toBe('ModelFormatError');
   expect(err?.message).toMatch(/the model's layers hold 268,451,840 weights but the manifest lists 0/);
-  expect(ms).toBeLessThan(500);
   expect(arrayBuffers).toBeLessThan(4 * MiB);
   expect(rss).toBeLessThan(48 * MiB);
 });
@@ -67,12 +64,11 @@ test('a topology over the cap fails before building, strict or not', async () =>
   const dir = tmp();
   fs.writeFileSync(path.join(dir, 'model.json'), hugeModelJson(2)); // 2 x 1 GiB of float32 weights
   for (const strict of [true, false]) {
-    const { err, ms, rss, arrayBuffers } = await measure(dir, { strict });
+    const { err, rss, arrayBuffers } = await measure(dir, { strict });
     expect(err?.name).toBe('ModelFormatError');
     expect(err?.message).toMatch(
       /the layers hold 536,903,680 weights \(2\.0 GiB as float32\), more than maxWeightBytes/,
     );
-    expect(ms).toBeLessThan(500);
     expect(arrayBuffers).toBeLessThan(4 * MiB);
     expect(rss).toBeLessThan(48 * MiB);
   }

@@ -7,18 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BACKENDS, bp, onBackend } from '../model/support';
+import { loadInTfjs, saveFromTfjs } from '../support/layer-checks';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bp-io-'));
-
-async function loadInTfjs(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  const group = json.weightsManifest[0];
-  const data = fs.readFileSync(path.join(dir, group.paths[0]));
-  const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
-  return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: group.weights, weightData }),
-  );
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -84,20 +75,7 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     tfModel.add(tf.layers.dense({ units: 4, useBias: false }));
     tfModel.add(tf.layers.activation({ activation: 'softmax' }));
     const dir = tmp();
-    await tfModel.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const json = {
-          modelTopology: artifacts.modelTopology,
-          format: artifacts.format,
-          generatedBy: artifacts.generatedBy,
-          convertedBy: artifacts.convertedBy,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        };
-        fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
-        fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
+    await saveFromTfjs(tfModel, dir);
     const ours = await bp.loadLayersModel(dir);
     expect(ours.layers.map((l) => l.className)).toEqual(['Dense', 'Dropout', 'Dense', 'Dense', 'Activation']);
     const theirs = (tfModel.predict(tf.tensor2d(x)) as tf.Tensor).dataSync();
@@ -161,10 +139,10 @@ describe.each(BACKENDS)('TF.js round trip (%s backend)', (name) => {
     const dir = tmp();
     await bp.sequential({ layers: [bp.layers.dense({ units: 2, inputShape: [2] })] }).save(dir);
     const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-    json.modelTopology.config.layers[0].class_name = 'Conv2D';
+    json.modelTopology.config.layers[0].class_name = 'Conv3D';
     fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(json));
     await expect(bp.loadLayersModel(dir)).rejects.toThrow(
-      /unsupported layer 'Conv2D'; supported: Dense, Activation, .*Dropout/,
+      /unsupported layer 'Conv3D'; supported: Dense, Activation, .*Dropout/,
     );
   });
 });

@@ -20,8 +20,8 @@ const GrowableBuffer = SharedArrayBuffer as unknown as new (bytes: number, o: { 
 
 type Backing = 'ArrayBuffer' | 'resizable ArrayBuffer' | 'growable SharedArrayBuffer' | 'SharedArrayBuffer';
 /** A copy of `a` over the given kind of buffer. */
-function over(a: FloatArray, backing: Backing): FloatArray {
-  const C = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor;
+function over<A extends FloatArray | Int32Array>(a: A, backing: Backing): A {
+  const C = a.constructor as Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
   const bytes = a.byteLength;
   const buffer =
     backing === 'ArrayBuffer'
@@ -33,13 +33,15 @@ function over(a: FloatArray, backing: Backing): FloatArray {
           : new SharedArrayBuffer(bytes);
   const out = new C(buffer as ArrayBuffer, 0, a.length);
   out.set(a);
-  return out;
+  return out as A;
 }
-/** A valid call of `op` with every float array moved onto the given kind of buffer. */
+/** A valid call of `op` with every typed array (floats and indices) moved onto the given kind of buffer. */
 function callOver(op: OpName, backing: Backing): unknown[] {
   return OP_TABLE[op]
     .valid({ sizes: { m: 5, k: 7, n: 3, len: 9 } })
-    .map((v) => (v instanceof Float32Array || v instanceof Float64Array ? over(v, backing) : v));
+    .map((v) =>
+      v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array ? over(v, backing) : v,
+    );
 }
 const baseOf = (name: AsyncOpName) => name.slice(0, -'Async'.length) as OpName;
 const call = (b: Backend, name: string, args: unknown[]) =>
@@ -106,7 +108,7 @@ describeNative('native async ops: only arrays over a non-growable SharedArrayBuf
   const cases: [AsyncOpName, string, number, Backing][] = [];
   for (const name of ASYNC_OP_NAMES) {
     OP_TABLE[baseOf(name)].args.forEach((arg, i) => {
-      if (arg.kind !== 'floats' && arg.kind !== 'optFloats') return;
+      if (!['floats', 'optFloats', 'int32s', 'int32Out'].includes(arg.kind)) return;
       for (const backing of ['ArrayBuffer', 'resizable ArrayBuffer', 'growable SharedArrayBuffer'] as const)
         cases.push([name, arg.name, i, backing]);
     });
@@ -114,7 +116,7 @@ describeNative('native async ops: only arrays over a non-growable SharedArrayBuf
 
   test.each(cases)("%s: '%s' over a %s is a TypeError saying why and how to fix it", (name, argName, i, backing) => {
     const args = callOver(baseOf(name), 'SharedArrayBuffer');
-    args[i] = over(args[i] as FloatArray, backing);
+    args[i] = over(args[i] as FloatArray | Int32Array, backing);
     let thrown: unknown;
     try {
       call(b, name, args);

@@ -10,7 +10,7 @@ import { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE, type OpName } from '../../src/backe
 import type { ArgSpec } from '../../src/backend/op-table';
 import { testBackends } from '../support/backends';
 
-type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act';
+type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act' | 'i32out';
 
 /** Which list of bad values an argument gets. */
 function badKind(arg: ArgSpec): BadKind {
@@ -22,6 +22,8 @@ function badKind(arg: ArgSpec): BadKind {
       return 'optarr';
     case 'int32s':
       return 'i32';
+    case 'int32Out':
+      return 'i32out';
     default:
       return arg.kind;
   }
@@ -106,6 +108,13 @@ const BAD: Record<BadKind, Bad[]> = {
     ['1.5', () => 1.5, RangeError],
     ['a string', () => 'relu', TypeError],
   ],
+  // An index array the op writes (max-pooling's argmax): its values on input do not matter.
+  i32out: [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['a Float32Array', (v) => new Float32Array((v as Int32Array).length), TypeError],
+    ['a short Int32Array', (v) => (v as Int32Array).slice(1), RangeError],
+  ],
 };
 
 function cases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
@@ -180,6 +189,65 @@ function cases(): [string, string, () => unknown[], typeof TypeError | typeof Ra
     'delta',
   ]);
   out.push(['sgdStep', "'g' shorter than 'w'", () => [f(5), f(4), 0.1, 0], RangeError, 'g']);
+  out.push(...convolutionBadCases());
+  return out;
+}
+
+// ---- convolution and pooling: geometry the dims alone cannot express --------------------------------------
+function withSizes(op: OpName, sizes: Record<string, number>, set: Record<string, unknown> = {}): unknown[] {
+  const a = OP_TABLE[op].valid({ sizes });
+  for (const [name, v] of Object.entries(set)) a[argIndex(op, name)] = v;
+  return a;
+}
+function convolutionBadCases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
+  const out: [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] = [];
+  for (const op of ['conv2dForward', 'conv2dBackward'] as const) {
+    for (const name of ['strideH', 'strideW', 'dilationH', 'dilationW', 'groups']) {
+      out.push([op, `'${name}' = 0`, () => withSizes(op, {}, { [name]: 0 }), RangeError, name]);
+    }
+    // groups 2 with 3 output channels (and 4 with 2 input channels) does not divide them.
+    out.push([
+      op,
+      "'groups' not dividing outC",
+      () => withSizes(op, { groups: 2, inCPerGroup: 1 }),
+      RangeError,
+      'groups',
+    ]);
+    out.push([op, "'act' = softmax", () => withSizes(op, {}, { act: 12 }), RangeError, 'act']);
+    // A kernel of 2^16·2^16·2 columns: each dim is fine, their product is not a BLAS dimension.
+    out.push([
+      op,
+      'kH*kW*(inC/groups) above 2^31-1',
+      () => withSizes(op, {}, { kH: 65536, kW: 65536 }),
+      RangeError,
+      '',
+    ]);
+  }
+  for (const op of ['maxPool2dForward', 'maxPool2dBackward', 'avgPool2dForward', 'avgPool2dBackward'] as const) {
+    out.push([op, "'strideW' = 0", () => withSizes(op, {}, { strideW: 0 }), RangeError, 'strideW']);
+    // The first window would lie wholly in the padding above the input.
+    out.push([op, 'a window above the input', () => withSizes(op, {}, { padTop: 2 }), RangeError, 'padTop']);
+    // The last window would start past the input's right edge.
+    out.push([op, 'a window right of the input', () => withSizes(op, {}, { outW: 5 }), RangeError, 'padLeft']);
+  }
+  for (const op of ['maxPool2dForward', 'maxPool2dBackward'] as const) {
+    // A 65536x65536 window (over a 65536x65536 padded plane of an empty batch) has more positions than Int32 holds.
+    const big = { kH: 65536, kW: 65536, padTop: 65535, padLeft: 65535, outH: 1, outW: 1, batch: 0 };
+    out.push([op, 'kH*kW above 2^31-1', () => withSizes(op, big), RangeError, '']);
+  }
+  out.push([
+    'maxPool2dBackward',
+    "'argmax' pointing into the padding",
+    () => {
+      // 'same' padding (padTop 1): output row 0's window starts above the input, so position 0 is outside.
+      const a = withSizes('maxPool2dBackward', { padTop: 1, outH: 5 });
+      const argmax = a[argIndex('maxPool2dBackward', 'argmax')] as Int32Array;
+      argmax.fill(0);
+      return a;
+    },
+    RangeError,
+    'argmax',
+  ]);
   return out;
 }
 

@@ -7,6 +7,7 @@ import type { Backend, FloatArray } from '../../src/backend/ops';
 import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 import { asKind } from '../support/backends';
+import { sequenceOpCases } from './sequence-op-cases';
 
 export type Kind = 'float32' | 'float64';
 export interface OpRun {
@@ -257,6 +258,263 @@ export function opCases(): OpCase[] {
         return { outputs: { x, g }, value: ss + 1000 * reg };
       },
     });
+  }
+
+  // sequence models
+  cases.push(...sequenceOpCases());
+  cases.push(...convolutionCases());
+  return cases;
+}
+
+// ---- convolution, pooling and batch normalization ------------------------------------------------------
+
+/** [batch, inH, inW, inC, kH, kW, outC, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW, groups] */
+type ConvShape = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+/** TF 'same' padding along one axis: [out, padBefore]. */
+function same(size: number, k: number, stride: number, dilation = 1): [number, number] {
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + (k - 1) * dilation + 1 - size, 0);
+  return [out, Math.floor(total / 2)];
+}
+/** 'valid' output size along one axis. */
+const valid = (size: number, k: number, stride: number, dilation = 1) =>
+  Math.floor((size - (k - 1) * dilation - 1) / stride) + 1;
+
+function convShape(
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  kH: number,
+  kW: number,
+  outC: number,
+  o: { stride?: number; same?: boolean; dilation?: number; groups?: number } = {},
+): ConvShape {
+  const s = o.stride ?? 1,
+    d = o.dilation ?? 1;
+  const [oh, pt] = o.same ? same(inH, kH, s, d) : [valid(inH, kH, s, d), 0];
+  const [ow, pl] = o.same ? same(inW, kW, s, d) : [valid(inW, kW, s, d), 0];
+  return [batch, inH, inW, inC, kH, kW, outC, s, s, pt, pl, d, d, oh, ow, o.groups ?? 1];
+}
+
+export const CONV_SHAPES: [string, ConvShape][] = [
+  ['empty batch', convShape(0, 5, 4, 2, 3, 3, 4)],
+  ['1x1x1', convShape(1, 1, 1, 1, 1, 1, 1)],
+  ['valid 3x3, odd sizes', convShape(2, 7, 6, 3, 3, 3, 5)],
+  ['same 3x3 stride 2', convShape(3, 9, 8, 2, 3, 3, 4, { stride: 2, same: true })],
+  ['same 4x2 stride 2 (asymmetric padding)', convShape(2, 7, 6, 3, 4, 2, 3, { stride: 2, same: true })],
+  ['dilation 2', convShape(2, 8, 7, 3, 3, 2, 4, { dilation: 2 })],
+  ['same, dilation 2', convShape(1, 6, 7, 2, 3, 3, 3, { dilation: 2, same: true })],
+  ['1x1 (a plain gemm)', convShape(4, 5, 5, 8, 1, 1, 6)],
+  ['1x1 stride 2', convShape(2, 5, 6, 4, 1, 1, 5, { stride: 2 })],
+  ['groups 2', convShape(2, 6, 5, 4, 3, 3, 6, { same: true, groups: 2 })],
+  ['depthwise (groups = inC, multiplier 2)', convShape(2, 6, 6, 3, 3, 3, 6, { stride: 2, same: true, groups: 3 })],
+  ['small CNN conv 1', convShape(3, 28, 28, 1, 5, 5, 8)],
+  ['small CNN conv 2', convShape(3, 12, 12, 8, 5, 5, 16)],
+  ['keras CNN conv 2 (shrunk)', convShape(2, 14, 13, 32, 3, 3, 64)],
+  ['conv 1 of keras CNN', convShape(2, 28, 28, 1, 3, 3, 32)],
+  ['wide channels', convShape(1, 5, 4, 40, 3, 3, 20, { same: true })],
+  ['padding beyond the kernel', [1, 4, 4, 2, 3, 3, 3, 1, 2, 4, 3, 1, 1, 6, 5, 1]],
+  ['kernel wider than the input', [1, 3, 2, 2, 2, 5, 2, 1, 1, 0, 2, 1, 1, 2, 2, 1]],
+  // Multiples of 8 filters take the native direct kernels in float32: tiles of 16 and 8 lanes, 1 to 4 vectors.
+  ['direct: same 3x3 stride 2, 16 filters', convShape(3, 9, 8, 3, 3, 3, 16, { stride: 2, same: true })],
+  ['direct: same, dilation 2, 24 filters', convShape(2, 7, 6, 2, 3, 3, 24, { dilation: 2, same: true })],
+  ['direct: 48 filters', convShape(1, 5, 5, 4, 2, 2, 48)],
+  ['direct: 80 filters, odd sizes', convShape(2, 6, 5, 3, 3, 2, 80)],
+  ['direct: 96 filters, asymmetric same padding, stride 2', convShape(2, 8, 7, 5, 4, 2, 96, { stride: 2, same: true })],
+  ['direct: 8 filters, padding beyond the kernel', [1, 4, 4, 2, 3, 3, 8, 1, 2, 4, 3, 1, 1, 6, 5, 1]],
+  ['direct: 8 filters, kernel wider than the input', [2, 3, 2, 3, 2, 5, 8, 1, 1, 0, 2, 1, 1, 2, 2, 1]],
+  ['direct: strides 2 and 3, 32 filters', [2, 11, 10, 3, 3, 2, 32, 2, 3, 0, 0, 1, 1, 5, 3, 1]],
+  // 3x3 at stride 1 with 16+ input channels: the native Winograd kernels in float32 (odd outputs, padding 0-2).
+  ['winograd: same, odd sizes, 24 filters', convShape(2, 7, 9, 16, 3, 3, 24, { same: true })],
+  ['winograd: valid, odd output width', convShape(3, 8, 7, 32, 3, 3, 32)],
+  ['winograd: padding 2 (a full convolution)', [2, 5, 6, 16, 3, 3, 16, 1, 1, 2, 2, 1, 1, 7, 8, 1]],
+  ['winograd: a 1x1 image, same', convShape(2, 1, 1, 16, 3, 3, 16, { same: true })],
+  ['winograd: 48 to 64 channels, same', convShape(1, 6, 6, 48, 3, 3, 64, { same: true })],
+];
+
+const CONV_ACTS: [string, number, number][] = [
+  ['relu', Activation.relu, 0],
+  ['linear', Activation.linear, 0],
+  ['tanh', Activation.tanh, 0],
+  ['elu', Activation.elu, 1],
+];
+
+/** The kernel length of a convolution shape. */
+const kernelLen = (s: ConvShape) => s[4] * s[5] * (s[3] / s[15]) * s[6];
+
+/** [batch, inH, inW, inC, kH, kW, strideH, strideW, padTop, padLeft, outH, outW] */
+type PoolShape = [number, number, number, number, number, number, number, number, number, number, number, number];
+function poolShape(
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  k: number,
+  stride: number,
+  isSame = false,
+  kW = k,
+): PoolShape {
+  const [oh, pt] = isSame ? same(inH, k, stride) : [valid(inH, k, stride), 0];
+  const [ow, pl] = isSame ? same(inW, kW, stride) : [valid(inW, kW, stride), 0];
+  return [batch, inH, inW, inC, k, kW, stride, stride, pt, pl, oh, ow];
+}
+export const POOL_SHAPES: [string, PoolShape][] = [
+  ['empty batch', poolShape(0, 4, 4, 2, 2, 2)],
+  ['2x2 stride 2, odd input', poolShape(2, 7, 5, 3, 2, 2)],
+  ['3x3 stride 2 same', poolShape(2, 7, 6, 4, 3, 2, true)],
+  ['3x3 stride 1 overlapping', poolShape(1, 5, 5, 2, 3, 1)],
+  ['global (window = input)', [3, 4, 5, 6, 4, 5, 1, 1, 0, 0, 1, 1]],
+  ['window taller than the input', [2, 3, 4, 2, 4, 2, 1, 2, 1, 0, 1, 2]],
+  ['keras CNN pool (shrunk)', poolShape(2, 12, 12, 64, 2, 2)],
+];
+
+function convolutionCases(): OpCase[] {
+  const cases: OpCase[] = [];
+  for (const [label, s] of CONV_SHAPES) {
+    const [batch, inH, inW, inC, , , outC, , , , , , , outH, outW] = s;
+    const xLen = batch * inH * inW * inC,
+      yLen = batch * outH * outW * outC,
+      wLen = kernelLen(s);
+    for (const [actName, act, alpha] of CONV_ACTS) {
+      for (const bias of [true, false]) {
+        cases.push({
+          name: `conv2dForward ${label} ${actName}${bias ? '' : ' no bias'}`,
+          compare: 'norm',
+          run(b, kind, off) {
+            const x = asKind(values(31, xLen), kind, off),
+              w = asKind(values(32, wLen, -0.5, 0.5), kind, off);
+            const bb = bias ? asKind(values(33, outC), kind, off) : null;
+            const z = asKind(zeros(yLen), kind, off),
+              y = asKind(zeros(yLen), kind, off);
+            b.conv2dForward(x, w, bb, z, y, ...s, act, alpha);
+            return { outputs: { z, y } };
+          },
+        });
+        cases.push({
+          name: `conv2dBackward ${label} ${actName}${bias ? '' : ' no db/dx'}`,
+          compare: 'norm',
+          run(b, kind, off) {
+            const x = asKind(values(31, xLen), kind, off),
+              w = asKind(values(32, wLen, -0.5, 0.5), kind, off);
+            const z = asKind(zeros(yLen), kind, off),
+              y = asKind(zeros(yLen), kind, off);
+            b.conv2dForward(x, w, asKind(values(33, outC), kind, off), z, y, ...s, act, alpha);
+            const dy = asKind(values(34, yLen), kind, off),
+              dz = asKind(zeros(yLen), kind, off);
+            const dw = asKind(values(35, wLen), kind, off);
+            const db = bias ? asKind(values(36, outC), kind, off) : null;
+            const dx = bias ? asKind(values(37, xLen), kind, off) : null;
+            b.conv2dBackward(x, w, z, y, dy, dz, dw, db, dx, ...s, act, alpha);
+            const outputs: Record<string, FloatArray> = { dz, dw };
+            if (db && dx) Object.assign(outputs, { db, dx });
+            return { outputs };
+          },
+        });
+      }
+    }
+  }
+  for (const [label, s] of POOL_SHAPES) {
+    const [batch, inH, inW, inC, , , , , , , outH, outW] = s;
+    const xLen = batch * inH * inW * inC,
+      yLen = batch * outH * outW * inC;
+    // Values on a coarse grid so windows hold ties (the first maximum must win on every backend).
+    const x = () => values(38, xLen).map((v) => Math.round(v * 2) / 2);
+    cases.push({
+      name: `maxPool2dForward/Backward ${label}`,
+      compare: 'elementwise',
+      run(b, kind, off) {
+        const xs = asKind(x(), kind, off),
+          y = asKind(zeros(yLen), kind, off);
+        const argmax = new Int32Array(yLen);
+        b.maxPool2dForward(xs, y, argmax, ...s);
+        const dx = asKind(values(39, xLen), kind, off);
+        b.maxPool2dBackward(asKind(values(40, yLen), kind, off), argmax, dx, ...s);
+        return { outputs: { y, dx, argmax: Float64Array.from(argmax) } };
+      },
+    });
+    cases.push({
+      name: `avgPool2dForward/Backward ${label}`,
+      compare: 'elementwise',
+      run(b, kind, off) {
+        const y = asKind(zeros(yLen), kind, off);
+        b.avgPool2dForward(asKind(x(), kind, off), y, ...s);
+        const dx = asKind(values(39, xLen), kind, off);
+        b.avgPool2dBackward(asKind(values(40, yLen), kind, off), dx, ...s);
+        return { outputs: { y, dx } };
+      },
+    });
+  }
+  for (const [rows, cols] of [
+    [0, 3],
+    [1, 1],
+    [5, 3],
+    [37, 16],
+    [300, 7],
+  ]) {
+    for (const training of [true, false]) {
+      for (const affine of [true, false]) {
+        const n = rows * cols;
+        cases.push({
+          name: `batchNormForward ${rows}x${cols}${training ? ' training' : ' inference'}${affine ? '' : ' no gamma/beta'}`,
+          compare: 'elementwise',
+          run(b, kind, off) {
+            const x = asKind(values(41, n, -3, 5), kind, off);
+            const gamma = affine ? asKind(values(42, cols, 0.5, 2), kind, off) : null;
+            const beta = affine ? asKind(values(43, cols), kind, off) : null;
+            const mm = asKind(values(44, cols), kind, off),
+              mv = asKind(values(45, cols, 0.5, 2), kind, off);
+            const mean = asKind(zeros(cols), kind, off),
+              invStd = asKind(zeros(cols), kind, off);
+            const y = asKind(zeros(n), kind, off);
+            b.batchNormForward(x, gamma, beta, mm, mv, mean, invStd, y, rows, cols, 1e-3, 0.9, training);
+            return { outputs: { y, mean, invStd, mm, mv } };
+          },
+        });
+      }
+    }
+    for (const affine of [true, false]) {
+      const n = rows * cols;
+      cases.push({
+        name: `batchNormBackward ${rows}x${cols}${affine ? '' : ' no gamma, dgamma, dbeta'}`,
+        compare: 'norm',
+        run(b, kind, off) {
+          const x = asKind(values(41, n, -3, 5), kind, off);
+          const gamma = affine ? asKind(values(42, cols, 0.5, 2), kind, off) : null;
+          const mean = asKind(zeros(cols), kind, off),
+            invStd = asKind(zeros(cols), kind, off);
+          const y = asKind(zeros(n), kind, off);
+          const mm = asKind(zeros(cols), kind, off),
+            mv = asKind(zeros(cols), kind, off);
+          b.batchNormForward(x, gamma, null, mm, mv, mean, invStd, y, rows, cols, 1e-3, 0.9, true);
+          const dy = asKind(values(46, n), kind, off),
+            dx = asKind(zeros(n), kind, off);
+          const dg = affine ? asKind(zeros(cols), kind, off) : null,
+            dbeta = affine ? asKind(zeros(cols), kind, off) : null;
+          b.batchNormBackward(x, gamma, mean, invStd, dy, dx, dg, dbeta, rows, cols);
+          const outputs: Record<string, FloatArray> = { dx };
+          if (dg && dbeta) Object.assign(outputs, { dg, dbeta });
+          return { outputs };
+        },
+      });
+    }
   }
   return cases;
 }

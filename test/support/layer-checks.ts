@@ -14,6 +14,8 @@ import type { Layer } from '../../src/layers/layer';
 import { backendNames } from './backends';
 
 export type LayersFactory = () => Layer[];
+/** Inputs for `rows` samples (default: randomInput over the input shape; token ids for an Embedding). */
+export type InputMaker = (rows: number, seed: number) => bp.Tensor;
 
 /** Random inputs of [rows, ...shape], deterministic per seed. */
 export function randomInput(shape: number[], rows: number, seed: number, lo = -1, hi = 1): bp.Tensor {
@@ -31,14 +33,20 @@ function targetsFor(model: bp.Sequential, rows: number, seed: number): bp.Tensor
 }
 
 /** bp.gradcheck of a model made of `factory()`'s layers, on every backend, for each batch size. */
-export function expectGradientsMatch(factory: LayersFactory, inputShape: number[], rowsList = [1, 3], seed = 7): void {
+export function expectGradientsMatch(
+  factory: LayersFactory,
+  inputShape: number[],
+  rowsList = [1, 3],
+  seed = 7,
+  makeInput?: InputMaker,
+): void {
   for (const name of backendNames()) {
     bp.setBackend(name);
     try {
       for (const rows of rowsList) {
         const model = bp.sequential({ seed, dtype: 'float64', layers: factory() });
         model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
-        const x = randomInput(inputShape, rows, seed + rows);
+        const x = makeInput ? makeInput(rows, seed + rows) : randomInput(inputShape, rows, seed + rows);
         const { maxError, errors } = bp.gradcheck(model, x, targetsFor(model, rows, seed));
         if (!(maxError < 1e-4)) throw new Error(`${name}, batch ${rows}: gradcheck errors ${JSON.stringify(errors)}`);
       }
@@ -49,14 +57,19 @@ export function expectGradientsMatch(factory: LayersFactory, inputShape: number[
 }
 
 /** The same model trained 3 SGD steps on each backend (float64) ends with the same weights and outputs. */
-export function expectBackendsAgree(factory: LayersFactory, inputShape: number[], seed = 11): void {
+export function expectBackendsAgree(
+  factory: LayersFactory,
+  inputShape: number[],
+  seed = 11,
+  makeInput?: InputMaker,
+): void {
   const results: Float64Array[][] = [];
   for (const name of backendNames()) {
     bp.setBackend(name);
     try {
       const model = bp.sequential({ seed, dtype: 'float64', layers: factory() });
       model.compile({ optimizer: bp.optimizers.sgd({ learningRate: 0.05 }), loss: 'meanSquaredError' });
-      const x = randomInput(inputShape, 5, seed);
+      const x = makeInput ? makeInput(5, seed) : randomInput(inputShape, 5, seed);
       const y = targetsFor(model, 5, seed);
       for (let i = 0; i < 3; i++) model.trainOnBatch(x, y);
       results.push([
@@ -137,9 +150,10 @@ export async function expectTfjsParity(
   tfjsModel: () => tf.LayersModel,
   inputShape: number[],
   seed = 3,
+  makeInput?: InputMaker,
 ): Promise<void> {
   await tf.setBackend('cpu');
-  const x = randomInput(inputShape, 4, seed);
+  const x = makeInput ? makeInput(4, seed) : randomInput(inputShape, 4, seed);
   const tfx = tf.tensor(Array.from(x.data), x.shape);
   ours.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
   ours.trainOnBatch(x, targetsFor(ours, 4, seed));

@@ -215,6 +215,43 @@ describe('getInitializer', () => {
     expect(() => I.getInitializer('glorotUniformm')).toThrow(
       /unknown initializer "glorotUniformm".*glorotUniform.*leCunUniform/,
     );
-    expect(() => I.getInitializer({ className: 'Orthogonal' })).toThrow(/unknown initializer "Orthogonal"/);
+    expect(() => I.getInitializer({ className: 'Identity' })).toThrow(/unknown initializer "Identity"/);
+  });
+});
+
+describe("orthogonal (the recurrent kernels' default)", () => {
+  const gram = (a: ArrayLike<number>, rows: number, cols: number, byRows: boolean) => {
+    const n = byRows ? rows : cols,
+      len = byRows ? cols : rows;
+    const at = (i: number, k: number) => (byRows ? a[i * cols + k] : a[k * cols + i]);
+    const g: number[][] = [];
+    for (let i = 0; i < n; i++) {
+      g.push([]);
+      for (let j = 0; j < n; j++) {
+        let d = 0;
+        for (let k = 0; k < len; k++) d += at(i, k) * at(j, k);
+        g[i].push(d);
+      }
+    }
+    return g;
+  };
+  test('wide kernels have orthonormal rows, tall ones orthonormal columns, times gain', () => {
+    const rng = new Rng(3);
+    const wide = new Float64Array(4 * 12);
+    I.orthogonal({ gain: 2 }).fill(wide, [4, 12], rng);
+    gram(wide, 4, 12, true).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 4 : 0, 10)));
+    const tall = new Float64Array(9 * 3);
+    I.getInitializer('orthogonal').fill(tall, [9, 3], rng);
+    gram(tall, 9, 3, false).forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(i === j ? 1 : 0, 10)));
+  });
+  test('TF.js/Keras forms load; a seed repeats; rank 1 is refused', () => {
+    const init = I.getInitializer({ className: 'Orthogonal', config: { gain: 1.5, seed: 7 } });
+    expect(init.getConfig()).toEqual({ gain: 1.5, seed: 7 });
+    const a = new Float32Array(6),
+      b = new Float32Array(6);
+    init.fill(a, [2, 3], new Rng(1));
+    init.fill(b, [2, 3], new Rng(2));
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(() => I.orthogonal().fill(new Float32Array(3), [3], new Rng(1))).toThrow(/rank 2 or more/);
   });
 });

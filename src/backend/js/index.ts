@@ -22,6 +22,8 @@ import { gemmUnchecked } from './gemm';
 import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
 import * as L from './losses';
 import * as O from './optimizers';
+import { createSequenceOps } from './sequence';
+import * as Conv from './conv-ops';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -383,6 +385,18 @@ export function createJsBackend(): Backend {
       }
       return l1 * s1 + l2 * s2;
     },
+
+    // sequence models
+    ...createSequenceOps(),
+    // convolution, pooling and batch normalization
+    conv2dForward: Conv.conv2dForward,
+    conv2dBackward: Conv.conv2dBackward,
+    maxPool2dForward: Conv.maxPool2dForward,
+    maxPool2dBackward: Conv.maxPool2dBackward,
+    avgPool2dForward: Conv.avgPool2dForward,
+    avgPool2dBackward: Conv.avgPool2dBackward,
+    batchNormForward: Conv.batchNormForward,
+    batchNormBackward: Conv.batchNormBackward,
   };
 }
 

@@ -11,6 +11,9 @@ import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './act
 import { denseBackwardUnchecked, denseForwardUnchecked } from './index';
 import * as L from './losses';
 import * as O from './optimizers';
+import { conv2dBackwardUnchecked, conv2dForwardUnchecked } from './conv';
+import * as Pool from './pool';
+import { batchNormBackwardUnchecked, batchNormForwardUnchecked } from './batch-norm';
 
 const SOFTMAX = Activation.softmax;
 
@@ -42,5 +45,27 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     scale: (x, s) => checked.scale(x, s),
     clip: (x, lo, hi) => checked.clip(x, lo, hi),
     l1l2: (w, g, l1, l2) => checked.l1l2(w, g, l1, l2),
+
+    // sequence models: their checks cost nothing next to the kernels (and ids are checked where read anyway)
+    embeddingForward: checked.embeddingForward,
+    embeddingBackward: checked.embeddingBackward,
+    sparseSgdStep: checked.sparseSgdStep,
+    simpleRnnForward: checked.simpleRnnForward,
+    simpleRnnBackward: checked.simpleRnnBackward,
+    lstmForward: checked.lstmForward,
+    lstmBackward: checked.lstmBackward,
+    gruForward: checked.gruForward,
+    gruBackward: checked.gruBackward,
+    layerNormForward: checked.layerNormForward,
+    layerNormBackward: checked.layerNormBackward,
+    // convolution, pooling and batch normalization
+    conv2dForward: conv2dForwardUnchecked,
+    conv2dBackward: conv2dBackwardUnchecked,
+    maxPool2dForward: Pool.maxPool2dForwardUnchecked,
+    maxPool2dBackward: Pool.maxPool2dBackwardUnchecked,
+    avgPool2dForward: Pool.avgPool2dForwardUnchecked,
+    avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
+    batchNormForward: batchNormForwardUnchecked,
+    batchNormBackward: batchNormBackwardUnchecked,
   };
 }

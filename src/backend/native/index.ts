@@ -14,7 +14,7 @@ import { chooseBlasCore, describeChoice } from './blas-core';
 
 /** The addon's own extras beyond the op set. */
 export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
-  blasInfo(): { config: string; core: string; threads: number; parallel: number };
+  blasInfo(): { config: string; core: string; threads: number; parallel: number; convKernels?: string };
   setThreads(n: number): void;
   /** The number of activations the addon was built with (native/activations.h ACT_COUNT). */
   activationCount(): number;
@@ -90,7 +90,8 @@ function wrap(addon: NativeAddon, from: { path: string; label: string }, coreNot
     path: from.path,
     info(): BackendInfo {
       const { blas, threads } = describeBlas(addon, coreNote);
-      return { name: 'native', blas, threads, loadedFrom: `${from.label}: ${from.path}` };
+      const convolution = addon.blasInfo().convKernels;
+      return { name: 'native', blas, threads, loadedFrom: `${from.label}: ${from.path}`, convolution };
     },
     setThreads(n: number): void {
       addon.setThreads(n);

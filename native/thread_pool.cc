@@ -1,0 +1,129 @@
+#include "thread_pool.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+extern "C" int openblas_get_num_threads(void);
+
+namespace bp {
+
+namespace {
+
+// The pool lives for the whole process (never destroyed: its threads sleep when idle, and a static destructor
+// joining threads at exit could race with Node's own shutdown). Workers are created on first need, up to the
+// largest chunk count asked for.
+class Pool {
+ public:
+  void run(size_t chunks, const std::function<void(size_t)>& fn) {
+    std::unique_lock<std::mutex> busy(runMutex_, std::try_to_lock);
+    if (!busy.owns_lock() || chunks <= 1 || openblas_get_num_threads() <= 1) {
+      // Another call holds the pool (or there is nothing to share): run every chunk here, in order.
+      for (size_t c = 0; c < chunks; c++) fn(c);
+      return;
+    }
+    // Workers join up to the thread count (the calling thread is one of them); the others stay asleep.
+    const int threads = openblas_get_num_threads();
+    const size_t helpers = std::min<size_t>(chunks, threads < 1 ? 1 : static_cast<size_t>(threads)) - 1;
+    ensureWorkers(helpers);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      allowed_ = helpers;
+      fn_ = &fn;
+      chunks_ = chunks;
+      next_ = 0;
+      pending_ = chunks;
+      joined_ = 0;
+      error_ = nullptr;
+      active_ = true;
+      generation_++;
+    }
+    wake_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Every chunk done and every worker that joined this run gone: none can touch the next run's state.
+    done_.wait(lock, [&] { return pending_ == 0 && participants_ == 0; });
+    active_ = false;
+    fn_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void ensureWorkers(size_t n) {
+    while (workers_ < n) {
+      std::thread(&Pool::loop, this).detach();
+      workers_++;
+    }
+  }
+
+  // Takes chunks until none are left; the last one to finish wakes the caller.
+  void work() {
+    for (;;) {
+      size_t c;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (next_ >= chunks_) return;
+        c = next_++;
+      }
+      std::exception_ptr failure;
+      try {
+        (*fn_)(c);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (failure && !error_) error_ = failure;
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+
+  void loop() {
+    size_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (!active_ || joined_ >= allowed_) continue;
+        joined_++;
+        participants_++;
+      }
+      work();
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--participants_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex runMutex_;  // one call uses the workers at a time
+  std::mutex mutex_;     // guards everything below
+  std::condition_variable wake_, done_;
+  const std::function<void(size_t)>* fn_ = nullptr;
+  size_t chunks_ = 0, next_ = 0, pending_ = 0, participants_ = 0, generation_ = 0, workers_ = 0;
+  size_t allowed_ = 0, joined_ = 0;  // workers that may join this run, and those that did
+  bool active_ = false;
+  std::exception_ptr error_;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();
+  return *p;
+}
+
+}  // namespace
+
+void parallelChunks(size_t chunks, const std::function<void(size_t)>& fn) { pool().run(chunks, fn); }
+
+size_t chunkCount(size_t items) {
+  int threads = openblas_get_num_threads();
+  size_t t = threads < 1 ? 1 : static_cast<size_t>(threads);
+  if (t > 64) t = 64;
+  // With several threads, a few chunks per thread, taken as threads come free: a core busy with another process
+  // then slows the call by a chunk, not by half of it.
+  const size_t chunks = t == 1 ? 1 : 4 * t;
+  return items < chunks ? (items == 0 ? 1 : items) : chunks;
+}
+
+}  // namespace bp

@@ -1,0 +1,444 @@
+/**
+ * The checked convolution, pooling and batch-normalization ops of the JS backend: every argument is validated
+ * as the native addon validates it (native/exports_conv.cc), then the unchecked kernel runs.
+ */
+import type { FloatArray } from '../ops';
+import { Activation } from '../activations';
+import {
+  actArg,
+  argCount,
+  boolArg,
+  dimArg,
+  floatArg,
+  int32Arg,
+  lengthIs,
+  noOverlap,
+  numArg,
+  optFloatArg,
+  product,
+  sameOrDisjoint,
+} from './validate';
+import { conv2dBackwardUnchecked, conv2dForwardUnchecked } from './conv';
+import {
+  avgPool2dBackwardUnchecked,
+  avgPool2dForwardUnchecked,
+  maxPool2dBackwardUnchecked,
+  maxPool2dForwardUnchecked,
+} from './pool';
+import { batchNormBackwardUnchecked, batchNormForwardUnchecked } from './batch-norm';
+
+const CONV_DIM_NAMES = [
+  'batch',
+  'inH',
+  'inW',
+  'inC',
+  'kH',
+  'kW',
+  'outC',
+  'strideH',
+  'strideW',
+  'padTop',
+  'padLeft',
+  'dilationH',
+  'dilationW',
+  'outH',
+  'outW',
+  'groups',
+] as const;
+const POOL_DIM_NAMES = [
+  'batch',
+  'inH',
+  'inW',
+  'inC',
+  'kH',
+  'kW',
+  'strideH',
+  'strideW',
+  'padTop',
+  'padLeft',
+  'outH',
+  'outW',
+] as const;
+
+/** The lengths a convolution's arrays must have, after its dims are checked. */
+interface ConvSizes {
+  input: number;
+  output: number;
+  kernel: number;
+  outC: number;
+}
+
+function atLeastOne(op: string, name: string, v: number): void {
+  if (v < 1) throw new RangeError(`${op}(): '${name}' must be >= 1, got ${v}`);
+}
+
+/** Checks the 16 convolution dims (in CONV_DIM_NAMES order); returns the array lengths they imply. */
+function convDims(op: string, dims: number[]): ConvSizes {
+  const d = CONV_DIM_NAMES.map((name, i) => dimArg(op, name, dims[i]));
+  const [batch, inH, inW, inC, kH, kW, outC, sH, sW, , , dH, dW, outH, outW, groups] = d;
+  atLeastOne(op, 'strideH', sH);
+  atLeastOne(op, 'strideW', sW);
+  atLeastOne(op, 'dilationH', dH);
+  atLeastOne(op, 'dilationW', dW);
+  atLeastOne(op, 'groups', groups);
+  if (inC % groups !== 0 || outC % groups !== 0) {
+    throw new RangeError(`${op}(): 'groups' (${groups}) must divide inC (${inC}) and outC (${outC})`);
+  }
+  return {
+    input: product(op, 'batch*inH*inW*inC', batch, inH, inW, inC),
+    output: product(op, 'batch*outH*outW*outC', batch, outH, outW, outC),
+    kernel: product(op, 'kH*kW*(inC/groups)*outC', kH, kW, inC / groups, outC),
+    outC,
+  };
+}
+
+/** Checks the 12 pooling dims (POOL_DIM_NAMES order; every window must overlap the input). */
+function poolDims(op: string, dims: number[]): { input: number; output: number } {
+  const d = POOL_DIM_NAMES.map((name, i) => dimArg(op, name, dims[i]));
+  const [batch, inH, inW, inC, kH, kW, sH, sW, pT, pL, outH, outW] = d;
+  atLeastOne(op, 'strideH', sH);
+  atLeastOne(op, 'strideW', sW);
+  checkWindows(op, 'H', inH, kH, sH, pT, outH);
+  checkWindows(op, 'W', inW, kW, sW, pL, outW);
+  return {
+    input: product(op, 'batch*inH*inW*inC', batch, inH, inW, inC),
+    output: product(op, 'batch*outH*outW*inC', batch, outH, outW, inC),
+  };
+}
+
+/** Along one axis: the first window ends after the input starts, the last begins before it ends. */
+function checkWindows(op: string, axis: 'H' | 'W', size: number, k: number, stride: number, pad: number, out: number) {
+  if (out === 0) return;
+  if (size < 1 || pad >= k || (out - 1) * stride - pad >= size) {
+    const padName = axis === 'H' ? 'padTop' : 'padLeft';
+    throw new RangeError(
+      `${op}(): a pooling window lies outside the input along ${axis === 'H' ? 'height' : 'width'} ` +
+        `('in${axis}' = ${size}, 'k${axis}' = ${k}, 'stride${axis}' = ${stride}, '${padName}' = ${pad}, ` +
+        `'out${axis}' = ${out}); the windows must overlap the input`,
+    );
+  }
+}
+
+function notSoftmax(op: string, act: number): void {
+  if (act === Activation.softmax) {
+    throw new RangeError(`${op}(): 'act' cannot be softmax here (apply softmax in a separate layer)`);
+  }
+}
+
+type ConvDimArgs = [
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  kH: number,
+  kW: number,
+  outC: number,
+  strideH: number,
+  strideW: number,
+  padTop: number,
+  padLeft: number,
+  dilationH: number,
+  dilationW: number,
+  outH: number,
+  outW: number,
+  groups: number,
+];
+type PoolDimArgs = [
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  kH: number,
+  kW: number,
+  strideH: number,
+  strideW: number,
+  padTop: number,
+  padLeft: number,
+  outH: number,
+  outW: number,
+];
+
+export function conv2dForward(
+  x: FloatArray,
+  w: FloatArray,
+  b: FloatArray | null,
+  z: FloatArray,
+  y: FloatArray,
+  ...rest: [...ConvDimArgs, act: number, alpha: number]
+): void {
+  const op = 'conv2dForward';
+  argCount(op, 5 + rest.length, 23);
+  floatArg(op, 'x', x);
+  floatArg(op, 'w', w, x);
+  optFloatArg(op, 'b', b, x);
+  floatArg(op, 'z', z, x);
+  floatArg(op, 'y', y, x);
+  const dims = rest.slice(0, 16) as ConvDimArgs;
+  const s = convDims(op, dims);
+  const act = actArg(op, rest[16]);
+  const alpha = numArg(op, 'alpha', rest[17]);
+  notSoftmax(op, act);
+  lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
+  lengthIs(op, 'w', w, s.kernel, 'kH*kW*(inC/groups)*outC');
+  if (b) lengthIs(op, 'b', b, s.outC, 'outC');
+  lengthIs(op, 'z', z, s.output, 'batch*outH*outW*outC');
+  lengthIs(op, 'y', y, s.output, 'batch*outH*outW*outC');
+  for (const [nm, arr] of [
+    ['z', z],
+    ['y', y],
+  ] as const) {
+    noOverlap(op, nm, arr, 'x', x);
+    noOverlap(op, nm, arr, 'w', w);
+    if (b) noOverlap(op, nm, arr, 'b', b);
+  }
+  if (act === Activation.linear || act === Activation.relu) sameOrDisjoint(op, 'y', y, 'z', z);
+  else noOverlap(op, 'y', y, 'z', z);
+  conv2dForwardUnchecked(x, w, b, z, y, ...dims, act, alpha);
+}
+
+export function conv2dBackward(
+  x: FloatArray,
+  w: FloatArray,
+  z: FloatArray,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  dw: FloatArray,
+  db: FloatArray | null,
+  dx: FloatArray | null,
+  ...rest: [...ConvDimArgs, act: number, alpha: number]
+): void {
+  const op = 'conv2dBackward';
+  argCount(op, 9 + rest.length, 27);
+  floatArg(op, 'x', x);
+  floatArg(op, 'w', w, x);
+  floatArg(op, 'z', z, x);
+  floatArg(op, 'y', y, x);
+  floatArg(op, 'dy', dy, x);
+  floatArg(op, 'dz', dz, x);
+  floatArg(op, 'dw', dw, x);
+  optFloatArg(op, 'db', db, x);
+  optFloatArg(op, 'dx', dx, x);
+  const dims = rest.slice(0, 16) as ConvDimArgs;
+  const s = convDims(op, dims);
+  const act = actArg(op, rest[16]);
+  const alpha = numArg(op, 'alpha', rest[17]);
+  notSoftmax(op, act);
+  lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
+  lengthIs(op, 'w', w, s.kernel, 'kH*kW*(inC/groups)*outC');
+  for (const [nm, arr] of [
+    ['z', z],
+    ['y', y],
+    ['dy', dy],
+    ['dz', dz],
+  ] as const)
+    lengthIs(op, nm, arr, s.output, 'batch*outH*outW*outC');
+  lengthIs(op, 'dw', dw, s.kernel, 'kH*kW*(inC/groups)*outC');
+  if (db) lengthIs(op, 'db', db, s.outC, 'outC');
+  if (dx) lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
+  sameOrDisjoint(op, 'dz', dz, 'dy', dy);
+  const outs: [string, FloatArray | null][] = [
+    ['dz', dz],
+    ['dw', dw],
+    ['db', db],
+    ['dx', dx],
+  ];
+  const ins: [string, FloatArray][] = [
+    ['x', x],
+    ['w', w],
+    ['z', z],
+    ['y', y],
+  ];
+  for (const [on, o] of outs) {
+    if (!o) continue;
+    for (const [inName, i] of ins) noOverlap(op, on, o, inName, i);
+    for (const [on2, o2] of outs) if (o2 && on2 !== on && on !== 'dz' && on2 !== 'dz') noOverlap(op, on, o, on2, o2);
+    if (on !== 'dz') {
+      noOverlap(op, on, o, 'dz', dz);
+      noOverlap(op, on, o, 'dy', dy);
+    }
+  }
+  conv2dBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, ...dims, act, alpha);
+}
+
+/** Max pooling's argmax holds window positions as Int32: a window may hold at most 2^31 - 1 of them. */
+function windowFitsInt32(op: string, dims: PoolDimArgs): void {
+  if (dims[4] * dims[5] > 2 ** 31 - 1)
+    throw new RangeError(`${op}(): kH*kW exceeds 2^31-1 (argmax positions are Int32)`);
+}
+
+export function maxPool2dForward(x: FloatArray, y: FloatArray, argmax: Int32Array, ...dims: PoolDimArgs): void {
+  const op = 'maxPool2dForward';
+  argCount(op, 3 + dims.length, 15);
+  floatArg(op, 'x', x);
+  floatArg(op, 'y', y, x);
+  int32Arg(op, 'argmax', argmax);
+  const s = poolDims(op, dims);
+  windowFitsInt32(op, dims);
+  lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
+  lengthIs(op, 'y', y, s.output, 'batch*outH*outW*inC');
+  lengthIs(op, 'argmax', argmax, s.output, 'batch*outH*outW*inC');
+  noOverlap(op, 'y', y, 'x', x);
+  noOverlap(op, 'argmax', argmax, 'x', x);
+  noOverlap(op, 'argmax', argmax, 'y', y);
+  maxPool2dForwardUnchecked(x, y, argmax, ...dims);
+}
+
+export function maxPool2dBackward(dy: FloatArray, argmax: Int32Array, dx: FloatArray, ...dims: PoolDimArgs): void {
+  const op = 'maxPool2dBackward';
+  argCount(op, 3 + dims.length, 15);
+  floatArg(op, 'dy', dy);
+  int32Arg(op, 'argmax', argmax);
+  floatArg(op, 'dx', dx, dy);
+  const s = poolDims(op, dims);
+  windowFitsInt32(op, dims);
+  lengthIs(op, 'dy', dy, s.output, 'batch*outH*outW*inC');
+  lengthIs(op, 'argmax', argmax, s.output, 'batch*outH*outW*inC');
+  lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
+  noOverlap(op, 'dx', dx, 'dy', dy);
+  noOverlap(op, 'dx', dx, 'argmax', argmax);
+  // The kernel checks each index in the one read it uses.
+  maxPool2dBackwardUnchecked(dy, argmax, dx, ...dims);
+}
+
+export function avgPool2dForward(x: FloatArray, y: FloatArray, ...dims: PoolDimArgs): void {
+  const op = 'avgPool2dForward';
+  argCount(op, 2 + dims.length, 14);
+  floatArg(op, 'x', x);
+  floatArg(op, 'y', y, x);
+  const s = poolDims(op, dims);
+  lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
+  lengthIs(op, 'y', y, s.output, 'batch*outH*outW*inC');
+  noOverlap(op, 'y', y, 'x', x);
+  avgPool2dForwardUnchecked(x, y, ...dims);
+}
+
+export function avgPool2dBackward(dy: FloatArray, dx: FloatArray, ...dims: PoolDimArgs): void {
+  const op = 'avgPool2dBackward';
+  argCount(op, 2 + dims.length, 14);
+  floatArg(op, 'dy', dy);
+  floatArg(op, 'dx', dx, dy);
+  const s = poolDims(op, dims);
+  lengthIs(op, 'dy', dy, s.output, 'batch*outH*outW*inC');
+  lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
+  noOverlap(op, 'dx', dx, 'dy', dy);
+  avgPool2dBackwardUnchecked(dy, dx, ...dims);
+}
+
+export function batchNormForward(
+  x: FloatArray,
+  gamma: FloatArray | null,
+  beta: FloatArray | null,
+  mm: FloatArray,
+  mv: FloatArray,
+  mean: FloatArray,
+  invStd: FloatArray,
+  y: FloatArray,
+  rows: number,
+  cols: number,
+  epsilon: number,
+  momentum: number,
+  training: boolean,
+): void {
+  const op = 'batchNormForward';
+  argCount(op, arguments.length, 13);
+  floatArg(op, 'x', x);
+  optFloatArg(op, 'gamma', gamma, x);
+  optFloatArg(op, 'beta', beta, x);
+  floatArg(op, 'movingMean', mm, x);
+  floatArg(op, 'movingVariance', mv, x);
+  floatArg(op, 'mean', mean, x);
+  floatArg(op, 'invStd', invStd, x);
+  floatArg(op, 'y', y, x);
+  dimArg(op, 'rows', rows);
+  dimArg(op, 'cols', cols);
+  numArg(op, 'epsilon', epsilon);
+  numArg(op, 'momentum', momentum);
+  boolArg(op, 'training', training);
+  const len = product(op, 'rows*cols', rows, cols);
+  lengthIs(op, 'x', x, len, 'rows*cols');
+  lengthIs(op, 'y', y, len, 'rows*cols');
+  const perColumn: [string, FloatArray | null][] = [
+    ['gamma', gamma],
+    ['beta', beta],
+    ['movingMean', mm],
+    ['movingVariance', mv],
+    ['mean', mean],
+    ['invStd', invStd],
+  ];
+  for (const [nm, arr] of perColumn) if (arr) lengthIs(op, nm, arr, cols, 'cols');
+  sameOrDisjoint(op, 'y', y, 'x', x);
+  // Outputs (y, mean, invStd, and the moving statistics, written in training) overlap nothing else.
+  const outs: [string, FloatArray][] = [
+    ['y', y],
+    ['mean', mean],
+    ['invStd', invStd],
+    ['movingMean', mm],
+    ['movingVariance', mv],
+  ];
+  const all: [string, FloatArray | null][] = [['x', x], ...perColumn, ['y', y]];
+  for (const [on, o] of outs) {
+    for (const [n2, a] of all) if (a && n2 !== on && !(on === 'y' && n2 === 'x')) noOverlap(op, on, o, n2, a);
+  }
+  batchNormForwardUnchecked(x, gamma, beta, mm, mv, mean, invStd, y, rows, cols, epsilon, momentum, training);
+}
+
+export function batchNormBackward(
+  x: FloatArray,
+  gamma: FloatArray | null,
+  mean: FloatArray,
+  invStd: FloatArray,
+  dy: FloatArray,
+  dx: FloatArray,
+  dg: FloatArray | null,
+  dbeta: FloatArray | null,
+  rows: number,
+  cols: number,
+): void {
+  const op = 'batchNormBackward';
+  argCount(op, arguments.length, 10);
+  floatArg(op, 'x', x);
+  optFloatArg(op, 'gamma', gamma, x);
+  floatArg(op, 'mean', mean, x);
+  floatArg(op, 'invStd', invStd, x);
+  floatArg(op, 'dy', dy, x);
+  floatArg(op, 'dx', dx, x);
+  optFloatArg(op, 'dgamma', dg, x);
+  optFloatArg(op, 'dbeta', dbeta, x);
+  dimArg(op, 'rows', rows);
+  dimArg(op, 'cols', cols);
+  const len = product(op, 'rows*cols', rows, cols);
+  for (const [nm, arr] of [
+    ['x', x],
+    ['dy', dy],
+    ['dx', dx],
+  ] as const)
+    lengthIs(op, nm, arr, len, 'rows*cols');
+  for (const [nm, arr] of [
+    ['gamma', gamma],
+    ['mean', mean],
+    ['invStd', invStd],
+    ['dgamma', dg],
+    ['dbeta', dbeta],
+  ] as const)
+    if (arr) lengthIs(op, nm, arr, cols, 'cols');
+  sameOrDisjoint(op, 'dx', dx, 'dy', dy);
+  const ins: [string, FloatArray | null][] = [
+    ['x', x],
+    ['gamma', gamma],
+    ['mean', mean],
+    ['invStd', invStd],
+  ];
+  const outs: [string, FloatArray | null][] = [
+    ['dx', dx],
+    ['dgamma', dg],
+    ['dbeta', dbeta],
+  ];
+  for (const [on, o] of outs) {
+    if (!o) continue;
+    for (const [n2, a] of ins) if (a) noOverlap(op, on, o, n2, a);
+    for (const [n2, a] of outs) if (a && n2 !== on) noOverlap(op, on, o, n2, a);
+    if (on !== 'dx') noOverlap(op, on, o, 'dy', dy);
+  }
+  batchNormBackwardUnchecked(x, gamma, mean, invStd, dy, dx, dg, dbeta, rows, cols);
+}

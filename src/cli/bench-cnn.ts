@@ -1,0 +1,64 @@
+/**
+ * The CNN rows of `backprop bench`: one training step of the two CNNs (src/bench/cnn-bench.ts) on the native
+ * backend (with its thread count and with 1 thread) and the JS backend, the native step over the same products
+ * done as plain sgemms, and the GFLOP/s the step achieves next to raw OpenBLAS sgemm on the largest of them.
+ */
+import * as bp from '../index';
+import type { Backend } from '../backend/ops';
+import { cnnGemmShapes, cnnStepFlops, CNN_BATCH, timeCnn, timeCnnGemms, type CnnKind } from '../bench/cnn-bench';
+import { rawBlasGflops } from '../bench/raw-blas';
+
+type Row = Record<string, string | number | null>;
+
+const LABELS: Record<CnnKind, string> = {
+  keras: 'keras CNN b64 adam',
+  small: 'small CNN b64 adam',
+};
+
+function rate(seconds: number): number {
+  return Math.round(CNN_BATCH / seconds);
+}
+
+function spread(t: { median: number; min: number; max: number }): string {
+  return `${rate(t.median)} (${rate(t.max)}-${rate(t.min)})`;
+}
+
+export async function cnnRows(
+  quick: boolean,
+  native: Backend | undefined,
+  js: Backend,
+): Promise<{ title: string; rows: Row[] }> {
+  const rows: Row[] = [];
+  for (const kind of ['small', 'keras'] as CnnKind[]) {
+    const row: Row = { cnn: LABELS[kind] };
+    const flops = cnnStepFlops(kind);
+    let nativeMedian: number | null = null;
+    if (native) {
+      const threads = native.info().threads ?? 1;
+      const t = await timeCnn(kind, native, quick ? 0.2 : 0.5, quick ? 3 : 5);
+      nativeMedian = t.median;
+      row[`native samples/s (${threads} thr)`] = spread(t);
+      bp.setThreads(1);
+      const t1 = await timeCnn(kind, native, quick ? 0.2 : 0.5, quick ? 3 : 5);
+      bp.setThreads(threads);
+      row['native 1 thr'] = spread(t1);
+      const g = timeCnnGemms(kind, native, quick ? 0.1 : 0.3, quick ? 3 : 5);
+      row['step/gemms'] = +(t.median / g.median).toFixed(2);
+      row['GFLOP/s'] = +(flops / t.median / 1e9).toFixed(1);
+      const [m, n, k] = cnnGemmShapes(kind).reduce((a, s) => (s[0] * s[1] * s[2] > a[0] * a[1] * a[2] ? s : a));
+      row['raw sgemm GFLOP/s'] = rawBlasGflops(m, n, k, 'float32', threads);
+    }
+    const heavy = kind === 'keras';
+    const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
+    row['js samples/s'] = spread(tj);
+    row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
+    rows.push(row);
+  }
+  return {
+    title:
+      '(e) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
+      '    step/gemms = native step over the same products as plain sgemms (im2col shapes);\n' +
+      '    GFLOP/s of the step next to raw sgemm on its largest gemm',
+    rows,
+  };
+}
