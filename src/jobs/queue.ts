@@ -38,6 +38,12 @@ export interface QueueOptions {
   store?: string | JobStore;
   /** Limits on specs, checked before queueing (data file size, inline data, model parameters, run time). */
   limits?: Partial<QueueLimits>;
+  /**
+   * How long finished jobs (their status, history and model path; not their models in the store) stay in
+   * Redis for get(), status() and list(): at most `seconds` after they end (default a week) and the newest
+   * `count` (default 10,000), so that Redis does not grow without bound under a service that never stops.
+   */
+  keepFinished?: { seconds?: number; count?: number };
 }
 
 /** One job in queue.list(). */
@@ -78,6 +84,7 @@ export class JobQueue extends EventEmitter {
   readonly name: string;
   readonly store?: JobStore;
   private readonly limits: QueueLimits;
+  private readonly keep: { age: number; count: number };
   private readonly connection: ReturnType<typeof connectionOptions>;
   /** BullMQ's queue and event listener, made once Redis answered (a wrong password never gets this far). */
   private parts?: Promise<{ queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents }>;
@@ -100,6 +107,11 @@ export class JobQueue extends EventEmitter {
     this.where = describeConnection(connection);
     this.store = o.store === undefined ? undefined : toStore(o.store, where);
     this.limits = { ...DEFAULT_QUEUE_LIMITS, ...(o.limits ?? {}) };
+    const keep = { seconds: 7 * 24 * 3600, count: 10_000, ...(o.keepFinished ?? {}) };
+    for (const [k, v] of Object.entries(keep))
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new Error(`${where}: 'keepFinished.${k}' must be a positive integer, got ${String(v)}`);
+    this.keep = { age: keep.seconds, count: keep.count };
     this.connection = connection;
     this.redis = redisClient(connection);
     this.redis.on('error', () => {});
@@ -153,8 +165,8 @@ export class JobQueue extends EventEmitter {
       await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
-        removeOnComplete: false,
-        removeOnFail: false,
+        removeOnComplete: this.keep,
+        removeOnFail: this.keep,
       });
     };
     submit().then(
@@ -224,6 +236,7 @@ export class JobQueue extends EventEmitter {
     try {
       await this.redis.ping();
     } catch (e) {
+      if (this.closed) throw new Error(`${where}: the queue is closed`);
       throw new Error(`${where}: Redis at ${this.where} cannot be used: ${(e as Error).message}`);
     }
   }

@@ -236,6 +236,39 @@ maybe('the queue API on a real Redis', () => {
     }
   }, 60_000);
 
+  test('finished jobs are kept in Redis within keepFinished only; close() while connecting leaves no connection', async () => {
+    const admin = redisClient(connectionOptions(redis.url, 'admin'));
+    const clients = async () => ((await admin.client('LIST')) as string).split('\n').filter((l) => l.trim()).length;
+    const baseline = await clients();
+    const q = open({ name: 'kept', keepFinished: { count: 2 } });
+    const w = bp!.jobs.worker({ connection: redis.url, name: 'kept', store: storeDir, threads: 1 });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const job = q.train(inline);
+        await job.result;
+        ids.push(job.id);
+      }
+      const listed = (await q.list()).map((j) => j.id);
+      expect(listed.sort()).toEqual(ids.slice(2).sort()); // the newest 2
+      expect(await q.status(ids[0])).toBeUndefined();
+      expect(() => open({ keepFinished: { seconds: 0 } })).toThrow(
+        "jobs.queue(): 'keepFinished.seconds' must be a positive integer, got 0",
+      );
+    } finally {
+      await w.close();
+      await q.close();
+    }
+    // A client closed while it is still reaching Redis: its pending calls fail and no connection stays open.
+    const late = open({ name: 'late' });
+    const ready = late.ready();
+    await late.close();
+    await expect(ready).rejects.toThrow('queue.ready(): the queue is closed');
+    for (let i = 0; i < 100 && (await clients()) > baseline; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await clients()).toBe(baseline);
+    admin.disconnect();
+  }, 30_000);
+
   test('a job failing on its own data fails once with its error, and is not retried', async () => {
     const q = open({ name: 'bad-data' });
     const logs: Record<string, unknown>[] = [];
