@@ -141,7 +141,7 @@ const batchSpec = (seed) => ({
     compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' },
   },
   data: { csv: 'datasets/batch.csv', target: 'label' },
-  fit: { epochs: quick ? 4 : 8, batchSize: 32 },
+  fit: { epochs: quick ? 6 : 16, batchSize: 32 },
 });
 
 async function timed(queue, specs) {

@@ -202,7 +202,10 @@ maybe('the queue API on a real Redis', () => {
         r.model.getWeights().map((t) => Array.from(t.data)),
       );
       expect(job.progress).toMatchObject({ kind: 'epoch', epoch: 3, epochs: 3 });
-      expect(typeof job.progress!.samplesPerSecond).toBe('number');
+      expect(Object.keys(job.progress!).sort()).toEqual(
+        ['batch', 'batches', 'epoch', 'epochs', 'etaSeconds', 'kind', 'loss', 'metrics', 'samplesPerSecond'].sort(),
+      );
+      expect(job.progress!.samplesPerSecond).toBeGreaterThan(0);
 
       const [listed] = (await other.list()).filter((j) => j.id === job.id);
       expect(listed).toMatchObject({ id: job.id, status: 'completed', error: null });
