@@ -36,7 +36,16 @@
  * per-thread arenas once large buffers have raised its mmap threshold. Run the service with
  * MALLOC_MMAP_THRESHOLD_=131072 in its environment so that memory goes back to the system (8 jobs on 45 MB
  * CSVs: ~20 MB kept with it, ~150 MB without; test/jobs/service-load.test.ts measures it).
+ *
+ * Queue mode (option queue: { connection, store, name? }; --redis=URL --store=DIR [--queue=NAME], or
+ * BACKPROP_REDIS / BACKPROP_STORE): jobs go to a BullMQ queue on Redis and are trained by `backprop worker`
+ * processes on any machine, instead of this process's worker threads. The HTTP API is the same. Uploads and
+ * inline CSVs are written into a directory of the service's own inside the store (a directory every worker
+ * mounts), and finished models are loaded from it. The limits on requests, models, CSV rows and columns, run
+ * time, queued jobs, uploads and retention apply as above; maxRunningJobs, workerMemoryMb and workerPriority
+ * are then the workers' settings (--concurrency, --worker-memory-mb; see `backprop worker --help`).
  * Usage: node examples/training-service.js [--port=8080] [--host=127.0.0.1] [--data-dir=DIR] [--max-...=N]
+ *        [--redis=redis://host:6379 --store=/mnt/shared/backprop [--queue=backprop]]
  */
 const http = require('node:http');
 const fs = require('node:fs');
@@ -140,27 +149,120 @@ function checkLimits(limits) {
 }
 
 /**
- * Creates the service (call server.listen yourself). `log` receives unexpected errors (default console.error).
- * @example const { server, close } = createService({ maxRunningJobs: 4 }); server.listen(8080, '127.0.0.1');
+ * Where jobs train: this process's worker threads (a pool), or a BullMQ queue on Redis trained by
+ * `backprop worker` processes. Both return bp.jobs handles (status, progress, error, 'progress' and 'end'
+ * events, cancel(), result).
  */
-function createService(options = {}) {
-  const { dataDir = os.tmpdir(), log = (e) => console.error(e), ...given } = options;
-  for (const k of Object.keys(given)) if (!(k in LIMITS)) throw new Error(`createService(): unknown option '${k}'`);
-  const limits = { ...LIMITS, ...given };
-  checkLimits(limits);
+function inProcessRunner(limits, dataDir) {
   fs.mkdirSync(dataDir, { recursive: true });
   const root = fs.mkdtempSync(path.join(dataDir, 'bp-service-'));
   const { train, pool } = bp.jobs.pool({ size: limits.maxRunningJobs });
+  return {
+    root,
+    paths: [root],
+    queued: () => pool.queued,
+    async start(id, { model, csvFile, target, fit, dir }) {
+      const job = train({
+        id,
+        model,
+        data: { csv: csvFile, target, maxRows: limits.maxCsvRows, maxColumns: limits.maxCsvColumns, name: 'the CSV' },
+        fit,
+        checkpointDir: path.join(dir, 'checkpoint'),
+        resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryMb },
+        timeLimitMs: limits.maxJobSeconds * 1000,
+        maxParameters: limits.maxParameters,
+        priority: limits.workerPriority,
+        progressEveryMs: 100,
+      });
+      if (job.status === 'failed') throw new HttpError(400, job.error.message.replace(`job ${id} failed: `, ''));
+      return job;
+    },
+    async removeJob() {},
+    async stop(jobs) {
+      for (const job of jobs) {
+        job.cancel();
+        await job.terminate();
+      }
+    },
+  };
+}
+
+function queueRunner(limits, { connection, store: storeDir, name, ...rest }) {
+  for (const k of Object.keys(rest)) throw new Error(`createService(): unknown queue option '${k}'`);
+  if (typeof storeDir !== 'string' || !storeDir)
+    throw new Error(`createService(): 'queue.store' must be the directory shared with the workers`);
+  const store = bp.jobs.directoryStore(storeDir);
+  const root = fs.mkdtempSync(path.join(store.root, 'service-'));
+  const queue = bp.jobs.queue({ connection, name, store });
+  const keyOf = (file) => path.relative(store.root, file).split(path.sep).join('/');
+  return {
+    root,
+    paths: [root, store.root],
+    queue,
+    queued: (jobs) => jobs.filter((job) => job.status === 'queued').length,
+    async start(id, { model, csvFile, target, fit }) {
+      const spec = {
+        model,
+        data: {
+          csv: keyOf(csvFile),
+          target,
+          maxRows: limits.maxCsvRows,
+          maxColumns: limits.maxCsvColumns,
+          name: 'the CSV',
+        },
+        fit,
+        timeLimitMs: limits.maxJobSeconds * 1000,
+        maxParameters: limits.maxParameters,
+      };
+      try {
+        await queue.check(spec, 'job');
+      } catch (e) {
+        throw new HttpError(400, e.message.replace(/^job: /, ''));
+      }
+      const job = queue.train(spec, { id });
+      try {
+        await job.submitted;
+      } catch {
+        throw new HttpError(503, 'the job queue cannot be reached; try again later');
+      }
+      return job;
+    },
+    async removeJob(id) {
+      await Promise.all([store.remove(bp.jobs.storeKeys.model(id)), store.remove(bp.jobs.storeKeys.checkpoint(id))]);
+    },
+    async stop(jobs) {
+      // The service's files go with it: its unfinished jobs are cancelled in the workers.
+      await Promise.allSettled(jobs.filter((job) => !job.finished).map((job) => job.cancel()));
+      await queue.close();
+    },
+  };
+}
+
+/**
+ * Creates the service (call server.listen yourself). `log` receives unexpected errors (default console.error).
+ * With `queue: { connection, store, name? }` jobs go to a Redis queue trained by `backprop worker` processes.
+ * @example const { server, close } = createService({ maxRunningJobs: 4 }); server.listen(8080, '127.0.0.1');
+ * @example createService({ queue: { connection: 'redis://redis:6379', store: '/mnt/shared/backprop' } });
+ */
+function createService(options = {}) {
+  const { dataDir = os.tmpdir(), log = (e) => console.error(e), queue, ...given } = options;
+  for (const k of Object.keys(given)) if (!(k in LIMITS)) throw new Error(`createService(): unknown option '${k}'`);
+  const limits = { ...LIMITS, ...given };
+  checkLimits(limits);
+  if (queue !== undefined && (!queue || typeof queue !== 'object'))
+    throw new Error(`createService(): 'queue' must be { connection, store, name? }`);
+  const runner = queue ? queueRunner(limits, queue) : inProcessRunner(limits, dataDir);
+  const { root } = runner;
   const jobs = new Map(); // id → { job, dir, dataset, finishedAt, model, final, classes }
   const datasets = new Map(); // id → { file, bytes, refs, lastUsed }
   const newId = (prefix) => `${prefix}${crypto.randomUUID()}`; // unguessable: ids are the only access control
   /** Job errors go to clients: no server path in them. */
-  const publicMessage = (m) => m.split(root).join('<data>');
+  const publicMessage = (m) => runner.paths.reduce((s, p) => s.split(p).join('<data>'), m);
 
   async function removeJob(id) {
     const e = jobs.get(id);
     jobs.delete(id);
-    if (e) await fsp.rm(e.dir, { recursive: true, force: true });
+    if (e) await Promise.all([fsp.rm(e.dir, { recursive: true, force: true }), runner.removeJob(id)]);
   }
   async function removeDataset(id) {
     const d = datasets.get(id);
@@ -243,33 +345,17 @@ function createService(options = {}) {
     let job;
     try {
       await sweep();
-      if (pool.queued >= limits.maxQueuedJobs)
-        throw new HttpError(429, `${pool.queued} jobs are waiting, the limit; try again later`);
+      const queued = runner.queued([...jobs.values()].map((e) => e.job));
+      if (queued >= limits.maxQueuedJobs)
+        throw new HttpError(429, `${queued} jobs are waiting, the limit; try again later`);
       await fsp.mkdir(dir);
       if (!ds) await fsp.writeFile(path.join(dir, 'data.csv'), csv, { flag: 'wx', mode: 0o600 });
-      job = train({
-        id,
-        model,
-        data: {
-          csv: ds ? ds.file : path.join(dir, 'data.csv'),
-          target,
-          maxRows: limits.maxCsvRows,
-          maxColumns: limits.maxCsvColumns,
-          name: 'the CSV',
-        },
-        fit,
-        checkpointDir: path.join(dir, 'checkpoint'),
-        resourceLimits: { maxOldGenerationSizeMb: limits.workerMemoryMb },
-        timeLimitMs: limits.maxJobSeconds * 1000,
-        maxParameters: limits.maxParameters,
-        priority: limits.workerPriority,
-        progressEveryMs: 100,
-      });
-      if (job.status === 'failed')
-        throw new HttpError(400, publicMessage(job.error.message.replace(`job ${id} failed: `, '')));
+      const csvFile = ds ? ds.file : path.join(dir, 'data.csv');
+      job = await runner.start(id, { model, csvFile, target, fit, dir });
     } catch (e) {
       release();
       await fsp.rm(dir, { recursive: true, force: true });
+      if (e instanceof HttpError) e.message = publicMessage(e.message);
       throw e;
     }
     const entry = { job, dir, dataset: ds };
@@ -365,7 +451,7 @@ function createService(options = {}) {
       });
     }
     if (req.method === 'DELETE' && !action) {
-      job.cancel();
+      Promise.resolve(job.cancel()).catch(log); // a queued job's cancel goes through Redis
       return send(res, 202, { id, status: 'cancelling' });
     }
     if (req.method === 'GET' && action === 'events') return events(req, res, job);
@@ -395,15 +481,13 @@ function createService(options = {}) {
   /** Stops the server and every job, and deletes the service's files. */
   async function close() {
     clearInterval(sweeper);
-    for (const { job } of jobs.values()) {
-      job.cancel();
-      await job.terminate();
-    }
+    await runner.stop([...jobs.values()].map((e) => e.job));
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
+    await Promise.all([...jobs.keys()].map((id) => runner.removeJob(id)));
     await fsp.rm(root, { recursive: true, force: true });
   }
-  return { server, jobs, datasets, limits, root, close, sweep };
+  return { server, jobs, datasets, limits, root, queue: runner.queue, close, sweep };
 }
 
 module.exports = { createService, LIMITS };
@@ -412,6 +496,7 @@ if (require.main === module) {
   const kebab = (k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const env = (k) => process.env[`BP_SERVICE_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`];
   const flags = { port: { type: 'string' }, host: { type: 'string' }, 'data-dir': { type: 'string' } };
+  for (const k of ['redis', 'store', 'queue']) flags[k] = { type: 'string' };
   for (const k of Object.keys(LIMITS)) flags[kebab(k)] = { type: 'string' };
   const { values } = parseArgs({ options: flags });
   const options = {};
@@ -420,6 +505,9 @@ if (require.main === module) {
     if (v !== undefined) options[k] = Number(v);
   }
   const dataDir = values['data-dir'] ?? process.env.BP_SERVICE_DATA_DIR;
+  const redis = values.redis ?? process.env.BACKPROP_REDIS;
+  const store = values.store ?? process.env.BACKPROP_STORE;
+  if (redis) options.queue = { connection: redis, store, ...(values.queue ? { name: values.queue } : {}) };
   let service;
   try {
     service = createService({ ...options, ...(dataDir ? { dataDir } : {}) });

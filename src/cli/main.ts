@@ -154,6 +154,68 @@ program
   )
   .action((o: ExportOptions) => run(verbose(), () => exportCommand(o)));
 
+// scale-out: the job queue on Redis (worker, submit, status, sweep)
+import { statusCommand, submitCommand, sweepCommand, workerCommand } from './queue';
+
+const redisHelp = 'Redis URL, redis://[:password@]host:port[/db] or rediss:// for TLS (default: BACKPROP_REDIS)';
+const storeHelp = 'the store: a directory shared by every worker and client (default: BACKPROP_STORE)';
+
+program
+  .command('worker')
+  .description('train jobs from a Redis queue until SIGTERM (then hand running jobs back and exit)')
+  .option('--redis <url>', redisHelp)
+  .option('--queue <name>', 'queue name (default backprop)')
+  .option('--store <dir>', storeHelp)
+  .option('--concurrency <n>', 'jobs trained at once, one thread each (default 1)')
+  .option('--threads <n>', 'BLAS threads per job (default cores / concurrency; 1 for bit-identical resumes)')
+  .option('--backend <name>', 'native, js or auto')
+  .option('--lock-ms <ms>', "a dead worker's jobs go to another after about this long (default 30000)")
+  .option('--max-parameters <n>', 'refuse models with more parameters')
+  .option('--max-job-seconds <s>', 'stop and fail a job running longer')
+  .option('--worker-memory-mb <mb>', 'JS heap limit of each training thread')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText(
+    'after',
+    '\nExample:\n  $ backprop worker --redis redis://10.0.0.5:6379 --store /mnt/shared/backprop --threads 1',
+  )
+  .action((o) => run(verbose(), () => workerCommand(o)));
+
+program
+  .command('submit')
+  .description('check a JSON job spec and queue it')
+  .option('--redis <url>', redisHelp)
+  .option('--queue <name>', 'queue name (default backprop)')
+  .option('--store <dir>', `${storeHelp}; given, the spec's paths are checked here before queueing`)
+  .option('--spec <job.json>', 'the job spec: { model, data, fit?, checkpointEvery?, seed? }')
+  .option('--wait', 'follow the job to its end (exit 1 unless it completes)')
+  .option('--json', 'print JSON lines')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExample:\n  $ backprop submit --redis redis://10.0.0.5:6379 --spec iris-job.json --wait')
+  .action((o) => run(verbose(), () => submitCommand(o)));
+
+program
+  .command('status [id]')
+  .description("a job's status, or the queue's jobs (newest first)")
+  .option('--redis <url>', redisHelp)
+  .option('--queue <name>', 'queue name (default backprop)')
+  .option('--limit <n>', 'jobs listed at most (default 100)')
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExample:\n  $ backprop status --redis redis://10.0.0.5:6379 --json')
+  .action((id, o) => run(verbose(), () => statusCommand(o, id)));
+
+program
+  .command('sweep')
+  .description('run every combination of a grid across the workers and rank the runs')
+  .option('--redis <url>', redisHelp)
+  .option('--queue <name>', 'queue name (default backprop)')
+  .option('--store <dir>', storeHelp)
+  .option('--spec <sweep.json>', "{ base: job spec, grid: { 'fit.batchSize': [32, 64] }, metric: 'val_loss' }")
+  .option('--json', 'print JSON')
+  .option('--verbose', 'show stack traces on errors')
+  .addHelpText('after', '\nExample:\n  $ backprop sweep --redis redis://10.0.0.5:6379 --spec sweep.json')
+  .action((o) => run(verbose(), () => sweepCommand(o)));
+
 program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`backprop: ${e.message}\n`);
   process.exitCode = 1;

@@ -11,7 +11,9 @@ import type { JobCsvOptions, JobData, SharedMatrix } from './protocol';
 /** The `data` option of jobs.train. */
 export type TrainJobData =
   | { x: Tensor2D | number[][]; y: Tensor2D | number[][] | Int32Array | number[] }
-  | ({ csv: string; target: string } & JobCsvOptions);
+  | ({ csv: string; target: string } & JobCsvOptions)
+  /** IDX images and labels files (as MNIST's), read in the worker; uint8 pixels / 255 unless normalize is false. */
+  | { idx: string; labels: string; normalize?: boolean };
 
 /** Copies an array into shared memory once (or uses it as is if it already is), for a zero-copy hand-over. */
 function shared(a: Float32Array | Float64Array | Int32Array, shape: [number, number]): SharedMatrix {
@@ -54,7 +56,20 @@ function targets(y: unknown, loss: string | undefined): { data: Float32Array | I
  * @example prepareData({ x: [[0, 1], [1, 0]], y: [0.5, 0.25] }, 'meanSquaredError') // y: a [2, 1] column
  */
 export function prepareData(data: TrainJobData, loss: string | undefined): { data: JobData; rows?: number } {
-  if (!data || typeof data !== 'object') throw new Error(`jobs.train(): 'data' must be { x, y } or { csv, target }`);
+  if (!data || typeof data !== 'object')
+    throw new Error(`jobs.train(): 'data' must be { x, y }, { csv, target } or { idx, labels }`);
+  if ('idx' in data) {
+    const { idx, labels, normalize, ...rest } = data;
+    const extra = Object.keys(rest);
+    if (extra.length)
+      throw new Error(`jobs.train(): unknown key 'data.${extra[0]}' for IDX data ({ idx, labels, normalize? })`);
+    if (typeof idx !== 'string' || idx === '') throw new Error(`jobs.train(): 'data.idx' must be the images file path`);
+    if (typeof labels !== 'string' || labels === '')
+      throw new Error(`jobs.train(): 'data.labels' must be the labels file path`);
+    if (normalize !== undefined && typeof normalize !== 'boolean')
+      throw new Error(`jobs.train(): 'data.normalize' must be true or false`);
+    return { data: { kind: 'idx', images: idx, labels, normalize: normalize ?? true } };
+  }
   if ('csv' in data) {
     const { csv, target, ...options } = data;
     if (typeof csv !== 'string' || csv === '') throw new Error(`jobs.train(): 'data.csv' must be a file path`);

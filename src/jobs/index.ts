@@ -11,50 +11,18 @@
  * const { model, history } = await job.result;
  */
 import { getBackend } from '../backend/select';
-import { getLimits } from '../limits';
 import { TrainingJob } from './job';
 import { JobPool, defaultPoolSize } from './pool';
-import { prepareData, type TrainJobData } from './data';
-import { checkModelSpec, declaredInputShape, type ModelSpec as Spec } from '../model-spec';
-import type { ModelSpec, StartMessage } from './protocol';
+import { checkModelSpec, declaredInputShape } from '../model-spec';
+import { checkedStart, type CheckedStart } from './check';
+import type { TrainJobOptions } from './options';
+import type { ModelSpec } from './protocol';
 
 export { TrainingJob, JobPool, defaultPoolSize };
 export type { JobResult, JobStatus } from './job';
 export type { ModelSpec, ProgressEvent, JobDataInfo } from './protocol';
 export type { TrainJobData } from './data';
-
-export interface TrainJobOptions {
-  /** A model spec (layers + compile), or the directory of a saved model (saved with includeOptimizer). */
-  model: ModelSpec | string;
-  /**
-   * Arrays (`x`: Tensor2D or number[][]; `y`: labels, a target column or a matrix), or a CSV file with a
-   * target column (parsed in the worker; CsvOptions such as maxRows, maxColumns, task may be added). A
-   * flat `y` is class labels (integers, checked) under sparseCategoricalCrossentropy, else a one-column
-   * target such as a regression's.
-   */
-  data: TrainJobData;
-  fit?: { epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number };
-  /** Saved every epoch (with optimizer state); a job started on a directory holding a checkpoint resumes it. */
-  checkpointDir?: string;
-  backend?: 'native' | 'js' | 'auto';
-  /** BLAS threads for this job (default: cores / pool size, at least 1). */
-  blasThreads?: number;
-  /** Heap limits for the job's worker (e.g. { maxOldGenerationSizeMb: 512 }); exceeding them fails this job only. */
-  resourceLimits?: import('node:worker_threads').ResourceLimits;
-  /** Most milliseconds the job may run once started; past it, it is stopped and fails (default: no limit). */
-  timeLimitMs?: number;
-  /** Most parameters a spec'd model may have (default: only the memory limit, bp.setLimits). */
-  maxParameters?: number;
-  /** Milliseconds between batch progress events (default 200). */
-  progressEveryMs?: number;
-  /**
-   * Scheduling priority of the job's thread, as a nice value from 0 (unchanged, the default) to 19 (lowest):
-   * e.g. 10 keeps a service's request thread ahead of training when the CPU is busy. Linux only (nice is
-   * per thread there); ignored elsewhere.
-   */
-  priority?: number;
-  id?: string;
-}
+export type { JobSpec, JobSpecData, TrainJobOptions } from './options';
 
 let defaultPool: JobPool | undefined;
 
@@ -64,61 +32,12 @@ export function pool(options: { size?: number } = {}): { train: (o: TrainJobOpti
   return { pool: p, train: (o) => submitTo(p, o) };
 }
 
-function positive(v: unknown, name: string, integer: boolean): void {
-  if (v !== undefined && !(typeof v === 'number' && (integer ? Number.isSafeInteger(v) : Number.isFinite(v)) && v > 0))
-    throw new Error(`jobs.train(): '${name}' must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
-}
-
-/** Everything checked before a worker starts; a failure becomes a failed job. */
-function startMessage(p: JobPool, o: TrainJobOptions): Omit<StartMessage, 'cancelFlag' | 'id' | 'type'> {
-  positive(o.timeLimitMs, 'timeLimitMs', false);
-  positive(o.maxParameters, 'maxParameters', true);
-  positive(o.blasThreads, 'blasThreads', true);
-  if (o.priority !== undefined && !(Number.isInteger(o.priority) && o.priority >= 0 && o.priority <= 19))
-    throw new Error(`jobs.train(): 'priority' must be an integer nice value in [0, 19], got ${String(o.priority)}`);
-  const fit = o.fit ?? {};
-  if (!fit || typeof fit !== 'object') throw new Error(`jobs.train(): 'fit' must be { epochs?, batchSize?, ... }`);
-  positive(fit.batchSize, 'fit.batchSize', true);
-  let model: ModelSpec | { path: string };
-  let loss: string | undefined;
-  if (typeof o.model === 'string') model = { path: o.model };
-  else {
-    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true }); // every layer and name; allocates nothing
-    model = o.model;
-    const l = (o.model as Spec).compile!.loss;
-    loss = typeof l === 'string' ? l : undefined;
-  }
-  const { data, rows } = prepareData(o.data, loss);
-  if (typeof o.model !== 'string') {
-    // Refuse a model that cannot fit before loading any data: with the width known (arrays, or an
-    // inputShape) exactly, else for the smallest possible input; the worker checks again on the real data.
-    const batchRows = Math.max(1, Math.min(fit.batchSize ?? 32, rows ?? 1));
-    checkModelSpec(o.model, 'jobs.train(): model', {
-      inputShape: data.kind === 'arrays' ? [data.x.shape[1]] : undefined,
-      batchRows,
-      maxParameters: o.maxParameters,
-    });
-  }
-  return {
-    model,
-    data,
-    fit,
-    checkpointDir: o.checkpointDir,
-    backend: o.backend ?? (getBackend().name === 'js' ? 'js' : undefined),
-    // Each job's BLAS gets cores / pool size threads, so concurrent jobs do not oversubscribe the CPU.
-    blasThreads: o.blasThreads ?? Math.max(1, Math.floor(defaultPoolSize() / p.size)),
-    progressEveryMs: o.progressEveryMs ?? 200,
-    limits: getLimits(),
-    maxParameters: o.maxParameters,
-    priority: o.priority,
-  };
-}
-
 function submitTo(p: JobPool, o: TrainJobOptions): TrainingJob {
   if (!o || typeof o !== 'object') throw new Error(`jobs.train(): expected { model, data, fit?, checkpointDir? }`);
-  let start: ReturnType<typeof startMessage>;
+  let start: CheckedStart;
   try {
-    start = startMessage(p, o);
+    start = checkedStart(o, p.size, defaultPoolSize());
+    start.backend ??= getBackend().name === 'js' ? 'js' : undefined;
   } catch (e) {
     // Bad input fails this job alone, through its result, like any other training failure.
     return TrainingJob.failed(e as Error, o.id);
@@ -156,3 +75,17 @@ export function declaredInputs(spec: ModelSpec): number | undefined {
   const s = declaredInputShape(spec);
   return s && s.length === 1 ? s[0] : undefined;
 }
+
+// scale-out: a queue on BullMQ/Redis (bullmq and ioredis are required only when a queue or worker is made)
+export { queue, JobQueue } from './queue';
+export type { QueueOptions, QueuedJobSummary } from './queue';
+export { QueuedJob } from './queued-job';
+export type { QueuedJobResult } from './queued-job';
+export { worker, QueueWorker } from './queue-worker';
+export type { QueueWorkerOptions } from './queue-worker';
+export { sweep, expandGrid } from './sweep';
+export type { SweepSpec, SweepRun, SweepResult } from './sweep';
+export { directoryStore, DirectoryStore, checkStoreKey, storeKeys } from './store';
+export type { JobStore, StoreEntryKind } from './store';
+export type { QueueLimits } from './queue-spec';
+export type { RedisConnection } from './redis';

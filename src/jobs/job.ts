@@ -41,6 +41,8 @@ export class TrainingJob extends EventEmitter {
   status: JobStatus = 'queued';
   /** The latest progress event. */
   progress?: ProgressEvent;
+  /** The epoch training started from: above 0 when the job resumed from its checkpoint directory. */
+  initialEpoch?: number;
   /** Epochs saved to the checkpoint directory so far (1-based). */
   lastCheckpointEpoch?: number;
   error?: Error;
@@ -119,6 +121,9 @@ export class TrainingJob extends EventEmitter {
         if (m.type === 'progress') {
           this.progress = m.event;
           this.emit('progress', m.event);
+        } else if (m.type === 'started') {
+          this.initialEpoch = m.initialEpoch;
+          this.emit('started', m);
         } else if (m.type === 'checkpoint') {
           this.lastCheckpointEpoch = m.epoch;
           this.emit('checkpoint', m);

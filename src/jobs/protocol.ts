@@ -23,7 +23,8 @@ export type JobCsvOptions = Pick<
 /** The training data: arrays already in (shared) memory, or a CSV file the worker loads. */
 export type JobData =
   | { kind: 'arrays'; x: SharedMatrix; y: SharedMatrix }
-  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions };
+  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions }
+  | { kind: 'idx'; images: string; labels: string; normalize: boolean };
 
 /** What a CSV job learned about its data (so predictions can be mapped back to class names). */
 export interface JobDataInfo {
@@ -40,6 +41,10 @@ export interface StartMessage {
   data: JobData;
   fit: { epochs?: number; batchSize?: number; shuffle?: boolean; validationSplit?: number };
   checkpointDir?: string;
+  /** Checkpoint every this many epochs (and after the last). */
+  checkpointEvery: number;
+  /** Where the final model is saved (with optimizer state) when training ends, cancelled or not. */
+  outputDir?: string;
   /** Int32[2]: [0] set to 1 (Atomics) to cancel, read by the worker after every batch; [1] batches done. */
   cancelFlag: SharedArrayBuffer;
   backend?: 'native' | 'js' | 'auto';
@@ -69,6 +74,8 @@ export interface ProgressEvent {
 export type WorkerMessage =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'checkpoint'; epoch: number; dir: string }
+  /** Sent once training starts: the epoch it starts from (above 0 when resumed from a checkpoint). */
+  | { type: 'started'; initialEpoch: number }
   | {
       type: 'done';
       cancelled: boolean;

@@ -21,6 +21,10 @@ function view(m: SharedMatrix): Float32Array | Float64Array | Int32Array {
 
 /** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */
 function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array; info?: JobDataInfo } {
+  if (data.kind === 'idx') {
+    const d = bp.data.loadIdx(data.images, data.labels, { normalize: data.normalize });
+    return { x: d.x, y: d.y, info: undefined };
+  }
   if (data.kind === 'csv') {
     const d = bp.data.loadCsv(data.path, { ...data.options, target: data.target });
     const info = { featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes };
@@ -75,6 +79,7 @@ async function main(msg: StartMessage): Promise<void> {
     seen = 0;
   const t0 = performance.now();
   const initialEpoch = model.trainingState.epoch;
+  post({ type: 'started', initialEpoch });
   const totalSamples = (epochs - initialEpoch) * trainRows;
   let doneSamples = 0;
 
@@ -138,7 +143,8 @@ async function main(msg: StartMessage): Promise<void> {
           etaSeconds: +((totalSamples - doneSamples) / overall).toFixed(1),
         },
       });
-      if (ckpt && !cancelled) {
+      const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
+      if (ckpt && !cancelled && due) {
         await model.save(ckpt, { includeOptimizer: true });
         post({ type: 'checkpoint', epoch: e + 1, dir: ckpt });
       }
@@ -153,9 +159,8 @@ async function main(msg: StartMessage): Promise<void> {
     verbose: 0,
     callbacks: [callbacks],
   });
-  if (cancelled && ckpt && model.trainingState.epoch > 0) {
-    // the cancelled epoch is incomplete: the checkpoint stays at the last complete epoch
-  }
+  // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
+  if (msg.outputDir) await model.save(msg.outputDir, { includeOptimizer: true });
   const weights = model.weights().map((p) => {
     const copy = p.value.slice();
     return {

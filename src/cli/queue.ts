@@ -1,0 +1,190 @@
+/**
+ * `backprop worker | submit | status | sweep`: the job queue on Redis from the command line. The Redis URL
+ * comes from --redis or BACKPROP_REDIS (better for a password: the command line is visible to `ps`), the
+ * store from --store or BACKPROP_STORE.
+ */
+import * as fs from 'node:fs';
+import { fail, intOption } from './errors';
+import type { JobQueue } from '../jobs/queue';
+import type { QueuedJob } from '../jobs/queued-job';
+
+export interface QueueCliOptions {
+  redis?: string;
+  queue?: string;
+  store?: string;
+  json?: boolean;
+}
+
+export interface WorkerCliOptions extends QueueCliOptions {
+  concurrency?: string;
+  threads?: string;
+  backend?: string;
+  lockMs?: string;
+  maxParameters?: string;
+  maxJobSeconds?: string;
+  workerMemoryMb?: string;
+}
+
+/** Most bytes of a spec file. */
+const MAX_SPEC_FILE_BYTES = 16 * 2 ** 20;
+
+function redisUrl(o: QueueCliOptions): string {
+  const url = o.redis ?? process.env.BACKPROP_REDIS;
+  if (!url) fail('give --redis redis://host:port (or set BACKPROP_REDIS)');
+  return url;
+}
+
+function storeDir(o: QueueCliOptions, required: boolean): string | undefined {
+  const dir = o.store ?? process.env.BACKPROP_STORE;
+  if (!dir && required)
+    fail('give --store DIR (or set BACKPROP_STORE): the directory shared by every worker and client');
+  return dir;
+}
+
+function readJsonFile(flag: string, file: string): unknown {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    fail(`${flag} ${file}: no such file`);
+  }
+  if (!st.isFile()) fail(`${flag} ${file}: not a regular file`);
+  if (st.size > MAX_SPEC_FILE_BYTES) fail(`${flag} ${file}: larger than ${MAX_SPEC_FILE_BYTES} bytes`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    fail(`${flag} ${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+async function openQueue(o: QueueCliOptions, needStore: boolean): Promise<JobQueue> {
+  const { queue } = await import('../jobs/queue');
+  return queue({ connection: redisUrl(o), name: o.queue, store: storeDir(o, needStore) });
+}
+
+const print = (o: QueueCliOptions, obj: Record<string, unknown>, text: string) =>
+  process.stdout.write(`${o.json ? JSON.stringify(obj) : text}\n`);
+
+/** `backprop worker`: trains jobs from the queue until SIGTERM/SIGINT, then hands its jobs back and exits. */
+export async function workerCommand(o: WorkerCliOptions): Promise<void> {
+  if (o.backend && !['native', 'js', 'auto'].includes(o.backend))
+    fail(`--backend must be native, js or auto, got '${o.backend}'`);
+  const opt = (name: string, v: string | undefined) => (v === undefined ? undefined : intOption(name, v, 1, 1));
+  const { worker } = await import('../jobs/queue-worker');
+  const maxJobSeconds = opt('max-job-seconds', o.maxJobSeconds);
+  const w = worker({
+    connection: redisUrl(o),
+    name: o.queue,
+    store: storeDir(o, true)!,
+    concurrency: opt('concurrency', o.concurrency),
+    threads: opt('threads', o.threads),
+    backend: o.backend as 'native' | 'js' | 'auto' | undefined,
+    lockMs: opt('lock-ms', o.lockMs),
+    limits: {
+      maxParameters: opt('max-parameters', o.maxParameters),
+      timeLimitMs: maxJobSeconds === undefined ? undefined : maxJobSeconds * 1000,
+      workerMemoryMb: opt('worker-memory-mb', o.workerMemoryMb),
+    },
+    log: (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stdout.write(`${JSON.stringify({ event: 'stopping', signal, worker: w.name, jobs: w.active })}\n`);
+      w.close().then(resolve, (e: Error) => {
+        process.stderr.write(`backprop worker: ${e.message}\n`);
+        resolve();
+      });
+      process.once(signal, () => process.exit(1)); // a second signal: stop now
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  process.stdout.write(`${JSON.stringify({ event: 'stopped', worker: w.name })}\n`);
+  process.exit(0); // worker threads and sockets are closed; nothing is left to finish
+}
+
+/** Waits for a job, printing its epochs; exits non-zero unless it completed. */
+async function follow(o: QueueCliOptions, job: QueuedJob): Promise<void> {
+  job.on('progress', (p) => {
+    if (p.kind === 'epoch')
+      print(o, { id: job.id, ...p }, `${job.id} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toPrecision(4)}`);
+  });
+  try {
+    const r = await job.result;
+    const final = Object.fromEntries(Object.entries(r.history).map(([k, v]) => [k, v.at(-1)]));
+    print(
+      o,
+      { id: job.id, status: job.status, modelPath: r.modelPath, final, resumedFrom: r.resumedFrom, worker: r.worker },
+      `${job.id} ${job.status}: model ${r.modelPath}, ${Object.entries(final)
+        .map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`)
+        .join(', ')}`,
+    );
+    if (r.cancelled) process.exitCode = 1;
+  } catch (e) {
+    print(o, { id: job.id, status: job.status, error: (e as Error).message }, (e as Error).message);
+    process.exitCode = 1;
+  }
+}
+
+/** `backprop submit`: checks a job spec, queues it, prints its id (and with --wait, follows it to its end). */
+export async function submitCommand(o: QueueCliOptions & { spec?: string; wait?: boolean }): Promise<void> {
+  if (!o.spec) fail('give --spec job.json');
+  const spec = readJsonFile('--spec', o.spec);
+  const q = await openQueue(o, false);
+  try {
+    const job = q.train(spec);
+    await job.submitted;
+    print(o, { id: job.id, status: 'queued' }, job.id);
+    if (o.wait) await follow(o, job);
+  } finally {
+    await q.close();
+  }
+}
+
+/** `backprop status [ID]`: one job's state, or the queue's jobs. */
+export async function statusCommand(o: QueueCliOptions & { limit?: string }, id?: string): Promise<void> {
+  const q = await openQueue(o, false);
+  try {
+    if (id !== undefined) {
+      const job = await q.status(id);
+      if (!job) fail(`no job '${id}' in queue '${q.name}'`);
+      print(o, job as unknown as Record<string, unknown>, describe(job));
+      return;
+    }
+    const jobs = await q.list(intOption('limit', o.limit, 1, 100));
+    if (o.json) process.stdout.write(`${JSON.stringify(jobs)}\n`);
+    else for (const j of jobs) process.stdout.write(`${describe(j)}\n`);
+  } finally {
+    await q.close();
+  }
+}
+
+function describe(j: Awaited<ReturnType<JobQueue['list']>>[number]): string {
+  const p = j.progress ? ` epoch ${j.progress.epoch}/${j.progress.epochs} loss ${j.progress.loss.toPrecision(4)}` : '';
+  const model = j.returnValue?.modelPath ? ` model ${j.returnValue.modelPath}` : '';
+  return `${j.id} ${j.status}${p}${model}${j.worker ? ` on ${j.worker}` : ''}${j.error ? `: ${j.error}` : ''}`;
+}
+
+/** `backprop sweep`: runs a grid over the workers and prints the runs ranked, best first. */
+export async function sweepCommand(o: QueueCliOptions & { spec?: string }): Promise<void> {
+  if (!o.spec) fail('give --spec sweep.json ({ base, grid, metric })');
+  const spec = readJsonFile('--spec', o.spec);
+  const { sweep } = await import('../jobs/sweep');
+  const q = await openQueue(o, false);
+  try {
+    const r = await sweep(spec as never, { queue: q });
+    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    else {
+      r.runs.forEach((run, i) =>
+        process.stdout.write(
+          `${i + 1}. ${r.metric} ${run.value?.toPrecision(5) ?? '-'} ${JSON.stringify(run.params)} ${run.status}` +
+            `${run.modelPath ? ` ${run.modelPath}` : ''}${run.error ? `: ${run.error}` : ''}\n`,
+        ),
+      );
+      process.stdout.write(r.best ? `best: ${r.bestModelPath}\n` : 'no run completed\n');
+    }
+    if (!r.best) process.exitCode = 1;
+  } finally {
+    await q.close();
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The checks every training job passes before it runs, wherever it runs: bp.jobs.train (in this process),
+ * queue.train (before it is queued) and the queue worker (again, since anyone who can write to Redis can
+ * queue a job). One function, so the three can never disagree.
+ */
+import { getLimits } from '../limits';
+import { checkModelSpec, type ModelSpec as Spec } from '../model-spec';
+import { prepareData } from './data';
+import type { TrainJobOptions } from './options';
+import type { ModelSpec, StartMessage } from './protocol';
+
+/** The start message of a job, minus what the pool adds (id, cancel flag). */
+export type CheckedStart = Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>;
+
+const FIT_KEYS = new Set(['epochs', 'batchSize', 'shuffle', 'validationSplit']);
+/** Most epochs a job may ask for: bounds the history and the run of a spec typed with one zero too many. */
+export const MAX_EPOCHS = 1_000_000;
+
+function positive(v: unknown, name: string, integer: boolean): void {
+  if (v !== undefined && !(typeof v === 'number' && (integer ? Number.isSafeInteger(v) : Number.isFinite(v)) && v > 0))
+    throw new Error(`jobs.train(): '${name}' must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+}
+
+/** `fit` of a job: known keys, each value checked. */
+function checkFit(fit: unknown): NonNullable<TrainJobOptions['fit']> {
+  if (fit === undefined) return {};
+  if (!fit || typeof fit !== 'object' || Array.isArray(fit))
+    throw new Error(`jobs.train(): 'fit' must be { epochs?, batchSize?, shuffle?, validationSplit? }`);
+  for (const key of Object.keys(fit))
+    if (!FIT_KEYS.has(key))
+      throw new Error(`jobs.train(): unknown key 'fit.${key}'; use epochs, batchSize, shuffle, validationSplit`);
+  const f = fit as NonNullable<TrainJobOptions['fit']>;
+  positive(f.epochs, 'fit.epochs', true);
+  if (f.epochs !== undefined && f.epochs > MAX_EPOCHS)
+    throw new Error(`jobs.train(): 'fit.epochs' is ${f.epochs}; at most ${MAX_EPOCHS} are allowed`);
+  positive(f.batchSize, 'fit.batchSize', true);
+  if (f.shuffle !== undefined && typeof f.shuffle !== 'boolean')
+    throw new Error(`jobs.train(): 'fit.shuffle' must be true or false, got ${String(f.shuffle)}`);
+  const v = f.validationSplit;
+  if (v !== undefined && !(typeof v === 'number' && v >= 0 && v < 1))
+    throw new Error(`jobs.train(): 'fit.validationSplit' must be a number in [0, 1), got ${String(v)}`);
+  return f;
+}
+
+/**
+ * Checks a job's options completely — spec, data, fit, limits, and the model's size for the data's width
+ * when it is known — and returns what its worker needs. Allocates no model; arrays are copied once into
+ * shared memory. Throws an Error naming the option and the fix.
+ * @example checkedStart({ model: spec, data: { x, y }, fit: { epochs: 5 } }, 2) // for a pool of 2
+ */
+export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number): CheckedStart {
+  positive(o.timeLimitMs, 'timeLimitMs', false);
+  positive(o.maxParameters, 'maxParameters', true);
+  positive(o.blasThreads, 'blasThreads', true);
+  positive(o.checkpointEvery, 'checkpointEvery', true);
+  if (o.seed !== undefined && !Number.isSafeInteger(o.seed))
+    throw new Error(`jobs.train(): 'seed' must be an integer, got ${String(o.seed)}`);
+  if (o.priority !== undefined && !(Number.isInteger(o.priority) && o.priority >= 0 && o.priority <= 19))
+    throw new Error(`jobs.train(): 'priority' must be an integer nice value in [0, 19], got ${String(o.priority)}`);
+  const fit = checkFit(o.fit);
+  let model: ModelSpec | { path: string };
+  let loss: string | undefined;
+  if (typeof o.model === 'string') {
+    if (o.model === '') throw new Error(`jobs.train(): 'model' must be a model spec or a saved model's directory`);
+    if (o.seed !== undefined)
+      throw new Error(`jobs.train(): 'seed' applies to a model spec; a saved model goes on with its own random state`);
+    model = { path: o.model };
+  } else {
+    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true }); // every layer and name; allocates nothing
+    model = o.seed === undefined ? o.model : { ...o.model, seed: o.seed };
+    const l = (o.model as Spec).compile!.loss;
+    loss = typeof l === 'string' ? l : undefined;
+  }
+  const { data, rows } = prepareData(o.data, loss);
+  if (typeof o.model !== 'string') {
+    // Refuse a model that cannot fit before loading any data: with the width known (arrays, or an
+    // inputShape) exactly, else for the smallest possible input; the worker checks again on the real data.
+    const batchRows = Math.max(1, Math.min(fit.batchSize ?? 32, rows ?? 1));
+    checkModelSpec(o.model, 'jobs.train(): model', {
+      inputShape: data.kind === 'arrays' ? [data.x.shape[1]] : undefined,
+      batchRows,
+      maxParameters: o.maxParameters,
+    });
+  }
+  return {
+    model,
+    data,
+    fit,
+    checkpointDir: o.checkpointDir,
+    checkpointEvery: o.checkpointEvery ?? 1,
+    outputDir: o.outputDir,
+    backend: o.backend,
+    // Each job's BLAS gets cores / pool size threads, so concurrent jobs do not oversubscribe the CPU.
+    blasThreads: o.blasThreads ?? Math.max(1, Math.floor(cores / poolSize)),
+    progressEveryMs: o.progressEveryMs ?? 200,
+    limits: getLimits(),
+    maxParameters: o.maxParameters,
+    priority: o.priority,
+  };
+}

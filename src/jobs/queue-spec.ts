@@ -1,0 +1,119 @@
+/**
+ * A JSON job spec checked against a store: the spec's form, then every path it names resolved inside the
+ * store (and its size bounded), then the same checks bp.jobs.train makes (checkedStart) on the result.
+ * Clients run it before queueing; workers run it again before training, since Redis is not a trust boundary.
+ */
+import { checkedStart } from './check';
+import type { JobSpec, TrainJobOptions } from './options';
+import type { JobStore } from './store';
+
+/** Limits a queue applies to job specs, on top of bp.setLimits and the spec's own. */
+export interface QueueLimits {
+  /** Most bytes of a data file in the store (default 4 GiB). */
+  maxDataBytes: number;
+  /** Most values (rows × columns of x, plus y) of inline data (default 1,000,000). */
+  maxInlineValues: number;
+  /** Most bytes of a spec as JSON, inline data included (default 16 MiB): it is held in Redis. */
+  maxSpecBytes: number;
+  /** Most parameters of a model (default: none beyond the memory limit). */
+  maxParameters?: number;
+  /** Most milliseconds a job may run once started (default: none). */
+  timeLimitMs?: number;
+}
+
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
+  maxDataBytes: 4 * 2 ** 30,
+  maxInlineValues: 1_000_000,
+  maxSpecBytes: 16 * 2 ** 20,
+};
+
+const SPEC_KEYS = new Set(['model', 'data', 'fit', 'checkpointEvery', 'seed', 'timeLimitMs', 'maxParameters']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The spec's form: known keys, a JSON-sized object, inline data within bounds. */
+function checkForm(spec: unknown, limits: QueueLimits, where: string): JobSpec {
+  if (!isObject(spec)) throw new Error(`${where}: the job spec must be an object { model, data, fit? }`);
+  for (const key of Object.keys(spec))
+    if (!SPEC_KEYS.has(key))
+      throw new Error(`${where}: unknown key '${key}' in the job spec; keys are ${[...SPEC_KEYS].join(', ')}`);
+  let json: string;
+  try {
+    json = JSON.stringify(spec);
+  } catch (e) {
+    throw new Error(`${where}: the job spec must be JSON (${(e as Error).message})`);
+  }
+  if (Buffer.byteLength(json) > limits.maxSpecBytes)
+    throw new Error(
+      `${where}: the job spec is ${Buffer.byteLength(json)} bytes as JSON; at most ${limits.maxSpecBytes} are ` +
+        `allowed (maxSpecBytes). Put large data in the store and name it ({ csv: 'datasets/…' })`,
+    );
+  const data = spec.data;
+  if (!isObject(data)) throw new Error(`${where}: 'data' must be { csv, target }, { idx, labels } or { x, y }`);
+  if ('x' in data) {
+    const x = data.x;
+    if (!Array.isArray(x) || !x.every((r) => Array.isArray(r)))
+      throw new Error(`${where}: inline 'data.x' must be an array of rows (number[][])`);
+    const values = x.reduce((n, r: unknown[]) => n + r.length, 0) + (Array.isArray(data.y) ? data.y.length : 0);
+    if (values > limits.maxInlineValues)
+      throw new Error(
+        `${where}: inline data has ${values} values; at most ${limits.maxInlineValues} are allowed ` +
+          `(maxInlineValues). Put it in the store as a CSV and name it`,
+      );
+  }
+  return spec as unknown as JobSpec;
+}
+
+/**
+ * Checks `spec` completely against `store` and returns bp.jobs.train options with local paths, or throws
+ * an Error naming what is wrong. `where` prefixes messages (e.g. 'queue.train()').
+ * @example const options = await checkQueueSpec(spec, store, DEFAULT_QUEUE_LIMITS, 'queue.train()');
+ */
+export async function checkQueueSpec(
+  spec: unknown,
+  store: JobStore,
+  limits: QueueLimits,
+  where: string,
+): Promise<TrainJobOptions> {
+  const s = checkForm(spec, limits, where);
+  const options: TrainJobOptions = { ...s };
+  const file = async (key: unknown, what: string) => {
+    const p = await store.local(key as string, 'file', what);
+    const bytes = await store.size(key as string, what);
+    if (bytes > limits.maxDataBytes)
+      throw new Error(`${where}: ${what} is ${bytes} bytes; at most ${limits.maxDataBytes} are allowed (maxDataBytes)`);
+    return p;
+  };
+  const data = s.data as Record<string, unknown>;
+  try {
+    if (typeof s.model === 'string') options.model = await store.local(s.model, 'directory', 'model');
+    if ('csv' in data)
+      options.data = {
+        ...(data as { csv: string; target: string; name?: string }),
+        csv: await file(data.csv, 'data.csv'),
+        name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
+      };
+    else if ('idx' in data)
+      options.data = {
+        ...(data as { idx: string; labels: string }),
+        idx: await file(data.idx, 'data.idx'),
+        labels: await file(data.labels, 'data.labels'),
+      };
+  } catch (e) {
+    throw new Error(
+      (e as Error).message.startsWith(where) ? (e as Error).message : `${where}: ${(e as Error).message}`,
+    );
+  }
+  const cap = (given: number | undefined, most: number | undefined) =>
+    given === undefined ? most : most === undefined ? given : Math.min(given, most);
+  options.maxParameters = cap(s.maxParameters, limits.maxParameters);
+  options.timeLimitMs = cap(s.timeLimitMs, limits.timeLimitMs);
+  try {
+    checkedStart(options, 1, 1); // the checks bp.jobs.train makes: spec, data, fit, model size
+  } catch (e) {
+    throw new Error((e as Error).message.replace(/^jobs\.train\(\)/, where));
+  }
+  return options;
+}
