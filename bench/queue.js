@@ -7,7 +7,7 @@
  *     as jobs/s, next to the same job run in-process by bp.jobs.train. The difference per job is what the
  *     queue costs: Redis round trips, the worker's checks and thread, saving the model to the store and the
  *     client loading it back.
- *  2. Scaling: a batch of equal jobs (an MLP on a CSV in the store, ~2 s each on an idle core) finished by 1 worker
+ *  2. Scaling: a batch of equal jobs (an MLP on a CSV in the store, ~2-3 s each on an idle core, so fixed per-job costs do not dominate) finished by 1 worker
  *     process, then by 2, each with one BLAS thread; runs alternate (1, 2, 1, 2, …) and the ratio of each
  *     pair is reported, with the median and range. On 2 free cores the target is ≤ 0.6. Each pair is
  *     preceded by the same measure for plain CPU work (a loop of float multiply-adds: 4 units in 1 process,
@@ -141,7 +141,7 @@ const batchSpec = (seed) => ({
     compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy' },
   },
   data: { csv: 'datasets/batch.csv', target: 'label' },
-  fit: { epochs: quick ? 6 : 16, batchSize: 32 },
+  fit: { epochs: quick ? 12 : 48, batchSize: 32 },
 });
 
 async function timed(queue, specs) {
