@@ -166,6 +166,29 @@ function cases(): [string, string, () => unknown[], typeof TypeError | typeof Ra
     RangeError,
     'y',
   ]);
+  // The fused backward ops' aliasing rules (one shared check in the JS backend, its twin natively): an
+  // output partly over another output, over an input, or dz partly over dy, is refused; dz = dy is allowed.
+  for (const op of ['denseBackward', 'conv2dBackward'] as const) {
+    /** A valid call with `a` replaced by a view starting 1 value into the memory of `b`. */
+    const overlapping = (a: string, b: string) => () => {
+      const args = valid(op);
+      const [ia, ib] = [argIndex(op, a), argIndex(op, b)];
+      const [va, vb] = [args[ia] as Float32Array, args[ib] as Float32Array];
+      const shared = f(va.length + vb.length);
+      shared.set(vb);
+      args[ib] = shared.subarray(0, vb.length);
+      args[ia] = shared.subarray(1, 1 + va.length);
+      return args;
+    };
+    for (const [a, b] of [
+      ['dw', 'dz'],
+      ['dx', 'dw'],
+      ['db', 'y'],
+      ['dz', 'dy'],
+      ['dx', 'dy'],
+    ])
+      out.push([op, `'${a}' overlapping '${b}'`, overlapping(a, b), RangeError, a]);
+  }
   out.push([
     'adamStep',
     "'t' = 0",

@@ -8,6 +8,7 @@ import {
   actArg,
   argCount,
   boolArg,
+  checkFusedBackwardOverlaps,
   dimArg,
   floatArg,
   int32Arg,
@@ -236,28 +237,7 @@ export function conv2dBackward(
   lengthIs(op, 'dw', dw, s.kernel, 'kH*kW*(inC/groups)*outC');
   if (db) lengthIs(op, 'db', db, s.outC, 'outC');
   if (dx) lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
-  sameOrDisjoint(op, 'dz', dz, 'dy', dy);
-  const outs: [string, FloatArray | null][] = [
-    ['dz', dz],
-    ['dw', dw],
-    ['db', db],
-    ['dx', dx],
-  ];
-  const ins: [string, FloatArray][] = [
-    ['x', x],
-    ['w', w],
-    ['z', z],
-    ['y', y],
-  ];
-  for (const [on, o] of outs) {
-    if (!o) continue;
-    for (const [inName, i] of ins) noOverlap(op, on, o, inName, i);
-    for (const [on2, o2] of outs) if (o2 && on2 !== on && on !== 'dz' && on2 !== 'dz') noOverlap(op, on, o, on2, o2);
-    if (on !== 'dz') {
-      noOverlap(op, on, o, 'dz', dz);
-      noOverlap(op, on, o, 'dy', dy);
-    }
-  }
+  checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
   conv2dBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, ...dims, act, alpha);
 }
 

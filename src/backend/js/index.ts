@@ -8,6 +8,7 @@ import {
   actArg,
   argCount,
   boolArg,
+  checkFusedBackwardOverlaps,
   dimArg,
   floatArg,
   int32Arg,
@@ -220,29 +221,7 @@ export function createJsBackend(): Backend {
       lengthIs(op, 'dw', dw, k * n, 'k*n');
       if (db) lengthIs(op, 'db', db, n, 'n');
       if (dx) lengthIs(op, 'dx', dx, m * k, 'm*k');
-      sameOrDisjoint(op, 'dz', dz, 'dy', dy);
-      const outs: [string, FloatArray | null][] = [
-        ['dz', dz],
-        ['dw', dw],
-        ['db', db],
-        ['dx', dx],
-      ];
-      const ins: [string, FloatArray][] = [
-        ['x', x],
-        ['w', w],
-        ['z', z],
-        ['y', y],
-      ];
-      for (const [on, o] of outs) {
-        if (!o) continue;
-        for (const [inName, i] of ins) noOverlap(op, on, o, inName, i);
-        for (const [on2, o2] of outs)
-          if (o2 && on2 !== on && !(on === 'dz' || on2 === 'dz')) noOverlap(op, on, o, on2, o2);
-        if (on !== 'dz') {
-          noOverlap(op, on, o, 'dz', dz);
-          noOverlap(op, on, o, 'dy', dy);
-        }
-      }
+      checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
       denseBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
     },
 

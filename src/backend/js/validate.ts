@@ -102,3 +102,27 @@ export function sameOrDisjoint(op: string, nameA: string, a: ArrayBufferView, na
   if (a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength) return;
   noOverlap(op, nameA, a, nameB, b);
 }
+
+/**
+ * The aliasing rules of a fused layer backward (denseBackward, conv2dBackward): dz may be dy itself (the
+ * gradient is then computed in place) but must not partly overlap it; no output (dz, dw, db, dx) overlaps an
+ * input (x, w, z, y) or another output; dw, db and dx overlap neither dz nor dy.
+ */
+export function checkFusedBackwardOverlaps(
+  op: string,
+  ins: { x: FloatArray; w: FloatArray; z: FloatArray; y: FloatArray },
+  dy: FloatArray,
+  outs: { dz: FloatArray; dw: FloatArray; db: FloatArray | null; dx: FloatArray | null },
+): void {
+  sameOrDisjoint(op, 'dz', outs.dz, 'dy', dy);
+  const outList = Object.entries(outs);
+  for (const [on, o] of outList) {
+    if (!o) continue;
+    for (const [inName, i] of Object.entries(ins)) noOverlap(op, on, o, inName, i);
+    for (const [on2, o2] of outList) if (o2 && on2 !== on && on !== 'dz' && on2 !== 'dz') noOverlap(op, on, o, on2, o2);
+    if (on !== 'dz') {
+      noOverlap(op, on, o, 'dz', outs.dz);
+      noOverlap(op, on, o, 'dy', dy);
+    }
+  }
+}
