@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The CNN comparison in one run: backprop (native with 1 and 2 threads, and the pure-JS backend), PyTorch (1 and 2
-// threads, with its installed OpenBLAS core detection and with OPENBLAS_CORETYPE set to backprop's core) and
+// threads, with its installed OpenBLAS core detection and with the OpenBLAS settings backprop gives itself: its core
+// in OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT=20) and
 // TF.js's cpu backend, on the keras and small CNNs (float32, Adam, batch 64). The fast measurements alternate over
 // several rounds (ours, then each peer) so machine drift touches all alike; each row is the median (range) of its
 // rounds. Ratios use PyTorch's best configuration. Usage: node bench/cnn-peers.js [--quick]
@@ -36,10 +37,11 @@ function configs(model) {
     ]);
     if (core) {
       out.push([
-        `PyTorch ${t} thr (OPENBLAS_CORETYPE=${core})`,
+        `PyTorch ${t} thr (OPENBLAS_CORETYPE=${core}, OPENBLAS_THREAD_TIMEOUT=20)`,
         () =>
           run('/usr/bin/python3', ['bench/torch_peer.py', model, '64', String(torchSteps[model]), String(t)], {
             OPENBLAS_CORETYPE: core,
+            OPENBLAS_THREAD_TIMEOUT: '20',
           }),
       ]);
     }

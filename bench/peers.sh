@@ -21,7 +21,7 @@ node dist/cli/main.js bench ${quick:+--quick}
 torch() {
   for t in 1 2; do
     /usr/bin/python3 bench/torch_peer.py "$1" "$2" "$3" "$t"
-    [ -n "$core" ] && OPENBLAS_CORETYPE="$core" /usr/bin/python3 bench/torch_peer.py "$1" "$2" "$3" "$t" | sed "s/}$/, \"openblasCore\": \"$core\"}/"
+    [ -n "$core" ] && OPENBLAS_CORETYPE="$core" OPENBLAS_THREAD_TIMEOUT=20 /usr/bin/python3 bench/torch_peer.py "$1" "$2" "$3" "$t" | sed "s/}$/, \"openblasCore\": \"$core\"}/"
   done
 }
 echo "== PyTorch"

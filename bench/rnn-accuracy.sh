@@ -23,7 +23,7 @@ for ((r = 1; r <= rounds; r++)); do
   node bench/rnn-accuracy.js --threads "$threads" | tee -a "$out"
   /usr/bin/python3 bench/torch_rnn_accuracy.py "$data" "$threads" | tee -a "$out"
   if [ -n "$core" ]; then
-    OPENBLAS_CORETYPE="$core" /usr/bin/python3 bench/torch_rnn_accuracy.py "$data" "$threads" |
+    OPENBLAS_CORETYPE="$core" OPENBLAS_THREAD_TIMEOUT=20 /usr/bin/python3 bench/torch_rnn_accuracy.py "$data" "$threads" |
       sed "s/}$/, \"openblasCore\": \"$core\"}/" | tee -a "$out"
   fi
 done

@@ -11,6 +11,7 @@ import type { Backend, BackendInfo } from '../ops';
 import { ASYNC_OP_NAMES, OP_NAMES } from '../ops';
 import { ACTIVATION_COUNT } from '../activations';
 import { chooseBlasCore, describeChoice } from './blas-core';
+import { chooseThreadTimeout } from './blas-threads';
 
 /** The addon's own extras beyond the op set. */
 export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
@@ -32,6 +33,7 @@ export interface NativeBackend extends Backend {
  * it loads, and worker threads started later inherit the process environment set here.
  */
 const blasCore = chooseBlasCore();
+chooseThreadTimeout();
 
 /** The package root: dist/backend/native → ../../.., and the same from src when run by ts-jest. */
 const packageRoot = path.resolve(__dirname, '..', '..', '..');
