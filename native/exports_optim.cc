@@ -1,4 +1,5 @@
 // Exports: optimizer steps and the small helpers used by clipping and regularisation.
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 
@@ -6,6 +7,7 @@
 #include "exports.h"
 #include "async_job.h"
 #include "optimizers.h"
+#include "thread_pool.h"
 
 namespace bp {
 
@@ -22,6 +24,19 @@ void checkSet(const Args& a, std::initializer_list<const Arr*> arrs) {
     }
   }
 }
+// Optimizer updates are elementwise and memory-bound (Adam reads and writes ~28 bytes per float32 weight): a
+// large layer's update is split into spans of a fixed length run on the thread pool. The spans do not depend on
+// the thread count, so every weight gets the same arithmetic whether they run in parallel or one by one.
+constexpr size_t kUpdateSpan = size_t(1) << 15;
+template <typename F>
+void bySpans(size_t n, F&& update) {
+  const size_t spans = (n + kUpdateSpan - 1) / kUpdateSpan;
+  if (spans <= 1) {
+    update(size_t(0), n);
+    return;
+  }
+  parallelChunks(spans, [&](size_t s) { update(s * kUpdateSpan, std::min(n, (s + 1) * kUpdateSpan)); });
+}
 #define BP_DISPATCH(arr, CALL) \
   if ((arr).kind == Kind::F32) { using T = float; CALL; } else { using T = double; CALL; }
 }  // namespace
@@ -31,7 +46,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Arr w = a.floats(0, "w"), g = a.floats(1, "g", w);
   checkSet(a, {&w, &g});
   double lr = a.num(2, "lr"), wd = a.num(3, "weightDecay");
-  BP_DISPATCH(w, sgd(w.as<T>(), g.as<T>(), w.len, lr, wd));
+  BP_DISPATCH(w, bySpans(w.len, [&](size_t i, size_t e) { sgd(w.as<T>() + i, g.as<T>() + i, e - i, lr, wd); }));
   return info.Env().Undefined();
 }
 
@@ -42,7 +57,9 @@ Napi::Value MomentumStep(const Napi::CallbackInfo& info) {
   double lr = a.num(3, "lr"), mu = a.num(4, "momentum");
   bool nesterov = a.boolean(5, "nesterov");
   double wd = a.num(6, "weightDecay");
-  BP_DISPATCH(w, momentum(w.as<T>(), g.as<T>(), v.as<T>(), w.len, lr, mu, nesterov, wd));
+  BP_DISPATCH(w, bySpans(w.len, [&](size_t i, size_t e) {
+    momentum(w.as<T>() + i, g.as<T>() + i, v.as<T>() + i, e - i, lr, mu, nesterov, wd);
+  }));
   return info.Env().Undefined();
 }
 
@@ -51,7 +68,9 @@ Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
   Arr w = a.floats(0, "w"), g = a.floats(1, "g", w), ms = a.floats(2, "meanSquare", w);
   checkSet(a, {&w, &g, &ms});
   double lr = a.num(3, "lr"), rho = a.num(4, "rho"), eps = a.num(5, "epsilon"), wd = a.num(6, "weightDecay");
-  BP_DISPATCH(w, rmsprop(w.as<T>(), g.as<T>(), ms.as<T>(), w.len, lr, rho, eps, wd));
+  BP_DISPATCH(w, bySpans(w.len, [&](size_t i, size_t e) {
+    rmsprop(w.as<T>() + i, g.as<T>() + i, ms.as<T>() + i, e - i, lr, rho, eps, wd);
+  }));
   return info.Env().Undefined();
 }
 
@@ -60,7 +79,7 @@ Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   Arr w = a.floats(0, "w"), g = a.floats(1, "g", w), acc = a.floats(2, "accumulator", w);
   checkSet(a, {&w, &g, &acc});
   double lr = a.num(3, "lr"), eps = a.num(4, "epsilon"), wd = a.num(5, "weightDecay");
-  BP_DISPATCH(w, adagrad(w.as<T>(), g.as<T>(), acc.as<T>(), w.len, lr, eps, wd));
+  BP_DISPATCH(w, bySpans(w.len, [&](size_t i, size_t e) { adagrad(w.as<T>() + i, g.as<T>() + i, acc.as<T>() + i, e - i, lr, eps, wd); }));
   return info.Env().Undefined();
 }
 
@@ -74,8 +93,11 @@ static Job prepareAdam(const Napi::CallbackInfo& info, const char* op, bool offT
   double wd = a.num(9, "weightDecay");
   bool decoupled = a.boolean(10, "decoupled");
   if (offThread) a.requireSharedBuffers();
-  if (w.kind == Kind::F32) return [=] { adam(w.as<float>(), g.as<float>(), m.as<float>(), v.as<float>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
-  return [=] { adam(w.as<double>(), g.as<double>(), m.as<double>(), v.as<double>(), w.len, lr, b1, b2, eps, t, wd, decoupled); };
+  return [=] {
+    BP_DISPATCH(w, bySpans(w.len, [&](size_t i, size_t e) {
+      adam(w.as<T>() + i, g.as<T>() + i, m.as<T>() + i, v.as<T>() + i, e - i, lr, b1, b2, eps, t, wd, decoupled);
+    }));
+  };
 }
 
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {

@@ -227,7 +227,8 @@ export function opCases(): OpCase[] {
     ['adamStep decoupled (AdamW)', (b, w, g, m, v) => b.adamStep(w, g, m, v, 0.001, 0.9, 0.999, 1e-7, 5, 0.01, true)],
   ];
   for (const [name, step] of steps) {
-    for (const n of [0, 1, 7, 1001]) {
+    for (const n of [0, 1, 7, 1001, 70001]) {
+      // 70001: three spans of the native update, run on the thread pool
       cases.push({
         name: `${name} n=${n}`,
         compare: 'elementwise',
