@@ -134,7 +134,8 @@ BP_TILE void products(const WinoShape& s, const float* Vt, const float* U, float
 
 // One sample: out = conv(in) (+ bias, relu/linear fused; y may be z). `in` is the padded input buffer.
 template <int W, bool Wide>
-BP_TILE void convolveSample(const WinoShape& s, const float* in, const float* U, const float* bias, float* z, float* y, int act) {
+BP_TILE void convolveSample(const WinoShape& s, const float* in, const float* U, const float* bias, float* z, float* y,
+                            int act) {
   using V = typename tiles::Vec<W>::T;
   const size_t TB = blockGroup(s.inCh, s.outCh), T = s.blocks(), rowStride = s.Wp * s.inCh;
   const size_t vs = matrixStride(TB, s.inCh), ms = matrixStride(TB, s.outCh);
@@ -204,12 +205,14 @@ BP_TILE void forwardSamples(const Plan& p, const float* x, const float* b, float
                             int act, double alpha) {
   const ConvGeom& g = *p.g;
   const size_t padLen = p.Hp * p.Wp * p.C, in = g.inH * g.inW * p.C, out = g.outH * g.outW * p.F;
-  float* pad = scratch<float>(kSlotPadded, padLen);
-  std::fill(pad, pad + padLen, 0.0f);
+  // x serves as its own padded copy when the blocks cover it exactly (even size, no padding before).
+  const bool inPlace = g.pT == 0 && g.pL == 0 && p.Hp <= g.inH && p.Wp == g.inW;
+  float* pad = inPlace ? nullptr : scratch<float>(kSlotPadded, padLen);
+  if (pad) std::fill(pad, pad + padLen, 0.0f);
   const WinoShape s{p.C, p.F, p.Wp, p.tH, p.tW, g.outH, g.outW};
   for (size_t n = n0; n < n1; n++) {
-    copyPadded(x + n * in, g.inH, g.inW, p.C, pad, p.Hp, p.Wp, g.pT, g.pL);
-    convolveSample<W, Wide>(s, pad, p.U, b, z + n * out, y + n * out, act);
+    if (pad) copyPadded(x + n * in, g.inH, g.inW, p.C, pad, p.Hp, p.Wp, g.pT, g.pL);
+    convolveSample<W, Wide>(s, pad ? pad : x + n * in, p.U, b, z + n * out, y + n * out, act);
     if (act != RELU && act != LINEAR) forwardRange(act, alpha, z + n * out, y + n * out, out);
   }
 }
@@ -259,34 +262,73 @@ BP_TILE void weightSample(const Plan& p, const float* padX, const float* padDz, 
   }
 }
 
+// dz = relu'(z)·dy (act RELU) or dy (LINEAR) for one sample, in one pass: written to dz, to the padded buffers
+// that are not null (dzp: rows of dzRow floats from (0, 0); dq: the flipped convolution's input, Wq positions a
+// row, from (2 − pT, 2 − pL), clipped to Hq rows), and its per-filter sums added to db (summed in float over the
+// sample first, as vectors).
+template <int W>
+BP_TILE void gradientPass(const ConvGeom& g, size_t F, const float* z, const float* dy, float* dz, float* dzp,
+                          size_t dzRow, float* dq, size_t Hq, size_t Wq, float* sums, double* db, int act) {
+  using V = typename tiles::Vec<W>::T;
+  const V zero{};
+  if (db) std::fill(sums, sums + F, 0.0f);
+  for (size_t oy = 0; oy < g.outH; oy++) {
+    const size_t qy = oy + 2 - g.pT;
+    float* dqRow = dq && qy < Hq ? dq + qy * Wq * F : nullptr;
+    for (size_t ox = 0; ox < g.outW; ox++) {
+      const size_t q = (oy * g.outW + ox) * F, qx = ox + 2 - g.pL;
+      float* dqp = dqRow && qx < Wq ? dqRow + qx * F : nullptr;
+      float* dzpp = dzp ? dzp + oy * dzRow + ox * F : nullptr;
+      for (size_t f = 0; f < F; f += W) {
+        V d = load<W>(dy + q + f);
+        if (act == RELU) d = load<W>(z + q + f) > zero ? d : zero;
+        store<W>(dz + q + f, d);
+        if (dqp) store<W>(dqp + f, d);
+        if (dzpp) store<W>(dzpp + f, d);
+        if (db) store<W>(sums + f, load<W>(sums + f) + d);
+      }
+    }
+  }
+  if (db)
+    for (size_t f = 0; f < F; f++) db[f] += sums[f];
+}
+
 template <int W, bool Wide>
 BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
                              float* acc, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
   const ConvGeom& g = *p.g;
   const size_t C = p.C, F = p.F, pixels = g.outH * g.outW, in = g.inH * g.inW * C, out = pixels * F;
   const size_t padLen = p.Hp * p.Wp * C, dzLen = 2 * p.tH * 2 * p.tW * F, dqLen = p.Hq * p.Wq * F;
-  float* padX = scratch<float>(kSlotPadded, padLen);
-  float* padDz = scratch<float>(kSlotPaddedGrad, dzLen);
+  // x and dz serve as their own padded copies when the blocks cover them exactly (even sizes, no padding before).
+  const bool xInPlace = g.pT == 0 && g.pL == 0 && p.Hp <= g.inH && p.Wp == g.inW;
+  const bool dzInPlace = 2 * p.tH == g.outH && 2 * p.tW == g.outW;
+  const bool fused = act == RELU || act == LINEAR;
+  float* padX = xInPlace ? nullptr : scratch<float>(kSlotPadded, padLen);
+  float* padDz = dzInPlace ? nullptr : scratch<float>(kSlotPaddedGrad, dzLen);
   float* padDq = dx ? scratch<float>(kSlotWinoDz, dqLen) : nullptr;
-  std::fill(padX, padX + padLen, 0.0f);
-  std::fill(padDz, padDz + dzLen, 0.0f);
+  float* sums = fused && db ? scratch<float>(kSlotCol, F) : nullptr;
+  // Only the positions outside the copied samples need zeros, and the copies never write there.
+  if (padX) std::fill(padX, padX + padLen, 0.0f);
+  if (padDz) std::fill(padDz, padDz + dzLen, 0.0f);
   if (padDq) std::fill(padDq, padDq + dqLen, 0.0f);
   const WinoShape sx{F, C, p.Wq, p.tHx, p.tWx, g.inH, g.inW};
   for (size_t n = n0; n < n1; n++) {
     const size_t o = n * out;
-    activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, pixels, F);
     const float* dzs = dz + o;
-    if (db) {
-      for (size_t q = 0; q < pixels; q++)
-        for (size_t f = 0; f < F; f++) db[f] += dzs[q * F + f];
+    if (fused) {
+      gradientPass<W>(g, F, z + o, dy + o, dz + o, padDz, 2 * p.tW * F, padDq, p.Hq, p.Wq, sums, db, act);
+    } else {
+      activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, pixels, F);
+      if (db) {
+        for (size_t q = 0; q < pixels; q++)
+          for (size_t f = 0; f < F; f++) db[f] += dzs[q * F + f];
+      }
+      if (padDz) copyPadded(dzs, g.outH, g.outW, F, padDz, 2 * p.tH, 2 * p.tW, 0, 0);
+      if (padDq) copyPadded(dzs, g.outH, g.outW, F, padDq, p.Hq, p.Wq, 2 - g.pT, 2 - g.pL);
     }
-    copyPadded(x + n * in, g.inH, g.inW, C, padX, p.Hp, p.Wp, g.pT, g.pL);
-    copyPadded(dzs, g.outH, g.outW, F, padDz, 2 * p.tH, 2 * p.tW, 0, 0);
-    weightSample<W, Wide>(p, padX, padDz, acc);
-    if (padDq) {
-      copyPadded(dzs, g.outH, g.outW, F, padDq, p.Hq, p.Wq, 2 - g.pT, 2 - g.pL);
-      convolveSample<W, Wide>(sx, padDq, p.Ut, nullptr, dx + n * in, dx + n * in, LINEAR);
-    }
+    if (padX) copyPadded(x + n * in, g.inH, g.inW, C, padX, p.Hp, p.Wp, g.pT, g.pL);
+    weightSample<W, Wide>(p, padX ? padX : x + n * in, padDz ? padDz : dzs, acc);
+    if (padDq) convolveSample<W, Wide>(sx, padDq, p.Ut, nullptr, dx + n * in, dx + n * in, LINEAR);
   }
 }
 

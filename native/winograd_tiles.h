@@ -58,7 +58,10 @@ BP_TILE void weightTile(const float* v, size_t ldv, const float* z, size_t ldz, 
     }
   }
   for (int i = 0; i < MR; i++)
-    for (int j = 0; j < NV; j++) tiles::store<W>(acc + i * lda + W * j, tiles::load<W>(acc + i * lda + W * j) + s[i][j]);
+    for (int j = 0; j < NV; j++) {
+      float* a = acc + i * lda + W * j;
+      tiles::store<W>(a, tiles::load<W>(a) + s[i][j]);
+    }
 }
 
 }  // namespace wino
