@@ -7,6 +7,7 @@
 #include "conv_direct.h"
 #include "conv_tiles.h"
 #include "thread_pool.h"
+#include "winograd_tiles.h"
 
 namespace bp {
 
@@ -23,10 +24,15 @@ struct WinoShape {
   size_t blocks() const { return tH * tW; }
 };
 
+// Row tiles of the products take 6, 8 or 12 blocks; a group's matrices hold a multiple of 24 rows, so that the last
+// tile of a group may read (and not store) rows past the group's blocks.
+constexpr size_t kRowPad = 24;
+
 // Output blocks transformed at a time: the transformed patches and products of a group (16·TB·(in + out)
-// floats) stay within L2.
+// floats) stay within L2. A multiple of kRowPad.
 size_t blockGroup(size_t inCh, size_t outCh) {
-  return std::max<size_t>(8, std::min<size_t>(256, (96 * 1024) / (16 * (inCh + outCh))));
+  const size_t tb = std::max<size_t>(kRowPad, std::min<size_t>(264, (96 * 1024) / (16 * (inCh + outCh))));
+  return tb / kRowPad * kRowPad;
 }
 
 // Floats between the 16 matrices of a group: TB·channels plus a cache line, so that the 16 rows a transform
@@ -97,45 +103,39 @@ BP_TILE void gradTransform(const float* block, size_t rowStride, size_t F, size_
 
 // The 16 products M[ξ] (rows × outCh) = V[ξ] (rows × inCh) · U[ξ] (inCh × outCh), with the forward tiles.
 template <int W, bool Wide, int NV>
-BP_TILE void productsNV(const WinoShape& s, const float* Vt, const float* U, const int32_t* ident, float* M,
+BP_TILE void productsNV(const WinoShape& s, const float* Vt, const float* U, float* M,
                         size_t rows, size_t TB, size_t f0) {
   constexpr int MR = rowsFor<Wide, NV>();
-  const float* xp[MR];
-  float* mp[MR];
+  static_assert(kRowPad % MR == 0, "a row tile must not read past a group's padded rows");
   for (int xi = 0; xi < 16; xi++) {
     const float* v = Vt + xi * matrixStride(TB, s.inCh);
     float* m = M + xi * matrixStride(TB, s.outCh);
+    const float* u = U + xi * s.inCh * s.outCh + f0;
     for (size_t r0 = 0; r0 < rows; r0 += MR) {
       const int n = static_cast<int>(std::min<size_t>(MR, rows - r0));
-      for (int i = 0; i < MR; i++) {
-        const size_t r = r0 + std::min(i, n - 1);
-        xp[i] = v + r * s.inCh;
-        mp[i] = m + r * s.outCh + f0;
-      }
-      tiles::forwardTile<W, MR, NV>(xp, ident, s.inCh, U + xi * s.inCh * s.outCh + f0, s.outCh, nullptr, mp, mp, n,
-                                    LINEAR);
+      wino::productTile<W, MR, NV>(v + r0 * s.inCh, s.inCh, s.inCh, u, s.outCh, m + r0 * s.outCh + f0, s.outCh, n);
     }
   }
 }
 
 template <int W, bool Wide>
-BP_TILE void products(const WinoShape& s, const float* Vt, const float* U, const int32_t* ident, float* M,
+BP_TILE void products(const WinoShape& s, const float* Vt, const float* U, float* M,
                       size_t rows, size_t TB) {
   constexpr int MaxNV = Wide ? 4 : 2;
   for (size_t f0 = 0; f0 < s.outCh;) {
     const size_t nv = std::min<size_t>(MaxNV, (s.outCh - f0) / W);
-    if (nv >= 4) productsNV<W, Wide, (MaxNV >= 4 ? 4 : 1)>(s, Vt, U, ident, M, rows, TB, f0);
-    else if (nv == 3) productsNV<W, Wide, (MaxNV >= 3 ? 3 : 1)>(s, Vt, U, ident, M, rows, TB, f0);
-    else if (nv == 2) productsNV<W, Wide, 2>(s, Vt, U, ident, M, rows, TB, f0);
-    else productsNV<W, Wide, 1>(s, Vt, U, ident, M, rows, TB, f0);
+    if (nv >= 4) productsNV<W, Wide, (MaxNV >= 4 ? 4 : 1)>(s, Vt, U, M, rows, TB, f0);
+    else if (nv == 3) productsNV<W, Wide, (MaxNV >= 3 ? 3 : 1)>(s, Vt, U, M, rows, TB, f0);
+    else if (nv == 2) productsNV<W, Wide, 2>(s, Vt, U, M, rows, TB, f0);
+    else productsNV<W, Wide, 1>(s, Vt, U, M, rows, TB, f0);
     f0 += nv * W;
   }
 }
 
 // One sample: out = conv(in) (+ bias, relu/linear fused; y may be z). `in` is the padded input buffer.
 template <int W, bool Wide>
-BP_TILE void convolveSample(const WinoShape& s, const float* in, const float* U, const int32_t* ident,
-                            const float* bias, float* z, float* y, int act) {
+BP_TILE void convolveSample(const WinoShape& s, const float* in, const float* U, const float* bias, float* z, float* y,
+                            int act) {
   using V = typename tiles::Vec<W>::T;
   const size_t TB = blockGroup(s.inCh, s.outCh), T = s.blocks(), rowStride = s.Wp * s.inCh;
   const size_t vs = matrixStride(TB, s.inCh), ms = matrixStride(TB, s.outCh);
@@ -149,7 +149,7 @@ BP_TILE void convolveSample(const WinoShape& s, const float* in, const float* U,
       const float* patch = in + (2 * ty) * rowStride + 2 * tx * s.inCh;
       for (size_t c = 0; c < s.inCh; c += W) inputTransform<W>(patch, rowStride, s.inCh, c, Vt + r * s.inCh + c, vs);
     }
-    products<W, Wide>(s, Vt, U, ident, M, rows, TB);
+    products<W, Wide>(s, Vt, U, M, rows, TB);
     // Y = Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 -1 -1]; then bias and activation, for the outputs inside OH×OW.
     for (size_t r = 0; r < rows; r++) {
       const size_t ty = (t0 + r) / s.tW, tx = (t0 + r) % s.tW;
@@ -198,7 +198,6 @@ struct Plan {
   size_t tHx = 0, tWx = 0, Hq = 0, Wq = 0;
   const float* U = nullptr;   // 16 × C × F
   const float* Ut = nullptr;  // 16 × F × C (flipped kernel, for dX)
-  const int32_t* ident = nullptr;
 };
 
 template <int W, bool Wide>
@@ -206,12 +205,14 @@ BP_TILE void forwardSamples(const Plan& p, const float* x, const float* b, float
                             int act, double alpha) {
   const ConvGeom& g = *p.g;
   const size_t padLen = p.Hp * p.Wp * p.C, in = g.inH * g.inW * p.C, out = g.outH * g.outW * p.F;
-  float* pad = scratch<float>(kSlotPadded, padLen);
-  std::fill(pad, pad + padLen, 0.0f);
+  // x serves as its own padded copy when the blocks cover it exactly (even size, no padding before).
+  const bool inPlace = g.pT == 0 && g.pL == 0 && p.Hp <= g.inH && p.Wp == g.inW;
+  float* pad = inPlace ? nullptr : scratch<float>(kSlotPadded, padLen);
+  if (pad) std::fill(pad, pad + padLen, 0.0f);
   const WinoShape s{p.C, p.F, p.Wp, p.tH, p.tW, g.outH, g.outW};
   for (size_t n = n0; n < n1; n++) {
-    copyPadded(x + n * in, g.inH, g.inW, p.C, pad, p.Hp, p.Wp, g.pT, g.pL);
-    convolveSample<W, Wide>(s, pad, p.U, p.ident, b, z + n * out, y + n * out, act);
+    if (pad) copyPadded(x + n * in, g.inH, g.inW, p.C, pad, p.Hp, p.Wp, g.pT, g.pL);
+    convolveSample<W, Wide>(s, pad ? pad : x + n * in, p.U, b, z + n * out, y + n * out, act);
     if (act != RELU && act != LINEAR) forwardRange(act, alpha, z + n * out, y + n * out, out);
   }
 }
@@ -220,14 +221,15 @@ template <int W, bool Wide, int NV>
 BP_TILE void weightProductsNV(const float* Vt, const float* Z, float* acc, size_t C, size_t F, size_t rows,
                               size_t TB, size_t f0) {
   constexpr int MR = rowsFor<Wide, NV>();
-  int32_t offk[MR];
   for (int xi = 0; xi < 16; xi++) {
-    for (size_t c0 = 0; c0 < C; c0 += MR) {
-      const int n = static_cast<int>(std::min<size_t>(MR, C - c0));
-      for (int i = 0; i < MR; i++) offk[i] = static_cast<int32_t>(c0 + std::min(i, n - 1));
-      tiles::weightTile<W, MR, NV>(Vt + xi * matrixStride(TB, C), offk, 1, rows, 0, C,
-                                   Z + xi * matrixStride(TB, F) + f0, F, acc + xi * C * F + c0 * F + f0, F, n);
-    }
+    const float* v = Vt + xi * matrixStride(TB, C);
+    const float* z = Z + xi * matrixStride(TB, F) + f0;
+    float* a = acc + xi * C * F + f0;
+    size_t c0 = 0;
+    for (; c0 + MR <= C; c0 += MR) wino::weightTile<W, MR, NV>(v + c0, C, z, F, rows, a + c0 * F, F);
+    // The last channels (C is a multiple of 8, so an even number of them).
+    for (; c0 + 4 <= C; c0 += 4) wino::weightTile<W, 4, NV>(v + c0, C, z, F, rows, a + c0 * F, F);
+    for (; c0 < C; c0 += 2) wino::weightTile<W, 2, NV>(v + c0, C, z, F, rows, a + c0 * F, F);
   }
 }
 
@@ -260,34 +262,73 @@ BP_TILE void weightSample(const Plan& p, const float* padX, const float* padDz, 
   }
 }
 
+// dz = relu'(z)·dy (act RELU) or dy (LINEAR) for one sample, in one pass: written to dz, to the padded buffers
+// that are not null (dzp: rows of dzRow floats from (0, 0); dq: the flipped convolution's input, Wq positions a
+// row, from (2 − pT, 2 − pL), clipped to Hq rows), and its per-filter sums added to db (summed in float over the
+// sample first, as vectors).
+template <int W>
+BP_TILE void gradientPass(const ConvGeom& g, size_t F, const float* z, const float* dy, float* dz, float* dzp,
+                          size_t dzRow, float* dq, size_t Hq, size_t Wq, float* sums, double* db, int act) {
+  using V = typename tiles::Vec<W>::T;
+  const V zero{};
+  if (db) std::fill(sums, sums + F, 0.0f);
+  for (size_t oy = 0; oy < g.outH; oy++) {
+    const size_t qy = oy + 2 - g.pT;
+    float* dqRow = dq && qy < Hq ? dq + qy * Wq * F : nullptr;
+    for (size_t ox = 0; ox < g.outW; ox++) {
+      const size_t q = (oy * g.outW + ox) * F, qx = ox + 2 - g.pL;
+      float* dqp = dqRow && qx < Wq ? dqRow + qx * F : nullptr;
+      float* dzpp = dzp ? dzp + oy * dzRow + ox * F : nullptr;
+      for (size_t f = 0; f < F; f += W) {
+        V d = load<W>(dy + q + f);
+        if (act == RELU) d = load<W>(z + q + f) > zero ? d : zero;
+        store<W>(dz + q + f, d);
+        if (dqp) store<W>(dqp + f, d);
+        if (dzpp) store<W>(dzpp + f, d);
+        if (db) store<W>(sums + f, load<W>(sums + f) + d);
+      }
+    }
+  }
+  if (db)
+    for (size_t f = 0; f < F; f++) db[f] += sums[f];
+}
+
 template <int W, bool Wide>
 BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
                              float* acc, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
   const ConvGeom& g = *p.g;
   const size_t C = p.C, F = p.F, pixels = g.outH * g.outW, in = g.inH * g.inW * C, out = pixels * F;
   const size_t padLen = p.Hp * p.Wp * C, dzLen = 2 * p.tH * 2 * p.tW * F, dqLen = p.Hq * p.Wq * F;
-  float* padX = scratch<float>(kSlotPadded, padLen);
-  float* padDz = scratch<float>(kSlotPaddedGrad, dzLen);
+  // x and dz serve as their own padded copies when the blocks cover them exactly (even sizes, no padding before).
+  const bool xInPlace = g.pT == 0 && g.pL == 0 && p.Hp <= g.inH && p.Wp == g.inW;
+  const bool dzInPlace = 2 * p.tH == g.outH && 2 * p.tW == g.outW;
+  const bool fused = act == RELU || act == LINEAR;
+  float* padX = xInPlace ? nullptr : scratch<float>(kSlotPadded, padLen);
+  float* padDz = dzInPlace ? nullptr : scratch<float>(kSlotPaddedGrad, dzLen);
   float* padDq = dx ? scratch<float>(kSlotWinoDz, dqLen) : nullptr;
-  std::fill(padX, padX + padLen, 0.0f);
-  std::fill(padDz, padDz + dzLen, 0.0f);
+  float* sums = fused && db ? scratch<float>(kSlotCol, F) : nullptr;
+  // Only the positions outside the copied samples need zeros, and the copies never write there.
+  if (padX) std::fill(padX, padX + padLen, 0.0f);
+  if (padDz) std::fill(padDz, padDz + dzLen, 0.0f);
   if (padDq) std::fill(padDq, padDq + dqLen, 0.0f);
   const WinoShape sx{F, C, p.Wq, p.tHx, p.tWx, g.inH, g.inW};
   for (size_t n = n0; n < n1; n++) {
     const size_t o = n * out;
-    activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, pixels, F);
     const float* dzs = dz + o;
-    if (db) {
-      for (size_t q = 0; q < pixels; q++)
-        for (size_t f = 0; f < F; f++) db[f] += dzs[q * F + f];
+    if (fused) {
+      gradientPass<W>(g, F, z + o, dy + o, dz + o, padDz, 2 * p.tW * F, padDq, p.Hq, p.Wq, sums, db, act);
+    } else {
+      activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, pixels, F);
+      if (db) {
+        for (size_t q = 0; q < pixels; q++)
+          for (size_t f = 0; f < F; f++) db[f] += dzs[q * F + f];
+      }
+      if (padDz) copyPadded(dzs, g.outH, g.outW, F, padDz, 2 * p.tH, 2 * p.tW, 0, 0);
+      if (padDq) copyPadded(dzs, g.outH, g.outW, F, padDq, p.Hq, p.Wq, 2 - g.pT, 2 - g.pL);
     }
-    copyPadded(x + n * in, g.inH, g.inW, C, padX, p.Hp, p.Wp, g.pT, g.pL);
-    copyPadded(dzs, g.outH, g.outW, F, padDz, 2 * p.tH, 2 * p.tW, 0, 0);
-    weightSample<W, Wide>(p, padX, padDz, acc);
-    if (padDq) {
-      copyPadded(dzs, g.outH, g.outW, F, padDq, p.Hq, p.Wq, 2 - g.pT, 2 - g.pL);
-      convolveSample<W, Wide>(sx, padDq, p.Ut, p.ident, nullptr, dx + n * in, dx + n * in, LINEAR);
-    }
+    if (padX) copyPadded(x + n * in, g.inH, g.inW, C, padX, p.Hp, p.Wp, g.pT, g.pL);
+    weightSample<W, Wide>(p, padX ? padX : x + n * in, padDz ? padDz : dzs, acc);
+    if (padDq) convolveSample<W, Wide>(sx, padDq, p.Ut, nullptr, dx + n * in, dx + n * in, LINEAR);
   }
 }
 
@@ -355,10 +396,6 @@ Plan makePlan(const ConvGeom& g) {
   p.tWx = (g.inW + 1) / 2;
   p.Hq = 2 * p.tHx + 2;
   p.Wq = 2 * p.tWx + 2;
-  const size_t n = std::max(p.C, p.F);
-  int32_t* ident = scratch<int32_t>(0, n);
-  for (size_t i = 0; i < n; i++) ident[i] = static_cast<int32_t>(i);
-  p.ident = ident;
   return p;
 }
 
