@@ -332,8 +332,12 @@ BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, cons
   }
 }
 
-#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
-#define BP_AVX2 __attribute__((target("avx2,fma")))
+// The addon is built with -ffp-contract=off so that results do not depend on the CPU; these entry points run only
+// on CPUs with FMA, and both vector widths contract the same a·b + c of the product tiles, so with contraction the
+// result still depends only on the kernel choice (as it already does: Winograd rounds differently from direct).
+// The products then take one FMA instead of a multiply and an add: keras CNN 32→64 layer 1.4-1.55x faster.
+#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
+#define BP_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
 
 BP_AVX512 void forward512(const Plan& p, const float* x, const float* b, float* z, float* y, size_t n0, size_t n1,
                           int act, double alpha) {
