@@ -3,12 +3,14 @@
  * Output rows (n, oy, ox) are processed in panels: im2col copies a panel's input windows into a float64
  * scratch matrix (rows × kH·kW·inC/groups), and a strided gemm multiplies it with the group's kernel columns
  * straight into z. Backward rebuilds the same panels for dW = colᵀ·dz, and scatters dcol = dz·Wᵀ back into
- * dx (col2im). Nothing is allocated once the scratch has grown to the shape.
+ * dx (col2im). Nothing is allocated once the scratch has grown to the shape. Float32 3×3 stride-1 layers go to
+ * the Winograd kernels (winograd.ts) instead; float64 always takes this path (the gradient checks' reference).
  */
 import type { FloatArray } from '../ops';
 import { backwardRange, forwardRange } from './activations';
 import { scratch, SLOT_ACC, SLOT_ACC2, SLOT_COL, SLOT_DCOL, SLOT_WT } from './scratch';
 import { stridedGemm } from './strided-gemm';
+import { winogradApplies, winogradBackward, winogradForward } from './winograd';
 
 /** Float64 values per im2col panel: 256 KB, within L2 alongside the kernel. */
 const PANEL_VALUES = 32768;
@@ -174,6 +176,10 @@ export function conv2dForwardUnchecked(
   );
   const total = g.rows * outC;
   if (total === 0) return;
+  if (winogradApplies(x instanceof Float32Array, g)) {
+    winogradForward(x, w, b, z, y, g, act, alpha);
+    return;
+  }
   z.fill(0, 0, total);
   const { kg, fg, cg } = g;
   if (kg > 0) {
@@ -240,6 +246,10 @@ export function conv2dBackwardUnchecked(
     outW,
     groups,
   );
+  if (winogradApplies(x instanceof Float32Array, g)) {
+    winogradBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);
+    return;
+  }
   const total = g.rows * outC;
   const { kg, fg, cg } = g;
   backwardRange(act, alpha, z, y, dy, dz, total);

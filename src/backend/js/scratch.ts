@@ -20,3 +20,11 @@ export const SLOT_DCOL = 1;
 export const SLOT_ACC = 2;
 export const SLOT_ACC2 = 3;
 export const SLOT_WT = 4;
+// Winograd convolution (winograd.ts)
+export const SLOT_WINO_U = 5;
+export const SLOT_WINO_V = 6;
+export const SLOT_WINO_M = 7;
+export const SLOT_WINO_ACC = 8;
+export const SLOT_WINO_PAD = 9;
+export const SLOT_WINO_PAD_GRAD = 10;
+export const SLOT_WINO_PAD_DX = 11;
