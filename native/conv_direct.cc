@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "activations.h"
+#include "conv_pairs.h"
 #include "conv_tiles.h"
 #include "thread_pool.h"
 
@@ -47,7 +48,16 @@ struct Plan {
   const uint8_t* contiguous = nullptr;  // per W taps: do they sit next to each other in the input?
   const float* wt = nullptr;            // backward: the kernel transposed, F rows of ldwt (zero past K)
   size_t ldwt = 0;
+  // AVX-512 with 8 filters, one input channel, stride 1 and an even output width: the pixel-pair tiles
+  // (conv_pairs.h), with the weights (and bias) each repeated twice, interleaved: K + 1 rows of 16.
+  bool pairs = false;
+  const float* wpair = nullptr;
+  const float* bpair = nullptr;
 };
+
+bool pairTiles(const ConvGeom& g) {
+  return isa() == Isa::Avx512 && g.outC == 8 && g.inC == 1 && g.sW == 1 && g.outW % 2 == 0;
+}
 
 // Rows of the (padded) input the windows reach, along one axis.
 size_t reach(size_t out, size_t stride, size_t k, size_t dilation) { return (out - 1) * stride + (k - 1) * dilation + 1; }
@@ -110,6 +120,24 @@ constexpr int rowsFor() {
 
 // ---- forward ---------------------------------------------------------------------------------------------
 
+BP_TILE void forwardPairPixels(const Plan& p, const float* xs, float* zs, float* ys, int act) {
+  constexpr int MP = 12;
+  const size_t pairCount = p.OH * p.OW / 2;
+  const float* xp[MP];
+  float* zp[MP];
+  float* yp[MP];
+  for (size_t q0 = 0; q0 < pairCount; q0 += MP) {
+    const int rows = static_cast<int>(std::min<size_t>(MP, pairCount - q0));
+    for (int i = 0; i < MP; i++) {
+      const size_t pix = 2 * (q0 + std::min(i, rows - 1)), oy = pix / p.OW, ox = pix % p.OW;
+      xp[i] = xs + oy * p.rowStep + ox;
+      zp[i] = zs + pix * 8;
+      yp[i] = ys + pix * 8;
+    }
+    pairs::forwardPairs<MP>(xp, p.off, p.K, p.wpair, p.bpair, zp, yp, rows, act);
+  }
+}
+
 template <int W, bool Wide, int NV>
 BP_TILE void forwardPixels(const Plan& p, const float* xs, const float* w, const float* b, float* zs, float* ys,
                            size_t f0, int act) {
@@ -140,6 +168,13 @@ BP_TILE void forwardSamples(const Plan& p, const float* x, const float* w, const
     const float* xs = pad ? paddedSample(p, x + n * p.inSample, pad) : x + n * p.inSample;
     float* zs = z + n * p.outSample;
     float* ys = y + n * p.outSample;
+    if constexpr (Wide) {
+      if (p.pairs) {
+        forwardPairPixels(p, xs, zs, ys, act);
+        if (act != RELU && act != LINEAR) forwardRange(act, alpha, zs, ys, p.outSample);
+        continue;
+      }
+    }
     for (size_t f0 = 0; f0 < p.F;) {
       const size_t nv = std::min<size_t>(MaxNV, (p.F - f0) / W);
       if (nv >= 4) forwardPixels<W, Wide, (MaxNV >= 4 ? 4 : 1)>(p, xs, w, b, zs, ys, f0, act);
@@ -166,6 +201,36 @@ BP_TILE void weightTaps(const Plan& p, const float* xs, const float* dzs, float*
   }
 }
 
+template <int MR>
+BP_TILE void weightPairTile(const Plan& p, const float* xs, const float* dzs, float* dw, size_t k0) {
+  const int rows = static_cast<int>(std::min<size_t>(MR, p.K - k0));
+  int32_t offk[MR];
+  for (int i = 0; i < MR; i++) offk[i] = p.off[k0 + std::min(i, rows - 1)];
+  pairs::weightPairs<MR>(xs, offk, p.OH, p.OW, p.rowStep, dzs, dw + k0 * 8, rows);
+}
+
+// The taps in tiles of up to 26 (26 accumulators of the 32 registers), smaller ones for the last few.
+BP_TILE void weightPairTaps(const Plan& p, const float* xs, const float* dzs, float* dw) {
+  for (size_t k0 = 0; k0 < p.K;) {
+    const size_t left = p.K - k0;
+    if (left > 16) {
+      weightPairTile<26>(p, xs, dzs, dw, k0);
+      k0 += 26;
+    } else if (left > 8) {
+      weightPairTile<16>(p, xs, dzs, dw, k0);
+      k0 += 16;
+    } else {
+      weightPairTile<8>(p, xs, dzs, dw, k0);
+      k0 += 8;
+    }
+  }
+}
+
+template <int W, int MR, int NV>
+BP_TILE void inputTileAt(const Plan& p, const float* const* dzp, float* const* dxp, size_t k0, int rows) {
+  tiles::inputTile<W, MR, NV>(dzp, p.F, p.wt, p.ldwt, k0, p.K, p.off, p.contiguous, dxp, rows);
+}
+
 template <int W, bool Wide>
 BP_TILE void inputPixels(const Plan& p, const float* dzs, float* dxs) {
   constexpr int NV = Wide ? 4 : 2;
@@ -180,8 +245,14 @@ BP_TILE void inputPixels(const Plan& p, const float* dzs, float* dxs) {
       dzp[i] = dzs + pix * p.F;
       dxp[i] = dxs + oy * p.rowStep + ox * p.pixStep;
     }
-    for (size_t k0 = 0; k0 < p.K; k0 += W * NV) {
-      tiles::inputTile<W, MR, NV>(dzp, p.F, p.wt, p.ldwt, k0, p.K, p.off, p.contiguous, dxp, rows);
+    // NV vectors of taps per tile, fewer for the last ones (the transposed kernel is padded to whole vectors only).
+    for (size_t k0 = 0; k0 < p.K;) {
+      const size_t left = (p.ldwt - k0) / W;
+      if (left >= NV) inputTileAt<W, MR, NV>(p, dzp, dxp, k0, rows);
+      else if (left == 3) inputTileAt<W, MR, (NV > 3 ? 3 : 1)>(p, dzp, dxp, k0, rows);
+      else if (left == 2) inputTileAt<W, MR, (NV > 2 ? 2 : 1)>(p, dzp, dxp, k0, rows);
+      else inputTileAt<W, MR, 1>(p, dzp, dxp, k0, rows);
+      k0 += std::min<size_t>(left, NV) * W;
     }
   }
 }
@@ -199,11 +270,25 @@ BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, cons
     activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, pixels, p.F);
     const float* dzs = dz + o;
     if (db) {
-      for (size_t q = 0; q < pixels; q++)
-        for (size_t f = 0; f < p.F; f++) db[f] += dzs[q * p.F + f];
+      // Eight filters at a time in registers (F is a multiple of 8): the same additions in the same order as
+      // summing into db directly, without a store and reload per pixel.
+      for (size_t f0 = 0; f0 < p.F; f0 += 8) {
+        double sum[8];
+        for (int j = 0; j < 8; j++) sum[j] = db[f0 + j];
+        for (size_t q = 0; q < pixels; q++)
+          for (int j = 0; j < 8; j++) sum[j] += dzs[q * p.F + f0 + j];
+        for (int j = 0; j < 8; j++) db[f0 + j] = sum[j];
+      }
     }
     const float* xs = pad ? paddedSample(p, x + n * p.inSample, pad) : x + n * p.inSample;
-    for (size_t f0 = 0; f0 < p.F;) {
+    bool tapsDone = false;
+    if constexpr (Wide) {
+      if (p.pairs) {
+        weightPairTaps(p, xs, dzs, dw);
+        tapsDone = true;
+      }
+    }
+    for (size_t f0 = 0; f0 < p.F && !tapsDone;) {
       const size_t nv = std::min<size_t>(MaxNV, (p.F - f0) / W);
       if (nv >= 4) weightTaps<W, Wide, (MaxNV >= 4 ? 4 : 1)>(p, xs, dzs, dw, f0);
       else if (nv == 3) weightTaps<W, Wide, (MaxNV >= 3 ? 3 : 1)>(p, xs, dzs, dw, f0);
@@ -228,8 +313,11 @@ BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, cons
 
 // ---- the per-ISA entry points (everything above is inlined into them) -----------------------------------------
 
-#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")))
-#define BP_AVX2 __attribute__((target("avx2,fma")))
+// The tiles' a·b + c contract into FMAs here (the project builds with -ffp-contract=off). Every CPU that runs these
+// kernels has FMA, and the AVX-512 and AVX2 tiles do the same operations in the same order, so results still do
+// not depend on the CPU among those running the direct kernels.
+#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
+#define BP_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
 
 BP_AVX512 void forward512(const Plan& p, const float* x, const float* w, const float* b, float* z, float* y,
                           size_t n0, size_t n1, int act, double alpha) {
@@ -252,7 +340,6 @@ BP_AVX2 void backward256(const Plan& p, const float* x, const float* z, const fl
 
 // Vector width the backward tiles use (the transposed kernel is padded to whole tiles of it).
 size_t vectorWidth(const Plan& p) { return isa() == Isa::Avx512 && p.F % 16 == 0 ? 16 : 8; }
-size_t tileWidth(const Plan& p) { return vectorWidth(p) * (isa() == Isa::Avx512 ? 4 : 2); }
 
 }  // namespace
 
@@ -285,7 +372,17 @@ bool directConvSupported(const ConvGeom& g) {
 
 void directConvForward(const float* x, const float* w, const float* b, float* z, float* y, const ConvGeom& g, int act,
                        double alpha) {
-  const Plan p = makePlan(g);
+  Plan p = makePlan(g);
+  if (pairTiles(g)) {
+    float* wp = scratch<float>(kSlotDcol, 16 * (p.K + 1));
+    for (size_t k = 0; k < p.K; k++)
+      for (size_t f = 0; f < 8; f++) wp[16 * k + 2 * f] = wp[16 * k + 2 * f + 1] = w[k * 8 + f];
+    float* bp = wp + 16 * p.K;
+    for (size_t f = 0; f < 8; f++) bp[2 * f] = bp[2 * f + 1] = b ? b[f] : 0.0f;
+    p.pairs = true;
+    p.wpair = wp;
+    p.bpair = b ? bp : nullptr;
+  }
   const size_t chunks = chunkCount(g.batch);
   parallelChunks(chunks, [&](size_t c) {
     const size_t n0 = g.batch * c / chunks, n1 = g.batch * (c + 1) / chunks;
@@ -297,12 +394,12 @@ void directConvForward(const float* x, const float* w, const float* b, float* z,
 void directConvBackward(const float* x, const float* w, const float* z, const float* y, const float* dy, float* dz,
                         float* dw, float* db, float* dx, const ConvGeom& g, int act, double alpha) {
   Plan p = makePlan(g);
+  p.pairs = pairTiles(g);
   const size_t W = vectorWidth(p);
   markContiguous(p, W);
   if (dx) {
-    // The kernel transposed (F × K), each row zero-padded to whole tiles.
-    const size_t tile = tileWidth(p);
-    p.ldwt = (p.K + tile - 1) / tile * tile;
+    // The kernel transposed (F × K), each row zero-padded to whole vectors.
+    p.ldwt = (p.K + W - 1) / W * W;
     float* wt = scratch<float>(kSlotDcol, p.F * p.ldwt);
     for (size_t f = 0; f < p.F; f++) {
       float* row = wt + f * p.ldwt;

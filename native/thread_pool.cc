@@ -1,6 +1,8 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -12,6 +14,30 @@ extern "C" int openblas_get_num_threads(void);
 namespace bp {
 
 namespace {
+
+// A training step calls the pool about a dozen times, 30–300 µs each with a little JS in between: a thread that
+// has just finished spins this long for the next call (or the call's end) before sleeping on its condition
+// variable, so a call rarely waits for a thread to wake. Short, so idle threads hardly take a core from others.
+constexpr std::chrono::microseconds kSpin{20};
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Spins until ready() or kSpin has passed; returns whether ready.
+template <typename Ready>
+bool spinUntil(const Ready& ready) {
+  const auto end = std::chrono::steady_clock::now() + kSpin;
+  for (unsigned i = 1;; i++) {
+    if (ready()) return true;
+    cpuRelax();
+    if (i % 64 == 0 && std::chrono::steady_clock::now() >= end) return false;
+  }
+}
 
 // The pool lives for the whole process (never destroyed: its threads sleep when idle, and a static destructor
 // joining threads at exit could race with Node's own shutdown). Workers are created on first need, up to the
@@ -39,10 +65,13 @@ class Pool {
       joined_ = 0;
       error_ = nullptr;
       active_ = true;
+      finished_.store(false, std::memory_order_relaxed);
       generation_++;
+      published_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     work();
+    spinUntil([&] { return finished_.load(std::memory_order_acquire); });
     std::unique_lock<std::mutex> lock(mutex_);
     // Every chunk done and every worker that joined this run gone: none can touch the next run's state.
     done_.wait(lock, [&] { return pending_ == 0 && participants_ == 0; });
@@ -76,13 +105,14 @@ class Pool {
       }
       std::lock_guard<std::mutex> lock(mutex_);
       if (failure && !error_) error_ = failure;
-      if (--pending_ == 0) done_.notify_all();
+      if (--pending_ == 0) finish();
     }
   }
 
   void loop() {
     size_t seen = 0;
     for (;;) {
+      spinUntil([&] { return published_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return generation_ != seen; });
@@ -93,8 +123,15 @@ class Pool {
       }
       work();
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--participants_ == 0) done_.notify_all();
+      if (--participants_ == 0) finish();
     }
+  }
+
+  // Called with mutex_ held when a chunk or a worker is done: wakes the caller once nothing runs any more.
+  void finish() {
+    if (pending_ != 0 || participants_ != 0) return;
+    finished_.store(true, std::memory_order_release);
+    done_.notify_all();
   }
 
   std::mutex runMutex_;  // one call uses the workers at a time
@@ -105,6 +142,9 @@ class Pool {
   size_t allowed_ = 0, joined_ = 0;  // workers that may join this run, and those that did
   bool active_ = false;
   std::exception_ptr error_;
+  // Copies of generation_ and of "every chunk done, no worker inside", read without the mutex while spinning.
+  std::atomic<size_t> published_{0};
+  std::atomic<bool> finished_{false};
 };
 
 Pool& pool() {

@@ -349,6 +349,11 @@ export const CONV_SHAPES: [string, ConvShape][] = [
   ['winograd: padding 2 (a full convolution)', [2, 5, 6, 16, 3, 3, 16, 1, 1, 2, 2, 1, 1, 7, 8, 1]],
   ['winograd: a 1x1 image, same', convShape(2, 1, 1, 16, 3, 3, 16, { same: true })],
   ['winograd: 48 to 64 channels, same', convShape(1, 6, 6, 48, 3, 3, 64, { same: true })],
+  // 8 filters over 1 channel at column stride 1, even output width: the native AVX-512 pixel-pair tiles
+  // (native/conv_pairs.h) in float32: tap tiles of 26 (49 taps), 16 (9) and 8 (8), padding, row stride 2.
+  ['pixel pairs: 7x7 same, dilation 2', convShape(2, 9, 10, 1, 7, 7, 8, { same: true, dilation: 2 })],
+  ['pixel pairs: 3x3, row stride 2', [2, 9, 8, 1, 3, 3, 8, 2, 1, 0, 0, 1, 1, 4, 6, 1]],
+  ['pixel pairs: 2x4', convShape(2, 6, 7, 1, 2, 4, 8)],
 ];
 
 const CONV_ACTS: [string, number, number][] = [
