@@ -5,6 +5,7 @@
  * float32 kernels and outputs). 4×4 register blocks: 8 loads feed 16 multiply-adds held in locals, and C is
  * touched once per block; leftover rows and columns one element at a time.
  */
+// Kept apart from stridedGemm's 4×4 kernel on purpose: it must see Float64Array only to stay monomorphic.
 export function gemm64(
   m: number,
   n: number,

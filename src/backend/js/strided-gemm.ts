@@ -7,6 +7,7 @@
  */
 import type { FloatArray } from '../ops';
 
+// Kept apart from gemm.ts's 4×4 kernel: conv mixes Float64 scratch and Float32 operands, which slows a shared one.
 /** Operand layout: an array, its offset and the two strides of its element (row, column). */
 export function stridedGemm(
   m: number,
