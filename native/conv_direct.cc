@@ -313,28 +313,27 @@ BP_TILE void backwardSamples(const Plan& p, const float* x, const float* z, cons
 
 // ---- the per-ISA entry points (everything above is inlined into them) -----------------------------------------
 
-// The tiles' a·b + c contract into FMAs here (the project builds with -ffp-contract=off). Every CPU that runs these
-// kernels has FMA, and the AVX-512 and AVX2 tiles do the same operations in the same order, so results still do
-// not depend on the CPU among those running the direct kernels.
-#define BP_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
-#define BP_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
 
-BP_AVX512 void forward512(const Plan& p, const float* x, const float* w, const float* b, float* z, float* y,
-                          size_t n0, size_t n1, int act, double alpha) {
+BP_CONV_AVX512
+void forward512(const Plan& p, const float* x, const float* w, const float* b, float* z, float* y,
+                size_t n0, size_t n1, int act, double alpha) {
   if (p.F % 16 == 0) forwardSamples<16, true>(p, x, w, b, z, y, n0, n1, act, alpha);
   else forwardSamples<8, true>(p, x, w, b, z, y, n0, n1, act, alpha);
 }
-BP_AVX2 void forward256(const Plan& p, const float* x, const float* w, const float* b, float* z, float* y, size_t n0,
-                        size_t n1, int act, double alpha) {
+BP_CONV_AVX2
+void forward256(const Plan& p, const float* x, const float* w, const float* b, float* z, float* y, size_t n0,
+                size_t n1, int act, double alpha) {
   forwardSamples<8, false>(p, x, w, b, z, y, n0, n1, act, alpha);
 }
-BP_AVX512 void backward512(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
-                           float* dw, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
+BP_CONV_AVX512
+void backward512(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
+                 float* dw, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
   if (p.F % 16 == 0) backwardSamples<16, true>(p, x, z, y, dy, dz, dw, db, dx, n0, n1, act, alpha);
   else backwardSamples<8, true>(p, x, z, y, dy, dz, dw, db, dx, n0, n1, act, alpha);
 }
-BP_AVX2 void backward256(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
-                         float* dw, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
+BP_CONV_AVX2
+void backward256(const Plan& p, const float* x, const float* z, const float* y, const float* dy, float* dz,
+                 float* dw, double* db, float* dx, size_t n0, size_t n1, int act, double alpha) {
   backwardSamples<8, false>(p, x, z, y, dy, dz, dw, db, dx, n0, n1, act, alpha);
 }
 

@@ -11,6 +11,16 @@
 
 #define BP_TILE inline __attribute__((always_inline))
 
+// The per-ISA entry points of the convolution kernels (direct and Winograd), into which the tiles are inlined.
+// The addon builds with -ffp-contract=off so that results do not depend on the CPU; these entry points run only on
+// CPUs with FMA, so their tiles' a·b + c contract into FMAs (1.4-2× faster products). Results then depend on the
+// kernel choice, as they already did (Winograd rounds differently from direct; the AVX-512 pixel-pair tiles sum
+// a single-channel layer's kernel gradient in another order than the AVX2 tiles); every choice is checked
+// against the float64 reference (test/native/conv-kernels.test.ts).
+#define BP_CONV_AVX512 \
+  __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
+#define BP_CONV_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+
 // Vectors are passed by value only between always-inlined functions, never across a call: no ABI is involved.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
