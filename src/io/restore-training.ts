@@ -41,7 +41,7 @@ export function restoreTraining(
     } else loss = read(r, `${where}.compile.loss`, () => getLoss(l as never));
   }
   model.optimizer = optimizer;
-  model.metricNames = metrics;
+  model.outputMetrics = model.outputNames.map(() => metrics);
   if (loss) model.compile({ optimizer, loss, metrics });
   if (bp.training !== undefined) restorePosition(model, optimizer, r, bp, entries, buffers);
 }

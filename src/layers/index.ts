@@ -241,3 +241,59 @@ export { GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D };
 export { ZeroPadding2D, BatchNormalization, SpatialDropout1D, SpatialDropout2D };
 export type { Conv2DArgs, Conv1DArgs, DepthwiseConv2DArgs, PoolingArgs, GlobalPoolingArgs, ZeroPadding2DArgs };
 export type { BatchNormalizationArgs, SpatialDropoutArgs };
+
+// merging several inputs (functional models)
+import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './elementwise-merge';
+import { Concatenate, type ConcatenateArgs } from './concatenate';
+import { Dot, type DotArgs } from './dot';
+import { InputLayer, type InputArgs } from './input-layer';
+
+/**
+ * Sums its inputs (shapes equal, or broadcastable). A residual connection:
+ * @example const y = bp.layers.add().apply([x, bp.layers.dense({ units: 32 }).apply(x)]);
+ */
+export function add(args?: LayerArgs): Add {
+  return new Add(args);
+}
+/** The first input minus the second (Keras only: TF.js cannot load it). @example bp.layers.subtract().apply([a, b]) */
+export function subtract(args?: LayerArgs): Subtract {
+  return new Subtract(args);
+}
+/** Elementwise product of its inputs. @example bp.layers.multiply().apply([gate, value]) */
+export function multiply(args?: LayerArgs): Multiply {
+  return new Multiply(args);
+}
+/** Mean of its inputs. @example bp.layers.average().apply([a, b, c]) */
+export function average(args?: LayerArgs): Average {
+  return new Average(args);
+}
+/** Elementwise maximum of its inputs. @example bp.layers.maximum().apply([a, b]) */
+export function maximum(args?: LayerArgs): Maximum {
+  return new Maximum(args);
+}
+/** Elementwise minimum of its inputs. @example bp.layers.minimum().apply([a, b]) */
+export function minimum(args?: LayerArgs): Minimum {
+  return new Minimum(args);
+}
+/**
+ * Joins its inputs along an axis (default the last).
+ * @example const both = bp.layers.concatenate().apply([tabular, textFeatures]);
+ */
+export function concatenate(args?: ConcatenateArgs): Concatenate {
+  return new Concatenate(args);
+}
+/**
+ * Dot product of two inputs per sample along `axes`; `normalize: true` gives cosine similarity.
+ * @example const similarity = bp.layers.dot({ axes: 1, normalize: true }).apply([a, b]);
+ */
+export function dot(args: DotArgs): Dot {
+  return new Dot(args);
+}
+/** An input layer, as `tf.layers.inputLayer` (bp.input() returns its output directly). */
+export function inputLayer(args: InputArgs): InputLayer {
+  return new InputLayer(args);
+}
+
+export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, InputLayer };
+export type { ConcatenateArgs, DotArgs, InputArgs };
+export { MergeLayer } from './merge-layer';

@@ -18,4 +18,6 @@ export interface LayerEntry {
    * Dense with leakyRelu (an activation TF.js does not name) is written as Dense(linear) + LeakyReLU.
    */
   toFile?(layer: Layer): LayerJson[];
+  /** Set for a class TF.js cannot load (a Keras-only layer): why, said once when a model with it is saved. */
+  notInTfjs?: string;
 }

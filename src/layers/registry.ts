@@ -30,6 +30,10 @@ import { globalAveragePooling2dEntry, globalMaxPooling1dEntry, globalMaxPooling2
 import { zeroPadding2dEntry } from './zero-padding2d';
 import { batchNormalizationEntry } from './batch-normalization';
 import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout';
+// merging several inputs
+import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
+import { concatenateEntry } from './concatenate';
+import { dotEntry } from './dot';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -67,6 +71,15 @@ const ENTRIES: LayerEntry[] = [
   batchNormalizationEntry,
   spatialDropout1dEntry,
   spatialDropout2dEntry,
+  // merging several inputs
+  addEntry,
+  subtractEntry,
+  multiplyEntry,
+  averageEntry,
+  maximumEntry,
+  minimumEntry,
+  concatenateEntry,
+  dotEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));
