@@ -91,7 +91,7 @@ export abstract class Layer {
   readonly declaredInputShape?: Shape;
   private inShape?: Shape;
   private outShape?: Shape;
-  built = false;
+  private builtFlag = false;
   protected dtype: DType = 'float32';
   /**
    * Prefix of this layer's weight names (default: its name). A wrapper sets it for the layer it wraps, so
@@ -124,6 +124,14 @@ export abstract class Layer {
       }
       this.declaredInputShape = checkShape(where, 'batchInputShape', b.slice(1));
     }
+  }
+
+  /** Whether the layer has its weights (build ran). */
+  get built(): boolean {
+    return this.builtFlag;
+  }
+  set built(v: boolean) {
+    this.builtFlag = v;
   }
 
   /** Per-sample input shape, known once built. */

@@ -43,6 +43,11 @@ export interface ModelArgs {
   /** Float type of weights and computation (default 'float32'). */
   dtype?: DType;
   name?: string;
+  /**
+   * A functional model is built (its weights created) when made, unless this is set: the model-file loader first
+   * checks what the weights would take. @internal
+   */
+  deferBuild?: boolean;
 }
 
 export interface CompileArgs {
@@ -110,6 +115,9 @@ export class Model extends Layer {
   private paramCache?: Param[];
   private weightCache?: Param[];
   private cacheVersion = -1;
+  private sequentialBuilt = false;
+  /** A Sequential whose add() records shapes but creates no weights (see prepareShapes). */
+  private deferred = false;
   private cachedPlan?: Plan;
   private planVersion = -1;
 
@@ -127,18 +135,19 @@ export class Model extends Layer {
       throw new Error(`${where}: 'seed' must be an integer (it is saved with the model), got ${String(args.seed)}`);
     }
     this.rng = new Rng(this.seed);
-    if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length > 256 || args.name === '')) {
-      throw new Error(`${where}: 'name' must be a non-empty string of at most 256 characters`);
+    if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length > 256)) {
+      throw new Error(`${where}: 'name' must be a string of at most 256 characters`);
     }
     this.className = functional ? 'Model' : 'Sequential';
     this.name = args.name ?? defaultModelName(this.kind);
     if (functional) {
       if (args.layers !== undefined) throw new Error(`model(): give either 'layers' (Sequential) or inputs/outputs`);
-      this.initFunctional(args.inputs, args.outputs);
+      this.initFunctional(args.inputs, args.outputs, !args.deferBuild);
       return;
     }
     if (args.layers !== undefined && !Array.isArray(args.layers))
       throw new Error(`sequential(): 'layers' must be an array`);
+    this.deferred = args.deferBuild === true;
     for (const layer of args.layers ?? []) this.add(layer);
   }
 
@@ -167,7 +176,7 @@ export class Model extends Layer {
 
   // ---- construction ------------------------------------------------------------------------------------
 
-  private initFunctional(inputs: unknown, outputs: unknown): void {
+  private initFunctional(inputs: unknown, outputs: unknown, build: boolean): void {
     const ins = toTensorList('model()', 'inputs', inputs);
     const outs = toTensorList('model()', 'outputs', outputs);
     ins.forEach((t, i) => {
@@ -196,7 +205,7 @@ export class Model extends Layer {
     this.outputs = outs;
     this.inputShapes = ins.map((t) => [...t.sampleShape]);
     this.outputShapes = outs.map((t) => [...t.sampleShape]);
-    this.build();
+    if (build) this.build();
   }
 
   /** Appends a layer (Sequential). @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
@@ -230,7 +239,29 @@ export class Model extends Layer {
     this.layers.push(layer);
     this.changed();
     const first = this.inputShapes[0] ?? this.layers[0].declaredInputShape ?? firstModelInput(this.layers[0]);
-    if (first) this.build(first);
+    if (first && this.deferred) this.inputShapes = [[...first]];
+    else if (first) this.build(first);
+  }
+
+  /**
+   * Sets a Sequential's input shape before its first layer is added (a file's InputLayer, or the shape a model
+   * was built with). @internal
+   */
+  declareInputShape(shape: Shape): void {
+    if (this.isFunctional || this.layers.length > 0) throw new Error('model: the input shape comes before the layers');
+    this.inputShapes = [[...shape]];
+  }
+
+  /**
+   * A deferred Sequential (one read from a file, nested in a functional model) knows its shapes without weights:
+   * the chain's output shape, for the outer model to apply it; the outer model's build creates its weights.
+   * @internal
+   */
+  prepareShapes(): void {
+    if (!this.deferred || this.inputShapes.length === 0) return;
+    let s: Shape = this.inputShapes[0];
+    for (const l of this.layers) s = l.computeOutputShapeFor([s]);
+    this.outputShapes = [[...s]];
   }
 
   /** The output shape of the chain so far, when known. */
@@ -243,8 +274,18 @@ export class Model extends Layer {
     this.paramCache = undefined;
     this.weightCache = undefined;
     this.cachedPlan = undefined;
-    this.built = false;
+    this.sequentialBuilt = false;
     engineOf(this).reset();
+  }
+
+  /** A functional model is built when every layer in it is; a Sequential when build() ran since the last add. */
+  override get built(): boolean {
+    if (this.topology) return this.layers.every((l) => l.built);
+    if (this.deferred) return this.outputShapes.length > 0 && this.layers.every((l) => l.built);
+    return this.sequentialBuilt && this.layers.length > 0;
+  }
+  override set built(_v: boolean) {
+    // derived (see the getter)
   }
 
   /** Per-sample input shape (the first input's; declared, or from the first fit's data). */
@@ -321,7 +362,8 @@ export class Model extends Layer {
     this.outputShapes = graph.outputSlots.map((s) => graph.slotShapes[s]);
     if (!this.isFunctional) this.recordChain();
     this.changed();
-    this.built = true;
+    this.sequentialBuilt = true;
+    this.deferred = false;
     this.checkWeightNames();
   }
 
@@ -391,6 +433,36 @@ export class Model extends Layer {
     });
     this.planVersion = version;
     return this.cachedPlan;
+  }
+
+  /**
+   * The weights building would create, in weights() order and named as they will be, without allocating
+   * anything (a model file's are checked against the manifest and the size cap first). @internal
+   */
+  plannedWeights(): PlannedWeight[] {
+    const g = this.flatGraph();
+    const firstCall = new Map<Layer, Shape[]>();
+    for (const c of g.calls)
+      if (!firstCall.has(c.layer))
+        firstCall.set(
+          c.layer,
+          c.inputs.map((s) => g.slotShapes[s]),
+        );
+    const out: PlannedWeight[] = [];
+    const walk = (m: Model, scopes: string[]): void => {
+      for (const l of m.layers) {
+        if (l instanceof Model) walk(l, [...scopes, l.name]);
+        else if (l.built) for (const p of l.weights()) out.push({ name: p.name, shape: [...p.shape], scopes });
+        else {
+          const shapes = firstCall.get(l);
+          if (!shapes) continue;
+          for (const w of l.weightSpecsFor(shapes))
+            out.push({ name: `${l.weightScope ?? l.name}/${w.name}`, shape: w.shape, scopes });
+        }
+      }
+    };
+    walk(this, []);
+    return out;
   }
 
   /** Weight names must be unique: optimizer state and files address weights by name. */
@@ -501,6 +573,13 @@ export class Model extends Layer {
     if (!this.built)
       throw new Error(`${method}: the model is not built yet; give the first layer an inputShape, or call fit() first`);
     return this;
+  }
+
+  /** Throws unless the input and output shapes are known (a functional model's always are). @internal */
+  requireShapes(method: string): this {
+    if (this.isFunctional) return this;
+    if (this.deferred && this.outputShapes.length > 0) return this;
+    return this.requireBuilt(method);
   }
 
   /** Throws unless compiled. @internal */
@@ -708,7 +787,7 @@ export class Model extends Layer {
   }
 
   override computeOutputShapeFor(inputShapes: readonly Shape[]): Shape {
-    this.requireBuilt(`model '${this.name}'`);
+    this.requireShapes(`model '${this.name}'`);
     this.checkNestedInputs(inputShapes);
     if (this.outputShapes.length !== 1) {
       throw new Error(`model '${this.name}' has ${this.outputShapes.length} outputs; apply it with applyModel()`);
@@ -740,7 +819,7 @@ export class Model extends Layer {
    * @example const [a, b] = twoHeads.applyModel(x);
    */
   applyModel(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
-    this.requireBuilt(`model '${this.name}'.apply()`);
+    this.requireShapes(`model '${this.name}'.apply()`);
     const list = Array.isArray(inputs) ? inputs : [inputs];
     list.forEach((t, i) => {
       if (!isSymbolic(t)) throw new Error(`model '${this.name}'.apply(): input ${i} is not a symbolic tensor`);
@@ -764,8 +843,9 @@ export class Model extends Layer {
     return [];
   }
 
+  /** Built as part of the outer model: its layers are the outer plan's calls (see expandInto). */
   override buildFor(): void {
-    this.requireBuilt(`model '${this.name}'`);
+    if (!this.built) this.requireBuilt(`model '${this.name}'`);
   }
 
   /** A nested model's calls are inlined into the outer plan: it never runs as one layer. */
@@ -783,6 +863,13 @@ export class Model extends Layer {
 }
 
 const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+
+/** A weight a model will create: its name, shape, and the names of the nested models holding it (outermost first). */
+export interface PlannedWeight {
+  name: string;
+  shape: number[];
+  scopes: string[];
+}
 
 function orEmpty(t: Float32Array | Float64Array | Int32Array | undefined): Float32Array | Float64Array | Int32Array {
   return t ?? EMPTY;
