@@ -32,6 +32,17 @@ import { layerNormalizationExport } from './layers/layer-normalization';
 import { maskingExport } from './layers/masking';
 import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
 import { timeDistributedExport } from './layers/time-distributed';
+// merging several inputs
+import {
+  addExport,
+  averageExport,
+  concatenateExport,
+  dotExport,
+  maximumExport,
+  minimumExport,
+  multiplyExport,
+  subtractExport,
+} from './layers/merge';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -65,6 +76,15 @@ const EXPORTS: LayerExport[] = [
   layerNormalizationExport,
   globalAveragePooling1dExport,
   maskingExport,
+  // merging several inputs
+  addExport,
+  subtractExport,
+  multiplyExport,
+  averageExport,
+  maximumExport,
+  minimumExport,
+  concatenateExport,
+  dotExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
