@@ -26,6 +26,7 @@ import {
   type QueuedJobReturn,
 } from './queue-protocol';
 import { DirectoryStore, storeKeys, toStore, type JobStore } from './store';
+import { encodeNumbers } from './json-numbers';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -224,7 +225,8 @@ export class QueueWorker {
         });
         training.on('progress', (e: ProgressEvent) => {
           if (e.kind === 'epoch') record(run, e);
-          job.updateProgress(e as unknown as object).catch(() => {}); // lost while Redis restarts: the next one goes
+          // NaN and ±Infinity (a validation loss that overflowed) go as strings: JSON would make them null.
+          job.updateProgress(encodeNumbers(e) as unknown as object).catch(() => {}); // lost while Redis restarts
         });
         training.on('checkpoint', (m: { epoch: number }) => {
           const upTo = run.epochs.filter((e) => e < m.epoch).length;
@@ -270,7 +272,7 @@ export class QueueWorker {
       for (const k of new Set([...Object.keys(past.history), ...Object.keys(result.history)]))
         history[k] = [...(past.history[k] ?? []), ...(result.history[k] ?? [])];
       this.log({ event: 'finished', job: id, worker: this.name, cancelled: result.cancelled });
-      return {
+      return encodeNumbers({
         started: true,
         cancelled: result.cancelled,
         modelPath: modelKey,
@@ -281,7 +283,7 @@ export class QueueWorker {
         batchesAtCancel: entry.training?.batchesAtCancel,
         worker: this.name,
         ...(result.data ? { data: result.data } : {}),
-      };
+      });
     } finally {
       this.running.delete(id);
     }
