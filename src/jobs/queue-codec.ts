@@ -5,7 +5,7 @@
  * passed on as it came (a `null` return value once crashed every client following the job).
  */
 import type { JobDataInfo, ProgressEvent } from './protocol';
-import type { QueuedJobReturn } from './queue-protocol';
+import { JOB_ID, type QueuedJobReturn } from './queue-protocol';
 import { readNumber } from './json-numbers';
 
 /** Most bytes of a progress event a client parses (a worker's are a few hundred). */
@@ -17,8 +17,15 @@ const MAX_KEYS = 256;
 /** Longest string field (a metric name, a worker name, a class name, a store key). */
 const MAX_STRING = 4096;
 
-/** A value from Redis that is not what a worker writes. */
-export class InvalidQueueValue extends Error {}
+/** A value from Redis that is not what a worker writes; `jobId` names the job it is about, if valid. */
+export class InvalidQueueValue extends Error {
+  constructor(
+    message: string,
+    readonly jobId?: string,
+  ) {
+    super(jobId ? `job ${jobId}: ${message}` : message);
+  }
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 const clip = (s: string, n = 80) => (s.length > n ? `${s.slice(0, n)}…` : s);
@@ -127,4 +134,34 @@ export function decodeReturn(text: unknown, most = MAX_RETURN_BYTES): QueuedJobR
   if (r.batchesAtCancel !== undefined) out.batchesAtCancel = count(r.batchesAtCancel, w('batchesAtCancel'));
   if (r.data !== undefined) out.data = dataInfo(r.data, w('data'));
   return out;
+}
+
+/** An entry of the queue's events stream, checked; the events a client follows. */
+export type QueueEvent =
+  | { kind: 'progress'; id: string; progress: ProgressEvent }
+  | { kind: 'completed'; id: string; returnValue: QueuedJobReturn }
+  | { kind: 'failed'; id: string; reason: string }
+  | { kind: 'active' | 'waiting' | 'removed'; id: string };
+
+/** Longest failure reason kept from an event. */
+const MAX_REASON = 4096;
+
+/**
+ * An events-stream entry (BullMQ's fields: event, jobId, data, returnvalue, failedReason) as a QueueEvent;
+ * undefined for the kinds a client does not follow. Throws InvalidQueueValue (with the job id when it is
+ * valid) for an entry a worker would not write.
+ */
+export function decodeEvent(e: Record<string, string>): QueueEvent | undefined {
+  const { event: kind, jobId: id } = e;
+  if (!['progress', 'active', 'waiting', 'completed', 'failed', 'removed'].includes(kind)) return undefined;
+  if (typeof id !== 'string' || !JOB_ID.test(id))
+    throw new InvalidQueueValue(`a '${kind}' event names no valid job id: ${JSON.stringify(clip(String(id)))}`);
+  try {
+    if (kind === 'progress') return { kind, id, progress: decodeProgress(e.data) };
+    if (kind === 'completed') return { kind, id, returnValue: decodeReturn(e.returnvalue) };
+  } catch (err) {
+    throw new InvalidQueueValue((err as Error).message, id);
+  }
+  if (kind === 'failed') return { kind, id, reason: clip(String(e.failedReason ?? ''), MAX_REASON) };
+  return { kind: kind as 'active' | 'waiting' | 'removed', id };
 }

@@ -6,6 +6,7 @@
  */
 import type { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
+import type { JobStatus } from './job';
 import type { ProgressEvent } from './protocol';
 import type { QueuedJobReturn } from './queue-protocol';
 import { decodeProgress, decodeReturn, MAX_PROGRESS_BYTES } from './queue-codec';
@@ -132,4 +133,45 @@ export async function readJob(
     }
   }
   return record;
+}
+
+/** One job in queue.list(). */
+export interface QueuedJobSummary {
+  id: string;
+  status: JobStatus;
+  progress: ProgressEvent | null;
+  createdAt: number;
+  finishedAt: number | null;
+  /** The worker that took it last (host:pid). */
+  worker: string | null;
+  error: string | null;
+  /** The return value of a finished job: model path, history, … */
+  returnValue: QueuedJobReturn | null;
+}
+
+/** A job's status as clients show it, from BullMQ's state and (for a completed job) its return value. */
+export const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
+  state === 'active'
+    ? 'running'
+    : state === 'completed'
+      ? r && (r.cancelled || !r.started)
+        ? 'cancelled'
+        : 'completed'
+      : state === 'failed'
+        ? 'failed'
+        : 'queued';
+
+/** A job's record as list() and status() show it. */
+export function summary(id: string, r: JobRecord): QueuedJobSummary {
+  const error = r.returnError ? `its return value in Redis cannot be used: ${r.returnError}` : r.failedReason;
+  return {
+    id,
+    status: statusOf(r.state, r.returnValue ?? undefined),
+    progress: r.progress,
+    createdAt: r.timestamp,
+    finishedAt: r.finishedOn,
+    worker: r.worker,
+    error: error || null,
+    returnValue: r.returnValue,
+  };
 }

@@ -13,8 +13,6 @@ import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import { loadLayersModel, type Sequential } from '../sequential';
-import type { JobStatus } from './job';
-import type { ProgressEvent } from './protocol';
 import { QueuedJob } from './queued-job';
 import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
 import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
@@ -30,8 +28,10 @@ import {
 } from './queue-protocol';
 import { checkStoreKey, toStore, type JobStore } from './store';
 import { EventStreamReader, type StreamEntry } from './queue-events';
-import { decodeProgress, decodeReturn, InvalidQueueValue } from './queue-codec';
-import { readJob, readTimestamps, type JobRecord } from './queue-read';
+import { decodeEvent, InvalidQueueValue, MAX_RETURN_BYTES, type QueueEvent } from './queue-codec';
+import { readJob, readTimestamps, statusOf, summary, type JobRecord, type QueuedJobSummary } from './queue-read';
+
+export type { QueuedJobSummary } from './queue-read';
 
 export interface QueueOptions {
   /** Redis: `redis://[user:password@]host:port[/db]`, `rediss://…` for TLS, or ioredis options. */
@@ -54,20 +54,6 @@ export interface QueueOptions {
   keepFinished?: { seconds?: number; count?: number };
 }
 
-/** One job in queue.list(). */
-export interface QueuedJobSummary {
-  id: string;
-  status: JobStatus;
-  progress: ProgressEvent | null;
-  createdAt: number;
-  finishedAt: number | null;
-  /** The worker that took it last (host:pid). */
-  worker: string | null;
-  error: string | null;
-  /** The return value of a finished job: model path, history, … */
-  returnValue: QueuedJobReturn | null;
-}
-
 /** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
 const POLL_MS = 2000;
 /**
@@ -76,22 +62,9 @@ const POLL_MS = 2000;
  */
 const SUMMARY_RETURN_BYTES = 2 ** 20;
 /** Most bytes of a return value read for a handle, which needs the whole history. */
-const HANDLE_RETURN_BYTES = 64 * 2 ** 20;
-/** Job ids read from Redis that are shown in a warning are cut to this. */
-const clip = (s: string, n = 80) => (s.length > n ? `${s.slice(0, n)}…` : s);
+const HANDLE_RETURN_BYTES = MAX_RETURN_BYTES;
 /** Longest a close() waits for BullMQ to close its connections gracefully. */
 const CLOSE_WAIT_MS = 2000;
-
-const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
-  state === 'active'
-    ? 'running'
-    : state === 'completed'
-      ? r && (r.cancelled || !r.started)
-        ? 'cancelled'
-        : 'completed'
-      : state === 'failed'
-        ? 'failed'
-        : 'queued';
 
 /**
  * A queue client. Besides job handles it emits, for every job of the queue, ('progress', id, event) and
@@ -226,7 +199,15 @@ export class JobQueue extends EventEmitter {
         throw new Error(`${where}: the queue is closed`);
       }
       this.made = made;
-      await events.start();
+      try {
+        await events.start();
+      } catch (e) {
+        // tried again on the next call, with new connections: these must not stay open
+        this.made = undefined;
+        await Promise.allSettled([events.close(), queue.close()]);
+        if (this.closed) throw new Error(`${where}: the queue is closed`);
+        throw new Error(`${where}: the queue's events cannot be read: ${(e as Error).message}`);
+      }
       return made;
     });
     this.parts.catch(() => (this.parts = undefined));
@@ -234,50 +215,37 @@ export class JobQueue extends EventEmitter {
   }
 
   /** One entry of the events stream: checked, then passed to the job's handle and the queue's listeners. */
-  private onEvent(e: StreamEntry): void {
-    const { event, jobId: id } = e;
-    if (!['progress', 'active', 'waiting', 'completed', 'failed', 'removed'].includes(event)) return;
-    if (typeof id !== 'string' || !JOB_ID.test(id))
-      throw new InvalidQueueValue(`a '${event}' event names no valid job id: ${JSON.stringify(clip(String(id)))}`);
-    const handle = this.handles.get(id);
-    const bad = (why: string) => {
+  private onEvent(entry: StreamEntry): void {
+    let e: QueueEvent | undefined;
+    try {
+      e = decodeEvent(entry);
+    } catch (err) {
       // A handle must not miss its job's end over one bad entry: the job's record in Redis decides.
+      const handle = err instanceof InvalidQueueValue && err.jobId ? this.handles.get(err.jobId) : undefined;
       if (handle) void this.syncHandle(handle);
-      return new InvalidQueueValue(`job ${id}: ${why}`);
-    };
-    switch (event) {
-      case 'progress': {
-        let p: ProgressEvent;
-        try {
-          p = decodeProgress(e.data);
-        } catch (err) {
-          throw bad((err as Error).message);
-        }
-        handle?.setProgress(p);
-        this.emit('progress', id, p);
+      throw err;
+    }
+    if (!e) return;
+    const handle = this.handles.get(e.id);
+    switch (e.kind) {
+      case 'progress':
+        handle?.setProgress(e.progress);
+        this.emit('progress', e.id, e.progress);
         return;
-      }
       case 'active':
         return handle?.setStatus('running');
       case 'waiting':
         return handle?.setStatus('queued');
-      case 'completed': {
-        let r: QueuedJobReturn;
-        try {
-          r = decodeReturn(e.returnvalue, HANDLE_RETURN_BYTES);
-        } catch (err) {
-          throw bad((err as Error).message);
-        }
-        handle?.complete(r).catch(rethrowLater);
-        this.emit('end', id, statusOf('completed', r));
+      case 'completed':
+        handle?.complete(e.returnValue).catch(rethrowLater);
+        this.emit('end', e.id, statusOf('completed', e.returnValue));
         return;
-      }
       case 'failed':
-        handle?.fail(new Error(`job ${id} failed: ${clip(String(e.failedReason ?? ''), 4096)}`));
-        this.emit('end', id, 'failed');
+        handle?.fail(new Error(`job ${e.id} failed: ${e.reason}`));
+        this.emit('end', e.id, 'failed');
         return;
       case 'removed':
-        return handle?.fail(new Error(`job ${id} was cancelled before it started`), 'cancelled');
+        return handle?.fail(new Error(`job ${e.id} was cancelled before it started`), 'cancelled');
     }
   }
 
@@ -467,20 +435,6 @@ function rethrowLater(e: unknown): void {
   process.nextTick(() => {
     throw e;
   });
-}
-
-function summary(id: string, r: JobRecord): QueuedJobSummary {
-  const error = r.returnError ? `its return value in Redis cannot be used: ${r.returnError}` : r.failedReason;
-  return {
-    id,
-    status: statusOf(r.state, r.returnValue ?? undefined),
-    progress: r.progress,
-    createdAt: r.timestamp,
-    finishedAt: r.finishedOn,
-    worker: r.worker,
-    error: error || null,
-    returnValue: r.returnValue,
-  };
 }
 
 /** For a client without a store: paths are checked for their form only; the worker checks the rest. */
