@@ -26,7 +26,7 @@ import {
   type QueuedJobReturn,
 } from './queue-protocol';
 import { DirectoryStore, storeKeys, toStore, type JobStore } from './store';
-import { encodeNumbers } from './json-numbers';
+import { encodeNumbers, readNumber, toJson } from './json-numbers';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -80,7 +80,8 @@ function readHistory(dir: string, upTo: number): SavedHistory {
   if (!saved || !Array.isArray(saved.epochs) || !saved.history || typeof saved.history !== 'object') return empty;
   const keep = saved.epochs.filter((e) => Number.isInteger(e) && e < upTo).length;
   const history: Record<string, number[]> = {};
-  for (const [k, v] of Object.entries(saved.history)) if (Array.isArray(v)) history[k] = v.slice(0, keep);
+  for (const [k, v] of Object.entries(saved.history))
+    if (Array.isArray(v)) history[k] = v.slice(0, keep).map((x) => readNumber(x) ?? NaN); // 'Infinity' → Infinity
   return { epochs: saved.epochs.slice(0, keep), history };
 }
 
@@ -240,7 +241,7 @@ export class QueueWorker {
             ),
           };
           try {
-            atomicWriteFile(path.join(ckpt, HISTORY_FILE), JSON.stringify(saved));
+            atomicWriteFile(path.join(ckpt, HISTORY_FILE), toJson(saved)); // keeps NaN and ±Infinity
           } catch (e) {
             this.log({ event: 'error', job: id, message: `history not saved: ${(e as Error).message}` });
           }

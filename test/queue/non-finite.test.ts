@@ -148,6 +148,45 @@ maybe('finding 8: non-finite losses through the queue', () => {
   }, 60_000);
 });
 
+maybe('finding 8: non-finite losses across a resume', () => {
+  let redis: RedisServer;
+  let storeDir: string;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-'));
+  }, 20_000);
+
+  afterAll(async () => {
+    await redis?.destroy();
+    if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  test("the checkpoint's history keeps Infinity: a job resumed by another worker returns it for every epoch", async () => {
+    const q = bp!.jobs.queue({ connection: redis.url, name: 'resume', store: storeDir });
+    const first = bp!.jobs.worker({ connection: redis.url, name: 'resume', store: storeDir, threads: 1 });
+    const job = q.train({ ...specFor(false), fit: { epochs: 300, batchSize: 1, validationSplit: 0.25 } });
+    // Stopped (as on SIGTERM) after its second epoch's checkpoint: back to the queue, resumed by another worker.
+    const stopped = new Promise<void>((resolve) =>
+      job.on('progress', (p: { kind: string; epoch: number }) => {
+        if (p.kind === 'epoch' && p.epoch >= 2) resolve();
+      }),
+    );
+    await stopped;
+    await first.close();
+    const second = bp!.jobs.worker({ connection: redis.url, name: 'resume', store: storeDir, threads: 1 });
+    try {
+      const r = await job.result;
+      expect(r.resumedFrom).toBeGreaterThanOrEqual(2);
+      expect(r.history.val_loss).toHaveLength(300);
+      expect(r.history.val_loss.filter((v) => v !== Infinity)).toEqual([]);
+    } finally {
+      await second.close();
+      await q.close();
+    }
+  }, 60_000);
+});
+
 const hasDist = fs.existsSync(DIST);
 (hasDist ? describe : describe.skip)('finding 8: non-finite losses in the example service', () => {
   test('GET /jobs/:id and the events stream carry Infinity as "Infinity", not null', async () => {
