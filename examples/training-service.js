@@ -50,7 +50,7 @@
  * Memory: a finished job's worker exits and its memory is freed, but glibc keeps memory freed by threads in
  * per-thread arenas once large buffers have raised its mmap threshold. Run the service with
  * MALLOC_MMAP_THRESHOLD_=131072 in its environment so that memory goes back to the system (8 jobs on 45 MB
- * CSVs: ~20 MB kept with it, ~150 MB without; test/jobs/service-load.test.ts measures it).
+ * CSVs: ~20 MB kept with it, ~150 MB without; test/load/service-load.test.ts measures it).
  *
  * Queue mode (option queue: { connection, store, name? }; --redis=URL --store=DIR [--queue=NAME], or
  * BACKPROP_REDIS / BACKPROP_STORE): jobs go to a BullMQ queue on Redis and are trained by `backprop worker`

@@ -105,8 +105,13 @@ export async function readJob(
     ['progress', MAX_PROGRESS_BYTES, 'json'],
     ['returnvalue', returnBytes, 'json'],
   ];
-  const [state, reply] = await Promise.all([queue.getJobState(id), readFields(redis, queue.toKey(id), fields)]);
-  if (!reply || state === 'unknown') return undefined;
+  // The state first: a job is moved to 'completed' or 'failed' in the same script that writes its return value
+  // or reason, so fields read after a finished state are those of the finished job (read in parallel, a job
+  // finishing in between looked completed without a return value).
+  const state = await queue.getJobState(id);
+  if (state === 'unknown') return undefined;
+  const reply = await readFields(redis, queue.toKey(id), fields);
+  if (!reply) return undefined;
   const len = (i: number) => reply[i].len;
   const value = (i: number) => reply[i].value;
   let progress: ProgressEvent | null = null;
