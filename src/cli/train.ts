@@ -10,6 +10,7 @@ import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
+import { toJson } from '../jobs/json-numbers';
 import type { Tensor } from '../model/tensor';
 import {
   loadTextTrainingData,
@@ -227,7 +228,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     onEpochEnd: (epoch: number, logs?: Record<string, number>) => {
       const seconds = (performance.now() - epochStart) / 1000;
       process.stdout.write(
-        `${JSON.stringify({
+        `${toJson({
           epoch: epoch + 1,
           ...logs,
           seconds: +seconds.toFixed(3),
@@ -300,7 +301,7 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   if (json)
     process.stdout.write(
-      `${JSON.stringify({
+      `${toJson({
         done: true,
         test: final,
         seconds: +seconds.toFixed(3),
