@@ -16,6 +16,7 @@ import { manifestChecksum } from './integrity';
 import { newWeightsName, referencedWeights, removeStale } from './stale-files';
 import { createMarkerFile, pinName } from './writer-markers';
 import { modelTopology, KERAS_VERSION } from './topology';
+import { layerEntry } from '../layers/registry';
 import { compileRecord, tfjsTrainingConfig, trainingRecord } from './training-config';
 
 export const VERSION: string = (() => {
@@ -103,7 +104,23 @@ export function modelArtifacts(
   return { json, weights, entries };
 }
 
+let tfjsWarned = false;
+
+/** Once per process: the model has layers TF.js cannot load (the file is still backprop's to load). */
+function warnIfTfjsCannotLoad(model: Model): void {
+  if (tfjsWarned || process.env.BACKPROP_SILENT === '1') return;
+  const classes = [...new Set(model.layers.map((l) => l.className))].filter((c) => layerEntry(c).tfjsLoads === false);
+  if (classes.length === 0) return;
+  tfjsWarned = true;
+  process.emitWarning(
+    `backprop: the saved model has ${classes.join(', ')} layers, which TF.js does not have (they are KerasNLP's): ` +
+      'backprop.loadLayersModel loads the file, TF.js cannot. Export to ONNX (backprop export) to run it elsewhere.',
+    { code: 'BACKPROP_NOT_TFJS' },
+  );
+}
+
 export function saveModel(model: Model, target: string, options: SaveOptions = {}): SaveResult {
+  warnIfTfjsCannotLoad(model);
   const dir = resolveDir(target, 'save()');
   fs.mkdirSync(dir, { recursive: true });
   const { json, weights, entries } = modelArtifacts(model, options);

@@ -18,4 +18,9 @@ export interface LayerEntry {
    * Dense with leakyRelu (an activation TF.js does not name) is written as Dense(linear) + LeakyReLU.
    */
   toFile?(layer: Layer): LayerJson[];
+  /**
+   * False for layers TF.js has no class for (KerasNLP's transformer layers): backprop saves and loads them in the
+   * TF.js Layers format, but TF.js cannot load such a file, and saving one warns so once per process.
+   */
+  tfjsLoads?: false;
 }

@@ -105,6 +105,7 @@ export function addRows(grad: FloatArray, dy: FloatArray, rows: number, n: numbe
 
 export const positionEmbeddingEntry: LayerEntry = {
   className: 'PositionEmbedding',
+  tfjsLoads: false,
   fromConfig(c: ConfigReader): PositionEmbedding {
     return new PositionEmbedding({
       ...c.layerArgs(),

@@ -180,6 +180,7 @@ export class TokenAndPositionEmbedding extends Layer {
 
 export const tokenAndPositionEmbeddingEntry: LayerEntry = {
   className: 'TokenAndPositionEmbedding',
+  tfjsLoads: false,
   fromConfig(c: ConfigReader): TokenAndPositionEmbedding {
     if (c.has('tieWeights') && !c.bool('tieWeights')) {
       c.fail('tieWeights', 'false (a separate reverse projection table) is not supported');

@@ -40,6 +40,7 @@ export class TransformerDecoder extends TransformerBlock {
 
 export const transformerDecoderEntry: LayerEntry = {
   className: 'TransformerDecoder',
+  tfjsLoads: false,
   fromConfig(c: ConfigReader): TransformerDecoder {
     // Keras writes the shapes it was built with; a file with an encoder sequence has cross-attention.
     if (c.has('encoderSequenceShape') && c.get('encoderSequenceShape') !== null) {

@@ -46,6 +46,7 @@ export class TransformerEncoder extends TransformerBlock {
 
 export const transformerEncoderEntry: LayerEntry = {
   className: 'TransformerEncoder',
+  tfjsLoads: false,
   fromConfig(c: ConfigReader): TransformerEncoder {
     c.unsupported('activityRegularizer');
     return new TransformerEncoder({
