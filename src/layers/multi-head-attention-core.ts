@@ -126,6 +126,18 @@ export class MultiHeadAttentionCore {
     }
   }
 
+  /** A bound weight by its name under the prefix ('query/kernel'). */
+  weight(name: string): Param {
+    const p = this.weights[name];
+    if (!p) throw new Error(`multi-head attention: no weight '${name}' (is the layer built?)`);
+    return p;
+  }
+
+  /** The input dims of the bound weights. */
+  get inputDims(): AttentionDims | undefined {
+    return this.dims;
+  }
+
   /** Multiply-adds per sample of a forward pass. */
   macsPerSample(): number {
     if (!this.dims) return 0;

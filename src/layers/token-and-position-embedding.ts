@@ -127,6 +127,18 @@ export class TokenAndPositionEmbedding extends Layer {
     this.built = true;
   }
 
+  /** The token embedding inside (an Embedding named 'token_embedding'), once built. */
+  get tokenEmbedding(): Embedding {
+    if (!this.tokens) throw new Error(`${this.describe()} is not built yet`);
+    return this.tokens;
+  }
+
+  /** The position table (`<name>/position_embedding/embeddings`), once built. */
+  get positionTable(): Param {
+    if (!this.position) throw new Error(`${this.describe()} is not built yet`);
+    return this.position;
+  }
+
   override weights(): Param[] {
     return this.tokens && this.position ? [...this.tokens.weights(), this.position] : [];
   }

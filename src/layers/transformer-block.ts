@@ -58,6 +58,19 @@ export interface BlockNames {
   normBeforeDense: boolean;
 }
 
+/** The parts of a built block (TransformerBlock.parts). */
+export interface BlockParts {
+  attentionNorm: LayerNormalization;
+  feedforwardNorm: LayerNormalization;
+  intermediate: Dense;
+  output: Dense;
+  attention: MultiHeadAttentionCore;
+  /** The attention weights' name prefix, e.g. 'transformer_encoder/self_attention_layer/'. */
+  attentionPrefix: string;
+  masksQueries: boolean;
+  causal: boolean;
+}
+
 export abstract class TransformerBlock extends Layer {
   readonly intermediateDim: number;
   readonly numHeads: number;
@@ -125,11 +138,37 @@ export abstract class TransformerBlock extends Layer {
     if (regularizers?.bias) this.biasRegularizer = getRegularizer(regularizers.bias);
   }
 
-  /** How the input's padding mask (rows × steps) and causality enter the attention. */
-  protected abstract attentionMasks(mask: FloatArray | null, rows: number): AttentionMasks;
+  /**
+   * How the input's padding mask and causality enter the attention: padded keys are always masked; `masksQueries`:
+   * padded queries too (Keras 3's MultiHeadAttention with a masked query); `causal`: each step sees only itself and
+   * the steps before it.
+   */
+  protected abstract readonly attention: { masksQueries: boolean; causal: boolean };
+
+  private attentionMasks(mask: FloatArray | null, rows: number): AttentionMasks {
+    const { masksQueries, causal } = this.attention;
+    // The op takes the query and key masks as separate arrays (they differ in cross-attention): a copy.
+    const queryMask = mask && masksQueries ? this.maskCopy(mask, rows) : null;
+    return { mask: null, keyMask: mask, queryMask, causal };
+  }
+
+  /** What an exporter (ONNX) writes, in order; the layer must be built. */
+  parts(): BlockParts {
+    const { attentionNorm, feedforwardNorm, intermediate, output } = this.sub!;
+    return {
+      attentionNorm,
+      feedforwardNorm,
+      intermediate,
+      output,
+      attention: this.core!,
+      attentionPrefix: `${this.weightScope ?? this.name}/${this.names.attention}/`,
+      masksQueries: this.attention.masksQueries,
+      causal: this.attention.causal,
+    };
+  }
 
   /** A copy of a rows × steps mask, in a buffer of its own (one per row count). */
-  protected maskCopy(mask: FloatArray, rows: number): FloatArray {
+  private maskCopy(mask: FloatArray, rows: number): FloatArray {
     let m = this.maskCopies.get(rows);
     if (!m) {
       m = floatArray(this.dtype, rows * this.inputShape![0]);

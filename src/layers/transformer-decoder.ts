@@ -8,10 +8,8 @@
  * `self_attention_layer_norm/{gamma,beta}`, `feedforward_intermediate_dense/...`, `feedforward_output_dense/...`,
  * `feedforward_layer_norm/...`, in that order.
  */
-import type { FloatArray } from '../backend/ops';
 import type { ConfigReader } from './config-reader';
 import type { LayerEntry } from './layer-entry';
-import type { AttentionMasks } from './multi-head-attention-core';
 import { blockArgs, TransformerBlock, type BlockNames, type TransformerBlockArgs } from './transformer-block';
 
 export type TransformerDecoderArgs = TransformerBlockArgs;
@@ -24,13 +22,10 @@ export class TransformerDecoder extends TransformerBlock {
     feedforwardNorm: 'feedforward_layer_norm',
     normBeforeDense: false,
   };
+  protected readonly attention = { masksQueries: false, causal: true };
 
   constructor(args: TransformerDecoderArgs) {
     super(args, 'layers.transformerDecoder()');
-  }
-
-  protected attentionMasks(mask: FloatArray | null): AttentionMasks {
-    return { mask: null, keyMask: mask, queryMask: null, causal: true };
   }
 
   override getConfig(): Record<string, unknown> {

@@ -7,11 +7,9 @@
  * attention_output}/{kernel,bias}`, `self_attention_layer_norm/{gamma,beta}`, `feedforward_layer_norm/...`,
  * `feedforward_intermediate_dense/{kernel,bias}`, `feedforward_output_dense/...`, in that order.
  */
-import type { FloatArray } from '../backend/ops';
 import type { RegularizerIdentifier } from '../training/regularizers';
 import type { ConfigReader } from './config-reader';
 import type { LayerEntry } from './layer-entry';
-import type { AttentionMasks } from './multi-head-attention-core';
 import { blockArgs, TransformerBlock, type BlockNames, type TransformerBlockArgs } from './transformer-block';
 
 export interface TransformerEncoderArgs extends TransformerBlockArgs {
@@ -29,14 +27,10 @@ export class TransformerEncoder extends TransformerBlock {
     feedforwardNorm: 'feedforward_layer_norm',
     normBeforeDense: true,
   };
+  protected readonly attention = { masksQueries: true, causal: false };
 
   constructor(args: TransformerEncoderArgs) {
     super(args, 'layers.transformerEncoder()', { kernel: args?.kernelRegularizer, bias: args?.biasRegularizer });
-  }
-
-  protected attentionMasks(mask: FloatArray | null, rows: number): AttentionMasks {
-    // The op takes the query and key masks as separate arrays (they differ in cross-attention): a copy.
-    return { mask: null, keyMask: mask, queryMask: mask ? this.maskCopy(mask, rows) : null, causal: false };
   }
 
   override getConfig(): Record<string, unknown> {

@@ -32,6 +32,13 @@ import { layerNormalizationExport } from './layers/layer-normalization';
 import { maskingExport } from './layers/masking';
 import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
 import { timeDistributedExport } from './layers/time-distributed';
+// attention
+import {
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerDecoderExport,
+  transformerEncoderExport,
+} from './layers/attention';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -65,6 +72,11 @@ const EXPORTS: LayerExport[] = [
   layerNormalizationExport,
   globalAveragePooling1dExport,
   maskingExport,
+  // attention
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerEncoderExport,
+  transformerDecoderExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
