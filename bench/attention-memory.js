@@ -74,7 +74,7 @@ if (process.argv[6] === '--child') {
     return JSON.parse(line);
   };
   const dims = [steps, d, heads, batch].map(String);
-  const ours = run(process.execPath, [__filename, ...dims, '--child']);
+  const ours = run(process.execPath, [path.join(__dirname, 'attention-memory.js'), ...dims, '--child']);
   const torch = ['module', 'manual'].map((impl) =>
     run('/usr/bin/python3', [path.join(__dirname, 'torch_attention_memory.py'), ...dims, impl]),
   );
