@@ -111,7 +111,8 @@ export async function timeStep(
 }
 
 /**
- * The rows of `backprop bench`'s transformer section: each network on native at 1 and 2 threads (restored after).
+ * The rows of `backprop bench`'s transformer section: each network on native at 1 and 2 threads (restored after;
+ * with `quick`, one sample at the current count).
  * The JS backend is left out: a GPT step takes it tens of seconds.
  */
 export async function transformerRows(
@@ -135,10 +136,12 @@ export async function transformerRows(
       MHA.batch,
     ],
   ];
+  // --quick: one sample at the current thread count (a GPT step takes a JS-free second on a busy machine).
+  const threadCounts = quick ? [threadsBefore ?? 1] : [1, 2];
   for (const [network, make, flops, batch] of nets) {
-    for (const threads of [1, 2]) {
+    for (const threads of threadCounts) {
       bp.setThreads(threads);
-      const t = await timeStep(make(), quick ? 0.5 : 2, quick ? 3 : 5);
+      const t = await timeStep(make(), quick ? 0 : 2, quick ? 1 : 5);
       rows.push({
         network,
         backend: 'native',
