@@ -34,6 +34,11 @@ import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout'
 import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
 import { concatenateEntry } from './concatenate';
 import { dotEntry } from './dot';
+// attention
+import { positionEmbeddingEntry } from './position-embedding';
+import { tokenAndPositionEmbeddingEntry } from './token-and-position-embedding';
+import { transformerDecoderEntry } from './transformer-decoder';
+import { transformerEncoderEntry } from './transformer-encoder';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -80,6 +85,11 @@ const ENTRIES: LayerEntry[] = [
   minimumEntry,
   concatenateEntry,
   dotEntry,
+  // attention
+  positionEmbeddingEntry,
+  tokenAndPositionEmbeddingEntry,
+  transformerEncoderEntry,
+  transformerDecoderEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

@@ -43,6 +43,13 @@ import {
   multiplyExport,
   subtractExport,
 } from './layers/merge';
+// attention
+import {
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerDecoderExport,
+  transformerEncoderExport,
+} from './layers/attention';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -85,6 +92,11 @@ const EXPORTS: LayerExport[] = [
   minimumExport,
   concatenateExport,
   dotExport,
+  // attention
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerEncoderExport,
+  transformerDecoderExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));
