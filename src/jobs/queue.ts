@@ -324,7 +324,15 @@ export class JobQueue extends EventEmitter {
 
   private async loadModel(modelPath: string): Promise<Sequential | undefined> {
     if (!this.store) return undefined;
-    return loadLayersModel(await this.store.local(modelPath, 'directory', 'modelPath'));
+    // Read through the opened directory: a link swapped in after the check is never followed.
+    const entry = await this.store.open(modelPath, 'directory', 'modelPath');
+    try {
+      return await loadLayersModel(entry.path);
+    } catch (e) {
+      throw new Error((e as Error).message.split(entry.path).join(modelPath));
+    } finally {
+      entry.close();
+    }
   }
 
   /** Cancels across machines: a key (for a worker that takes the job later), a message (for the one training it). */
@@ -391,12 +399,17 @@ export class JobQueue extends EventEmitter {
 /** For a client without a store: paths are checked for their form only; the worker checks the rest. */
 const NO_STORE: JobStore = {
   description: 'no store',
-  local: async (key, _kind, what) => checkStoreKey(key, what ?? 'store key'),
-  writable: async () => {
+  open: async (key, kind, what) => ({
+    key: checkStoreKey(key, what ?? 'store key'),
+    kind,
+    path: key,
+    size: 0,
+    close() {},
+  }),
+  openWritable: async () => {
     throw new Error('no store');
   },
   commit: async () => {},
-  size: async () => 0,
   remove: async () => {},
 };
 
