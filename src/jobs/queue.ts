@@ -60,6 +60,11 @@ export interface QueuedJobSummary {
   returnValue: QueuedJobReturn | null;
 }
 
+/** 1 when the job hash KEYS[1] holds data starting with ARGV[1] (the adding client's token), else 0. */
+const OWN_JOB_SCRIPT = `local d = redis.call('HGET', KEYS[1], 'data')
+if d and string.sub(d, 1, string.len(ARGV[1])) == ARGV[1] then return 1 end
+return 0`;
+
 /** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
 const POLL_MS = 2000;
 /** Longest a close() waits for BullMQ to close its connections gracefully. */
@@ -159,15 +164,19 @@ export class JobQueue extends EventEmitter {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
       const { queue } = await this.bull(where);
-      // BullMQ ignores an add with a jobId it holds: a reused id would silently follow the old job.
-      if (options?.id !== undefined && (await queue.getJob(id)))
-        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
-      await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
+      // BullMQ ignores an add with a jobId it holds (in one Lua script, so two clients cannot both add): the job
+      // is this client's only if the stored data starts with this submission's token. Checking before adding
+      // instead would let two clients of one id both pass the check.
+      const submission = crypto.randomUUID();
+      await queue.add(TRAIN_JOB, { submission, spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
         removeOnComplete: this.keep,
         removeOnFail: this.keep,
       });
+      const prefix = JSON.stringify({ submission }).slice(0, -1);
+      if ((await this.redis.eval(OWN_JOB_SCRIPT, 1, queue.toKey(id), prefix)) !== 1)
+        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
     };
     submit().then(
       () => job.queued(),

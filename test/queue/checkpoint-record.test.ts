@@ -134,7 +134,9 @@ maybe('checkpoints as one atomic record', () => {
 describe('job time limits', () => {
   test('a queued job has a time limit by default (a day); a spec asking for more gets the limit', async () => {
     const { openQueueSpec, DEFAULT_QUEUE_LIMITS } = await import('../../src/jobs/queue-spec');
-    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-'));
+    const { directoryStore } = await import('../../src/jobs/store');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-store-'));
+    const store = directoryStore(dir);
     try {
       const inline = spec(1, { epochs: 1 }, { x: [[0, 1]], y: [0] });
       const plain = await openQueueSpec(inline, store, DEFAULT_QUEUE_LIMITS, 'job spec');
@@ -144,7 +146,7 @@ describe('job time limits', () => {
       greedy.close();
       expect(greedy.options.timeLimitMs).toBe(24 * 3600 * 1000);
     } finally {
-      fs.rmSync(store, { recursive: true, force: true });
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
