@@ -16,6 +16,7 @@ import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
 import { engineOf } from '../model/engine';
 import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
 import { checkBatchSize, type Model } from '../model/model';
+import { batchSizesOf } from '../model/step-memory';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
 
@@ -166,7 +167,10 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
     validation: !!val,
   };
 
-  engine.checkBatchMemory('fit()', batchSize);
+  // Layers keep buffers per batch size: training's and validation's, full and partial.
+  const valBatch = Math.max(batchSize, 256);
+  const sizes = [...batchSizesOf(trainRows, batchSize), ...(val ? batchSizesOf(val.rows, valBatch) : [])];
+  engine.checkBatchMemory('fit()', [...new Set(sizes)]);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const make = (rows: number) => ({
     x: floatArray(model.dtype, rows * xCols),
@@ -234,7 +238,7 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
     const logs: Logs = { loss: lossSum / seen };
     for (const m of metrics) logs[m.name] = m.result();
     if (val) {
-      const v = engine.evaluate(val.x, val.rows, val.y, Math.max(batchSize, 256));
+      const v = engine.evaluate(val.x, val.rows, val.y, valBatch);
       for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
     }
     if (aborted) break; // a partial epoch is not recorded as if it were complete

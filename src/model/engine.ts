@@ -9,7 +9,8 @@ import type { Backend, FloatArray } from '../backend/ops';
 import { backendForModel } from '../backend/select';
 import type { FoldedSgd, Metric, Targets } from '../training/contracts';
 import { getMetric } from '../training/metrics';
-import { checkModelSize } from '../limits';
+import { checkTrainingMemory } from '../limits';
+import { trainingMemory } from './step-memory';
 import { floatArray } from '../backend/memory';
 import { shapeSize } from '../layers/shape';
 import type { DType } from '../backend/ops';
@@ -114,13 +115,20 @@ export class Engine {
     return [(rows * shapeSize(out)) / cols, cols];
   }
 
-  /** Checks that training or inference at `rows` rows per batch fits the memory limit (bp.setLimits). */
-  checkBatchMemory(where: string, rows: number): void {
-    let activations = 0;
-    for (const l of this.model.layers) activations += (l.outputSize + l.workspacePerSample()) * rows;
-    let parameters = 0;
-    for (const p of this.model.weights()) parameters += p.value.length;
-    checkModelSize(where, parameters, activations, this.model.dtype === 'float64' ? 8 : 4);
+  /**
+   * Checks that training or inference with batches of `rows` rows (a fit: each distinct batch size) fits the
+   * memory limit (bp.setLimits), counting every buffer a step holds (model/step-memory.ts).
+   */
+  checkBatchMemory(where: string, rows: number | number[]): void {
+    const layers = this.model.layers;
+    const need = trainingMemory({
+      layers,
+      inputShape: layers[0].inputShape!,
+      dtype: this.model.dtype,
+      batchSizes: typeof rows === 'number' ? [rows] : rows,
+      optimizerSlots: this.model.optimizer?.slotsPerParameter,
+    });
+    checkTrainingMemory(where, need);
   }
 
   /** Fresh metric objects for one pass (training or validation). */
