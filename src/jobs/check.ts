@@ -52,6 +52,7 @@ function checkFit(fit: unknown): NonNullable<TrainJobOptions['fit']> {
 export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number): CheckedStart {
   positive(o.timeLimitMs, 'timeLimitMs', false);
   positive(o.maxParameters, 'maxParameters', true);
+  positive(o.memoryLimitMb, 'memoryLimitMb', false);
   positive(o.blasThreads, 'blasThreads', true);
   positive(o.checkpointEvery, 'checkpointEvery', true);
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed))
@@ -104,6 +105,7 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
     progressEveryMs: o.progressEveryMs ?? 200,
     limits: getLimits(),
     maxParameters: o.maxParameters,
+    memoryLimitBytes: o.memoryLimitMb === undefined ? undefined : Math.floor(o.memoryLimitMb * 2 ** 20),
     priority: o.priority,
   };
 }

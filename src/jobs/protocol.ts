@@ -74,6 +74,8 @@ export interface StartMessage {
   limits: Limits;
   /** Most parameters the model may have (checked before it is built). */
   maxParameters?: number;
+  /** Most bytes the job's thread may hold, heap and array buffers together (memory-watch.ts). */
+  memoryLimitBytes?: number;
   /** Scheduling priority (nice, 0-19) of the worker thread on Linux. */
   priority?: number;
 }

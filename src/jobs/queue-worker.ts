@@ -15,6 +15,7 @@ import type { ProgressEvent } from './protocol';
 import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
 import { DEFAULT_QUEUE_LIMITS, openQueueSpec, type QueueLimits } from './queue-spec';
 import { specDigest } from './checkpoint-record';
+import { guardedWorkerClass, refusedReason } from './job-size-guard';
 import {
   TRAIN_JOB,
   cancelChannel,
@@ -43,9 +44,16 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /** Milliseconds between checks for stalled jobs (default: lockMs). */
   stalledIntervalMs?: number;
-  /** Times a job may be recovered from a dead worker before it fails (default 5). */
+  /**
+   * Times a job may be recovered from a dead worker before it fails (default 1: a job whose worker dies twice
+   * fails instead of going on to kill the next).
+   */
   maxStalledCount?: number;
-  /** Limits this worker enforces on every job whatever its spec says. */
+  /**
+   * Limits this worker enforces on every job whatever its spec says. `workerMemoryMb` bounds each job's memory
+   * — its heap and its typed arrays together (jobs/memory-watch.ts) — and defaults to half the machine's memory
+   * shared by the `concurrency` jobs; `timeLimitMs` defaults to a day.
+   */
   limits?: Partial<QueueLimits> & { workerMemoryMb?: number };
   /** Milliseconds between batch progress updates in Redis (default 200; epoch ends are always sent). */
   progressEveryMs?: number;
@@ -68,7 +76,7 @@ export class QueueWorker {
   private readonly subscriber: IORedis;
   private readonly redis: IORedis;
   private readonly cancelPoll: NodeJS.Timeout;
-  private readonly limits: QueueLimits & { workerMemoryMb?: number };
+  private readonly limits: QueueLimits & { workerMemoryMb: number };
   private stopping = false;
   private readonly log: (entry: Record<string, unknown>) => void;
 
@@ -84,24 +92,34 @@ export class QueueWorker {
     this.store = toStore(o.store, where);
     // Limits left undefined keep their defaults (the time limit among them).
     const given = Object.entries(o.limits ?? {}).filter(([, v]) => v !== undefined);
-    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...Object.fromEntries(given) };
+    const workerMemoryMb = Math.max(64, Math.floor(os.totalmem() / 2 ** 20 / 2 / concurrency));
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, workerMemoryMb, ...Object.fromEntries(given) };
     this.log = o.log ?? (() => {});
     this.pool = new JobPool(concurrency);
     this.name = `${os.hostname()}:${process.pid}`;
     const lockDuration = o.lockMs ?? 30_000;
-    const { Worker } = bullmq();
-    this.worker = new Worker<QueuedJobData, QueuedJobReturn>(queueName, (job, token) => this.process(job, token), {
+    this.redis = redisClient(connection);
+    this.redis.on('error', () => {});
+    // Jobs are measured in Redis before they are fetched, and again before BullMQ parses them (job-size-guard.ts).
+    const Worker = guardedWorkerClass(
+      bullmq().Worker,
+      this.redis,
+      {
+        maxBytes: this.limits.maxSpecBytes + 2 ** 20, // the spec, and BullMQ's own fields
+        maxContainers: this.limits.maxInlineValues + 100_000, // a row per value at most, and the model spec's
+      },
+      TRAIN_JOB,
+    );
+    this.worker = new Worker(queueName, (job, token) => this.process(job, token), {
       connection,
       concurrency,
       name: this.name,
       lockDuration,
       stalledInterval: o.stalledIntervalMs ?? lockDuration,
-      maxStalledCount: o.maxStalledCount ?? 5,
+      maxStalledCount: o.maxStalledCount ?? 1,
       autorun: true,
     });
     this.worker.on('error', (e) => this.log({ event: 'error', message: e.message }));
-    this.redis = redisClient(connection);
-    this.redis.on('error', () => {});
     this.subscriber = redisClient(connection);
     this.subscriber.on('error', () => {});
     const channel = cancelChannel(queueName);
@@ -137,6 +155,11 @@ export class QueueWorker {
   private async process(job: Job<QueuedJobData, QueuedJobReturn>, token?: string): Promise<QueuedJobReturn> {
     const { UnrecoverableError, WaitingError } = bullmq();
     const id = checkJobId(job.id, 'worker');
+    const refused = refusedReason(job);
+    if (refused) {
+      this.log({ event: 'failed', job: id, worker: this.name, message: refused });
+      throw new UnrecoverableError(refused);
+    }
     if (job.name !== TRAIN_JOB) throw new UnrecoverableError(`unknown job kind '${job.name}'`);
     if (this.stopping) {
       await job.moveToWait(token);
@@ -175,6 +198,7 @@ export class QueueWorker {
             checkpointDir: ckpt.path,
             outputDir: out.path,
             backend: this.o.backend,
+            memoryLimitMb: this.limits.workerMemoryMb,
             blasThreads: this.o.threads ?? Math.max(1, Math.floor(defaultPoolSize() / this.pool.size)),
             progressEveryMs: this.o.progressEveryMs ?? 200,
           },
@@ -191,9 +215,7 @@ export class QueueWorker {
         }
         training = new TrainingJob(start, id, {
           timeLimitMs: opened.options.timeLimitMs,
-          resourceLimits: this.limits.workerMemoryMb
-            ? { maxOldGenerationSizeMb: this.limits.workerMemoryMb }
-            : undefined,
+          resourceLimits: { maxOldGenerationSizeMb: this.limits.workerMemoryMb },
         });
         entry.training = training;
         training.on('started', (m: { initialEpoch: number }) => {

@@ -14,6 +14,7 @@ import { readDescriptorSync } from '../io/read-files';
 import { checkModelSpec, modelFromSpec } from '../model-spec';
 import { checkGuard } from './store-open';
 import { addEpochs, checkJobRecord, HistoryLog, recordJob, type SavedHistory } from './checkpoint-record';
+import { MemoryWatch } from './memory-watch';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -83,7 +84,25 @@ async function main(msg: StartMessage): Promise<void> {
   if (msg.backend) bp.setBackend(msg.backend);
   const cancel = new Int32Array(msg.cancelFlag);
   const ckpt = msg.checkpointDir;
+  // The job's memory limit counts its typed arrays too (memory-watch.ts): checked once the data is in, and the
+  // model's whole need (model/step-memory.ts) must fit in what is left before anything is allocated for it.
+  const memory = msg.memoryLimitBytes ? new MemoryWatch(msg.memoryLimitBytes) : undefined;
+  let overLimit: Error | undefined;
+  const watch = memory
+    ? setInterval(() => {
+        try {
+          memory.check('while training');
+        } catch (e) {
+          overLimit = e as Error; // thrown by the next batch's end
+        }
+      }, 100)
+    : undefined;
+  watch?.unref();
   const { x, y, info } = loadData(msg.data);
+  if (memory) {
+    memory.check('once its data is loaded');
+    bp.setLimits({ maxModelBytes: Math.max(1, Math.min(bp.getLimits().maxModelBytes, memory.left())) });
+  }
   let model: bp.Sequential;
   const resuming = !!ckpt && fs.existsSync(path.join(ckpt, 'model.json'));
   if (resuming) {
@@ -140,6 +159,8 @@ async function main(msg: StartMessage): Promise<void> {
           `training diverged: the loss is ${logs.loss} at epoch ${epochNow + 1}, batch ${b + 1} (check the data ` +
             `for NaN/Infinity, or lower the learning rate)`,
         );
+      if (overLimit) throw overLimit;
+      memory?.checkSometimes('while training');
       seen += logs.size ?? 0;
       doneSamples += logs.size ?? 0;
       Atomics.add(cancel, 1, 1);
@@ -208,6 +229,7 @@ async function main(msg: StartMessage): Promise<void> {
     callbacks: [callbacks],
   });
   log?.close();
+  clearInterval(watch);
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
   if (msg.outputDir) {
     if (msg.outputGuard) checkGuard(msg.outputGuard);
