@@ -202,11 +202,6 @@ export abstract class Layer {
     return shapeSize(this.computeOutputShape(inputShape)) + shapeSize(inputShape);
   }
 
-  /** Values per sample the layer keeps for a step beyond its output (its buffers per batch size, less the output). */
-  workspacePerSample(): number {
-    return this.built ? this.stepBufferValues(this.inputShape!) - this.outputSize : 0;
-  }
-
   /**
    * Whether this layer's output carries a mask, given whether its input does (see the file comment). The
    * default takes no masked input: an Error naming the layer and the fix. Layers that pass masks on or use
