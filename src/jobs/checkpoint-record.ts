@@ -84,9 +84,13 @@ export function addEpochs(h: SavedHistory, entries: EpochLogs[]): void {
   }
 }
 
-/** The append-only history file of a checkpoint directory (written by one job at a time). */
+/**
+ * The append-only history file of a checkpoint directory (written by one job at a time). It is opened for each
+ * operation and closed after, never held: a job's thread may be terminated at any moment (a time limit), and a
+ * descriptor it held would stay open in the worker process for good.
+ */
 export class HistoryLog {
-  private fd: number;
+  private readonly file: string;
   private pending: EpochLogs[] = [];
 
   /**
@@ -98,25 +102,24 @@ export class HistoryLog {
     upTo: number,
     readonly past: SavedHistory = { epochs: [], history: {} },
   ) {
-    this.fd = fs.openSync(
-      path.join(dir, HISTORY_FILE),
-      C.O_RDWR | C.O_CREAT | (C.O_NOFOLLOW ?? 0) | (C.O_NONBLOCK ?? 0),
-      0o644,
-    );
+    this.file = path.join(dir, HISTORY_FILE);
+    this.using(C.O_RDWR | C.O_CREAT, (fd) => fs.ftruncateSync(fd, upTo > 0 ? this.readValidPrefix(fd, upTo) : 0));
+  }
+
+  /** Runs `f` on the log opened with `flags` (never through a link, never blocking on a FIFO), then closes it. */
+  private using(flags: number, f: (fd: number) => void): void {
+    const fd = fs.openSync(this.file, flags | (C.O_NOFOLLOW ?? 0) | (C.O_NONBLOCK ?? 0), 0o644);
     try {
-      const keep = upTo > 0 ? this.readValidPrefix(upTo) : 0;
-      fs.ftruncateSync(this.fd, keep);
-    } catch (e) {
-      fs.closeSync(this.fd);
-      throw e;
+      if (!fs.fstatSync(fd).isFile()) throw new Error(`${HISTORY_FILE} in the checkpoint is not a regular file`);
+      f(fd);
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
   /** Reads the lines of epochs 0, 1, … below `upTo` into `past`; returns the bytes they take. */
-  private readValidPrefix(upTo: number): number {
-    const bytes = Buffer.from(
-      readDescriptorSync(this.fd, HISTORY_FILE, { what: 'history', maxBytes: MAX_HISTORY_BYTES }),
-    );
+  private readValidPrefix(fd: number, upTo: number): number {
+    const bytes = Buffer.from(readDescriptorSync(fd, HISTORY_FILE, { what: 'history', maxBytes: MAX_HISTORY_BYTES }));
     const entries: EpochLogs[] = [];
     let offset = 0;
     for (let end = bytes.indexOf(10); end >= 0; end = bytes.indexOf(10, offset)) {
@@ -147,15 +150,11 @@ export class HistoryLog {
   flush(upTo: number): void {
     const due = this.pending.filter((e) => e.epoch < upTo);
     if (!due.length) return;
-    const text = due.map((e) => `${JSON.stringify(e)}\n`).join('');
-    const data = Buffer.from(text, 'utf8');
-    const end = fs.fstatSync(this.fd).size;
-    for (let done = 0; done < data.length;) done += fs.writeSync(this.fd, data, done, data.length - done, end + done);
-    fs.fsyncSync(this.fd);
+    const data = Buffer.from(due.map((e) => `${JSON.stringify(e)}\n`).join(''), 'utf8');
+    this.using(C.O_WRONLY | C.O_APPEND, (fd) => {
+      for (let done = 0; done < data.length;) done += fs.writeSync(fd, data, done, data.length - done);
+      fs.fsyncSync(fd);
+    });
     this.pending = this.pending.filter((e) => e.epoch >= upTo);
-  }
-
-  close(): void {
-    fs.closeSync(this.fd);
   }
 }

@@ -228,7 +228,6 @@ async function main(msg: StartMessage): Promise<void> {
     verbose: 0,
     callbacks: [callbacks],
   });
-  log?.close();
   clearInterval(watch);
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
   if (msg.outputDir) {
