@@ -159,8 +159,8 @@ export async function modelFromJson<M extends Model>(
     r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
   let model: M;
   try {
-    model = create({ dtype, seed, name: topology.modelName });
-    for (const layer of topology.layers) model.add(layer);
+    // All layers at once: one build (adding them one by one rebuilds the model after each, O(L^2)).
+    model = create({ dtype, seed, name: topology.modelName, layers: topology.layers });
     model.build(topology.inputShape);
   } catch (err) {
     return r.fail('modelTopology', (err as Error).message);

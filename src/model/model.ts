@@ -14,6 +14,7 @@ import { formatShape, sameShape, shapeSize, type Shape } from '../layers/shape';
 import { checkModelSize } from '../limits';
 import { engineOf } from './engine';
 import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
+import { LayerNames } from './layer-names';
 import { formatSummary } from './summary';
 import type { Tensor } from './tensor';
 
@@ -78,6 +79,9 @@ export class Model {
   unsavedLoss?: string;
   private paramCache?: Param[];
   private weightCache?: Param[];
+  /** The names and the set of `layers`, so add() names and checks a layer in O(1), not by scanning the model. */
+  private readonly layerNames = new LayerNames();
+  private readonly members = new Set<Layer>();
 
   constructor(args: ModelArgs = {}) {
     if (!args || typeof args !== 'object') throw new Error(`sequential(): expected an options object`);
@@ -96,34 +100,38 @@ export class Model {
     this.name = args.name ?? `sequential_${++modelCounter}`;
     if (args.layers !== undefined && !Array.isArray(args.layers))
       throw new Error(`sequential(): 'layers' must be an array`);
-    for (const layer of args.layers ?? []) this.add(layer);
+    // One build for the whole list: add() rebuilds the model (a pass over every layer) after each layer.
+    for (const layer of args.layers ?? []) this.append(layer);
+    const first = this.layers[0]?.declaredInputShape;
+    if (first) {
+      this.build(first);
+      for (let i = 1; i < this.layers.length; i++) checkDeclaredInput(this.layers[i - 1], this.layers[i]);
+    }
   }
 
   /** Appends a layer. @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
   add(layer: Layer): void {
+    this.append(layer);
+    const first = this.layers[0].declaredInputShape;
+    if (first) this.build(first);
+  }
+
+  /** add() without the build: each check is O(1), so adding L layers is O(L). */
+  private append(layer: Layer): void {
     engineOf(this).assertNotTraining('model.add()');
     if (!(layer instanceof Layer)) {
       throw new Error(`model.add(): expected a layer (e.g. bp.layers.dense({ units: 8 })), got ${describe(layer)}`);
     }
-    if (this.layers.includes(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
+    if (this.members.has(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
     if (layer.built) throw new Error(`model.add(): layer '${layer.name}' belongs to another model; create a new layer`);
-    if (this.layers.length > 0 && layer.declaredInputShape) {
-      const prev = this.layers[this.layers.length - 1];
-      if (prev.outputShape && !sameShape(prev.outputShape, layer.declaredInputShape)) {
-        throw new Error(
-          `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
-            `outputs ${formatShape(prev.outputShape)}`,
-        );
-      }
-    }
-    if (!layer.name) layer.name = uniqueLayerName(this.layers, layer.kind);
-    if (this.layers.some((l) => l.name === layer.name)) {
+    if (this.layers.length > 0) checkDeclaredInput(this.layers[this.layers.length - 1], layer);
+    if (!layer.name) layer.name = this.layerNames.fresh(layer.kind);
+    else if (this.layerNames.has(layer.name)) {
       throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
-    }
+    } else this.layerNames.add(layer.name);
     this.layers.push(layer);
+    this.members.add(layer);
     this.changed();
-    const first = this.layers[0].declaredInputShape;
-    if (first) this.build(first);
   }
 
   private changed(): void {
@@ -399,19 +407,24 @@ export class Model {
   }
 }
 
-/** `<kind>_<n>` with the smallest n not yet used among `layers`. */
-function uniqueLayerName(layers: readonly Layer[], kind: string): string {
-  for (let n = 1; ; n++) {
-    const name = `${kind}_${n}`;
-    if (!layers.some((l) => l.name === name)) return name;
+/** Refuses a layer whose declared input shape is not what the (built) previous layer outputs. */
+function checkDeclaredInput(prev: Layer, layer: Layer): void {
+  if (layer.declaredInputShape && prev.outputShape && !sameShape(prev.outputShape, layer.declaredInputShape)) {
+    throw new Error(
+      `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
+        `outputs ${formatShape(prev.outputShape)}`,
+    );
   }
 }
 
-/** Gives unnamed layers the names model.add would (for code that plans weights before adding layers). */
+/**
+ * Gives unnamed layers the names model.add would (for code that plans weights before adding layers): names
+ * already given anywhere in the list are taken, so adding the layers afterwards cannot collide.
+ */
 export function nameLayers(layers: Layer[]): void {
-  layers.forEach((layer, i) => {
-    if (!layer.name) layer.name = uniqueLayerName(layers.slice(0, i).concat(layers.filter((l) => l.name)), layer.kind);
-  });
+  const names = new LayerNames();
+  for (const layer of layers) if (layer.name) names.add(layer.name);
+  for (const layer of layers) if (!layer.name) layer.name = names.fresh(layer.kind);
 }
 
 export function checkBatchSize(method: string, n: unknown): number {
