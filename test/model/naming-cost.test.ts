@@ -3,7 +3,8 @@
  * the smallest n not taken in the model; finding it used to scan the model for every candidate, so naming L
  * unnamed layers of one kind took O(L^3): 1.3 s for a 1,000-layer job spec, minutes for a 10,000-layer
  * model.json. The cost tests double the input and bound the ratio of two measurements in the same test (a
- * linear check gives about 2, the old code 5 to 8), which does not depend on the machine's speed.
+ * linear check gives about 2, the old code 5 to 10), which does not depend on the machine's speed; they measure
+ * the process's CPU time, which other processes on a busy machine do not inflate.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,24 +12,29 @@ import * as path from 'node:path';
 import { bp } from './support';
 import { nameLayers } from '../../src/model/model';
 
-/** The fastest of `runs` timings of `f`, in ms (the minimum is the least disturbed by other processes). */
-async function fastest(runs: number, f: () => unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    await f();
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return best;
+/** CPU time of this process in ms (time it was descheduled by other processes on the machine is not counted). */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
-/** Both timings, interleaved so a burst of load on the machine hits both alike. */
-async function ratio(runs: number, small: () => unknown, large: () => unknown): Promise<number> {
+/** CPU time of `reps` calls of `f`, in ms. */
+async function cost(reps: number, f: () => unknown): Promise<number> {
+  const t = cpuMs();
+  for (let i = 0; i < reps; i++) await f();
+  return cpuMs() - t;
+}
+
+/**
+ * The ratio of the cheapest of `runs` measurements of `large` to that of `small`, interleaved so a burst of
+ * load hits both alike; each measurement repeats its call `reps` times so that it lasts tens of milliseconds.
+ */
+async function ratio(runs: number, reps: number, small: () => unknown, large: () => unknown): Promise<number> {
   let a = Infinity,
     b = Infinity;
   for (let i = 0; i < runs; i++) {
-    a = Math.min(a, await fastest(1, small));
-    b = Math.min(b, await fastest(1, large));
+    a = Math.min(a, await cost(reps, small));
+    b = Math.min(b, await cost(reps, large));
   }
   return b / a;
 }
@@ -88,6 +94,7 @@ describe('default layer names', () => {
     bp.jobs.specParameters(full, 2); // warm-up
     const r = await ratio(
       5,
+      10,
       () => bp.jobs.specParameters(half, 2),
       () => bp.jobs.specParameters(full, 2),
     );
@@ -115,6 +122,7 @@ describe('default layer names', () => {
     expect(model.layers.slice(-2).map((l) => l.name)).toEqual(['dense_1000', 'activation_1000']);
     const r = await ratio(
       3,
+      2,
       () => load(half),
       () => load(full),
     );
