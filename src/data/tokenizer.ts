@@ -6,6 +6,7 @@
  * state read back from a file (it is untrusted input).
  */
 import type { Tensor } from '../model/tensor';
+import { preview, quote } from '../quote';
 
 /** Padding: the id of positions after the end of a text (an Embedding with maskZero ignores them). */
 export const PAD_ID = 0;
@@ -122,7 +123,7 @@ function checkTexts(where: string, texts: unknown): string[] {
 
 function intIn(where: string, name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(where, `'${name}' must be an integer in [${min}, ${max}], got ${String(v)}`);
+    fail(where, `'${name}' must be an integer in [${min}, ${max}], got ${preview(v)}`);
   }
   return v;
 }
@@ -140,7 +141,7 @@ export class Tokenizer {
     if (options === null || typeof options !== 'object') fail(where, 'expected an options object');
     for (const key of Object.keys(options)) {
       if (!['level', 'lowercase', 'maxVocabulary', 'minCount'].includes(key)) {
-        fail(where, `unknown option '${key}'; options are level, lowercase, maxVocabulary, minCount`);
+        fail(where, `unknown option ${quote(key)}; options are level, lowercase, maxVocabulary, minCount`);
       }
     }
     const level = options.level ?? 'word';
@@ -257,7 +258,7 @@ export class Tokenizer {
       if (typeof tok !== 'string' || tok.length === 0 || tok.length > MAX_TOKEN_LENGTH) {
         fail(where, `'vocabulary'[${i}] must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
       }
-      if (seen.has(tok)) fail(where, `'vocabulary'[${i}] ${JSON.stringify(tok.slice(0, 40))} appears twice`);
+      if (seen.has(tok)) fail(where, `'vocabulary'[${i}] ${quote(tok)} appears twice`);
       seen.add(tok);
     });
     const t = new Tokenizer({ level: s.level, lowercase: s.lowercase, maxVocabulary: Math.max(1, v.length) });

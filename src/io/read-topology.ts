@@ -9,9 +9,10 @@ import { ConfigReader } from '../layers/config-reader';
 import { shapeSize, type Shape } from '../layers/shape';
 import { keysToCamel } from './case';
 import { checkFileLayerConfig, kerasMajorVersion } from './keras-configs';
-import type { Obj, Reader } from './safe-json';
+import { FormatError, type Obj, type Reader } from './safe-json';
 
-const MAX_LAYERS = 10000;
+/** The most layers a model file may have; save refuses to write more. */
+export const MAX_LAYERS = 10000;
 
 export interface Topology {
   modelName?: string;
@@ -56,7 +57,16 @@ export function readTopology(r: Reader, topologyValue: unknown): Topology {
       inputShape = shape;
       return;
     }
-    const layer = layerEntry(className, fail, `${where}.class_name`).fromConfig(reader);
+    const entry = layerEntry(className, fail, `${where}.class_name`);
+    let layer: Layer;
+    try {
+      layer = entry.fromConfig(reader);
+    } catch (e) {
+      // The reader's failures name the file and key; a layer constructor's own check (Reshape's "at most one
+      // -1") throws a plain Error, which gets the file and the layer's config in front here.
+      if (e instanceof FormatError) throw e;
+      return r.fail(`${where}.config`, (e as Error).message);
+    }
     if (!inputShape && layer.declaredInputShape) inputShape = [...layer.declaredInputShape];
     layers.push(layer);
   });
