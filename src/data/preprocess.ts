@@ -274,8 +274,9 @@ export function trainTestSplit<Y extends Targets>(
     }
     groups.forEach((g, i) => {
       if (doShuffle) rng.shuffle(g);
-      test.push(...g.slice(g.length - take[i]));
-      train.push(...g.slice(0, g.length - take[i]));
+      // Row by row: push(...rows) passes every row as an argument, past the stack's size for a large class.
+      const cut = g.length - take[i];
+      for (let j = 0; j < g.length; j++) (j < cut ? train : test).push(g[j]);
     });
     if (doShuffle) {
       rng.shuffle(train);
