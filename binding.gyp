@@ -13,7 +13,10 @@
         "native/exports_conv.cc",
         "native/conv_direct.cc",
         "native/winograd.cc",
-        "native/thread_pool.cc"
+        "native/thread_pool.cc",
+        # graph-model layers
+        "native/conv_depthwise.cc",
+        "native/exports_conv_transpose.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

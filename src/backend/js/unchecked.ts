@@ -67,5 +67,8 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
     batchNormForward: batchNormForwardUnchecked,
     batchNormBackward: batchNormBackwardUnchecked,
+    // graph-model layers: checks cost nothing next to a convolution
+    conv2dTransposeForward: checked.conv2dTransposeForward,
+    conv2dTransposeBackward: checked.conv2dTransposeBackward,
   };
 }
