@@ -361,6 +361,20 @@ export const CONV_SHAPES: [string, ConvShape][] = [
   ['depthwise: dilation 2, same', convShape(2, 7, 7, 6, 3, 3, 6, { dilation: 2, same: true, groups: 6 })],
   ['depthwise: padding beyond the kernel', [1, 4, 4, 3, 3, 3, 3, 1, 2, 4, 3, 1, 1, 6, 5, 3]],
   ['depthwise: kernel wider than the input', [2, 3, 2, 2, 2, 5, 4, 1, 1, 0, 2, 1, 1, 2, 2, 2]],
+  // Whole vectors of channels, multiplier 1: the native float32 register tiles (dx gathered at stride 1, scattered
+  // at stride > 1 or beyond the kernel's padding), 1 to 4 vectors per block and a leftover block.
+  ['depthwise tiles: 8 channels, stride 2 valid', convShape(3, 9, 8, 8, 3, 3, 8, { stride: 2, groups: 8 })],
+  [
+    'depthwise tiles: 16 channels, dilation 2 same',
+    convShape(2, 7, 9, 16, 3, 3, 16, { dilation: 2, same: true, groups: 16 }),
+  ],
+  ['depthwise tiles: 24 channels, 5x5 valid', convShape(2, 9, 11, 24, 5, 5, 24, { groups: 24 })],
+  [
+    'depthwise tiles: 40 channels, 2x4 same stride 2',
+    convShape(2, 7, 10, 40, 2, 4, 40, { stride: 2, same: true, groups: 40 }),
+  ],
+  ['depthwise tiles: 48 channels, padding beyond the kernel', [2, 4, 5, 48, 3, 3, 48, 1, 1, 3, 1, 1, 1, 5, 6, 48]],
+  ['depthwise tiles: 72 channels, 3x3 same, 1 wide', convShape(2, 5, 1, 72, 3, 3, 72, { same: true, groups: 72 })],
 ];
 
 const CONV_ACTS: [string, number, number][] = [
