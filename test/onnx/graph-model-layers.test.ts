@@ -157,3 +157,23 @@ describe('Cropping2D, RepeatVector, PReLU, Rescaling, and the noise layers', () 
     await expectOnnxMatchesPredict(m, checker, { label: 'Rescaling, GaussianNoise, GaussianDropout, AlphaDropout' });
   });
 });
+
+describe('opsets', () => {
+  test.each([13, 21])('every graph-model layer at opset %i', async (opset) => {
+    const m = model([
+      bp.layers.rescaling({ scale: 0.5, inputShape: [5, 4, 2] }),
+      bp.layers.conv2dTranspose({ filters: 3, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      bp.layers.cropping2d({ cropping: 1 }),
+      bp.layers.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 'same' }),
+      bp.layers.pReLU({ sharedAxes: [1, 2], alphaInitializer: uniform(0.05, 0.5) }),
+      bp.layers.upSampling2d({ interpolation: 'bilinear' }),
+      bp.layers.reLU({ maxValue: 1, negativeSlope: 0.1, threshold: 0.05 }),
+      bp.layers.gaussianNoise({ stddev: 0.1 }),
+      bp.layers.alphaDropout({ rate: 0.1 }),
+      bp.layers.gaussianDropout({ rate: 0.1 }),
+      bp.layers.flatten(),
+      bp.layers.repeatVector({ n: 2 }),
+    ]);
+    await expectOnnxMatchesPredict(m, checker, { opset });
+  });
+});
