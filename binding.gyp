@@ -16,7 +16,9 @@
         "native/thread_pool.cc",
         # graph-model layers
         "native/conv_depthwise.cc",
-        "native/exports_conv_transpose.cc"
+        "native/exports_conv_transpose.cc",
+        "native/attention.cc",
+        "native/exports_attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

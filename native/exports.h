@@ -72,4 +72,9 @@ Napi::Value Conv2dTransposeForward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeBackward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeBackwardAsync(const Napi::CallbackInfo& info);
+// attention
+Napi::Value AttentionForward(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
+Napi::Value AttentionForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp

@@ -40,6 +40,15 @@ import { repeatVectorEntry } from './repeat-vector';
 import { preluEntry } from './prelu';
 import { alphaDropoutEntry, gaussianDropoutEntry, gaussianNoiseEntry } from './noise';
 import { rescalingEntry } from './rescaling';
+// merging several inputs
+import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
+import { concatenateEntry } from './concatenate';
+import { dotEntry } from './dot';
+// attention
+import { positionEmbeddingEntry } from './position-embedding';
+import { tokenAndPositionEmbeddingEntry } from './token-and-position-embedding';
+import { transformerDecoderEntry } from './transformer-decoder';
+import { transformerEncoderEntry } from './transformer-encoder';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -88,6 +97,20 @@ const ENTRIES: LayerEntry[] = [
   gaussianDropoutEntry,
   alphaDropoutEntry,
   rescalingEntry,
+  // merging several inputs
+  addEntry,
+  subtractEntry,
+  multiplyEntry,
+  averageEntry,
+  maximumEntry,
+  minimumEntry,
+  concatenateEntry,
+  dotEntry,
+  // attention
+  positionEmbeddingEntry,
+  tokenAndPositionEmbeddingEntry,
+  transformerEncoderEntry,
+  transformerDecoderEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

@@ -42,6 +42,24 @@ import { repeatVectorExport } from './layers/repeat-vector';
 import { preluExport } from './layers/prelu';
 import { alphaDropoutExport, gaussianDropoutExport, gaussianNoiseExport } from './layers/noise';
 import { rescalingExport } from './layers/rescaling';
+// merging several inputs
+import {
+  addExport,
+  averageExport,
+  concatenateExport,
+  dotExport,
+  maximumExport,
+  minimumExport,
+  multiplyExport,
+  subtractExport,
+} from './layers/merge';
+// attention
+import {
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerDecoderExport,
+  transformerEncoderExport,
+} from './layers/attention';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -87,6 +105,20 @@ const EXPORTS: LayerExport[] = [
   gaussianDropoutExport,
   alphaDropoutExport,
   rescalingExport,
+  // merging several inputs
+  addExport,
+  subtractExport,
+  multiplyExport,
+  averageExport,
+  maximumExport,
+  minimumExport,
+  concatenateExport,
+  dotExport,
+  // attention
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerEncoderExport,
+  transformerDecoderExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));

@@ -26,6 +26,7 @@ import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
 import * as Conv from './conv-ops';
 import * as ConvTranspose from './conv-transpose';
+import { createAttentionOps } from './attention';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -380,6 +381,8 @@ export function createJsBackend(): Backend {
     // graph-model layers
     conv2dTransposeForward: ConvTranspose.conv2dTransposeForward,
     conv2dTransposeBackward: ConvTranspose.conv2dTransposeBackward,
+    // attention
+    ...createAttentionOps(),
   };
 }
 

@@ -70,5 +70,8 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     // graph-model layers: checks cost nothing next to a convolution
     conv2dTransposeForward: checked.conv2dTransposeForward,
     conv2dTransposeBackward: checked.conv2dTransposeBackward,
+    // attention: checks cost nothing next to the kernels
+    attentionForward: checked.attentionForward,
+    attentionBackward: checked.attentionBackward,
   };
 }
