@@ -41,7 +41,9 @@ abstract class NoiseLayer extends Layer {
 
   /** Whether this layer adds noise at all (a rate or stddev of 0 does not). */
   protected abstract get active(): boolean;
-  /** y from x with fresh noise, keeping what backward needs in `keep` (values per sample: outputSize). */
+  /** Whether backward needs the noise (a multiplicative one): then `keep` has outputSize values per sample. */
+  protected readonly keepsNoise: boolean = true;
+  /** y from x with fresh noise, keeping what backward needs in `keep` (empty unless keepsNoise). */
   protected abstract addNoise(x: FloatArray, y: FloatArray, keep: FloatArray, rows: number, rng: Rng): void;
   /** dy ← dL/dx in place, from what addNoise kept. */
   protected abstract gradient(dy: FloatArray, keep: FloatArray, rows: number): void;
@@ -50,7 +52,7 @@ abstract class NoiseLayer extends Layer {
     this.lastTraining = training && this.active;
     this.lastRows = rows;
     if (!this.lastTraining) return x;
-    const [y, keep] = this.buffers(rows, [this.outputSize, this.outputSize]);
+    const [y, keep] = this.buffers(rows, this.bufferSizes());
     this.addNoise(x, y, keep, rows, rng);
     return y;
   }
@@ -59,8 +61,13 @@ abstract class NoiseLayer extends Layer {
     if (!needDx) return null;
     if (!this.lastTraining) return dy;
     if (rows !== this.lastRows) throw new Error(`${this.describe()}: backward's batch size differs from the forward's`);
-    this.gradient(dy, this.buffers(rows, [this.outputSize, this.outputSize])[1], rows);
+    this.gradient(dy, this.buffers(rows, this.bufferSizes())[1], rows);
     return dy;
+  }
+
+  /** y and the kept noise; the input gradient is dy, scaled in place. */
+  private bufferSizes(): number[] {
+    return [this.outputSize, this.keepsNoise ? this.outputSize : 0];
   }
 }
 
@@ -96,6 +103,9 @@ export class GaussianNoise extends NoiseLayer {
   protected get active(): boolean {
     return this.stddev > 0;
   }
+
+  /** Additive noise leaves the gradient as it is: nothing to keep. */
+  protected override readonly keepsNoise = false;
 
   protected addNoise(x: FloatArray, y: FloatArray, _keep: FloatArray, rows: number, rng: Rng): void {
     const n = rows * this.outputSize;
