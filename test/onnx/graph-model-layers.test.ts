@@ -9,7 +9,8 @@ import * as bp from '../../src';
 import type { Layer } from '../../src/layers/layer';
 import { decodeModel } from '../../src/onnx/proto';
 import { onnxModelBytes } from '../../src/onnx/export';
-import { expectOnnxMatchesPredict, OnnxChecker, writeParityTable } from './support';
+import { expectGraphOnnxMatchesPredict, expectOnnxMatchesPredict, OnnxChecker, writeParityTable } from './support';
+import { unetOurs } from '../support/graph-layers-unet';
 
 const checker = new OnnxChecker();
 afterAll(() => {
@@ -175,5 +176,11 @@ describe('opsets', () => {
       bp.layers.repeatVector({ n: 2 }),
     ]);
     await expectOnnxMatchesPredict(m, checker, { opset });
+  });
+});
+
+describe('in a functional model', () => {
+  test('a two-headed U-Net of these layers with a skip concatenation (channels-first runs between them)', async () => {
+    await expectGraphOnnxMatchesPredict(unetOurs(), checker, { label: 'graph: U-Net of the graph-model layers' });
   });
 });
