@@ -167,9 +167,10 @@ export class SeparableConv2D extends ConvLayer {
     return [...super.bufferSizes(), mid, mid];
   }
 
-  override workspacePerSample(): number {
-    if (!this.depthwise) return 0;
-    return 2 * this.depthwise[12] * this.depthwise[13] * this.depthwise[5];
+  /** ConvLayer's buffers, then the depthwise output and its gradient (see bufferSizes). */
+  override stepBufferValues(inputShape: Shape): number {
+    const [, , , , , mid, , , , , , , oh, ow] = this.depthwiseDims(inputShape);
+    return super.stepBufferValues(inputShape) + 2 * oh * ow * mid;
   }
 
   private midBuffers(rows: number): [FloatArray, FloatArray] {
