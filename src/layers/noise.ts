@@ -13,7 +13,7 @@ import type { Rng } from '../random';
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import { formatShape, MAX_RANK, type Shape } from './shape';
+import { formatShape, MAX_RANK, shapeSize, type Shape } from './shape';
 
 /** What the three layers share: identity at inference, noise from the model's RNG in training. */
 abstract class NoiseLayer extends Layer {
@@ -37,6 +37,14 @@ abstract class NoiseLayer extends Layer {
 
   computeOutputShape(inputShape: Shape): Shape {
     return inputShape;
+  }
+
+  /**
+   * In training, y and (multiplicative noise) the noise kept for backward, which scales dy in place; a layer
+   * with no noise (rate or stddev 0) passes x and dy through and allocates nothing.
+   */
+  override stepBufferValues(inputShape: Shape): number {
+    return this.active ? shapeSize(inputShape) * (this.keepsNoise ? 2 : 1) : 0;
   }
 
   /** Whether this layer adds noise at all (a rate or stddev of 0 does not). */

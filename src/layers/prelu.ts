@@ -65,6 +65,11 @@ export class PReLU extends Layer {
     return inputMasked;
   }
 
+  /** y only: backward scales dy in place into the input gradient. */
+  override stepBufferValues(inputShape: Shape): number {
+    return shapeSize(inputShape);
+  }
+
   computeOutputShape(inputShape: Shape): Shape {
     for (const axis of this.sharedAxes ?? []) {
       if (axis > inputShape.length) {

@@ -9,7 +9,7 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry, LayerJson } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface ReLUArgs extends LayerArgs {
   /** The largest output (ReLU6: 6); none by default. At least 0. */
@@ -45,6 +45,11 @@ export class ReLU extends Layer {
   /** Works on each value alone, so a sequence mask passes through. */
   override maskFlow(inputMasked: boolean): boolean {
     return inputMasked;
+  }
+
+  /** y only: backward scales dy in place into the input gradient. */
+  override stepBufferValues(inputShape: Shape): number {
+    return shapeSize(inputShape);
   }
 
   computeOutputShape(inputShape: Shape): Shape {

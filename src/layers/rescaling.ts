@@ -7,7 +7,7 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface RescalingArgs extends LayerArgs {
   /** The factor inputs are multiplied by. */
@@ -41,6 +41,11 @@ export class Rescaling extends Layer {
   /** Works on each value alone, so a sequence mask passes through. */
   override maskFlow(inputMasked: boolean): boolean {
     return inputMasked;
+  }
+
+  /** y only: backward scales dy in place into the input gradient. */
+  override stepBufferValues(inputShape: Shape): number {
+    return shapeSize(inputShape);
   }
 
   computeOutputShape(inputShape: Shape): Shape {
