@@ -47,6 +47,7 @@ import {
 import {
   positionEmbeddingExport,
   tokenAndPositionEmbeddingExport,
+  multiHeadAttentionExport,
   transformerDecoderExport,
   transformerEncoderExport,
 } from './layers/attention';
@@ -95,6 +96,7 @@ const EXPORTS: LayerExport[] = [
   // attention
   positionEmbeddingExport,
   tokenAndPositionEmbeddingExport,
+  multiHeadAttentionExport,
   transformerEncoderExport,
   transformerDecoderExport,
 ];
