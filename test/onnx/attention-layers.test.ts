@@ -144,4 +144,26 @@ describe('KerasNLP layers → ONNX', () => {
       });
     }
   });
+
+  test('TransformerDecoder with cross-attention on [decoder, encoder] (post- and pre-norm, padding masks)', async () => {
+    const L = bp.layers;
+    for (const normalizeFirst of [false, true]) {
+      const decIds = bp.input({ shape: [7] });
+      const encIds = bp.input({ shape: [6] });
+      const encoded = L.transformerEncoder({ intermediateDim: 8, numHeads: 2, biasInitializer: bias() }).apply(
+        L.embedding({ inputDim: 13, outputDim: 6, maskZero: true }).apply(encIds),
+      );
+      const y = L.transformerDecoder({
+        intermediateDim: 12,
+        numHeads: 2,
+        normalizeFirst,
+        biasInitializer: bias(),
+      }).apply([embed(true).apply(decIds), encoded]);
+      const m = bp.model({ inputs: [decIds, encIds], outputs: L.dense({ units: 3 }).apply(y), seed: 8 });
+      await expectGraphOnnxMatchesPredict(m, checker, {
+        label: 'TransformerDecoder',
+        makeInputs: (rows, seed) => [paddedTokenIds(13)([7], rows, seed), paddedTokenIds(13)([6], rows, seed + 1)],
+      });
+    }
+  });
 });

@@ -129,13 +129,13 @@ export function causalMask(g: GraphBuilder, tq: number, tk: number, stem: string
 /** The attention mask of a block: padding over the keys (and queries), causality; null when there is none. */
 function blockMask(
   g: GraphBuilder,
+  padding: string | null,
   steps: number,
   masksQueries: boolean,
   causal: boolean,
   stem: string,
 ): string | null {
   const parts: string[] = [];
-  const padding = sequenceMask(g);
   if (padding) {
     const unsqueeze = (axes: number[], name: string) =>
       g.node('Unsqueeze', [padding, g.int64s(`${stem}/${name}_axes`, axes)], `${stem}/${name}`);
@@ -147,12 +147,22 @@ function blockMask(
   return parts.reduce((a, b) => g.node('Mul', [a, b], `${stem}/attention_mask`));
 }
 
-function writeBlock(layer: TransformerBlock, input: OnnxValue, g: GraphBuilder): OnnxValue {
+/**
+ * A block; `padding` is its sequence's mask, `encoder` (a decoder called on two inputs) the encoder sequence and its
+ * padding mask, which masks the cross-attention's keys.
+ */
+function writeBlock(
+  layer: TransformerBlock,
+  input: OnnxValue,
+  g: GraphBuilder,
+  padding: string | null,
+  encoder?: { value: OnnxValue; mask: string | null },
+): OnnxValue {
   const x = g.toLayout(input, 'channelsLast');
   const stem = layer.name;
   const shape = layer.outputShape!;
   const p = layer.parts();
-  const allowed = blockMask(g, shape[0], p.masksQueries, p.causal, stem);
+  const allowed = blockMask(g, padding, shape[0], p.masksQueries, p.causal, stem);
   const value = (name: string): OnnxValue => ({ name, shape, layout: 'channelsLast' });
   const attend = (h: OnnxValue) =>
     attentionNodes(
@@ -165,16 +175,41 @@ function writeBlock(layer: TransformerBlock, input: OnnxValue, g: GraphBuilder):
     );
   const feed = (h: OnnxValue) => denseExport.write(p.output, denseExport.write(p.intermediate, h, g), g).name;
   const add = (a: string, b: string, name: string) => value(g.node('Add', [a, b], `${stem}/${name}`));
+  const crossBlock = (h: OnnxValue): OnnxValue => {
+    const c = p.cross;
+    if (!c || !encoder) return h;
+    const e = g.toLayout(encoder.value, 'channelsLast').name;
+    const keys = encoder.mask
+      ? g.node('Unsqueeze', [encoder.mask, g.int64s(`${stem}/encoder_mask_axes`, [1, 2])], `${stem}/encoder_mask`)
+      : null;
+    const cross = (q: OnnxValue) =>
+      attentionNodes(g, c.attention, c.prefix, { query: q.name, key: e, value: e }, keys, `${stem}/cross_attention`);
+    if (layer.normalizeFirst) {
+      return add(h.name, cross(layerNormalizationExport.write(c.norm, h, g)), 'cross_attention_residual');
+    }
+    return layerNormalizationExport.write(c.norm, add(h.name, cross(h), 'cross_attention_residual'), g);
+  };
   if (layer.normalizeFirst) {
     const x1 = add(x.name, attend(layerNormalizationExport.write(p.attentionNorm, x, g)), 'attention_residual');
-    return add(x1.name, feed(layerNormalizationExport.write(p.feedforwardNorm, x1, g)), 'feedforward_residual');
+    const x2 = crossBlock(x1);
+    return add(x2.name, feed(layerNormalizationExport.write(p.feedforwardNorm, x2, g)), 'feedforward_residual');
   }
-  const h1 = layerNormalizationExport.write(p.attentionNorm, add(x.name, attend(x), 'attention_residual'), g);
+  const h1 = crossBlock(
+    layerNormalizationExport.write(p.attentionNorm, add(x.name, attend(x), 'attention_residual'), g),
+  );
   return layerNormalizationExport.write(p.feedforwardNorm, add(h1.name, feed(h1), 'feedforward_residual'), g);
 }
 
-export const transformerEncoderExport = layerExport('TransformerEncoder', TransformerEncoder, writeBlock);
-export const transformerDecoderExport = layerExport('TransformerDecoder', TransformerDecoder, writeBlock);
+export const transformerEncoderExport = layerExport('TransformerEncoder', TransformerEncoder, (layer, x, g) =>
+  writeBlock(layer, x, g, sequenceMask(g)),
+);
+/** The decoder takes [sequence] or [sequence, encoderSequence]; its output keeps the sequence's mask. */
+export const transformerDecoderExport = mergeExport(
+  'TransformerDecoder',
+  TransformerDecoder,
+  (layer, xs, g, masks) => writeBlock(layer, xs[0], g, masks[0](), xs[1] && { value: xs[1], mask: masks[1]() }),
+  (masks) => masks[0],
+);
 
 /**
  * MultiHeadAttention: the inputs' padding masks (the value's and key's over the keys, the query's over the
