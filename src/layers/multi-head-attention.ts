@@ -15,7 +15,7 @@
  * probabilities of its last forward ([rows, heads, tq, tk], `lastAttentionScores()`): the graph has one output
  * per call, so they are read from the layer rather than returned as a second tensor.
  */
-import type { Backend, DType, FloatArray } from '../backend/ops';
+import type { Backend, FloatArray } from '../backend/ops';
 import { floatArray } from '../backend/memory';
 import type { Initializer, Param, Regularizer } from '../training/contracts';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';

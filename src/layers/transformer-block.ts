@@ -238,7 +238,8 @@ export abstract class TransformerBlock extends Layer {
     }
     if (encoderShape.length !== 2) {
       throw new Error(
-        `${this.describe()}: the encoder sequence must be [steps, features] per sample, got ${formatShape(encoderShape)}`,
+        `${this.describe()}: the encoder sequence must be [steps, features] per sample, got ` +
+          formatShape(encoderShape),
       );
     }
   }
