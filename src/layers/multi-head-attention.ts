@@ -77,7 +77,6 @@ export class MultiHeadAttention extends MergeLayer {
   private lastScores: FloatArray | null = null;
   private keyMasks = new Map<number, FloatArray>();
   private queryMasks = new Map<number, FloatArray>();
-  private zeros = new Map<number, FloatArray>();
   private inputCount = 2;
 
   constructor(args: MultiHeadAttentionArgs) {
@@ -202,7 +201,6 @@ export class MultiHeadAttention extends MergeLayer {
     this.scores.clear();
     this.keyMasks.clear();
     this.queryMasks.clear();
-    this.zeros.clear();
     this.lastScores = null;
   }
 
@@ -233,10 +231,14 @@ export class MultiHeadAttention extends MergeLayer {
     return this.core?.macsPerSample() ?? 0;
   }
 
-  override workspacePerSample(): number {
-    if (!this.core) return 0;
-    const { tq, tk } = this.core.inputDims!;
-    return this.core.workspacePerSample() + 2 * (tq + tk) + (this.returnAttentionScores ? this.numHeads * tq * tk : 0);
+  /**
+   * The output and one gradient per input (MergeLayer's), the attention core's buffers, and the scores when kept.
+   * (The copies of padding masks, rows × (tq + tk) values when the inputs carry masks, are left out.)
+   */
+  override stepBufferValuesFor(shapes: readonly Shape[]): number {
+    const dims = this.dimsFor(shapes);
+    const scores = this.returnAttentionScores ? this.numHeads * dims.tq * dims.tk : 0;
+    return super.stepBufferValuesFor(shapes) + this.makeCore().workspaceFor(dims) + scores;
   }
 
   /** The output carries the query's mask (Keras 3); the other inputs' masks only enter the attention. */

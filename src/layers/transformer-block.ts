@@ -25,7 +25,7 @@ import { MultiHeadAttentionCore, type AttentionDims, type AttentionMasks } from 
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
 import type { ActivationName } from '../backend/ops';
 import { serializeInitializer, serializeRegularizer } from './serialize';
-import { formatShape, type Shape } from './shape';
+import { formatShape, shapeSize, type Shape } from './shape';
 
 /** Most heads a transformer block takes (a bound for hostile configs, far above any real model). */
 export const MAX_HEADS = 4096;
@@ -397,15 +397,6 @@ export abstract class TransformerBlock extends Layer {
     );
   }
 
-  override workspacePerSample(): number {
-    if (!this.sub || !this.core) return 0;
-    const t = this.inputShape![0];
-    // The attention's own buffers, the feed-forward layers' (hidden pre- and post-activation, dx), the norms'
-    // outputs and gradients, the dropouts' masks, and this layer's residual sums and gradients.
-    const cross = this.cross ? this.cross.core.workspacePerSample() + 6 * this.inputSize + this.encoderSize : 0;
-    return this.core.workspacePerSample() + cross + 3 * t * this.intermediateDim + 14 * this.inputSize;
-  }
-
   /** A block with cross-attention (the decoder) takes [sequence] or [sequence, encoderSequence]. */
   override get multiInput(): boolean {
     return this.names.crossAttention !== undefined;
@@ -464,6 +455,35 @@ export abstract class TransformerBlock extends Layer {
   ): void {
     dxs[0] = this.backward(b, dy, rows, needDx[0]);
     if (this.cross) dxs[1] = needDx[1] ? this.bufs(rows)[8] : null;
+  }
+
+  /**
+   * Its own residual buffers (five per call), the attention core's and what each sub-layer (norms, feed-forward
+   * denses, dropouts when the rate is above 0) allocates.
+   */
+  override stepBufferValues(inputShape: Shape): number {
+    const [t] = inputShape;
+    const s = this.makeSublayers();
+    const ffShape: Shape = [t, this.intermediateDim];
+    let n = 5 * shapeSize(this.computeOutputShape(inputShape));
+    n += this.makeCore(inputShape).workspaceFor(this.dims(inputShape));
+    n += s.attentionNorm.stepBufferValues(inputShape) + s.feedforwardNorm.stepBufferValues(inputShape);
+    n += s.intermediate().stepBufferValues(inputShape) + s.output(inputShape[1]).stepBufferValues(ffShape);
+    if (this.dropout > 0) n += 2 * new Dropout({ rate: this.dropout }).stepBufferValues(inputShape);
+    return n;
+  }
+
+  /** With an encoder sequence also the cross-attention's: its core, norm, dropout, and four more buffers. */
+  override stepBufferValuesFor(shapes: readonly Shape[]): number {
+    let n = this.stepBufferValues(shapes[0]);
+    if (shapes.length === 2) {
+      const [inputShape, encoderShape] = shapes;
+      n += 3 * shapeSize(inputShape) + shapeSize(encoderShape);
+      n += this.makeCore(inputShape).workspaceFor(this.crossDims(inputShape, encoderShape));
+      n += new LayerNormalization({ epsilon: this.layerNormEpsilon }).stepBufferValues(inputShape);
+      if (this.dropout > 0) n += new Dropout({ rate: this.dropout }).stepBufferValues(inputShape);
+    }
+    return n;
   }
 
   /** Passes the padding mask on (each step keeps its own mask); uses it in the attention. */
