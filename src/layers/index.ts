@@ -28,6 +28,7 @@ import { TimeDistributed, type TimeDistributedArgs } from './time-distributed';
 import { PositionEmbedding, type PositionEmbeddingArgs } from './position-embedding';
 import { TokenAndPositionEmbedding, type TokenAndPositionEmbeddingArgs } from './token-and-position-embedding';
 import { TransformerDecoder, type TransformerDecoderArgs } from './transformer-decoder';
+import { MultiHeadAttention, type MultiHeadAttentionArgs } from './multi-head-attention';
 import { TransformerEncoder, type TransformerEncoderArgs } from './transformer-encoder';
 
 /**
@@ -438,5 +439,20 @@ export function transformerDecoder(args: TransformerDecoderArgs): TransformerDec
   return new TransformerDecoder(args);
 }
 
-export { PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder, TransformerDecoder };
+/**
+ * Keras' MultiHeadAttention, for graph models: `apply([query, value])`, `apply([query, value, key])` or
+ * `apply([query, value, key, attentionMask])` on [steps, features] sequences (attentionMask [query steps, key steps],
+ * nonzero = may attend). Padding masks of the inputs are used as Keras 3 uses them; `useCausalMask` for
+ * decoders. TF.js cannot load a model with it (it never exported the layer); backprop and Keras can.
+ * @example
+ * const x = bp.input({ shape: [16, 32] });
+ * const mha = bp.layers.multiHeadAttention({ numHeads: 4, keyDim: 8 });
+ * const y = bp.layers.add().apply([x, mha.apply([x, x])]);
+ */
+export function multiHeadAttention(args: MultiHeadAttentionArgs): MultiHeadAttention {
+  return new MultiHeadAttention(args);
+}
+
+export { PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder, TransformerDecoder, MultiHeadAttention };
+export type { MultiHeadAttentionArgs };
 export type { PositionEmbeddingArgs, TokenAndPositionEmbeddingArgs, TransformerEncoderArgs, TransformerDecoderArgs };

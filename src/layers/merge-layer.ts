@@ -48,7 +48,8 @@ export abstract class MergeLayer extends Layer {
 
   override computeOutputShapeFor(shapes: readonly Shape[]): Shape {
     if (shapes.length < this.minInputs || shapes.length > this.maxInputs) {
-      const want = this.minInputs === this.maxInputs ? `exactly ${this.minInputs}` : `at least ${this.minInputs}`;
+      const [lo, hi] = [this.minInputs, this.maxInputs];
+      const want = lo === hi ? `exactly ${lo}` : hi === Infinity ? `at least ${lo}` : `${lo} to ${hi}`;
       throw new Error(
         `${this.describe()} takes ${want} inputs, got ${shapes.length} (${shapes.map(formatShape).join(', ')})`,
       );

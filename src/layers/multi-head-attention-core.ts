@@ -274,12 +274,37 @@ export class MultiHeadAttentionCore {
     const w = this.weights;
     const mq = rows * tq,
       mk = rows * tk;
-    // Output projection: dO = dy·Woᵀ, dWo = Oᵀ·dy, dbo = 1ᵀ·dy.
-    b.gemm(false, true, mq, H * vd, outputDim, 1, dy, w['attention_output/kernel'].value, 0, s.dO);
-    if (weightGrads) {
-      b.gemm(true, false, H * vd, outputDim, mq, 1, s.o, dy, 0, w['attention_output/kernel'].grad);
-      if (useBias)
-        b.gemm(false, false, 1, outputDim, mq, 1, s.ones.subarray(0, mq), dy, 0, w['attention_output/bias'].grad);
+    const lin = Activation.linear;
+    const biasGrad = (p: string) => (useBias ? w[`${p}/bias`].grad : null);
+    // Output projection: dO = dy·Woᵀ, dWo = Oᵀ·dy, dbo = Σ_rows dy. The fused dense backward sums the bias
+    // gradient in one pass (a 1-row gemm against ones would pack all of dy first); linear with dz = dy aliased,
+    // it writes nothing into dy, and z = y = the forward's output are not read.
+    const wo = w['attention_output/kernel'];
+    // (A loss may have written dy into the output buffer itself: then z and y would overlap dz, so plain gemms.)
+    if (weightGrads && !overlaps(dy, s.y)) {
+      b.denseBackward(
+        s.o,
+        wo.value,
+        s.y,
+        s.y,
+        dy,
+        dy,
+        wo.grad,
+        biasGrad('attention_output'),
+        s.dO,
+        mq,
+        H * vd,
+        outputDim,
+        lin,
+        0,
+      );
+    } else {
+      b.gemm(false, true, mq, H * vd, outputDim, 1, dy, wo.value, 0, s.dO);
+      if (weightGrads) {
+        b.gemm(true, false, H * vd, outputDim, mq, 1, s.o, dy, 0, wo.grad);
+        if (useBias)
+          b.gemm(false, false, 1, outputDim, mq, 1, s.ones.subarray(0, mq), dy, 0, biasGrad('attention_output')!);
+      }
     }
     const { mask, keyMask, queryMask, causal } = masks;
     const scale = 1 / Math.sqrt(kd);
@@ -308,26 +333,50 @@ export class MultiHeadAttentionCore {
       seed,
     );
     const written = new Set<FloatArray>();
+    // Each projection's weight gradients (and its input gradient, when it is the first into that buffer) in one
+    // fused dense backward; later input gradients into the same buffer (self-attention) add with a gemm.
     const project = (
       p: 'query' | 'key' | 'value',
       x: FloatArray,
+      proj: FloatArray,
       g: FloatArray,
       m: number,
       inDim: number,
       n: number,
       dx: FloatArray | null,
     ) => {
+      const kernel = w[`${p}/kernel`];
+      const first = dx !== null && !written.has(dx);
       if (weightGrads) {
-        b.gemm(true, false, inDim, n, m, 1, x, g, 0, w[`${p}/kernel`].grad);
-        if (useBias) b.gemm(false, false, 1, n, m, 1, s.ones.subarray(0, m), g, 0, w[`${p}/bias`].grad);
+        b.denseBackward(
+          x,
+          kernel.value,
+          proj,
+          proj,
+          g,
+          g,
+          kernel.grad,
+          biasGrad(p),
+          first ? dx : null,
+          m,
+          inDim,
+          n,
+          lin,
+          0,
+        );
       }
-      if (dx) {
-        b.gemm(false, true, m, inDim, n, 1, g, w[`${p}/kernel`].value, written.has(dx) ? 1 : 0, dx);
-        written.add(dx);
-      }
+      if (dx && (!first || !weightGrads)) b.gemm(false, true, m, inDim, n, 1, g, kernel.value, first ? 0 : 1, dx);
+      if (dx) written.add(dx);
     };
-    project('query', query, s.dq, mq, queryDim, H * kd, dQuery);
-    project('key', key, s.dk, mk, keyInDim, H * kd, dKey);
-    project('value', value, s.dv, mk, valueInDim, H * vd, dValue);
+    project('query', query, s.q, s.dq, mq, queryDim, H * kd, dQuery);
+    project('key', key, s.k, s.dk, mk, keyInDim, H * kd, dKey);
+    project('value', value, s.v, s.dv, mk, valueInDim, H * vd, dValue);
   }
+}
+
+/** Whether two arrays share memory. */
+function overlaps(a: FloatArray, b: FloatArray): boolean {
+  return (
+    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength
+  );
 }

@@ -45,6 +45,7 @@ import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subt
 import { concatenateEntry } from './concatenate';
 import { dotEntry } from './dot';
 // attention
+import { multiHeadAttentionEntry } from './multi-head-attention';
 import { positionEmbeddingEntry } from './position-embedding';
 import { tokenAndPositionEmbeddingEntry } from './token-and-position-embedding';
 import { transformerDecoderEntry } from './transformer-decoder';
@@ -108,6 +109,7 @@ const ENTRIES: LayerEntry[] = [
   concatenateEntry,
   dotEntry,
   // attention
+  multiHeadAttentionEntry,
   positionEmbeddingEntry,
   tokenAndPositionEmbeddingEntry,
   transformerEncoderEntry,

@@ -25,7 +25,7 @@ import { MultiHeadAttentionCore, type AttentionDims, type AttentionMasks } from 
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
 import type { ActivationName } from '../backend/ops';
 import { serializeInitializer, serializeRegularizer } from './serialize';
-import { shapeSize, type Shape } from './shape';
+import { formatShape, shapeSize, type Shape } from './shape';
 
 /** Most heads a transformer block takes (a bound for hostile configs, far above any real model). */
 export const MAX_HEADS = 4096;
@@ -56,6 +56,17 @@ export interface BlockNames {
   feedforwardNorm: string;
   /** Keras' weight order: whether the feed-forward norm's weights come before the dense layers'. */
   normBeforeDense: boolean;
+  /** The cross-attention's names, for a block that takes an encoder sequence as a second input (the decoder). */
+  crossAttention?: string;
+  crossAttentionNorm?: string;
+}
+
+/** The cross-attention of a decoder called on [decoderSequence, encoderSequence]. */
+export interface CrossAttentionParts {
+  attention: MultiHeadAttentionCore;
+  norm: LayerNormalization;
+  /** The weights' name prefix, e.g. 'transformer_decoder/cross_attention/'. */
+  prefix: string;
 }
 
 /** The parts of a built block (TransformerBlock.parts). */
@@ -69,6 +80,8 @@ export interface BlockParts {
   attentionPrefix: string;
   masksQueries: boolean;
   causal: boolean;
+  /** Present when the block was built with an encoder sequence. */
+  cross?: CrossAttentionParts;
 }
 
 export abstract class TransformerBlock extends Layer {
@@ -93,6 +106,15 @@ export abstract class TransformerBlock extends Layer {
     feedforwardDropout: Dropout;
   };
   private coreWeights: Param[] = [];
+  private cross?: {
+    core: MultiHeadAttentionCore;
+    norm: LayerNormalization;
+    dropout: Dropout;
+    weights: Param[];
+    encoderShape: Shape;
+  };
+  private lastEncoder: FloatArray | null = null;
+  private lastEncoderMask: FloatArray | null = null;
   private lastMask: FloatArray | null = null;
   private maskCopies = new Map<number, FloatArray>();
 
@@ -164,6 +186,11 @@ export abstract class TransformerBlock extends Layer {
       attentionPrefix: `${this.weightScope ?? this.name}/${this.names.attention}/`,
       masksQueries: this.attention.masksQueries,
       causal: this.attention.causal,
+      cross: this.cross && {
+        attention: this.cross.core,
+        norm: this.cross.norm,
+        prefix: `${this.weightScope ?? this.name}/${this.names.crossAttention}/`,
+      },
     };
   }
 
@@ -195,6 +222,26 @@ export abstract class TransformerBlock extends Layer {
   private dims(inputShape: Shape): AttentionDims {
     const [T, d] = inputShape;
     return { queryDim: d, keyInDim: d, valueInDim: d, outputDim: d, tq: T, tk: T };
+  }
+
+  /** The cross-attention's dims: the decoder's steps query the encoder's (KerasNLP: key and value are both it). */
+  private crossDims(inputShape: Shape, encoderShape: Shape): AttentionDims {
+    const [T, d] = inputShape;
+    const [S, e] = encoderShape;
+    return { queryDim: d, keyInDim: e, valueInDim: e, outputDim: d, tq: T, tk: S };
+  }
+
+  /** Checks an encoder sequence's shape (a second input, for a block that takes one). */
+  protected checkEncoderShape(encoderShape: Shape): void {
+    if (!this.names.crossAttention) {
+      throw new Error(`${this.describe()} takes one input (a [steps, features] sequence)`);
+    }
+    if (encoderShape.length !== 2) {
+      throw new Error(
+        `${this.describe()}: the encoder sequence must be [steps, features] per sample, got ` +
+          formatShape(encoderShape),
+      );
+    }
   }
 
   private makeCore(inputShape: Shape): MultiHeadAttentionCore {
@@ -233,7 +280,7 @@ export abstract class TransformerBlock extends Layer {
     };
   }
 
-  override weightSpecs(inputShape: Shape): WeightSpec[] {
+  override weightSpecs(inputShape: Shape, encoderShape?: Shape): WeightSpec[] {
     this.computeOutputShape(inputShape);
     const d = inputShape[1];
     const s = this.makeSublayers();
@@ -243,12 +290,20 @@ export abstract class TransformerBlock extends Layer {
     const ffNorm = scoped(this.names.feedforwardNorm, s.feedforwardNorm.weightSpecs(inputShape));
     const inter = scoped('feedforward_intermediate_dense', s.intermediate().weightSpecs(inputShape));
     const out = scoped('feedforward_output_dense', s.output(d).weightSpecs([inputShape[0], this.intermediateDim]));
+    const cross: WeightSpec[] = [];
+    if (encoderShape) {
+      const n = this.names;
+      cross.push(
+        ...this.makeCore(inputShape).weightSpecs(`${n.crossAttention}/`, this.crossDims(inputShape, encoderShape)),
+      );
+      cross.push(...scoped(n.crossAttentionNorm!, s.attentionNorm.weightSpecs(inputShape)));
+    }
     return this.names.normBeforeDense
-      ? [...attn, ...attnNorm, ...ffNorm, ...inter, ...out]
-      : [...attn, ...attnNorm, ...inter, ...out, ...ffNorm];
+      ? [...attn, ...attnNorm, ...cross, ...ffNorm, ...inter, ...out]
+      : [...attn, ...attnNorm, ...cross, ...inter, ...out, ...ffNorm];
   }
 
-  override build(inputShape: Shape, dtype: DType, rng: Rng): void {
+  override build(inputShape: Shape, dtype: DType, rng: Rng, encoderShape?: Shape): void {
     const outputShape = this.computeOutputShape(inputShape);
     const d = inputShape[1];
     this.dtype = dtype;
@@ -282,6 +337,31 @@ export abstract class TransformerBlock extends Layer {
     core.bind(dims, dtype, (name) => this.coreWeights.find((p) => p.name === `${scope}/${prefix}${name}`)!);
     const ffShape: Shape = [inputShape[0], this.intermediateDim];
     sub.attentionNorm.build(inputShape, dtype, rng);
+    this.cross = undefined;
+    if (encoderShape) {
+      // KerasNLP builds the cross-attention and its norm after the self-attention's norm.
+      const n = this.names;
+      const crossCore = this.makeCore(inputShape);
+      const crossPrefix = `${n.crossAttention}/`;
+      const weights = crossCore.weightSpecs(crossPrefix, this.crossDims(inputShape, encoderShape)).map((spec) => {
+        const p = allocParam(`${scope}/${spec.name}`, spec.shape, dtype, true);
+        spec.initializer.fill(p.value, p.shape, rng);
+        if (spec.regularizer) p.regularizer = spec.regularizer;
+        return p;
+      });
+      crossCore.bind(this.crossDims(inputShape, encoderShape), dtype, (name) =>
+        weights.find((p) => p.name === `${scope}/${crossPrefix}${name}`)!,
+      );
+      const norm = new LayerNormalization({ name: n.crossAttentionNorm!, epsilon: this.layerNormEpsilon });
+      const dropout = new Dropout({ name: 'cross_attention_dropout', rate: this.dropout });
+      for (const l of [norm, dropout]) {
+        l.weightScope = `${scope}/${l.name}`;
+        l.trainable = this.trainable;
+      }
+      norm.build(inputShape, dtype, rng);
+      dropout.build(inputShape, dtype, rng);
+      this.cross = { core: crossCore, norm, dropout, weights, encoderShape: [...encoderShape] };
+    }
     if (this.names.normBeforeDense) sub.feedforwardNorm.build(inputShape, dtype, rng);
     sub.intermediate.build(inputShape, dtype, rng);
     sub.output.build(ffShape, dtype, rng);
@@ -297,9 +377,11 @@ export abstract class TransformerBlock extends Layer {
     if (!this.sub) return [];
     const { attentionNorm, feedforwardNorm, intermediate, output } = this.sub;
     const dense = [...intermediate.weights(), ...output.weights()];
+    const self = [...this.coreWeights, ...attentionNorm.weights()];
+    if (this.cross) self.push(...this.cross.weights, ...this.cross.norm.weights());
     return this.names.normBeforeDense
-      ? [...this.coreWeights, ...attentionNorm.weights(), ...feedforwardNorm.weights(), ...dense]
-      : [...this.coreWeights, ...attentionNorm.weights(), ...dense, ...feedforwardNorm.weights()];
+      ? [...self, ...feedforwardNorm.weights(), ...dense]
+      : [...self, ...dense, ...feedforwardNorm.weights()];
   }
 
   override params(): Param[] {
@@ -309,7 +391,70 @@ export abstract class TransformerBlock extends Layer {
   override macsPerSample(): number {
     if (!this.sub || !this.core) return 0;
     const { intermediate, output } = this.sub;
-    return this.core.macsPerSample() + intermediate.macsPerSample() + output.macsPerSample() + 8 * this.inputSize;
+    const cross = this.cross ? this.cross.core.macsPerSample() : 0;
+    return (
+      this.core.macsPerSample() + cross + intermediate.macsPerSample() + output.macsPerSample() + 8 * this.inputSize
+    );
+  }
+
+  /** A block with cross-attention (the decoder) takes [sequence] or [sequence, encoderSequence]. */
+  override get multiInput(): boolean {
+    return this.names.crossAttention !== undefined;
+  }
+
+  override computeOutputShapeFor(shapes: readonly Shape[]): Shape {
+    const most = this.multiInput ? 2 : 1;
+    if (shapes.length < 1 || shapes.length > most) {
+      throw new Error(
+        `${this.describe()} takes ${most === 2 ? '[sequence] or [sequence, encoderSequence]' : 'one input'}, ` +
+          `got ${shapes.length} inputs`,
+      );
+    }
+    if (shapes.length === 2) this.checkEncoderShape(shapes[1]);
+    return this.computeOutputShape(shapes[0]);
+  }
+
+  override weightSpecsFor(shapes: readonly Shape[]): WeightSpec[] {
+    this.computeOutputShapeFor(shapes);
+    return this.weightSpecs(shapes[0], shapes[1]);
+  }
+
+  override buildFor(shapes: readonly Shape[], dtype: DType, rng: Rng): void {
+    this.computeOutputShapeFor(shapes);
+    this.build(shapes[0], dtype, rng, shapes[1]);
+  }
+
+  /** The output keeps the sequence's mask; the encoder's masks its steps as keys of the cross-attention. */
+  override maskFlowMany(masked: readonly boolean[]): boolean {
+    return masked[0];
+  }
+
+  override outputMaskMany(masks: readonly (FloatArray | null)[]): FloatArray | null {
+    return masks[0] ?? null;
+  }
+
+  override forwardMany(
+    b: Backend,
+    xs: readonly FloatArray[],
+    rows: number,
+    training: boolean,
+    rng: Rng,
+    masks: readonly (FloatArray | null)[],
+  ): FloatArray {
+    this.lastEncoder = xs[1] ?? null;
+    this.lastEncoderMask = masks[1] ?? null;
+    return this.forward(b, xs[0], rows, training, rng, masks[0]);
+  }
+
+  override backwardMany(
+    b: Backend,
+    dy: FloatArray,
+    rows: number,
+    needDx: readonly boolean[],
+    dxs: (FloatArray | null)[],
+  ): void {
+    dxs[0] = this.backward(b, dy, rows, needDx[0]);
+    if (this.cross) dxs[1] = needDx[1] ? this.bufs(rows)[8] : null;
   }
 
   /**
@@ -328,15 +473,76 @@ export abstract class TransformerBlock extends Layer {
     return n;
   }
 
+  /** With an encoder sequence also the cross-attention's: its core, norm, dropout, and four more buffers. */
+  override stepBufferValuesFor(shapes: readonly Shape[]): number {
+    let n = this.stepBufferValues(shapes[0]);
+    if (shapes.length === 2) {
+      const [inputShape, encoderShape] = shapes;
+      n += 3 * shapeSize(inputShape) + shapeSize(encoderShape);
+      n += this.makeCore(inputShape).workspaceFor(this.crossDims(inputShape, encoderShape));
+      n += new LayerNormalization({ epsilon: this.layerNormEpsilon }).stepBufferValues(inputShape);
+      if (this.dropout > 0) n += new Dropout({ rate: this.dropout }).stepBufferValues(inputShape);
+    }
+    return n;
+  }
+
   /** Passes the padding mask on (each step keeps its own mask); uses it in the attention. */
   override maskFlow(inputMasked: boolean): boolean {
     return inputMasked;
   }
 
-  /** x1 (the first residual sum), y, the copy of dy dropout backward scales, dx1, dx. */
+  /** Values per sample of the encoder sequence (0 without cross-attention). */
+  private get encoderSize(): number {
+    return this.cross ? this.cross.encoderShape[0] * this.cross.encoderShape[1] : 0;
+  }
+
+  /**
+   * x1 (the first residual sum), y, the copy of dy dropout backward scales, dx1, dx; with cross-attention also x2
+   * (its residual sum), dx2, the cross-attention's query gradient and the encoder's gradient.
+   */
   private bufs(rows: number): FloatArray[] {
     const n = this.inputSize;
-    return this.buffers(rows, [n, n, n, n, n]);
+    return this.buffers(rows, this.cross ? [n, n, n, n, n, n, n, n, this.encoderSize] : [n, n, n, n, n]);
+  }
+
+  /** The cross-attention block's forward from h (the self-attention block's output) into x2. */
+  private crossForward(b: Backend, h: FloatArray, rows: number, training: boolean, rng: Rng): FloatArray {
+    const { core, norm, dropout } = this.cross!;
+    const x2 = this.bufs(rows)[5];
+    const n = rows * this.inputSize;
+    const enc = this.lastEncoder!;
+    const masks: AttentionMasks = { mask: null, keyMask: this.lastEncoderMask, queryMask: null, causal: false };
+    const attend = (q: FloatArray) =>
+      dropout.forward(b, core.forward(b, q, enc, enc, rows, masks, training, rng), rows, training, rng);
+    if (this.normalizeFirst) {
+      const a = attend(norm.forward(b, h, rows));
+      for (let i = 0; i < n; i++) x2[i] = h[i] + a[i];
+      return x2;
+    }
+    const a = attend(h);
+    for (let i = 0; i < n; i++) x2[i] = h[i] + a[i];
+    return norm.forward(b, x2, rows);
+  }
+
+  /** The cross-attention block's backward: from dz (the gradient of its output) into dh; the encoder's into dEnc. */
+  private crossBackward(b: Backend, dz: FloatArray, rows: number): FloatArray {
+    const { core, norm, dropout } = this.cross!;
+    const [, , g, , , , dh, dq, dEnc] = this.bufs(rows);
+    const n = rows * this.inputSize;
+    const attendBack = (d: FloatArray) => {
+      g.set(d.subarray(0, n));
+      core.backward(b, dropout.backward(b, g, rows)!, this.trainable, dq, dEnc, dEnc);
+    };
+    if (this.normalizeFirst) {
+      attendBack(dz);
+      const dn = norm.backward(b, dq, rows, true)!;
+      for (let i = 0; i < n; i++) dh[i] = dz[i] + dn[i];
+      return dh;
+    }
+    const ds = norm.backward(b, dz, rows, true)!;
+    attendBack(ds);
+    for (let i = 0; i < n; i++) dh[i] = ds[i] + dq[i];
+    return dh;
   }
 
   forward(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng, mask?: FloatArray | null): FloatArray {
@@ -344,6 +550,9 @@ export abstract class TransformerBlock extends Layer {
     const [x1, y] = this.bufs(rows);
     const n = rows * this.inputSize;
     this.lastMask = mask ?? null;
+    if (this.cross && !this.lastEncoder) {
+      throw new Error(`${this.describe()} was built with an encoder sequence: call it on [sequence, encoderSequence]`);
+    }
     const masks = this.attentionMasks(this.lastMask, rows);
     const attend = (h: FloatArray) =>
       attentionDropout.forward(b, this.core!.forward(b, h, h, h, rows, masks, training, rng), rows, training, rng);
@@ -352,13 +561,15 @@ export abstract class TransformerBlock extends Layer {
     if (this.normalizeFirst) {
       const a = attend(attentionNorm.forward(b, x, rows));
       for (let i = 0; i < n; i++) x1[i] = x[i] + a[i];
-      const f = feed(feedforwardNorm.forward(b, x1, rows));
-      for (let i = 0; i < n; i++) y[i] = x1[i] + f[i];
+      const h = this.cross ? this.crossForward(b, x1, rows, training, rng) : x1;
+      const f = feed(feedforwardNorm.forward(b, h, rows));
+      for (let i = 0; i < n; i++) y[i] = h[i] + f[i];
       return y;
     }
     const a = attend(x);
     for (let i = 0; i < n; i++) x1[i] = x[i] + a[i];
-    const h1 = attentionNorm.forward(b, x1, rows);
+    const h1s = attentionNorm.forward(b, x1, rows);
+    const h1 = this.cross ? this.crossForward(b, h1s, rows, training, rng) : h1s;
     const f = feed(h1);
     for (let i = 0; i < n; i++) y[i] = h1[i] + f[i];
     return feedforwardNorm.forward(b, y, rows);
@@ -383,6 +594,8 @@ export abstract class TransformerBlock extends Layer {
     if (this.normalizeFirst) {
       const dh2 = feedforwardNorm.backward(b, feedBack(dy), rows, true)!;
       for (let i = 0; i < n; i++) dx1[i] = dy[i] + dh2[i];
+      // Through the cross-attention block (when there is one): dx1 becomes the gradient of the self-attention sum.
+      if (this.cross) dx1.set(this.crossBackward(b, dx1, rows).subarray(0, n));
       // dx = dx1 + LN₁ᵀ(MHAᵀ(dx1)): the attention's input gradient into dx, through the norm.
       attendBack(dx1, dx);
       const dxn = attentionNorm.backward(b, dx, rows, true)!;
@@ -392,7 +605,8 @@ export abstract class TransformerBlock extends Layer {
     const ds2 = feedforwardNorm.backward(b, dy, rows, true)!;
     const dff = feedBack(ds2);
     for (let i = 0; i < n; i++) dx1[i] = ds2[i] + dff[i];
-    const ds1 = attentionNorm.backward(b, dx1, rows, true)!;
+    const dh1 = this.cross ? this.crossBackward(b, dx1, rows) : dx1;
+    const ds1 = attentionNorm.backward(b, dh1, rows, true)!;
     attendBack(ds1, dx);
     for (let i = 0; i < n; i++) dx[i] += ds1[i];
     return needDx ? dx : null;
@@ -401,6 +615,7 @@ export abstract class TransformerBlock extends Layer {
   protected override resetBuffers(): void {
     super.resetBuffers();
     this.core?.reset();
+    this.cross?.core.reset();
     this.maskCopies?.clear();
   }
 

@@ -130,17 +130,17 @@ export function onnxModelBytes(
     const exp = layerExportFor(layer.className)!;
     try {
       if (layer.multiInput) {
+        const inputMasks = c.inputs.map((s) => masks[s]);
         values[c.output] = exp.writeMany!(
           layer,
           c.inputs.map((s) => values[s]),
           g,
+          inputMasks.map((m) => () => (m ? (m.name ??= m.make()) : null)),
         );
-        masks[c.output] = layer.maskFlowMany(c.inputs.map((s) => masks[s] !== undefined))
-          ? mergedMask(
-              g,
-              c.inputs.map((s) => masks[s]),
-              layer.name,
-            )
+        masks[c.output] = layer.maskFlowMany(inputMasks.map((m) => m !== undefined))
+          ? exp.outputMaskMany
+            ? exp.outputMaskMany(inputMasks)
+            : mergedMask(g, inputMasks, layer.name)
           : undefined;
       } else {
         restoreMask(g, masks[c.inputs[0]]);

@@ -4,6 +4,10 @@
  */
 import type { Layer } from '../layers/layer';
 import type { GraphBuilder, OnnxValue } from './graph';
+import type { PendingMask } from './sequence-masks';
+
+/** The padding mask of each input of a call: writes it on first use ([batch, steps] float 0/1); null when none. */
+export type InputMasks = (() => string | null)[];
 
 export interface LayerExport {
   /** TF.js class name ('Dense'), as the layer registry knows it. */
@@ -13,8 +17,13 @@ export interface LayerExport {
    * shape is the layer's outputShape (Keras order) in whatever layout the layer leaves it (see graph.ts).
    */
   write(layer: Layer, x: OnnxValue, g: GraphBuilder): OnnxValue;
-  /** For layers taking several inputs (merge layers): appends the nodes reading `xs`, returns the output. */
-  writeMany?(layer: Layer, xs: OnnxValue[], g: GraphBuilder): OnnxValue;
+  /**
+   * For layers taking several inputs (merge layers): appends the nodes reading `xs` (and, for layers that use
+   * them, the inputs' padding masks), returns the output.
+   */
+  writeMany?(layer: Layer, xs: OnnxValue[], g: GraphBuilder, masks: InputMasks): OnnxValue;
+  /** The output's mask from the inputs' (default: masked where any input is, as merges do). */
+  outputMaskMany?(masks: (PendingMask | undefined)[]): PendingMask | undefined;
 }
 
 /**
@@ -44,17 +53,19 @@ export function mergeExport<L extends Layer>(
   className: string,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   type: abstract new (...args: any[]) => L,
-  writeMany: (layer: L, xs: OnnxValue[], g: GraphBuilder) => OnnxValue,
+  writeMany: (layer: L, xs: OnnxValue[], g: GraphBuilder, masks: InputMasks) => OnnxValue,
+  outputMaskMany?: (masks: (PendingMask | undefined)[]) => PendingMask | undefined,
 ): LayerExport {
   return {
     className,
     write(layer) {
       throw new Error(`ONNX export: layer '${layer.name}' (${className}) takes a list of inputs`);
     },
-    writeMany(layer, xs, g) {
+    writeMany(layer, xs, g, masks) {
       if (!(layer instanceof type)) throw new Error(`ONNX export: layer '${layer.name}' is not a ${className}`);
-      return writeMany(layer, xs, g);
+      return writeMany(layer, xs, g, masks);
     },
+    outputMaskMany,
   };
 }
 

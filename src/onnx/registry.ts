@@ -57,6 +57,7 @@ import {
 import {
   positionEmbeddingExport,
   tokenAndPositionEmbeddingExport,
+  multiHeadAttentionExport,
   transformerDecoderExport,
   transformerEncoderExport,
 } from './layers/attention';
@@ -117,6 +118,7 @@ const EXPORTS: LayerExport[] = [
   // attention
   positionEmbeddingExport,
   tokenAndPositionEmbeddingExport,
+  multiHeadAttentionExport,
   transformerEncoderExport,
   transformerDecoderExport,
 ];

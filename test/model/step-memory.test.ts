@@ -158,6 +158,17 @@ const cases: Case[] = [
       return L.add().apply([h as bp.SymbolicTensor, p as bp.SymbolicTensor]) as bp.SymbolicTensor;
     },
   },
+  {
+    name: 'multi-head attention, a decoder with cross-attention',
+    inputShape: [6],
+    ids: 12,
+    graph: (x) => {
+      const h = L.tokenAndPositionEmbedding({ vocabularySize: 12, sequenceLength: 6, embeddingDim: 8 }).apply(x);
+      const e = L.dense({ units: 6 }).apply(h as bp.SymbolicTensor) as bp.SymbolicTensor;
+      const a = L.multiHeadAttention({ numHeads: 2, keyDim: 3, valueDim: 2 }).apply([h as bp.SymbolicTensor, e]);
+      return L.transformerDecoder({ intermediateDim: 16, numHeads: 2, dropout: 0.1 }).apply([a, e]);
+    },
+  },
 ];
 
 /**
@@ -169,10 +180,14 @@ function ownArrays(layer: Layer, rows: number): number {
     maskZero?: boolean;
     mode?: string;
     core?: { steps: Map<number, Record<string, ArrayLike<number>>> };
+    cross?: { core: { steps: Map<number, Record<string, ArrayLike<number>>> } };
   };
   if (anyLayer.core) {
-    const step = anyLayer.core.steps.get(rows);
-    return step ? Object.values(step).reduce((n, a) => n + a.length, 0) : 0;
+    const stepValues = (c: { steps: Map<number, Record<string, ArrayLike<number>>> }) => {
+      const step = c.steps.get(rows);
+      return step ? Object.values(step).reduce((n, a) => n + a.length, 0) : 0;
+    };
+    return stepValues(anyLayer.core) + (anyLayer.cross ? stepValues(anyLayer.cross.core) : 0);
   }
   if (layer.className === 'Embedding') return rows * layer.inputSize * (anyLayer.maskZero ? 2 : 1);
   if (anyLayer.mode === 'max') return rows * layer.outputSize;
