@@ -13,7 +13,8 @@
         "native/exports_conv.cc",
         "native/conv_direct.cc",
         "native/winograd.cc",
-        "native/thread_pool.cc"
+        "native/thread_pool.cc",
+        "native/exports_autodiff.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -80,6 +80,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"maxPool2dForwardAsync", MaxPool2dForwardAsync}, {"maxPool2dBackwardAsync", MaxPool2dBackwardAsync},
       {"avgPool2dForwardAsync", AvgPool2dForwardAsync}, {"avgPool2dBackwardAsync", AvgPool2dBackwardAsync},
       {"batchNormForwardAsync", BatchNormForwardAsync}, {"batchNormBackwardAsync", BatchNormBackwardAsync},
+      // autodiff ops (bp.ops)
+      {"unary", Unary}, {"binary", Binary}, {"select", Select}, {"reduce", Reduce}, {"matMul", MatMul},
+      {"matMulAsync", MatMulAsync}, {"stridedCopy", StridedCopy}, {"gather", Gather}, {"scatterAdd", ScatterAdd},
+      {"oneHot", OneHot}, {"elementwiseCounts", ElementwiseCounts},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

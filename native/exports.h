@@ -67,4 +67,16 @@ Napi::Value AvgPool2dForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value AvgPool2dBackwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormBackwardAsync(const Napi::CallbackInfo& info);
+// autodiff ops (bp.ops)
+Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value Binary(const Napi::CallbackInfo& info);
+Napi::Value Select(const Napi::CallbackInfo& info);
+Napi::Value Reduce(const Napi::CallbackInfo& info);
+Napi::Value MatMul(const Napi::CallbackInfo& info);
+Napi::Value MatMulAsync(const Napi::CallbackInfo& info);
+Napi::Value StridedCopy(const Napi::CallbackInfo& info);
+Napi::Value Gather(const Napi::CallbackInfo& info);
+Napi::Value ScatterAdd(const Napi::CallbackInfo& info);
+Napi::Value OneHot(const Napi::CallbackInfo& info);
+Napi::Value ElementwiseCounts(const Napi::CallbackInfo& info);
 }  // namespace bp

@@ -14,6 +14,7 @@ import * as O from './optimizers';
 import { conv2dBackwardUnchecked, conv2dForwardUnchecked } from './conv';
 import * as Pool from './pool';
 import { batchNormBackwardUnchecked, batchNormForwardUnchecked } from './batch-norm';
+import { uncheckedAutodiffOps } from './autodiff-ops';
 
 const SOFTMAX = Activation.softmax;
 
@@ -67,5 +68,7 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
     batchNormForward: batchNormForwardUnchecked,
     batchNormBackward: batchNormBackwardUnchecked,
+    // autodiff ops: traced programs check their shapes once, when planned
+    ...uncheckedAutodiffOps(),
   };
 }
