@@ -55,6 +55,7 @@ export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from '.
 // autodiff: tensor ops with gradients, eager gradients, variables
 export { ops, grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad, variable, Variable } from './autodiff';
 export type { TensorLike, CustomGradResult, TapeNode } from './autodiff';
+export { registerLayer } from './layers/registry';
 
 // ONNX export and safetensors
 export { exportOnnx } from './onnx/export';

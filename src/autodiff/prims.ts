@@ -98,6 +98,14 @@ export interface Launch {
   runAsync?(b: Backend, bufs: FloatArray[]): Promise<void> | undefined;
 }
 
+/** Multiply-adds of a node (matMul; elementwise work is not counted, as layers count theirs). */
+export function macsOf(spec: NodeSpec): number {
+  if (spec.prim !== 'matMul') return 0;
+  const a = spec.inputShapes[0];
+  const k = spec.attrs.transposeA ? a[a.length - 2] : a[a.length - 1];
+  return sizeOf(spec.shape) * k;
+}
+
 /** Row-major strides of a shape. */
 export function stridesOf(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);

@@ -11,7 +11,7 @@ import { backprop } from './backprop';
 import { gradRule } from './grad-registry';
 import * as ops from './ops';
 import { plan, type Plan, type PlannedNode } from './planner';
-import { ALIAS_PRIMS, opName } from './prims';
+import { ALIAS_PRIMS, macsOf, opName } from './prims';
 import type { TapeNode } from './tape-node';
 import { Tensor, Variable } from './tensor';
 import { Trace, type TraceNode } from './trace';
@@ -169,7 +169,14 @@ export class Program {
   }
 
   /** Launches per pass and what fusion did (for tests and benchmarks). */
-  get stats(): { forward: number; backward: number; fused: number; chains: string[][]; arenaSize: number } {
+  get stats(): {
+    forward: number;
+    backward: number;
+    fused: number;
+    chains: string[][];
+    arenaSize: number;
+    macs: number;
+  } {
     const p = this.plan;
     const kernels = (list: PlannedNode[]) => list.filter((n) => !ALIAS_PRIMS.has(n.spec.prim)).length;
     return {
@@ -178,6 +185,7 @@ export class Program {
       fused: p.fused,
       chains: p.chains,
       arenaSize: p.arenaSize,
+      macs: p.forward.reduce((sum, n) => sum + macsOf(n.spec), 0),
     };
   }
 

@@ -33,6 +33,9 @@ import type { ActivationName } from '../backend/ops';
 import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
 import { checkShape, formatShape, shapeSize, type Shape } from './shape';
+import type { Tensor, Variable } from '../autodiff/tensor';
+import type { InitializerIdentifier } from '../training/initializers';
+import type { RegularizerIdentifier } from '../training/regularizers';
 
 export interface LayerArgs {
   /** Layer name; defaults to `<kind>_<n>` (e.g. `dense_1`), unique within the model. */
@@ -291,6 +294,33 @@ export abstract class Layer {
    */
   getConfig(): Record<string, unknown> {
     return this.name ? { name: this.name, trainable: this.trainable } : { trainable: this.trainable };
+  }
+
+  /**
+   * Custom layers (custom-layer.ts, `class MyLayer extends bp.layers.Layer`): the output of a batch, computed with
+   * bp.ops from `inputs` ([rows, ...inputShape]); traced once per batch size into a program whose backward comes
+   * from the gradient table. Built-in layers compute with `forward`/`backward` instead.
+   */
+  call?(inputs: Tensor, kwargs: { training: boolean }): Tensor;
+
+  /**
+   * Custom layers: creates a weight in `build(inputShape)` and returns it as a variable to use in `call` (as TF.js's
+   * addWeight; weights take the model's dtype, `dtype` is accepted for compatibility). Built-in layers declare
+   * theirs with `weightSpecs`.
+   * @example this.kernel = this.addWeight('kernel', [inputShape[inputShape.length - 1], this.units], null, 'heNormal');
+   */
+  addWeight(
+    _name: string,
+    _shape: number[],
+    _dtype?: DType | null,
+    _initializer?: InitializerIdentifier,
+    _regularizer?: RegularizerIdentifier | null,
+    _trainable?: boolean,
+  ): Variable {
+    throw new Error(
+      `${this.describe()}: addWeight() is for custom layers (subclasses of bp.layers.Layer that implement call()); ` +
+        'a built-in layer declares its weights with weightSpecs()',
+    );
   }
 
   /** Buffers of rows × size values each, allocated once per distinct row count. */
