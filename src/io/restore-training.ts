@@ -31,7 +31,7 @@ export function restoreTraining(
   const optimizer = read(r, `${where}.compile.optimizer`, () =>
     getOptimizer(r.obj(c.optimizer, `${where}.compile.optimizer`)),
   );
-  const metrics = read(r, `${where}.compile.metrics`, () => checkMetricNames('model.json', c.metrics ?? []));
+  const metrics = read(r, `${where}.compile.metrics`, () => checkMetricNames('model.json', c.metrics ?? [], true));
   let loss: Loss | undefined;
   if (givenLoss !== undefined) loss = read(r, 'loadLayersModel(): options.loss', () => getLoss(givenLoss));
   else if (c.loss !== null && c.loss !== undefined) {

@@ -30,7 +30,8 @@ export function compileRecord(model: Model): Record<string, unknown> | undefined
   const loss = model.loss ? serializeLoss(model.loss) : null;
   return {
     loss: loss ?? (model.loss ? { custom: model.loss.name } : null),
-    metrics: [...model.metricNames],
+    // function metrics cannot be saved (like a function loss): give them again with compile
+    metrics: model.metricNames.filter((m) => typeof m === 'string'),
     optimizer: serializeOptimizer(model.optimizer),
   };
 }
@@ -72,14 +73,15 @@ export function tfjsTrainingConfig(model: Model): Record<string, unknown> | unde
   const config = opt.getConfig();
   const lossConfig = loss.getConfig();
   if (typeof config.learningRate !== 'number' || Object.values(lossConfig).some((v) => v !== false)) return undefined;
-  if (!TFJS_LOSSES.includes(loss.name) || !model.metricNames.every((m) => TFJS_METRICS.includes(m))) return undefined;
+  const names = model.metricNames.filter((m): m is string => typeof m === 'string');
+  if (!TFJS_LOSSES.includes(loss.name) || !names.every((m) => TFJS_METRICS.includes(m))) return undefined;
   return {
     optimizer_config: {
       class_name: opt.className,
       config: Object.fromEntries(Object.entries(config).map(([k, v]) => [toSnake(k), v])),
     },
     loss: toSnake(loss.name),
-    metrics: model.metricNames,
+    metrics: names,
     loss_weights: null,
     sample_weight_mode: null,
   };

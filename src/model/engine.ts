@@ -8,7 +8,7 @@
 import type { Backend, FloatArray } from '../backend/ops';
 import { backendForModel } from '../backend/select';
 import type { FoldedSgd, Metric, Targets } from '../training/contracts';
-import { getMetric } from '../training/metrics';
+import { getMetric, type MetricIdentifier } from '../training/metrics';
 import { checkModelSize } from '../limits';
 import { floatArray } from '../backend/memory';
 import { shapeSize } from '../layers/shape';
@@ -26,7 +26,7 @@ export interface EngineModel {
   readonly rng: Rng;
   readonly loss?: Loss;
   readonly optimizer?: Optimizer;
-  readonly metricNames: string[];
+  readonly metricNames: MetricIdentifier[];
   readonly outputShape: Shape | undefined;
   readonly inputSize: number;
   readonly outputSize: number;

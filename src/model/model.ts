@@ -7,7 +7,7 @@ import type { DType, FloatArray } from '../backend/ops';
 import { Rng } from '../random';
 import type { Loss, Optimizer, Param } from '../training/contracts';
 import { getLoss, type LossIdentifier } from '../training/losses';
-import { checkMetricNames } from '../training/metrics';
+import { checkMetricNames, type MetricIdentifier } from '../training/metrics';
 import { getOptimizer, type OptimizerIdentifier } from '../optimizers';
 import { Layer } from '../layers/layer';
 import { formatShape, sameShape, shapeSize, type Shape } from '../layers/shape';
@@ -31,8 +31,11 @@ export interface CompileArgs {
   optimizer: OptimizerIdentifier;
   /** A loss name ('meanSquaredError', 'categoricalCrossentropy', ...), a Loss, or a function. */
   loss: LossIdentifier;
-  /** Metric names: 'accuracy', 'precision', 'recall', 'mse', 'mae' (and their aliases). */
-  metrics?: string[];
+  /**
+   * Metric names ('accuracy', 'precision', 'recall', 'mse', 'mae' and their aliases), or functions (yTrue, yPred) →
+   * per-sample values written with bp.ops (logged under the function's name; not saved).
+   */
+  metrics?: MetricIdentifier[];
 }
 
 /** A weight array as getWeights returns it (TF.js order: per layer, e.g. kernel [in, out] then bias [units]). */
@@ -62,7 +65,7 @@ export class Model {
   readonly rng: Rng;
   optimizer?: Optimizer;
   loss?: Loss;
-  metricNames: string[] = [];
+  metricNames: MetricIdentifier[] = [];
   /**
    * Your own JSON-serialisable data saved with the model (in model.json's userDefinedMetadata, which TF.js
    * ignores), e.g. the CLI stores feature names, classes and the input scaler here.
