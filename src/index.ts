@@ -53,7 +53,17 @@ export * as jobs from './jobs';
 export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';
 
 // autodiff: tensor ops with gradients, eager gradients, variables
-export { ops, grad, grads, valueAndGrad, valueAndGrads, variableGrads, customGrad, variable, Variable } from './autodiff';
+export {
+  ops,
+  grad,
+  grads,
+  valueAndGrad,
+  valueAndGrads,
+  variableGrads,
+  customGrad,
+  variable,
+  Variable,
+} from './autodiff';
 export type { TensorLike, CustomGradResult, TapeNode } from './autodiff';
 export { registerLayer } from './layers/registry';
 

@@ -9,6 +9,8 @@ import * as ops from './ops';
 import { Tape, recordNode, taping, untaped, withTape } from './tape';
 import type { TapeNode } from './tape-node';
 import { floatArray } from '../backend/memory';
+import type { FloatArray } from '../backend/ops';
+import { registerVariable, rememberVariables } from './variables';
 import { Tensor, Variable, describe, toTensor, type TensorLike } from './tensor';
 import { activeTrace } from './trace';
 
@@ -108,6 +110,7 @@ export function variableGrads(f: () => Tensor, varList?: Variable[]): { value: T
   vars.forEach((v, i) => {
     out[v.name] = gs[i] ?? ops.zerosLike(v);
   });
+  rememberVariables(out, new Map(vars.map((v) => [v.name, v])));
   return { value, grads: out };
 }
 
@@ -204,5 +207,26 @@ export function variable(initialValue: TensorLike, trainable = true, name?: stri
   // Over a SharedArrayBuffer: traced programs may read it off the main thread (async matMul).
   const data = floatArray(dt, t.data.length);
   data.set(t.data);
-  return new Variable(data, t.shape, dt, name ?? `variable_${++variableCount}`, trainable);
+  const v = new Variable(data, t.shape, dt, name ?? `variable_${++variableCount}`, trainable);
+  registerVariable(v, true);
+  return v;
+}
+
+const weightVariables = new WeakMap<object, Variable>();
+
+/**
+ * The variable of a model weight (its values and gradient arrays are the weight's), one per weight; used by
+ * model.trainableWeights.
+ */
+export function weightVariable(
+  p: { name: string; shape: number[]; value: FloatArray; grad: FloatArray },
+  dtype: DType,
+): Variable {
+  let v = weightVariables.get(p);
+  if (!v) {
+    v = new Variable(null, p.shape, dtype, p.name, true, p);
+    weightVariables.set(p, v);
+  }
+  registerVariable(v, false);
+  return v;
 }

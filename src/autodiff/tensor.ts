@@ -139,6 +139,11 @@ export class Variable extends Tensor {
     return this.source;
   }
 
+  /** The variable itself (TF.js's LayerVariable.read()). */
+  read(): Variable {
+    return this;
+  }
+
   /**
    * Replaces the values in place (same shape).
    * @example v.assign(bp.ops.mul(v, 0.5));

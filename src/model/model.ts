@@ -16,6 +16,8 @@ import { engineOf } from './engine';
 import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
 import { formatSummary } from './summary';
 import type { Tensor } from './tensor';
+import { weightVariable } from '../autodiff/gradients';
+import type { Variable } from '../autodiff/tensor';
 
 export interface ModelArgs {
   layers?: Layer[];
@@ -215,6 +217,14 @@ export class Model {
     if (!this.paramCache || this.paramCache.length === 0)
       this.paramCache = this.layers.flatMap((l) => (l.built ? l.params() : []));
     return this.paramCache;
+  }
+
+  /**
+   * The trainable weights as variables (TF.js's model.trainableWeights), for custom training loops: their values
+   * and gradient arrays are the weights', so optimizer.applyGradients updates the model.
+   */
+  get trainableWeights(): Variable[] {
+    return this.params().map((p) => weightVariable(p, this.dtype));
   }
 
   /** Every weight (trainable and not), TF.js order: what save, load, getWeights and setWeights see. */
