@@ -15,6 +15,7 @@ import { machine } from './machine';
 import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
 import { cnnRows } from './bench-cnn';
+import { autodiffRows } from '../bench/autodiff-bench';
 
 interface Row {
   [k: string]: string | number | null;
@@ -206,5 +207,14 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const cnn = await cnnRows(quick, native, jsSteps);
   result.cnn = cnn.rows;
   out(`\n${cnn.title}\n${table(cnn.rows)}`);
+  // autodiff: a custom (bp.ops) Dense layer and an ops MSE against the built-in ones
+  const ad = autodiffRows(backends, quick ? 0.15 : 0.3, quick ? 3 : 5);
+  result.autodiff = ad;
+  out(
+    '\n(g) autodiff: 784-256-128-10 b128 Adam; custom = Dense written as a custom layer (matMul + add + relu with\n' +
+      '    bp.ops, traced); ops mse = meanSquaredError written with bp.ops; targets custom/built-in <= 1.3,\n' +
+      '    ops/built-in <= 1.1 (medians of alternating rounds)\n' +
+      table(ad as unknown as Row[]),
+  );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

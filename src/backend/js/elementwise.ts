@@ -269,10 +269,12 @@ function binaryRun(
 class Walk {
   rank = 0;
   total = 0;
-  readonly dims = new Float64Array(MAX_KERNEL_RANK);
-  readonly strides = [0, 1, 2].map(() => new Float64Array(MAX_KERNEL_RANK));
-  private readonly raw = [0, 1, 2].map(() => new Float64Array(MAX_KERNEL_RANK));
-  private readonly index = new Float64Array(MAX_KERNEL_RANK);
+  // Plain arrays of small integers, not Float64Arrays: V8 keeps their values as small integers, so the offsets the
+  // kernels index with stay integers (doubles read from a Float64Array made the loops several times slower).
+  readonly dims: number[] = new Array<number>(MAX_KERNEL_RANK).fill(0);
+  readonly strides = [0, 1, 2].map(() => new Array<number>(MAX_KERNEL_RANK).fill(0));
+  private readonly raw = [0, 1, 2].map(() => new Array<number>(MAX_KERNEL_RANK).fill(0));
+  private readonly index: number[] = new Array<number>(MAX_KERNEL_RANK).fill(0);
   // the cursor
   o0 = 0;
   o1 = 0;
