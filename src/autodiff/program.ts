@@ -301,3 +301,27 @@ async function runAsync(b: Backend, nodes: readonly PlannedNode[], bufs: FloatAr
     else l.run(b, bufs);
   }
 }
+
+/** A function traced once, forward only and unplanned (for exporters that translate its nodes). */
+export interface ForwardTrace {
+  readonly trace: Trace;
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+}
+
+/** Traces `fn` for the given inputs (see Program), without differentiating or planning it. */
+export function traceForward(
+  fn: (...xs: Tensor[]) => Tensor | Tensor[],
+  inputs: { shape: number[]; dtype: DType }[],
+  who: string,
+): ForwardTrace {
+  const trace = new Trace();
+  const xs = inputs.map((i) => trace.input(i.shape, i.dtype));
+  const result = trace.run(() => fn(...xs));
+  const outs = (Array.isArray(result) ? result : [result]).map((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new Error(`${who}: must return a tensor (or tensors), got output ${i}: ${typeof t}`);
+    return trace.valueOf(t, who);
+  });
+  return { trace, inputs: xs.map((x) => x.traced!.value), outputs: outs };
+}

@@ -15,6 +15,8 @@ import { VERSION } from '../io/save';
 import { GraphBuilder, type OnnxValue } from './graph';
 import { DataType, encodeModel, type ValueInfoMessage } from './proto';
 import { EXPORTABLE_LAYERS, layerExportFor } from './registry';
+import { customLayerExport } from './layers/custom-layer';
+import type { LayerExport } from './layer-export';
 
 /** The default operator set: 17 (ONNX 1.12, ONNX Runtime 1.13 and later). */
 export const DEFAULT_OPSET = 17;
@@ -98,7 +100,7 @@ export function onnxModelBytes(
   const { opset } = checkOptions(options, method);
   engineOf(model).assertIdle(method);
   model.requireBuilt(method);
-  const missing = model.layers.filter((l) => !layerExportFor(l.className));
+  const missing = model.layers.filter((l) => !exportOf(l));
   if (missing.length > 0) {
     const list = missing.map((l) => `'${l.name}' (${l.className})`).join(', ');
     throw new Error(
@@ -114,7 +116,7 @@ export function onnxModelBytes(
   if (extras.inputScaler) x = scaleInput(g, x, extras.inputScaler);
   for (const layer of model.layers) {
     try {
-      x = layerExportFor(layer.className)!.write(layer, x, g);
+      x = exportOf(layer)!.write(layer, x, g);
     } catch (e) {
       throw new Error(`${method}: layer '${layer.name}' (${layer.className}): ${(e as Error).message}`);
     }
@@ -135,6 +137,11 @@ export function onnxModelBytes(
       output: [valueInfo(outputName, model.outputShape!)],
     },
   });
+}
+
+/** A layer's export: its class's, or, for a custom layer (one with call()), the export of the ops it records. */
+function exportOf(layer: Model['layers'][number]): LayerExport | undefined {
+  return layerExportFor(layer.className) ?? (typeof layer.call === 'function' ? customLayerExport : undefined);
 }
 
 function resolveFile(target: unknown, method: string): string {
