@@ -212,7 +212,7 @@ struct Walk {
     if (i_ >= innerSize_) {
       i_ = 0;
       if (++row_ >= rows_) return false;
-      for (size_t d = rank - 1; d-- > 0;) {
+      for (size_t d = rank ? rank - 1 : 0; d-- > 0;) {
         index_[d]++;
         for (size_t j = 0; j < 3; j++) base_[j] += strides[j][d];
         if (index_[d] < dims[d]) break;

@@ -58,7 +58,7 @@ void walk(int code, int pass, const Plan& pl, const T* x, double* acc, double* a
         else if (isMax ? v > a : v < a) a = v;
       }
     }
-    for (size_t d = r - 1; d-- > 0;) {
+    for (size_t d = r ? r - 1 : 0; d-- > 0;) {  // the outer dims (none when r < 2)
       index[d]++;
       yo += pl.yStrides[d];
       if (index[d] < pl.dims[d]) break;

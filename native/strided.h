@@ -55,7 +55,7 @@ void stridedCopyKernel(size_t rank, const int64_t* shape, const int64_t* xStride
   for (size_t row = 0; row < rows; row++) {
     if (sx == 1 && sy == 1) std::memcpy(y + yo, x + xo, inner * sizeof(T));
     else for (size_t i = 0; i < inner; i++) y[yo + i * sy] = x[xo + i * sx];
-    for (size_t d = r - 1; d-- > 0;) {
+    for (size_t d = r ? r - 1 : 0; d-- > 0;) {  // the outer dims (none when r < 2)
       index[d]++;
       xo += xs[d];
       yo += ys[d];
