@@ -27,11 +27,7 @@ export interface TraceRef {
   readonly value: number;
 }
 
-let nextId = 0;
-
 export class Tensor {
-  /** Unique per tensor (the tape and traces key by it). */
-  readonly id = ++nextId;
   /** The shape (frozen: tensors are immutable). */
   readonly shape: number[];
   readonly dtype: DType;

@@ -9,7 +9,7 @@
  */
 import type { DType, FloatArray } from '../backend/ops';
 import type { NodeSpec } from './prims';
-import { Tensor, Variable, sizeOf } from './tensor';
+import { Tensor, Variable } from './tensor';
 
 export type ValueKind = 'input' | 'param' | 'const' | 'node';
 
@@ -119,11 +119,6 @@ export class Trace {
     } finally {
       stack.splice(stack.lastIndexOf(this), 1);
     }
-  }
-
-  /** Values in the trace, for limits. */
-  get size(): number {
-    return this.values.reduce((s, v) => s + sizeOf(v.shape), 0);
   }
 }
 
