@@ -53,6 +53,8 @@ export class Engine {
   stepInFlight = false;
 
   private fused = false;
+  /** Forwards run so far: a model.apply gradient checks that the layers still hold its call (model-call.ts). */
+  forwards = 0;
   private readonly gradBuffers = new Map<number, FloatArray>();
   /** The mask of the last forward's output (sequence models; layer.ts), and the loss over its real steps. */
   private outMask: FloatArray | null = null;
@@ -138,6 +140,7 @@ export class Engine {
 
   /** Forward through all layers, passing sequence masks along; returns the last layer's output buffer. */
   forward(b: Backend, x: FloatArray, rows: number, training: boolean): FloatArray {
+    this.forwards++;
     let h = x;
     let mask: FloatArray | null = null;
     for (const layer of this.model.layers) {
@@ -207,6 +210,7 @@ export class Engine {
   async trainStepAsync(b: Backend, x: FloatArray, target: Targets, rows: number, metrics?: Metric[]): Promise<number> {
     this.updateFusion();
     this.stepInFlight = true;
+    this.forwards++;
     try {
       const layers = this.model.layers;
       let h = x;

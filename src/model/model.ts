@@ -17,7 +17,8 @@ import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
 import { formatSummary } from './summary';
 import type { Tensor } from './tensor';
 import { weightVariable } from '../autodiff/gradients';
-import type { Variable } from '../autodiff/tensor';
+import type { Tensor as AutodiffTensor, TensorLike, Variable } from '../autodiff/tensor';
+import { applyModel, applyOptions } from './model-call';
 
 export interface ModelArgs {
   layers?: Layer[];
@@ -225,6 +226,20 @@ export class Model {
    */
   get trainableWeights(): Variable[] {
     return this.params().map((p) => weightVariable(p, this.dtype));
+  }
+
+  /**
+   * Runs the model on a tensor ([batch, ...inputShape]) as one differentiable step of a custom training loop
+   * (TF.js's model.apply): under bp.variableGrads or optimizer.minimize its gradient flows to the input and to
+   * model.trainableWeights through the layers' own backward. `training: true` runs dropout and the like as in fit.
+   * Take the gradient before running the model again: the layers keep one call's activations.
+   * @example
+   * const gLoss = () => bp.ops.mean(bp.ops.neg(bp.ops.log(discriminator.apply(generator.apply(noise)))));
+   * optimizer.minimize(gLoss, false, generator.trainableWeights);
+   */
+  apply(x: TensorLike, args?: { training?: boolean }): AutodiffTensor {
+    this.requireBuilt('model.apply()');
+    return applyModel(this, engineOf(this), x, applyOptions(args).training);
   }
 
   /** Every weight (trainable and not), TF.js order: what save, load, getWeights and setWeights see. */
