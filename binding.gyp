@@ -14,7 +14,9 @@
         "native/conv_direct.cc",
         "native/winograd.cc",
         "native/thread_pool.cc",
-        "native/exports_autodiff.cc"
+        "native/exports_autodiff.cc",
+        "native/attention.cc",
+        "native/exports_attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -6,6 +6,7 @@
 
 #include "activations.h"
 #include "args.h"
+#include "attention.h"
 #include "conv_direct.h"
 #include "exports.h"
 
@@ -27,6 +28,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   o.Set("threads", openblas_get_num_threads());
   o.Set("parallel", openblas_get_parallel());
   o.Set("convKernels", std::string(directConvKernels()));
+  o.Set("attentionLanes", attentionLanes());
   return o;
 }
 
@@ -84,6 +86,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"unary", Unary}, {"binary", Binary}, {"select", Select}, {"reduce", Reduce}, {"matMul", MatMul},
       {"matMulAsync", MatMulAsync}, {"stridedCopy", StridedCopy}, {"gather", Gather}, {"scatterAdd", ScatterAdd},
       {"oneHot", OneHot}, {"elementwiseCounts", ElementwiseCounts},
+      // attention
+      {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward},
+      {"attentionForwardAsync", AttentionForwardAsync}, {"attentionBackwardAsync", AttentionBackwardAsync},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -79,4 +79,9 @@ Napi::Value Gather(const Napi::CallbackInfo& info);
 Napi::Value ScatterAdd(const Napi::CallbackInfo& info);
 Napi::Value OneHot(const Napi::CallbackInfo& info);
 Napi::Value ElementwiseCounts(const Napi::CallbackInfo& info);
+// attention
+Napi::Value AttentionForward(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
+Napi::Value AttentionForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp

@@ -16,6 +16,7 @@ import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
 import { cnnRows } from './bench-cnn';
 import { autodiffRows } from '../bench/autodiff-bench';
+import { transformerRows } from '../bench/transformer-bench';
 
 interface Row {
   [k: string]: string | number | null;
@@ -207,11 +208,19 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const cnn = await cnnRows(quick, native, jsSteps);
   result.cnn = cnn.rows;
   out(`\n${cnn.title}\n${table(cnn.rows)}`);
+  // attention: (g) transformer training steps
+  const transformers = await transformerRows(native, quick);
+  result.transformers = transformers;
+  out(
+    '\n(g) transformers (bench/torch_peer.py gpt|gpt-manual and mha|mha-manual), float32, native; GFLOP/s counts\n' +
+      "    the products' multiply-adds x2, backward as twice the forward\n" +
+      table(transformers),
+  );
   // autodiff: a custom (bp.ops) Dense layer and an ops MSE against the built-in ones
   const ad = autodiffRows(backends, quick ? 0.15 : 0.3, quick ? 3 : 5);
   result.autodiff = ad;
   out(
-    '\n(g) autodiff: 784-256-128-10 b128 Adam; custom = Dense written as a custom layer (matMul + add + relu with\n' +
+    '\n(h) autodiff: 784-256-128-10 b128 Adam; custom = Dense written as a custom layer (matMul + add + relu with\n' +
       '    bp.ops, traced); ops mse = meanSquaredError written with bp.ops; targets custom/built-in <= 1.3,\n' +
       '    ops/built-in <= 1.1 (medians of alternating rounds)\n' +
       table(ad as unknown as Row[]),

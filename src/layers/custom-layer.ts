@@ -33,6 +33,13 @@ interface State {
   last?: Program;
   /** The user's build (the subclass's method, wrapped by the instance's own `build`). */
   userBuild: (inputShape: Shape) => void;
+  /**
+   * The specs of the built weights: asking a built layer for them must not run the user's build again, which
+   * would replace the variables it keeps (this.kernel = this.addWeight(...)) with unbound ones.
+   */
+  builtSpecs?: WeightSpec[];
+  /** Each variable's holder with the weight it reads (rebound when a replica shares its primary's values). */
+  bound?: { holder: { value: FloatArray; grad: FloatArray }; param: { value: FloatArray; grad: FloatArray } }[];
   /** Cached per-sample costs: multiply-adds and buffer values. */
   cost?: { macs: number; workspace: number };
 }
@@ -126,10 +133,17 @@ export abstract class CustomLayer extends Layer {
     return new Variable(null, checked, s.dtype, `${scope}/${name}`, trainable, holder);
   }
 
+  /** A replica of a shared layer reads its primary's weight values: its variables must read them too. */
+  override shareWeightsFrom(primary: Layer): void {
+    super.shareWeightsFrom(primary);
+    for (const { holder, param } of stateOf(this).bound ?? []) holder.value = param.value;
+  }
+
   /** The weights `build` creates: those your build adds (it runs to find out, without allocating). */
   override weightSpecs(inputShape: Shape): WeightSpec[] {
     const s = stateOf(this);
     if (s.collecting) return s.collecting.map((w) => w.spec);
+    if (this.built && s.builtSpecs) return s.builtSpecs;
     return collect(this, inputShape).map((w) => w.spec);
   }
 
@@ -232,11 +246,13 @@ function buildCustom(layer: CustomLayer, inputShape: Shape, dtype?: DType, rng?:
     s.collecting = undefined;
   }
   const scope = layer.weightScope ?? layer.name;
-  for (const { spec, holder } of added) {
-    const p = layer.weights().find((w) => w.name === `${scope}/${spec.name}`)!;
-    holder.value = p.value;
-    holder.grad = p.grad;
-  }
+  s.bound = added.map(({ spec, holder }) => {
+    const param = layer.weights().find((w) => w.name === `${scope}/${spec.name}`)!;
+    holder.value = param.value;
+    holder.grad = param.grad;
+    return { holder, param };
+  });
+  s.builtSpecs = added.map((w) => w.spec);
 }
 
 /** The program of `call` for a batch of `rows`, traced on first use. */

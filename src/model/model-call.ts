@@ -14,6 +14,7 @@ import type { Variable } from '../autodiff/tensor';
 import { formatShape, sameShape, type Shape } from '../layers/shape';
 import type { Layer } from '../layers/layer';
 import type { Engine } from './engine';
+import type { Plan } from './plan';
 
 /** What applyModel needs of a model. */
 export interface CallableModel {
@@ -23,6 +24,20 @@ export interface CallableModel {
   readonly outputShape: Shape | undefined;
   readonly trainableWeights: Variable[];
   params(): { grad: FloatArray; shape: number[] }[];
+  plan(): Plan;
+}
+
+/** The model's layers when its plan is their plain chain (a Sequential without nested models), else null. */
+function chainOf(model: CallableModel): Layer[] | null {
+  const { calls } = model.plan();
+  const layers = model.layers;
+  if (calls.length !== layers.length) return null;
+  for (let i = 0; i < calls.length; i++) {
+    const c = calls[i];
+    if (c.multi || c.layer !== layers[i] || c.inputs.length !== 1 || (i > 0 && c.inputs[0] !== calls[i - 1].output))
+      return null;
+  }
+  return layers;
 }
 
 function copy(a: FloatArray, n: number, dtype: Tensor['dtype']): FloatArray {
@@ -32,7 +47,7 @@ function copy(a: FloatArray, n: number, dtype: Tensor['dtype']): FloatArray {
 }
 
 /** Runs `model` on `x` ([rows, ...inputShape]); recorded on active tapes with the layers' backward as its VJP. */
-export function applyModel(model: CallableModel, engine: Engine, x: TensorLike, training: boolean): Tensor {
+export function applyToTensor(model: CallableModel, engine: Engine, x: TensorLike, training: boolean): Tensor {
   const who = 'model.apply()';
   engine.assertIdle(who);
   if (typeof training !== 'boolean') throw new Error(`${who}: 'training' must be true or false`);
@@ -45,6 +60,13 @@ export function applyModel(model: CallableModel, engine: Engine, x: TensorLike, 
   }
   if (t.dtype !== model.dtype) {
     throw new Error(`${who}: 'x' is ${t.dtype} but the model is ${model.dtype}; cast it with bp.ops.cast`);
+  }
+  const layers = chainOf(model);
+  if (!layers) {
+    throw new Error(
+      `${who}: on tensors, apply() runs Sequential models of plain layers (this model is functional or nests ` +
+        'models); use predict() for its values, or write the computation with bp.ops',
+    );
   }
   const inShape = model.inputShape!;
   if (t.rank < 1 || !sameShape(t.shape.slice(1), inShape)) {
@@ -76,7 +98,6 @@ export function applyModel(model: CallableModel, engine: Engine, x: TensorLike, 
     }
     // The layers' backward may write into dy (the activation's derivative in place): give them a copy.
     let g: FloatArray | null = copy(dy.data, outSize, model.dtype);
-    const layers = model.layers;
     for (let i = layers.length - 1; i >= 0 && g; i--) g = layers[i].backward(b, g, rows, true, false, null);
     const dx = g ? new Tensor(copy(g, t.size, model.dtype), t.shape, t.dtype) : null;
     const params = model.params();

@@ -26,7 +26,11 @@ test('the GAN example trains: discriminator accuracy stays in [0.2, 0.95], the g
     expect(acc).toBeGreaterThan(0.2);
     expect(acc).toBeLessThan(0.95);
   }
-  const mean = (a: ArrayLike<number>) => Array.prototype.reduce.call(a, (s: number, v: number) => s + v, 0) / a.length;
+  const mean = (a: ArrayLike<number>) => {
+    let sum = 0;
+    for (let i = 0; i < a.length; i++) sum += a[i];
+    return sum / a.length;
+  };
   let change = 0;
   for (let i = 0; i < before.length; i++) change += Math.abs(before[i] - after[i]);
   expect(change / before.length).toBeGreaterThan(0.05);

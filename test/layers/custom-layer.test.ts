@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as bp from '../../src';
 import type { Tensor } from '../../src/autodiff/tensor';
 import { expectBackendsAgree, expectGradientsMatch, randomInput } from '../support/layer-checks';
+import { backendNames } from '../support/backends';
 
 const { ops } = bp;
 
@@ -103,6 +104,29 @@ describe('custom layers', () => {
   test('gradients match finite differences (bp.gradcheck, both backends)', () => {
     expectGradientsMatch(() => [new MyDense({ units: 4, act: 'tanh', inputShape: [5] }), new ScaleShift({})], [5]);
     expectGradientsMatch(() => [new MyDense({ units: 3, act: 'tanh', inputShape: [2, 5] })], [2, 5]);
+  });
+
+  test('in a functional (graph) model: a shared custom layer on two inputs, trained, gradchecked (float64)', () => {
+    for (const backend of backendNames()) {
+      bp.setBackend(backend);
+      try {
+        const a = bp.input({ shape: [5] }),
+          b = bp.input({ shape: [5] });
+        const shared = new MyDense({ units: 4, act: 'tanh' });
+        const out = bp.layers.dense({ units: 2 }).apply(bp.layers.add().apply([shared.apply(a), shared.apply(b)]));
+        const m = bp.model({ inputs: [a, b], outputs: out, seed: 3, dtype: 'float64' });
+        m.compile({ optimizer: bp.optimizers.sgd({ learningRate: 0.1 }), loss: 'meanSquaredError' });
+        const xs = [randomInput([5], 8, 1), randomInput([5], 8, 2)];
+        const y = randomInput([2], 8, 3);
+        const { maxError } = bp.gradcheck(m, xs, y);
+        expect(maxError).toBeLessThan(1e-6);
+        const first = m.trainOnBatch(xs, y);
+        for (let i = 0; i < 20; i++) m.trainOnBatch(xs, y);
+        expect(m.trainOnBatch(xs, y)).toBeLessThan(first);
+      } finally {
+        bp.setBackend('auto');
+      }
+    }
   });
 
   test('the backends agree', () => {

@@ -41,7 +41,7 @@ describe.each(backendNames())('model.apply on the %s backend', (backend) => {
     const scalar = (input: bp.Tensor) => f(input).arraySync() as number;
     const eps = 1e-6;
     const dx = bp.grad(f)(x);
-    for (let i = 0; i < x.size; i++) {
+    for (let i = 0; i < x.data.length; i++) {
       const plus = Float64Array.from(x.data),
         minus = Float64Array.from(x.data);
       plus[i] += eps;
@@ -108,6 +108,9 @@ describe('model.apply refuses what it cannot do', () => {
     expect(() => m.apply('x' as never)).toThrow(/model.apply\(\)/);
     expect(() => bp.sequential().apply([[1]])).toThrow(/no layers/);
     expect(m.apply([[1, 2, 3, 4]]).shape).toEqual([1, 3]);
+    const inp = bp.input({ shape: [4] });
+    const functional = bp.model({ inputs: inp, outputs: bp.layers.dense({ units: 2 }).apply(inp) });
+    expect(() => functional.apply([[1, 2, 3, 4]])).toThrow(/Sequential models of plain layers/);
   });
 
   test('not inside a traced call (a custom layer or a function loss)', () => {

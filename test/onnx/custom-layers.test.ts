@@ -95,6 +95,8 @@ describe('custom layers export through their ops', () => {
       }
     }
     const m = bp.sequential({ layers: [new FirstRow({ inputShape: [3] })] });
-    await expect(bp.exportOnnx(m, '/tmp/never.onnx')).rejects.toThrow(/OnnxFirstRow.*cannot be exported with a dynamic batch/);
+    await expect(bp.exportOnnx(m, '/tmp/never.onnx')).rejects.toThrow(
+      /OnnxFirstRow.*cannot be exported with a dynamic batch/,
+    );
   });
 });

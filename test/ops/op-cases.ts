@@ -9,6 +9,8 @@ import { Rng } from '../../src/random';
 import { asKind } from '../support/backends';
 import { sequenceOpCases } from './sequence-op-cases';
 import { autodiffOpCases } from './autodiff-op-cases';
+// attention
+import { attentionOpCases } from './attention-op-cases';
 
 export type Kind = 'float32' | 'float64';
 export interface OpRun {
@@ -267,6 +269,8 @@ export function opCases(): OpCase[] {
   cases.push(...convolutionCases());
   // autodiff ops (bp.ops)
   cases.push(...autodiffOpCases());
+  // attention
+  cases.push(...attentionOpCases());
   return cases;
 }
 

@@ -26,6 +26,7 @@ import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
 import * as Conv from './conv-ops';
 import { checkedAutodiffOps } from './autodiff-ops';
+import { createAttentionOps } from './attention';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -379,6 +380,8 @@ export function createJsBackend(): Backend {
     batchNormBackward: Conv.batchNormBackward,
     // autodiff ops (bp.ops)
     ...checkedAutodiffOps(),
+    // attention
+    ...createAttentionOps(),
   };
 }
 

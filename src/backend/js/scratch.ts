@@ -31,3 +31,8 @@ export const SLOT_WINO_PAD_DX = 11;
 // autodiff reductions (reduce.ts): the float64 accumulators of the outputs
 export const SLOT_REDUCE = 12;
 export const SLOT_REDUCE2 = 13;
+// attention (attention.ts): a row of scores, a row of output or query gradient, one head's key and value gradients
+export const SLOT_ATTN_ROW = 16;
+export const SLOT_ATTN_ACC = 17;
+export const SLOT_ATTN_DK = 18;
+export const SLOT_ATTN_DV = 19;

@@ -70,5 +70,8 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     batchNormBackward: batchNormBackwardUnchecked,
     // autodiff ops: traced programs check their shapes once, when planned
     ...uncheckedAutodiffOps(),
+    // attention: checks cost nothing next to the kernels
+    attentionForward: checked.attentionForward,
+    attentionBackward: checked.attentionBackward,
   };
 }
