@@ -207,8 +207,10 @@ export abstract class CustomLayer extends Layer {
     return this.built ? costOf(this).macs : 0;
   }
 
-  override workspacePerSample(): number {
-    return this.built ? costOf(this).workspace : 0;
+  /** The traced program's arena per sample (every value of a training step at batch 1) once built. */
+  override stepBufferValues(inputShape: Shape): number {
+    if (!this.built) return super.stepBufferValues(inputShape);
+    return costOf(this).workspace + shapeSize(this.outputShape!);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { Loss, Targets } from './contracts';
 import { checkBoolean, checkKeys, checkNumber } from './options';
 import { functionLoss, type TensorLossFunction } from './function-loss';
+import { preview } from '../quote';
 
 export { functionLoss };
 export type { TensorLossFunction };
@@ -263,7 +264,7 @@ export function getLoss(id: LossIdentifier): Loss {
   const key = typeof name === 'string' ? LOOKUP.get(name.replace(/_/g, '').toLowerCase()) : undefined;
   if (!key) {
     throw new Error(
-      `unknown loss ${JSON.stringify(name ?? null)}; use one of ${LOSS_NAMES.join(', ')} (or mse, mae), ` +
+      `unknown loss ${preview(name ?? null)}; use one of ${LOSS_NAMES.join(', ')} (or mse, mae), ` +
         'a Loss, or a function',
     );
   }

@@ -14,6 +14,7 @@ import type { Loss, Metric, Targets } from './contracts';
 import { functionMetric, type TensorLossFunction } from './function-loss';
 
 export { functionMetric };
+import { preview } from '../quote';
 
 function argmax(a: ArrayLike<number>, o: number, n: number): number {
   let best = 0;
@@ -180,14 +181,14 @@ export function checkMetricNames(where: string, metrics: unknown, namesOnly = fa
   if (metrics === undefined) return [];
   if (!Array.isArray(metrics)) {
     throw new Error(
-      `${where}: 'metrics' must be an array of names, e.g. metrics: ['accuracy'], got ${JSON.stringify(metrics)}`,
+      `${where}: 'metrics' must be an array of names, e.g. metrics: ['accuracy'], got ${preview(metrics)}`,
     );
   }
   for (const m of metrics) {
     if (typeof m === 'function' && !namesOnly) continue;
     if (typeof m !== 'string' || !BY_NAME.has(m)) {
       throw new Error(
-        `${where}: unknown metric ${JSON.stringify(m) ?? typeof m}; use one of ${METRIC_NAMES.join(', ')}` +
+        `${where}: unknown metric ${preview(m)}; use one of ${METRIC_NAMES.join(', ')}` +
           (namesOnly ? '' : ', or a function (yTrue, yPred) => per-sample values written with bp.ops'),
       );
     }
