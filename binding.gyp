@@ -17,6 +17,7 @@
         # graph-model layers
         "native/conv_depthwise.cc",
         "native/exports_conv_transpose.cc",
+        "native/exports_autodiff.cc",
         "native/attention.cc",
         "native/exports_attention.cc"
       ],

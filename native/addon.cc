@@ -86,6 +86,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"conv2dTransposeForward", Conv2dTransposeForward}, {"conv2dTransposeBackward", Conv2dTransposeBackward},
       {"conv2dTransposeForwardAsync", Conv2dTransposeForwardAsync},
       {"conv2dTransposeBackwardAsync", Conv2dTransposeBackwardAsync},
+      // autodiff ops (bp.ops)
+      {"unary", Unary}, {"binary", Binary}, {"select", Select}, {"reduce", Reduce}, {"matMul", MatMul},
+      {"matMulAsync", MatMulAsync}, {"stridedCopy", StridedCopy}, {"gather", Gather}, {"scatterAdd", ScatterAdd},
+      {"oneHot", OneHot}, {"elementwiseCounts", ElementwiseCounts},
       // attention
       {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward},
       {"attentionForwardAsync", AttentionForwardAsync}, {"attentionBackwardAsync", AttentionBackwardAsync},

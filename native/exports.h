@@ -72,6 +72,18 @@ Napi::Value Conv2dTransposeForward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeBackward(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value Conv2dTransposeBackwardAsync(const Napi::CallbackInfo& info);
+// autodiff ops (bp.ops)
+Napi::Value Unary(const Napi::CallbackInfo& info);
+Napi::Value Binary(const Napi::CallbackInfo& info);
+Napi::Value Select(const Napi::CallbackInfo& info);
+Napi::Value Reduce(const Napi::CallbackInfo& info);
+Napi::Value MatMul(const Napi::CallbackInfo& info);
+Napi::Value MatMulAsync(const Napi::CallbackInfo& info);
+Napi::Value StridedCopy(const Napi::CallbackInfo& info);
+Napi::Value Gather(const Napi::CallbackInfo& info);
+Napi::Value ScatterAdd(const Napi::CallbackInfo& info);
+Napi::Value OneHot(const Napi::CallbackInfo& info);
+Napi::Value ElementwiseCounts(const Napi::CallbackInfo& info);
 // attention
 Napi::Value AttentionForward(const Napi::CallbackInfo& info);
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info);

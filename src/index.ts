@@ -59,6 +59,21 @@ export * as data from './data';
 export * as jobs from './jobs';
 export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';
 
+// autodiff: tensor ops with gradients, eager gradients, variables
+export {
+  ops,
+  grad,
+  grads,
+  valueAndGrad,
+  valueAndGrads,
+  variableGrads,
+  customGrad,
+  variable,
+  Variable,
+} from './autodiff';
+export type { TensorLike, CustomGradResult, TapeNode } from './autodiff';
+export { registerLayer } from './layers/registry';
+
 // ONNX export and safetensors
 export { exportOnnx } from './onnx/export';
 export type { OnnxExportOptions } from './onnx/export';

@@ -168,7 +168,7 @@ function compileArgs(c: unknown, where: string): CompileArgs {
   return {
     optimizer: wrap('optimizer', () => getOptimizer(c.optimizer ?? 'adam')),
     loss: wrap('loss', () => getLoss(c.loss as never)),
-    metrics: wrap('metrics', () => checkMetricNames('metrics', c.metrics)),
+    metrics: wrap('metrics', () => checkMetricNames('metrics', c.metrics, true)),
   };
 }
 

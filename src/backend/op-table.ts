@@ -5,6 +5,7 @@
  * their cases from it. Adding an op means a row here, the Backend method, both kernels and the tests.
  */
 import { Activation } from './activations';
+import { BINARY_CODES, MAX_CHAIN, MAX_KERNEL_RANK, REDUCE_CODES, UNARY_CODES, Unary } from './elementwise';
 
 /** What an argument is; the checks every backend applies follow from it (see ops.ts). */
 export type ArgKind =
@@ -15,7 +16,10 @@ export type ArgKind =
   | 'floats' // a Float32Array / Float64Array, of the call's one float type
   | 'optFloats' // the same, or null
   | 'int32s' // an Int32Array of indices
-  | 'int32Out'; // an Int32Array the op writes (indices a later op reads, e.g. max-pooling's argmax)
+  | 'int32Out' // an Int32Array the op writes (indices a later op reads, e.g. max-pooling's argmax)
+  | 'shape' // an Int32Array of dims, each in [0, 2^31 - 1] (a shape or strides; read once into a copy)
+  | 'code' // an integer op code in [0, count) (which unary/binary/reduce op)
+  | 'codes'; // an Int32Array of op codes, each in [0, count) (a chain of unary steps; read once into a copy)
 
 export interface ArgSpec {
   readonly name: string;
@@ -23,13 +27,25 @@ export interface ArgSpec {
   /**
    * Arrays: the length the op requires, a product of sizes (`'m*k'`, `'rows'`). A size is a dim argument of
    * the op, or `len`: the one length shared by the arrays of an op without dims, or a size derived from the
-   * dims (`inCPerGroup` = inC/groups). null: any length.
+   * dims (`inCPerGroup` = inC/groups), or `#s`: the product of the values of the shape argument `s`
+   * (`'#aShape'`). null: any length.
    */
   readonly length?: string | null;
   /** Index arrays: every value must lie in [0, this size). */
   readonly bound?: string;
-  /** Scalars: the value a valid call passes. */
-  readonly sample?: number | boolean;
+  /** Scalars: the value a valid call passes; shapes and codes: the values of a valid call's array. */
+  readonly sample?: number | boolean | readonly number[];
+  /** Dims: the largest value allowed (RangeError above it). */
+  readonly max?: number;
+  /** Codes: how many there are (valid codes are 0 .. count - 1). */
+  readonly count?: number;
+  /**
+   * Marks an array the op writes. In a row with such marks, only they must not overlap other arrays (inputs may
+   * share memory: `mul(x, x)`); in other rows no two arrays may overlap.
+   */
+  readonly out?: boolean;
+  /** Output arrays: the input arrays it may be exactly (in place); any other overlap is a RangeError. */
+  readonly alias?: readonly string[];
 }
 
 /** Options of a built call. */
@@ -97,28 +113,58 @@ export const SAMPLE_SIZES: Readonly<Record<string, number>> = Object.freeze({
   seed: 1,
   /** Input channels per group (inC/groups): a convolution kernel is kH×kW×inCPerGroup×outC. */
   inCPerGroup: 2,
+  // autodiff ops: rank-3 shapes (the shape arguments' samples), chains of 2 unary steps, gathers
+  rank: 3,
+  chain: 2,
+  outer: 2,
+  inner: 3,
+  count: 3,
+  depth: 4,
+  xLen: 24,
+  yLen: 24,
+  xOffset: 0,
+  yOffset: 0,
 });
 
-/** The length an array argument needs for the given sizes (null: any); a factor may be an integer ('3*units'). */
-export function lengthOf(arg: ArgSpec, sizes: Readonly<Record<string, number>>): number | null {
+/**
+ * The length an array argument needs for the given sizes (null: any); a factor may be an integer ('3*units') or
+ * `#s`, the product of the values of shape argument `s` (given in `shapes`).
+ */
+export function lengthOf(
+  arg: ArgSpec,
+  sizes: Readonly<Record<string, number>>,
+  shapes: Readonly<Record<string, ArrayLike<number>>> = {},
+): number | null {
   if (arg.length === undefined || arg.length === null) return null;
   return arg.length.split('*').reduce((p, s) => {
-    const v = /^[0-9]+$/.test(s) ? Number(s) : sizes[s];
+    let v: number | undefined;
+    if (/^[0-9]+$/.test(s)) v = Number(s);
+    else if (s.startsWith('#'))
+      v = shapes[s.slice(1)] && (Array.prototype.reduce.call(shapes[s.slice(1)], mul, 1) as number);
+    else v = sizes[s];
     if (v === undefined) throw new Error(`op table: size '${s}' of '${arg.name}' has no value`);
     return p * v;
   }, 1);
 }
+const mul = (a: unknown, b: unknown) => (a as number) * (b as number);
 
 function buildCall(args: readonly ArgSpec[], options: CallOptions = {}): unknown[] {
   const sizes = { ...SAMPLE_SIZES, ...options.sizes };
   const F = options.float ?? Float32Array;
+  const shapes: Record<string, readonly number[]> = {};
+  for (const a of args) if (a.kind === 'shape') shapes[a.name] = a.sample as readonly number[];
   return args.map((a) => {
     switch (a.kind) {
+      case 'shape':
+      case 'codes':
+        return Int32Array.from(a.sample as readonly number[]);
+      case 'code':
+        return a.sample;
       case 'dim':
         return sizes[a.name];
       case 'floats':
       case 'optFloats':
-        return new F(lengthOf(a, sizes) ?? sizes.len).fill(options.fill ?? 0.5);
+        return new F(lengthOf(a, sizes, shapes) ?? sizes.len).fill(options.fill ?? 0.5);
       case 'int32s': {
         const bound = sizes[a.bound!];
         // Spread over the valid range, both ends included.
@@ -142,6 +188,14 @@ const indices = (name: string, length: string, bound: string) => ({ name, kind: 
 const indicesOut = (name: string, length: string) => ({ name, kind: 'int32Out', length }) as const;
 /** An activation code argument with its own name (ops with more than one activation). */
 const namedAct = (name: string, sample: number) => ({ name, kind: 'act', sample }) as const;
+// autodiff ops
+const shape = (name: string, sample: readonly number[]) => ({ name, kind: 'shape', length: 'rank', sample }) as const;
+const code = (name: string, count: number, sample: number) => ({ name, kind: 'code', count, sample }) as const;
+const chainCodes = (name: string, sample: readonly number[]) =>
+  ({ name, kind: 'codes', length: 'chain', count: UNARY_CODES.length, sample }) as const;
+const boundedDim = (name: string, max: number) => ({ name, kind: 'dim', max }) as const;
+const output = (name: string, length: string, alias: readonly string[] = []) =>
+  ({ name, kind: 'floats', length, out: true, alias }) as const;
 
 function op<
   const A extends readonly ArgSpec[],
@@ -674,6 +728,68 @@ export const OP_TABLE = {
     'void',
     true,
   ),
+
+  // ---- autodiff ops (bp.ops): a few general kernels with op codes (src/backend/elementwise.ts), over shapes of
+  // rank ≤ MAX_KERNEL_RANK: elementwise with broadcasting (+ a fused chain of unary steps), select, reductions
+  // over an axis set, batched matMul, strided copies (transpose, slice, tile, concat, pad), gather/scatter.
+  unary: op([
+    chainCodes('codes', [Unary.relu, Unary.mulScalar]),
+    floats('params', 'chain*2'),
+    floats('x', 'len'),
+    output('y', 'len', ['x']),
+    dim('len'),
+    boundedDim('chain', MAX_CHAIN),
+  ]),
+  binary: op([
+    code('op', BINARY_CODES.length, 2),
+    boundedDim('rank', MAX_KERNEL_RANK),
+    shape('outShape', [2, 3, 4]),
+    shape('aShape', [2, 1, 4]),
+    shape('bShape', [1, 3, 1]),
+    floats('a', '#aShape'),
+    floats('b', '#bShape'),
+    output('out', '#outShape', ['a', 'b']),
+    chainCodes('post', [Unary.tanh, Unary.addScalar]),
+    floats('postParams', 'chain*2'),
+    boundedDim('chain', MAX_CHAIN),
+  ]),
+  select: op([
+    boundedDim('rank', MAX_KERNEL_RANK),
+    shape('outShape', [2, 3, 4]),
+    shape('condShape', [2, 3, 1]),
+    shape('aShape', [1, 3, 4]),
+    shape('bShape', [2, 1, 4]),
+    floats('cond', '#condShape'),
+    floats('a', '#aShape'),
+    floats('b', '#bShape'),
+    output('out', '#outShape', ['cond', 'a', 'b']),
+  ]),
+  reduce: op([
+    code('op', REDUCE_CODES.length, 4),
+    boundedDim('rank', MAX_KERNEL_RANK),
+    shape('xShape', [2, 3, 4]),
+    shape('yShape', [2, 1, 4]),
+    floats('x', '#xShape'),
+    output('y', '#yShape'),
+  ]),
+  matMul: op(
+    [
+      bool('transA'),
+      bool('transB', true),
+      boundedDim('rank', MAX_KERNEL_RANK),
+      shape('outBatch', [2, 1, 3]),
+      shape('aBatch', [2, 1, 1]),
+      shape('bBatch', [1, 1, 3]),
+      dim('m'),
+      dim('n'),
+      dim('k'),
+      floats('a', '#aBatch*m*k'),
+      floats('b', '#bBatch*k*n'),
+      output('c', '#outBatch*m*n'),
+    ],
+    'void',
+    true,
+  ),
   // attention: fused scaled dot-product attention over [batch, steps, heads, depth] projections (ops.ts)
   attentionForward: op(
     [
@@ -706,6 +822,44 @@ export const OP_TABLE = {
     'void',
     true,
   ),
+  stridedCopy: op([
+    boundedDim('rank', MAX_KERNEL_RANK),
+    shape('shape', [2, 3, 4]),
+    shape('xStrides', [12, 4, 1]),
+    dim('xOffset'),
+    shape('yStrides', [1, 2, 6]),
+    dim('yOffset'),
+    floats('x', 'xLen'),
+    output('y', 'yLen'),
+    dim('xLen'),
+    dim('yLen'),
+  ]),
+  gather: op([
+    floats('x', 'outer*n*inner'),
+    indices('indices', 'count', 'n'),
+    output('y', 'outer*count*inner'),
+    dim('outer'),
+    dim('n'),
+    dim('inner'),
+    dim('count'),
+  ]),
+  scatterAdd: op([
+    floats('dy', 'outer*count*inner'),
+    indices('indices', 'count', 'n'),
+    output('dx', 'outer*n*inner'),
+    dim('outer'),
+    dim('n'),
+    dim('inner'),
+    dim('count'),
+  ]),
+  oneHot: op([
+    indices('indices', 'count', 'depth'),
+    output('y', 'count*depth'),
+    dim('count'),
+    dim('depth'),
+    num('on', 1),
+    num('off', 0),
+  ]),
 } as const;
 
 export type OpName = keyof typeof OP_TABLE;

@@ -877,6 +877,110 @@ export interface Backend {
 
   conv2dTransposeForwardAsync?(...args: Parameters<Backend['conv2dTransposeForward']>): Promise<void>;
   conv2dTransposeBackwardAsync?(...args: Parameters<Backend['conv2dTransposeBackward']>): Promise<void>;
+  // ---- autodiff ops (bp.ops). Codes: src/backend/elementwise.ts (formulas there). Shapes and strides are
+  // Int32Arrays of `rank` ≤ 8 dims, read once; arrays sized by a shape hold its product of values, row-major.
+  // Broadcasting is NumPy's over equal ranks: each operand dim equals the output's or is 1. Each element is
+  // computed in double and rounded once to the array type; a unary step of a chain rounds too, so a fused chain
+  // gives the same bits as its steps run one by one.
+
+  /**
+   * `y = f_codes[chain-1](… f_codes[0](x; params[0], params[1]) …)` elementwise over `len` values; step s reads
+   * `params[2s]`, `params[2s+1]` (p, q). chain ≤ 16 (0: a copy). `y` may be `x` (in place).
+   */
+  unary(codes: Int32Array, params: FloatArray, x: FloatArray, y: FloatArray, len: number, chain: number): void;
+  /**
+   * `out = post(f_op(a, b))` with broadcasting: aShape[i], bShape[i] ∈ {outShape[i], 1}; `post` is a chain of
+   * unary steps as in `unary` (chain 0: none). `out` may be `a` or `b` itself (not a part of one).
+   */
+  binary(
+    op: number,
+    rank: number,
+    outShape: Int32Array,
+    aShape: Int32Array,
+    bShape: Int32Array,
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+    post: Int32Array,
+    postParams: FloatArray,
+    chain: number,
+  ): void;
+  /** `out = cond ≠ 0 ? a : b` with broadcasting of all three (a NaN cond selects a). `out` may be an input. */
+  select(
+    rank: number,
+    outShape: Int32Array,
+    condShape: Int32Array,
+    aShape: Int32Array,
+    bShape: Int32Array,
+    cond: FloatArray,
+    a: FloatArray,
+    b: FloatArray,
+    out: FloatArray,
+  ): void;
+  /**
+   * Reduction (sum, mean, max, min, logSumExp) over the axes where `yShape[i] = 1 ≠ xShape[i]`; each yShape[i]
+   * is 1 or xShape[i]. Accumulates in double.
+   */
+  reduce(op: number, rank: number, xShape: Int32Array, yShape: Int32Array, x: FloatArray, y: FloatArray): void;
+  /**
+   * Batched `c[i] = op(a[i])·op(b[i])` over batch shapes with broadcasting (aBatch[j], bBatch[j] ∈
+   * {outBatch[j], 1}); each matrix as in gemm (a: m×k, or k×m when transA; b: k×n, or n×k when transB). One gemm
+   * per batch (one in all when b is shared and a is not transposed). `c` must not overlap a or b.
+   */
+  matMul(
+    transA: boolean,
+    transB: boolean,
+    rank: number,
+    outBatch: Int32Array,
+    aBatch: Int32Array,
+    bBatch: Int32Array,
+    m: number,
+    n: number,
+    k: number,
+    a: FloatArray,
+    b: FloatArray,
+    c: FloatArray,
+  ): void;
+  matMulAsync?(...args: Parameters<Backend['matMul']>): Promise<void>;
+  /**
+   * For every index i of `shape`: `y[yOffset + Σ i_d·yStrides_d] = x[xOffset + Σ i_d·xStrides_d]` (transpose,
+   * slice, tile and broadcast with stride 0, concat and pad by offsets). Every position reached must lie in its
+   * array (RangeError otherwise); positions of y not reached are untouched. x and y must not overlap.
+   */
+  stridedCopy(
+    rank: number,
+    shape: Int32Array,
+    xStrides: Int32Array,
+    xOffset: number,
+    yStrides: Int32Array,
+    yOffset: number,
+    x: FloatArray,
+    y: FloatArray,
+    xLen: number,
+    yLen: number,
+  ): void;
+  /** x seen as [outer, n, inner]: `y[o, c, :] = x[o, indices[c], :]`; each index read once, in [0, n). */
+  gather(
+    x: FloatArray,
+    indices: Int32Array,
+    y: FloatArray,
+    outer: number,
+    n: number,
+    inner: number,
+    count: number,
+  ): void;
+  /** The gradient of gather: `dx[o, indices[c], :] += dy[o, c, :]` (accumulates; repeated indices add up). */
+  scatterAdd(
+    dy: FloatArray,
+    indices: Int32Array,
+    dx: FloatArray,
+    outer: number,
+    n: number,
+    inner: number,
+    count: number,
+  ): void;
+  /** `y[c, d] = d = indices[c] ? on : off` (count × depth); each index read once, in [0, depth). */
+  oneHot(indices: Int32Array, y: FloatArray, count: number, depth: number, on: number, off: number): void;
   // ---- Attention. -------------------------------------------------------------------------------------
   // Scaled dot-product attention of every head at once, over projections laid out as a dense layer writes
   // them: q is [batch, tq, heads, keyDim], k [batch, tk, heads, keyDim], v [batch, tk, heads, valueDim], out
@@ -960,7 +1064,7 @@ type ArgType<K extends ArgKind> = K extends 'bool'
     ? FloatArray
     : K extends 'optFloats'
       ? FloatArray | null
-      : K extends 'int32s' | 'int32Out'
+      : K extends 'int32s' | 'int32Out' | 'shape' | 'codes'
         ? Int32Array
         : number;
 type TableParams<A extends readonly ArgSpec[]> = { -readonly [I in keyof A]: ArgType<A[I]['kind']> };

@@ -15,6 +15,7 @@ import { machine } from './machine';
 import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
 import { cnnRows } from './bench-cnn';
+import { autodiffRows } from '../bench/autodiff-bench';
 import { transformerRows } from '../bench/transformer-bench';
 
 interface Row {
@@ -214,6 +215,15 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
     '\n(g) transformers (bench/torch_peer.py gpt|gpt-manual and mha|mha-manual), float32, native; GFLOP/s counts\n' +
       "    the products' multiply-adds x2, backward as twice the forward\n" +
       table(transformers),
+  );
+  // autodiff: a custom (bp.ops) Dense layer and an ops MSE against the built-in ones
+  const ad = autodiffRows(backends, quick ? 0.15 : 0.3, quick ? 3 : 5);
+  result.autodiff = ad;
+  out(
+    '\n(h) autodiff: 784-256-128-10 b128 Adam; custom = Dense written as a custom layer (matMul + add + relu with\n' +
+      '    bp.ops, traced); ops mse = meanSquaredError written with bp.ops; targets custom/built-in <= 1.3,\n' +
+      '    ops/built-in <= 1.1 (medians of alternating rounds)\n' +
+      table(ad as unknown as Row[]),
   );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

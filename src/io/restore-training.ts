@@ -48,7 +48,7 @@ export function restoreTraining(
   const weights: number[] = [];
   records.forEach((rec, o) => {
     const at = names.length === 1 ? `${where}.compile` : `${where}.compile.outputs.${names[o]}`;
-    metrics.push(read(r, `${at}.metrics`, () => checkMetricNames('model.json', rec.metrics ?? [])));
+    metrics.push(read(r, `${at}.metrics`, () => checkMetricNames('model.json', rec.metrics ?? [], true)));
     weights.push(rec.weight === undefined ? 1 : r.num(rec.weight, `${at}.weight`));
     if (givenLoss !== undefined) losses.push(givenLoss);
     else if (rec.loss === null || rec.loss === undefined) losses.push(undefined);

@@ -39,12 +39,14 @@ export function compileRecord(model: Model): Record<string, unknown> | undefined
   if (!model.optimizer) return undefined;
   const optimizer = serializeOptimizer(model.optimizer);
   const names = model.outputNames;
-  if (names.length === 1) return { loss: lossRecord(model.loss), metrics: [...model.metricNames], optimizer };
+  // function metrics cannot be saved (like a function loss): give them again with compile
+  const saved = (ms: readonly unknown[]) => ms.filter((m): m is string => typeof m === 'string');
+  if (names.length === 1) return { loss: lossRecord(model.loss), metrics: saved(model.metricNames), optimizer };
   const outputs: Record<string, unknown> = {};
   names.forEach((n, o) => {
     outputs[n] = {
       loss: lossRecord(model.outputLosses[o]),
-      metrics: [...(model.outputMetrics[o] ?? [])],
+      metrics: saved(model.outputMetrics[o] ?? []),
       weight: model.lossWeights[o] ?? 1,
     };
   });
@@ -89,14 +91,15 @@ export function tfjsTrainingConfig(model: Model): Record<string, unknown> | unde
   const config = opt.getConfig();
   const lossConfig = loss.getConfig();
   if (typeof config.learningRate !== 'number' || Object.values(lossConfig).some((v) => v !== false)) return undefined;
-  if (!TFJS_LOSSES.includes(loss.name) || !model.metricNames.every((m) => TFJS_METRICS.includes(m))) return undefined;
+  const names = model.metricNames.filter((m): m is string => typeof m === 'string');
+  if (!TFJS_LOSSES.includes(loss.name) || !names.every((m) => TFJS_METRICS.includes(m))) return undefined;
   return {
     optimizer_config: {
       class_name: opt.className,
       config: Object.fromEntries(Object.entries(config).map(([k, v]) => [toSnake(k), v])),
     },
     loss: toSnake(loss.name),
-    metrics: model.metricNames,
+    metrics: names,
     loss_weights: null,
     sample_weight_mode: null,
   };

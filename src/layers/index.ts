@@ -63,9 +63,10 @@ export function permute(args: PermuteArgs): Permute {
   return new Permute(args);
 }
 
-export { Layer } from './layer';
+/** The base class of every layer, and of your own (see custom-layer.ts). */
+export { CustomLayer as Layer } from './custom-layer';
 export type { LayerArgs, WeightSpec } from './layer';
-export { layerFromConfig, SUPPORTED_LAYERS } from './registry';
+export { layerFromConfig, registerLayer, SUPPORTED_LAYERS } from './registry';
 export type { Shape } from './shape';
 export { Dense, ActivationLayer, Dropout, Flatten, Reshape, Permute };
 export type { DenseArgs, ActivationArgs, DropoutArgs, FlattenArgs, ReshapeArgs, PermuteArgs };

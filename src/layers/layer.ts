@@ -34,6 +34,9 @@ import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/con
 import type { Rng } from '../random';
 import { GraphNode, SymbolicTensor, isSymbolic } from '../autodiff/symbolic';
 import { checkShape, formatShape, shapeSize, type Shape } from './shape';
+import type { Tensor, Variable } from '../autodiff/tensor';
+import type { InitializerIdentifier } from '../training/initializers';
+import type { RegularizerIdentifier } from '../training/regularizers';
 
 /**
  * Counts changes of any layer's `trainable` flag: a model caches its trainable parameters and its plan (which
@@ -99,7 +102,7 @@ export abstract class Layer {
    */
   weightScope?: string;
   private allWeights: Param[] = [];
-  private trainableWeights: Param[] = [];
+  private trainableParams: Param[] = [];
   private pools = new Map<number, FloatArray[]>();
 
   constructor(args: LayerArgs | undefined, where: string) {
@@ -314,7 +317,7 @@ export abstract class Layer {
       if (spec.regularizer) p.regularizer = spec.regularizer;
       return p;
     });
-    this.trainableWeights = this.allWeights.filter((p) => p.trainable !== false);
+    this.trainableParams = this.allWeights.filter((p) => p.trainable !== false);
     this.built = true;
     this.onBuilt();
   }
@@ -349,7 +352,7 @@ export abstract class Layer {
 
   /** The weights the optimizer updates (none when `trainable` is false). */
   params(): Param[] {
-    return this.trainable ? this.trainableWeights : [];
+    return this.trainable ? this.trainableParams : [];
   }
 
   /**
@@ -551,6 +554,33 @@ export abstract class Layer {
    */
   getConfig(): Record<string, unknown> {
     return this.name ? { name: this.name, trainable: this.trainable } : { trainable: this.trainable };
+  }
+
+  /**
+   * Custom layers (custom-layer.ts, `class MyLayer extends bp.layers.Layer`): the output of a batch, computed with
+   * bp.ops from `inputs` ([rows, ...inputShape]); traced once per batch size into a program whose backward comes
+   * from the gradient table. Built-in layers compute with `forward`/`backward` instead.
+   */
+  call?(inputs: Tensor, kwargs: { training: boolean }): Tensor;
+
+  /**
+   * Custom layers: creates a weight in `build(inputShape)` and returns it as a variable to use in `call` (as TF.js's
+   * addWeight; weights take the model's dtype, `dtype` is accepted for compatibility). Built-in layers declare
+   * theirs with `weightSpecs`.
+   * @example this.kernel = this.addWeight('kernel', [inputShape[inputShape.length - 1], this.units], null, 'heNormal');
+   */
+  addWeight(
+    _name: string,
+    _shape: number[],
+    _dtype?: DType | null,
+    _initializer?: InitializerIdentifier,
+    _regularizer?: RegularizerIdentifier | null,
+    _trainable?: boolean,
+  ): Variable {
+    throw new Error(
+      `${this.describe()}: addWeight() is for custom layers (subclasses of bp.layers.Layer that implement call()); ` +
+        'a built-in layer declares its weights with weightSpecs()',
+    );
   }
 
   /** Buffers of rows × size values each, allocated once per distinct row count. */

@@ -7,7 +7,7 @@ import { activationEntry, eluEntry, leakyReluEntry, softmaxEntry } from './activ
 import { denseEntry } from './dense';
 import { dropoutEntry } from './dropout';
 import { flattenEntry } from './flatten';
-import type { Layer } from './layer';
+import { Layer } from './layer';
 import type { LayerEntry, LayerJson } from './layer-entry';
 import { permuteEntry } from './permute';
 import { reshapeEntry } from './reshape';
@@ -121,11 +121,63 @@ const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));
 /** The TF.js class names backprop reads and writes, plus InputLayer (read only: it only carries the input shape). */
 export const SUPPORTED_LAYERS: readonly string[] = [...ENTRIES.map((e) => e.className), 'InputLayer'];
 
+/** Custom layer classes registered with bp.registerLayer, by their static className. */
+const CUSTOM = new Map<string, LayerEntry>();
+
+/** A custom layer class as registerLayer takes it. */
+export interface CustomLayerClass {
+  // `never`: any constructor signature; it receives the saved config.
+  new (config: never): Layer;
+  readonly className?: string;
+  /** Optional, as TF.js's: builds the layer from a saved config (default `new cls(config)`). */
+  fromConfig?(cls: never, config: never): Layer;
+}
+
+/**
+ * Registers a custom layer class (a subclass of bp.layers.Layer with `static className`), so that models with it can
+ * be saved, loaded (its saved config is given to its constructor, or to its static fromConfig: check what you read)
+ * and gradchecked, as tf.serialization.registerClass. Files naming classes that are neither built in nor registered
+ * are refused by name. Registering a class again under the same name replaces it; built-in names are refused.
+ * @example bp.registerLayer(MyDense);
+ */
+export function registerLayer(cls: CustomLayerClass): void {
+  if (typeof cls !== 'function' || !(cls.prototype instanceof Layer)) {
+    throw new Error('registerLayer(): expected a layer class (class MyLayer extends bp.layers.Layer { ... })');
+  }
+  const name = cls.className;
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) {
+    throw new Error(
+      `registerLayer(): ${cls.name || 'the class'} needs a static className (letters, digits and _), e.g. ` +
+        `static className = '${cls.name || 'MyLayer'}'`,
+    );
+  }
+  if (BY_CLASS.has(name) || name === 'InputLayer') {
+    throw new Error(`registerLayer(): '${name}' is a built-in layer's class name; choose another static className`);
+  }
+  CUSTOM.set(name, {
+    className: name,
+    fromConfig: (c) => {
+      const config = { ...c.config };
+      const from = cls.fromConfig as ((k: unknown, c: Record<string, unknown>) => Layer) | undefined;
+      const layer = from ? from.call(cls, cls, config) : new (cls as unknown as new (c: unknown) => Layer)(config);
+      if (!layer || typeof (layer as Layer).forward !== 'function') {
+        return c.fail('className', `${name}'s fromConfig did not return a layer`);
+      }
+      return layer;
+    },
+  });
+}
+
 /** The registry entry for `className`, or an error naming what is supported. */
 export function layerEntry(className: string, fail: Fail = defaultFail, where = 'layer'): LayerEntry {
-  const entry = typeof className === 'string' ? BY_CLASS.get(className) : undefined;
+  const entry = typeof className === 'string' ? (BY_CLASS.get(className) ?? CUSTOM.get(className)) : undefined;
   if (!entry) {
-    return fail(where, `unsupported layer ${quoteValue(className)}; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+    const custom = CUSTOM.size ? `; registered custom layers: ${[...CUSTOM.keys()].join(', ')}` : '';
+    return fail(
+      where,
+      `unsupported layer ${quoteValue(className)}; supported: ${SUPPORTED_LAYERS.join(', ')}${custom} (for a custom ` +
+        'layer class, call bp.registerLayer(TheClass) first)',
+    );
   }
   return entry;
 }

@@ -6,13 +6,13 @@
  */
 import type { Loss } from '../training/contracts';
 import { getLoss, type LossIdentifier } from '../training/losses';
-import { checkMetricNames } from '../training/metrics';
+import { checkMetricNames, type MetricIdentifier } from '../training/metrics';
 
 export type PerOutput<T> = T | T[] | Record<string, T>;
 
 export interface OutputSettings {
   losses: (Loss | undefined)[];
-  metrics: string[][];
+  metrics: MetricIdentifier[][];
   weights: number[];
 }
 

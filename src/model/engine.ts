@@ -11,7 +11,7 @@
 import type { Backend, FloatArray } from '../backend/ops';
 import { backendForModel } from '../backend/select';
 import type { FoldedSgd, Loss, Metric, Targets } from '../training/contracts';
-import { getMetric } from '../training/metrics';
+import { getMetric, type MetricIdentifier } from '../training/metrics';
 import { checkTrainingMemory } from '../limits';
 import { trainingMemory, type TrainingMemory } from './step-memory';
 import { floatArray } from '../backend/memory';
@@ -32,7 +32,7 @@ export interface EngineModel {
   /** The weight of each output's loss in the total (1 each by default). */
   readonly lossWeights: readonly number[];
   /** Metric names per output. */
-  readonly outputMetrics: readonly (readonly string[])[];
+  readonly outputMetrics: readonly (readonly MetricIdentifier[])[];
   /** Log-key prefix per output ('' for a single-output model, else `<output name>_`). */
   readonly outputPrefixes: readonly string[];
   /** The model's current plan (compiled on first use after a change). */
@@ -86,6 +86,8 @@ export class Engine {
   /** The memory the last checked batch sizes need (see checkBatchMemory). */
   private memoryNeed?: { plan: Plan; sizes: number[]; slots?: number; need: TrainingMemory };
   private scratch?: Scratch;
+  /** Forwards run so far: a model.apply gradient checks that the layers still hold its call (model-call.ts). */
+  forwards = 0;
   /** Loss-gradient buffers per output, then per batch size. */
   private readonly gradBuffers = new Map<number, FloatArray[]>();
   /** Accumulators of fan-out slots, per batch size then slot. */
@@ -246,6 +248,7 @@ export class Engine {
 
   /** Forward through every call, passing sequence masks along; returns the first output's values. */
   forward(b: Backend, x: Inputs, rows: number, training: boolean): FloatArray {
+    this.forwards++;
     const s = this.current();
     const xs = this.inputsOf(s, x);
     const { plan, values, masks } = s;
@@ -379,6 +382,7 @@ export class Engine {
     metrics?: OutputMetric[],
   ): Promise<number> {
     this.stepInFlight = true;
+    this.forwards++;
     try {
       const s = this.current();
       const xs = isFloatArray(x) ? [x] : x;

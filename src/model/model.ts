@@ -11,6 +11,7 @@ import type { Backend, DType, FloatArray } from '../backend/ops';
 import { Rng } from '../random';
 import type { Loss, Optimizer, Param } from '../training/contracts';
 import type { LossIdentifier } from '../training/losses';
+import type { MetricIdentifier } from '../training/metrics';
 import { getOptimizer, type OptimizerIdentifier } from '../optimizers';
 import { Layer, trainableFlagsVersion } from '../layers/layer';
 import { cloneLayer } from '../layers/registry';
@@ -28,6 +29,9 @@ import { assignWeights, copyWeights, type WeightArray, type WeightsLike } from '
 import { formatSummary, type SummaryRow } from './summary';
 import { LayerNames } from './layer-names';
 import type { Tensor } from './tensor';
+import { weightVariable } from '../autodiff/gradients';
+import type { Tensor as AutodiffTensor, TensorLike, Variable } from '../autodiff/tensor';
+import { applyToTensor, applyOptions } from './model-call';
 
 export type { WeightArray };
 
@@ -58,8 +62,11 @@ export interface CompileArgs {
    * several outputs one for all, or one per output (an array in output order, or an object by output name).
    */
   loss: PerOutput<LossIdentifier>;
-  /** Metric names ('accuracy', 'mse', ...): for every output, or per output (array of lists, or by name). */
-  metrics?: string[] | string[][] | Record<string, string[]>;
+  /**
+   * Metric names ('accuracy', 'mse', ...) or functions (yTrue, yPred) → per-sample values written with bp.ops
+   * (logged under the function's name; not saved): for every output, or per output (array of lists, or by name).
+   */
+  metrics?: MetricIdentifier[] | MetricIdentifier[][] | Record<string, MetricIdentifier[]>;
   /** How much each output's loss counts in the total (default 1 each): an array in output order or by name. */
   lossWeights?: number[] | Record<string, number>;
 }
@@ -91,7 +98,7 @@ export class Model extends Layer {
   /** The weight of each output's loss in the total. */
   lossWeights: number[] = [];
   /** Metric names per output. */
-  outputMetrics: string[][] = [];
+  outputMetrics: MetricIdentifier[][] = [];
   /**
    * Your own JSON-serialisable data saved with the model (in model.json's userDefinedMetadata, which TF.js
    * ignores), e.g. the CLI stores feature names, classes and the input scaler here.
@@ -526,7 +533,7 @@ export class Model extends Layer {
   }
 
   /** The metric names of a single-output model (the first output's). */
-  get metricNames(): string[] {
+  get metricNames(): MetricIdentifier[] {
     return this.outputMetrics[0] ?? [];
   }
 
@@ -541,6 +548,14 @@ export class Model extends Layer {
     this.refreshCaches();
     if (!this.paramCache) this.paramCache = this.trainable ? this.uniqueLayers().flatMap((l) => l.params()) : [];
     return this.paramCache;
+  }
+
+  /**
+   * The trainable weights as variables (TF.js's model.trainableWeights), for custom training loops: their values
+   * and gradient arrays are the weights', so optimizer.applyGradients updates the model.
+   */
+  get trainableWeights(): Variable[] {
+    return this.params().map((p) => weightVariable(p, this.dtype));
   }
 
   /** Every weight (trainable and not), TF.js order: what save, load, getWeights and setWeights see. */
@@ -839,8 +854,29 @@ export class Model extends Layer {
     return node.outputs;
   }
 
-  override apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
-    const outs = this.applyModel(inputs);
+  /**
+   * On symbolic tensors: applies this model inside another graph (as applyModel, for a single output).
+   *
+   * On a concrete tensor ([batch, ...inputShape]; Sequential models): runs the model as one differentiable step of
+   * a custom training loop (TF.js's model.apply). Under bp.variableGrads or optimizer.minimize its gradient flows to
+   * the input and to model.trainableWeights through the layers' own backward; `training: true` runs dropout and the
+   * like as in fit. Take the gradient before running the model again: the layers keep one call's activations.
+   * @example
+   * const gLoss = () => bp.ops.mean(bp.ops.softplus(bp.ops.neg(discriminator.apply(generator.apply(noise)))));
+   * optimizer.minimize(gLoss, false, generator.trainableWeights);
+   */
+  override apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor;
+  override apply(x: TensorLike, args?: { training?: boolean }): AutodiffTensor;
+  override apply(
+    inputs: SymbolicTensor | SymbolicTensor[] | TensorLike,
+    args?: { training?: boolean },
+  ): SymbolicTensor | AutodiffTensor {
+    const symbolic = isSymbolic(inputs) || (Array.isArray(inputs) && inputs.length > 0 && inputs.every(isSymbolic));
+    if (!symbolic) {
+      this.requireBuilt('model.apply()');
+      return applyToTensor(this, engineOf(this), inputs as TensorLike, applyOptions(args).training);
+    }
+    const outs = this.applyModel(inputs as SymbolicTensor | SymbolicTensor[]);
     if (outs.length !== 1) {
       throw new Error(`model '${this.name}' has ${outs.length} outputs; use applyModel(), which returns them all`);
     }

@@ -15,6 +15,8 @@ import { VERSION } from '../io/save';
 import { GraphBuilder, type OnnxValue } from './graph';
 import { DataType, encodeModel, type ValueInfoMessage } from './proto';
 import { EXPORTABLE_LAYERS, layerExportFor } from './registry';
+import { customLayerExport } from './layers/custom-layer';
+import type { LayerExport } from './layer-export';
 import { currentMask, mergedMask, restoreMask, type PendingMask } from './sequence-masks';
 
 /** The default operator set: 17 (ONNX 1.12, ONNX Runtime 1.13 and later). */
@@ -102,7 +104,7 @@ export function onnxModelBytes(
   engineOf(model).assertIdle(method);
   model.requireBuilt(method);
   const graph = model.flatGraph();
-  const missing = [...new Set(graph.calls.map((c) => c.layer))].filter((l) => !layerExportFor(l.className));
+  const missing = [...new Set(graph.calls.map((c) => c.layer))].filter((l) => !exportOf(l));
   if (missing.length > 0) {
     const list = missing.map((l) => `'${l.name}' (${l.className})`).join(', ');
     throw new Error(
@@ -127,7 +129,7 @@ export function onnxModelBytes(
   });
   for (const c of graph.calls) {
     const layer = c.layer;
-    const exp = layerExportFor(layer.className)!;
+    const exp = exportOf(layer)!;
     try {
       if (layer.multiInput) {
         const inputMasks = c.inputs.map((s) => masks[s]);
@@ -167,6 +169,11 @@ export function onnxModelBytes(
       output: graph.outputSlots.map((slot, o) => valueInfo(outputNames[o], graph.slotShapes[slot])),
     },
   });
+}
+
+/** A layer's export: its class's, or, for a custom layer (one with call()), the export of the ops it records. */
+function exportOf(layer: Model['layers'][number]): LayerExport | undefined {
+  return layerExportFor(layer.className) ?? (typeof layer.call === 'function' ? customLayerExport : undefined);
 }
 
 function resolveFile(target: unknown, method: string): string {

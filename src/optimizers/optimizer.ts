@@ -5,7 +5,11 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import { floatArrayLike } from '../backend/memory';
-import type { Optimizer, Param } from '../training/contracts';
+import type { GradientTensor, Optimizer, Param } from '../training/contracts';
+import { backend } from '../backend/select';
+import { variableGrads } from '../autodiff/gradients';
+import type { Tensor, Variable } from '../autodiff/tensor';
+import { variableNamed, variablesOf } from '../autodiff/variables';
 import { checkKeys, checkNumber } from '../training/options';
 import { getSchedule, serializeSchedule, type Schedule } from './schedules';
 
@@ -126,6 +130,49 @@ export abstract class BaseOptimizer implements Optimizer {
     return c;
   }
 
+  /**
+   * One step with the given gradients, as TF.js's applyGradients: `{ [variableName]: gradient }` (what
+   * bp.variableGrads returns) or `[{ name, tensor }]`. Each name must be a live variable (bp.variable, or a weight
+   * from model.trainableWeights); the gradient, a tensor of its shape. Clipping and the schedule apply as in fit.
+   * @example const { grads } = bp.variableGrads(() => loss()); optimizer.applyGradients(grads);
+   */
+  applyGradients(grads: Record<string, GradientTensor> | { name: string; tensor: GradientTensor }[]): void {
+    const who = `${this.className} applyGradients()`;
+    if (!grads || typeof grads !== 'object') throw new Error(`${who}: expected { [variableName]: gradient }`);
+    const entries: [string, GradientTensor][] = Array.isArray(grads)
+      ? grads.map((g, i) => {
+          if (!g || typeof g.name !== 'string') throw new Error(`${who}: entry ${i} must be { name, tensor }`);
+          return [g.name, g.tensor];
+        })
+      : Object.entries(grads);
+    const owners = Array.isArray(grads) ? undefined : variablesOf(grads);
+    const params = entries.map(([name, g]) => {
+      const v = owners?.get(name) ?? variableNamed(name);
+      if (!v) throw new Error(`${who}: no variable named '${name}' (give variables' own names, as variableGrads does)`);
+      if (!g || !(g.data instanceof Float32Array || g.data instanceof Float64Array) || !Array.isArray(g.shape)) {
+        throw new Error(`${who}: the gradient of '${name}' must be a tensor`);
+      }
+      if (g.shape.join(',') !== v.shape.join(',')) {
+        throw new Error(`${who}: the gradient of '${name}' has shape [${g.shape}] but the variable has [${v.shape}]`);
+      }
+      const p = paramOf(v);
+      p.grad.set(g.data);
+      return p;
+    });
+    this.step(backend(), params);
+  }
+
+  /**
+   * Minimizes f (a function returning a scalar tensor) by one step: its gradient with respect to `varList` (default:
+   * the trainable variables it uses), then applyGradients. Returns the value when `returnCost`, as TF.js.
+   * @example for (let i = 0; i < 100; i++) optimizer.minimize(() => bp.ops.mean(bp.ops.square(bp.ops.sub(w, 3))));
+   */
+  minimize(f: () => Tensor, returnCost = false, varList?: Variable[]): Tensor | null {
+    const { value, grads } = variableGrads(f, varList);
+    this.applyGradients(grads);
+    return returnCost ? value : null;
+  }
+
   getWeights(): { name: string; value: FloatArray }[] {
     const out: { name: string; value: FloatArray }[] = [];
     for (const [param, arrays] of this.state)
@@ -155,4 +202,29 @@ export abstract class BaseOptimizer implements Optimizer {
       throw new Error(`optimizer state for unknown parameters: ${[...byName.keys()].slice(0, 5).join(', ')}`);
     this.state = next;
   }
+}
+
+const paramsOfVariables = new WeakMap<Variable, Param>();
+
+/**
+ * The parameter an optimizer updates for a variable: a model weight's own (so fit and applyGradients share optimizer
+ * state), else one over the variable's values with a gradient array of its own.
+ */
+function paramOf(v: Variable): Param {
+  const w = v.weight as (Param & { name?: string }) | undefined;
+  if (w && typeof w.name === 'string' && w.grad && w.grad.length === v.size) return w;
+  let p = paramsOfVariables.get(v);
+  if (!p) {
+    const grad = floatArrayLike(v.data);
+    p = {
+      name: v.name,
+      shape: [...v.shape],
+      get value() {
+        return v.data;
+      },
+      grad,
+    } as Param;
+    paramsOfVariables.set(v, p);
+  }
+  return p;
 }

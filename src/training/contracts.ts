@@ -104,6 +104,17 @@ export interface Optimizer {
   getWeights(): { name: string; value: FloatArray }[];
   /** Restores state saved by getWeights (names must match the given params); allocates state if needed. */
   setWeights(params: Param[], weights: { name: string; value: FloatArray }[]): void;
+  /**
+   * Custom training loops (TF.js): one step with the given gradients, by variable name (as variableGrads returns
+   * them) or as [{ name, tensor }]. The built-in optimizers have it.
+   */
+  applyGradients?(grads: Record<string, GradientTensor> | { name: string; tensor: GradientTensor }[]): void;
+}
+
+/** A gradient given to applyGradients: a tensor of the variable's shape (bp.ops tensors are). */
+export interface GradientTensor {
+  readonly data: FloatArray;
+  readonly shape: readonly number[];
 }
 
 /** A streaming metric over batches of one epoch. */

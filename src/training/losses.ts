@@ -6,10 +6,20 @@
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Loss, Targets } from './contracts';
 import { checkBoolean, checkKeys, checkNumber } from './options';
+import { functionLoss, type TensorLossFunction } from './function-loss';
 import { preview } from '../quote';
 
+export { functionLoss };
+export type { TensorLossFunction };
+
+/** The array form of customLoss (finite-difference gradients; slow): (yTrue, yPred, rows, cols) → the loss. */
 export type LossFunction = (yTrue: Float64Array, yPred: Float64Array, rows: number, cols: number) => number;
-export type LossIdentifier = string | Loss | LossFunction | { className: string; config?: Record<string, unknown> };
+/**
+ * A loss name, a Loss, `{ className, config }`, or a function of tensors (yTrue, yPred) → per-sample values written
+ * with bp.ops (differentiated automatically; see functionLoss).
+ */
+export type LossIdentifier =
+  string | Loss | TensorLossFunction | { className: string; config?: Record<string, unknown> };
 
 const asFloat = (t: Targets, name: string): FloatArray => {
   if (t instanceof Int32Array)
@@ -157,11 +167,12 @@ export function sparseCategoricalCrossentropy(config: { fromLogits?: boolean } =
 }
 
 /**
- * A loss from your own function of (yTrue, yPred, rows, cols) → loss (use the mean over the batch, as the
- * built-in losses do). Its gradient is taken by central finite differences with step h = 1e-4·max(1, |p|):
- * 2 extra calls of `fn` per output element per training step, so it is SLOW — fine for prototyping on
- * small outputs; write the loss with backend ops for anything large. The arrays are reused between calls:
- * do not keep references to them.
+ * A loss from your own function of plain arrays (yTrue, yPred, rows, cols) → loss (use the mean over the batch, as
+ * the built-in losses do). Its gradient is taken by central finite differences with step h = 1e-4·max(1, |p|):
+ * 2 extra calls of `fn` per output element per training step, so it is SLOW — fine for prototyping on small
+ * outputs. Write the loss with bp.ops instead (`compile({ loss: (yTrue, yPred) => ... })`, see functionLoss): its
+ * gradient is exact and costs about as much as the loss. The arrays are reused between calls: do not keep
+ * references to them.
  * @example bp.losses.customLoss((t, p) => p.reduce((s, v, i) => s + (v - t[i]) ** 4, 0) / p.length)
  */
 export function customLoss(fn: LossFunction, name = fn.name || 'customLoss'): Loss {
@@ -241,11 +252,11 @@ export const LOSS_NAMES = Object.keys(FACTORIES);
 /**
  * Resolves a loss from a camelCase or snake_case name ('meanSquaredError', 'mean_squared_error', 'mse'),
  * a saved `{ className, config }` (e.g. `{ className: 'huber', config: { delta: 2 } }`), a Loss (returned as
- * is), or a function (wrapped by customLoss). Unknown names and options throw, listing the valid ones.
+ * is), or a function of tensors (wrapped by functionLoss). Unknown names and options throw, listing the valid ones.
  * @example getLoss('categorical_crossentropy').name // 'categoricalCrossentropy'
  */
 export function getLoss(id: LossIdentifier): Loss {
-  if (typeof id === 'function') return customLoss(id);
+  if (typeof id === 'function') return functionLoss(id);
   if (id && typeof id === 'object' && typeof (id as Loss).compute === 'function') return id as Loss;
   let name: unknown = id;
   let config: unknown;

@@ -11,6 +11,9 @@
  */
 import type { FloatArray } from '../backend/ops';
 import type { Loss, Metric, Targets } from './contracts';
+import { functionMetric, type TensorLossFunction } from './function-loss';
+
+export { functionMetric };
 import { preview } from '../quote';
 
 function argmax(a: ArrayLike<number>, o: number, n: number): number {
@@ -164,11 +167,17 @@ const BY_NAME = new Map(REGISTRY.flatMap((e) => e.names.map((n) => [n, e] as con
 /** Every metric name compile accepts. */
 export const METRIC_NAMES: readonly string[] = REGISTRY.flatMap((e) => e.names);
 
+/** A metric name, or a function of tensors (yTrue, yPred) → per-sample values written with bp.ops. */
+export type MetricIdentifier = string | TensorLossFunction;
+
 /**
- * Checks compile's `metrics` argument: an array of known names (returned as a copy).
+ * Checks compile's `metrics` argument: an array of known names and functions (returned as a copy). Functions are
+ * refused where only names can be (`namesOnly`: files and job specs).
  * @example checkMetricNames('compile()', ['accuracy']) // ['accuracy']
  */
-export function checkMetricNames(where: string, metrics: unknown): string[] {
+export function checkMetricNames(where: string, metrics: unknown, namesOnly?: true): string[];
+export function checkMetricNames(where: string, metrics: unknown, namesOnly?: boolean): MetricIdentifier[];
+export function checkMetricNames(where: string, metrics: unknown, namesOnly = false): MetricIdentifier[] {
   if (metrics === undefined) return [];
   if (!Array.isArray(metrics)) {
     throw new Error(
@@ -176,18 +185,23 @@ export function checkMetricNames(where: string, metrics: unknown): string[] {
     );
   }
   for (const m of metrics) {
+    if (typeof m === 'function' && !namesOnly) continue;
     if (typeof m !== 'string' || !BY_NAME.has(m)) {
-      throw new Error(`${where}: unknown metric ${preview(m)}; use one of ${METRIC_NAMES.join(', ')}`);
+      throw new Error(
+        `${where}: unknown metric ${preview(m)}; use one of ${METRIC_NAMES.join(', ')}` +
+          (namesOnly ? '' : ', or a function (yTrue, yPred) => per-sample values written with bp.ops'),
+      );
     }
   }
   return [...metrics];
 }
 
 /**
- * Resolves a metric name for a compiled loss and the model's output width.
+ * Resolves a metric name (or function) for a compiled loss and the model's output width.
  * @example getMetric('accuracy', getLoss('sparseCategoricalCrossentropy'), 10) // SparseCategoricalAccuracy
  */
-export function getMetric(name: string, loss: Loss, outputUnits?: number): Metric {
+export function getMetric(name: MetricIdentifier, loss: Loss, outputUnits?: number): Metric {
+  if (typeof name === 'function') return functionMetric(name);
   const entry = BY_NAME.get(name);
   if (!entry) throw new Error(`unknown metric '${name}'; use one of ${METRIC_NAMES.join(', ')}`);
   return entry.create(loss, outputUnits);

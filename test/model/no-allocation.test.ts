@@ -103,6 +103,47 @@ describe.each(testBackends())('no allocation per training step on the %s backend
     },
   );
 
+  test('a custom layer and a loss written with bp.ops (traced programs) reuse their buffers too', async () => {
+    class OpsDense extends bp.layers.Layer {
+      static override className = 'OpsDenseNoAlloc';
+      kernel!: bp.Variable;
+      bias!: bp.Variable;
+      override build(inputShape: number[]) {
+        this.kernel = this.addWeight('kernel', [inputShape[0], 16]);
+        this.bias = this.addWeight('bias', [16], null, 'zeros');
+      }
+      override computeOutputShape() {
+        return [16];
+      }
+      override call(x: bp.ops.Tensor) {
+        return bp.ops.relu(bp.ops.add(bp.ops.matMul(x, this.kernel), this.bias));
+      }
+    }
+    const model = bp.sequential({
+      seed: 3,
+      layers: [new OpsDense({ inputShape: [20] }), bp.layers.dense({ units: 4 })],
+    });
+    model.compile({
+      optimizer: bp.optimizers.adam(),
+      loss: (t: bp.ops.Tensor, p: bp.ops.Tensor) => bp.ops.mean(bp.ops.square(bp.ops.sub(t, p)), -1),
+    });
+    const rng = new bp.Rng(9),
+      rows = 24;
+    const x = new Float32Array(rows * 20).map(() => rng.uniform(-1, 1));
+    const y = new Float32Array(rows * 4).map(() => rng.uniform(-1, 1));
+    const rec = recording(backend);
+    for (let i = 0; i < 3; i++) engineOf(model).trainStep(rec.backend, x, y, rows);
+    expect(rec.takeFresh()).toBeGreaterThan(0);
+    const before = rec.calls();
+    for (let i = 0; i < 30; i++) engineOf(model).trainStep(rec.backend, x, y, rows);
+    expect(rec.calls() - before).toBeGreaterThanOrEqual(30 * 8);
+    expect(rec.takeFresh()).toBe(0);
+    for (let i = 0; i < 3; i++) await engineOf(model).trainStepAsync(rec.backend, x, y, rows);
+    rec.takeFresh();
+    for (let i = 0; i < 10; i++) await engineOf(model).trainStepAsync(rec.backend, x, y, rows);
+    expect(rec.takeFresh()).toBe(0);
+  });
+
   test('the off-main-thread step (used for long steps) reuses its buffers too', async () => {
     const { model, x, y, rows } = setup('softmax', () => bp.optimizers.adam(), 'categoricalCrossentropy');
     const rec = recording(backend);

@@ -10,7 +10,7 @@ import { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE, type OpName } from '../../src/backe
 import type { ArgSpec } from '../../src/backend/op-table';
 import { testBackends } from '../support/backends';
 
-type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act' | 'i32out';
+type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act' | 'i32out' | 'shape';
 
 /** Which list of bad values an argument gets. */
 function badKind(arg: ArgSpec): BadKind {
@@ -24,6 +24,9 @@ function badKind(arg: ArgSpec): BadKind {
       return 'i32';
     case 'int32Out':
       return 'i32out';
+    case 'code':
+    case 'codes':
+      return 'act'; // replaced by codeBad(arg) below
     default:
       return arg.kind;
   }
@@ -108,6 +111,14 @@ const BAD: Record<BadKind, Bad[]> = {
     ['1.5', () => 1.5, RangeError],
     ['a string', () => 'relu', TypeError],
   ],
+  // autodiff ops: a shape or strides (an Int32Array of dims, length rank)
+  shape: [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['a Float32Array', (v) => new Float32Array((v as Int32Array).length), TypeError],
+    ['a short Int32Array', (v) => (v as Int32Array).slice(1), RangeError],
+    ['a negative dim', (v) => Int32Array.from(v as Int32Array, (d, i) => (i === 0 ? -1 : d)), RangeError],
+  ],
   // An index array the op writes (max-pooling's argmax): its values on input do not matter.
   i32out: [
     ['null', () => null, TypeError],
@@ -117,6 +128,28 @@ const BAD: Record<BadKind, Bad[]> = {
   ],
 };
 
+/** autodiff ops: an op code (a number in [0, count)) or a chain of them (an Int32Array of length chain). */
+function codeBad(arg: ArgSpec): Bad[] {
+  const count = arg.count!;
+  if (arg.kind === 'code') {
+    return [
+      [`${count} (one past the last code)`, () => count, RangeError],
+      ['-1', () => -1, RangeError],
+      ['1.5', () => 1.5, RangeError],
+      ['a string', () => 'add', TypeError],
+      ['null', () => null, TypeError],
+    ];
+  }
+  return [
+    ['null', () => null, TypeError],
+    ...NOT_AN_ARRAY,
+    ['a Float32Array', (v) => new Float32Array((v as Int32Array).length), TypeError],
+    ['a short Int32Array', (v) => (v as Int32Array).slice(1), RangeError],
+    [`code ${count}`, (v) => Int32Array.from(v as Int32Array, (c, i) => (i === 1 ? count : c)), RangeError],
+    ['a negative code', (v) => Int32Array.from(v as Int32Array, (c, i) => (i === 0 ? -1 : c)), RangeError],
+  ];
+}
+
 function cases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
   const out: [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] = [];
   for (const op of OP_NAMES) {
@@ -124,7 +157,12 @@ function cases(): [string, string, () => unknown[], typeof TypeError | typeof Ra
     out.push([op, 'one argument too many', () => [...valid(op), 0], TypeError, '']);
     out.push([op, 'no arguments', () => [], TypeError, '']);
     OP_TABLE[op].args.forEach((arg, i) => {
-      for (const [label, make, error] of BAD[badKind(arg)]) {
+      const floatArgs = OP_TABLE[op].args.filter((a) => a.kind === 'floats' || a.kind === 'optFloats').length;
+      const list = (arg.kind === 'code' || arg.kind === 'codes' ? codeBad(arg) : BAD[badKind(arg)]).filter(
+        // an op with one float array (oneHot) takes either float type
+        ([label]) => floatArgs > 1 || !label.includes('among'),
+      );
+      for (const [label, make, error] of list) {
         out.push([
           op,
           `'${arg.name}' = ${label}`,
@@ -214,6 +252,7 @@ function cases(): [string, string, () => unknown[], typeof TypeError | typeof Ra
   out.push(['sgdStep', "'g' shorter than 'w'", () => [f(5), f(4), 0.1, 0], RangeError, 'g']);
   out.push(...convolutionBadCases());
   out.push(...transposeBadCases());
+  out.push(...autodiffBadCases());
   return out;
 }
 
@@ -265,6 +304,82 @@ function transposeBadCases(): [string, string, () => unknown[], typeof TypeError
     },
     RangeError,
     'y',
+  ]);
+  return out;
+}
+
+// ---- autodiff ops: what the table alone cannot say ----------------------------------------------------------
+function autodiffBadCases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
+  const out: [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] = [];
+  const set = (op: OpName, values: Record<string, unknown>) => () => {
+    const a = valid(op);
+    for (const [name, v] of Object.entries(values)) a[argIndex(op, name)] = v;
+    return a;
+  };
+  const i32 = (...v: number[]) => Int32Array.from(v);
+  for (const op of ['binary', 'select', 'reduce', 'matMul', 'stridedCopy'] as const) {
+    out.push([op, "'rank' = 9 (above the kernels' 8)", set(op, { rank: 9 }), RangeError, 'rank']);
+  }
+  // aShape [2,3,4] against outShape [2,3,4] is fine; [2,2,4] is neither 1 nor 3 on axis 1 (a has 16 values then).
+  out.push([
+    'binary',
+    "'aShape' not broadcastable",
+    set('binary', { aShape: i32(2, 2, 4), a: f(16) }),
+    RangeError,
+    'aShape',
+  ]);
+  out.push([
+    'select',
+    "'condShape' not broadcastable",
+    set('select', { condShape: i32(2, 2, 1), cond: f(4) }),
+    RangeError,
+    'condShape',
+  ]);
+  out.push([
+    'reduce',
+    "'yShape' neither 1 nor xShape",
+    set('reduce', { yShape: i32(2, 2, 4), y: f(16) }),
+    RangeError,
+    'yShape',
+  ]);
+  out.push([
+    'matMul',
+    "'bBatch' not broadcastable",
+    set('matMul', { bBatch: i32(1, 1, 2), b: f(24) }),
+    RangeError,
+    'bBatch',
+  ]);
+  // A walk of shape [2,3,4] with y's strides [1,2,6] reaches 23: at offset 1 it would reach 24, past y's 24 values.
+  out.push(['stridedCopy', "'yOffset' walking past y", set('stridedCopy', { yOffset: 1 }), RangeError, 'yStrides']);
+  out.push([
+    'stridedCopy',
+    "'xStrides' walking past x",
+    set('stridedCopy', { xStrides: i32(12, 4, 2) }),
+    RangeError,
+    'xStrides',
+  ]);
+  // Outputs may be an input exactly (in place) but not part of one; inputs may share memory.
+  const shared = f(48);
+  out.push([
+    'binary',
+    "'out' overlapping 'a'",
+    set('binary', { a: shared.subarray(0, 8), out: shared.subarray(4, 28) }),
+    RangeError,
+    'out',
+  ]);
+  out.push([
+    'unary',
+    "'y' overlapping 'x'",
+    set('unary', { x: shared.subarray(0, 5), y: shared.subarray(1, 6) }),
+    RangeError,
+    'y',
+  ]);
+  out.push([
+    'matMul',
+    "'c' overlapping 'b'",
+    set('matMul', { b: shared.subarray(0, 36), c: shared.subarray(0, 48) }),
+    RangeError,
+    'c',
   ]);
   return out;
 }
@@ -354,5 +469,12 @@ describe.each(testBackends())('%s backend rejects bad input', (_name, b: Backend
       const fn = (b as unknown as Record<string, (...a: unknown[]) => unknown>)[op];
       expect(() => fn.apply(b, valid(op))).not.toThrow();
     }
+  });
+  test('autodiff ops: in place, and inputs sharing memory, are allowed', () => {
+    const x = f(5);
+    expect(() => b.unary(Int32Array.from([9]), f(2), x, x, 5, 1)).not.toThrow();
+    const s = Int32Array.from([5]);
+    expect(() => b.binary(2, 1, s, s, s, x, x, x, new Int32Array(0), f(0), 0)).not.toThrow();
+    expect(Array.from(x)).toEqual([0.25, 0.25, 0.25, 0.25, 0.25]);
   });
 });

@@ -8,6 +8,7 @@ import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 import { asKind } from '../support/backends';
 import { sequenceOpCases } from './sequence-op-cases';
+import { autodiffOpCases } from './autodiff-op-cases';
 // attention
 import { attentionOpCases } from './attention-op-cases';
 
@@ -266,6 +267,8 @@ export function opCases(): OpCase[] {
   // sequence models
   cases.push(...sequenceOpCases());
   cases.push(...convolutionCases());
+  // autodiff ops (bp.ops)
+  cases.push(...autodiffOpCases());
   // attention
   cases.push(...attentionOpCases());
   return cases;

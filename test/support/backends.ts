@@ -62,7 +62,8 @@ export function elementwiseRatio(got: ArrayLike<number>, ref: ArrayLike<number>,
   for (let i = 0; i < ref.length; i++) {
     const r = ref[i],
       g = got[i];
-    if (Number.isNaN(r) && Number.isNaN(g)) continue;
+    // Equal infinities (an empty max is -Infinity) match; the difference would be NaN.
+    if ((Number.isNaN(r) && Number.isNaN(g)) || g === r) continue;
     const d = Math.abs(g - r) / (atol + rtol * Math.abs(r));
     if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
   }

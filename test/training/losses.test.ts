@@ -2,6 +2,8 @@
 import * as L from '../../src/training/losses';
 import { Activation, type Backend } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
+import { ops } from '../../src/autodiff';
+import type { Tensor } from '../../src/autodiff/tensor';
 import { testBackends, expectClose } from '../support/backends';
 
 const BACKENDS = testBackends();
@@ -148,7 +150,7 @@ describe.each(BACKENDS)('losses on %s', (_name, b) => {
       ga = new Float64Array(4);
     expect(custom.compute(b, y, t, gc, 2, 2)).toBeCloseTo(L.meanSquaredError().compute(b, y, t, ga, 2, 2), 14);
     expectClose(gc, ga, 7);
-    const quartic = L.getLoss((tt, p) => p.reduce((s, v, i) => s + (v - tt[i]) ** 4, 0) / p.length);
+    const quartic = L.customLoss((tt, p) => p.reduce((s, v, i) => s + (v - tt[i]) ** 4, 0) / p.length);
     const g4 = new Float64Array(1);
     quartic.compute(b, f64(2), f64(0), g4, 1, 1);
     expect(g4[0]).toBeCloseTo(32, 5); // d/dp p⁴ = 4p³
@@ -179,13 +181,15 @@ describe('getLoss', () => {
     expect(loss.name).toBe(name);
     expect(loss.sparseTargets).toBe(name === 'sparseCategoricalCrossentropy');
   });
-  test('a Loss is returned as is; a function becomes a custom loss', () => {
+  test('a Loss is returned as is; a function of tensors becomes a traced custom loss', () => {
     const l = L.huber({ delta: 2 });
     expect(L.getLoss(l)).toBe(l);
-    function myLoss(): number {
-      return 0;
+    function myLoss(t: Tensor, p: Tensor): Tensor {
+      return ops.mean(ops.abs(ops.sub(t, p)), -1);
     }
-    expect(L.getLoss(myLoss).name).toBe('myLoss');
+    const loss = L.getLoss(myLoss);
+    expect(loss.name).toBe('myLoss');
+    expect(loss.custom).toBe(true);
   });
   test('unknown names throw, listing the valid ones', () => {
     expect(() => L.getLoss('crossEntropy')).toThrow(

@@ -26,6 +26,7 @@ import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
 import * as Conv from './conv-ops';
 import * as ConvTranspose from './conv-transpose';
+import { checkedAutodiffOps } from './autodiff-ops';
 import { createAttentionOps } from './attention';
 
 const SOFTMAX = Activation.softmax;
@@ -381,6 +382,8 @@ export function createJsBackend(): Backend {
     // graph-model layers
     conv2dTransposeForward: ConvTranspose.conv2dTransposeForward,
     conv2dTransposeBackward: ConvTranspose.conv2dTransposeBackward,
+    // autodiff ops (bp.ops)
+    ...checkedAutodiffOps(),
     // attention
     ...createAttentionOps(),
   };

@@ -18,6 +18,7 @@ import {
   numArg,
   optFloatArg,
   product,
+  sameOrDisjoint,
   MAX_DIM,
 } from './validate';
 
@@ -32,8 +33,23 @@ function actCode(op: string, name: string, v: unknown): number {
   return v;
 }
 
-/** Checks a call of a table op; returns its dims by name. */
-export function checkTableCall(op: OpName, args: ArrayLike<unknown>): Sizes {
+/** An Int32Array argument's values, each checked to be an integer in [0, bound) (a code) or a dim (bound null). */
+function intValues(op: string, name: string, a: Int32Array, bound: number | null, what: string): number[] {
+  // Read once into a copy: another thread may rewrite shared memory while the op runs.
+  const out = Array.from(a);
+  out.forEach((v, i) => {
+    if (v < 0 || (bound !== null && v >= bound)) {
+      throw new RangeError(`${op}(): '${name}'[${i}] = ${v} is not ${what}`);
+    }
+  });
+  return out;
+}
+
+/**
+ * Checks a call of a table op; returns its dims by name. Shape and code arrays are read once: their checked
+ * values are returned in `values` (kernels then use those, never re-read memory another thread may change).
+ */
+export function checkTableCall(op: OpName, args: ArrayLike<unknown>, values: Record<string, number[]> = {}): Sizes {
   const specs: readonly ArgSpec[] = OP_TABLE[op].args;
   argCount(op, args.length, specs.length);
   const sizes: Sizes = {};
@@ -47,6 +63,9 @@ export function checkTableCall(op: OpName, args: ArrayLike<unknown>): Sizes {
         break;
       case 'dim':
         sizes[spec.name] = dimArg(op, spec.name, v);
+        if (spec.max !== undefined && sizes[spec.name] > spec.max) {
+          throw new RangeError(`${op}(): '${spec.name}' must be at most ${spec.max}, got ${sizes[spec.name]}`);
+        }
         break;
       case 'num':
         numArg(op, spec.name, v);
@@ -54,7 +73,12 @@ export function checkTableCall(op: OpName, args: ArrayLike<unknown>): Sizes {
       case 'act':
         actCode(op, spec.name, v);
         break;
+      case 'code':
+        opCode(op, spec.name, v, spec.count!);
+        break;
       case 'int32s':
+      case 'shape':
+      case 'codes':
         arrays.push([spec.name, int32Arg(op, spec.name, v)]);
         break;
       case 'floats':
@@ -68,15 +92,51 @@ export function checkTableCall(op: OpName, args: ArrayLike<unknown>): Sizes {
       }
     }
   });
+  const lengthOf = (spec: ArgSpec) =>
+    product(
+      op,
+      spec.length!,
+      ...spec.length!.split('*').map((f) => {
+        if (/^[0-9]+$/.test(f)) return Number(f);
+        if (f.startsWith('#')) return product(op, spec.length!, ...values[f.slice(1)]);
+        return sizes[f];
+      }),
+    );
+  // Shapes and codes first (their lengths are dims): the lengths of the arrays they size follow from them.
+  specs.forEach((spec, i) => {
+    if (spec.kind !== 'shape' && spec.kind !== 'codes') return;
+    const a = args[i] as Int32Array;
+    lengthIs(op, spec.name, a, lengthOf(spec), spec.length!);
+    values[spec.name] =
+      spec.kind === 'shape'
+        ? intValues(op, spec.name, a, MAX_DIM + 1, 'a dimension (≥ 0)')
+        : intValues(op, spec.name, a, spec.count!, `an op code 0..${spec.count! - 1}`);
+  });
   specs.forEach((spec, i) => {
     if (spec.length === undefined || spec.length === null || args[i] === null) return;
-    const factors = spec.length.split('*').map((f) => (/^[0-9]+$/.test(f) ? Number(f) : sizes[f]));
-    lengthIs(op, spec.name, args[i] as { length: number }, product(op, spec.length, ...factors), spec.length);
+    if (spec.kind === 'shape' || spec.kind === 'codes') return;
+    lengthIs(op, spec.name, args[i] as { length: number }, lengthOf(spec), spec.length);
   });
+  const marked = specs.some((s) => s.out);
+  const specOf = (name: string) => specs.find((s) => s.name === name)!;
   for (let a = 0; a < arrays.length; a++) {
-    for (let b = 0; b < a; b++) noOverlap(op, arrays[a][0], arrays[a][1], arrays[b][0], arrays[b][1]);
+    for (let b = 0; b < a; b++) {
+      const [sa, sb] = [specOf(arrays[a][0]), specOf(arrays[b][0])];
+      if (marked && !sa.out && !sb.out) continue;
+      const [o, i] = sa.out ? [arrays[a], arrays[b]] : [arrays[b], arrays[a]];
+      if ((sa.out ? sa : sb).alias?.includes(i[0])) sameOrDisjoint(op, o[0], o[1], i[0], i[1]);
+      else noOverlap(op, o[0], o[1], i[0], i[1]);
+    }
   }
   return sizes;
+}
+
+function opCode(op: string, name: string, v: unknown, count: number): number {
+  if (typeof v !== 'number') throw new TypeError(`${op}(): '${name}' must be a number, got ${typeof v}`);
+  if (!Number.isInteger(v) || v < 0 || v >= count) {
+    throw new RangeError(`${op}(): '${name}' must be an op code 0..${count - 1}, got ${v}`);
+  }
+  return v;
 }
 
 /**

@@ -14,6 +14,7 @@ import * as O from './optimizers';
 import { conv2dBackwardUnchecked, conv2dForwardUnchecked } from './conv';
 import * as Pool from './pool';
 import { batchNormBackwardUnchecked, batchNormForwardUnchecked } from './batch-norm';
+import { uncheckedAutodiffOps } from './autodiff-ops';
 
 const SOFTMAX = Activation.softmax;
 
@@ -70,6 +71,8 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     // graph-model layers: checks cost nothing next to a convolution
     conv2dTransposeForward: checked.conv2dTransposeForward,
     conv2dTransposeBackward: checked.conv2dTransposeBackward,
+    // autodiff ops: traced programs check their shapes once, when planned
+    ...uncheckedAutodiffOps(),
     // attention: checks cost nothing next to the kernels
     attentionForward: checked.attentionForward,
     attentionBackward: checked.attentionBackward,

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Backend, BackendInfo } from '../ops';
 import { ASYNC_OP_NAMES, OP_NAMES } from '../ops';
 import { ACTIVATION_COUNT } from '../activations';
+import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from '../elementwise';
 import { chooseBlasCore, describeChoice } from './blas-core';
 import { chooseThreadTimeout } from './blas-threads';
 
@@ -27,6 +28,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
   setThreads(n: number): void;
   /** The number of activations the addon was built with (native/activations.h ACT_COUNT). */
   activationCount(): number;
+  /** The sizes of the autodiff kernels' code tables the addon was built with (native/elementwise.h). */
+  elementwiseCounts?(): { unary: number; binary: number; reduce: number };
 }
 
 export interface NativeBackend extends Backend {
@@ -83,6 +86,14 @@ export function loadNativeBackend(): { backend?: NativeBackend; error?: string }
         throw new Error(
           `addon was built with ${acts ?? 'an unknown number of'} activations but this package has ` +
             `${ACTIVATION_COUNT} (rebuild it: npm run build)`,
+        );
+      }
+      const counts = typeof addon.elementwiseCounts === 'function' ? addon.elementwiseCounts() : undefined;
+      const want = { unary: UNARY_CODES.length, binary: BINARY_CODES.length, reduce: REDUCE_CODES.length };
+      if (JSON.stringify(counts) !== JSON.stringify(want)) {
+        throw new Error(
+          `addon was built with elementwise code tables ${JSON.stringify(counts ?? null)} but this package has ` +
+            `${JSON.stringify(want)} (rebuild it: npm run build)`,
         );
       }
       return { backend: wrap(addon, candidate, describeChoice(blasCore)) };
