@@ -26,3 +26,17 @@ export type { ImageFolderOptions, ImageFolderData, ImageSet } from './image-fold
 export { decodeImage } from './image-decode';
 export type { RgbaImage, ImageFormat } from './image-decode';
 export type { ColorMode } from './image-pixels';
+// data larger than memory: streamed datasets
+export { Dataset, zip, array, generator, textLineDataset, csvDataset, CsvDataset } from './dataset';
+export type {
+  TextLineOptions,
+  CsvDatasetOptions,
+  CsvRow,
+  CsvBatch,
+  CsvInfo,
+  CsvPassSummary,
+  FileInput,
+  Batched,
+  BatchTensor,
+  DatasetStructure,
+} from './dataset';

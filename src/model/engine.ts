@@ -270,6 +270,18 @@ export class Engine {
     this.maskedLoss = undefined;
   }
 
+  /**
+   * The mean loss of one batch in inference mode, its output added to `metrics` (regularisation not
+   * included): evaluation batch by batch, for datasets (fitDataset's validation, evaluateDataset).
+   */
+  evaluateBatch(b: Backend, x: FloatArray, rows: number, target: Targets, metrics: Metric[]): number {
+    this.updateFusion();
+    const out = this.forward(b, x, rows, false);
+    const loss = this.lossOf(b, out, target, null, rows);
+    this.updateMetrics(metrics, out, target, rows);
+    return loss;
+  }
+
   /** Loss and metrics over checked arrays, in inference mode (validation in fit, evaluate, gradcheck). */
   evaluate(x: FloatArray, rows: number, target: Targets, batchSize: number): Record<string, number> {
     this.updateFusion();
