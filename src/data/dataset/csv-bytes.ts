@@ -1,9 +1,9 @@
 /**
  * CSV records parsed straight from UTF-8 bytes into float rows, for the parser threads of csvDataset. The
  * common case — unquoted numeric fields and a one-byte delimiter — is read digit by digit without making
- * strings: a number with at most 15 significant digits and a decimal exponent within ±22 is an exact integer
- * times or divided by an exact power of ten, so one IEEE operation gives the correctly rounded double, the
- * same double `Number(text)` gives (Clinger's fast path). Anything else — more digits, hex, quotes, a
+ * strings: a number whose digits make an integer up to 2^53 and whose decimal exponent is within ±22 is an
+ * exact integer times or divided by an exact power of ten, so one IEEE operation gives the correctly rounded
+ * double, the same double `Number(text)` gives (Clinger's fast path). Anything else — more digits, hex, quotes, a
  * multi-byte delimiter — falls back to the string path of loadCsv (`forEachRecord`, `Number`), so both
  * loaders accept the same files and produce the same bits.
  */
@@ -23,6 +23,7 @@ const QUOTE = 34,
   UPPER_E = 69;
 
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+const MAX_EXACT = 2 ** 53;
 const utf8 = new TextDecoder('utf-8');
 
 /** What the target column holds: class labels mapped to indices, numbers, or nothing (no target). */
@@ -96,9 +97,133 @@ function cellNumber(s: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
+/** The state of one chunk's parse besides the hot loop's locals: the plan, outputs, the record's error, scans. */
+interface Ctx {
+  plan: ParsePlan;
+  x: Float32Array | Float64Array;
+  y: Int32Array | Float32Array | Float64Array | null;
+  /** The current record's bad field (-1: the record as a whole), its cell and why. */
+  badField: number;
+  badCell: string;
+  badWhy: string;
+  distinct: Set<string> | undefined;
+  allNumeric: boolean;
+  allInteger: boolean;
+  overflow: boolean;
+}
+
+function fail(c: Ctx, field: number, cell: string, why: string): false {
+  c.badField = field;
+  c.badCell = cell;
+  c.badWhy = why;
+  return false;
+}
+
+/** The target cell of a record (as text): a label, a regression value, or a scan's observation. */
+function takeTarget(c: Ctx, text: string, row: number): boolean {
+  const plan = c.plan;
+  if (plan.scan) {
+    if (!c.overflow) {
+      c.distinct!.add(text);
+      if (c.distinct!.size > plan.maxDistinct) c.overflow = true;
+    }
+    const v = cellNumber(text);
+    if (v === undefined) c.allNumeric = false;
+    else if (!Number.isInteger(v)) c.allInteger = false;
+    return true;
+  }
+  if (plan.targetMode === 'numbers') {
+    const v = cellNumber(text);
+    if (v === undefined) return fail(c, plan.targetField, text, 'is not a number (regression target)');
+    c.y![row] = v;
+    return true;
+  }
+  if (text === '') return fail(c, plan.targetField, text, 'is an empty label; every row needs a class label');
+  let k = plan.labelIndex!.get(text);
+  if (k === undefined && plan.numericLabels) {
+    const v = cellNumber(text);
+    if (v !== undefined) k = plan.numericLabelIndex!.get(v);
+  }
+  if (k === undefined) return fail(c, plan.targetField, text, 'is not one of the known classes');
+  c.y![row] = k;
+  return true;
+}
+
+/** A feature cell given as text (the fast path did not take it): a number, or the column's default if empty. */
+function takeFeature(c: Ctx, text: string, f: number, slot: number, base: number): boolean {
+  let v = cellNumber(text);
+  if (v === undefined && text === '' && !Number.isNaN(c.plan.defaults[slot])) v = c.plan.defaults[slot];
+  if (v === undefined) return fail(c, f, text, 'is not a number');
+  c.x[base + slot] = v;
+  return true;
+}
+
+/** The end of the record starting at `from` (the index of its \n, or `end`), honouring quotes. */
+function recordEnd(b: Uint8Array, from: number, end: number): number {
+  let inQuote = false;
+  for (let k = from; k < end; k++) {
+    const ch = b[k];
+    if (ch === QUOTE) inQuote = !inQuote;
+    else if (ch === LF && !inQuote) return k;
+  }
+  return end;
+}
+
+/** The string path for one record (quotes, a multi-byte delimiter): loadCsv's tokenizer, then the fields. */
+function slowRecord(c: Ctx, b: Uint8Array, from: number, stop: number, row: number): boolean {
+  const { width, featureOf, features, targetField, delimiter } = c.plan;
+  const got: { fields?: string[] } = {};
+  try {
+    forEachRecord(
+      utf8.decode(b.subarray(from, stop)),
+      delimiter,
+      (rec) => {
+        if (got.fields) throw new Error('junk');
+        got.fields = rec;
+      },
+      width + 1,
+    );
+  } catch (e) {
+    // A second record inside one line can only come from a bare \r (a \n outside quotes ends the line).
+    const m = (e as Error).message.replace(/^line \d+: /, '');
+    return fail(c, -1, '', m === 'junk' ? BARE_CR : m.includes('more than') ? `has more than ${width} fields` : m);
+  }
+  const fields = got.fields;
+  if (!fields) return fail(c, -1, '', 'is empty');
+  if (fields.length !== width) return fail(c, -1, '', fieldCount(fields.length, width));
+  const base = row * features;
+  for (let f = 0; f < width; f++) {
+    const slot = featureOf[f];
+    if (slot >= 0) {
+      if (!takeFeature(c, fields[f], f, slot, base)) return false;
+    } else if (f === targetField && !takeTarget(c, fields[f], row)) return false;
+  }
+  return true;
+}
+
+const BARE_CR = 'has a bare carriage return (\\r) line end; use \\n or \\r\\n line ends';
+const fieldCount = (n: number, width: number) => `has ${n} fields but the header has ${width}; every row needs ${width}`;
+
 /**
- * Parses records from `b[start, end)` (whole records: the loader cut the chunk at a record end) into `x`
- * (rows × plan.features) and `y` (a label or value per row). `x` and `y` must hold `maxRows(…)` rows.
+ * Why a bad record is bad, once the fast path stopped on it: a wrong field count (counted quote-aware) comes
+ * before any cell's problem, as in loadCsv, whose tokenizer checks the count first.
+ */
+function explain(c: Ctx, b: Uint8Array, from: number, stop: number): void {
+  let n = -1;
+  try {
+    forEachRecord(utf8.decode(b.subarray(from, stop)), c.plan.delimiter, (rec) => (n = rec.length), Infinity);
+  } catch {
+    n = -1;
+  }
+  if (n === c.plan.width && c.badWhy !== 'count') return;
+  c.badField = -1;
+  c.badWhy = n >= 0 ? fieldCount(n, c.plan.width) : `does not have the header's ${c.plan.width} fields`;
+}
+
+/**
+ * Parses records from `b[start, end)` (whole records: the loader cut the chunk at a record end, and
+ * `b[end - 1]` is a \n) into `x` (rows × plan.features) and `y` (a label or value per row). `x` and `y`
+ * must hold `maxRows(end - start, plan.width)` rows.
  * @example parseRecords(bytes, 0, bytes.length, plan, x, y)
  */
 export function parseRecords(
@@ -109,84 +234,28 @@ export function parseRecords(
   x: Float32Array | Float64Array,
   y: Int32Array | Float32Array | Float64Array | null,
 ): ChunkResult {
-  const { width, featureOf, features, defaults, targetField, delimiterByte } = plan;
-  const d = delimiterByte;
+  // The hot loop keeps its state in locals (no closures capture them, so they stay in registers).
+  const width = plan.width,
+    featureOf = plan.featureOf,
+    features = plan.features,
+    targetField = plan.targetField,
+    d = plan.delimiterByte;
+  const numbersTarget = plan.targetMode === 'numbers' && !plan.scan;
   const res: ChunkResult = { rows: 0, records: 0, newlines: 0, badCount: 0, bad: [], skipped: [] };
-  const distinct = plan.scan ? new Set<string>() : undefined;
-  let allNumeric = true,
-    allInteger = true,
-    overflow = false;
+  const c: Ctx = {
+    plan,
+    x,
+    y,
+    badField: -1,
+    badCell: '',
+    badWhy: '',
+    distinct: plan.scan ? new Set<string>() : undefined,
+    allNumeric: true,
+    allInteger: true,
+    overflow: false,
+  };
   let line = 0;
   let i = start;
-  // Per record: the field being read and its text when it is a bad cell.
-  let badField = -1,
-    badCell = '',
-    badWhy = '';
-  const fail = (field: number, cell: string, why: string) => {
-    badField = field;
-    badCell = cell;
-    badWhy = why;
-    return false;
-  };
-
-  // The target cell of the current record (text), for labels and scans.
-  const takeTarget = (text: string, row: number): boolean => {
-    if (plan.scan) {
-      if (!overflow) {
-        distinct!.add(text);
-        if (distinct!.size > plan.maxDistinct) overflow = true;
-      }
-      const v = cellNumber(text);
-      if (v === undefined) allNumeric = false;
-      else if (!Number.isInteger(v)) allInteger = false;
-      return true;
-    }
-    if (plan.targetMode === 'numbers') {
-      const v = cellNumber(text);
-      if (v === undefined) return fail(targetField, text, 'is not a number (regression target)');
-      y![row] = v;
-      return true;
-    }
-    if (text === '') return fail(targetField, text, 'is an empty label; every row needs a class label');
-    let k = plan.labelIndex!.get(text);
-    if (k === undefined && plan.numericLabels) {
-      const v = cellNumber(text);
-      if (v !== undefined) k = plan.numericLabelIndex!.get(v);
-    }
-    if (k === undefined) return fail(targetField, text, 'is not one of the known classes');
-    y![row] = k;
-    return true;
-  };
-
-  /** The string path for one record's fields (quotes, odd numbers, multi-byte delimiters). */
-  const slowRecord = (fields: string[], row: number): boolean => {
-    if (fields.length !== width)
-      return fail(-1, '', `has ${fields.length} fields but the header has ${width}; every row needs ${width}`);
-    const base = row * features;
-    for (let f = 0; f < width; f++) {
-      const slot = featureOf[f];
-      if (slot >= 0) {
-        const text = fields[f];
-        let v = cellNumber(text);
-        if (v === undefined && text === '' && !Number.isNaN(defaults[slot])) v = defaults[slot];
-        if (v === undefined) return fail(f, text, 'is not a number');
-        x[base + slot] = v;
-      } else if (f === targetField && !takeTarget(fields[f], row)) return false;
-    }
-    return true;
-  };
-
-  /** The end of the record starting at `from` (the index of its \n, or `end`), honouring quotes. */
-  const recordEnd = (from: number): number => {
-    let inQuote = false;
-    for (let k = from; k < end; k++) {
-      const c = b[k];
-      if (c === QUOTE) inQuote = !inQuote;
-      else if (c === LF && !inQuote) return k;
-    }
-    return end;
-  };
-
   while (i < end) {
     // Blank (whitespace-only) lines are not records.
     let j = i;
@@ -201,155 +270,110 @@ export function parseRecords(
     const recStart = i;
     const row = res.rows;
     const base = row * features;
-    badField = -1;
+    c.badField = -1;
     let ok = true;
     let slow = d < 0;
     // The fast path: field by field, numbers parsed from the bytes.
-    if (!slow) {
-      for (let f = 0; f < width && ok && !slow; f++) {
-        // i is at the field's first byte.
-        while (b[i] === SPACE || b[i] === TAB) i++;
-        const fieldStart = i;
-        const slot = featureOf[f];
-        const isTarget = f === targetField;
-        if (b[i] === QUOTE) {
+    for (let f = 0; f < width && !slow; f++) {
+      while (b[i] === SPACE || b[i] === TAB) i++;
+      const fieldStart = i;
+      const slot = featureOf[f];
+      let ch = b[i];
+      if (ch === QUOTE) {
+        slow = true;
+        break;
+      }
+      let parsed = false;
+      if (slot >= 0 || (f === targetField && numbersTarget)) {
+        // [+-]digits[.digits][(e|E)[+-]digits], then blanks, then a delimiter or the line end.
+        let neg = false;
+        if (ch === MINUS) {
+          neg = true;
+          ch = b[++i];
+        } else if (ch === PLUS) ch = b[++i];
+        let m = 0,
+          exp = 0,
+          any = false;
+        while (ch >= ZERO && ch <= NINE) {
+          m = m * 10 + (ch - ZERO);
+          any = true;
+          ch = b[++i];
+        }
+        if (ch === DOT) {
+          ch = b[++i];
+          while (ch >= ZERO && ch <= NINE) {
+            m = m * 10 + (ch - ZERO);
+            exp--;
+            any = true;
+            ch = b[++i];
+          }
+        }
+        if (any && (ch === LOWER_E || ch === UPPER_E)) {
+          ch = b[++i];
+          let eneg = false;
+          if (ch === MINUS) {
+            eneg = true;
+            ch = b[++i];
+          } else if (ch === PLUS) ch = b[++i];
+          let e = 0,
+            edigits = 0;
+          while (ch >= ZERO && ch <= NINE) {
+            if (e < 100000) e = e * 10 + (ch - ZERO);
+            edigits++;
+            ch = b[++i];
+          }
+          if (edigits === 0) any = false;
+          exp += eneg ? -e : e;
+        }
+        while (ch === SPACE || ch === TAB) ch = b[++i];
+        // m grew digit by digit, so if it ends at most 2^53 every step was exact.
+        if (any && m <= MAX_EXACT && exp >= -22 && exp <= 22 && (ch === d || ch === LF || ch === CR || i >= end)) {
+          const v = exp < 0 ? m / POW10[-exp] : m * POW10[exp];
+          if (slot >= 0) x[base + slot] = neg ? -v : v;
+          else y![row] = neg ? -v : v;
+          parsed = true;
+        }
+      } else if (f !== targetField) {
+        // A column not used: skip to its end.
+        while (i < end && ch !== d && ch !== LF && ch !== CR && ch !== QUOTE) ch = b[++i];
+        if (ch === QUOTE) {
           slow = true;
           break;
         }
-        let parsed = false;
-        const numericTarget = isTarget && plan.targetMode === 'numbers' && !plan.scan;
-        if (slot >= 0 || numericTarget) {
-          // [+-]digits[.digits][(e|E)[+-]digits], then blanks, then a delimiter or the line end.
-          let c = b[i];
-          let neg = false;
-          if (c === MINUS) {
-            neg = true;
-            c = b[++i];
-          } else if (c === PLUS) c = b[++i];
-          let m = 0,
-            digits = 0,
-            exp = 0,
-            any = false;
-          while (c >= ZERO && c <= NINE) {
-            if (digits > 0 || c !== ZERO) digits++;
-            m = m * 10 + (c - ZERO);
-            any = true;
-            c = b[++i];
-          }
-          if (c === DOT) {
-            c = b[++i];
-            while (c >= ZERO && c <= NINE) {
-              if (digits > 0 || c !== ZERO) digits++;
-              m = m * 10 + (c - ZERO);
-              exp--;
-              any = true;
-              c = b[++i];
-            }
-          }
-          if (any && (c === LOWER_E || c === UPPER_E)) {
-            c = b[++i];
-            let eneg = false;
-            if (c === MINUS) {
-              eneg = true;
-              c = b[++i];
-            } else if (c === PLUS) c = b[++i];
-            let e = 0,
-              edigits = 0;
-            while (c >= ZERO && c <= NINE) {
-              if (e < 100000) e = e * 10 + (c - ZERO);
-              edigits++;
-              c = b[++i];
-            }
-            if (edigits === 0) any = false;
-            exp += eneg ? -e : e;
-          }
-          while (c === SPACE || c === TAB) c = b[++i];
-          const atEnd = i >= end || c === d || c === LF || c === CR;
-          if (any && atEnd && digits <= 15 && exp >= -22 && exp <= 22) {
-            const v = exp < 0 ? m / POW10[-exp] : m * POW10[exp];
-            if (slot >= 0) x[base + slot] = neg ? -v : v;
-            else y![row] = neg ? -v : v;
-            parsed = true;
-          }
-        } else if (!isTarget) {
-          // A column not used: skip to its end.
-          let c = b[i];
-          while (i < end && c !== d && c !== LF && c !== CR && c !== QUOTE) c = b[++i];
-          if (c === QUOTE) {
-            slow = true;
-            break;
-          }
-          parsed = true;
-        }
-        if (!parsed) {
-          // The cell's text, for a label, an empty cell, or a number the fast path does not take.
-          let k = fieldStart;
-          let c = b[k];
-          while (k < end && c !== d && c !== LF && c !== CR && c !== QUOTE) c = b[++k];
-          if (c === QUOTE) {
-            slow = true;
-            break;
-          }
-          let stop = k;
-          while (stop > fieldStart && (b[stop - 1] === SPACE || b[stop - 1] === TAB)) stop--;
-          const text = stop > fieldStart ? utf8.decode(b.subarray(fieldStart, stop)) : '';
-          i = k;
-          if (slot >= 0) {
-            let v = cellNumber(text);
-            if (v === undefined && text === '' && !Number.isNaN(defaults[slot])) v = defaults[slot];
-            if (v === undefined) ok = fail(f, text, 'is not a number');
-            else x[base + slot] = v;
-          } else ok = takeTarget(text, row);
-        }
-        if (!ok) break;
-        // After the field: a delimiter before every field but the last, the line end after it.
-        const c = b[i];
-        const atLineEnd = i >= end || c === LF || (c === CR && (i + 1 >= end || b[i + 1] === LF));
-        if (c === CR && !atLineEnd) ok = fail(-1, '', 'bare CR');
-        else if (f < width - 1) {
-          if (c === d && i < end) i++;
-          else ok = fail(-1, '', 'too few');
-        } else if (!atLineEnd) ok = fail(-1, '', c === d ? 'too many' : 'junk');
+        parsed = true;
       }
+      if (!parsed) {
+        // The cell's text: a label, an empty cell, or a number the fast path does not take.
+        let k = fieldStart;
+        ch = b[k];
+        while (k < end && ch !== d && ch !== LF && ch !== CR && ch !== QUOTE) ch = b[++k];
+        if (ch === QUOTE) {
+          slow = true;
+          break;
+        }
+        let stop = k;
+        while (stop > fieldStart && (b[stop - 1] === SPACE || b[stop - 1] === TAB)) stop--;
+        const text = stop > fieldStart ? utf8.decode(b.subarray(fieldStart, stop)) : '';
+        i = k;
+        ok = slot >= 0 ? takeFeature(c, text, f, slot, base) : takeTarget(c, text, row);
+        if (!ok) break;
+      }
+      // After the field: a delimiter before every field but the last, the line end after it.
+      ch = b[i];
+      const atLineEnd = i >= end || ch === LF || (ch === CR && (i + 1 >= end || b[i + 1] === LF));
+      if (ch === CR && !atLineEnd) ok = fail(c, -1, '', BARE_CR);
+      else if (f < width - 1) {
+        if (ch === d && i < end) i++;
+        else ok = fail(c, -1, '', 'count');
+      } else if (!atLineEnd) ok = fail(c, -1, '', ch === d ? 'count' : 'has text after its last field');
+      if (!ok) break;
     }
     // Where the record ends (its \n, or the chunk's end), for both paths.
-    const stop = slow || !ok ? recordEnd(recStart) : b[i] === CR ? i + 1 : i;
+    const stop = slow || !ok ? recordEnd(b, recStart, end) : b[i] === CR ? i + 1 : i;
+    if (slow) ok = slowRecord(c, b, recStart, stop, row);
+    else if (!ok && c.badWhy !== BARE_CR) explain(c, b, recStart, stop);
     let recLines = 0;
-    if (slow) {
-      badField = -1;
-      const text = utf8.decode(b.subarray(recStart, stop));
-      const got: { fields?: string[] } = {};
-      try {
-        forEachRecord(
-          text,
-          plan.delimiter,
-          (rec) => {
-            if (got.fields) throw new Error('junk');
-            got.fields = rec;
-          },
-          width + 1,
-        );
-        ok = got.fields ? slowRecord(got.fields, row) : fail(-1, '', 'junk');
-      } catch (e) {
-        // A second record inside one line can only come from a bare \r (a \n outside quotes ends the line).
-        const m = (e as Error).message.replace(/^line \d+: /, '');
-        ok = fail(-1, '', m === 'junk' ? 'bare CR' : m.includes('more than') ? 'too many fields' : m);
-      }
-    } else if (!ok && badField < 0 && badWhy !== 'bare CR') {
-      // A wrong field count: count the fields (quote-aware) for the message.
-      const text = utf8.decode(b.subarray(recStart, stop));
-      let n = 0;
-      try {
-        forEachRecord(text, plan.delimiter, (rec) => (n = rec.length), Infinity);
-      } catch {
-        n = -1;
-      }
-      badWhy =
-        n >= 0
-          ? `has ${n} fields but the header has ${width}; every row needs ${width}`
-          : `does not have the header's ${width} fields`;
-    }
-    for (let k = recStart; k < stop; k++) if (b[k] === LF) recLines++;
+    if (slow) for (let k = recStart; k < stop; k++) if (b[k] === LF) recLines++;
     const recordLine = line;
     line += recLines;
     res.newlines += recLines;
@@ -365,18 +389,16 @@ export function parseRecords(
       continue;
     }
     res.badCount++;
-    if (badWhy === 'bare CR') badWhy = 'has a bare carriage return (\\r) line end; use \\n or \\r\\n line ends';
-    else if (badWhy === 'junk') badWhy = 'has text after its last field';
-    else if (badWhy === 'too many fields') badWhy = `has more than ${width} fields, the header's count`;
-    if (res.bad.length < MAX_REPORTED) res.bad.push({ record, line: recordLine, field: badField, cell: badCell, why: badWhy });
+    if (res.bad.length < MAX_REPORTED)
+      res.bad.push({ record, line: recordLine, field: c.badField, cell: c.badCell, why: c.badWhy });
     if (!plan.skipBadRows) return res;
     res.skipped.push(record);
   }
-  if (distinct) {
-    res.distinct = [...distinct];
-    res.allNumeric = allNumeric;
-    res.allInteger = allInteger;
-    res.distinctOverflow = overflow;
+  if (c.distinct) {
+    res.distinct = [...c.distinct];
+    res.allNumeric = c.allNumeric;
+    res.allInteger = c.allInteger;
+    res.distinctOverflow = c.overflow;
   }
   return res;
 }

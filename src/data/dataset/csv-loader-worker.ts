@@ -258,11 +258,15 @@ class Loader {
       const chunkLine = this.line;
       this.line += r.newlines;
       this.progress = this.size > 0 ? p.endPos / this.size : 1;
+      if (this.cfg.mode === 'scan') {
+        this.mergeScan(r);
+        this.records += r.records;
+        continue;
+      }
       if (r.badCount > 0 && !spec.skipBadRows) throw new Error(this.message(r.bad[0], chunkLine));
       this.skipped += r.badCount;
       for (const b of r.bad) if (this.examples.length < 5) this.examples.push(this.message(b, chunkLine));
-      if (this.cfg.mode === 'scan') this.mergeScan(r);
-      else if (m.block) {
+      if (m.block) {
         await this.emitBlock(m.block, r.rows, r.skipped);
         this.ports[p.parser].postMessage({ type: 'recycle', block: m.block });
       }

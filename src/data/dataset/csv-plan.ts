@@ -182,7 +182,8 @@ export function parsePlan(spec: CsvPlanSpec, names: string[], maxDistinct = 100_
     defaults,
     targetField,
     targetMode: scan ? 'none' : (spec.targetMode as TargetMode),
-    skipBadRows: spec.skipBadRows,
+    // A scan passes over bad records (the pass that reads the rows reports them, in file order).
+    skipBadRows: spec.skipBadRows || scan,
     scan,
     maxDistinct,
   };
