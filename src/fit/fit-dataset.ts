@@ -281,8 +281,8 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
     for (let epoch = opts.initialEpoch; epoch < opts.epochs && !model.stopTraining && !aborted && !exhausted; epoch++) {
       await callbacks.epochBegin(epoch, {});
       const it = stream ?? leasesOf(ds, epoch);
-      const metrics = engine.makeMetrics();
-      for (const m of metrics) m.reset();
+      // Metrics need the output's shape: an unbuilt model gets them at its first batch.
+      let metrics = model.built ? engine.makeMetrics() : undefined;
       let lossSum = 0,
         seen = 0,
         step = 0;
@@ -308,6 +308,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
               model.build(batch.sampleShape);
               batch = readyBatch(lease.value, targetOf(model), staging, where);
             }
+            metrics ??= engine.makeMetrics();
             rows = batch.rows;
             if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
             loss = await trainOn(model, stepFor, batch, metrics);
@@ -342,7 +343,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
       }
       if (history.params.steps === undefined) history.params.steps = steps() ?? step;
       const logs: Logs = { loss: lossSum / seen };
-      for (const m of metrics) logs[m.name] = m.result();
+      for (const m of metrics!) logs[m.name] = m.result();
       if (v !== undefined) {
         if (arraysVal) evalArrays ??= validationArrays(model, arraysVal);
         const val = evalArrays
