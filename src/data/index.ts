@@ -27,7 +27,16 @@ export { decodeImage } from './image-decode';
 export type { RgbaImage, ImageFormat } from './image-decode';
 export type { ColorMode } from './image-pixels';
 // data larger than memory: streamed datasets
-export { Dataset, zip, array, generator, textLineDataset, csvDataset, CsvDataset } from './dataset';
+export {
+  Dataset,
+  zip,
+  array,
+  generator,
+  textLineDataset,
+  csvDataset,
+  CsvDataset,
+  imageFolderDataset,
+} from './dataset';
 export type {
   TextLineOptions,
   CsvDatasetOptions,
@@ -39,4 +48,6 @@ export type {
   Batched,
   BatchTensor,
   DatasetStructure,
+  ImageFolderDatasetOptions,
+  ImageBatch,
 } from './dataset';

@@ -17,13 +17,16 @@ import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs
 import type { Model } from '../model/model';
 import type { Metric } from '../training/contracts';
 import { readyBatch, Staging, type BatchTarget, type ReadyBatch } from './dataset-batch';
-import { isLeaseSource, leasesOf, type BatchElement, type Lease, type LeaseSource } from './dataset-protocol';
+import { isLeaseSource, leasesOf, type Lease, type LeaseSource } from './dataset-protocol';
 import { DatasetProgress } from './dataset-progress';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
 
-/** A dataset of `{ xs, ys }` batches: a bp.data dataset, or any (async) iterable of them. */
-export type DatasetLike = LeaseSource<BatchElement> | AsyncIterable<BatchElement> | Iterable<BatchElement>;
+/**
+ * A dataset of `{ xs, ys }` batches (BatchElement): a bp.data dataset, or any (async) iterable of them.
+ * Elements are checked batch by batch, so the type admits any element.
+ */
+export type DatasetLike = LeaseSource<unknown> | AsyncIterable<unknown> | Iterable<unknown>;
 
 export interface FitDatasetArgs {
   /** Epochs to train up to (default 1); with `initialEpoch`, epochs initialEpoch..epochs-1. */
@@ -91,7 +94,7 @@ function checkArgs(who: string, args: unknown) {
   if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
     throw new Error(`${who}: 'signal' must be an AbortSignal (new AbortController().signal)`);
   const v = a.validationData;
-  if (v !== undefined && !isDataset(v) && !(Array.isArray(v) && v.length === 2))
+  if (v !== undefined && !(Array.isArray(v) && v.length === 2) && !isDataset(v))
     throw new Error(`${who}: 'validationData' must be a dataset of { xs, ys } batches or [x, y] arrays`);
   return {
     epochs: int('epochs', 0, 1)!,
@@ -263,7 +266,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
   let lastYield = performance.now();
   let aborted = false;
   // With batchesPerEpoch: one pass across the epochs, positioned after the batches of the epochs before.
-  let stream: AsyncGenerator<Lease<BatchElement>, void, undefined> | undefined;
+  let stream: AsyncGenerator<Lease<unknown>, void, undefined> | undefined;
   let exhausted = false;
   const B = opts.batchesPerEpoch;
   try {

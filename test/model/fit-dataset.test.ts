@@ -38,7 +38,7 @@ function csvOf(name: string, x: number[][], y: number[]): string {
 }
 
 function model(seed = 3, dropout = 0) {
-  const layers = [bp.layers.dense({ units: 16, activation: 'relu', inputShape: [3] })];
+  const layers: bp.layers.Layer[] = [bp.layers.dense({ units: 16, activation: 'relu', inputShape: [3] })];
   if (dropout) layers.push(bp.layers.dropout({ rate: dropout }));
   layers.push(bp.layers.dense({ units: 3, activation: 'softmax' }));
   const m = bp.sequential({ seed, layers });

@@ -8,6 +8,8 @@ export { textLineDataset } from './text-lines';
 export type { TextLineOptions } from './text-lines';
 export { csvDataset, CsvDataset } from './csv-dataset';
 export type { CsvDatasetOptions, CsvRow, CsvBatch, CsvInfo, CsvPassSummary } from './csv-dataset';
+export { imageFolderDataset } from './image-dataset';
+export type { ImageFolderDatasetOptions, ImageBatch } from './image-dataset';
 export type { FileInput } from './file-source';
 export type { Batched, BatchTensor } from './element';
 export type { DatasetStructure } from './zip';

@@ -128,7 +128,7 @@ describe('csvDataset reads what loadCsv reads, bit for bit', () => {
     expect(Float32Array.from(b.xs.data)).toEqual(ref.x.data);
     const rows = await csvDataset(p, { target: 't', task: 'regression' }).take(3).toArray();
     expect(rows.map((r: CsvRow) => r.xs.shape)).toEqual([[2], [2], [2]]);
-    expect(rows.map((r: CsvRow) => r.ys)).toEqual(Array.from(ref.y!.data as Float32Array).slice(0, 3));
+    expect(rows.map((r: CsvRow) => r.ys)).toEqual(Array.from((ref.y as { data: Float32Array }).data).slice(0, 3));
   });
 
   test('columns, columnDefaults, header: false, another delimiter, a file descriptor and a FileHandle', async () => {
