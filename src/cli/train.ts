@@ -23,6 +23,8 @@ import {
 // convolutional networks
 import { asImages, colorModeOf, imageChoice, loadImageTrainingData, specTakesImages } from './image-data';
 import { misclassifiedImages } from './report-images';
+// data larger than memory
+import { checkStreamOptions, trainStream } from './train-stream';
 
 export interface TrainOptions extends SequenceOptions {
   data?: string;
@@ -52,6 +54,9 @@ export interface TrainOptions extends SequenceOptions {
   images?: string;
   imageSize?: string;
   colorMode?: string;
+  // data larger than memory
+  stream?: boolean | string;
+  shuffleBuffer?: string;
 }
 
 const CONFIG_KEYS = [
@@ -86,6 +91,9 @@ const CONFIG_KEYS = [
   'images',
   'imageSize',
   'colorMode',
+  // data larger than memory
+  'stream',
+  'shuffleBuffer',
 ];
 
 /** Options from --config (a JSON file with the same keys), overridden by the command line. */
@@ -128,6 +136,9 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const choice = modelChoice(o);
+  const stream = o.stream === true || o.stream === 'true';
+  if (stream) checkStreamOptions(o);
+  else if (o.shuffleBuffer !== undefined) fail('--shuffle-buffer goes with --stream');
   const { seed, lr, batchSize, hidden } = choice;
   const seq = wantsSequences(o) ? sequenceChoice(o) : undefined;
   if (seq && !seq.spec && choice.hidden.length !== choice.tokens.length)
@@ -141,6 +152,7 @@ export async function train(raw: TrainOptions): Promise<void> {
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   if (o.report !== undefined) checkOutputFile('--report', o.report);
   checkSizeBeforeData(choice);
+  if (stream) return trainStream(o, choice, epochs, normalize);
 
   const text = seq?.text ? loadTextTrainingData({ ...o, seed }, seq) : undefined;
   const d: Prepared =

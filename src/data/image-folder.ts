@@ -126,7 +126,8 @@ class Walker {
     const max = Math.max(10 * this.maxImages, 10000);
     if (this.entries > max) {
       throw new Error(
-        `${this.who}: more than ${max.toLocaleString('en-US')} files and folders under ${this.root} (10 × maxImages); ` +
+        `${this.who}: more than ${max.toLocaleString('en-US')} files and folders under ${this.root} ` +
+          '(10 × maxImages); ' +
           'point at a smaller folder or raise maxImages',
       );
     }

@@ -27,16 +27,7 @@ export { decodeImage } from './image-decode';
 export type { RgbaImage, ImageFormat } from './image-decode';
 export type { ColorMode } from './image-pixels';
 // data larger than memory: streamed datasets
-export {
-  Dataset,
-  zip,
-  array,
-  generator,
-  textLineDataset,
-  csvDataset,
-  CsvDataset,
-  imageFolderDataset,
-} from './dataset';
+export { Dataset, zip, array, generator, textLineDataset, csvDataset, CsvDataset, imageFolderDataset } from './dataset';
 export type {
   TextLineOptions,
   CsvDatasetOptions,

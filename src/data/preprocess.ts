@@ -94,7 +94,8 @@ export class Scaler {
    * `{ xs }` batches (a csvDataset's). The statistics are merged batch by batch, so the numbers are fit's on
    * the same rows up to rounding, with memory for one batch.
    * @example
-   * const scaler = await bp.data.standardScaler().fitDataset(bp.data.csvDataset('big.csv', { target: 'y', batchSize: 4096 }));
+   * const rows = bp.data.csvDataset('big.csv', { target: 'y', batchSize: 4096 });
+   * const scaler = await bp.data.standardScaler().fitDataset(rows);
    * const train = bp.data.csvDataset('big.csv', { target: 'y', batchSize: 64, scaler }); // scaled in the loader thread
    */
   async fitDataset(ds: Streamable, options?: { sample?: number }): Promise<this> {
@@ -105,7 +106,8 @@ export class Scaler {
     await forEachElement(ds, (el) => {
       const [data, rows, cols] = streamRows(el, who);
       stats ??= new ColumnStats(cols);
-      if (cols !== stats.cols) throw new Error(`${who}: an element has ${cols} columns but the first had ${stats.cols}`);
+      if (cols !== stats.cols)
+        throw new Error(`${who}: an element has ${cols} columns but the first had ${stats.cols}`);
       const take = Math.min(rows, sample - stats.n);
       if (take > 0) stats.add(data, take, who);
       return stats.n < sample;

@@ -35,8 +35,10 @@ export async function forEachElement(ds: Streamable, f: (el: unknown) => boolean
 /** The checked `sample` option (most rows to read), or Infinity. */
 export function sampleOption(who: string, options: unknown): number {
   if (options === undefined) return Infinity;
-  if (!options || typeof options !== 'object') throw new Error(`${who}: options must be an object such as { sample: 100000 }`);
-  for (const k of Object.keys(options)) if (k !== 'sample') throw new Error(`${who}: unknown option '${k}'; options are: sample`);
+  if (!options || typeof options !== 'object')
+    throw new Error(`${who}: options must be an object such as { sample: 100000 }`);
+  for (const k of Object.keys(options))
+    if (k !== 'sample') throw new Error(`${who}: unknown option '${k}'; options are: sample`);
   const s = (options as { sample?: unknown }).sample;
   if (s === undefined) return Infinity;
   if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1)
@@ -49,7 +51,8 @@ type Numeric = Float32Array | Float64Array | Int32Array;
 /** The rows of an element as [data, rows, cols]: a tensor [rows, cols] or [cols], a number list, or { xs }. */
 export function rowsOf(el: unknown, who: string): [ArrayLike<number>, number, number] {
   let v = el;
-  if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && 'xs' in v) v = (v as { xs: unknown }).xs;
+  if (v && typeof v === 'object' && !Array.isArray(v) && !ArrayBuffer.isView(v) && 'xs' in v)
+    v = (v as { xs: unknown }).xs;
   if (v instanceof Float32Array || v instanceof Float64Array || v instanceof Int32Array) return [v, 1, v.length];
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return [v, 1, v.length];
   if (Array.isArray(v) && v.every((r) => Array.isArray(r))) {
@@ -60,12 +63,19 @@ export function rowsOf(el: unknown, who: string): [ArrayLike<number>, number, nu
     return [flat, v.length, cols];
   }
   const t = v as { data?: unknown; shape?: unknown } | null;
-  if (t && typeof t === 'object' && Array.isArray(t.shape) && (t.data instanceof Float32Array || t.data instanceof Float64Array || t.data instanceof Int32Array)) {
+  if (
+    t &&
+    typeof t === 'object' &&
+    Array.isArray(t.shape) &&
+    (t.data instanceof Float32Array || t.data instanceof Float64Array || t.data instanceof Int32Array)
+  ) {
     const data = t.data as Numeric;
     const shape = t.shape as number[];
     if (shape.length === 1) return [data, 1, shape[0]];
     if (shape.length === 2 && shape[0] * shape[1] === data.length) return [data, shape[0], shape[1]];
-    throw new Error(`${who}: an element's tensor has shape [${shape}]; expected rows of features ([rows, cols] or [cols])`);
+    throw new Error(
+      `${who}: an element's tensor has shape [${shape}]; expected rows of features ([rows, cols] or [cols])`,
+    );
   }
   throw new Error(`${who}: elements must be rows of numbers, [rows, cols] tensors, or { xs } batches`);
 }

@@ -115,7 +115,8 @@ export class Tokenizer {
   /**
    * Builds the vocabulary from a dataset of texts in one pass (or its first `sample` texts): elements are
    * strings, lists of strings (batches), or `{ xs }` holding either. The vocabulary is fit's on the same texts.
-   * @example const tok = await bp.data.tokenizer({ maxVocabulary: 20000 }).fitDataset(bp.data.textLineDataset('corpus.txt'));
+   * @example
+   * const tok = await bp.data.tokenizer({ maxVocabulary: 20000 }).fitDataset(bp.data.textLineDataset('corpus.txt'));
    */
   async fitDataset(ds: Streamable, options?: { sample?: number }): Promise<this> {
     const where = 'tokenizer.fitDataset()';

@@ -39,7 +39,9 @@ function tensorOf(v: unknown, what: string, where: string): { data: AnyArray; sh
     const t = v as Partial<BatchTensor>;
     if ('data' in t && 'shape' in t) {
       if (!isArray(t.data) || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-        throw new Error(`${where}: '${what}' must be a tensor { data: Float32Array | Float64Array | Int32Array, shape }`);
+        throw new Error(
+          `${where}: '${what}' must be a tensor { data: Float32Array | Float64Array | Int32Array, shape }`,
+        );
       let n = 1;
       for (const d of t.shape) n *= d;
       if (t.shape.length === 0 || n !== t.data.length)
@@ -50,7 +52,8 @@ function tensorOf(v: unknown, what: string, where: string): { data: AnyArray; sh
     if (keys.length === 1) return tensorOf((v as Record<string, unknown>)[keys[0]], `${what}.${keys[0]}`, where);
     throw new Error(
       `${where}: '${what}' has ${keys.length} entries (${keys.slice(0, 5).join(', ')}); this model has one ` +
-        `${what === 'xs' ? 'input' : 'output'}: give a tensor (models with several inputs and outputs take one entry each)`,
+        `${what === 'xs' ? 'input' : 'output'}: give a tensor (models with several inputs and outputs take one ` +
+        'entry each)',
     );
   }
   throw new Error(`${where}: '${what}' must be a tensor ({ data, shape }), got ${v === null ? 'null' : typeof v}`);
@@ -140,7 +143,8 @@ function targets(ys: unknown, rows: number, m: BatchTarget, staging: Staging, wh
       const v = yt.data[i];
       if (!Number.isInteger(v) || v < 0 || v >= classes)
         throw new Error(
-          `${where}: 'ys' value ${v} (row ${Math.floor(i / (count / rows))}) is not a class label in [0, ${classes}); ` +
+          `${where}: 'ys' value ${v} (row ${Math.floor(i / (count / rows))}) is not a class label in ` +
+            `[0, ${classes}); ` +
             'the output layer has that many units',
         );
       if (labels !== yt.data) labels[i] = v;

@@ -193,9 +193,12 @@ export async function evaluateModelDataset(
   const who = 'evaluateDataset()';
   model.requireCompiled(who);
   model.requireBuilt(who);
-  if (!isDataset(ds)) throw new Error(`${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), ...)`);
-  if (!args || typeof args !== 'object') throw new Error(`${who}: the options must be an object such as { batches: 10 }`);
-  for (const k of Object.keys(args)) if (k !== 'batches') throw new Error(`${who}: unknown option '${k}'; options are: batches`);
+  if (!isDataset(ds))
+    throw new Error(`${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), ...)`);
+  if (!args || typeof args !== 'object')
+    throw new Error(`${who}: the options must be an object such as { batches: 10 }`);
+  for (const k of Object.keys(args))
+    if (k !== 'batches') throw new Error(`${who}: unknown option '${k}'; options are: batches`);
   const b = args.batches;
   if (b !== undefined && !(Number.isSafeInteger(b) && b >= 1))
     throw new Error(`${who}: 'batches' must be a positive integer, got ${String(b)}`);
@@ -221,7 +224,9 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
   const engine = engineOf(model);
   model.requireCompiled(who);
   if (!isDataset(ds))
-    throw new Error(`${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), bp.data.array(...)...)`);
+    throw new Error(
+      `${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), bp.data.array(...)...)`,
+    );
   const opts = checkArgs(who, args);
   const knownSize = () => {
     const n = isLeaseSource(ds) ? ds.size : undefined;

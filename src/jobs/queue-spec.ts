@@ -9,7 +9,7 @@ import type { JobStore } from './store';
 
 /** Limits a queue applies to job specs, on top of bp.setLimits and the spec's own. */
 export interface QueueLimits {
-  /** Most bytes of a data file in the store (default 4 GiB). */
+  /** Most bytes of a data file in the store that is loaded into memory (default 4 GiB; streamed files: no limit). */
   maxDataBytes: number;
   /** Most values (rows × columns of x, plus y) of inline data (default 1,000,000). */
   maxInlineValues: number;
@@ -79,10 +79,11 @@ export async function checkQueueSpec(
 ): Promise<TrainJobOptions> {
   const s = checkForm(spec, limits, where);
   const options: TrainJobOptions = { ...s };
-  const file = async (key: unknown, what: string) => {
+  // A streamed file is never held in memory: its size is not limited (timeLimitMs bounds the time).
+  const file = async (key: unknown, what: string, streamed = false) => {
     const p = await store.local(key as string, 'file', what);
     const bytes = await store.size(key as string, what);
-    if (bytes > limits.maxDataBytes)
+    if (bytes > limits.maxDataBytes && !streamed)
       throw new Error(`${where}: ${what} is ${bytes} bytes; at most ${limits.maxDataBytes} are allowed (maxDataBytes)`);
     return p;
   };
@@ -92,7 +93,7 @@ export async function checkQueueSpec(
     if ('csv' in data)
       options.data = {
         ...(data as { csv: string; target: string; name?: string }),
-        csv: await file(data.csv, 'data.csv'),
+        csv: await file(data.csv, 'data.csv', data.stream === true),
         name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
       };
     else if ('idx' in data)

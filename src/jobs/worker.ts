@@ -19,6 +19,49 @@ function view(m: SharedMatrix): Float32Array | Float64Array | Int32Array {
   return new C(m.buffer as ArrayBuffer, m.byteOffset, m.length);
 }
 
+/** A CSV streamed from disk: its columns and classes (a scan finds them), before the model is built. */
+type Streamed = Extract<JobData, { kind: 'csv' }> & {
+  stream: NonNullable<Extract<JobData, { kind: 'csv' }>['stream']>;
+};
+
+async function streamInfo(data: Streamed): Promise<JobDataInfo> {
+  const { maxRows: _, ...options } = data.options;
+  const probe = bp.data.csvDataset(data.path, {
+    ...options,
+    target: data.target,
+    skipBadRows: data.stream.skipBadRows,
+  });
+  const i = await probe.info();
+  return { featureNames: i.featureNames, targetName: data.target, task: i.task, classes: i.classes };
+}
+
+/**
+ * The streamed training (and validation) batches: validationSplit holds out rows chosen by the model's seed,
+ * and the shuffle's order is the seed's too, so a job resumed from its checkpoint reads what the
+ * uninterrupted one would have.
+ */
+function streamDatasets(data: Streamed, info: JobDataInfo, fit: StartMessage['fit'], seed: number) {
+  const { maxRows: _, ...options } = data.options;
+  const known = {
+    ...options,
+    target: data.target,
+    task: info.task,
+    classes: info.classes,
+    columns: info.featureNames,
+    skipBadRows: data.stream.skipBadRows,
+  };
+  const v = fit.validationSplit;
+  const split = (subset: 'training' | 'validation') => (v ? { validationSplit: v, subset, seed } : {});
+  const train = bp.data.csvDataset(data.path, {
+    ...known,
+    batchSize: fit.batchSize ?? 32,
+    shuffle: fit.shuffle === false ? false : { buffer: data.stream.shuffleBuffer, seed },
+    ...split('training'),
+  });
+  const val = v ? bp.data.csvDataset(data.path, { ...known, batchSize: 1024, ...split('validation') }) : undefined;
+  return { train, val };
+}
+
 /** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */
 function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array; info?: JobDataInfo } {
   if (data.kind === 'idx') {
@@ -45,15 +88,20 @@ async function main(msg: StartMessage): Promise<void> {
   if (msg.backend) bp.setBackend(msg.backend);
   const cancel = new Int32Array(msg.cancelFlag);
   const ckpt = msg.checkpointDir;
-  const { x, y, info } = loadData(msg.data);
+  const streamed = msg.data.kind === 'csv' && msg.data.stream ? (msg.data as Streamed) : undefined;
+  const streamedInfo = streamed ? await streamInfo(streamed) : undefined;
+  const { x, y, info } = streamed
+    ? { x: undefined, y: undefined, info: streamedInfo }
+    : (loadData(msg.data) as Partial<ReturnType<typeof loadData>>);
+  const width = streamedInfo ? streamedInfo.featureNames.length : x!.shape[1];
   let model: bp.Sequential;
   if (ckpt && fs.existsSync(path.join(ckpt, 'model.json')))
     model = await bp.loadLayersModel(ckpt); // resume
   else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
   else {
     // Sized for the data's width before any weight is allocated, then built.
-    const rows = Math.min(msg.fit.batchSize ?? 32, x.shape[0]);
-    const inputShape = [x.shape[1]];
+    const rows = Math.min(msg.fit.batchSize ?? 32, x ? x.shape[0] : Infinity);
+    const inputShape = [width];
     checkModelSpec(msg.model, 'jobs.train(): model', {
       inputShape,
       batchRows: Math.max(rows, 1),
@@ -70,8 +118,15 @@ async function main(msg: StartMessage): Promise<void> {
 
   const epochs = msg.fit.epochs ?? 1;
   const batchSize = msg.fit.batchSize ?? 32;
-  const trainRows = Math.floor(x.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
-  const batches = Math.ceil(trainRows / Math.min(batchSize, trainRows));
+  const streams = streamed ? streamDatasets(streamed, streamedInfo!, msg.fit, model.seed) : undefined;
+  // A stream's rows are known once its first pass has counted them: until then progress events say 0
+  // batches and an ETA of -1.
+  let trainRows: number | undefined = streams
+    ? undefined
+    : Math.floor(x!.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
+  const batchesOf = (rows: number | undefined) =>
+    rows === undefined ? (streams?.train.size ?? 0) : Math.ceil(rows / Math.min(batchSize, rows));
+  let batches = batchesOf(trainRows);
   let cancelled = false;
   let epochStart = 0,
     lastPost = 0,
@@ -80,7 +135,8 @@ async function main(msg: StartMessage): Promise<void> {
   const t0 = performance.now();
   const initialEpoch = model.trainingState.epoch;
   post({ type: 'started', initialEpoch });
-  const totalSamples = (epochs - initialEpoch) * trainRows;
+  const eta = (overall: number) =>
+    trainRows === undefined ? -1 : +(((epochs - initialEpoch) * trainRows - doneSamples) / overall).toFixed(1);
   let doneSamples = 0;
 
   const callbacks: bp.callbacks.CallbackHooks = {
@@ -118,7 +174,7 @@ async function main(msg: StartMessage): Promise<void> {
             loss: logs.loss,
             metrics: {},
             samplesPerSecond: Math.round(rate),
-            etaSeconds: +((totalSamples - doneSamples) / overall).toFixed(1),
+            etaSeconds: eta(overall),
           },
         });
       }
@@ -127,6 +183,10 @@ async function main(msg: StartMessage): Promise<void> {
       if (!Number.isFinite(logs.loss))
         throw new Error(`training diverged: the loss is ${logs.loss} after epoch ${e + 1}`);
       const seconds = (performance.now() - epochStart) / 1000;
+      if (streams && trainRows === undefined && streams.train.lastPass) {
+        trainRows = streams.train.lastPass.rows;
+        batches = batchesOf(trainRows);
+      }
       const { loss, ...metrics } = logs;
       const overall = doneSamples / Math.max((performance.now() - t0) / 1000, 1e-9);
       post({
@@ -140,7 +200,7 @@ async function main(msg: StartMessage): Promise<void> {
           loss,
           metrics,
           samplesPerSecond: Math.round(seen / seconds),
-          etaSeconds: +((totalSamples - doneSamples) / overall).toFixed(1),
+          etaSeconds: eta(overall),
         },
       });
       const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
@@ -150,15 +210,23 @@ async function main(msg: StartMessage): Promise<void> {
       }
     },
   };
-  const history = await model.fit(x, y as never, {
-    epochs,
-    batchSize,
-    shuffle: msg.fit.shuffle,
-    validationSplit: msg.fit.validationSplit,
-    initialEpoch,
-    verbose: 0,
-    callbacks: [callbacks],
-  });
+  const history = streams
+    ? await model.fitDataset(streams.train, {
+        epochs,
+        initialEpoch,
+        validationData: streams.val,
+        verbose: 0,
+        callbacks: [callbacks],
+      })
+    : await model.fit(x!, y as never, {
+        epochs,
+        batchSize,
+        shuffle: msg.fit.shuffle,
+        validationSplit: msg.fit.validationSplit,
+        initialEpoch,
+        verbose: 0,
+        callbacks: [callbacks],
+      });
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
   if (msg.outputDir) await model.save(msg.outputDir, { includeOptimizer: true });
   const weights = model.weights().map((p) => {

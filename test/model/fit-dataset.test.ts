@@ -33,7 +33,10 @@ function problem(rows: number, seed = 1) {
 
 function csvOf(name: string, x: number[][], y: number[]): string {
   const p = path.join(tmp, name);
-  fs.writeFileSync(p, ['a,b,c,label', ...x.map((r, i) => `${r.map((v) => v.toFixed(6)).join(',')},k${y[i]}`)].join('\n'));
+  fs.writeFileSync(
+    p,
+    ['a,b,c,label', ...x.map((r, i) => `${r.map((v) => v.toFixed(6)).join(',')},k${y[i]}`)].join('\n'),
+  );
   return p;
 }
 
@@ -42,7 +45,11 @@ function model(seed = 3, dropout = 0) {
   if (dropout) layers.push(bp.layers.dropout({ rate: dropout }));
   layers.push(bp.layers.dense({ units: 3, activation: 'softmax' }));
   const m = bp.sequential({ seed, layers });
-  m.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.01 }), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  m.compile({
+    optimizer: bp.optimizers.adam({ learningRate: 0.01 }),
+    loss: 'sparseCategoricalCrossentropy',
+    metrics: ['accuracy'],
+  });
   return m;
 }
 const weights = (m: bp.Sequential) => m.getWeights().map((w) => Array.from(w.data));
@@ -79,7 +86,10 @@ describe.each(backendNames())('fitDataset (%s)', (backend) => {
     const e = await b.evaluateDataset(val);
     expect(e.loss).toBeCloseTo(ev.loss, 10);
     expect(e.accuracy).toBe(ev.accuracy);
-    const first100 = a.evaluate({ data: d.x.data.subarray(0, 300), shape: [100, 3], dtype: 'float32' }, (d.y as Int32Array).subarray(0, 100));
+    const first100 = a.evaluate(
+      { data: d.x.data.subarray(0, 300), shape: [100, 3], dtype: 'float32' },
+      (d.y as Int32Array).subarray(0, 100),
+    );
     expect((await b.evaluateDataset(val, { batches: 1 })).accuracy).toBe(first100.accuracy);
   });
 
@@ -102,7 +112,12 @@ describe.each(backendNames())('fitDataset (%s)', (backend) => {
     await w2.fitDataset(stream(), { epochs: 3, batchesPerEpoch: 25, verbose: 0 });
     const r1 = model(6);
     const ck2 = path.join(tmp, `ckpt2-${backend}`);
-    await r1.fitDataset(stream(), { epochs: 2, batchesPerEpoch: 25, verbose: 0, callbacks: [bp.callbacks.modelCheckpoint({ path: ck2 })] });
+    await r1.fitDataset(stream(), {
+      epochs: 2,
+      batchesPerEpoch: 25,
+      verbose: 0,
+      callbacks: [bp.callbacks.modelCheckpoint({ path: ck2 })],
+    });
     const r2 = await bp.loadLayersModel(ck2);
     await r2.fitDataset(stream(), { epochs: 3, initialEpoch: 2, batchesPerEpoch: 25, verbose: 0 });
     expect(weights(r2)).toEqual(weights(w2));
@@ -122,7 +137,9 @@ describe('fitDataset', () => {
     } finally {
       warn.mockRestore();
     }
-    await expect(model().fitDataset(ds.repeat(), { epochs: 1, verbose: 0 })).rejects.toThrow(/endless \(repeat\(\)\); give batchesPerEpoch/);
+    await expect(model().fitDataset(ds.repeat(), { epochs: 1, verbose: 0 })).rejects.toThrow(
+      /endless \(repeat\(\)\); give batchesPerEpoch/,
+    );
   });
 
   test('builds an unbuilt model from the first batch; float32 batches train a float64 model; plain iterables', async () => {
@@ -130,7 +147,10 @@ describe('fitDataset', () => {
     m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
     async function* batches() {
       for (let i = 0; i < 5; i++)
-        yield { xs: { data: Float32Array.of(i, 1, 2, i), shape: [2, 2], dtype: 'float32' as const }, ys: { data: Float32Array.of(1, 2), shape: [2, 1], dtype: 'float32' as const } };
+        yield {
+          xs: { data: Float32Array.of(i, 1, 2, i), shape: [2, 2], dtype: 'float32' as const },
+          ys: { data: Float32Array.of(1, 2), shape: [2, 1], dtype: 'float32' as const },
+        };
     }
     const h = await m.fitDataset({ [Symbol.asyncIterator]: batches }, { epochs: 2, verbose: 0 });
     expect(m.inputShape).toEqual([2]);
@@ -145,13 +165,15 @@ describe('fitDataset', () => {
     await expect(one({ xs: t([1, 2], [1, 2]), ys: Int32Array.of(0) })).rejects.toThrow(
       "fitDataset(): epoch 1, batch 1: 'xs' has samples of shape [2] but the model's input shape is [3]",
     );
-    await expect(one({ xs: t([1, 2, 3], [1, 3]), ys: Int32Array.of(3) })).rejects.toThrow(/'ys' value 3 \(row 0\) is not a class label in \[0, 3\)/);
+    await expect(one({ xs: t([1, 2, 3], [1, 3]), ys: Int32Array.of(3) })).rejects.toThrow(
+      /'ys' value 3 \(row 0\) is not a class label in \[0, 3\)/,
+    );
     await expect(one({ xs: t([1, 2, 3], [1, 3]), ys: t([0.5], [1]) })).rejects.toThrow(/'ys' value 0.5/);
     await expect(one({ xs: t([1, NaN, 3], [1, 3]), ys: Int32Array.of(1) })).rejects.toThrow(/'xs' has NaN in row 0/);
     await expect(one({ xs: t([1, 2, 3], [1, 3]) })).rejects.toThrow(/the batch has no 'ys'/);
-    await expect(one({ xs: { a: t([1, 2, 3], [1, 3]), b: t([1, 2, 3], [1, 3]) }, ys: Int32Array.of(1) })).rejects.toThrow(
-      /'xs' has 2 entries \(a, b\); this model has one input/,
-    );
+    await expect(
+      one({ xs: { a: t([1, 2, 3], [1, 3]), b: t([1, 2, 3], [1, 3]) }, ys: Int32Array.of(1) }),
+    ).rejects.toThrow(/'xs' has 2 entries \(a, b\); this model has one input/);
     await expect(one(5)).rejects.toThrow(/an element must be \{ xs, ys \}/);
     await expect(m.fitDataset(bp.data.array([]), { verbose: 0 })).rejects.toThrow(/yielded no batches in epoch 1/);
     await expect(m.fitDataset(bp.data.array([]), { bogus: 1 } as never)).rejects.toThrow(/unknown option 'bogus'/);
@@ -160,9 +182,9 @@ describe('fitDataset', () => {
     // A bad row of a CSV ends training with the row's line and column.
     const p = path.join(tmp, 'badrow.csv');
     fs.writeFileSync(p, 'a,b,c,label\n1,2,3,x\n4,5,six,y\n');
-    await expect(m.fitDataset(bp.data.csvDataset(p, { target: 'label', batchSize: 1 }), { verbose: 0 })).rejects.toThrow(
-      `${p}: line 3, column 'c': 'six' is not a number`,
-    );
+    await expect(
+      m.fitDataset(bp.data.csvDataset(p, { target: 'label', batchSize: 1 }), { verbose: 0 }),
+    ).rejects.toThrow(`${p}: line 3, column 'c': 'six' is not a number`);
   });
 
   test('an aborted signal stops after the current batch; a second fit while one runs is refused', async () => {
@@ -171,7 +193,12 @@ describe('fitDataset', () => {
     const m = model();
     const ac = new AbortController();
     let batches = 0;
-    const run = m.fitDataset(ds, { epochs: 5, verbose: 0, signal: ac.signal, callbacks: { onBatchEnd: () => void (++batches === 3 && ac.abort()) } });
+    const run = m.fitDataset(ds, {
+      epochs: 5,
+      verbose: 0,
+      signal: ac.signal,
+      callbacks: { onBatchEnd: () => void (++batches === 3 && ac.abort()) },
+    });
     await expect(m.fitDataset(ds, { verbose: 0 })).rejects.toThrow(/fit is running/);
     const h = await run;
     expect(batches).toBe(3);
@@ -185,10 +212,17 @@ describe('fitDataset', () => {
     const p = path.join(tmp, 'wide.csv');
     const cols = 512;
     const lines = [[...Array.from({ length: cols }, (_, i) => `f${i}`), 'y'].join(',')];
-    for (let r = 0; r < 256; r++) lines.push([...Array.from({ length: cols }, () => rng.normal().toFixed(3)), String(r % 2)].join(','));
+    for (let r = 0; r < 256; r++)
+      lines.push([...Array.from({ length: cols }, () => rng.normal().toFixed(3)), String(r % 2)].join(','));
     fs.writeFileSync(p, lines.join('\n'));
     const net = () => {
-      const n = bp.sequential({ seed: 1, layers: [bp.layers.dense({ units: 1024, activation: 'relu', inputShape: [cols] }), bp.layers.dense({ units: 2, activation: 'softmax' })] });
+      const n = bp.sequential({
+        seed: 1,
+        layers: [
+          bp.layers.dense({ units: 1024, activation: 'relu', inputShape: [cols] }),
+          bp.layers.dense({ units: 2, activation: 'softmax' }),
+        ],
+      });
       n.compile({ optimizer: 'sgd', loss: 'sparseCategoricalCrossentropy' });
       return n;
     };
@@ -202,7 +236,8 @@ describe('fitDataset', () => {
     const d = bp.data.loadCsv(p, { target: 'y', classes: ['0', '1'] });
     const a = net();
     await a.fit(d.x, d.y!, { epochs: 2, batchSize: 128, shuffle: false, verbose: 0 });
-    const bits = (n: bp.Sequential) => n.getWeights().map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+    const bits = (n: bp.Sequential) =>
+      n.getWeights().map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
     const [wm, wa] = [bits(m), bits(a)];
     expect(wm.every((w, i) => w.equals(wa[i]))).toBe(true);
   });

@@ -197,7 +197,10 @@ async function* writeCache<T>(file: string, of: PassOf<T>, pass: number): Pass<T
         for (const a of arrays) {
           if (a.byteLength > 2 ** 32 - 8) throw new Error('cache(): an array of an element is over 4 GiB');
           const h = Buffer.alloc(8);
-          h.writeUInt32LE(KINDS.findIndex((C) => a instanceof C), 0);
+          h.writeUInt32LE(
+            KINDS.findIndex((C) => a instanceof C),
+            0,
+          );
           h.writeUInt32LE(a.byteLength, 4);
           parts.push(h, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         }

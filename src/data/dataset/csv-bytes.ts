@@ -202,7 +202,8 @@ function slowRecord(c: Ctx, b: Uint8Array, from: number, stop: number, row: numb
 }
 
 const BARE_CR = 'has a bare carriage return (\\r) line end; use \\n or \\r\\n line ends';
-const fieldCount = (n: number, width: number) => `has ${n} fields but the header has ${width}; every row needs ${width}`;
+const fieldCount = (n: number, width: number) =>
+  `has ${n} fields but the header has ${width}; every row needs ${width}`;
 
 /**
  * Why a bad record is bad, once the fast path stopped on it: a wrong field count (counted quote-aware) comes

@@ -176,7 +176,8 @@ const OPTION_KEYS = new Set([
 function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: Checked; fused: Fused } {
   if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${WHO}: options must be an object`);
   for (const k of Object.keys(o))
-    if (!OPTION_KEYS.has(k)) throw new Error(`${WHO}: unknown option '${k}'; options are ${[...OPTION_KEYS].join(', ')}`);
+    if (!OPTION_KEYS.has(k))
+      throw new Error(`${WHO}: unknown option '${k}'; options are ${[...OPTION_KEYS].join(', ')}`);
   const ref = toFileRef(file, WHO);
   const name = o.name ?? ('path' in ref ? ref.path : `fd ${ref.fd}`);
   const delimiter = o.delimiter ?? ',';
@@ -236,9 +237,14 @@ function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: Checked
   let scaler: Checked['scaler'];
   if (o.scaler !== undefined) {
     const s = o.scaler as { offset?: ArrayLike<number>; scale?: ArrayLike<number>; toJSON?: () => unknown };
-    const st = (typeof s?.toJSON === 'function' ? s.toJSON() : s) as { offset?: ArrayLike<number>; scale?: ArrayLike<number> };
+    const st = (typeof s?.toJSON === 'function' ? s.toJSON() : s) as {
+      offset?: ArrayLike<number>;
+      scale?: ArrayLike<number>;
+    };
     const ok = (a: unknown): a is ArrayLike<number> =>
-      !!a && typeof (a as ArrayLike<number>).length === 'number' && Array.from(a as ArrayLike<number>).every(Number.isFinite);
+      !!a &&
+      typeof (a as ArrayLike<number>).length === 'number' &&
+      Array.from(a as ArrayLike<number>).every(Number.isFinite);
     if (!ok(st?.offset) || !ok(st?.scale) || st.offset.length !== st.scale.length || Array.from(st.scale).includes(0))
       throw new Error(`${WHO}: 'scaler' must be a fitted scaler (bp.data.standardScaler().fit(...)) or its toJSON()`);
     scaler = { offset: Array.from(st.offset), scale: Array.from(st.scale) };
@@ -344,7 +350,10 @@ export class CsvDataset<E extends CsvRow | CsvBatch = CsvBatch> extends Dataset<
 
   private async runScan(): Promise<CsvPassStats> {
     const o = this.shared.o;
-    const pipe = new CsvPipeline(this.config({ names: [], featureNames: [], targetMode: 'scan' }, 0, 'scan'), o.workers);
+    const pipe = new CsvPipeline(
+      this.config({ names: [], featureNames: [], targetMode: 'scan' }, 0, 'scan'),
+      o.workers,
+    );
     try {
       return await pipe.finished();
     } finally {
@@ -483,7 +492,10 @@ export class CsvDataset<E extends CsvRow | CsvBatch = CsvBatch> extends Dataset<
     int('bufferSize', bufferSize, 1, 2 ** 26);
     if (seed !== undefined && !Number.isSafeInteger(seed))
       throw new Error(`shuffle(): 'seed' must be an integer, got ${String(seed)}`);
-    return new CsvDataset<E>(this.shared, { ...this.fused, shuffle: { buffer: bufferSize, seed: seed ?? randomSeed() } });
+    return new CsvDataset<E>(this.shared, {
+      ...this.fused,
+      shuffle: { buffer: bufferSize, seed: seed ?? randomSeed() },
+    });
   }
 
   override prefetch(n: number): Dataset<E> {
@@ -494,10 +506,7 @@ export class CsvDataset<E extends CsvRow | CsvBatch = CsvBatch> extends Dataset<
 
 function batchElement(b: SlotBatch, nf: number, dtype: 'float32' | 'float64', labels: boolean): CsvBatch {
   const out: CsvBatch = { xs: { data: b.x, shape: [b.rows, nf], dtype } };
-  if (b.y)
-    out.ys = labels
-      ? { data: b.y, shape: [b.rows], dtype: 'int32' }
-      : { data: b.y, shape: [b.rows, 1], dtype };
+  if (b.y) out.ys = labels ? { data: b.y, shape: [b.rows], dtype: 'int32' } : { data: b.y, shape: [b.rows, 1], dtype };
   return out;
 }
 
@@ -517,7 +526,10 @@ function batchElement(b: SlotBatch, nf: number, dtype: 'float32' | 'float64', la
  * await model.fitDataset(train, { epochs: 5, validationData: val });
  */
 export function csvDataset(file: FileInput, options: CsvDatasetOptions & { batchSize: number }): CsvDataset<CsvBatch>;
-export function csvDataset(file: FileInput, options?: CsvDatasetOptions & { batchSize?: undefined }): CsvDataset<CsvRow>;
+export function csvDataset(
+  file: FileInput,
+  options?: CsvDatasetOptions & { batchSize?: undefined },
+): CsvDataset<CsvRow>;
 export function csvDataset(file: FileInput, options?: CsvDatasetOptions): CsvDataset<CsvRow | CsvBatch>;
 export function csvDataset(file: FileInput, options: CsvDatasetOptions = {}): CsvDataset<CsvRow | CsvBatch> {
   const { checked, fused } = checkOptions(file, options);

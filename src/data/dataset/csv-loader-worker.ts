@@ -348,7 +348,12 @@ class Loader {
     }
   }
 
-  private store(j: number, x: Float32Array | Float64Array, r: number, y: Int32Array | Float32Array | Float64Array | undefined) {
+  private store(
+    j: number,
+    x: Float32Array | Float64Array,
+    r: number,
+    y: Int32Array | Float32Array | Float64Array | undefined,
+  ) {
     const nf = this.nf;
     const bx = this.bufX!;
     if (nf < 64) for (let c = 0; c < nf; c++) bx[j * nf + c] = x[r * nf + c];

@@ -90,9 +90,7 @@ export function readHeader(file: OpenFile, spec: CsvPlanSpec): CsvHeader {
     found = firstRecordEnd(buf, bom, have);
     if (!found) {
       if (have >= size)
-        throw new Error(
-          `${spec.name}: the file is empty; expected ${spec.header ? 'a header row and ' : ''}data rows`,
-        );
+        throw new Error(`${spec.name}: the file is empty; expected ${spec.header ? 'a header row and ' : ''}data rows`);
     } else if (found.stop >= 0 || have >= size) break;
     if (have >= spec.maxRowBytes)
       throw new Error(
@@ -149,8 +147,7 @@ export function resolveColumns(names: string[], spec: CsvPlanSpec): CsvColumns {
   const featureFields = featureNames.map(find);
   if (targetField >= 0 && featureFields.includes(targetField))
     throw new Error(`${file}: the target column '${clip(spec.target!)}' cannot also be a feature`);
-  if (new Set(featureFields).size !== featureFields.length)
-    throw new Error(`${file}: 'columns' names a column twice`);
+  if (new Set(featureFields).size !== featureFields.length) throw new Error(`${file}: 'columns' names a column twice`);
   const defaults = spec.columnDefaults;
   if (defaults !== undefined && typeof defaults === 'object')
     for (const k of Object.keys(defaults))

@@ -55,13 +55,19 @@ export abstract class Dataset<T> implements AsyncIterable<T>, LeaseSource<T> {
    */
   map<U>(f: (element: T) => U | Promise<U>): Dataset<U> {
     fn('map()', f);
-    return derived((pass) => mapPass(this.leases(pass), f), () => this.size);
+    return derived(
+      (pass) => mapPass(this.leases(pass), f),
+      () => this.size,
+    );
   }
 
   /** Keeps the elements for which `keep` returns true. @example ds.filter((row) => row.ys !== 2) */
   filter(keep: (element: T) => boolean | Promise<boolean>): Dataset<T> {
     fn('filter()', keep);
-    return derived((pass) => filterPass(this.leases(pass), keep), () => undefined);
+    return derived(
+      (pass) => filterPass(this.leases(pass), keep),
+      () => undefined,
+    );
   }
 
   /**
@@ -91,13 +97,19 @@ export abstract class Dataset<T> implements AsyncIterable<T>, LeaseSource<T> {
     if (seed !== undefined && !Number.isSafeInteger(seed))
       throw new Error(`shuffle(): 'seed' must be an integer, got ${String(seed)}`);
     const s = seed ?? randomSeed();
-    return derived((pass) => shufflePass(this.leases(pass), bufferSize, s, pass), () => this.size);
+    return derived(
+      (pass) => shufflePass(this.leases(pass), bufferSize, s, pass),
+      () => this.size,
+    );
   }
 
   /** Prepares up to `n` elements ahead of the consumer. @example generatorDataset.prefetch(4) */
   prefetch(n: number): Dataset<T> {
     count('prefetch()', 'n', n);
-    return derived((pass) => prefetchPass(this.leases(pass), n), () => this.size);
+    return derived(
+      (pass) => prefetchPass(this.leases(pass), n),
+      () => this.size,
+    );
   }
 
   /** The first `n` elements of each pass. @example ds.take(10) */
@@ -145,7 +157,11 @@ export abstract class Dataset<T> implements AsyncIterable<T>, LeaseSource<T> {
     if (path !== undefined && (typeof path !== 'string' || path === ''))
       throw new Error(`cache(): 'path' must be a file path, or omitted to cache in memory`);
     const of: PassOf<T> = (pass) => this.leases(pass);
-    if (path !== undefined) return derived((pass) => fileCachePass(path, of, pass), () => this.size);
+    if (path !== undefined)
+      return derived(
+        (pass) => fileCachePass(path, of, pass),
+        () => this.size,
+      );
     const memory: MemoryCache<T> = {};
     return derived(
       (pass) => memoryCachePass(memory, of, pass),

@@ -39,7 +39,11 @@ export interface ImageBatch {
 const WHO = 'imageFolderDataset()';
 
 /** A pass: batches dispatched to decoding threads ahead of the consumer, yielded in order. */
-async function* imagePass(plan: ImageFolderPlan, files: Found[], o: Required<Pick<ImageFolderDatasetOptions, 'batchSize' | 'prefetch' | 'workers'>>): Pass<ImageBatch> {
+async function* imagePass(
+  plan: ImageFolderPlan,
+  files: Found[],
+  o: Required<Pick<ImageFolderDatasetOptions, 'batchSize' | 'prefetch' | 'workers'>>,
+): Pass<ImageBatch> {
   const { height, width, mode } = plan;
   const per = height * width * channelsOf(mode);
   const B = o.batchSize;
@@ -113,7 +117,13 @@ async function* imagePass(plan: ImageFolderPlan, files: Found[], o: Required<Pic
       if (m.error) throw new Error(`${WHO}: ${m.error.file}: ${m.error.message}; remove or replace the file`);
       const s = k % slots;
       const rows = Math.min(B, files.length - k * B);
-      const el: ImageBatch = { xs: { data: xs.subarray(s * B * per, (s * B + rows) * per), shape: [rows, height, width, per / (height * width)], dtype: 'float32' } };
+      const el: ImageBatch = {
+        xs: {
+          data: xs.subarray(s * B * per, (s * B + rows) * per),
+          shape: [rows, height, width, per / (height * width)],
+          dtype: 'float32',
+        },
+      };
       if (ys)
         el.ys = {
           data: ys.subarray(s * B * yPer, (s * B + rows) * yPer),
@@ -152,7 +162,10 @@ async function* imagePass(plan: ImageFolderPlan, files: Found[], o: Required<Pic
  * const val = bp.data.imageFolderDataset('photos', { ...opts, subset: 'validation' });
  * await model.fitDataset(train, { epochs: 10, validationData: val });
  */
-export function imageFolderDataset(dir: string, options: ImageFolderDatasetOptions = {}): Dataset<ImageBatch> & {
+export function imageFolderDataset(
+  dir: string,
+  options: ImageFolderDatasetOptions = {},
+): Dataset<ImageBatch> & {
   classNames: string[];
   files: string[];
   skipped: string[];
@@ -164,14 +177,18 @@ export function imageFolderDataset(dir: string, options: ImageFolderDatasetOptio
     ['prefetch', prefetch, 1024],
     ['workers', workers ?? 1, 64],
   ] as const)
-    if (!Number.isSafeInteger(v) || v < 1 || v > max) throw new Error(`${WHO}: '${k}' must be an integer in [1, ${max}]`);
+    if (!Number.isSafeInteger(v) || v < 1 || v > max)
+      throw new Error(`${WHO}: '${k}' must be an integer in [1, ${max}]`);
   if ((subset === undefined) !== (folder.validationSplit === undefined))
     throw new Error(`${WHO}: 'validationSplit' and 'subset' ('training' or 'validation') go together`);
   if (subset !== undefined && subset !== 'training' && subset !== 'validation')
     throw new Error(`${WHO}: 'subset' must be 'training' or 'validation'`);
   const seed = folder.seed ?? randomSeed();
   const plan = planImageFolder(dir, { ...folder, seed }, WHO);
-  const files = subset === 'validation' ? plan.found.slice(plan.found.length - plan.nVal) : plan.found.slice(0, plan.found.length - plan.nVal);
+  const files =
+    subset === 'validation'
+      ? plan.found.slice(plan.found.length - plan.nVal)
+      : plan.found.slice(0, plan.found.length - plan.nVal);
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   const o = { batchSize, prefetch, workers: workers ?? Math.max(1, Math.min(4, cores - 1)) };
   const reshuffle = folder.shuffle !== false;
@@ -179,5 +196,9 @@ export function imageFolderDataset(dir: string, options: ImageFolderDatasetOptio
     (pass) => imagePass(plan, reshuffle ? new Rng(passSeed(seed, pass)).shuffle(files.slice()) : files, o),
     () => Math.ceil(files.length / batchSize),
   );
-  return Object.assign(ds, { classNames: [...plan.classNames], files: files.map((f) => f.file), skipped: plan.skipped });
+  return Object.assign(ds, {
+    classNames: [...plan.classNames],
+    files: files.map((f) => f.file),
+    skipped: plan.skipped,
+  });
 }

@@ -35,7 +35,9 @@ function readImageFile(file: string, maxFileBytes: number): Uint8Array {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw new Error('not a regular file');
     if (st.size > maxFileBytes)
-      throw new Error(`${st.size} bytes, more than maxFileBytes ${maxFileBytes}; shrink the image or raise maxFileBytes`);
+      throw new Error(
+        `${st.size} bytes, more than maxFileBytes ${maxFileBytes}; shrink the image or raise maxFileBytes`,
+      );
     const bytes = new Uint8Array(st.size);
     let got = 0;
     while (got < st.size) {

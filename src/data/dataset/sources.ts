@@ -32,9 +32,7 @@ export function array<T>(items: T[]): Dataset<T> {
  *   for (let i = 0; i < 100; i++) yield { xs: [i / 100], ys: [2 * i / 100] };
  * }).batch(10);
  */
-export function generator<T>(
-  make: () => Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T>,
-): Dataset<T> {
+export function generator<T>(make: () => Iterator<T> | AsyncIterator<T> | Iterable<T> | AsyncIterable<T>): Dataset<T> {
   if (typeof make !== 'function')
     throw new Error(`data.generator(): expected a function returning an iterator (e.g. function* () { ... })`);
   return derived(async function* (): Pass<T> {

@@ -67,7 +67,12 @@ export function textLineDataset(file: FileInput, options: TextLineOptions = {}):
           const stop = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
           if (stop - start > maxLine)
             throw new Error(`${name}: line ${line} is longer than maxLineBytes (${maxLine}); raise it if it is right`);
-          yield { value: decoder.decode(buf.subarray(start, stop)), borrowed: false, release: noop, progress: pos / size };
+          yield {
+            value: decoder.decode(buf.subarray(start, stop)),
+            borrowed: false,
+            release: noop,
+            progress: pos / size,
+          };
           line++;
           start = nl + 1;
         }

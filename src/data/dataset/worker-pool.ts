@@ -14,7 +14,8 @@ let timer: NodeJS.Timeout | undefined;
 
 /** The compiled worker script (tests run the sources; the worker runs the build in dist/). */
 function script(): string {
-  if (__filename.endsWith('.ts')) return path.resolve(__dirname, '..', '..', '..', 'dist', 'data', 'dataset', 'dataset-worker.js');
+  if (__filename.endsWith('.ts'))
+    return path.resolve(__dirname, '..', '..', '..', 'dist', 'data', 'dataset', 'dataset-worker.js');
   return path.join(__dirname, 'dataset-worker.js');
 }
 

@@ -113,7 +113,10 @@ describe('csvDataset reads what loadCsv reads, bit for bit', () => {
 
   test('regression targets (auto and explicit), float64, rows without batchSize', async () => {
     const rng = new Rng(5);
-    const text = ['f,g,t', ...Array.from({ length: 300 }, () => [0, 1, 2].map(() => rng.normal(0, 3).toFixed(5)).join(','))];
+    const text = [
+      'f,g,t',
+      ...Array.from({ length: 300 }, () => [0, 1, 2].map(() => rng.normal(0, 3).toFixed(5)).join(',')),
+    ];
     const p = file('reg.csv', text.join('\n'));
     const ref = loadCsv(p, { target: 't' });
     expect(ref.task).toBe('regression');
@@ -133,11 +136,24 @@ describe('csvDataset reads what loadCsv reads, bit for bit', () => {
 
   test('columns, columnDefaults, header: false, another delimiter, a file descriptor and a FileHandle', async () => {
     const p = file('semi.csv', '1;;3;a\n4;5;;b\n');
-    const ds = csvDataset(p, { header: false, delimiter: ';', target: '3', columns: ['2', '0', '1'], columnDefaults: { '2': -1, '1': 7 }, batchSize: 8 });
+    const ds = csvDataset(p, {
+      header: false,
+      delimiter: ';',
+      target: '3',
+      columns: ['2', '0', '1'],
+      columnDefaults: { '2': -1, '1': 7 },
+      batchSize: 8,
+    });
     expect(await collect(ds)).toEqual({ x: [3, 1, 7, -1, 4, 5], y: [0, 1], batches: [2] });
     const fd = fs.openSync(p, 'r');
     try {
-      const byFd = csvDataset(fd, { header: false, delimiter: ';', columns: ['0', '1', '2'], columnDefaults: 0, batchSize: 8 });
+      const byFd = csvDataset(fd, {
+        header: false,
+        delimiter: ';',
+        columns: ['0', '1', '2'],
+        columnDefaults: 0,
+        batchSize: 8,
+      });
       expect((await collect(byFd)).x).toEqual([1, 0, 3, 4, 5, 0]);
       expect((await collect(byFd)).x).toEqual([1, 0, 3, 4, 5, 0]); // the descriptor stays open and usable
     } finally {
@@ -155,7 +171,15 @@ describe('csvDataset reads what loadCsv reads, bit for bit', () => {
   test('a scaler applied in the loader thread equals Scaler.transform on loadCsv', async () => {
     const { standardScaler } = await import('../../../src/data/preprocess');
     const rng = new Rng(9);
-    const p = file('scale.csv', ['u,v,w', ...Array.from({ length: 200 }, () => [rng.normal(5, 2), rng.normal(-3, 9), rng.normal(0, 1)].map((v) => v.toFixed(4)).join(','))].join('\n'));
+    const p = file(
+      'scale.csv',
+      [
+        'u,v,w',
+        ...Array.from({ length: 200 }, () =>
+          [rng.normal(5, 2), rng.normal(-3, 9), rng.normal(0, 1)].map((v) => v.toFixed(4)).join(','),
+        ),
+      ].join('\n'),
+    );
     const ref = loadCsv(p, { target: 'w', task: 'regression' });
     const s = standardScaler().fit(ref.x);
     const got = await collect(csvDataset(p, { target: 'w', task: 'regression', scaler: s, batchSize: 33 }));
@@ -170,7 +194,13 @@ describe('shuffling and splits', () => {
   test('a seeded shuffle repeats across datasets and runs, differs between passes, and matches shuffle()', async () => {
     const f = p();
     const order = async (ds: Dataset<CsvBatch>) => (await collect(ds)).x;
-    const a = csvDataset(f, { target: 'label', batchSize: 32, shuffle: { buffer: 500, seed: 4 }, workers: 2, chunkBytes: 512 });
+    const a = csvDataset(f, {
+      target: 'label',
+      batchSize: 32,
+      shuffle: { buffer: 500, seed: 4 },
+      workers: 2,
+      chunkBytes: 512,
+    });
     const first = await order(a);
     const second = await order(a);
     expect([...first].sort((u, v) => u - v)).toEqual(Array.from({ length: rows }, (_, i) => i));
@@ -180,11 +210,16 @@ describe('shuffling and splits', () => {
     // The shuffle fused into the loader thread gives the order of the generic shuffle on the main thread.
     const fused = csvDataset(f, { target: 'label' }).shuffle(500, 4).batch(32);
     expect(await order(fused as Dataset<CsvBatch>)).toEqual(first);
-    const generic = csvDataset(f, { target: 'label' }).map((r) => r).shuffle(500, 4).batch(32);
+    const generic = csvDataset(f, { target: 'label' })
+      .map((r) => r)
+      .shuffle(500, 4)
+      .batch(32);
     const g: number[] = [];
     for await (const batch of generic) g.push(...(batch as CsvBatch).xs.data);
     expect(g).toEqual(first);
-    expect(await order(csvDataset(f, { target: 'label', batchSize: 32, shuffle: { buffer: 500, seed: 5 } }))).not.toEqual(first);
+    expect(
+      await order(csvDataset(f, { target: 'label', batchSize: 32, shuffle: { buffer: 500, seed: 5 } })),
+    ).not.toEqual(first);
   });
 
   test('validationSplit partitions the rows by seed, the same way in both subsets', async () => {
@@ -216,7 +251,13 @@ describe('bad input', () => {
     expect(() => loadCsv(p, { target: 'y' })).toThrow(`${p}: line 3, column 'b': 'oops' is not a number`);
     const ds = csvDataset(p, { target: 'y', batchSize: 4, chunkBytes: 64 });
     await expect(collect(ds)).rejects.toThrow(`${p}: line 3, column 'b': 'oops' is not a number`);
-    const skip = csvDataset(p, { target: 'y', batchSize: 4, skipBadRows: true, classes: ['p', 'q'], task: 'classification' });
+    const skip = csvDataset(p, {
+      target: 'y',
+      batchSize: 4,
+      skipBadRows: true,
+      classes: ['p', 'q'],
+      task: 'classification',
+    });
     const got = await collect(skip);
     expect(got.x).toEqual([1, 2, 5, 6]);
     expect(skip.lastPass!.skipped).toBe(5);
@@ -234,9 +275,9 @@ describe('bad input', () => {
     await expect(collect(csvDataset(labels, { target: 'y', batchSize: 2 }))).rejects.toThrow(
       `${labels}: line 3, column 'y': '' is an empty label; every row needs a class label`,
     );
-    await expect(collect(csvDataset(labels, { target: 'y', classes: ['b'], task: 'classification', batchSize: 2 }))).rejects.toThrow(
-      `line 2, column 'y': 'a' is not one of the known classes`,
-    );
+    await expect(
+      collect(csvDataset(labels, { target: 'y', classes: ['b'], task: 'classification', batchSize: 2 })),
+    ).rejects.toThrow(`line 2, column 'y': 'a' is not one of the known classes`);
     const cr = file('cr.csv', 'x,y\n1,2\r3,4\n');
     await expect(collect(csvDataset(cr, { batchSize: 2 }))).rejects.toThrow(/line 2: has a bare carriage return/);
     const quote = file('quote.csv', 'x,y\n1,2\n"3,4\n5,6\n');
@@ -248,13 +289,19 @@ describe('bad input', () => {
   });
 
   test('the file and options are checked: missing file, not a file, empty, header only, unknown column, too wide', async () => {
-    await expect(collect(csvDataset(path.join(tmp, 'nope.csv'), { batchSize: 1 }))).rejects.toThrow(/cannot open the file \(ENOENT\)/);
+    await expect(collect(csvDataset(path.join(tmp, 'nope.csv'), { batchSize: 1 }))).rejects.toThrow(
+      /cannot open the file \(ENOENT\)/,
+    );
     await expect(collect(csvDataset(tmp, { batchSize: 1 }))).rejects.toThrow(/not a regular file/);
     await expect(collect(csvDataset(file('empty.csv', ''), { batchSize: 1 }))).rejects.toThrow(/the file is empty/);
-    await expect(collect(csvDataset(file('head.csv', 'a,b\n'), { batchSize: 1 }))).rejects.toThrow(/has a header but no data rows/);
+    await expect(collect(csvDataset(file('head.csv', 'a,b\n'), { batchSize: 1 }))).rejects.toThrow(
+      /has a header but no data rows/,
+    );
     const ab = file('ab.csv', 'a,b\n1,2\n');
     await expect(csvDataset(ab, { target: 'z' }).info()).rejects.toThrow(/no column named 'z'; columns are: a, b/);
-    await expect(collect(csvDataset(ab, { batchSize: 1, maxColumns: 1 }))).rejects.toThrow(/more than 1 columns, the limit \(maxColumns\)/);
+    await expect(collect(csvDataset(ab, { batchSize: 1, maxColumns: 1 }))).rejects.toThrow(
+      /more than 1 columns, the limit \(maxColumns\)/,
+    );
     expect(() => csvDataset(ab, { batchSize: 0 })).toThrow(/'batchSize' must be an integer in \[1/);
     expect(() => csvDataset(ab, { bogus: 1 } as never)).toThrow(/unknown option 'bogus'/);
     expect(() => csvDataset(-1 as never)).toThrow(/expected a file path, an open file descriptor/);
@@ -279,7 +326,11 @@ describe('bad input', () => {
         }
       });
       await expect(pass).rejects.toThrow(
-        change === 'append' ? /grew \(.* bytes\) while it was being read/ : change === 'truncate' ? /truncated/ : /was modified while it was being read/,
+        change === 'append'
+          ? /grew \(.* bytes\) while it was being read/
+          : change === 'truncate'
+            ? /truncated/
+            : /was modified while it was being read/,
       );
     }
   });

@@ -19,25 +19,28 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** A source whose elements are borrowed (as a worker's batch slots are), counting releases. */
 function borrowed(n: number) {
   const state = { released: 0, live: 0, maxLive: 0 };
-  const ds = derived(async function* (): Pass<{ v: Float32Array }> {
-    for (let i = 0; i < n; i++) {
-      state.live++;
-      state.maxLive = Math.max(state.maxLive, state.live);
-      const buf = Float32Array.of(i);
-      let done = false;
-      yield {
-        value: { v: buf },
-        borrowed: true,
-        release: () => {
-          if (done) throw new Error('released twice');
-          done = true;
-          state.released++;
-          state.live--;
-          buf[0] = -1; // the producer reuses the memory
-        },
-      };
-    }
-  }, () => n);
+  const ds = derived(
+    async function* (): Pass<{ v: Float32Array }> {
+      for (let i = 0; i < n; i++) {
+        state.live++;
+        state.maxLive = Math.max(state.maxLive, state.live);
+        const buf = Float32Array.of(i);
+        let done = false;
+        yield {
+          value: { v: buf },
+          borrowed: true,
+          release: () => {
+            if (done) throw new Error('released twice');
+            done = true;
+            state.released++;
+            state.live--;
+            buf[0] = -1; // the producer reuses the memory
+          },
+        };
+      }
+    },
+    () => n,
+  );
   return { ds, state };
 }
 
@@ -45,7 +48,12 @@ describe('sources and chained operations', () => {
   test('array and generator (sync and async), map, filter, take, skip, sizes', async () => {
     const a = array(range(10));
     expect(a.size).toBe(10);
-    expect(await a.map((v) => v * 2).filter((v) => v % 3 === 0).toArray()).toEqual([0, 6, 12, 18]);
+    expect(
+      await a
+        .map((v) => v * 2)
+        .filter((v) => v % 3 === 0)
+        .toArray(),
+    ).toEqual([0, 6, 12, 18]);
     expect(await a.skip(7).toArray()).toEqual([7, 8, 9]);
     expect(await a.take(2).toArray()).toEqual([0, 1]);
     expect(a.skip(7).size).toBe(3);
@@ -69,17 +77,34 @@ describe('sources and chained operations', () => {
     const batches = await rows.batch(2).toArray();
     expect(rows.batch(2).size).toBe(3);
     expect(rows.batch(2, false).size).toBe(2);
-    expect(batches.map((b) => b.xs.shape)).toEqual([[2, 2], [2, 2], [1, 2]]);
+    expect(batches.map((b) => b.xs.shape)).toEqual([
+      [2, 2],
+      [2, 2],
+      [1, 2],
+    ]);
     expect(Array.from(batches[1].xs.data)).toEqual([2, 2.5, 3, 3.5]);
     expect(batches[0].ys).toEqual({ data: Float32Array.of(0, 1), shape: [2], dtype: 'float32' });
     expect(batches[2].name).toEqual(['r4']);
-    const t = stack([{ data: Int32Array.of(1, 2), shape: [2], dtype: 'int32' }, { data: Int32Array.of(3, 4), shape: [2], dtype: 'int32' }]);
+    const t = stack([
+      { data: Int32Array.of(1, 2), shape: [2], dtype: 'int32' },
+      { data: Int32Array.of(3, 4), shape: [2], dtype: 'int32' },
+    ]);
     expect(t).toEqual({ data: Int32Array.of(1, 2, 3, 4), shape: [2, 2], dtype: 'int32' });
-    await expect(array([{ xs: [1, 2] }, { xs: [1] }]).batch(2).toArray()).rejects.toThrow(
-      /element 1 of the batch is an array of 1 at 'xs' but element 0 is an array of 2/,
-    );
-    await expect(array([{ a: 1 }, { b: 1 }]).batch(2).toArray()).rejects.toThrow(/keys a/);
-    await expect(array([() => 1]).batch(1).toArray()).rejects.toThrow(/cannot batch function/);
+    await expect(
+      array([{ xs: [1, 2] }, { xs: [1] }])
+        .batch(2)
+        .toArray(),
+    ).rejects.toThrow(/element 1 of the batch is an array of 1 at 'xs' but element 0 is an array of 2/);
+    await expect(
+      array([{ a: 1 }, { b: 1 }])
+        .batch(2)
+        .toArray(),
+    ).rejects.toThrow(/keys a/);
+    await expect(
+      array([() => 1])
+        .batch(1)
+        .toArray(),
+    ).rejects.toThrow(/cannot batch function/);
   });
 
   test('a seeded shuffle: a permutation, the same for pass k on every run, different between passes', async () => {
@@ -106,7 +131,12 @@ describe('sources and chained operations', () => {
     expect(all.slice(0, 4)).not.toEqual(all.slice(4, 8));
     expect(array([1]).repeat().size).toBe(Infinity);
     expect(await array([1, 2]).repeat().take(5).toArray()).toEqual([1, 2, 1, 2, 1]);
-    expect(await array([]).repeat().toArray().catch((e) => e.message)).toMatch(/endless/);
+    expect(
+      await array([])
+        .repeat()
+        .toArray()
+        .catch((e) => e.message),
+    ).toMatch(/endless/);
     expect(await array([]).repeat().take(3).toArray()).toEqual([]);
   });
 
@@ -117,7 +147,11 @@ describe('sources and chained operations', () => {
       { xs: { a: 1, b: 'x' }, ys: true },
       { xs: { a: 2, b: 'y' }, ys: false },
     ]);
-    expect(await array([1, 2]).zip(array([3, 4])).toArray()).toEqual([
+    expect(
+      await array([1, 2])
+        .zip(array([3, 4]))
+        .toArray(),
+    ).toEqual([
       [1, 3],
       [2, 4],
     ]);
@@ -144,7 +178,10 @@ describe('sources and chained operations', () => {
     await t.ds.take(3).toArray();
     expect(t.state.released).toBe(3);
     const f = borrowed(10);
-    await f.ds.filter((e) => e.v[0] % 2 === 0).skip(1).toArray();
+    await f.ds
+      .filter((e) => e.v[0] % 2 === 0)
+      .skip(1)
+      .toArray();
     expect(f.state.released).toBe(10);
   });
 
@@ -192,7 +229,11 @@ describe('sources and chained operations', () => {
       generator(function* () {
         passes++;
         for (let i = 0; i < 5; i++)
-          yield { xs: { data: Float32Array.of(i, i / 3), shape: [2], dtype: 'float32' as const }, ys: Int32Array.of(i), tag: `t${i}` };
+          yield {
+            xs: { data: Float32Array.of(i, i / 3), shape: [2], dtype: 'float32' as const },
+            ys: Int32Array.of(i),
+            tag: `t${i}`,
+          };
       }).cache(file);
     const first = await make().toArray();
     expect(fs.existsSync(file)).toBe(true);
@@ -235,6 +276,8 @@ describe('sources and chained operations', () => {
       fs.closeSync(fd);
     }
     fs.writeFileSync(p, 'short\n' + 'x'.repeat(5000) + '\n');
-    await expect(textLineDataset(p, { maxLineBytes: 1000 }).toArray()).rejects.toThrow(/line 2 is longer than maxLineBytes/);
+    await expect(textLineDataset(p, { maxLineBytes: 1000 }).toArray()).rejects.toThrow(
+      /line 2 is longer than maxLineBytes/,
+    );
   });
 });

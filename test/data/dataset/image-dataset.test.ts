@@ -34,7 +34,10 @@ function folder(name: string, perClass: number): string {
     fs.mkdirSync(path.join(root, cls), { recursive: true });
     for (let i = 0; i < perClass; i++) {
       const kind = i % 3 === 0 ? 'jpeg' : 'png';
-      fs.writeFileSync(path.join(root, cls, `${i}.${kind === 'jpeg' ? 'jpg' : 'png'}`), image(rng, 5 + rng.int(20), 5 + rng.int(20), kind));
+      fs.writeFileSync(
+        path.join(root, cls, `${i}.${kind === 'jpeg' ? 'jpg' : 'png'}`),
+        image(rng, 5 + rng.int(20), 5 + rng.int(20), kind),
+      );
     }
   }
   return root;
@@ -57,8 +60,18 @@ describe('imageFolderDataset', () => {
     const root = folder('same', 9);
     // The split (shuffled by the seed) holds the files loadImageFolder's does.
     const split = await bp.data.loadImageFolder(root, { imageSize: [4, 4], validationSplit: 0.25, seed: 3 });
-    const train = bp.data.imageFolderDataset(root, { imageSize: [4, 4], validationSplit: 0.25, seed: 3, subset: 'training' });
-    const val = bp.data.imageFolderDataset(root, { imageSize: [4, 4], validationSplit: 0.25, seed: 3, subset: 'validation' });
+    const train = bp.data.imageFolderDataset(root, {
+      imageSize: [4, 4],
+      validationSplit: 0.25,
+      seed: 3,
+      subset: 'training',
+    });
+    const val = bp.data.imageFolderDataset(root, {
+      imageSize: [4, 4],
+      validationSplit: 0.25,
+      seed: 3,
+      subset: 'validation',
+    });
     expect(train.files).toEqual(split.files);
     expect(val.files).toEqual(split.validation!.files);
     expect(train.classNames).toEqual(['cat', 'dog', 'eel']);
@@ -102,7 +115,9 @@ describe('imageFolderDataset', () => {
     const broken = path.join(root, 'dog', 'broken.png');
     fs.writeFileSync(broken, image(new Rng(1), 8, 8, 'png').subarray(0, 60));
     const ds = bp.data.imageFolderDataset(root, { imageSize: [8, 8], batchSize: 3, shuffle: false });
-    await expect(collect(ds)).rejects.toThrow(`imageFolderDataset(): ${fs.realpathSync(broken)}: truncated or corrupt PNG`);
+    await expect(collect(ds)).rejects.toThrow(
+      `imageFolderDataset(): ${fs.realpathSync(broken)}: truncated or corrupt PNG`,
+    );
     fs.rmSync(broken);
     const good = bp.data.imageFolderDataset(root, { imageSize: [8, 8], colorMode: 'grayscale', batchSize: 4, seed: 1 });
     const m = bp.sequential({
@@ -117,6 +132,8 @@ describe('imageFolderDataset', () => {
     const h = await m.fitDataset(good, { epochs: 2, verbose: 0 });
     expect(h.params.steps).toBe(3);
     expect(Number.isFinite(h.history.loss[1])).toBe(true);
-    expect(() => bp.data.imageFolderDataset(root, { validationSplit: 0.2, seed: 1 })).toThrow(/'validationSplit' and 'subset'/);
+    expect(() => bp.data.imageFolderDataset(root, { validationSplit: 0.2, seed: 1 })).toThrow(
+      /'validationSplit' and 'subset'/,
+    );
   });
 });

@@ -47,16 +47,31 @@ describe('fitting preprocessing on a stream', () => {
     expect(s.scale[1]).toBeCloseTo(want.scale[1], 10);
     const m = await bp.data.minMaxScaler().fitDataset([rows.slice(0, 50), rows.slice(50, 60)]);
     expect(Array.from(m.offset)).toEqual(Array.from(bp.data.minMaxScaler().fit(rows.slice(0, 60)).offset));
-    await expect(bp.data.standardScaler().fitDataset(bp.data.array([[1, 2], [NaN, 1]]))).rejects.toThrow(/NaN in row 1, column 0/);
-    await expect(bp.data.standardScaler().fitDataset(bp.data.array([[1, 2], [1]]))).rejects.toThrow(/has 1 columns but the first had 2/);
+    await expect(
+      bp.data.standardScaler().fitDataset(
+        bp.data.array([
+          [1, 2],
+          [NaN, 1],
+        ]),
+      ),
+    ).rejects.toThrow(/NaN in row 1, column 0/);
+    await expect(bp.data.standardScaler().fitDataset(bp.data.array([[1, 2], [1]]))).rejects.toThrow(
+      /has 1 columns but the first had 2/,
+    );
     await expect(bp.data.standardScaler().fitDataset(bp.data.array([]))).rejects.toThrow(/no rows/);
-    await expect(bp.data.standardScaler().fitDataset(bp.data.array(['a']))).rejects.toThrow(/elements must be rows of numbers/);
-    await expect(bp.data.standardScaler().fitDataset(bp.data.array([[1]]), { sample: 0 })).rejects.toThrow(/'sample' must be a positive integer/);
+    await expect(bp.data.standardScaler().fitDataset(bp.data.array(['a']))).rejects.toThrow(
+      /elements must be rows of numbers/,
+    );
+    await expect(bp.data.standardScaler().fitDataset(bp.data.array([[1]]), { sample: 0 })).rejects.toThrow(
+      /'sample' must be a positive integer/,
+    );
   });
 
   test('a tokenizer from a text file streamed line by line: fit’s vocabulary; batches and samples', async () => {
     const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'dog', "isn't", 'here'];
-    const lines = Array.from({ length: 2000 }, (_, i) => Array.from({ length: 1 + (i % 7) }, (_, j) => words[(i * 3 + j * j) % words.length]).join(' '));
+    const lines = Array.from({ length: 2000 }, (_, i) =>
+      Array.from({ length: 1 + (i % 7) }, (_, j) => words[(i * 3 + j * j) % words.length]).join(' '),
+    );
     const p = path.join(tmp, 'corpus.txt');
     fs.writeFileSync(p, lines.join('\n') + '\n');
     const want = bp.data.tokenizer({ maxVocabulary: 6 }).fit(lines);
@@ -66,6 +81,8 @@ describe('fitting preprocessing on a stream', () => {
     expect(batched.vocabulary).toEqual(want.vocabulary);
     const sampled = await bp.data.tokenizer().fitDataset(bp.data.textLineDataset(p), { sample: 10 });
     expect(sampled.vocabulary).toEqual(bp.data.tokenizer().fit(lines.slice(0, 10)).vocabulary);
-    await expect(bp.data.tokenizer().fitDataset(bp.data.array([5]))).rejects.toThrow(/'texts' must be an array of strings/);
+    await expect(bp.data.tokenizer().fitDataset(bp.data.array([5]))).rejects.toThrow(
+      /'texts' must be an array of strings/,
+    );
   });
 });
