@@ -97,6 +97,18 @@ function cellNumber(s: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
+/** A field's text: short ASCII fields (labels) without the decoder's per-call cost, the rest as UTF-8. */
+function fieldText(b: Uint8Array, from: number, to: number): string {
+  const n = to - from;
+  if (n <= 0) return '';
+  if (n <= 32) {
+    let ascii = true;
+    for (let k = from; k < to; k++) if (b[k] >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode.apply(null, b.subarray(from, to) as unknown as number[]);
+  }
+  return utf8.decode(b.subarray(from, to));
+}
+
 /** The state of one chunk's parse besides the hot loop's locals: the plan, outputs, the record's error, scans. */
 interface Ctx {
   plan: ParsePlan;
@@ -242,6 +254,9 @@ export function parseRecords(
     targetField = plan.targetField,
     d = plan.delimiterByte;
   const numbersTarget = plan.targetMode === 'numbers' && !plan.scan;
+  // Numeric class labels are read as numbers too, and mapped by value (as loadCsv maps '1.0' to class '1').
+  const numericLabels = plan.targetMode === 'labels' && !!plan.numericLabels && !plan.scan;
+  const byNumber = plan.numericLabelIndex;
   const res: ChunkResult = { rows: 0, records: 0, newlines: 0, badCount: 0, bad: [], skipped: [] };
   const c: Ctx = {
     plan,
@@ -285,7 +300,7 @@ export function parseRecords(
         break;
       }
       let parsed = false;
-      if (slot >= 0 || (f === targetField && numbersTarget)) {
+      if (slot >= 0 || (f === targetField && (numbersTarget || numericLabels))) {
         // [+-]digits[.digits][(e|E)[+-]digits], then blanks, then a delimiter or the line end.
         let neg = false;
         if (ch === MINUS) {
@@ -330,9 +345,20 @@ export function parseRecords(
         // m grew digit by digit, so if it ends at most 2^53 every step was exact.
         if (any && m <= MAX_EXACT && exp >= -22 && exp <= 22 && (ch === d || ch === LF || ch === CR || i >= end)) {
           const v = exp < 0 ? m / POW10[-exp] : m * POW10[exp];
-          if (slot >= 0) x[base + slot] = neg ? -v : v;
-          else y![row] = neg ? -v : v;
-          parsed = true;
+          if (slot >= 0) {
+            x[base + slot] = neg ? -v : v;
+            parsed = true;
+          } else if (numbersTarget) {
+            y![row] = neg ? -v : v;
+            parsed = true;
+          } else {
+            // A label that is no class goes the text path, which names it.
+            const k = byNumber!.get(neg ? -v : v);
+            if (k !== undefined) {
+              y![row] = k;
+              parsed = true;
+            }
+          }
         }
       } else if (f !== targetField) {
         // A column not used: skip to its end.
@@ -354,7 +380,7 @@ export function parseRecords(
         }
         let stop = k;
         while (stop > fieldStart && (b[stop - 1] === SPACE || b[stop - 1] === TAB)) stop--;
-        const text = stop > fieldStart ? utf8.decode(b.subarray(fieldStart, stop)) : '';
+        const text = fieldText(b, fieldStart, stop);
         i = k;
         ok = slot >= 0 ? takeFeature(c, text, f, slot, base) : takeTarget(c, text, row);
         if (!ok) break;
@@ -412,8 +438,10 @@ export function maxRows(length: number, width: number): number {
 /**
  * The index just past the last complete record in `b[start, end)` (0 records: `start`), honouring quotes:
  * a chunk ends there and the rest starts the next one. Quote state is known at `start`, a record boundary.
+ * `b` is a Buffer: its indexOf and lastIndexOf search with memchr, so a file without quotes costs two
+ * native scans per chunk.
  */
-export function lastRecordEnd(b: Uint8Array, start: number, end: number): number {
+export function lastRecordEnd(b: Buffer, start: number, end: number): number {
   let inQuote = false;
   let last = -1;
   let i = start;

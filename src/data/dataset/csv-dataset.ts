@@ -41,7 +41,7 @@ export interface CsvDatasetOptions {
   batchSize?: number;
   /** Shuffle through a buffer of rows (true: 10,000), seeded: the same seed gives the same order each run. */
   shuffle?: boolean | { buffer?: number; seed?: number };
-  /** Batches prepared ahead of training (default 4). */
+  /** Batches prepared ahead of training (default: about 4 MiB of batches, 4 to 256). */
   prefetch?: number;
   /** With `subset`: the fraction of rows (chosen by `seed`, not by position) held out for validation. */
   validationSplit?: number;
@@ -275,6 +275,15 @@ function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: Checked
 
 const numericKey = (v: string) => String(Number(v));
 
+/**
+ * Batches prepared ahead by default: about 4 MiB of them (at least 4, at most 256), so small batches keep
+ * the loader thread far enough ahead that it wakes rarely (it refills when half the slots are free).
+ */
+function defaultPrefetch(batch: number, valuesPerRow: number, dtype: 'float32' | 'float64'): number {
+  const bytes = batch * valuesPerRow * (dtype === 'float64' ? 8 : 4);
+  return Math.max(4, Math.min(256, Math.floor((4 << 20) / Math.max(1, bytes))));
+}
+
 /** Task and classes from a scan's distinct target values, exactly as loadCsv decides them. */
 function fromScan(stats: CsvPassStats, o: Checked): Pick<Resolved, 'task' | 'classes' | 'numericLabels'> {
   const name = o.spec.name;
@@ -377,7 +386,7 @@ export class CsvDataset<E extends CsvRow | CsvBatch = CsvBatch> extends Dataset<
       mode === 'scan'
         ? slotLayout(1, 1, 0, 'float32', 0, null)
         : slotLayout(
-            Math.max(2, this.fused.prefetch ?? 4),
+            Math.max(2, this.fused.prefetch ?? defaultPrefetch(batch, nf + (hasY ? 1 : 0), o.spec.dtype)),
             batch,
             nf,
             o.spec.dtype,

@@ -182,7 +182,7 @@ class Loader {
         if (u8[have - 1] !== LF) u8[have++] = LF;
         return { buf, length: have };
       }
-      const cut = lastRecordEnd(u8, 0, have);
+      const cut = lastRecordEnd(Buffer.from(u8.buffer, 0, have), 0, have);
       if (cut > 0) {
         this.carry = u8.slice(cut, have);
         return { buf, length: cut };

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+/**
+ * Streamed CSV training (bp.data.csvDataset + model.fitDataset), on a numeric CSV this script writes to a
+ * temporary directory (and deletes): 1,000,000 rows of 20 float features and a 0/1 label by default.
+ *
+ *  1. Parsing speed: pandas' `read_csv` (one thread; Debian's python3-pandas) against iterating the same
+ *     file with csvDataset (1 and 2 parser threads, batches of 1024, no shuffle), in MB/s of CSV; best of
+ *     `--repeat` runs each, alternating, so a busy machine slows both alike.
+ *  2. Overlap: one epoch of fitDataset (an MLP, batches of 64, a shuffle buffer of 10,000 rows) against
+ *     (a) iterating the same dataset without training and (b) fit on the same rows in memory (loadCsv, same
+ *     batch size, shuffled); the target is fitDataset ≤ 1.3 × max(a, b). Best of `--repeat` each.
+ *
+ * Usage: node bench/dataset-csv.js [--rows N] [--repeat R] [--workers W] [--json]   (needs `npm run build`)
+ * Timings are only comparable within one run, and only on an otherwise idle machine.
+ */
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const bp = require('..');
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    repeat: { type: 'string', default: '3' },
+    workers: { type: 'string', default: '' },
+    json: { type: 'boolean' },
+  },
+});
+const ROWS = Number(args.rows);
+const REPEAT = Number(args.repeat);
+const FEATURES = 20;
+const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** A numeric CSV: FEATURES normal floats printed with 6 significant digits, and a label from them. */
+function writeCsv(file, rows) {
+  const rng = new bp.Rng(1);
+  const fd = fs.openSync(file, 'w');
+  const header = [...Array.from({ length: FEATURES }, (_, i) => `f${i}`), 'label'].join(',') + '\n';
+  fs.writeSync(fd, header);
+  let buf = '';
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < FEATURES; j++) {
+      const v = rng.normal();
+      if (j < 3) s += v;
+      buf += v.toPrecision(6) + ',';
+    }
+    buf += s > 0 ? '1\n' : '0\n';
+    if (buf.length > 1 << 20) {
+      fs.writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+}
+
+function pandasSeconds(file) {
+  const code = 'import pandas, time, sys\nt = time.perf_counter()\npandas.read_csv(sys.argv[1])\nprint(time.perf_counter() - t)';
+  const r = spawnSync(PYTHON, ['-c', code, file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pandas: ${r.stderr.trim().split('\n').pop()}`);
+  return Number(r.stdout.trim());
+}
+
+async function iterateSeconds(file, options) {
+  const ds = bp.data.csvDataset(file, { target: 'label', task: 'classification', classes: ['0', '1'], ...options });
+  const t = performance.now();
+  let rows = 0;
+  await ds.forEachAsync((b) => {
+    rows += b.xs.shape[0];
+  });
+  if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
+  return (performance.now() - t) / 1000;
+}
+
+function model() {
+  const m = bp.sequential({
+    seed: 1,
+    layers: [
+      bp.layers.dense({ units: 64, activation: 'relu', inputShape: [FEATURES] }),
+      bp.layers.dense({ units: 32, activation: 'relu' }),
+      bp.layers.dense({ units: 2, activation: 'softmax' }),
+    ],
+  });
+  m.compile({ optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  return m;
+}
+
+const best = (xs) => Math.min(...xs);
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-bench-csv-'));
+  const file = path.join(dir, 'numbers.csv');
+  try {
+    const tw = performance.now();
+    writeCsv(file, ROWS);
+    const bytes = fs.statSync(file).size;
+    const MB = bytes / 1e6;
+    if (!args.json)
+      console.log(`${file}: ${ROWS} rows × ${FEATURES + 1} columns, ${MB.toFixed(1)} MB (${((performance.now() - tw) / 1000).toFixed(1)} s to write)`);
+
+    // 1. Parsing: pandas vs csvDataset, alternating.
+    const parse = { pandas: [], workers1: [], workers2: [] };
+    for (let i = 0; i < REPEAT; i++) {
+      parse.pandas.push(pandasSeconds(file));
+      parse.workers1.push(await iterateSeconds(file, { batchSize: 1024, workers: 1 }));
+      parse.workers2.push(await iterateSeconds(file, { batchSize: 1024, workers: 2 }));
+    }
+    const mbps = (k) => MB / best(parse[k]);
+
+    // 2. Overlap: fitDataset vs iterate-only vs fit in memory, alternating.
+    const workers = args.workers ? Number(args.workers) : undefined;
+    const stream = { batchSize: 64, shuffle: { buffer: 10000, seed: 1 }, workers };
+    const d = bp.data.loadCsv(file, { target: 'label', classes: ['0', '1'] });
+    const times = { iterate: [], memory: [], fitDataset: [] };
+    for (let i = 0; i < REPEAT; i++) {
+      times.iterate.push(await iterateSeconds(file, stream));
+      const a = model();
+      let t = performance.now();
+      await a.fit(d.x, d.y, { epochs: 1, batchSize: 64, verbose: 0 });
+      times.memory.push((performance.now() - t) / 1000);
+      const b = model();
+      const ds = bp.data.csvDataset(file, { target: 'label', task: 'classification', classes: ['0', '1'], ...stream });
+      t = performance.now();
+      await b.fitDataset(ds, { epochs: 1, verbose: 0 });
+      times.fitDataset.push((performance.now() - t) / 1000);
+    }
+    const it = best(times.iterate),
+      mem = best(times.memory),
+      fd = best(times.fitDataset);
+    const result = {
+      machine: `${os.cpus()[0].model}, ${os.availableParallelism()} cores, load average ${os.loadavg()[0].toFixed(1)}`,
+      file: { rows: ROWS, columns: FEATURES + 1, megabytes: +MB.toFixed(1) },
+      parseMBps: {
+        pandas: +mbps('pandas').toFixed(1),
+        csvDataset1Thread: +mbps('workers1').toFixed(1),
+        csvDataset2Threads: +mbps('workers2').toFixed(1),
+      },
+      epochSeconds: { iterateOnly: +it.toFixed(2), fitInMemory: +mem.toFixed(2), fitDataset: +fd.toFixed(2) },
+      fitDatasetOverMax: +(fd / Math.max(it, mem)).toFixed(2),
+      runs: { parse, times },
+    };
+    if (args.json) console.log(JSON.stringify(result));
+    else {
+      console.log(`machine: ${result.machine}`);
+      console.log(
+        `parse (MB/s, best of ${REPEAT}): pandas read_csv ${result.parseMBps.pandas} (1 thread); csvDataset ` +
+          `${result.parseMBps.csvDataset1Thread} (1 parser thread), ${result.parseMBps.csvDataset2Threads} (2 parser threads)`,
+      );
+      console.log(
+        `one epoch, batch 64, shuffled (s, best of ${REPEAT}): iterate only ${it.toFixed(2)}, fit in memory ` +
+          `${mem.toFixed(2)}, fitDataset ${fd.toFixed(2)} → fitDataset / max = ${result.fitDatasetOverMax} (target ≤ 1.3)`,
+      );
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
