@@ -354,6 +354,11 @@ export class CsvDataset<E extends CsvRow | CsvBatch = CsvBatch> extends Dataset<
       if (t.task === 'regression') return { ...base, targetMode: 'numbers', task: 'regression', records };
       return { ...base, targetMode: 'labels', ...t, classes: o.classes ?? t.classes, records };
     })();
+    // A failure (a missing file, a bad header) is not kept: the next pass tries again.
+    sh.resolved.catch(() => {
+      sh.resolved = undefined;
+      sh.identity = undefined;
+    });
     return sh.resolved;
   }
 

@@ -289,9 +289,10 @@ describe('bad input', () => {
   });
 
   test('the file and options are checked: missing file, not a file, empty, header only, unknown column, too wide', async () => {
-    await expect(collect(csvDataset(path.join(tmp, 'nope.csv'), { batchSize: 1 }))).rejects.toThrow(
-      /cannot open the file \(ENOENT\)/,
-    );
+    const later = csvDataset(path.join(tmp, 'later.csv'), { target: 'b', batchSize: 1 });
+    await expect(collect(later)).rejects.toThrow(/cannot open the file \(ENOENT\)/);
+    file('later.csv', 'a,b\n1,x\n');
+    expect((await collect(later)).y).toEqual([0]); // a failed open is not remembered
     await expect(collect(csvDataset(tmp, { batchSize: 1 }))).rejects.toThrow(/not a regular file/);
     await expect(collect(csvDataset(file('empty.csv', ''), { batchSize: 1 }))).rejects.toThrow(/the file is empty/);
     await expect(collect(csvDataset(file('head.csv', 'a,b\n'), { batchSize: 1 }))).rejects.toThrow(
