@@ -75,7 +75,8 @@ function growTo(file, size) {
 
 /** Grows the file in a child process; returns its size. */
 function grow(file, size) {
-  const r = spawnSync(process.execPath, [__filename, '--grow', file, '--to', String(size)], { stdio: 'inherit' });
+  const script = path.join(__dirname, 'dataset-big.js');
+  const r = spawnSync(process.execPath, [script, '--grow', file, '--to', String(size)], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error(`writing ${file} failed`);
   return fs.statSync(file).size;
 }

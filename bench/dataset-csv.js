@@ -57,22 +57,29 @@ function writeCsv(file, rows) {
   fs.closeSync(fd);
 }
 
-function pandasSeconds(file) {
-  const code = 'import pandas, time, sys\nt = time.perf_counter()\npandas.read_csv(sys.argv[1])\nprint(time.perf_counter() - t)';
+/** pandas.read_csv's wall and CPU seconds (its process's, all threads). */
+function pandas(file) {
+  const code =
+    'import pandas, time, sys\nt = time.perf_counter(); c = time.process_time()\npandas.read_csv(sys.argv[1])\n' +
+    'print(time.perf_counter() - t, time.process_time() - c)';
   const r = spawnSync(PYTHON, ['-c', code, file], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`pandas: ${r.stderr.trim().split('\n').pop()}`);
-  return Number(r.stdout.trim());
+  const [wall, cpu] = r.stdout.trim().split(' ').map(Number);
+  return { wall, cpu };
 }
 
-async function iterateSeconds(file, options) {
+/** Wall and CPU seconds (this process's, every thread: main, loader, parsers) of one pass. */
+async function iterate(file, options) {
   const ds = bp.data.csvDataset(file, { target: 'label', task: 'classification', classes: ['0', '1'], ...options });
   const t = performance.now();
+  const c = process.cpuUsage();
   let rows = 0;
   await ds.forEachAsync((b) => {
     rows += b.xs.shape[0];
   });
   if (rows !== ROWS) throw new Error(`read ${rows} rows, expected ${ROWS}`);
-  return (performance.now() - t) / 1000;
+  const cpu = process.cpuUsage(c);
+  return { wall: (performance.now() - t) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 function model() {
@@ -99,16 +106,19 @@ async function main() {
     const bytes = fs.statSync(file).size;
     const MB = bytes / 1e6;
     if (!args.json)
-      console.log(`${file}: ${ROWS} rows × ${FEATURES + 1} columns, ${MB.toFixed(1)} MB (${((performance.now() - tw) / 1000).toFixed(1)} s to write)`);
+      console.log(
+        `${file}: ${ROWS} rows × ${FEATURES + 1} columns, ${MB.toFixed(1)} MB (${((performance.now() - tw) / 1000).toFixed(1)} s to write)`,
+      );
 
     // 1. Parsing: pandas vs csvDataset, alternating.
     const parse = { pandas: [], workers1: [], workers2: [] };
     for (let i = 0; i < REPEAT; i++) {
-      parse.pandas.push(pandasSeconds(file));
-      parse.workers1.push(await iterateSeconds(file, { batchSize: 1024, workers: 1 }));
-      parse.workers2.push(await iterateSeconds(file, { batchSize: 1024, workers: 2 }));
+      parse.pandas.push(pandas(file));
+      parse.workers1.push(await iterate(file, { batchSize: 1024, workers: 1 }));
+      parse.workers2.push(await iterate(file, { batchSize: 1024, workers: 2 }));
     }
-    const mbps = (k) => MB / best(parse[k]);
+    const mbps = (k) => MB / best(parse[k].map((r) => r.wall));
+    const perCpu = (k) => MB / best(parse[k].map((r) => r.cpu));
 
     // 2. Overlap: fitDataset vs iterate-only vs fit in memory, alternating.
     const workers = args.workers ? Number(args.workers) : undefined;
@@ -116,7 +126,7 @@ async function main() {
     const d = bp.data.loadCsv(file, { target: 'label', classes: ['0', '1'] });
     const times = { iterate: [], memory: [], fitDataset: [] };
     for (let i = 0; i < REPEAT; i++) {
-      times.iterate.push(await iterateSeconds(file, stream));
+      times.iterate.push((await iterate(file, stream)).wall);
       const a = model();
       let t = performance.now();
       await a.fit(d.x, d.y, { epochs: 1, batchSize: 64, verbose: 0 });
@@ -138,6 +148,12 @@ async function main() {
         csvDataset1Thread: +mbps('workers1').toFixed(1),
         csvDataset2Threads: +mbps('workers2').toFixed(1),
       },
+      // MB per CPU-second (every thread of the process): less sensitive to a busy machine than wall time.
+      parseMBperCpuSecond: {
+        pandas: +perCpu('pandas').toFixed(1),
+        csvDataset1Thread: +perCpu('workers1').toFixed(1),
+        csvDataset2Threads: +perCpu('workers2').toFixed(1),
+      },
       epochSeconds: { iterateOnly: +it.toFixed(2), fitInMemory: +mem.toFixed(2), fitDataset: +fd.toFixed(2) },
       fitDatasetOverMax: +(fd / Math.max(it, mem)).toFixed(2),
       runs: { parse, times },
@@ -148,6 +164,11 @@ async function main() {
       console.log(
         `parse (MB/s, best of ${REPEAT}): pandas read_csv ${result.parseMBps.pandas} (1 thread); csvDataset ` +
           `${result.parseMBps.csvDataset1Thread} (1 parser thread), ${result.parseMBps.csvDataset2Threads} (2 parser threads)`,
+      );
+      const c = result.parseMBperCpuSecond;
+      console.log(
+        `parse (MB per CPU-second, all threads): pandas ${c.pandas}; csvDataset ${c.csvDataset1Thread} (1 parser), ` +
+          `${c.csvDataset2Threads} (2 parsers)`,
       );
       console.log(
         `one epoch, batch 64, shuffled (s, best of ${REPEAT}): iterate only ${it.toFixed(2)}, fit in memory ` +

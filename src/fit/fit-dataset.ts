@@ -264,6 +264,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
 
   const staging = new Staging(model.dtype);
   const stepFor = new Steps(model, who);
+  let shapes: BatchTarget | undefined;
   model.stopTraining = false;
   const resuming = opts.initialEpoch > 0 && opts.initialEpoch === model.trainingState.epoch;
   await callbacks.trainBegin({});
@@ -310,11 +311,12 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
           try {
             lastProgress = lease.progress;
             const where = `${who}: epoch ${epoch + 1}, batch ${step + 1}`;
-            let batch = readyBatch(lease.value, targetOf(model), staging, where);
+            let batch = readyBatch(lease.value, (shapes ??= targetOf(model)), staging, where);
             if (!model.built) {
               // The first batch gives the input shape; its targets are checked once the output is known.
               model.build(batch.sampleShape);
-              batch = readyBatch(lease.value, targetOf(model), staging, where);
+              shapes = targetOf(model);
+              batch = readyBatch(lease.value, shapes, staging, where);
             }
             metrics ??= engine.makeMetrics();
             rows = batch.rows;

@@ -11,55 +11,14 @@ import * as bp from '../index';
 import type { JobData, JobDataInfo, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
 import { modelArtifacts } from '../io/save';
 import { checkModelSpec, modelFromSpec } from '../model-spec';
+// data larger than memory
+import { streamDatasets, streamInfo, type Streamed } from './stream-data';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 function view(m: SharedMatrix): Float32Array | Float64Array | Int32Array {
   const C = m.kind === 'float64' ? Float64Array : m.kind === 'int32' ? Int32Array : Float32Array;
   return new C(m.buffer as ArrayBuffer, m.byteOffset, m.length);
-}
-
-/** A CSV streamed from disk: its columns and classes (a scan finds them), before the model is built. */
-type Streamed = Extract<JobData, { kind: 'csv' }> & {
-  stream: NonNullable<Extract<JobData, { kind: 'csv' }>['stream']>;
-};
-
-async function streamInfo(data: Streamed): Promise<JobDataInfo> {
-  const { maxRows: _, ...options } = data.options;
-  const probe = bp.data.csvDataset(data.path, {
-    ...options,
-    target: data.target,
-    skipBadRows: data.stream.skipBadRows,
-  });
-  const i = await probe.info();
-  return { featureNames: i.featureNames, targetName: data.target, task: i.task, classes: i.classes };
-}
-
-/**
- * The streamed training (and validation) batches: validationSplit holds out rows chosen by the model's seed,
- * and the shuffle's order is the seed's too, so a job resumed from its checkpoint reads what the
- * uninterrupted one would have.
- */
-function streamDatasets(data: Streamed, info: JobDataInfo, fit: StartMessage['fit'], seed: number) {
-  const { maxRows: _, ...options } = data.options;
-  const known = {
-    ...options,
-    target: data.target,
-    task: info.task,
-    classes: info.classes,
-    columns: info.featureNames,
-    skipBadRows: data.stream.skipBadRows,
-  };
-  const v = fit.validationSplit;
-  const split = (subset: 'training' | 'validation') => (v ? { validationSplit: v, subset, seed } : {});
-  const train = bp.data.csvDataset(data.path, {
-    ...known,
-    batchSize: fit.batchSize ?? 32,
-    shuffle: fit.shuffle === false ? false : { buffer: data.stream.shuffleBuffer, seed },
-    ...split('training'),
-  });
-  const val = v ? bp.data.csvDataset(data.path, { ...known, batchSize: 1024, ...split('validation') }) : undefined;
-  return { train, val };
 }
 
 /** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */

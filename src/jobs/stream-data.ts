@@ -1,0 +1,47 @@
+/**
+ * The data of a job that streams its CSV from disk (`data: { csv, target, stream: true }`), in the job's
+ * worker thread: the file's columns and classes before the model is built, then the training and
+ * validation datasets for fitDataset.
+ */
+import { csvDataset } from '../data/dataset/csv-dataset';
+import type { JobData, JobDataInfo, StartMessage } from './protocol';
+
+/** A CSV job with streaming options. */
+export type Streamed = Extract<JobData, { kind: 'csv' }> & {
+  stream: NonNullable<Extract<JobData, { kind: 'csv' }>['stream']>;
+};
+
+/** The file's columns, task and classes (a scan of the target column finds them unless given). */
+export async function streamInfo(data: Streamed): Promise<JobDataInfo> {
+  const { maxRows: _, ...options } = data.options;
+  const probe = csvDataset(data.path, { ...options, target: data.target, skipBadRows: data.stream.skipBadRows });
+  const i = await probe.info();
+  return { featureNames: i.featureNames, targetName: data.target, task: i.task, classes: i.classes };
+}
+
+/**
+ * The streamed training (and validation) batches: validationSplit holds out rows chosen by the model's seed,
+ * and the shuffle's order is the seed's too, so a job resumed from its checkpoint reads what the
+ * uninterrupted one would have.
+ */
+export function streamDatasets(data: Streamed, info: JobDataInfo, fit: StartMessage['fit'], seed: number) {
+  const { maxRows: _, ...options } = data.options;
+  const known = {
+    ...options,
+    target: data.target,
+    task: info.task,
+    classes: info.classes,
+    columns: info.featureNames,
+    skipBadRows: data.stream.skipBadRows,
+  };
+  const v = fit.validationSplit;
+  const split = (subset: 'training' | 'validation') => (v ? { validationSplit: v, subset, seed } : {});
+  const train = csvDataset(data.path, {
+    ...known,
+    batchSize: fit.batchSize ?? 32,
+    shuffle: fit.shuffle === false ? false : { buffer: data.stream.shuffleBuffer, seed },
+    ...split('training'),
+  });
+  const val = v ? csvDataset(data.path, { ...known, batchSize: 1024, ...split('validation') }) : undefined;
+  return { train, val };
+}
