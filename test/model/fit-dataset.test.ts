@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import * as bp from '../../src';
 import { closeIdleWorkers } from '../../src/data/dataset/worker-pool';
 import { engineOf } from '../../src/model/engine';
+import { DatasetProgress } from '../../src/fit/dataset-progress';
 import { backendNames } from '../support/backends';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-fitds-'));
@@ -240,5 +241,25 @@ describe('fitDataset', () => {
       n.getWeights().map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength));
     const [wm, wa] = [bits(m), bits(a)];
     expect(wm.every((w, i) => w.equals(wa[i]))).toBe(true);
+  });
+});
+
+describe('fitDataset progress', () => {
+  test('a live line with the fraction and ETA when the size (or the bytes read) is known, else the batch', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DatasetProgress } =
+      require('../../src/fit/dataset-progress') as typeof import('../../src/fit/dataset-progress');
+    const lines: string[] = [];
+    const out = { isTTY: true, write: (s: string) => void lines.push(s) };
+    const known = new DatasetProgress(1, (b) => b / 10, out);
+    known.onEpochBegin(0);
+    known.onBatchEnd(4, { size: 32, loss: 0.5 });
+    expect(lines[0]).toMatch(/^\rEpoch 1 \[=+ +\]  50% ETA [\d.]+s \d+ samples\/s loss=0.5000/);
+    const unknown = new DatasetProgress(1, () => undefined, out);
+    unknown.onEpochBegin(2);
+    unknown.onBatchEnd(6, { size: 32, loss: 0.25 });
+    expect(lines[1]).toMatch(/^\rEpoch 3 batch 7 \d+ samples\/s loss=0.2500/);
+    unknown.onEpochEnd(2, { loss: 0.25 });
+    expect(lines[2]).toMatch(/^\rEpoch 3 [\d.]+s loss=0.2500/);
   });
 });
