@@ -246,15 +246,12 @@ describe('fitDataset', () => {
 
 describe('fitDataset progress', () => {
   test('a live line with the fraction and ETA when the size (or the bytes read) is known, else the batch', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { DatasetProgress } =
-      require('../../src/fit/dataset-progress') as typeof import('../../src/fit/dataset-progress');
     const lines: string[] = [];
     const out = { isTTY: true, write: (s: string) => void lines.push(s) };
     const known = new DatasetProgress(1, (b) => b / 10, out);
     known.onEpochBegin(0);
     known.onBatchEnd(4, { size: 32, loss: 0.5 });
-    expect(lines[0]).toMatch(/^\rEpoch 1 \[=+ +\]  50% ETA [\d.]+s \d+ samples\/s loss=0.5000/);
+    expect(lines[0]).toMatch(/^\rEpoch 1 \[=+ +\] {2}50% ETA [\d.]+s \d+ samples\/s loss=0.5000/);
     const unknown = new DatasetProgress(1, () => undefined, out);
     unknown.onEpochBegin(2);
     unknown.onBatchEnd(6, { size: 32, loss: 0.25 });
