@@ -107,10 +107,13 @@ async function epoch(file) {
   let sampledPeak = 0;
   const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 200);
   const t = performance.now();
+  const c = process.cpuUsage();
   try {
     const h = await m.fitDataset(ds, { epochs: 1, verbose: 0 });
+    const cpu = process.cpuUsage(c);
     return {
       seconds: (performance.now() - t) / 1000,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       rows: ds.lastPass.rows,
       accuracy: +h.history.accuracy[0].toFixed(4),
       sampledPeakMB: Math.round(sampledPeak / 2 ** 20),
@@ -138,6 +141,8 @@ async function main() {
         rows: e.rows,
         seconds: +e.seconds.toFixed(1),
         secondsPerGB: +(e.seconds / gb).toFixed(2),
+        // CPU seconds of every thread (main, loader, parsers) per GB: less sensitive to a busy machine.
+        cpuSecondsPerGB: +(e.cpuSeconds / gb).toFixed(2),
         MBps: +(bytes / 1e6 / e.seconds).toFixed(1),
         accuracy: e.accuracy,
         rssPeakMB: after.peakMB,
@@ -149,17 +154,20 @@ async function main() {
       out.epochs.push(r);
       if (!args.json)
         console.log(
-          `${r.gigabytes} GB, ${r.rows} rows: one fitDataset epoch ${r.seconds} s (${r.secondsPerGB} s/GB, ${r.MBps} MB/s), ` +
+          `${r.gigabytes} GB, ${r.rows} rows: one fitDataset epoch ${r.seconds} s (${r.secondsPerGB} s/GB, ` +
+            `${r.cpuSecondsPerGB} CPU-s/GB, ${r.MBps} MB/s), ` +
             `peak RSS ${r.rssPeakMB} MB (load average ${r.loadAverage})`,
         );
     }
     const [a, , c] = out.epochs;
     out.linearity = +(c.secondsPerGB / a.secondsPerGB).toFixed(2);
+    out.cpuLinearity = +(c.cpuSecondsPerGB / a.cpuSecondsPerGB).toFixed(2);
     out.peakRssMB = memory().peakMB;
     if (args.json) console.log(JSON.stringify(out));
     else
       console.log(
-        `seconds per GB at ${c.gigabytes} GB / at ${a.gigabytes} GB: ${out.linearity} (1 = linear); ` +
+        `seconds per GB at ${c.gigabytes} GB / at ${a.gigabytes} GB: ${out.linearity} (1 = linear; CPU seconds ` +
+          `per GB: ${out.cpuLinearity}); ` +
           `peak RSS of the whole run ${out.peakRssMB} MB (target < 600)`,
       );
   } finally {
