@@ -56,6 +56,11 @@ program
   .option('--text <column>', 'a text column, tokenized into an Embedding → recurrent classifier')
   .option('--tokens <level>', 'for --text: word or char (default word)')
   .option('--vocabulary <n>', 'for --text: keep the n most frequent tokens (default 20000)')
+  .option(
+    '--transformer',
+    'with --text <file.txt>: a character-level GPT over its lines (--layers <blocks>x<features>, default 4x128; ' +
+      '--sequence-length: context, default 64)',
+  )
   .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
   // convolutional networks
   .option('--images <dir>', 'a folder of PNG/JPEG images, one subfolder per class (--test-data: a test folder)')
@@ -73,6 +78,7 @@ Examples:
   $ backprop train --dataset digits --layers 128 --epochs 10 --json
   $ backprop train --dataset digits --sequence-length 28 --layers 128 --epochs 5 --batch-size 64
   $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
+  $ backprop train --text names.txt --transformer --epochs 10 --out names-gpt
   $ backprop train --data series.csv --target next --task regression --model-spec model.json
   $ backprop train --dataset digits --layers conv32x3,conv64x3,maxpool2,flatten,dense128 --epochs 5 --batch-size 64
   $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m

@@ -42,3 +42,8 @@ export type {
   ImageFolderDatasetOptions,
   ImageBatch,
 } from './dataset';
+// attention: a text corpus for language models
+export { firstNames } from './first-names';
+export type { FirstNamesOptions } from './first-names';
+export { CharVocabulary, charStream, sampleWindows, gptLayers, generate, END } from './char-lm';
+export type { GptOptions, GenerateOptions } from './char-lm';

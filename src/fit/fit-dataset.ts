@@ -12,10 +12,9 @@
 import type { Backend } from '../backend/ops';
 import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callback';
 import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
-import { engineOf } from '../model/engine';
+import { engineOf, type OutputMetric } from '../model/engine';
 import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
 import type { Model } from '../model/model';
-import type { Metric } from '../training/contracts';
 import { readyBatch, Staging, type BatchTarget, type ReadyBatch } from './dataset-batch';
 import { isLeaseSource, leasesOf, type Lease, type LeaseSource } from './dataset-protocol';
 import { DatasetProgress } from './dataset-progress';
@@ -139,6 +138,18 @@ function targetOf(model: Model): BatchTarget {
   };
 }
 
+/**
+ * Dataset batches are `{ xs, ys }` with one tensor each: a functional model with several inputs or outputs
+ * trains with fit on arrays (or objects keyed by name) until datasets of named elements exist.
+ */
+function requireOneInputOneOutput(model: Model, who: string): void {
+  if (model.inputs.length > 1 || model.outputs.length > 1)
+    throw new Error(
+      `${who}: this model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; datasets give ` +
+        'one xs and one ys per batch, so train it with fit() on arrays keyed by input and output name',
+    );
+}
+
 /** Loss and metrics over one pass of a dataset (at most `batches` batches), in inference mode. */
 async function evaluatePass(
   model: Model,
@@ -178,7 +189,7 @@ async function evaluatePass(
   }
   if (rows === 0) throw new Error(`${who}: the dataset yielded no batches`);
   const logs: Record<string, number> = { loss: lossSum / rows + model.regularizationPenalty() };
-  for (const m of metrics) logs[m.name] = m.result();
+  for (const m of metrics) logs[m.key] = m.metric.result();
   return logs;
 }
 
@@ -192,6 +203,7 @@ export async function evaluateModelDataset(
 ): Promise<Record<string, number>> {
   const who = 'evaluateDataset()';
   model.requireCompiled(who);
+  requireOneInputOneOutput(model, who);
   model.requireBuilt(who);
   if (!isDataset(ds))
     throw new Error(`${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), ...)`);
@@ -223,6 +235,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
   const who = 'fitDataset()';
   const engine = engineOf(model);
   model.requireCompiled(who);
+  requireOneInputOneOutput(model, who);
   if (!isDataset(ds))
     throw new Error(
       `${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), bp.data.array(...)...)`,
@@ -353,7 +366,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
       }
       if (history.params.steps === undefined) history.params.steps = steps() ?? step;
       const logs: Logs = { loss: lossSum / seen };
-      for (const m of metrics!) logs[m.name] = m.result();
+      for (const m of metrics!) logs[m.key] = m.metric.result();
       if (v !== undefined) {
         if (arraysVal) evalArrays ??= validationArrays(model, arraysVal);
         const val = evalArrays
@@ -386,7 +399,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
 }
 
 /** One step on a ready batch, on the main thread or (long steps) with the heavy ops off it. */
-async function trainOn(model: Model, stepFor: Steps, batch: ReadyBatch, metrics: Metric[]): Promise<number> {
+async function trainOn(model: Model, stepFor: Steps, batch: ReadyBatch, metrics: OutputMetric[]): Promise<number> {
   const engine = engineOf(model);
   const { b, offThread } = stepFor.for(batch.rows);
   return offThread

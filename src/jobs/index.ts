@@ -89,3 +89,4 @@ export { directoryStore, DirectoryStore, checkStoreKey, storeKeys } from './stor
 export type { JobStore, StoreEntryKind } from './store';
 export type { QueueLimits } from './queue-spec';
 export type { RedisConnection } from './redis';
+export { toJson } from './json-numbers';

@@ -34,7 +34,7 @@ export interface QueuedJobReturn {
 }
 
 /** Job ids name store directories: letters, digits, '-' and '_' only. */
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Checks a job id given by a caller or read from Redis. */
 export function checkJobId(id: unknown, where: string): string {

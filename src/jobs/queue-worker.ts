@@ -26,6 +26,7 @@ import {
   type QueuedJobReturn,
 } from './queue-protocol';
 import { DirectoryStore, storeKeys, toStore, type JobStore } from './store';
+import { encodeNumbers, readNumber, toJson } from './json-numbers';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -79,7 +80,8 @@ function readHistory(dir: string, upTo: number): SavedHistory {
   if (!saved || !Array.isArray(saved.epochs) || !saved.history || typeof saved.history !== 'object') return empty;
   const keep = saved.epochs.filter((e) => Number.isInteger(e) && e < upTo).length;
   const history: Record<string, number[]> = {};
-  for (const [k, v] of Object.entries(saved.history)) if (Array.isArray(v)) history[k] = v.slice(0, keep);
+  for (const [k, v] of Object.entries(saved.history))
+    if (Array.isArray(v)) history[k] = v.slice(0, keep).map((x) => readNumber(x) ?? NaN); // 'Infinity' → Infinity
   return { epochs: saved.epochs.slice(0, keep), history };
 }
 
@@ -224,7 +226,8 @@ export class QueueWorker {
         });
         training.on('progress', (e: ProgressEvent) => {
           if (e.kind === 'epoch') record(run, e);
-          job.updateProgress(e as unknown as object).catch(() => {}); // lost while Redis restarts: the next one goes
+          // NaN and ±Infinity (a validation loss that overflowed) go as strings: JSON would make them null.
+          job.updateProgress(encodeNumbers(e) as unknown as object).catch(() => {}); // lost while Redis restarts
         });
         training.on('checkpoint', (m: { epoch: number }) => {
           const upTo = run.epochs.filter((e) => e < m.epoch).length;
@@ -238,7 +241,7 @@ export class QueueWorker {
             ),
           };
           try {
-            atomicWriteFile(path.join(ckpt, HISTORY_FILE), JSON.stringify(saved));
+            atomicWriteFile(path.join(ckpt, HISTORY_FILE), toJson(saved)); // keeps NaN and ±Infinity
           } catch (e) {
             this.log({ event: 'error', job: id, message: `history not saved: ${(e as Error).message}` });
           }
@@ -270,7 +273,7 @@ export class QueueWorker {
       for (const k of new Set([...Object.keys(past.history), ...Object.keys(result.history)]))
         history[k] = [...(past.history[k] ?? []), ...(result.history[k] ?? [])];
       this.log({ event: 'finished', job: id, worker: this.name, cancelled: result.cancelled });
-      return {
+      return encodeNumbers({
         started: true,
         cancelled: result.cancelled,
         modelPath: modelKey,
@@ -281,7 +284,7 @@ export class QueueWorker {
         batchesAtCancel: entry.training?.batchesAtCancel,
         worker: this.name,
         ...(result.data ? { data: result.data } : {}),
-      };
+      });
     } finally {
       this.running.delete(id);
     }

@@ -82,6 +82,13 @@ export class Bidirectional extends Layer {
     this.built = true;
   }
 
+  /** A replica (a shared call) shares both directions' weights. */
+  override shareWeightsFrom(primary: Layer): void {
+    const p = primary as Bidirectional;
+    this.forwardLayer.shareWeightsFrom(p.forwardLayer);
+    this.backwardLayer.shareWeightsFrom(p.backwardLayer);
+  }
+
   override weights(): Param[] {
     return [...this.forwardLayer.weights(), ...this.backwardLayer.weights()];
   }

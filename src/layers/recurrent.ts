@@ -342,13 +342,13 @@ export abstract class Recurrent extends Layer {
     return ws.xDrop;
   }
 
-  private output(ws: Workspace): FloatArray {
+  private workspaceOutput(ws: Workspace): FloatArray {
     return ws.y ?? ws.last;
   }
 
   /** The output of the last forward of `rows` rows (its buffer; valid until the next forward). */
   outputOf(rows: number): FloatArray {
-    return this.output(this.workspace(rows));
+    return this.workspaceOutput(this.workspace(rows));
   }
 
   forward(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng, mask?: FloatArray | null): FloatArray {
@@ -357,7 +357,7 @@ export abstract class Recurrent extends Layer {
     this.lastX = input;
     this.lastMask = mask ?? null;
     this.runForward(b, input, this.lastMask, ws, rows, false);
-    return this.output(ws);
+    return this.workspaceOutput(ws);
   }
 
   override async forwardAsync(
@@ -375,7 +375,7 @@ export abstract class Recurrent extends Layer {
     this.lastX = input;
     this.lastMask = mask ?? null;
     await this.runForward(b, input, this.lastMask, ws, rows, true);
-    return this.output(ws);
+    return this.workspaceOutput(ws);
   }
 
   /** dx *= the dropout mask (the gradient through input dropout). */

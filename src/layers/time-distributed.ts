@@ -61,6 +61,11 @@ export class TimeDistributed extends Layer {
     this.built = true;
   }
 
+  /** A replica (a shared call) shares the wrapped layer's weights. */
+  override shareWeightsFrom(primary: Layer): void {
+    this.layer.shareWeightsFrom((primary as TimeDistributed).layer);
+  }
+
   override weights(): Param[] {
     return this.layer.weights();
   }

@@ -177,6 +177,7 @@ maybe('backprop CLI', () => {
       expect.arrayContaining(['tiny 2-8-1 b4 sgd', 'medium 784-128-10 b64 sgd', 'large 784-256-128-10 b128 adam']),
     );
     expect(r.fit.every((f: { 'test accuracy': number }) => f['test accuracy'] > 0.5)).toBe(true);
+    expect(Array.isArray(r.transformers)).toBe(true);
   }, 120000);
 
   test.each([
