@@ -21,11 +21,13 @@ function script(): string {
 
 function spawn(): Worker {
   const w = new Worker(script(), { workerData: { backpropDatasetWorker: true } });
-  // A thread that fails while idle is dropped; in use, its pass listens for errors itself.
-  w.on('error', () => {
+  // A thread that fails or exits while idle is dropped (a dead thread handed to a pass would never answer);
+  // in use, its pass listens for errors and exits itself.
+  const drop = () => {
     const i = idle.findIndex((e) => e.worker === w);
     if (i >= 0) idle.splice(i, 1);
-  });
+  };
+  w.on('error', drop).on('exit', drop);
   return w;
 }
 
