@@ -203,10 +203,16 @@ export class SlotReader {
     for (;;) {
       const produced = Atomics.load(this.ctrl, PRODUCED);
       if (produced > this.next) {
-        const k = this.next++;
+        const k = this.next;
         const s = k % this.l.slots;
         const rows = this.ctrl[ROWS + s];
         const { batchSize, features: nf, targets: ny } = this.l;
+        // Written by another thread: checked before it sizes the views (a bad count would read a later slot).
+        if (!(rows >= 1 && rows <= batchSize))
+          throw new Error(
+            `batch slot ${s} says it holds ${rows} rows, not 1 to ${batchSize}: the data thread is broken`,
+          );
+        this.next++;
         const x = this.x.subarray(s * batchSize * nf, (s * batchSize + rows) * nf);
         const y = this.y ? this.y.subarray(s * batchSize * ny, (s * batchSize + rows) * ny) : null;
         return { index: k, rows, x, y, progress: this.progress[s] };
