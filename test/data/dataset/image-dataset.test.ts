@@ -136,4 +136,26 @@ describe('imageFolderDataset', () => {
       /'validationSplit' and 'subset'/,
     );
   });
+
+  test('limits as loadImageFolder: maxPixels, maxFileBytes; a file gone since the folder was read', async () => {
+    const root = folder('limits', 2);
+    const big = path.join(root, 'cat', 'big.png');
+    fs.writeFileSync(big, image(new Rng(2), 40, 30, 'png'));
+    const real = fs.realpathSync(big);
+    const opts = { imageSize: [8, 8] as [number, number], batchSize: 4, shuffle: false };
+    await expect(collect(bp.data.imageFolderDataset(root, { ...opts, maxPixels: 1000 }))).rejects.toThrow(
+      `imageFolderDataset(): ${real}: `,
+    );
+    await expect(collect(bp.data.imageFolderDataset(root, { ...opts, maxPixels: 1000 }))).rejects.toThrow(
+      /declares 40×30 pixels .* more than maxPixels 1,000/,
+    );
+    const size = fs.statSync(big).size;
+    await expect(collect(bp.data.imageFolderDataset(root, { ...opts, maxFileBytes: size - 1 }))).rejects.toThrow(
+      `${real}: ${size} bytes, more than maxFileBytes ${size - 1}`,
+    );
+    const ds = bp.data.imageFolderDataset(root, opts);
+    expect((await collect(ds)).shapes).toHaveLength(2);
+    fs.rmSync(big);
+    await expect(collect(ds)).rejects.toThrow(`${real}: cannot read the file (ENOENT)`);
+  });
 });
