@@ -4,6 +4,7 @@
  * range, since a kernel indexes with them), every value finite. Arrays of the model's dtype are used in
  * place — a file dataset's batch slot goes to the step as it is; anything else (a float32 batch for a
  * float64 model, labels given as floats) is converted into staging buffers allocated once per batch size.
+ * A model with several inputs or outputs takes `xs` / `ys` as records keyed by input / output name.
  */
 import type { DType, FloatArray } from '../backend/ops';
 import { floatArray } from '../backend/memory';
@@ -11,21 +12,28 @@ import { formatShape, sameShape, shapeSize, type Shape } from '../layers/shape';
 import type { Targets } from '../training/contracts';
 import type { BatchElement, BatchTensor } from './dataset-protocol';
 
-/** A batch ready for the engine. */
+/** A batch ready for the engine: one array per input and per output (bare when there is one). */
 export interface ReadyBatch {
-  x: FloatArray;
-  y: Targets;
+  x: FloatArray | FloatArray[];
+  y: Targets | Targets[];
   rows: number;
-  /** The per-sample input shape the batch has (to build an unbuilt model). */
+  /** The per-sample input shape the batch has (to build an unbuilt model, which has one input). */
   sampleShape: number[];
 }
 
 /** What the checks need of the model. */
 export interface BatchTarget {
   dtype: DType;
-  inputShape: Shape | undefined;
-  outputShape: Shape | undefined;
-  sparse: boolean;
+  inputNames: string[];
+  /** Per input; [undefined] for an unbuilt model. */
+  inputShapes: (Shape | undefined)[];
+  /** Inputs whose values must be integers (token ids). */
+  integral: boolean[];
+  outputNames: string[];
+  /** Per output; undefined for an unbuilt model. */
+  outputShapes: Shape[] | undefined;
+  /** Per output: whether its loss takes class labels; undefined for an output without a loss. */
+  sparse: (boolean | undefined)[];
 }
 
 type AnyArray = Float32Array | Float64Array | Int32Array;
@@ -68,23 +76,46 @@ function checkFinite(a: AnyArray, what: string, where: string, perRow: number): 
       );
 }
 
-/** Staging buffers, one set per batch size, for batches that cannot be used in place. */
+/** Staging buffers, one set per input / output and batch size, for batches that cannot be used in place. */
 export class Staging {
-  private readonly x = new Map<number, FloatArray>();
-  private readonly labels = new Map<number, Int32Array>();
-  private readonly y = new Map<number, FloatArray>();
+  private readonly floatBufs = new Map<string, FloatArray>();
+  private readonly labels = new Map<string, Int32Array>();
   constructor(private readonly dtype: DType) {}
-  floats(kind: 'x' | 'y', n: number): FloatArray {
-    const m = kind === 'x' ? this.x : this.y;
-    let a = m.get(n);
-    if (!a) m.set(n, (a = floatArray(this.dtype, n)));
+  floats(kind: 'x' | 'y', i: number, n: number): FloatArray {
+    const key = `${kind}${i}:${n}`;
+    let a = this.floatBufs.get(key);
+    if (!a) this.floatBufs.set(key, (a = floatArray(this.dtype, n)));
     return a;
   }
-  ints(n: number): Int32Array {
-    let a = this.labels.get(n);
-    if (!a) this.labels.set(n, (a = new Int32Array(n)));
+  ints(i: number, n: number): Int32Array {
+    const key = `${i}:${n}`;
+    let a = this.labels.get(key);
+    if (!a) this.labels.set(key, (a = new Int32Array(n)));
     return a;
   }
+}
+
+/**
+ * The entries of a batch's `xs` or `ys` for the model's inputs or outputs, in order: with one, the tensor
+ * itself (or a one-entry record); with several, a record keyed by name holding exactly those names.
+ */
+function entries(v: unknown, what: 'xs' | 'ys', names: string[], where: string): { value: unknown; what: string }[] {
+  if (names.length === 1) return [{ value: v, what }];
+  const kind = what === 'xs' ? 'input' : 'output';
+  const list = names.map((n) => `'${n}'`).join(', ');
+  if (!v || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v) || 'data' in v)
+    throw new Error(
+      `${where}: this model has ${names.length} ${kind}s (${list}): '${what}' must be a record of ` +
+        `tensors keyed by ${kind} name`,
+    );
+  const rec = v as Record<string, unknown>;
+  for (const k of Object.keys(rec))
+    if (!names.includes(k))
+      throw new Error(`${where}: '${what}' has an entry '${k.slice(0, 64)}' but the model's ${kind}s are ${list}`);
+  return names.map((n) => {
+    if (!(n in rec)) throw new Error(`${where}: '${what}' has no entry for the ${kind} '${n}'`);
+    return { value: rec[n], what: `${what}.${n}` };
+  });
 }
 
 /**
@@ -97,53 +128,84 @@ export function readyBatch(el: unknown, m: BatchTarget, staging: Staging, where:
   const e = el as Partial<BatchElement>;
   if (e.ys === undefined)
     throw new Error(`${where}: the batch has no 'ys' (targets); a csvDataset needs a 'target' column to train on`);
-  const xt = tensorOf(e.xs, 'xs', where);
-  const rows = xt.shape[0];
-  if (rows < 1) throw new Error(`${where}: the batch has no rows`);
-  if (xt.shape.length < 2) throw new Error(`${where}: 'xs' must be [rows, ...features], got [${xt.shape}]`);
-  const sample = xt.shape.slice(1);
-  if (m.inputShape) {
-    const flatOk = sample.length === 1 && sample[0] === shapeSize(m.inputShape);
-    if (!sameShape(sample, m.inputShape) && !flatOk)
-      throw new Error(
-        `${where}: 'xs' has samples of shape ${formatShape(sample)} but the model's input shape is ` +
-          `${formatShape(m.inputShape)}`,
-      );
-  }
-  const perRow = xt.data.length / rows;
-  checkFinite(xt.data, 'xs', where, perRow);
-  const sameType = m.dtype === 'float64' ? xt.data instanceof Float64Array : xt.data instanceof Float32Array;
-  let x: FloatArray;
-  if (sameType) x = xt.data as FloatArray;
-  else {
-    x = staging.floats('x', xt.data.length);
-    x.set(xt.data);
-  }
-  const sampleShape = m.inputShape ? [...m.inputShape] : sample;
-  if (!m.outputShape) return { x, y: new Int32Array(0), rows, sampleShape };
-  return { x, y: targets(e.ys, rows, m, staging, where), rows, sampleShape };
+  const xs: FloatArray[] = [];
+  let rows = -1;
+  let sampleShape: number[] = [];
+  entries(e.xs, 'xs', m.inputNames, where).forEach(({ value, what }, i) => {
+    const xt = tensorOf(value, what, where);
+    if (rows < 0) {
+      rows = xt.shape[0];
+      if (rows < 1) throw new Error(`${where}: the batch has no rows`);
+    } else if (xt.shape[0] !== rows)
+      throw new Error(`${where}: '${what}' has ${xt.shape[0]} rows but '${m.inputNames[0]}' has ${rows}`);
+    if (xt.shape.length < 2) throw new Error(`${where}: '${what}' must be [rows, ...features], got [${xt.shape}]`);
+    const sample = xt.shape.slice(1);
+    const want = m.inputShapes[i];
+    if (want) {
+      const flatOk = sample.length === 1 && sample[0] === shapeSize(want);
+      if (!sameShape(sample, want) && !flatOk)
+        throw new Error(
+          `${where}: '${what}' has samples of shape ${formatShape(sample)} but the model's input shape is ` +
+            `${formatShape(want)}`,
+        );
+    }
+    checkFinite(xt.data, what, where, xt.data.length / rows);
+    if (m.integral[i]) checkIntegral(xt.data, what, where, xt.data.length / rows);
+    const sameType = m.dtype === 'float64' ? xt.data instanceof Float64Array : xt.data instanceof Float32Array;
+    let x: FloatArray;
+    if (sameType) x = xt.data as FloatArray;
+    else {
+      x = staging.floats('x', i, xt.data.length);
+      x.set(xt.data);
+    }
+    xs.push(x);
+    if (i === 0) sampleShape = want ? [...want] : sample;
+  });
+  const x = xs.length === 1 ? xs[0] : xs;
+  if (!m.outputShapes) return { x, y: new Int32Array(0), rows, sampleShape };
+  const ys = entries(e.ys, 'ys', m.outputNames, where).map(({ value, what }, o) =>
+    m.sparse[o] === undefined
+      ? new Int32Array(0) // an output without a loss: its targets are not read
+      : targets(value, what, o, rows, m, staging, where),
+  );
+  return { x, y: ys.length === 1 ? ys[0] : ys, rows, sampleShape };
+}
+
+function checkIntegral(a: AnyArray, what: string, where: string, perRow: number): void {
+  if (a instanceof Int32Array) return;
+  for (let i = 0; i < a.length; i++)
+    if (!Number.isInteger(a[i]))
+      throw new Error(`${where}: '${what}' has ${a[i]} in row ${Math.floor(i / perRow)}; this input takes integer ids`);
 }
 
 /** The batch's targets: labels for sparse losses, else values of the output's shape. */
-function targets(ys: unknown, rows: number, m: BatchTarget, staging: Staging, where: string): Targets {
-  const out = m.outputShape!;
+function targets(
+  ys: unknown,
+  what: string,
+  o: number,
+  rows: number,
+  m: BatchTarget,
+  staging: Staging,
+  where: string,
+): Targets {
+  const out = m.outputShapes![o];
   const outSize = shapeSize(out);
   const classes = out[out.length - 1];
-  const yt = tensorOf(ys, 'ys', where);
-  if (yt.shape[0] !== rows) throw new Error(`${where}: 'xs' has ${rows} rows but 'ys' has ${yt.shape[0]}`);
-  if (m.sparse) {
+  const yt = tensorOf(ys, what, where);
+  if (yt.shape[0] !== rows) throw new Error(`${where}: 'xs' has ${rows} rows but '${what}' has ${yt.shape[0]}`);
+  if (m.sparse[o]) {
     const count = rows * (outSize / classes);
     if (yt.data.length !== count)
       throw new Error(
-        `${where}: 'ys' has ${yt.data.length} values; the loss takes ${count / rows} class label(s) per row ` +
+        `${where}: '${what}' has ${yt.data.length} values; the loss takes ${count / rows} class label(s) per row ` +
           `(integers in [0, ${classes}))`,
       );
-    const labels = yt.data instanceof Int32Array ? yt.data : staging.ints(count);
+    const labels = yt.data instanceof Int32Array ? yt.data : staging.ints(o, count);
     for (let i = 0; i < count; i++) {
       const v = yt.data[i];
       if (!Number.isInteger(v) || v < 0 || v >= classes)
         throw new Error(
-          `${where}: 'ys' value ${v} (row ${Math.floor(i / (count / rows))}) is not a class label in ` +
+          `${where}: '${what}' value ${v} (row ${Math.floor(i / (count / rows))}) is not a class label in ` +
             `[0, ${classes}); ` +
             'the output layer has that many units',
         );
@@ -155,13 +217,13 @@ function targets(ys: unknown, rows: number, m: BatchTarget, staging: Staging, wh
   const flatOk = (sample.length === 1 && sample[0] === outSize) || (sample.length === 0 && outSize === 1);
   if (!sameShape(sample, out) && !flatOk)
     throw new Error(
-      `${where}: 'ys' has samples of shape ${formatShape(sample)} but the model outputs ${formatShape(out)}` +
+      `${where}: '${what}' has samples of shape ${formatShape(sample)} but the model outputs ${formatShape(out)}` +
         (yt.data instanceof Int32Array ? `; for class labels use the loss 'sparseCategoricalCrossentropy'` : ''),
     );
-  checkFinite(yt.data, 'ys', where, outSize);
+  checkFinite(yt.data, what, where, outSize);
   const sameType = m.dtype === 'float64' ? yt.data instanceof Float64Array : yt.data instanceof Float32Array;
   if (sameType) return yt.data as FloatArray;
-  const y = staging.floats('y', yt.data.length);
+  const y = staging.floats('y', o, yt.data.length);
   y.set(yt.data);
   return y;
 }

@@ -16,8 +16,8 @@ export interface BatchTensor {
 
 /**
  * One training batch. `xs` / `ys` are a tensor each for a model with one input and one output, or records
- * by input / output name (for models with several; today's models take exactly one entry). `ys` may also be
- * an Int32Array of class labels.
+ * keyed by input / output name for a functional model with several. A `ys` entry may also be an Int32Array
+ * of class labels.
  */
 export interface BatchElement {
   xs: BatchTensor | Record<string, BatchTensor>;

@@ -13,7 +13,7 @@ import type { Backend } from '../backend/ops';
 import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callback';
 import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
 import { engineOf, type OutputMetric } from '../model/engine';
-import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
+import type { InputsLike, TargetsLike } from '../model/io-lists';
 import type { Model } from '../model/model';
 import { readyBatch, Staging, type BatchTarget, type ReadyBatch } from './dataset-batch';
 import { isLeaseSource, leasesOf, type Lease, type LeaseSource } from './dataset-protocol';
@@ -38,7 +38,7 @@ export interface FitDatasetArgs {
   /** Epoch to start from (to resume from a checkpoint). */
   initialEpoch?: number;
   /** Evaluated after every epoch: a dataset of batches, or `[x, y]` arrays. */
-  validationData?: DatasetLike | [InputLike, TargetLike];
+  validationData?: DatasetLike | [InputsLike, TargetsLike];
   /** Most batches of a validation dataset evaluated per epoch (default: all). */
   validationBatches?: number;
   callbacks?: CallbackHooks | CallbackHooks[];
@@ -105,7 +105,7 @@ function checkArgs(who: string, args: unknown) {
   };
 }
 
-/** Per-batch-size step settings (backend, off-thread), and the memory check for each new size. */
+/** Per-batch-size step settings (backend, off-thread), and the memory check for each larger size. */
 class Steps {
   private readonly byRows = new Map<number, { b: Backend; offThread: boolean }>();
   private checked = 0;
@@ -121,8 +121,11 @@ class Steps {
         engine.checkBatchMemory(this.who, rows);
         this.checked = rows;
       }
-      const b = engine.backendFor(rows);
-      s = { b, offThread: engine.offThread(b, rows) };
+      // A smaller batch after a larger one (a pass's last) runs where the larger ran, as fit's last batch
+      // does: the same backend gives the same numbers as fit on the same batches.
+      const like = Math.max(rows, this.checked);
+      const b = engine.backendFor(like);
+      s = { b, offThread: engine.offThread(b, like) };
       this.byRows.set(rows, s);
     }
     return s;
@@ -130,24 +133,22 @@ class Steps {
 }
 
 function targetOf(model: Model): BatchTarget {
+  const built = model.built;
   return {
     dtype: model.dtype,
-    inputShape: model.inputShape,
-    outputShape: model.outputShape,
-    sparse: model.loss!.sparseTargets,
+    inputNames: model.inputNames,
+    inputShapes: built ? model.inputShapes : [model.inputShape],
+    integral: model.inputs.map((t) => t.dtype === 'int32'),
+    outputNames: model.outputNames,
+    outputShapes: built ? model.outputShapes : undefined,
+    sparse: model.outputNames.map((_, o) => model.outputLosses[o]?.sparseTargets),
   };
 }
 
-/**
- * Dataset batches are `{ xs, ys }` with one tensor each: a functional model with several inputs or outputs
- * trains with fit on arrays (or objects keyed by name) until datasets of named elements exist.
- */
-function requireOneInputOneOutput(model: Model, who: string): void {
-  if (model.inputs.length > 1 || model.outputs.length > 1)
-    throw new Error(
-      `${who}: this model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; datasets give ` +
-        'one xs and one ys per batch, so train it with fit() on arrays keyed by input and output name',
-    );
+/** Per-output loss keys (`<output>_loss`) of a model with several outputs, for the logs; none with one. */
+function perOutputKeys(model: Model): (string | undefined)[] {
+  const n = model.outputNames.length;
+  return n > 1 ? model.outputPrefixes.map((p, o) => (model.outputLosses[o] ? `${p}loss` : undefined)) : [];
 }
 
 /** Loss and metrics over one pass of a dataset (at most `batches` batches), in inference mode. */
@@ -162,6 +163,8 @@ async function evaluatePass(
   const metrics = engine.makeMetrics();
   const staging = new Staging(model.dtype);
   const steps = new Steps(model, who);
+  const keys = perOutputKeys(model);
+  const perOutput = new Float64Array(keys.length);
   let lossSum = 0,
     rows = 0,
     n = 0;
@@ -177,6 +180,7 @@ async function evaluatePass(
         const { b } = steps.for(batch.rows);
         engine.assertIdle(who);
         lossSum += engine.evaluateBatch(b, batch.x, batch.rows, batch.y, metrics) * batch.rows;
+        for (let o = 0; o < keys.length; o++) perOutput[o] += engine.outputLoss(o) * batch.rows;
         rows += batch.rows;
         n++;
       } finally {
@@ -189,6 +193,7 @@ async function evaluatePass(
   }
   if (rows === 0) throw new Error(`${who}: the dataset yielded no batches`);
   const logs: Record<string, number> = { loss: lossSum / rows + model.regularizationPenalty() };
+  keys.forEach((key, o) => key && (logs[key] = perOutput[o] / rows));
   for (const m of metrics) logs[m.key] = m.metric.result();
   return logs;
 }
@@ -203,7 +208,6 @@ export async function evaluateModelDataset(
 ): Promise<Record<string, number>> {
   const who = 'evaluateDataset()';
   model.requireCompiled(who);
-  requireOneInputOneOutput(model, who);
   model.requireBuilt(who);
   if (!isDataset(ds))
     throw new Error(`${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), ...)`);
@@ -235,7 +239,6 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
   const who = 'fitDataset()';
   const engine = engineOf(model);
   model.requireCompiled(who);
-  requireOneInputOneOutput(model, who);
   if (!isDataset(ds))
     throw new Error(
       `${who}: expected a dataset of { xs, ys } batches (bp.data.csvDataset(...), bp.data.array(...)...)`,
@@ -248,7 +251,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
   if (opts.batchesPerEpoch === undefined && isLeaseSource(ds) && ds.size === Infinity)
     throw new Error(`${who}: the dataset is endless (repeat()); give batchesPerEpoch`);
 
-  let arraysVal: { x: InputLike; y: TargetLike } | undefined;
+  let arraysVal: { x: InputsLike; y: TargetsLike } | undefined;
   let evalArrays: (() => Record<string, number>) | undefined;
   const v = args.validationData;
   if (Array.isArray(v) && !isDataset(v)) arraysVal = { x: v[0], y: v[1] };
@@ -305,6 +308,8 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
       const it = stream ?? leasesOf(ds, epoch);
       // Metrics need the output's shape: an unbuilt model gets them at its first batch.
       let metrics = model.built ? engine.makeMetrics() : undefined;
+      const keys = perOutputKeys(model);
+      const perOutput = new Float64Array(keys.length);
       let lossSum = 0,
         seen = 0,
         step = 0;
@@ -343,6 +348,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
             model.stopTraining = true;
           }
           lossSum += loss * rows;
+          for (let o = 0; o < keys.length; o++) perOutput[o] += engine.outputLoss(o) * rows;
           seen += rows;
           if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });
           if (model.stopTraining) {
@@ -366,6 +372,7 @@ async function runFitDataset(model: Model, ds: DatasetLike, args: FitDatasetArgs
       }
       if (history.params.steps === undefined) history.params.steps = steps() ?? step;
       const logs: Logs = { loss: lossSum / seen };
+      keys.forEach((key, o) => key && (logs[key] = perOutput[o] / seen));
       for (const m of metrics!) logs[m.key] = m.metric.result();
       if (v !== undefined) {
         if (arraysVal) evalArrays ??= validationArrays(model, arraysVal);
@@ -408,9 +415,12 @@ async function trainOn(model: Model, stepFor: Steps, batch: ReadyBatch, metrics:
 }
 
 /** Validation arrays, checked once (when the model is built, so their shapes can be checked against it). */
-function validationArrays(model: Model, val: { x: InputLike; y: TargetLike }) {
+function validationArrays(model: Model, val: { x: InputsLike; y: TargetsLike }) {
   const who = 'fitDataset(): validationData';
-  const vx = checkX(who, val.x, model.inputShape, model.dtype);
-  const vy = checkY(who, val.y, vx.rows, model.outputShape!, model.loss!.sparseTargets, model.dtype);
-  return () => engineOf(model).evaluate(vx.data, vx.rows, vy.data, 256);
+  const vx = model.checkedInputs(who, val.x);
+  const rows = vx[0].rows;
+  const vy = model.checkedTargets(who, val.y, rows).map((t) => t ?? new Int32Array(0));
+  const x = vx.length === 1 ? vx[0].data : vx.map((i) => i.data);
+  const y = vy.length === 1 ? vy[0] : vy;
+  return () => engineOf(model).evaluate(x, rows, y, 256);
 }
