@@ -181,8 +181,11 @@ program
   .option('--backend <name>', 'native, js or auto')
   .option('--lock-ms <ms>', "a dead worker's jobs go to another after about this long (default 30000)")
   .option('--max-parameters <n>', 'refuse models with more parameters')
-  .option('--max-job-seconds <s>', 'stop and fail a job running longer')
-  .option('--worker-memory-mb <mb>', 'JS heap limit of each training thread')
+  .option('--max-job-seconds <s>', 'stop and fail a job running longer (default 86400: a day)')
+  .option(
+    '--worker-memory-mb <mb>',
+    "memory limit of each job: heap and typed arrays (default: half the machine's / concurrency)",
+  )
   .option('--verbose', 'show stack traces on errors')
   .addHelpText(
     'after',

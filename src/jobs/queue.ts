@@ -54,6 +54,11 @@ export interface QueueOptions {
   keepFinished?: { seconds?: number; count?: number };
 }
 
+/** 1 when the job hash KEYS[1] holds data starting with ARGV[1] (the adding client's token), else 0. */
+const OWN_JOB_SCRIPT = `local d = redis.call('HGET', KEYS[1], 'data')
+if d and string.sub(d, 1, string.len(ARGV[1])) == ARGV[1] then return 1 end
+return 0`;
+
 /** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
 const POLL_MS = 2000;
 /**
@@ -150,15 +155,19 @@ export class JobQueue extends EventEmitter {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
       const { queue } = await this.bull(where);
-      // BullMQ ignores an add with a jobId it holds: a reused id would silently follow the old job.
-      if (options?.id !== undefined && (await queue.getJob(id)))
-        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
-      await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
+      // BullMQ ignores an add with a jobId it holds (in one Lua script, so two clients cannot both add): the job
+      // is this client's only if the stored data starts with this submission's token. Checking before adding
+      // instead would let two clients of one id both pass the check.
+      const submission = crypto.randomUUID();
+      await queue.add(TRAIN_JOB, { submission, spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
         removeOnComplete: this.keep,
         removeOnFail: this.keep,
       });
+      const prefix = JSON.stringify({ submission }).slice(0, -1);
+      if ((await this.redis.eval(OWN_JOB_SCRIPT, 1, queue.toKey(id), prefix)) !== 1)
+        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
     };
     submit().then(
       () => job.queued(),
@@ -374,7 +383,15 @@ export class JobQueue extends EventEmitter {
 
   private async loadModel(modelPath: string): Promise<Sequential | undefined> {
     if (!this.store) return undefined;
-    return loadLayersModel(await this.store.local(modelPath, 'directory', 'modelPath'));
+    // Read through the opened directory: a link swapped in after the check is never followed.
+    const entry = await this.store.open(modelPath, 'directory', 'modelPath');
+    try {
+      return await loadLayersModel(entry.path);
+    } catch (e) {
+      throw new Error((e as Error).message.split(entry.path).join(modelPath));
+    } finally {
+      entry.close();
+    }
   }
 
   /** Cancels across machines: a key (for a worker that takes the job later), a message (for the one training it). */
@@ -440,12 +457,17 @@ function rethrowLater(e: unknown): void {
 /** For a client without a store: paths are checked for their form only; the worker checks the rest. */
 const NO_STORE: JobStore = {
   description: 'no store',
-  local: async (key, _kind, what) => checkStoreKey(key, what ?? 'store key'),
-  writable: async () => {
+  open: async (key, kind, what) => ({
+    key: checkStoreKey(key, what ?? 'store key'),
+    kind,
+    path: key,
+    size: 0,
+    close() {},
+  }),
+  openWritable: async () => {
     throw new Error('no store');
   },
   commit: async () => {},
-  size: async () => 0,
   remove: async () => {},
 };
 

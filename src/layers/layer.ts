@@ -380,9 +380,21 @@ export abstract class Layer {
     return 0;
   }
 
-  /** Values per sample the layer keeps for a step beyond its output (recurrent workspaces), for the memory check. */
-  workspacePerSample(): number {
-    return 0;
+  /**
+   * Values per sample of every buffer the layer allocates for one batch size — what its `buffers(rows, sizes)`
+   * calls ask for (output, pre-activation, input gradient, recurrent workspaces, dropout masks), and any other
+   * per-row array it keeps (token ids, argmax indices) — for inputs of `inputShape`, whether the layer is
+   * built or not. The memory checks sum it over layers and batch sizes before anything is allocated
+   * (model/step-memory.ts), so a layer whose buffers differ from the default [output, input gradient] says so
+   * here; test/model/step-memory.test.ts compares it with what every layer really allocates.
+   */
+  stepBufferValues(inputShape: Shape): number {
+    return shapeSize(this.computeOutputShape(inputShape)) + shapeSize(inputShape);
+  }
+
+  /** stepBufferValues for a call with inputs of `inputShapes` (multi-input layers override it). */
+  stepBufferValuesFor(inputShapes: readonly Shape[]): number {
+    return this.stepBufferValues(inputShapes[0]);
   }
 
   /**

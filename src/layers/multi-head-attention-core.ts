@@ -148,12 +148,14 @@ export class MultiHeadAttentionCore {
     return projections + H * tq * tk * (kd + vd);
   }
 
-  /** Values per sample kept for a step besides the output: projections, attention output and their gradients. */
-  workspacePerSample(): number {
-    if (!this.dims) return 0;
+  /**
+   * Values per sample a step keeps besides the output for inputs of `dims`, bound or not: projections,
+   * attention output and their gradients.
+   */
+  workspaceFor(dims: AttentionDims): number {
     const { numHeads: H, keyDim: kd, valueDim: vd } = this.config;
-    const { tq, tk, outputDim } = this.dims;
-    return 2 * (tq * H * kd + tk * H * (kd + vd) + tq * H * vd) + H * tq + tq * outputDim + tq;
+    const { tq, tk, outputDim } = dims;
+    return 2 * (tq * H * kd + tk * H * (kd + vd) + tq * H * vd) + H * tq + tq * outputDim + Math.max(tq, tk, 1);
   }
 
   private step(rows: number): Step {

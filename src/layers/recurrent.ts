@@ -236,12 +236,12 @@ export abstract class Recurrent extends Layer {
     return this.steps * (this.features + this.units) * k;
   }
 
-  override workspacePerSample(): number {
-    if (!this.built) return 0;
-    const T = this.steps,
-      F = this.features,
-      U = this.units;
-    return T * (2 * F + this.blocks * U + 3 * U) + 6 * U;
+  /** The workspace (see workspace()): time-major input, gates, states, output, dx, per-step scratch, dropout. */
+  override stepBufferValues(inputShape: Shape): number {
+    const [T, F] = inputShape;
+    const U = this.units;
+    const drop = this.dropout > 0 ? T * F + F : 0;
+    return T * F + T * this.blocks * U + 2 * T * U + (this.returnSequences ? T * U : 0) + T * F + 5 * U + drop;
   }
 
   override maskFlow(inputMasked: boolean): boolean {

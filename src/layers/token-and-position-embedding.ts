@@ -18,7 +18,7 @@ import { allocParam, Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { addRows } from './position-embedding';
 import { serializeInitializer } from './serialize';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface TokenAndPositionEmbeddingArgs extends LayerArgs {
   /** Ids lie in [0, vocabularySize). */
@@ -100,6 +100,12 @@ export class TokenAndPositionEmbedding extends Layer {
         initializer: this.embeddingsInitializer,
       },
     ];
+  }
+
+  /** The output and the token embedding's buffers (output, dx, ids and, with maskZero, the mask). */
+  override stepBufferValues(inputShape: Shape): number {
+    const n = shapeSize(inputShape);
+    return 2 * shapeSize(this.computeOutputShape(inputShape)) + 2 * n + (this.maskZero ? n : 0);
   }
 
   override build(inputShape: Shape, dtype: DType, rng: Rng): void {

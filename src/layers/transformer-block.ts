@@ -25,7 +25,7 @@ import { MultiHeadAttentionCore, type AttentionDims, type AttentionMasks } from 
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
 import type { ActivationName } from '../backend/ops';
 import { serializeInitializer, serializeRegularizer } from './serialize';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 /** Most heads a transformer block takes (a bound for hostile configs, far above any real model). */
 export const MAX_HEADS = 4096;
@@ -312,12 +312,20 @@ export abstract class TransformerBlock extends Layer {
     return this.core.macsPerSample() + intermediate.macsPerSample() + output.macsPerSample() + 8 * this.inputSize;
   }
 
-  override workspacePerSample(): number {
-    if (!this.sub || !this.core) return 0;
-    const t = this.inputShape![0];
-    // The attention's own buffers, the feed-forward layers' (hidden pre- and post-activation, dx), the norms'
-    // outputs and gradients, the dropouts' masks, and this layer's residual sums and gradients.
-    return this.core.workspacePerSample() + 3 * t * this.intermediateDim + 14 * this.inputSize;
+  /**
+   * Its own residual buffers (five per call), the attention core's and what each sub-layer (norms, feed-forward
+   * denses, dropouts when the rate is above 0) allocates.
+   */
+  override stepBufferValues(inputShape: Shape): number {
+    const [t] = inputShape;
+    const s = this.makeSublayers();
+    const ffShape: Shape = [t, this.intermediateDim];
+    let n = 5 * shapeSize(this.computeOutputShape(inputShape));
+    n += this.makeCore(inputShape).workspaceFor(this.dims(inputShape));
+    n += s.attentionNorm.stepBufferValues(inputShape) + s.feedforwardNorm.stepBufferValues(inputShape);
+    n += s.intermediate().stepBufferValues(inputShape) + s.output(inputShape[1]).stepBufferValues(ffShape);
+    if (this.dropout > 0) n += 2 * new Dropout({ rate: this.dropout }).stepBufferValues(inputShape);
+    return n;
   }
 
   /** Passes the padding mask on (each step keeps its own mask); uses it in the attention. */

@@ -308,7 +308,7 @@ maybe('backprop CLI', () => {
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(r.err).toMatch(
-        /^backprop: train: the model has 700,000,003 parameters and 3,200,000,096 activation values per batch, which need about 46\.2 GiB .* the limit is [\d.]+ GiB\. Use fewer or smaller layers or a smaller batch/,
+        /^backprop: train: the model has 700,000,003 parameters and 9,600,000,576 activation values per batch .*, which need about 46\.2 GiB .* the limit is [\d.]+ GiB\. Use fewer or smaller layers or a smaller batch/,
       );
       expect(r.err.trim().split('\n')).toHaveLength(1);
     });
