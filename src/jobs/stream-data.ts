@@ -11,10 +11,24 @@ export type Streamed = Extract<JobData, { kind: 'csv' }> & {
   stream: NonNullable<Extract<JobData, { kind: 'csv' }>['stream']>;
 };
 
+/**
+ * The dataset options every pass shares: a store's file is named by its key, and its errors quote nothing
+ * of it (they go to other machines), as a loaded store file's.
+ */
+function baseOptions(data: Streamed) {
+  const { maxRows: _, ...options } = data.options;
+  return {
+    ...options,
+    name: data.options.name ?? data.store?.names[0] ?? data.path,
+    ...(data.store ? { quoteContent: false } : {}),
+    target: data.target,
+    skipBadRows: data.stream.skipBadRows,
+  };
+}
+
 /** The file's columns, task and classes (a scan of the target column finds them unless given). */
 export async function streamInfo(data: Streamed): Promise<JobDataInfo> {
-  const { maxRows: _, ...options } = data.options;
-  const probe = csvDataset(data.path, { ...options, target: data.target, skipBadRows: data.stream.skipBadRows });
+  const probe = csvDataset(data.path, baseOptions(data));
   const i = await probe.info();
   return { featureNames: i.featureNames, targetName: data.target, task: i.task, classes: i.classes };
 }
@@ -25,15 +39,7 @@ export async function streamInfo(data: Streamed): Promise<JobDataInfo> {
  * uninterrupted one would have.
  */
 export function streamDatasets(data: Streamed, info: JobDataInfo, fit: StartMessage['fit'], seed: number) {
-  const { maxRows: _, ...options } = data.options;
-  const known = {
-    ...options,
-    target: data.target,
-    task: info.task,
-    classes: info.classes,
-    columns: info.featureNames,
-    skipBadRows: data.stream.skipBadRows,
-  };
+  const known = { ...baseOptions(data), task: info.task, classes: info.classes, columns: info.featureNames };
   const v = fit.validationSplit;
   const split = (subset: 'training' | 'validation') => (v ? { validationSplit: v, subset, seed } : {});
   const train = csvDataset(data.path, {

@@ -93,6 +93,30 @@ maybe('training jobs on streamed CSVs', () => {
     expect(skipped.epochs).toEqual([0]);
   }, 60000);
 
+  test("a store's streamed file is named by its key and its errors quote none of it", async () => {
+    const { streamInfo, streamDatasets } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('../../dist/jobs/stream-data') as typeof import('../../src/jobs/stream-data');
+    const secret = path.join(tmp, 'secret.csv');
+    fs.writeFileSync(secret, 'alpha,beta,kind\n1,2,p\n3,SECRET,q\n');
+    const job = {
+      kind: 'csv' as const,
+      path: secret,
+      target: 'kind',
+      options: {},
+      store: { maxBytes: 1e6, names: ['datasets/secret.csv'] },
+      stream: { shuffleBuffer: 10, skipBadRows: false },
+    };
+    await expect(streamInfo({ ...job, target: 'nope' })).rejects.toThrow(
+      "datasets/secret.csv: no column named 'nope'; the header has 3 columns",
+    );
+    const info = await streamInfo(job);
+    const { train } = streamDatasets(job, info, { batchSize: 2 }, 1);
+    await expect(train.forEachAsync(() => {})).rejects.toThrow(
+      'datasets/secret.csv: line 3, column 2: the cell is not a number',
+    );
+  });
+
   test('on a queue: a streamed file in the store is not held to maxDataBytes (it never is in memory)', async () => {
     const { checkQueueSpec, openQueueSpec, DEFAULT_QUEUE_LIMITS } =
       // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -235,7 +235,9 @@ class Loader {
     const line = chunkLine + b.line;
     const name = this.cfg.spec.name;
     if (b.field >= 0)
-      return `${name}: line ${line}, column '${clip(this.header.names[b.field])}': '${clip(b.cell)}' ${b.why}`;
+      return this.cfg.spec.quoteContent
+        ? `${name}: line ${line}, column '${clip(this.header.names[b.field])}': '${clip(b.cell)}' ${b.why}`
+        : `${name}: line ${line}, column ${b.field + 1}: the cell ${b.why}`;
     return `${name}: line ${line}: ${b.why}`;
   }
 

@@ -51,6 +51,11 @@ export interface CsvDatasetOptions {
   chunkBytes?: number;
   /** How errors name the file (default: its path, or 'fd N'). */
   name?: string;
+  /**
+   * false: errors quote nothing of the file — no cell, label or column name, only line and column numbers —
+   * as loadCsv's `quoteContent` (for files whose content must not reach the messages). Default true.
+   */
+  quoteContent?: boolean;
 }
 
 /** A row of a csvDataset without batchSize. */
@@ -159,6 +164,7 @@ const OPTION_KEYS = new Set([
   'maxRowBytes',
   'chunkBytes',
   'name',
+  'quoteContent',
 ]);
 
 export function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: Checked; fused: Fused } {
@@ -193,7 +199,7 @@ export function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: 
   }
   if ((o.classes || o.task) && o.target === undefined)
     throw new Error(`${WHO}: '${o.classes ? 'classes' : 'task'}' needs a 'target' column`);
-  for (const k of ['header', 'skipBadRows'] as const)
+  for (const k of ['header', 'skipBadRows', 'quoteContent'] as const)
     if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new Error(`${WHO}: '${k}' must be true or false`);
   if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'float64')
     throw new Error(`${WHO}: 'dtype' must be 'float32' or 'float64'`);
@@ -247,6 +253,7 @@ export function checkOptions(file: FileInput, o: CsvDatasetOptions): { checked: 
       columns: o.columns ? [...o.columns] : undefined,
       columnDefaults: typeof d === 'object' ? { ...d } : d,
       skipBadRows: o.skipBadRows ?? false,
+      quoteContent: o.quoteContent ?? true,
       maxColumns: int('maxColumns', o.maxColumns ?? 100_000, 1),
       maxRowBytes: int('maxRowBytes', o.maxRowBytes ?? 16 * 2 ** 20, 16, 2 ** 30),
       dtype: o.dtype ?? 'float32',

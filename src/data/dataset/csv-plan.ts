@@ -17,6 +17,8 @@ export interface CsvPlanSpec {
   columns?: string[];
   columnDefaults?: number | Record<string, number>;
   skipBadRows: boolean;
+  /** false: errors quote no cell, label or column name of the file (its content goes to other machines). */
+  quoteContent: boolean;
   maxColumns: number;
   maxRowBytes: number;
   /** 'scan' collects the target's distinct values (to find classes) instead of parsing rows. */
@@ -117,7 +119,7 @@ export function readHeader(file: OpenFile, spec: CsvPlanSpec): CsvHeader {
         `${spec.name}: has more than ${spec.maxColumns.toLocaleString('en-US')} columns, the limit (maxColumns); ` +
           `raise maxColumns if the file really is this wide`,
       );
-    throw new Error(`${spec.name}: not valid CSV (${clip((e as Error).message, 200)})`);
+    throw new Error(`${spec.name}: not valid CSV` + (spec.quoteContent ? ` (${clip((e as Error).message, 200)})` : ''));
   }
   let linesBefore = 0;
   for (let k = 0; k < found.start; k++) if (buf[k] === LF) linesBefore++;
@@ -134,12 +136,20 @@ export function resolveColumns(names: string[], spec: CsvPlanSpec): CsvColumns {
   const index = new Map<string, number>();
   names.forEach((n, i) => {
     if (index.has(n))
-      throw new Error(`${file}: the header names column '${clip(n)}' twice; column names must be unique`);
+      throw new Error(
+        spec.quoteContent
+          ? `${file}: the header names column '${clip(n)}' twice; column names must be unique`
+          : `${file}: columns ${index.get(n)! + 1} and ${i + 1} of the header have one name; names must be unique`,
+      );
     index.set(n, i);
   });
   const find = (name: string): number => {
     const i = index.get(name);
-    if (i === undefined) throw new Error(`${file}: no column named '${clip(name)}'; columns are: ${list(names)}`);
+    if (i === undefined)
+      throw new Error(
+        `${file}: no column named '${clip(name)}'; ` +
+          (spec.quoteContent ? `columns are: ${list(names)}` : `the header has ${names.length} columns`),
+      );
     return i;
   };
   const targetField = spec.target !== undefined ? find(spec.target) : -1;

@@ -270,6 +270,32 @@ describe('bad input', () => {
     ]);
   });
 
+  test('quoteContent: false: errors and skipped rows quote no cell, label or column name of the file', async () => {
+    const p = file('secret.csv', 'alpha,beta,kind\n1,2,p\n3,SECRET,q\n5,6,HIDDEN\n');
+    const quiet = { target: 'kind', batchSize: 2, quoteContent: false, name: 'store/secret.csv' };
+    expect(() => loadCsv(p, { target: 'kind', quoteContent: false, name: 'store/secret.csv' })).toThrow(
+      'store/secret.csv: line 3, column 2: the cell is not a number',
+    );
+    await expect(collect(csvDataset(p, quiet))).rejects.toThrow(
+      'store/secret.csv: line 3, column 2: the cell is not a number',
+    );
+    const skip = csvDataset(p, { ...quiet, skipBadRows: true, classes: ['p', 'q'], task: 'classification' });
+    await collect(skip);
+    expect(skip.lastPass!.skippedExamples).toEqual([
+      'store/secret.csv: line 3, column 2: the cell is not a number',
+      'store/secret.csv: line 4, column 3: the cell is not one of the known classes',
+    ]);
+    await expect(collect(csvDataset(p, { ...quiet, target: 'nope' }))).rejects.toThrow(
+      "store/secret.csv: no column named 'nope'; the header has 3 columns",
+    );
+    const dup = file('dup.csv', 'alpha,alpha,kind\n1,2,p\n');
+    await expect(collect(csvDataset(dup, quiet))).rejects.toThrow('columns 1 and 2 of the header have one name');
+    const errors = await Promise.all(
+      [p, dup].map((f) => collect(csvDataset(f, { ...quiet, target: 'nope' })).catch((e: Error) => e.message)),
+    );
+    for (const m of errors) expect(m).not.toMatch(/alpha|beta|SECRET|HIDDEN/);
+  });
+
   test('labels: empty or unknown; a bare CR; an unclosed quote; a record over maxRowBytes', async () => {
     const labels = file('labels.csv', 'x,y\n1,a\n2,\n');
     await expect(collect(csvDataset(labels, { target: 'y', batchSize: 2 }))).rejects.toThrow(
