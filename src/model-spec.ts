@@ -19,6 +19,7 @@ import { getOptimizer } from './optimizers';
 import { getLoss } from './training/losses';
 import { checkMetricNames } from './training/metrics';
 import { Sequential } from './sequential';
+import { preview, quote } from './quote';
 
 /** One layer of a spec: a registry class and config, or the short dense/dropout/activation form. */
 export type LayerSpec =
@@ -56,12 +57,18 @@ function layerFromSpec(entry: unknown, where: string): Layer {
   if (!isObject(entry)) return fail(where, `expected a layer object such as { units: 8 } or { className, config }`);
   if ('className' in entry) {
     for (const key of Object.keys(entry)) {
-      if (key !== 'className' && key !== 'config') fail(where, `unknown key '${key}' (use { className, config })`);
+      if (key !== 'className' && key !== 'config') fail(where, `unknown key ${quote(key)} (use { className, config })`);
     }
     if (typeof entry.className !== 'string') fail(`${where}.className`, 'expected a TF.js layer class name');
     const config = entry.config === undefined ? {} : entry.config;
     if (!isObject(config)) fail(`${where}.config`, 'expected an object');
-    return layerFromConfig(entry.className, keysToCamel(config) as Record<string, unknown>, where, fail);
+    let camel: Record<string, unknown>;
+    try {
+      camel = keysToCamel(config) as Record<string, unknown>;
+    } catch (e) {
+      return fail(`${where}.config`, (e as Error).message);
+    }
+    return layerFromConfig(entry.className, camel, where, fail);
   }
   const { type = 'dense', ...config } = entry;
   const className =
@@ -69,7 +76,7 @@ function layerFromSpec(entry: unknown, where: string): Layer {
   if (!className)
     fail(
       `${where}.type`,
-      `must be 'dense', 'dropout' or 'activation' (or use { className, config }), got ${JSON.stringify(type)}`,
+      `must be 'dense', 'dropout' or 'activation' (or use { className, config }), got ${preview(type)}`,
     );
   return layerFromConfig(className, config, where, fail);
 }
@@ -148,7 +155,7 @@ export function declaredInputShape(spec: ModelSpec): number[] | undefined {
 function compileArgs(c: unknown, where: string): CompileArgs {
   if (!isObject(c)) return fail(where, `expected { optimizer, loss, metrics? }`);
   for (const key of Object.keys(c)) {
-    if (!['optimizer', 'loss', 'metrics'].includes(key)) fail(where, `unknown key '${key}'`);
+    if (!['optimizer', 'loss', 'metrics'].includes(key)) fail(where, `unknown key ${quote(key)}`);
   }
   if (c.loss === undefined) fail(`${where}.loss`, `is required, e.g. 'sparseCategoricalCrossentropy'`);
   const wrap = <T>(key: string, f: () => T): T => {
@@ -193,7 +200,7 @@ export function checkModelSpec(
 ): number | undefined {
   if (!isObject(spec)) return fail(where, 'expected { layers: [...], compile: { optimizer, loss } }');
   for (const key of Object.keys(spec)) {
-    if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key '${key}'`);
+    if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key ${quote(key)}`);
   }
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail(`${where}.layers`, 'must be a non-empty array');
   if (spec.layers.length > MAX_SPEC_LAYERS) fail(`${where}.layers`, `has more than ${MAX_SPEC_LAYERS} layers`);

@@ -7,6 +7,7 @@ import type { Tensor2D } from '../data/tensor';
 import { fail, intOption } from './errors';
 import { checkOneSource, loadTrainingData, type Prepared, type Preprocessing } from './dataset';
 import { checkOutputDir, checkOutputFile } from './paths';
+import { checkPathsApart } from './distinct-paths';
 import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
@@ -159,6 +160,21 @@ export async function train(raw: TrainOptions): Promise<void> {
   if (seq?.text && normalize !== 'none') fail(`--normalize applies to numeric columns, not to a --text column`);
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   if (o.report !== undefined) checkOutputFile('--report', o.report);
+  checkPathsApart({
+    inputs: (
+      [
+        ['--data', o.data],
+        ['--test-data', o.testData],
+        ['--data-idx', o.dataIdx],
+        ['--labels-idx', o.labelsIdx],
+        ['--images', o.images],
+        ['--config', o.config],
+        ['--model-spec', o.modelSpec],
+      ] as const
+    ).flatMap(([flag, p]) => (p === undefined ? [] : [{ flag, path: p }])),
+    outputFiles: o.report === undefined ? [] : [{ flag: '--report', path: o.report }],
+    outputModelDirs: o.out === undefined ? [] : [{ flag: '--out', path: o.out }],
+  });
   checkSizeBeforeData(choice);
   if (stream) return trainStream(o, choice, epochs, normalize);
 

@@ -6,6 +6,8 @@ import { applyScaler, loadForModel, preprocessingOf, type Preprocessing } from '
 import { formatLogs } from '../callbacks/progress';
 import { toJson } from '../jobs/json-numbers';
 import { checkOutputFile } from './paths';
+import { checkPathsApart, type PathArg } from './distinct-paths';
+import { resolveDir } from '../io/save';
 // convolutional networks
 import { asImages, loadImagesForModel } from './image-data';
 import type { Tensor2D } from '../data/tensor';
@@ -77,7 +79,19 @@ export async function predict(
   },
 ): Promise<void> {
   if (o.backend) bp.setBackend(o.backend as 'js');
-  if (o.out !== undefined) checkOutputFile('--out', o.out);
+  if (o.out !== undefined) {
+    checkOutputFile('--out', o.out);
+    if (!o.model) fail('--model <dir> is required');
+    const inputs: PathArg[] = [{ flag: '--model', path: resolveDir(o.model, '--model') }];
+    for (const [flag, p] of [
+      ['--data', o.data],
+      ['--data-idx', o.dataIdx],
+      ['--labels-idx', o.labelsIdx],
+      ['--images', o.images],
+    ] as const)
+      if (p !== undefined) inputs.push({ flag, path: p });
+    checkPathsApart({ inputs, outputFiles: [{ flag: '--out', path: o.out }] });
+  }
   const { model, pre } = await load(o.model);
   const d = await inputsFor(o, pre, false);
   const p = model.predict(d.x);

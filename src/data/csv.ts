@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import type { Tensor2D } from './tensor';
 import { CsvWidthError, forEachRecord } from './csv-records';
+import { clipText, listText } from '../quote';
 
 export interface CsvOptions {
   /** Name of the target column (excluded from the features). */
@@ -85,10 +86,10 @@ function toNumber(s: string): number | undefined {
 
 /** Cell text or a list for an error message, cut short: a message must not carry a megabyte of input. */
 function clip(s: string, max = 40): string {
-  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
+  return clipText(s, max);
 }
 function list(names: string[], max = 20): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, … (${names.length} in all)`;
+  return listText(names, max, 40);
 }
 
 function checkLimit(v: number | undefined, name: string, file: string): void {

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Tensor2D } from './tensor';
+import { preview, quoteValue } from '../quote';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -155,7 +156,7 @@ function typeOf(data: ArrayLike<number>): IdxType {
 export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxType = typeOf(data)): Uint8Array {
   const t = byName.get(type);
   if (!t)
-    throw new Error(`writeIdx(): unknown type '${String(type)}'; use one of ${TYPES.map((x) => x.name).join(', ')}`);
+    throw new Error(`writeIdx(): unknown type ${quoteValue(type)}; use one of ${TYPES.map((x) => x.name).join(', ')}`);
   if (
     !Array.isArray(shape) ||
     shape.length < 1 ||
@@ -163,7 +164,7 @@ export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxTyp
     !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)
   ) {
     throw new Error(
-      `writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${JSON.stringify(shape)}`,
+      `writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${preview(shape)}`,
     );
   }
   const count = shape.reduce((a, b) => a * b, 1);

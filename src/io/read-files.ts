@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FormatError } from './safe-json';
+import { quote } from '../quote';
 
 // Windows has neither flag; there the lstat and fstat checks remain.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
@@ -209,7 +210,7 @@ export async function containedIn(dir: string): Promise<(name: string, what: str
   return async (name, what) => {
     const full = path.join(dir, name);
     if (path.basename(name) !== name || name === '.' || name === '..')
-      throw new FormatError(full, `${what} '${name}' is not a plain file name in the model's directory`);
+      throw new FormatError(full, `${what} ${quote(name)} is not a plain file name in the model's directory`);
     let realFile: string;
     try {
       realFile = await fs.promises.realpath(full);

@@ -18,6 +18,7 @@ import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import { shapeSize, type Shape } from './shape';
+import { preview } from '../quote';
 
 /** Float32 inputs hold integers exactly up to 2^24, so that is the largest vocabulary. */
 export const MAX_VOCABULARY = 2 ** 24;
@@ -66,7 +67,7 @@ export class Embedding extends Layer {
       const v = a[key];
       if (!Number.isSafeInteger(v) || v < 1 || v > max) {
         throw new Error(
-          `${where}: '${key}' must be an integer in [1, ${max}], got ${String(v)}. ` +
+          `${where}: '${key}' must be an integer in [1, ${max}], got ${preview(v)}. ` +
             `Example: layers.embedding({ inputDim: 10000, outputDim: 64 })`,
         );
       }

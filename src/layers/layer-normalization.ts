@@ -12,6 +12,7 @@ import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import { shapeSize, type Shape } from './shape';
+import { preview } from '../quote';
 
 export interface LayerNormalizationArgs extends LayerArgs {
   /** The normalised axis: only the last, -1 (TF.js files may write it as [rank], counting the batch axis). */
@@ -59,7 +60,7 @@ export class LayerNormalization extends Layer {
     this.epsilon = eps;
     for (const key of ['center', 'scale'] as const) {
       if (a[key] !== undefined && typeof a[key] !== 'boolean') {
-        throw new Error(`${where}: '${key}' must be true or false, got ${String(a[key])}`);
+        throw new Error(`${where}: '${key}' must be true or false, got ${preview(a[key])}`);
       }
     }
     this.center = a.center ?? true;

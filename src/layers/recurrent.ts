@@ -21,6 +21,7 @@ import { MAX_DIMENSION, type ConfigReader } from './config-reader';
 import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import type { Shape } from './shape';
+import { preview } from '../quote';
 
 export interface RecurrentArgs extends LayerArgs {
   /** Size of the state (and of each output step). */
@@ -138,7 +139,7 @@ export abstract class Recurrent extends Layer {
     this.actCode = act.code;
     for (const key of ['useBias', 'returnSequences', 'goBackwards', 'returnState', 'stateful', 'unroll'] as const) {
       const v = args[key];
-      check(where, v === undefined || typeof v === 'boolean', `'${key}' must be true or false, got ${String(v)}`);
+      check(where, v === undefined || typeof v === 'boolean', `'${key}' must be true or false, got ${preview(v)}`);
     }
     check(where, !args.returnState, `'returnState' is not supported: a Sequential model has one output`);
     check(where, !args.stateful, `'stateful' is not supported (each batch starts from a zero state)`);
