@@ -39,6 +39,8 @@ export type { InputsLike, TargetsLike } from './model/io-lists';
 export { tensor } from './model/tensor';
 export type { Tensor, NestedArray } from './model/tensor';
 export type { FitArgs } from './fit/fit';
+export type { FitDatasetArgs, DatasetLike } from './fit/fit-dataset';
+export type { BatchElement, Lease, LeaseSource } from './fit/dataset-protocol';
 export { History } from './fit/history';
 export { NonFiniteLossError } from './fit/errors';
 export { gradcheck } from './model/gradcheck';

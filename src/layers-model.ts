@@ -4,6 +4,7 @@
  * imports it.
  */
 import { fitModel, type FitArgs } from './fit/fit';
+import { evaluateModelDataset, fitModelDataset, type DatasetLike, type FitDatasetArgs } from './fit/fit-dataset';
 import type { History } from './fit/history';
 import { saveModel, type SaveOptions, type SaveResult } from './io/save';
 import { Model, type ModelArgs } from './model/model';
@@ -24,6 +25,27 @@ export class LayersModel extends Model {
    */
   fit(x: InputsLike, y: TargetsLike, args: FitArgs = {}): Promise<History> {
     return fitModel(this, x, y, args);
+  }
+
+  /**
+   * Trains on a dataset of `{ xs, ys }` batches (bp.data.csvDataset, imageFolderDataset, generator, array,
+   * …), one batch at a time as the dataset prepares them: data larger than memory trains in memory bounded
+   * by the dataset's buffers. Each epoch is a pass of the dataset (or `batchesPerEpoch` batches). Resolves
+   * with a History as fit does; rejects with the dataset's error (a bad row names its line and column).
+   * @example
+   * const ds = bp.data.csvDataset('big.csv', { target: 'label', batchSize: 64, shuffle: { buffer: 10000, seed: 1 } });
+   * const history = await model.fitDataset(ds, { epochs: 5 });
+   */
+  fitDataset(dataset: DatasetLike, args: FitDatasetArgs = {}): Promise<History> {
+    return fitModelDataset(this, dataset, args);
+  }
+
+  /**
+   * Loss and metrics over a dataset of `{ xs, ys }` batches (inference mode), at most `batches` of them.
+   * @example const { loss, accuracy } = await model.evaluateDataset(testSet);
+   */
+  evaluateDataset(dataset: DatasetLike, args: { batches?: number } = {}): Promise<Record<string, number>> {
+    return evaluateModelDataset(this, dataset, args);
   }
 
   /**

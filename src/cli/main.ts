@@ -66,6 +66,9 @@ program
   .option('--images <dir>', 'a folder of PNG/JPEG images, one subfolder per class (--test-data: a test folder)')
   .option('--image-size <HxW>', 'for --images: resize every image to H×W pixels, bilinear (default 256x256)')
   .option('--color-mode <mode>', 'for --images: grayscale, rgb or rgba (default rgb)')
+  // data larger than memory
+  .option('--stream', 'stream --data from disk (parsed in worker threads) instead of loading it into memory')
+  .option('--shuffle-buffer <rows>', 'for --stream: rows in the shuffle buffer (default 10000)')
   .addHelpText(
     'after',
     `
@@ -78,7 +81,8 @@ Examples:
   $ backprop train --text names.txt --transformer --epochs 10 --out names-gpt
   $ backprop train --data series.csv --target next --task regression --model-spec model.json
   $ backprop train --dataset digits --layers conv32x3,conv64x3,maxpool2,flatten,dense128 --epochs 5 --batch-size 64
-  $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m`,
+  $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m
+  $ backprop train --data big.csv --target label --stream --layers 128,64 --epochs 3 --out big-model`,
   )
   .action((o: TrainOptions) => run(verbose(), () => train(o)));
 

@@ -26,6 +26,8 @@ import {
 // convolutional networks
 import { asImages, colorModeOf, imageChoice, loadImageTrainingData, specTakesImages } from './image-data';
 import { misclassifiedImages } from './report-images';
+// data larger than memory
+import { checkStreamOptions, trainStream } from './train-stream';
 
 export interface TrainOptions extends SequenceOptions {
   data?: string;
@@ -55,6 +57,9 @@ export interface TrainOptions extends SequenceOptions {
   images?: string;
   imageSize?: string;
   colorMode?: string;
+  // data larger than memory
+  stream?: boolean | string;
+  shuffleBuffer?: string;
   // attention: a character-level GPT over the lines of --text <file.txt>
   transformer?: boolean;
 }
@@ -91,6 +96,9 @@ const CONFIG_KEYS = [
   'images',
   'imageSize',
   'colorMode',
+  // data larger than memory
+  'stream',
+  'shuffleBuffer',
 ];
 
 /** Options from --config (a JSON file with the same keys), overridden by the command line. */
@@ -137,6 +145,9 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const choice = modelChoice(o);
+  const stream = o.stream === true || o.stream === 'true';
+  if (stream) checkStreamOptions(o);
+  else if (o.shuffleBuffer !== undefined) fail('--shuffle-buffer goes with --stream');
   const { seed, lr, batchSize, hidden } = choice;
   const seq = wantsSequences(o) ? sequenceChoice(o) : undefined;
   if (seq && !seq.spec && choice.hidden.length !== choice.tokens.length)
@@ -165,6 +176,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     outputModelDirs: o.out === undefined ? [] : [{ flag: '--out', path: o.out }],
   });
   checkSizeBeforeData(choice);
+  if (stream) return trainStream(o, choice, epochs, normalize);
 
   const text = seq?.text ? loadTextTrainingData({ ...o, seed }, seq) : undefined;
   const d: Prepared =

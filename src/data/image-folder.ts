@@ -58,13 +58,14 @@ export interface ImageFolderData extends ImageSet {
   validation?: ImageSet;
 }
 
-const WHO = 'loadImageFolder()';
+const LOAD = 'loadImageFolder()';
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 /** Formats Keras reads that are not decoded here: refused rather than silently skipped. */
 const UNSUPPORTED_EXTENSIONS = new Set(['.bmp', '.gif']);
 const MAX_DEPTH = 32;
 
-interface Found {
+/** An image file and its class index (-1 without labels). */
+export interface Found {
   file: string;
   label: number;
 }
@@ -80,10 +81,10 @@ const byCodePoint = (a: string, b: string) => {
   return x.length - y.length;
 };
 
-function positiveInt(name: string, v: unknown, fallback: number): number {
+function positiveInt(who: string, name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)
-    throw new Error(`${WHO}: '${name}' must be a positive integer, got ${String(v)}`);
+    throw new Error(`${who}: '${name}' must be a positive integer, got ${String(v)}`);
   return v;
 }
 
@@ -97,6 +98,7 @@ class Walker {
   constructor(
     private readonly root: string,
     private readonly maxImages: number,
+    private readonly who: string,
   ) {}
 
   /** The real path of an entry; a link must stay inside the folder. */
@@ -106,12 +108,12 @@ class Walker {
       real = fs.realpathSync(p);
     } catch (e) {
       throw new Error(
-        `${WHO}: ${p}: a broken symbolic link (${(e as NodeJS.ErrnoException).code}); remove it or fix its target`,
+        `${this.who}: ${p}: a broken symbolic link (${(e as NodeJS.ErrnoException).code}); remove it or fix its target`,
       );
     }
     if (real !== this.root && !real.startsWith(this.root + path.sep)) {
       throw new Error(
-        `${WHO}: ${p}: a symbolic link to ${real}, outside the folder ${this.root}; links may not leave ` +
+        `${this.who}: ${p}: a symbolic link to ${real}, outside the folder ${this.root}; links may not leave ` +
           'the folder: copy the file in or remove the link',
       );
     }
@@ -125,7 +127,8 @@ class Walker {
     const max = Math.max(10 * this.maxImages, 10000);
     if (this.entries > max) {
       throw new Error(
-        `${WHO}: more than ${max.toLocaleString('en-US')} files and folders under ${this.root} (10 × maxImages); ` +
+        `${this.who}: more than ${max.toLocaleString('en-US')} files and folders under ${this.root} ` +
+          '(10 × maxImages); ' +
           'point at a smaller folder or raise maxImages',
       );
     }
@@ -136,9 +139,9 @@ class Walker {
   walk(dir: string, label: number, depth: number): void {
     const { real } = this.target(dir);
     if (this.visited.has(real)) {
-      throw new Error(`${WHO}: ${dir}: reached twice through symbolic links (a loop?); remove the link`);
+      throw new Error(`${this.who}: ${dir}: reached twice through symbolic links (a loop?); remove the link`);
     }
-    if (depth > MAX_DEPTH) throw new Error(`${WHO}: ${dir}: nested more than ${MAX_DEPTH} folders deep`);
+    if (depth > MAX_DEPTH) throw new Error(`${this.who}: ${dir}: nested more than ${MAX_DEPTH} folders deep`);
     this.visited.add(real);
     for (const name of this.list(dir)) {
       const p = path.join(dir, name);
@@ -152,7 +155,7 @@ class Walker {
   addFile(p: string, label: number): void {
     const ext = path.extname(p).toLowerCase();
     if (UNSUPPORTED_EXTENSIONS.has(ext)) {
-      throw new Error(`${WHO}: ${p}: ${ext.slice(1).toUpperCase()} images are not supported; convert it to PNG`);
+      throw new Error(`${this.who}: ${p}: ${ext.slice(1).toUpperCase()} images are not supported; convert it to PNG`);
     }
     if (!IMAGE_EXTENSIONS.has(ext)) {
       this.skipped.push(p);
@@ -160,7 +163,7 @@ class Walker {
     }
     if (this.found.length >= this.maxImages) {
       throw new Error(
-        `${WHO}: more than maxImages ${this.maxImages.toLocaleString('en-US')} images under ${this.root}; ` +
+        `${this.who}: more than maxImages ${this.maxImages.toLocaleString('en-US')} images under ${this.root}; ` +
           'use fewer images or raise maxImages',
       );
     }
@@ -174,8 +177,9 @@ function findImages(
   labelled: boolean,
   given: string[] | undefined,
   maxImages: number,
+  who: string,
 ): { found: Found[]; classNames: string[]; skipped: string[] } {
-  const w = new Walker(root, maxImages);
+  const w = new Walker(root, maxImages, who);
   if (!labelled) {
     w.walk(root, -1, 0);
     return { found: w.found, classNames: [], skipped: w.skipped };
@@ -189,7 +193,7 @@ function findImages(
   }
   if (dirs.length === 0) {
     throw new Error(
-      `${WHO}: ${root} has no class subfolders; put each class's images in a subfolder named after the class ` +
+      `${who}: ${root} has no class subfolders; put each class's images in a subfolder named after the class ` +
         '(or pass labels: null for unlabelled images)',
     );
   }
@@ -199,7 +203,7 @@ function findImages(
     const label = labels.get(d) ?? -1;
     if (label < 0) {
       throw new Error(
-        `${WHO}: ${path.join(root, d)}: ${quote(d)} is not one of classNames [${listText(classNames)}]; ` +
+        `${who}: ${path.join(root, d)}: ${quote(d)} is not one of classNames [${listText(classNames)}]; ` +
           'remove the folder or add the class',
       );
     }
@@ -207,45 +211,49 @@ function findImages(
     w.walk(path.join(root, d), label, 1);
     if (w.found.length === before && !given) {
       throw new Error(
-        `${WHO}: class folder ${path.join(root, d)} has no PNG or JPEG images; add images or remove the folder`,
+        `${who}: class folder ${path.join(root, d)} has no PNG or JPEG images; add images or remove the folder`,
       );
     }
   }
   return { found: w.found, classNames, skipped: w.skipped };
 }
 
-function checkOptions(o: ImageFolderOptions): void {
-  if (!o || typeof o !== 'object') throw new Error(`${WHO}: options must be an object`);
+function checkOptions(o: ImageFolderOptions, who: string): void {
+  if (!o || typeof o !== 'object') throw new Error(`${who}: options must be an object`);
   const size = o.imageSize;
   if (
     size !== undefined &&
     !(Array.isArray(size) && size.length === 2 && size.every((v) => Number.isSafeInteger(v) && v >= 1 && v <= 8192))
   ) {
-    throw new Error(`${WHO}: 'imageSize' must be [height, width], integers in [1, 8192], got ${JSON.stringify(size)}`);
+    throw new Error(`${who}: 'imageSize' must be [height, width], integers in [1, 8192], got ${JSON.stringify(size)}`);
   }
   if (o.colorMode !== undefined && !COLOR_MODES.includes(o.colorMode))
-    throw new Error(`${WHO}: 'colorMode' must be ${COLOR_MODES.join(', ')}; got ${String(o.colorMode)}`);
+    throw new Error(`${who}: 'colorMode' must be ${COLOR_MODES.join(', ')}; got ${String(o.colorMode)}`);
   if (o.labels !== undefined && o.labels !== 'inferred' && o.labels !== null)
-    throw new Error(`${WHO}: 'labels' must be 'inferred' or null, got ${String(o.labels)}`);
+    throw new Error(`${who}: 'labels' must be 'inferred' or null, got ${String(o.labels)}`);
   if (o.labelMode !== undefined && !['int', 'categorical', 'binary'].includes(o.labelMode))
-    throw new Error(`${WHO}: 'labelMode' must be 'int', 'categorical' or 'binary', got ${String(o.labelMode)}`);
+    throw new Error(`${who}: 'labelMode' must be 'int', 'categorical' or 'binary', got ${String(o.labelMode)}`);
   if (o.classNames !== undefined) {
     const c = o.classNames;
     if (!Array.isArray(c) || c.length === 0 || !c.every((s) => typeof s === 'string' && s !== ''))
-      throw new Error(`${WHO}: 'classNames' must be a non-empty array of folder names`);
-    if (new Set(c).size !== c.length) throw new Error(`${WHO}: 'classNames' has a name twice`);
-    if (o.labels === null) throw new Error(`${WHO}: 'classNames' needs labels: 'inferred'`);
+      throw new Error(`${who}: 'classNames' must be a non-empty array of folder names`);
+    if (new Set(c).size !== c.length) throw new Error(`${who}: 'classNames' has a name twice`);
+    if (o.labels === null) throw new Error(`${who}: 'classNames' needs labels: 'inferred'`);
   }
   const split = o.validationSplit;
   if (split !== undefined && !(typeof split === 'number' && split > 0 && split < 1))
-    throw new Error(`${WHO}: 'validationSplit' must be a fraction in (0, 1), got ${String(split)}`);
+    throw new Error(`${who}: 'validationSplit' must be a fraction in (0, 1), got ${String(split)}`);
   if (o.seed !== undefined && !(typeof o.seed === 'number' && Number.isSafeInteger(o.seed)))
-    throw new Error(`${WHO}: 'seed' must be an integer, got ${String(o.seed)}`);
+    throw new Error(`${who}: 'seed' must be an integer, got ${String(o.seed)}`);
   if (split !== undefined && o.shuffle !== false && o.seed === undefined)
-    throw new Error(`${WHO}: with 'validationSplit' and shuffling, give a 'seed' so the split is the same each run`);
+    throw new Error(`${who}: with 'validationSplit' and shuffling, give a 'seed' so the split is the same each run`);
 }
 
-function labelsOf(labels: Int32Array, mode: 'int' | 'categorical' | 'binary', classes: number): Int32Array | Tensor2D {
+export function labelsOf(
+  labels: Int32Array,
+  mode: 'int' | 'categorical' | 'binary',
+  classes: number,
+): Int32Array | Tensor2D {
   if (mode === 'int') return labels;
   const n = labels.length;
   if (mode === 'binary') {
@@ -256,53 +264,81 @@ function labelsOf(labels: Int32Array, mode: 'int' | 'categorical' | 'binary', cl
   return { data, shape: [n, classes], dtype: 'float32' };
 }
 
+/** A folder's images, checked, shuffled by seed and split: what both the in-memory and the streamed loader read. */
+export interface ImageFolderPlan {
+  found: Found[];
+  /** Images at the end of `found` held out for validation. */
+  nVal: number;
+  classNames: string[];
+  skipped: string[];
+  height: number;
+  width: number;
+  mode: ColorMode;
+  labelled: boolean;
+  labelMode: 'int' | 'categorical' | 'binary';
+  maxPixels: number;
+  maxFileBytes: number;
+}
+
+/**
+ * Walks and checks a folder of images for `who` (loadImageFolder(), imageFolderDataset()): options, the
+ * folder, its classes and files, and the split. Files are shuffled by `seed` (as Keras) before the split.
+ */
+export function planImageFolder(dir: string, options: ImageFolderOptions, who: string): ImageFolderPlan {
+  checkOptions(options, who);
+  const [height, width] = options.imageSize ?? [256, 256];
+  const mode = options.colorMode ?? 'rgb';
+  const labelled = options.labels !== null;
+  const labelMode = options.labelMode ?? 'int';
+  const maxImages = positiveInt(who, 'maxImages', options.maxImages, 100000);
+  const maxPixels = positiveInt(who, 'maxPixels', options.maxPixels, 40e6);
+  const maxFileBytes = positiveInt(who, 'maxFileBytes', options.maxFileBytes, 64 * 2 ** 20);
+  if (typeof dir !== 'string' || dir === '') throw new Error(`${who}: 'dir' must be a folder path`);
+  let root: string;
+  try {
+    root = fs.realpathSync(dir);
+  } catch (e) {
+    throw new Error(`${who}: ${dir}: cannot open the folder (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (!fs.statSync(root).isDirectory()) throw new Error(`${who}: ${dir}: not a folder; give the images' folder`);
+
+  const { found, classNames, skipped } = findImages(root, labelled, options.classNames, maxImages, who);
+  if (found.length === 0) throw new Error(`${who}: no PNG or JPEG images under ${dir}`);
+  if (labelMode === 'binary' && classNames.length !== 2)
+    throw new Error(`${who}: labelMode 'binary' needs exactly 2 classes, found ${classNames.length}`);
+  if (options.shuffle !== false) new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 31)).shuffle(found);
+  const nVal = options.validationSplit === undefined ? 0 : Math.floor(options.validationSplit * found.length);
+  if (options.validationSplit !== undefined && (nVal === 0 || nVal === found.length)) {
+    throw new Error(
+      `${who}: validationSplit ${options.validationSplit} of ${found.length} images leaves an empty subset; ` +
+        'add images or change the fraction',
+    );
+  }
+  return { found, nVal, classNames, skipped, height, width, mode, labelled, labelMode, maxPixels, maxFileBytes };
+}
+
 /**
  * Loads a folder of PNG/JPEG images, one subfolder per class, as Keras' `image_dataset_from_directory`
  * (in memory): x is [n, height, width, channels] float32 in [0, 1] (resized bilinearly). Files with other
  * extensions are skipped (listed in `skipped`); BMP/GIF files, files that do not decode, empty class
  * folders, links leaving the folder, and anything over a limit are refused with an error naming the file.
+ * For folders larger than memory, see imageFolderDataset.
  * @example
  * const d = await bp.data.loadImageFolder('flowers', { imageSize: [64, 64], validationSplit: 0.2, seed: 1 });
  * // d.x: [n, 64, 64, 3], d.y: Int32Array of class indices, d.classNames: ['daisy', 'rose', ...]
  * await model.fit(d.x, d.y!, { validationData: [d.validation!.x, d.validation!.y!] });
  */
 export async function loadImageFolder(dir: string, options: ImageFolderOptions = {}): Promise<ImageFolderData> {
-  checkOptions(options);
-  const [height, width] = options.imageSize ?? [256, 256];
-  const mode = options.colorMode ?? 'rgb';
-  const labelled = options.labels !== null;
-  const labelMode = options.labelMode ?? 'int';
-  const maxImages = positiveInt('maxImages', options.maxImages, 100000);
-  const maxPixels = positiveInt('maxPixels', options.maxPixels, 40e6);
-  const maxFileBytes = positiveInt('maxFileBytes', options.maxFileBytes, 64 * 2 ** 20);
-  const maxBytes = positiveInt('maxBytes', options.maxBytes, 2 * 2 ** 30);
-  if (typeof dir !== 'string' || dir === '') throw new Error(`${WHO}: 'dir' must be a folder path`);
-  let root: string;
-  try {
-    root = fs.realpathSync(dir);
-  } catch (e) {
-    throw new Error(`${WHO}: ${dir}: cannot open the folder (${(e as NodeJS.ErrnoException).code})`);
-  }
-  if (!fs.statSync(root).isDirectory()) throw new Error(`${WHO}: ${dir}: not a folder; give the images' folder`);
-
-  const { found, classNames, skipped } = findImages(root, labelled, options.classNames, maxImages);
-  if (found.length === 0) throw new Error(`${WHO}: no PNG or JPEG images under ${dir}`);
-  if (labelMode === 'binary' && classNames.length !== 2)
-    throw new Error(`${WHO}: labelMode 'binary' needs exactly 2 classes, found ${classNames.length}`);
+  const WHO = LOAD;
+  const maxBytes = positiveInt(WHO, 'maxBytes', options?.maxBytes, 2 * 2 ** 30);
+  const { found, nVal, classNames, skipped, height, width, mode, labelled, labelMode, maxPixels, maxFileBytes } =
+    planImageFolder(dir, options, WHO);
   const c = channelsOf(mode);
   const perImage = height * width * c;
   if (found.length * perImage * 4 > maxBytes) {
     throw new Error(
       `${WHO}: ${found.length} images of ${height}×${width}×${c} need ${found.length * perImage * 4} bytes, more ` +
         `than maxBytes ${maxBytes}; use a smaller imageSize, fewer images, or raise maxBytes`,
-    );
-  }
-  if (options.shuffle !== false) new Rng(options.seed ?? Math.floor(Math.random() * 2 ** 31)).shuffle(found);
-  const nVal = options.validationSplit === undefined ? 0 : Math.floor(options.validationSplit * found.length);
-  if (options.validationSplit !== undefined && (nVal === 0 || nVal === found.length)) {
-    throw new Error(
-      `${WHO}: validationSplit ${options.validationSplit} of ${found.length} images leaves an empty subset; ` +
-        'add images or change the fraction',
     );
   }
 

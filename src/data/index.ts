@@ -26,6 +26,22 @@ export type { ImageFolderOptions, ImageFolderData, ImageSet } from './image-fold
 export { decodeImage } from './image-decode';
 export type { RgbaImage, ImageFormat } from './image-decode';
 export type { ColorMode } from './image-pixels';
+// data larger than memory: streamed datasets
+export { Dataset, zip, array, generator, textLineDataset, csvDataset, CsvDataset, imageFolderDataset } from './dataset';
+export type {
+  TextLineOptions,
+  CsvDatasetOptions,
+  CsvRow,
+  CsvBatch,
+  CsvInfo,
+  CsvPassSummary,
+  FileInput,
+  Batched,
+  BatchTensor,
+  DatasetStructure,
+  ImageFolderDatasetOptions,
+  ImageBatch,
+} from './dataset';
 // attention: a text corpus for language models
 export { firstNames } from './first-names';
 export type { FirstNamesOptions } from './first-names';

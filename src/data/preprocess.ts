@@ -2,6 +2,7 @@
 import { Rng } from '../random';
 import { toMatrix, type Tensor2D } from './tensor';
 import { isLabel } from './labels';
+import { ColumnStats, forEachElement, rowsOf as streamRows, sampleOption, type Streamable } from './stream-stats';
 import { quoteValue } from '../quote';
 
 type Matrix = Tensor2D | number[][];
@@ -77,10 +78,48 @@ export class Scaler {
         a = lo;
         b = hi - lo;
       }
-      // A constant column can still show rounding noise in its std (mean is rounded), hence relative.
-      const constant = lo === hi || b <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi));
-      this.offset[c] = a;
-      this.scale[c] = constant ? 1 : b;
+      this.setColumn(c, a, b, lo, hi);
+    }
+    return this;
+  }
+
+  private setColumn(c: number, offset: number, scale: number, lo: number, hi: number): void {
+    // A constant column can still show rounding noise in its std (mean is rounded), hence relative.
+    const constant = lo === hi || scale <= 1e-12 * Math.max(1, Math.abs(lo), Math.abs(hi));
+    this.offset[c] = offset;
+    this.scale[c] = constant ? 1 : scale;
+  }
+
+  /**
+   * Fits on a dataset in one pass (or its first `sample` rows): elements are rows, [rows, cols] tensors or
+   * `{ xs }` batches (a csvDataset's). The statistics are merged batch by batch, so the numbers are fit's on
+   * the same rows up to rounding, with memory for one batch.
+   * @example
+   * const rows = bp.data.csvDataset('big.csv', { target: 'y', batchSize: 4096 });
+   * const scaler = await bp.data.standardScaler().fitDataset(rows);
+   * const train = bp.data.csvDataset('big.csv', { target: 'y', batchSize: 64, scaler }); // scaled in the loader thread
+   */
+  async fitDataset(ds: Streamable, options?: { sample?: number }): Promise<this> {
+    const who = `${this.kind}Scaler.fitDataset()`;
+    if (!ds || typeof ds !== 'object') throw new Error(`${who}: expected a dataset`);
+    const sample = sampleOption(who, options);
+    let stats: ColumnStats | undefined;
+    await forEachElement(ds, (el) => {
+      const [data, rows, cols] = streamRows(el, who);
+      stats ??= new ColumnStats(cols);
+      if (cols !== stats.cols)
+        throw new Error(`${who}: an element has ${cols} columns but the first had ${stats.cols}`);
+      const take = Math.min(rows, sample - stats.n);
+      if (take > 0) stats.add(data, take, who);
+      return stats.n < sample;
+    });
+    if (!stats || stats.n === 0) throw new Error(`${who}: the dataset has no rows; fit on the training data`);
+    this.offset = new Float64Array(stats.cols);
+    this.scale = new Float64Array(stats.cols);
+    for (let c = 0; c < stats.cols; c++) {
+      const std = Math.sqrt(stats.m2[c] / stats.n);
+      if (this.kind === 'standard') this.setColumn(c, stats.mean[c], std, stats.lo[c], stats.hi[c]);
+      else this.setColumn(c, stats.lo[c], stats.hi[c] - stats.lo[c], stats.lo[c], stats.hi[c]);
     }
     return this;
   }

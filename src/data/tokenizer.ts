@@ -6,6 +6,7 @@
  * state read back from a file (it is untrusted input).
  */
 import type { Tensor } from '../model/tensor';
+import { forEachElement, sampleOption, type Streamable } from './stream-stats';
 import { preview, quote } from '../quote';
 
 /** Padding: the id of positions after the end of a text (an Embedding with maskZero ignores them). */
@@ -165,9 +166,41 @@ export class Tokenizer {
   /** Builds the vocabulary from training texts: the most frequent tokens first (ties in code-point order). */
   fit(texts: string[]): this {
     const counts = new Map<string, number>();
-    for (const text of checkTexts('tokenizer.fit()', texts)) {
-      for (const tok of this.tokens(text)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
-    }
+    for (const text of checkTexts('tokenizer.fit()', texts)) this.count(text, counts);
+    return this.keep(counts);
+  }
+
+  /**
+   * Builds the vocabulary from a dataset of texts in one pass (or its first `sample` texts): elements are
+   * strings, lists of strings (batches), or `{ xs }` holding either. The vocabulary is fit's on the same texts.
+   * @example
+   * const tok = await bp.data.tokenizer({ maxVocabulary: 20000 }).fitDataset(bp.data.textLineDataset('corpus.txt'));
+   */
+  async fitDataset(ds: Streamable, options?: { sample?: number }): Promise<this> {
+    const where = 'tokenizer.fitDataset()';
+    if (!ds || typeof ds !== 'object') fail(where, 'expected a dataset of texts');
+    const sample = sampleOption(where, options);
+    const counts = new Map<string, number>();
+    let n = 0;
+    await forEachElement(ds, (el) => {
+      let v = el;
+      if (v && typeof v === 'object' && !Array.isArray(v) && 'xs' in v) v = (v as { xs: unknown }).xs;
+      const texts = typeof v === 'string' ? [v] : checkTexts(where, v);
+      for (const t of texts) {
+        if (n++ >= sample) return false;
+        this.count(t, counts);
+      }
+      return n < sample;
+    });
+    return this.keep(counts);
+  }
+
+  private count(text: string, counts: Map<string, number>): void {
+    for (const tok of this.tokens(text)) counts.set(tok, (counts.get(tok) ?? 0) + 1);
+  }
+
+  /** The vocabulary from token counts: frequent tokens first, ties in code-point order. */
+  private keep(counts: Map<string, number>): this {
     const kept = [...counts.entries()].filter(([, n]) => n >= this.minCount);
     kept.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     this.setVocabulary(kept.slice(0, this.maxVocabulary).map(([tok]) => tok));

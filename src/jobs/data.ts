@@ -6,12 +6,39 @@
 import type { Tensor2D } from '../data/tensor';
 import { toMatrix } from '../data/tensor';
 import { allIntegers, toLabels } from '../data/labels';
-import type { JobCsvOptions, JobData, SharedMatrix } from './protocol';
+import type { JobCsvOptions, JobData, JobStreamOptions, SharedMatrix } from './protocol';
+
+/**
+ * `stream: true` trains on the CSV streamed from disk (parsed in worker threads, shuffled through a buffer
+ * of `shuffleBuffer` rows) instead of loading it: for files larger than memory.
+ */
+export interface StreamSpec {
+  stream?: boolean;
+  shuffleBuffer?: number;
+  skipBadRows?: boolean;
+}
+
+/** The checked streaming options of a CSV job, or undefined when it loads the file. */
+function streamOf(s: StreamSpec): JobStreamOptions | undefined {
+  if (s.stream !== undefined && typeof s.stream !== 'boolean')
+    throw new Error(`jobs.train(): 'data.stream' must be true or false`);
+  if (!s.stream) {
+    if (s.shuffleBuffer !== undefined || s.skipBadRows !== undefined)
+      throw new Error(`jobs.train(): 'data.shuffleBuffer' and 'data.skipBadRows' go with 'data.stream: true'`);
+    return undefined;
+  }
+  const b = s.shuffleBuffer ?? 10000;
+  if (typeof b !== 'number' || !Number.isSafeInteger(b) || b < 1 || b > 2 ** 26)
+    throw new Error(`jobs.train(): 'data.shuffleBuffer' must be an integer in [1, ${2 ** 26}], got ${String(b)}`);
+  if (s.skipBadRows !== undefined && typeof s.skipBadRows !== 'boolean')
+    throw new Error(`jobs.train(): 'data.skipBadRows' must be true or false`);
+  return { shuffleBuffer: b, skipBadRows: s.skipBadRows ?? false };
+}
 
 /** The `data` option of jobs.train. */
 export type TrainJobData =
   | { x: Tensor2D | number[][]; y: Tensor2D | number[][] | Int32Array | number[] }
-  | ({ csv: string; target: string } & JobCsvOptions)
+  | ({ csv: string; target: string } & JobCsvOptions & StreamSpec)
   /** IDX images and labels files (as MNIST's), read in the worker; uint8 pixels / 255 unless normalize is false. */
   | { idx: string; labels: string; normalize?: boolean };
 
@@ -71,11 +98,14 @@ export function prepareData(data: TrainJobData, loss: string | undefined): { dat
     return { data: { kind: 'idx', images: idx, labels, normalize: normalize ?? true } };
   }
   if ('csv' in data) {
-    const { csv, target, ...options } = data;
+    const { csv, target, stream, shuffleBuffer, skipBadRows, ...options } = data;
     if (typeof csv !== 'string' || csv === '') throw new Error(`jobs.train(): 'data.csv' must be a file path`);
     if (typeof target !== 'string' || target === '')
       throw new Error(`jobs.train(): 'data.target' must name the column to predict`);
-    return { data: { kind: 'csv', path: csv, target, options } };
+    const s = streamOf({ stream, shuffleBuffer, skipBadRows });
+    if (s && options.maxRows !== undefined)
+      throw new Error(`jobs.train(): 'data.maxRows' limits loading into memory; a streamed CSV has no row limit`);
+    return { data: { kind: 'csv', path: csv, target, options, ...(s ? { stream: s } : {}) } };
   }
   const m = toMatrix(data.x as Tensor2D, `jobs.train(): 'data.x'`, 'float32');
   const y = targets(data.y, loss);

@@ -3,13 +3,13 @@
  * `backprop submit` — and `TrainJobOptions` adds what only makes sense in this process (arrays in memory,
  * thread limits, a checkpoint directory of the caller's choosing).
  */
-import type { TrainJobData } from './data';
+import type { StreamSpec, TrainJobData } from './data';
 import type { JobCsvOptions, ModelSpec } from './protocol';
 
 /** The data of a JSON job spec: a file by reference (CSV or IDX), or small data inline. */
 export type JobSpecData =
   | { x: number[][]; y: number[] | number[][] }
-  | ({ csv: string; target: string } & JobCsvOptions)
+  | ({ csv: string; target: string } & JobCsvOptions & StreamSpec)
   | { idx: string; labels: string; normalize?: boolean };
 
 /**
@@ -22,7 +22,7 @@ export type JobSpecData =
  *     layers: [{ units: 16, activation: 'relu', inputShape: [4] }, { units: 3, activation: 'softmax' }],
  *     compile: { optimizer: 'adam', loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] },
  *   },
- *   data: { csv: 'datasets/iris.csv', target: 'species' },
+ *   data: { csv: 'datasets/iris.csv', target: 'species' }, // or a file larger than memory: add stream: true
  *   fit: { epochs: 20, batchSize: 16, validationSplit: 0.2 },
  *   checkpointEvery: 1,
  * };

@@ -22,6 +22,18 @@ export type JobCsvOptions = Pick<
 >;
 
 /**
+/**
+ * A CSV streamed from disk instead of loaded (csvDataset + fitDataset in the worker): memory is the
+ * dataset's buffers, whatever the file's size.
+ */
+export interface JobStreamOptions {
+  /** Rows in the shuffle buffer (with fit.shuffle, the default). */
+  shuffleBuffer: number;
+  /** Skip rows with a bad cell instead of failing the job. */
+  skipBadRows: boolean;
+}
+
+/**
  * A data file opened in a queue's store: its path reaches the opened file itself (store-open.ts), it is read
  * whole only up to `maxBytes`, and errors about it never quote its content (they go to other machines).
  */
@@ -31,10 +43,17 @@ export interface StoreFileRead {
   names: string[];
 }
 
-/** The training data: arrays already in (shared) memory, or a CSV file the worker loads. */
+/** The training data: arrays already in (shared) memory, or a CSV file the worker loads or streams. */
 export type JobData =
   | { kind: 'arrays'; x: SharedMatrix; y: SharedMatrix }
-  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions; store?: StoreFileRead }
+  | {
+      kind: 'csv';
+      path: string;
+      target: string;
+      options: JobCsvOptions;
+      store?: StoreFileRead;
+      stream?: JobStreamOptions;
+    }
   | { kind: 'idx'; images: string; labels: string; normalize: boolean; store?: StoreFileRead };
 
 /** What a CSV job learned about its data (so predictions can be mapped back to class names). */
@@ -84,10 +103,12 @@ export interface ProgressEvent {
   epoch: number;
   epochs: number;
   batch: number;
+  /** Batches per epoch (0 while unknown: a streamed CSV's first epoch, before its rows are counted). */
   batches: number;
   loss: number;
   metrics: Record<string, number>;
   samplesPerSecond: number;
+  /** Seconds left, estimated (-1 while unknown, as `batches`). */
   etaSeconds: number;
   kind: 'batch' | 'epoch';
 }

@@ -98,10 +98,11 @@ export async function openQueueSpec(
   const options: TrainJobOptions = { ...s };
   const entries: StoreEntry[] = [];
   const close = () => entries.forEach((e) => e.close());
-  const file = async (key: unknown, what: string) => {
+  // A streamed file is never held in memory: its size is not limited (timeLimitMs bounds the time).
+  const file = async (key: unknown, what: string, streamed = false) => {
     const entry = await store.open(key as string, 'file', what);
     entries.push(entry);
-    if (entry.size > limits.maxDataBytes)
+    if (entry.size > limits.maxDataBytes && !streamed)
       throw new Error(
         `${where}: ${what} is ${entry.size} bytes; at most ${limits.maxDataBytes} are allowed (maxDataBytes)`,
       );
@@ -118,7 +119,7 @@ export async function openQueueSpec(
       if ('csv' in data)
         options.data = {
           ...(data as { csv: string; target: string; name?: string }),
-          csv: await file(data.csv, 'data.csv'),
+          csv: await file(data.csv, 'data.csv', data.stream === true),
           name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
         };
       else if ('idx' in data)

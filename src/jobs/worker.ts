@@ -15,6 +15,8 @@ import { checkModelSpec, modelFromSpec } from '../model-spec';
 import { checkGuard } from './store-open';
 import { addEpochs, checkJobRecord, HistoryLog, recordJob, type SavedHistory } from './checkpoint-record';
 import { MemoryWatch } from './memory-watch';
+// data larger than memory
+import { streamDatasets, streamInfo, type Streamed } from './stream-data';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -98,7 +100,12 @@ async function main(msg: StartMessage): Promise<void> {
       }, 100)
     : undefined;
   watch?.unref();
-  const { x, y, info } = loadData(msg.data);
+  const streamed = msg.data.kind === 'csv' && msg.data.stream ? (msg.data as Streamed) : undefined;
+  const streamedInfo = streamed ? await streamInfo(streamed) : undefined;
+  const { x, y, info } = streamed
+    ? { x: undefined, y: undefined, info: streamedInfo }
+    : (loadData(msg.data) as Partial<ReturnType<typeof loadData>>);
+  const width = streamedInfo ? streamedInfo.featureNames.length : x!.shape[1];
   if (memory) {
     memory.check('once its data is loaded');
     bp.setLimits({ maxModelBytes: Math.max(1, Math.min(bp.getLimits().maxModelBytes, memory.left())) });
@@ -111,8 +118,8 @@ async function main(msg: StartMessage): Promise<void> {
   } else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
   else {
     // Sized for the data's width before any weight is allocated, then built.
-    const rows = Math.min(msg.fit.batchSize ?? 32, x.shape[0]);
-    const inputShape = [x.shape[1]];
+    const rows = Math.min(msg.fit.batchSize ?? 32, x ? x.shape[0] : Infinity);
+    const inputShape = [width];
     checkModelSpec(msg.model, 'jobs.train(): model', {
       inputShape,
       batchRows: Math.max(rows, 1),
@@ -129,8 +136,15 @@ async function main(msg: StartMessage): Promise<void> {
 
   const epochs = msg.fit.epochs ?? 1;
   const batchSize = msg.fit.batchSize ?? 32;
-  const trainRows = Math.floor(x.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
-  const batches = Math.ceil(trainRows / Math.min(batchSize, trainRows));
+  const streams = streamed ? streamDatasets(streamed, streamedInfo!, msg.fit, model.seed) : undefined;
+  // A stream's rows are known once its first pass has counted them: until then progress events say 0
+  // batches and an ETA of -1.
+  let trainRows: number | undefined = streams
+    ? undefined
+    : Math.floor(x!.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
+  const batchesOf = (rows: number | undefined) =>
+    rows === undefined ? (streams?.train.size ?? 0) : Math.ceil(rows / Math.min(batchSize, rows));
+  let batches = batchesOf(trainRows);
   let cancelled = false;
   let epochStart = 0,
     lastPost = 0,
@@ -144,7 +158,8 @@ async function main(msg: StartMessage): Promise<void> {
   else if (ckpt) fs.mkdirSync(ckpt, { recursive: true }); // a local job's directory (the store's exist)
   const log = ckpt ? new HistoryLog(ckpt, resuming ? initialEpoch : 0) : undefined;
   post({ type: 'started', initialEpoch });
-  const totalSamples = (epochs - initialEpoch) * trainRows;
+  const eta = (overall: number) =>
+    trainRows === undefined ? -1 : +(((epochs - initialEpoch) * trainRows - doneSamples) / overall).toFixed(1);
   let doneSamples = 0;
 
   const callbacks: bp.callbacks.CallbackHooks = {
@@ -184,7 +199,7 @@ async function main(msg: StartMessage): Promise<void> {
             loss: logs.loss,
             metrics: {},
             samplesPerSecond: Math.round(rate),
-            etaSeconds: +((totalSamples - doneSamples) / overall).toFixed(1),
+            etaSeconds: eta(overall),
           },
         });
       }
@@ -193,6 +208,10 @@ async function main(msg: StartMessage): Promise<void> {
       if (!Number.isFinite(logs.loss))
         throw new Error(`training diverged: the loss is ${logs.loss} after epoch ${e + 1}`);
       const seconds = (performance.now() - epochStart) / 1000;
+      if (streams && trainRows === undefined && streams.train.lastPass) {
+        trainRows = streams.train.lastPass.rows;
+        batches = batchesOf(trainRows);
+      }
       const { loss, ...metrics } = logs;
       log?.add(e, logs);
       const overall = doneSamples / Math.max((performance.now() - t0) / 1000, 1e-9);
@@ -207,7 +226,7 @@ async function main(msg: StartMessage): Promise<void> {
           loss,
           metrics,
           samplesPerSecond: Math.round(seen / seconds),
-          etaSeconds: +((totalSamples - doneSamples) / overall).toFixed(1),
+          etaSeconds: eta(overall),
         },
       });
       const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
@@ -219,15 +238,23 @@ async function main(msg: StartMessage): Promise<void> {
       }
     },
   };
-  const history = await model.fit(x, y as never, {
-    epochs,
-    batchSize,
-    shuffle: msg.fit.shuffle,
-    validationSplit: msg.fit.validationSplit,
-    initialEpoch,
-    verbose: 0,
-    callbacks: [callbacks],
-  });
+  const history = streams
+    ? await model.fitDataset(streams.train, {
+        epochs,
+        initialEpoch,
+        validationData: streams.val,
+        verbose: 0,
+        callbacks: [callbacks],
+      })
+    : await model.fit(x!, y as never, {
+        epochs,
+        batchSize,
+        shuffle: msg.fit.shuffle,
+        validationSplit: msg.fit.validationSplit,
+        initialEpoch,
+        verbose: 0,
+        callbacks: [callbacks],
+      });
   clearInterval(watch);
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
   if (msg.outputDir) {

@@ -536,6 +536,19 @@ export class Engine {
   }
 
   /**
+   * The weighted loss of one batch in inference mode, its outputs added to `metrics` (regularisation not
+   * included): evaluation batch by batch, for datasets (fitDataset's validation, evaluateDataset).
+   */
+  evaluateBatch(b: Backend, x: Inputs, rows: number, target: TargetsIn, metrics: OutputMetric[]): number {
+    const s = this.current();
+    this.forward(b, x, rows, false);
+    const ts = this.targetsOf(s, target);
+    const loss = this.lossOfOutputs(b, ts, rows, false);
+    this.updateMetrics(metrics, ts, rows);
+    return loss;
+  }
+
+  /**
    * Loss and metrics over checked arrays, in inference mode (validation in fit, evaluate, gradcheck): per output
    * `<output>_loss` too when there are several.
    */
