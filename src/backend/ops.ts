@@ -75,7 +75,7 @@ export type { ActivationCode, ActivationName } from './activations';
 
 /** What a backend says about itself (returned by `bp.getBackend()`). */
 export interface BackendInfo {
-  name: 'native' | 'js';
+  name: 'native' | 'js' | 'wasm';
   /**
    * For native: the BLAS library, the core its kernels are for and who chose it, e.g.
    * `OpenBLAS 0.3.21 (pthread, SkylakeX; core chosen by backprop: SkylakeX (avx512f/bw/vl/dq))`.
@@ -96,7 +96,7 @@ export interface BackendInfo {
 
 /** The typed interface every backend implements. See the file comment for shared conventions. */
 export interface Backend {
-  readonly name: 'native' | 'js';
+  readonly name: 'native' | 'js' | 'wasm';
   info(): BackendInfo;
 
   /**

@@ -1,8 +1,9 @@
 /**
  * The pure-JS backend: the reference implementation of the op set. It validates every argument the way
- * the native addon does, then runs allocation-free kernels over typed arrays.
+ * the native addon does, then runs allocation-free kernels over typed arrays (kernels.ts). The same checks
+ * serve the wasm backend, built here over its own kernels (createCheckedBackend).
  */
-import type { ActivationCode, Backend, BackendInfo, FloatArray } from '../ops';
+import type { Backend, BackendInfo, FloatArray } from '../ops';
 import { Activation } from '../activations';
 import {
   actArg,
@@ -19,17 +20,11 @@ import {
   product,
   sameOrDisjoint,
 } from './validate';
-import { gemmUnchecked } from './gemm';
-import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
-import * as L from './losses';
-import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
-import * as Conv from './conv-ops';
+import { createConvOps } from './conv-ops';
+import { JS_KERNELS, type Kernels } from './kernels';
 
-const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
-
-type LossKernel = (p: FloatArray, t: FloatArray, g: FloatArray | null, rows: number, cols: number) => number;
 
 function checkedLoss(
   op: string,
@@ -60,7 +55,16 @@ function checkedLoss(
   return { p, t, g, rows, cols };
 }
 
-function lossOp(op: string, predName: string, kernel: LossKernel) {
+type LossName =
+  | 'meanSquaredError'
+  | 'meanAbsoluteError'
+  | 'binaryCrossentropy'
+  | 'sigmoidCrossEntropyWithLogits'
+  | 'categoricalCrossentropy'
+  | 'softmaxCrossEntropy';
+
+function lossOp(op: LossName, predName: string, k: Kernels) {
+  const kernel = k[op];
   return function (this: unknown): number {
     // eslint-disable-next-line prefer-rest-params
     const { p, t, g, rows, cols } = checkedLoss(op, arguments, predName, 0);
@@ -85,14 +89,21 @@ function optArrays(op: string, names: string[], values: unknown[]): FloatArray[]
   return out;
 }
 
-function info(): BackendInfo {
-  return { name: 'js' };
+/** The JS reference backend: the checked ops over the JS kernels. */
+export function createJsBackend(): Backend {
+  return createCheckedBackend(JS_KERNELS, () => ({ name: 'js' }));
 }
 
-export function createJsBackend(): Backend {
+/**
+ * The checked ops over the kernels `k`: every argument validated as the native addon validates it, then the
+ * kernel runs. `describe` gives the backend's info (its `name` is the backend's name).
+ */
+export function createCheckedBackend(k: Kernels, describe: () => BackendInfo): Backend {
+  const conv = createConvOps(k);
+  const kernels = k; // gemm and the dense ops name a dimension `k`
   return {
-    name: 'js',
-    info,
+    name: describe().name,
+    info: describe,
 
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
       const op = 'gemm';
@@ -113,7 +124,7 @@ export function createJsBackend(): Backend {
       product(op, 'm*n*k', m, n, k);
       noOverlap(op, 'c', c, 'a', a);
       noOverlap(op, 'c', c, 'b', b);
-      gemmUnchecked(transA, transB, m, n, k, alpha, a, b, beta, c);
+      kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
     },
 
     activationForward(act, alpha, z, y, rows, cols) {
@@ -129,8 +140,7 @@ export function createJsBackend(): Backend {
       lengthIs(op, 'z', z, len, 'rows*cols');
       lengthIs(op, 'y', y, len, 'rows*cols');
       sameOrDisjoint(op, 'y', y, 'z', z);
-      if (act === SOFTMAX) softmaxRows(z, y, rows, cols);
-      else forwardRange(act, alpha, z, y, 0, len);
+      k.activationForward(act, alpha, z, y, rows, cols);
     },
 
     activationBackward(act, alpha, z, y, dy, dz, rows, cols) {
@@ -155,8 +165,7 @@ export function createJsBackend(): Backend {
       sameOrDisjoint(op, 'dz', dz, 'dy', dy);
       noOverlap(op, 'dz', dz, 'z', z);
       noOverlap(op, 'dz', dz, 'y', y);
-      if (act === SOFTMAX) softmaxBackward(y, dy, dz, rows, cols);
-      else backwardRange(act, alpha, z, y, dy, dz, len);
+      k.activationBackward(act, alpha, z, y, dy, dz, rows, cols);
     },
 
     denseForward(x, w, b, z, y, m, k, n, act, alpha) {
@@ -188,7 +197,7 @@ export function createJsBackend(): Backend {
       }
       if (act === LINEAR) sameOrDisjoint(op, 'y', y, 'z', z);
       else noOverlap(op, 'y', y, 'z', z);
-      denseForwardUnchecked(x, w, b, z, y, m, k, n, act, alpha);
+      kernels.denseForward(x, w, b, z, y, m, k, n, act, alpha);
     },
 
     denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha) {
@@ -222,25 +231,23 @@ export function createJsBackend(): Backend {
       if (db) lengthIs(op, 'db', db, n, 'n');
       if (dx) lengthIs(op, 'dx', dx, m * k, 'm*k');
       checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
-      denseBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
+      kernels.denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
     },
 
-    meanSquaredError: lossOp('meanSquaredError', 'pred', (p, t, g, r, c) => L.mse(p, t, g, r * c)),
-    meanAbsoluteError: lossOp('meanAbsoluteError', 'pred', (p, t, g, r, c) => L.mae(p, t, g, r * c)),
+    meanSquaredError: lossOp('meanSquaredError', 'pred', k),
+    meanAbsoluteError: lossOp('meanAbsoluteError', 'pred', k),
     huber: function (this: unknown) {
       // eslint-disable-next-line prefer-rest-params
       const { p, t, g, rows, cols } = checkedLoss('huber', arguments, 'pred', 1);
       // eslint-disable-next-line prefer-rest-params
       const delta = numArg('huber', 'delta', arguments[5]);
       if (!(delta > 0)) throw new RangeError(`huber(): 'delta' must be > 0, got ${delta}`);
-      return L.huber(p, t, g, rows * cols, delta);
+      return k.huber(p, t, g, rows, cols, delta);
     } as Backend['huber'],
-    binaryCrossentropy: lossOp('binaryCrossentropy', 'prob', (p, t, g, r, c) => L.bce(p, t, g, r * c)),
-    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', (p, t, g, r, c) =>
-      L.bceLogits(p, t, g, r * c),
-    ),
-    categoricalCrossentropy: lossOp('categoricalCrossentropy', 'prob', L.cce),
-    softmaxCrossEntropy: lossOp('softmaxCrossEntropy', 'logits', L.softmaxCe),
+    binaryCrossentropy: lossOp('binaryCrossentropy', 'prob', k),
+    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', k),
+    categoricalCrossentropy: lossOp('categoricalCrossentropy', 'prob', k),
+    softmaxCrossEntropy: lossOp('softmaxCrossEntropy', 'logits', k),
 
     softmaxCrossEntropySparse(logits, labels, grad, rows, cols) {
       const op = 'softmaxCrossEntropySparse';
@@ -259,20 +266,20 @@ export function createJsBackend(): Backend {
         noOverlap(op, 'grad', grad, 'labels', labels);
       }
       // The kernel checks each label in the one read it uses (no separate pass that could be raced).
-      return L.softmaxCeSparse(logits, labels, grad, rows, cols);
+      return k.softmaxCrossEntropySparse(logits, labels, grad, rows, cols);
     },
 
     sgdStep(w, g, lr, wd) {
       const op = 'sgdStep';
       argCount(op, arguments.length, 4);
       const [W, G] = optArrays(op, ['w', 'g'], [w, g]);
-      O.sgd(W, G, numArg(op, 'lr', lr), numArg(op, 'weightDecay', wd));
+      k.sgdStep(W, G, numArg(op, 'lr', lr), numArg(op, 'weightDecay', wd));
     },
     momentumStep(w, g, v, lr, mu, nesterov, wd) {
       const op = 'momentumStep';
       argCount(op, arguments.length, 7);
       const [W, G, V] = optArrays(op, ['w', 'g', 'velocity'], [w, g, v]);
-      O.momentum(
+      k.momentumStep(
         W,
         G,
         V,
@@ -286,7 +293,7 @@ export function createJsBackend(): Backend {
       const op = 'rmspropStep';
       argCount(op, arguments.length, 7);
       const [W, G, M] = optArrays(op, ['w', 'g', 'meanSquare'], [w, g, ms]);
-      O.rmsprop(
+      k.rmspropStep(
         W,
         G,
         M,
@@ -300,7 +307,7 @@ export function createJsBackend(): Backend {
       const op = 'adagradStep';
       argCount(op, arguments.length, 6);
       const [W, G, A] = optArrays(op, ['w', 'g', 'accumulator'], [w, g, acc]);
-      O.adagrad(W, G, A, numArg(op, 'lr', lr), numArg(op, 'epsilon', eps), numArg(op, 'weightDecay', wd));
+      k.adagradStep(W, G, A, numArg(op, 'lr', lr), numArg(op, 'epsilon', eps), numArg(op, 'weightDecay', wd));
     },
     adamStep(w, g, m, v, lr, b1, b2, eps, t, wd, decoupled) {
       const op = 'adamStep';
@@ -308,7 +315,7 @@ export function createJsBackend(): Backend {
       const [W, G, M, V] = optArrays(op, ['w', 'g', 'm', 'v'], [w, g, m, v]);
       numArg(op, 't', t);
       if (!Number.isInteger(t) || t < 1) throw new RangeError(`adamStep(): 't' must be an integer >= 1, got ${t}`);
-      O.adam(
+      k.adamStep(
         W,
         G,
         M,
@@ -325,16 +332,11 @@ export function createJsBackend(): Backend {
 
     sumSquares(x) {
       argCount('sumSquares', arguments.length, 1);
-      const a = floatArg('sumSquares', 'x', x);
-      let s = 0;
-      for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-      return s;
+      return k.sumSquares(floatArg('sumSquares', 'x', x));
     },
     scale(x, s) {
       argCount('scale', arguments.length, 2);
-      const a = floatArg('scale', 'x', x);
-      const f = numArg('scale', 's', s);
-      for (let i = 0; i < a.length; i++) a[i] *= f;
+      k.scale(floatArg('scale', 'x', x), numArg('scale', 's', s));
     },
     clip(x, lo, hi) {
       const op = 'clip';
@@ -343,10 +345,7 @@ export function createJsBackend(): Backend {
       numArg(op, 'lo', lo);
       numArg(op, 'hi', hi);
       if (!(lo <= hi)) throw new RangeError(`clip(): 'lo' (${lo}) must be <= 'hi' (${hi})`);
-      for (let i = 0; i < a.length; i++) {
-        const v = a[i];
-        a[i] = v < lo ? lo : v > hi ? hi : v;
-      }
+      k.clip(a, lo, hi);
     },
     l1l2(w, g, l1, l2) {
       const op = 'l1l2';
@@ -354,81 +353,12 @@ export function createJsBackend(): Backend {
       const [W, G] = optArrays(op, ['w', 'g'], [w, g]);
       numArg(op, 'l1', l1);
       numArg(op, 'l2', l2);
-      let s1 = 0,
-        s2 = 0;
-      for (let i = 0; i < W.length; i++) {
-        const v = W[i];
-        s1 += Math.abs(v);
-        s2 += v * v;
-        G[i] += l1 * (v > 0 ? 1 : v < 0 ? -1 : 0) + 2 * l2 * v;
-      }
-      return l1 * s1 + l2 * s2;
+      return k.l1l2(W, G, l1, l2);
     },
 
     // sequence models
-    ...createSequenceOps(),
+    ...createSequenceOps(k),
     // convolution, pooling and batch normalization
-    conv2dForward: Conv.conv2dForward,
-    conv2dBackward: Conv.conv2dBackward,
-    maxPool2dForward: Conv.maxPool2dForward,
-    maxPool2dBackward: Conv.maxPool2dBackward,
-    avgPool2dForward: Conv.avgPool2dForward,
-    avgPool2dBackward: Conv.avgPool2dBackward,
-    batchNormForward: Conv.batchNormForward,
-    batchNormBackward: Conv.batchNormBackward,
+    ...conv,
   };
-}
-
-/** Dense forward without checks (used by the checked op and by fused model steps). */
-export function denseForwardUnchecked(
-  x: FloatArray,
-  w: FloatArray,
-  b: FloatArray | null,
-  z: FloatArray,
-  y: FloatArray,
-  m: number,
-  k: number,
-  n: number,
-  act: ActivationCode | number,
-  alpha: number,
-): void {
-  gemmUnchecked(false, false, m, n, k, 1, x, w, 0, z);
-  if (b) {
-    for (let r = 0; r < m; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) z[o + j] += b[j];
-      if (act !== SOFTMAX) forwardRange(act, alpha, z, y, o, o + n);
-    }
-  } else if (act !== SOFTMAX) forwardRange(act, alpha, z, y, 0, m * n);
-  if (act === SOFTMAX) softmaxRows(z, y, m, n);
-}
-
-/** Dense backward without checks. */
-export function denseBackwardUnchecked(
-  x: FloatArray,
-  w: FloatArray,
-  z: FloatArray,
-  y: FloatArray,
-  dy: FloatArray,
-  dz: FloatArray,
-  dw: FloatArray,
-  db: FloatArray | null,
-  dx: FloatArray | null,
-  m: number,
-  k: number,
-  n: number,
-  act: ActivationCode | number,
-  alpha: number,
-): void {
-  if (act === SOFTMAX) softmaxBackward(y, dy, dz, m, n);
-  else backwardRange(act, alpha, z, y, dy, dz, m * n);
-  gemmUnchecked(true, false, k, n, m, 1, x, dz, 0, dw);
-  if (db) {
-    db.fill(0);
-    for (let r = 0; r < m; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) db[j] += dz[o + j];
-    }
-  }
-  if (dx) gemmUnchecked(false, true, m, k, n, 1, dz, w, 0, dx);
 }
