@@ -15,6 +15,7 @@ struct Pool {
   int32_t joined;   // helpers that joined this region (their thread index is joined + 1)
   int32_t tasks;
   int32_t helpers;  // helper threads allowed to join regions (the thread count - 1)
+  int32_t helped;   // tasks run by helpers since the module loaded (tests check the helpers do take tasks)
   TaskFn fn;
   void* ctx;
 };
@@ -35,6 +36,7 @@ void work(Pool* p, int thread) {
     const int t = __atomic_fetch_add(&p->next, 1, __ATOMIC_SEQ_CST);
     if (t >= tasks) return;
     p->fn(p->ctx, t, thread);
+    if (thread > 0) __atomic_fetch_add(&p->helped, 1, __ATOMIC_RELAXED);
     if (__atomic_add_fetch(&p->done, 1, __ATOMIC_SEQ_CST) == tasks) {
       __builtin_wasm_memory_atomic_notify(&p->done, 1);
     }
@@ -85,6 +87,8 @@ void runTasks(const Exec& ex, int tasks, TaskFn fn, void* ctx) {
 using bp::Pool;
 
 BP_EXPORT("bp_pool") Pool* bp_pool() { return &bp::thePool; }
+
+BP_EXPORT("bp_pool_helped") int bp_pool_helped() { return bp::load(&bp::thePool.helped); }
 
 BP_EXPORT("bp_pool_set_helpers") void bp_pool_set_helpers(int helpers) {
   __atomic_store_n(&bp::thePool.helpers, helpers < 0 ? 0 : helpers, __ATOMIC_SEQ_CST);

@@ -24,6 +24,12 @@ export interface WasmBackend extends Backend {
   /** The ops computed by the module (the others run on the JS kernels). */
   readonly wasmOps: readonly OpName[];
   setThreads(n: number): void;
+  /** Resolves once the pool's threads are running (they start on first need; benchmarks and tests wait). */
+  threadsReady(): Promise<void>;
+  /** Tasks run by helper threads since the module loaded (a measure that the pool shares the work). */
+  helperTasks(): number;
+  /** The module's memory in bytes now (it grows as ops need it and never shrinks; freed blocks are reused). */
+  memoryBytes(): number;
 }
 
 type Kernel = (...args: unknown[]) => unknown;
@@ -52,31 +58,51 @@ function requireShared(op: string, args: unknown[], name: OpName): void {
   });
 }
 
+/**
+ * BACKPROP_CONV_KERNELS (as for native): 'nowinograd' keeps the direct kernels only, 'blas' or 'gemm' uses
+ * im2col + the module's gemm for every convolution. Returns the module's limit (0, 1, 2) and its description.
+ */
+function convKernels(): { limit: number; label: string } {
+  const choice = process.env.BACKPROP_CONV_KERNELS ?? '';
+  if (/blas|gemm/.test(choice)) return { limit: 2, label: 'wasm-simd128 im2col+gemm' };
+  if (choice.includes('nowinograd')) return { limit: 1, label: 'wasm-simd128' };
+  return { limit: 0, label: 'wasm-simd128+winograd' };
+}
+
 export function defaultThreads(): number {
   return Math.max(1, Math.min(64, availableParallelism()));
 }
 
-/** Loads the module and builds the backend; `error` says why not (one line). */
-export function loadWasmBackend(threads = defaultThreads()): { backend?: WasmBackend; error?: string } {
+/**
+ * Loads the module and builds the backend; `error` says why not (one line). `jsOnly` lists the ops that run on the
+ * JS kernels although the module may have them (JS_FALLBACK_OPS; tests pass others to exercise the fallback).
+ */
+export function loadWasmBackend(
+  threads = defaultThreads(),
+  jsOnly: readonly OpName[] = JS_FALLBACK_OPS,
+): { backend?: WasmBackend; error?: string } {
   try {
-    return { backend: createWasmBackend(threads) };
+    return { backend: createWasmBackend(threads, jsOnly) };
   } catch (e) {
     return { error: (e as Error).message.split('\n')[0] };
   }
 }
 
-function createWasmBackend(threads: number): WasmBackend {
+function createWasmBackend(threads: number, jsOnly: readonly OpName[]): WasmBackend {
   const loaded = loadModule();
   const pool = new WasmThreads(loaded, threads);
-  const wasmOps = OP_NAMES.filter((op) => typeof loaded.exports[op] === 'function');
-  const unknown = wasmOps.filter((op) => !WASM_OPS[op]);
-  const lacking = (Object.keys(WASM_OPS) as OpName[]).filter((op) => !wasmOps.includes(op));
-  if (unknown.length || lacking.length) {
+  const exported = (op: OpName) => typeof loaded.exports[op] === 'function';
+  // Every op runs on the module, or is listed to run on the JS kernels; a module built from other sources
+  // than this package's (a stale wasm/backprop.wasm) is refused.
+  const missing = OP_NAMES.filter((op) => !exported(op) && !jsOnly.includes(op));
+  const unlisted = OP_NAMES.filter((op) => exported(op) !== !!WASM_OPS[op]);
+  if (missing.length || unlisted.length) {
     throw new Error(
-      `${loaded.path} does not match this package (ops ${[...unknown, ...lacking].join(', ')}); ` +
+      `${loaded.path} does not match this package (ops ${[...new Set([...missing, ...unlisted])].join(', ')}); ` +
         `rebuild it: bash wasm/build.sh`,
     );
   }
+  const wasmOps = OP_NAMES.filter((op) => exported(op) && !jsOnly.includes(op));
   const roles: { [K in OpName]?: Readonly<Record<string, RoleRule>> } = {};
   for (const op of wasmOps) roles[op] = WASM_OPS[op];
   const js = JS_KERNELS as unknown as Record<OpName, Kernel>;
@@ -86,11 +112,13 @@ function createWasmBackend(threads: number): WasmBackend {
     const f = firstFloat(op);
     kernels[op] = (...args: unknown[]) => (args[f] instanceof Float64Array ? js[op](...args) : caller.call(op, args));
   }
+  const conv = convKernels();
+  (loaded.exports.bp_set_conv_kernels as (limit: number) => void)(conv.limit);
   const describe = (): BackendInfo => ({
     name: 'wasm',
     threads: pool.threads,
     loadedFrom: loaded.path,
-    convolution: 'wasm simd128',
+    convolution: conv.label,
   });
   const backend = createCheckedBackend(kernels as unknown as Kernels, describe) as unknown as Record<string, unknown>;
   const checks = createCheckedBackend(checksOnly(), describe) as unknown as Record<OpName, Kernel>;
@@ -115,6 +143,8 @@ function createWasmBackend(threads: number): WasmBackend {
   backend.path = loaded.path;
   backend.wasmOps = wasmOps;
   backend.setThreads = (n: number) => pool.setThreads(n);
-  void JS_FALLBACK_OPS;
+  backend.threadsReady = () => pool.ready();
+  backend.helperTasks = () => pool.helped();
+  backend.memoryBytes = () => loaded.memory.buffer.byteLength;
   return backend as unknown as WasmBackend;
 }

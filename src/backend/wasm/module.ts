@@ -35,12 +35,25 @@ export interface LoadedModule {
   readonly maxPages: number;
 }
 
-/** 4 GiB, then smaller maxima if the host cannot reserve that much address space. */
-const MAX_PAGES = [65536, 16384, 4096];
+/**
+ * The memory's maximum in pages: 4 GiB (all wasm32 can address), or env `BACKPROP_WASM_MEMORY_MB` (at least 64).
+ * Ops whose arrays do not fit run on the JS kernels instead.
+ */
+function maxPagesWanted(): number {
+  const env = process.env.BACKPROP_WASM_MEMORY_MB;
+  if (!env) return 65536;
+  const mb = Number(env);
+  if (!Number.isInteger(mb) || mb < 64 || mb > 4096) {
+    throw new Error(`BACKPROP_WASM_MEMORY_MB must be an integer in [64, 4096], got '${env}'`);
+  }
+  return mb * 16;
+}
 
 function sharedMemory(initial: number): { memory: WebAssembly.Memory; maxPages: number } {
   let last: unknown;
-  for (const maximum of MAX_PAGES) {
+  const want = maxPagesWanted();
+  // Then smaller maxima if the host cannot reserve that much address space.
+  for (const maximum of [want, 16384, 4096].filter((p) => p <= want)) {
     try {
       return { memory: new WebAssembly.Memory({ initial, maximum, shared: true }), maxPages: maximum };
     } catch (e) {

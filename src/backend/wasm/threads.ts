@@ -43,6 +43,7 @@ interface Pending {
 
 export class WasmThreads {
   private readonly helpers: Worker[] = [];
+  private readonly started: Promise<void>[] = [];
   private lead?: Worker;
   private leadPending = new Map<number, Pending>();
   private nextId = 1;
@@ -69,8 +70,23 @@ export class WasmThreads {
   /** Starts the helpers the thread count asks for (they join regions once running). */
   ensureHelpers(): void {
     const want = this.threadCount - 1;
-    while (this.helpers.length < want) this.helpers.push(this.spawn('helper'));
+    while (this.helpers.length < want) {
+      const w = this.spawn('helper');
+      this.helpers.push(w);
+      this.started.push(new Promise((resolve) => w.once('message', () => resolve())));
+    }
     this.loaded.exports.bp_pool_set_helpers(want);
+  }
+
+  /** Resolves when the helpers of the current thread count are running (they start on first need otherwise). */
+  async ready(): Promise<void> {
+    this.ensureHelpers();
+    await Promise.all(this.started);
+  }
+
+  /** Tasks the helpers have run since the module loaded. */
+  helped(): number {
+    return (this.loaded.exports.bp_pool_helped as () => number)();
   }
 
   /** Runs `op(...args)` on the lead worker; resolves with its return value. */
