@@ -45,7 +45,9 @@ const floats = (args: unknown[]) => args.filter((a): a is Float32Array => a inst
 const asyncOps = (Object.keys(OP_TABLE) as OpName[]).filter((op) => OP_TABLE[op].async);
 
 test.each(asyncOps)('%sAsync writes what %s writes', async (op) => {
-  const sizes = op.startsWith('conv2d') ? { inC: 16, inCPerGroup: 16, outC: 8, inH: 6, inW: 6, outH: 5, outW: 5 } : {};
+  const sizes: Record<string, number> = op.startsWith('conv2d')
+    ? { inC: 16, inCPerGroup: 16, outC: 8, inH: 6, inW: 6, outH: 5, outW: 5 }
+    : {};
   const args = sharedArgs(op, sizes);
   const sync = copyArgs(args);
   call(op, sync);
