@@ -62,20 +62,30 @@ int classFor(uint64_t need) {
   return c;
 }
 
+// The allocator's lock, a futex: 0 free, 1 held, 2 held with a thread waiting (only then does unlock wake one).
 int32_t lockWord;
 uint32_t brk;  // the top of the heap (0 until the first allocation)
 void* freeList[kClasses];
 
 void lock() {
-  while (__atomic_exchange_n(&lockWord, 1, __ATOMIC_ACQUIRE) != 0) {
-    __builtin_wasm_memory_atomic_wait32(&lockWord, 1, 50000);
+  int32_t expected = 0;
+  if (__atomic_compare_exchange_n(&lockWord, &expected, 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) return;
+  while (__atomic_exchange_n(&lockWord, 2, __ATOMIC_ACQUIRE) != 0) {
+    __builtin_wasm_memory_atomic_wait32(&lockWord, 2, 1000000);
   }
 }
 
 void unlock() {
-  __atomic_store_n(&lockWord, 0, __ATOMIC_RELEASE);
-  __builtin_wasm_memory_atomic_notify(&lockWord, 1);
+  if (__atomic_exchange_n(&lockWord, 0, __ATOMIC_RELEASE) == 2) __builtin_wasm_memory_atomic_notify(&lockWord, 1);
 }
+
+}  // namespace
+
+// The memory's size in bytes, kept here for the JS side: a read of this word tells it whether its views of the
+// memory are stale (cheaper than asking the engine for the memory's buffer on every op).
+uint32_t memoryBytes;
+
+namespace {
 
 // Makes [0, top) addressable, growing by at least an eighth of the memory at a time (each growth makes the JS
 // side refresh its views). False when the memory is at its maximum.
@@ -88,9 +98,17 @@ bool reach(uint64_t top) {
   const uint64_t extra = have / page / 8;
   const uint64_t cap = kMemoryLimit / page - have / page;
   if (want < extra) want = min(extra, cap);
-  if (__builtin_wasm_memory_grow(0, static_cast<size_t>(want)) != static_cast<size_t>(-1)) return true;
-  want = (top - have + page - 1) / page;
-  return __builtin_wasm_memory_grow(0, static_cast<size_t>(want)) != static_cast<size_t>(-1);
+  bool grown = __builtin_wasm_memory_grow(0, static_cast<size_t>(want)) != static_cast<size_t>(-1);
+  if (!grown) {
+    want = (top - have + page - 1) / page;
+    grown = __builtin_wasm_memory_grow(0, static_cast<size_t>(want)) != static_cast<size_t>(-1);
+  }
+  if (grown) {
+    const uint64_t bytes = static_cast<uint64_t>(__builtin_wasm_memory_size(0)) * page;
+    __atomic_store_n(&memoryBytes, bytes >= kMemoryLimit ? uint32_t(0xffffffff) : static_cast<uint32_t>(bytes),
+                     __ATOMIC_SEQ_CST);
+  }
+  return grown;
 }
 
 }  // namespace
@@ -134,4 +152,5 @@ void release(void* p) {
 }  // namespace bp
 
 BP_EXPORT("bp_alloc") void* bp_alloc(size_t bytes) { return bp::alloc(bytes); }
+BP_EXPORT("bp_memory_bytes_word") uint32_t* bp_memory_bytes_word() { return &bp::memoryBytes; }
 BP_EXPORT("bp_release") void bp_release(void* p) { bp::release(p); }
