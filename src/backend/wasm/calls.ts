@@ -105,7 +105,7 @@ function invoke(fn: Export, a: number[]): number {
     case 14:
       return fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13]);
     default:
-      return fn.apply(null, a);
+      return fn(...a);
   }
 }
 
