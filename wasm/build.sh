@@ -25,4 +25,5 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$CXX" "${flags[@]}" "${link[@]}" -o "$tmp/backprop.wasm" "${sources[@]}"
 mv "$tmp/backprop.wasm" "$out"
-echo "wasm/build.sh: $out ($(stat -c %s "$out") bytes, sha256 $(sha256sum "$out" | cut -c1-16))"
+echo "wasm/build.sh: $out ($(stat -c %s "$out") bytes, sha256 $(sha256sum "$out" | cut -c1-16)," \
+  "$("$CXX" --version | head -1))"
