@@ -34,12 +34,14 @@ readelf -h "$node_bin" 2>/dev/null | grep -q AArch64 || { echo "test-arm64: $nod
 
 out="$root/build-arm64-test"
 rm -rf "$out"
-npx tsc --target ES2022 --lib ES2022 --module commonjs --moduleResolution node --esModuleInterop --skipLibCheck \
-  --strict --types node,jest --rootDir . --outDir "$out" test/arm64/qemu-run.ts
+npx tsc -p test/arm64/tsconfig.json  # into build-arm64-test/
 
 echo "== $(stat -c %s "$addon") bytes: $addon"
 start=$SECONDS
+# LD_LIBRARY_PATH=/lib (looked up under the -L sysroot first): every library from the cross sysroot, whose
+# ld.so it runs. Otherwise libc.so.6 and libm come from the arm64 multiarch libc6 that libopenblas-dev:arm64
+# installs (another glibc build than the sysroot's ld.so), and Node's first pthread_create spins forever.
 # NODE_EXTRA_CA_CERTS unset: Node parses that bundle at start-up (slow under emulation) and the test uses no TLS.
-env -u NODE_EXTRA_CA_CERTS BACKPROP_ADDON_PATH="$addon" BACKPROP_BACKEND=native BACKPROP_THREADS=2 \
-  qemu-aarch64-static -L "$sysroot" "$node_bin" "$out/test/arm64/qemu-run.js" "$@"
+env -u NODE_EXTRA_CA_CERTS LD_LIBRARY_PATH=/lib BACKPROP_ADDON_PATH="$addon" BACKPROP_BACKEND=native \
+  BACKPROP_THREADS=2 qemu-aarch64-static -L "$sysroot" "$node_bin" "$out/test/arm64/qemu-run.js" "$@"
 echo "== the arm64 prebuilt passed under qemu-user in $((SECONDS - start)) s"
