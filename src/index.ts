@@ -25,10 +25,17 @@ export type { Limits } from './limits';
 
 export { sequential, Sequential, loadLayersModel } from './sequential';
 export type { SequentialArgs } from './sequential';
+export { model, LayersModel } from './layers-model';
+export type { FunctionalModelArgs } from './layers-model';
+export { input, InputLayer } from './layers/input-layer';
+export type { InputArgs } from './layers/input-layer';
+export { SymbolicTensor } from './autodiff/symbolic';
+export type { SymbolicDType } from './autodiff/symbolic';
 export { modelFromSpec, checkModelSpec } from './model-spec';
 export type { ModelSpec, LayerSpec } from './model-spec';
 export { Model, ModelBusyError } from './model';
 export type { CompileArgs, WeightArray, TrainingState, InputLike, TargetLike } from './model';
+export type { InputsLike, TargetsLike } from './model/io-lists';
 export { tensor } from './model/tensor';
 export type { Tensor, NestedArray } from './model/tensor';
 export type { FitArgs } from './fit/fit';

@@ -12,7 +12,8 @@ import { keysToCamel } from './io/case';
 import { layerFromConfig } from './layers/registry';
 import type { Layer } from './layers/layer';
 import { shapeSize, type Shape } from './layers/shape';
-import { checkModelSize } from './limits';
+import { checkTrainingMemory } from './limits';
+import { chainCalls, trainingMemory } from './model/step-memory';
 import { nameLayers, type CompileArgs } from './model/model';
 import { getOptimizer } from './optimizers';
 import { getLoss } from './training/losses';
@@ -106,8 +107,9 @@ export function checkLayersFit(
   batchRows: number,
   dtype: DType = 'float32',
   maxParameters?: number,
+  optimizerSlots?: number,
 ): number {
-  const { parameters, activations } = planLayers(layers, inputShape, where);
+  const { parameters } = planLayers(layers, inputShape, where);
   if (maxParameters !== undefined && parameters > maxParameters) {
     fail(
       where,
@@ -116,7 +118,19 @@ export function checkLayersFit(
         `at most ${maxParameters.toLocaleString('en-US')} are allowed (maxParameters). Use fewer or smaller layers.`,
     );
   }
-  checkModelSize(where, parameters, activations * batchRows, dtype === 'float64' ? 8 : 4);
+  // Every buffer a training step holds (layer workspaces included), for batches of batchRows.
+  const { calls, outputShape } = chainCalls(layers, inputShape);
+  checkTrainingMemory(
+    where,
+    trainingMemory({
+      calls,
+      inputShapes: [inputShape],
+      outputShapes: [outputShape],
+      dtype,
+      batchSizes: [batchRows],
+      optimizerSlots,
+    }),
+  );
   return parameters;
 }
 
@@ -188,14 +202,18 @@ export function checkModelSpec(
   }
   if (spec.seed !== undefined && !Number.isSafeInteger(spec.seed)) fail(`${where}.seed`, 'must be an integer');
   if (spec.name !== undefined && typeof spec.name !== 'string') fail(`${where}.name`, 'must be a string');
-  if ((options.needCompile ?? true) || spec.compile !== undefined) compileArgs(spec.compile, `${where}.compile`);
+  const compiled =
+    (options.needCompile ?? true) || spec.compile !== undefined
+      ? compileArgs(spec.compile, `${where}.compile`)
+      : undefined;
+  const slots = (compiled?.optimizer as { slotsPerParameter?: number } | undefined)?.slotsPerParameter;
   const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
   nameLayers(layers);
   const dtype = spec.dtype as DType | undefined;
   const rows = options.batchRows ?? 1;
   const inputShape = layers[0].declaredInputShape ?? options.inputShape;
   if (inputShape && options.sizeCheck === false) return planLayers(layers, inputShape, where).parameters;
-  if (inputShape) return checkLayersFit(where, layers, inputShape, rows, dtype, options.maxParameters);
+  if (inputShape) return checkLayersFit(where, layers, inputShape, rows, dtype, options.maxParameters, slots);
   // Unknown input: the smallest input a dense stack can take gives a lower bound; other stacks wait for data.
   let lower: number;
   try {
@@ -204,7 +222,7 @@ export function checkModelSpec(
     return undefined;
   }
   if (options.sizeCheck === false) return lower;
-  return checkLayersFit(where, layers, [1], rows, dtype, options.maxParameters);
+  return checkLayersFit(where, layers, [1], rows, dtype, options.maxParameters, slots);
 }
 
 /**

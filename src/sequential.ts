@@ -1,39 +1,20 @@
 /**
- * The public model class: the model core plus training (`fit`) and saving, and `loadLayersModel`, which
- * returns one. It sits above the core, the fit loop and io, so none of those imports it.
+ * The public Sequential model and `loadLayersModel`, which returns a Sequential or a functional LayersModel as the
+ * file says. It sits above the core, the fit loop and io, so none of those imports it.
  */
-import { fitModel, type FitArgs } from './fit/fit';
-import type { History } from './fit/history';
 import { loadModelFile, type LoadOptions } from './io/load';
-import { saveModel, type SaveOptions, type SaveResult } from './io/save';
-import { Model, type ModelArgs } from './model/model';
-import type { InputLike, TargetLike } from './model/inputs';
+import type { ModelArgs } from './model/model';
+import { LayersModel } from './layers-model';
 
-export type SequentialArgs = ModelArgs;
+export type SequentialArgs = Omit<ModelArgs, 'inputs' | 'outputs'>;
 
-export class Sequential extends Model {
-  /**
-   * Trains the model. Resolves with a History once done (or stopped by a callback or `signal`); rejects, naming
-   * the epoch and batch, when the loss becomes non-finite (the weights are then those of the last good step).
-   * fit reads `x` and `y` in place: copy them first if other code may change them while it trains.
-   * @example
-   * const history = await model.fit(x, y, { epochs: 20, batchSize: 32, validationSplit: 0.1 });
-   * console.log(history.history.loss, history.val_loss);
-   */
-  fit(x: InputLike, y: TargetLike, args: FitArgs = {}): Promise<History> {
-    return fitModel(this, x, y, args);
-  }
-
-  /**
-   * Saves the model in the TF.js Layers format (model.json + weights file), atomically, with checksums,
-   * and its compile settings. With `includeOptimizer`, also the optimizer state and training position, so
-   * training can resume exactly.
-   * @example
-   * await model.save('./models/digits');                 // or 'file://./models/digits'
-   * await model.save('./ckpt', { includeOptimizer: true });
-   */
-  async save(path: string, options: SaveOptions = {}): Promise<SaveResult> {
-    return saveModel(this, path, options);
+/** A model that is a stack of layers (`add`), as `tf.sequential`: a special case of the functional engine. */
+export class Sequential extends LayersModel {
+  constructor(args: SequentialArgs = {}) {
+    if (args && typeof args === 'object' && ('inputs' in args || 'outputs' in args)) {
+      throw new Error(`sequential(): takes 'layers', not inputs/outputs (use bp.model({ inputs, outputs }))`);
+    }
+    super(args);
   }
 }
 
@@ -56,6 +37,8 @@ export function sequential(args: SequentialArgs = {}): Sequential {
  * await model.save('./my-model');
  * const again = await bp.loadLayersModel('./my-model');
  */
-export function loadLayersModel(target: string, options: LoadOptions = {}): Promise<Sequential> {
-  return loadModelFile(target, options ?? {}, (args) => new Sequential(args));
+export function loadLayersModel(target: string, options: LoadOptions = {}): Promise<LayersModel> {
+  return loadModelFile(target, options ?? {}, (args) =>
+    args.inputs !== undefined ? new LayersModel(args) : new Sequential(args),
+  );
 }

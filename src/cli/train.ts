@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as bp from '../index';
+import { trainLanguageModel } from './train-lm';
 import type { Tensor2D } from '../data/tensor';
 import { fail, intOption } from './errors';
 import { checkOneSource, loadTrainingData, type Prepared, type Preprocessing } from './dataset';
@@ -10,6 +11,7 @@ import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
+import { toJson } from '../jobs/json-numbers';
 import type { Tensor } from '../model/tensor';
 import {
   loadTextTrainingData,
@@ -52,6 +54,8 @@ export interface TrainOptions extends SequenceOptions {
   images?: string;
   imageSize?: string;
   colorMode?: string;
+  // attention: a character-level GPT over the lines of --text <file.txt>
+  transformer?: boolean;
 }
 
 const CONFIG_KEYS = [
@@ -121,6 +125,10 @@ function argmaxRows(t: { data: ArrayLike<number>; shape: number[] }): Int32Array
 
 export async function train(raw: TrainOptions): Promise<void> {
   const o = withConfig(raw);
+  if (o.transformer) {
+    if (o.backend) bp.setBackend(o.backend as 'native' | 'js' | 'auto');
+    return trainLanguageModel(o);
+  }
   // Everything that can be checked without the data is checked first: a mistake costs no training.
   if (o.backend) {
     if (!['native', 'wasm', 'js', 'auto'].includes(o.backend))
@@ -228,7 +236,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     onEpochEnd: (epoch: number, logs?: Record<string, number>) => {
       const seconds = (performance.now() - epochStart) / 1000;
       process.stdout.write(
-        `${JSON.stringify({
+        `${toJson({
           epoch: epoch + 1,
           ...logs,
           seconds: +seconds.toFixed(3),
@@ -301,7 +309,7 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   if (json)
     process.stdout.write(
-      `${JSON.stringify({
+      `${toJson({
         done: true,
         test: final,
         seconds: +seconds.toFixed(3),

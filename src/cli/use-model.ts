@@ -4,6 +4,7 @@ import * as bp from '../index';
 import { fail } from './errors';
 import { applyScaler, loadForModel, preprocessingOf, type Preprocessing } from './dataset';
 import { formatLogs } from '../callbacks/progress';
+import { toJson } from '../jobs/json-numbers';
 import { checkOutputFile } from './paths';
 // convolutional networks
 import { asImages, loadImagesForModel } from './image-data';
@@ -63,7 +64,7 @@ export async function evaluate(
     metrics: pre.task === 'classification' ? ['accuracy'] : ['mae'],
   });
   const r = model.evaluate(d.x, d.y!);
-  process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${formatLogs(r)}\n`);
+  process.stdout.write(o.json ? `${toJson(r)}\n` : `${formatLogs(r)}\n`);
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -113,5 +114,5 @@ export async function predict(
     process.stdout.write(
       o.json ? `${JSON.stringify({ rows, out: o.out })}\n` : `wrote ${rows} predictions to ${o.out}\n`,
     );
-  } else process.stdout.write(o.json ? `${JSON.stringify({ rows, predictions: records })}\n` : csv);
+  } else process.stdout.write(o.json ? `${toJson({ rows, predictions: records })}\n` : csv);
 }

@@ -14,8 +14,10 @@ import { CallbackList, type CallbackHooks, type Logs } from '../callbacks/callba
 import { ProgressBar } from '../callbacks/progress';
 import { TerminateOnNaN } from '../callbacks/terminate-on-nan';
 import { engineOf } from '../model/engine';
-import { checkX, checkY, type InputLike, type TargetLike } from '../model/inputs';
+import type { InputsLike, TargetsLike } from '../model/io-lists';
 import { checkBatchSize, type Model } from '../model/model';
+import { shapeSize } from '../layers/shape';
+import { batchSizesOf } from '../model/step-memory';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
 
@@ -29,7 +31,7 @@ export interface FitArgs {
   /** Fraction of rows, taken from the end before shuffling (as Keras), held out for validation. */
   validationSplit?: number;
   /** Explicit validation data, `[x, y]` (takes precedence over validationSplit). */
-  validationData?: [InputLike, TargetLike];
+  validationData?: [InputsLike, TargetsLike];
   /** Epoch to start from (to resume a previous run). */
   initialEpoch?: number;
   callbacks?: CallbackHooks | CallbackHooks[];
@@ -100,7 +102,7 @@ function checkFitArgs(args: unknown) {
 /**
  * Trains `model` (see Sequential.fit for the user-facing documentation).
  */
-export async function fitModel(model: Model, xIn: InputLike, yIn: TargetLike, args: FitArgs = {}): Promise<History> {
+export async function fitModel(model: Model, xIn: InputsLike, yIn: TargetsLike, args: FitArgs = {}): Promise<History> {
   const engine = engineOf(model);
   engine.beginFit();
   try {
@@ -110,38 +112,43 @@ export async function fitModel(model: Model, xIn: InputLike, yIn: TargetLike, ar
   }
 }
 
-async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitArgs): Promise<History> {
+async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: FitArgs): Promise<History> {
   const engine = engineOf(model);
   model.requireCompiled('fit()');
   const opts = checkFitArgs(args);
-  const x = checkX('fit()', xIn, model.inputShape, model.dtype);
-  if (!model.built) model.build(x.shape);
-  const sparse = model.loss!.sparseTargets;
-  const outShape = model.outputShape!;
-  const y = checkY('fit()', yIn, x.rows, outShape, sparse, model.dtype);
-  const xCols = model.inputSize;
+  const xs = model.checkedInputs('fit()', xIn);
+  const rowsIn = xs[0].rows;
+  const ys = model.checkedTargets('fit()', yIn, rowsIn);
+  const plan = model.plan();
+  const xCols = xs.map((x) => shapeSize(x.shape));
   // Values of y per sample: the output's size, or one label per position of its last axis.
-  const yCols = sparse ? engine.lossDims(1)[0] : model.outputSize;
-  const xLength = x.data.length,
-    yLength = y.data.length;
+  const yCols = ys.map((y, o) =>
+    y === undefined ? 0 : y instanceof Int32Array ? engine.lossDims(1, o)[0] : shapeSize(model.outputShapes[o]),
+  );
+  const xLengths = xs.map((x) => x.data.length);
+  const yLengths = ys.map((y) => y?.length ?? 0);
 
   // Validation rows: explicit data, or the last fraction of the given rows (before any shuffling).
-  let trainRows = x.rows;
-  let val: { x: FloatArray; rows: number; y: Targets } | undefined;
+  let trainRows = rowsIn;
+  let val: { x: FloatArray[]; rows: number; y: Targets[] } | undefined;
   if (args.validationData) {
     if (!Array.isArray(args.validationData) || args.validationData.length !== 2)
       throw new Error(`fit(): 'validationData' must be [x, y]`);
-    const vx = checkX('fit(): validationData', args.validationData[0], model.inputShape, model.dtype);
-    const vy = checkY('fit(): validationData', args.validationData[1], vx.rows, outShape, sparse, model.dtype);
-    val = { x: vx.data, rows: vx.rows, y: vy.data };
+    const vx = model.checkedInputs('fit(): validationData', args.validationData[0]);
+    const vy = model.checkedTargets('fit(): validationData', args.validationData[1], vx[0].rows);
+    val = { x: vx.map((v) => v.data), rows: vx[0].rows, y: vy.map(orEmpty) };
   } else if (opts.validationSplit > 0) {
-    const nVal = Math.floor(x.rows * opts.validationSplit);
-    if (nVal < 1 || nVal >= x.rows)
+    const nVal = Math.floor(rowsIn * opts.validationSplit);
+    if (nVal < 1 || nVal >= rowsIn)
       throw new Error(
-        `fit(): validationSplit ${opts.validationSplit} of ${x.rows} rows leaves no training or no validation rows`,
+        `fit(): validationSplit ${opts.validationSplit} of ${rowsIn} rows leaves no training or no validation rows`,
       );
-    trainRows = x.rows - nVal;
-    val = { x: x.data.subarray(trainRows * xCols), rows: nVal, y: y.data.subarray(trainRows * yCols) as Targets };
+    trainRows = rowsIn - nVal;
+    val = {
+      x: xs.map((x, i) => x.data.subarray(trainRows * xCols[i])),
+      rows: nVal,
+      y: ys.map((y, o) => (y ? (y.subarray(trainRows * yCols[o]) as Targets) : EMPTY)),
+    };
   }
   if (trainRows === 0) throw new Error(`fit(): 'x' has no rows`);
 
@@ -166,16 +173,28 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
     validation: !!val,
   };
 
-  engine.checkBatchMemory('fit()', batchSize);
+  // Layers keep buffers per batch size: training's and validation's, full and partial.
+  const valBatch = Math.max(batchSize, 256);
+  const sizes = [...batchSizesOf(trainRows, batchSize), ...(val ? batchSizesOf(val.rows, valBatch) : [])];
+  engine.checkBatchMemory('fit()', [...new Set(sizes)]);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const make = (rows: number) => ({
-    x: floatArray(model.dtype, rows * xCols),
-    y: (sparse ? new Int32Array(rows * yCols) : floatArray(model.dtype, rows * yCols)) as Targets,
+    x: xCols.map((c) => floatArray(model.dtype, rows * c)),
+    y: ys.map((y, o) =>
+      y === undefined
+        ? EMPTY
+        : ((y instanceof Int32Array
+            ? new Int32Array(rows * yCols[o])
+            : floatArray(model.dtype, rows * yCols[o])) as Targets),
+    ),
   });
   const full = make(batchSize);
   const lastRows = trainRows % batchSize;
   const partial = lastRows ? make(lastRows) : full;
+  const single = xs.length === 1 && ys.length === 1;
   const order = new Uint32Array(trainRows);
+  const outputs = plan.outputs.length;
+  const perOutputKeys = outputs > 1 ? model.outputPrefixes.map((p) => `${p}loss`) : [];
 
   model.stopTraining = false;
   const b = engine.backendFor(batchSize);
@@ -186,6 +205,7 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
   if (resuming) callbacks.restoreState(model.trainingState.callbacks);
   let lastYield = performance.now();
   let aborted = false;
+  const perOutput = new Float64Array(outputs);
   for (let epoch = opts.initialEpoch; epoch < opts.epochs && !model.stopTraining && !aborted; epoch++) {
     await callbacks.epochBegin(epoch, {});
     // Each epoch's order depends only on the RNG state (not on the previous epoch's order), so a run
@@ -193,35 +213,33 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
     for (let i = 0; i < trainRows; i++) order[i] = i;
     if (opts.shuffle) model.rng.shuffle(order);
     const metrics = engine.makeMetrics();
-    for (const m of metrics) m.reset();
+    for (const m of metrics) m.metric.reset();
     let lossSum = 0,
       seen = 0;
+    perOutput.fill(0);
     for (let step = 0; step < steps; step++) {
       if (args.signal?.aborted) {
         aborted = true;
         break;
       }
-      if (x.data.length !== xLength || y.data.length !== yLength) {
-        throw new Error(
-          `fit(): '${x.data.length !== xLength ? 'x' : 'y'}' was transferred, detached or resized while fit was ` +
-            `reading it (epoch ${epoch + 1}, batch ${step + 1}). fit reads x and y in place: copy them first if ` +
-            'other code may change them during training',
-        );
-      }
+      checkUnchanged(xs, xLengths, ys, yLengths, model.inputNames, model.outputNames, epoch, step);
       const start = step * batchSize;
       const rows = Math.min(batchSize, trainRows - start);
       const buf = rows === batchSize ? full : partial;
-      gatherRows(x.data, xCols, order, start, rows, buf.x);
-      gatherRows(y.data, yCols, order, start, rows, buf.y);
+      for (let i = 0; i < xs.length; i++) gatherRows(xs[i].data, xCols[i], order, start, rows, buf.x[i]);
+      for (let o = 0; o < ys.length; o++) if (ys[o]) gatherRows(ys[o]!, yCols[o], order, start, rows, buf.y[o]);
       if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
+      const x = single ? buf.x[0] : buf.x;
+      const y = single ? buf.y[0] : buf.y;
       const loss = offThread
-        ? await engine.trainStepAsync(b, buf.x, buf.y, rows, metrics)
-        : engine.trainStep(b, buf.x, buf.y, rows, metrics);
+        ? await engine.trainStepAsync(b, x, y, rows, metrics)
+        : engine.trainStep(b, x, y, rows, metrics);
       if (!Number.isFinite(loss)) {
         if (!stopOnNaN) throw new NonFiniteLossError(epoch + 1, step + 1, loss);
         model.stopTraining = true;
       }
       lossSum += loss * rows;
+      for (let o = 0; o < perOutputKeys.length; o++) perOutput[o] += engine.outputLoss(o) * rows;
       seen += rows;
       if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });
       if (model.stopTraining) break;
@@ -232,9 +250,12 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
     }
     if (aborted && seen === 0) break;
     const logs: Logs = { loss: lossSum / seen };
-    for (const m of metrics) logs[m.name] = m.result();
+    perOutputKeys.forEach((key, o) => {
+      if (model.outputLosses[o]) logs[key] = perOutput[o] / seen;
+    });
+    for (const m of metrics) logs[m.key] = m.metric.result();
     if (val) {
-      const v = engine.evaluate(val.x, val.rows, val.y, Math.max(batchSize, 256));
+      const v = engine.evaluate(val.x, val.rows, val.y, valBatch);
       for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
     }
     if (aborted) break; // a partial epoch is not recorded as if it were complete
@@ -248,6 +269,35 @@ async function runFit(model: Model, xIn: InputLike, yIn: TargetLike, args: FitAr
   }
   await callbacks.trainEnd({});
   return history;
+}
+
+const EMPTY = new Float32Array(0);
+
+function orEmpty(t: Targets | undefined): Targets {
+  return t ?? EMPTY;
+}
+
+/** fit reads x and y in place: a transferred, detached or resized array stops it, naming the array. */
+function checkUnchanged(
+  xs: readonly { data: FloatArray }[],
+  xLengths: readonly number[],
+  ys: readonly (Targets | undefined)[],
+  yLengths: readonly number[],
+  inputNames: readonly string[],
+  outputNames: readonly string[],
+  epoch: number,
+  step: number,
+): void {
+  let which: string | undefined;
+  for (let i = 0; i < xs.length && !which; i++)
+    if (xs[i].data.length !== xLengths[i]) which = xs.length > 1 ? `x (input '${inputNames[i]}')` : 'x';
+  for (let o = 0; o < ys.length && !which; o++)
+    if ((ys[o]?.length ?? 0) !== yLengths[o]) which = ys.length > 1 ? `y (output '${outputNames[o]}')` : 'y';
+  if (!which) return;
+  throw new Error(
+    `fit(): '${which}' was transferred, detached or resized while fit was reading it (epoch ${epoch + 1}, batch ` +
+      `${step + 1}). fit reads x and y in place: copy them first if other code may change them during training`,
+  );
 }
 
 /** Copies rows order[start..start+rows) of `src` into `dst`, element by element (no per-row views allocated). */

@@ -8,12 +8,12 @@
  * is an Error naming the file and the problem.
  */
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Model, ModelArgs } from '../model/model';
-import { nameLayers } from '../model/model';
 import { parseUntrustedJson, Reader, type Obj } from './safe-json';
 import { resolveDir } from './save';
 import { decodeWeights } from './weights';
-import { plannedSize, plannedWeights, readTopology } from './read-topology';
+import { plannedSize, readTopology } from './read-topology';
 import { restoreTraining } from './restore-training';
 import { checkLoadOptions, type LoadOptions } from './load-options';
 import { MissingFileError, readRegularFile } from './read-files';
@@ -32,8 +32,11 @@ const MAX_JSON_BYTES = 64 << 20;
  */
 const MAX_READS = 50;
 
+/** The model file: a `.json` path as given (any name, as tf.loadLayersModel takes), else `<dir>/model.json`. */
 function modelJsonPath(target: string): string {
   const dir = resolveDir(target, 'loadLayersModel()');
+  const given = target.startsWith('file://') ? fileURLToPath(target) : target;
+  if (/\.json$/i.test(given) && path.basename(given) !== 'model.json') return path.resolve(given);
   return path.join(dir, 'model.json');
 }
 
@@ -94,16 +97,8 @@ export async function modelFromJson<M extends Model>(
   if (root.format !== undefined && root.format !== 'layers-model')
     r.fail(
       'format',
-      `'${String(root.format)}' is not a Layers model (expected 'layers-model'; graph models are not supported)`,
+      `'${String(root.format)}' is not a Layers model (expected 'layers-model'; TF.js graph models are not supported)`,
     );
-  // Layers are constructed through the registry (every config value checked) but not built: the weights the
-  // topology implies are counted and checked against the cap and the manifest before anything is allocated.
-  const topology = readTopology(r, root.modelTopology);
-  nameLayers(topology.layers);
-  const planned = plannedWeights(r, topology.layers, topology.inputShape);
-  const impliedCount = plannedSize(planned);
-  checkImpliedSize(r, impliedCount, maxWeightBytes);
-
   const meta = root.userDefinedMetadata === undefined ? {} : r.obj(root.userDefinedMetadata, 'userDefinedMetadata');
   const bp = meta.backprop === undefined ? undefined : r.obj(meta.backprop, 'userDefinedMetadata.backprop');
   const dtype =
@@ -111,6 +106,14 @@ export async function modelFromJson<M extends Model>(
       ? 'float32'
       : r.oneOf(bp.dtype, 'userDefinedMetadata.backprop.dtype', ['float32', 'float64'] as const);
   const seed = bp?.seed === undefined ? 0 : r.int(bp.seed, 'userDefinedMetadata.backprop.seed', -(2 ** 53), 2 ** 53);
+
+  // Layers are constructed through the registry (every config value checked) and connected, but not built: the
+  // weights the topology implies are counted and checked against the cap and the manifest before anything is
+  // allocated.
+  const model = readTopology(r, root.modelTopology, { create, dtype, seed }) as M;
+  const planned = model.plannedWeights();
+  const impliedCount = plannedSize(planned);
+  checkImpliedSize(r, impliedCount, maxWeightBytes);
 
   // Weights: the manifest checked against its checksum and the topology, then the files read.
   const groups = readManifest(r, root);
@@ -122,7 +125,7 @@ export async function modelFromJson<M extends Model>(
   const byName = new Map<string, number>();
   entries.forEach((e, i) => {
     if (e.group === 'optimizer') return;
-    if (byName.has(e.name)) r.fail('weightsManifest', `weight '${e.name}' appears twice`);
+    if (byName.has(e.name)) r.fail('weightsManifest', `weight '${clip(e.name)}' appears twice`);
     byName.set(e.name, i);
   });
   // TF 2.2+ Keras files name a recurrent layer's weights layer/cell/weight (gru/gru_cell/kernel,
@@ -135,9 +138,9 @@ export async function modelFromJson<M extends Model>(
   }
   const assignments: [number, number][] = [];
   for (const [pi, p] of planned.entries()) {
-    // Keras 3 names weights by their path in the model ('sequential/dense/kernel'); TF.js by layer ('dense/kernel');
-    // either may carry a recurrent cell's scope (above).
-    const names = topology.modelName ? [p.name, `${topology.modelName}/${p.name}`] : [p.name];
+    // TF.js names weights by layer ('dense/kernel'); Keras 3 by their path in the model ('sequential/dense/kernel',
+    // 'outer/inner/dense/kernel' in nested models); either may carry a recurrent cell's scope (above).
+    const names = candidateNames(p.name, [model.name, ...p.scopes]);
     const key =
       names.find((n) => byName.has(n)) ?? names.map((n) => cellNames.get(n)).find((n) => n !== undefined) ?? p.name;
     const idx = byName.get(key);
@@ -145,23 +148,23 @@ export async function modelFromJson<M extends Model>(
       if (strict)
         r.fail(
           'weightsManifest',
-          `the model's weight '${p.name}' is missing (found: ${[...byName.keys()].slice(0, 8).join(', ')})`,
+          `the model's weight '${clip(p.name)}' is missing (found: ${[...byName.keys()]
+            .slice(0, 8)
+            .map(clip)
+            .join(', ')})`,
         );
       continue;
     }
     const e = entries[idx];
     if (e.shape.join(',') !== p.shape.join(','))
-      r.fail('weightsManifest', `weight '${p.name}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
+      r.fail('weightsManifest', `weight '${clip(p.name)}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
     byName.delete(key);
   }
   if (strict && byName.size > 0)
-    r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).join(', ')}`);
-  let model: M;
+    r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).map(clip).join(', ')}`);
   try {
-    model = create({ dtype, seed, name: topology.modelName });
-    for (const layer of topology.layers) model.add(layer);
-    model.build(topology.inputShape);
+    model.build();
   } catch (err) {
     return r.fail('modelTopology', (err as Error).message);
   }
@@ -171,4 +174,16 @@ export async function modelFromJson<M extends Model>(
   if (bp) restoreTraining(model, r, bp, entries, buffers, loss);
   for (const [k, v] of Object.entries(meta)) if (k !== 'backprop') model.metadata[k] = v;
   return model;
+}
+
+/** The names a weight may have in a file: its own, and prefixed by the paths of the models holding it. */
+function candidateNames(name: string, scopes: string[]): string[] {
+  const out = [name];
+  for (let i = scopes.length - 1; i >= 0; i--) out.push(`${scopes.slice(i).join('/')}/${name}`);
+  if (scopes.length > 1) out.push(`${scopes[0]}/${name}`);
+  return out;
+}
+
+function clip(s: string): string {
+  return s.length > 96 ? `${s.slice(0, 96)}…` : s;
 }

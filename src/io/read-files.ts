@@ -177,12 +177,21 @@ export function readRegularFileSync(file: string, limits: ReadLimits): Uint8Arra
     throw openError(file, limits.what, e);
   }
   try {
-    const out = new Uint8Array(checkOpened(file, fs.fstatSync(fd), limits));
-    readExactlySync(fd, out, file, limits.what);
-    return out;
+    return readDescriptorSync(fd, file, limits);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Reads the whole regular file open on `fd`, checked against `limits` on its fstat before anything is allocated
+ * (`file` names it in errors); the caller closes `fd`.
+ * @example const bytes = readDescriptorSync(fd, 'datasets/d.csv', { what: 'the file', maxBytes: 2 ** 30 });
+ */
+export function readDescriptorSync(fd: number, file: string, limits: ReadLimits): Uint8Array {
+  const out = new Uint8Array(checkOpened(file, fs.fstatSync(fd), limits));
+  readExactlySync(fd, out, file, limits.what);
+  return out;
 }
 
 /**

@@ -1,93 +1,95 @@
 /**
- * Reading `modelTopology` into layers through the layer registry: class names from the registry's closed
- * list, every config value checked by the layer's reader. Layers are constructed (cheap) but not built, so
- * the weights the topology implies can be counted and checked before anything is allocated.
+ * Reading `modelTopology` into a model whose shapes are known but which has no weights yet: a Sequential (also the
+ * converter's `model_config` wrapper, the older bare-array config, and Keras 3's separate InputLayer), or a
+ * functional model (read-graph.ts). Layers come from the registry's closed list, every config value checked by
+ * the layer's reader; nothing is built, so the weights the topology implies can be counted and checked before
+ * anything is allocated.
  */
-import type { Layer } from '../layers/layer';
-import { layerEntry } from '../layers/registry';
+import { InputLayer } from '../layers/input-layer';
 import { ConfigReader } from '../layers/config-reader';
-import { shapeSize, type Shape } from '../layers/shape';
-import { keysToCamel } from './case';
-import { checkFileLayerConfig, kerasMajorVersion } from './keras-configs';
+import type { Model, ModelArgs } from '../model/model';
+import { kerasMajorVersion } from './keras-configs';
+import { MAX_FILE_LAYERS, readFunctional, readLayer, type GraphReadContext } from './read-graph';
 import type { Obj, Reader } from './safe-json';
 
-const MAX_LAYERS = 10000;
-
-export interface Topology {
-  modelName?: string;
-  /** Per-sample input shape, from the first layer's batch_input_shape / batch_shape or an InputLayer. */
-  inputShape: number[];
-  layers: Layer[];
+export interface TopologyContext {
+  create: (args: ModelArgs) => Model;
+  dtype: ModelArgs['dtype'];
+  seed: number;
 }
 
-/**
- * The layers of a Sequential topology (also the converter's `model_config` wrapper, the older bare-array
- * config, and Keras 3's separate InputLayer).
- */
-export function readTopology(r: Reader, topologyValue: unknown): Topology {
+/** The model `modelTopology` describes, unbuilt (Model.plannedWeights tells what building it would create). */
+export function readTopology(r: Reader, topologyValue: unknown, tc: TopologyContext): Model {
   let topology = r.obj(topologyValue, 'modelTopology');
   const kerasMajor = kerasMajorVersion(r, topology);
   if (topology.model_config !== undefined) topology = r.obj(topology.model_config, 'modelTopology.model_config');
-  r.oneOf(topology.class_name, 'modelTopology.class_name', ['Sequential'] as const);
+  const kind = r.oneOf(topology.class_name, 'modelTopology.class_name', ['Sequential', 'Model', 'Functional'] as const);
+  const ctx: GraphReadContext = { r, kerasMajor, layerCount: { n: 0 }, ...tc };
+  if (kind !== 'Sequential')
+    return readFunctional(ctx, r.obj(topology.config, 'modelTopology.config'), 'modelTopology.config', 0);
+  return readSequential(ctx, topology);
+}
+
+function readSequential(ctx: GraphReadContext, topology: Obj): Model {
+  const { r } = ctx;
   let list: unknown[];
   let modelName: string | undefined;
   let buildInputShape: unknown;
-  if (Array.isArray(topology.config)) list = r.arr(topology.config, 'modelTopology.config', MAX_LAYERS);
+  if (Array.isArray(topology.config)) list = r.arr(topology.config, 'modelTopology.config', MAX_FILE_LAYERS);
   else {
     const cfg = r.obj(topology.config, 'modelTopology.config');
-    list = r.arr(cfg.layers, 'modelTopology.config.layers', MAX_LAYERS);
+    list = r.arr(cfg.layers, 'modelTopology.config.layers', MAX_FILE_LAYERS);
     if (cfg.name !== undefined) modelName = r.str(cfg.name, 'modelTopology.config.name', 256);
     buildInputShape = cfg.build_input_shape;
   }
   const fail = (where: string, message: string): never => r.fail(where, message);
+  const model = ctx.create({ name: modelName, dtype: ctx.dtype, seed: ctx.seed, deferBuild: true });
   let inputShape: number[] | undefined;
-  const layers: Layer[] = [];
+  const fileIndex: number[] = [];
   list.forEach((value, i) => {
     const where = `modelTopology layers[${i}]`;
+    if (++ctx.layerCount.n > MAX_FILE_LAYERS) r.fail(where, `the file has more than ${MAX_FILE_LAYERS} layers`);
     const o = r.obj(value, where);
     const className = r.str(o.class_name, `${where}.class_name`, 128);
-    const config = keysToCamel(r.obj(o.config ?? {}, `${where}.config`)) as Obj;
-    const reader = new ConfigReader(config, `${where}.config`, fail);
-    checkFileLayerConfig(reader, className, kerasMajor);
-    if (className === 'InputLayer') {
-      const shape = reader.layerArgs().inputShape;
-      if (!shape) r.fail(`${where}.config`, 'an InputLayer needs batch_input_shape (or batch_shape)');
-      if (layers.length > 0 || inputShape) r.fail(where, 'an InputLayer must be the first layer');
-      inputShape = shape;
+    const layer = readLayer(ctx, className, r.obj(o.config ?? {}, `${where}.config`), where, 0);
+    if (layer instanceof InputLayer) {
+      if (model.layers.length > 0 || inputShape) r.fail(where, 'an InputLayer must be the first layer');
+      inputShape = [...layer.sampleShape];
       return;
     }
-    const layer = layerEntry(className, fail, `${where}.class_name`).fromConfig(reader);
-    if (!inputShape && layer.declaredInputShape) inputShape = [...layer.declaredInputShape];
-    layers.push(layer);
+    if (model.layers.length === 0) {
+      // A Sequential built without an input shape on its first layer records the shape it was built with.
+      if (!inputShape && !layer.declaredInputShape && buildInputShape !== undefined && buildInputShape !== null) {
+        const config = { batchInputShape: buildInputShape };
+        inputShape = new ConfigReader(config, 'modelTopology.config', fail).layerArgs().inputShape;
+      }
+      if (inputShape) model.declareInputShape(inputShape);
+    }
+    try {
+      model.add(layer);
+    } catch (e) {
+      r.fail(where, (e as Error).message);
+    }
+    fileIndex.push(i);
   });
-  if (layers.length === 0) r.fail('modelTopology', 'the model has no layers');
-  // A Sequential built without an input shape on its first layer records the shape it was built with.
-  if (!inputShape && buildInputShape !== undefined && buildInputShape !== null) {
-    const config = { batchInputShape: buildInputShape };
-    inputShape = new ConfigReader(config, 'modelTopology.config', fail).layerArgs().inputShape;
-  }
-  if (!inputShape) {
+  if (model.layers.length === 0) r.fail('modelTopology', 'the model has no layers');
+  if (!model.inputShape) {
     r.fail('modelTopology.config.layers[0]', 'the first layer has no batch_input_shape, so the input shape is unknown');
   }
-  return { modelName, inputShape, layers };
-}
-
-/** The weights (name, shape) building `layers` on `inputShape` would create, in order, without allocating. */
-export function plannedWeights(r: Reader, layers: Layer[], inputShape: Shape): { name: string; shape: number[] }[] {
-  const out: { name: string; shape: number[] }[] = [];
-  let shape: Shape = inputShape;
-  for (const [i, layer] of layers.entries()) {
+  // Shapes through the chain, each error naming the layer's entry in the file.
+  let shape = model.inputShape!;
+  model.layers.forEach((l, i) => {
     try {
-      for (const w of layer.weightSpecs(shape)) out.push({ name: `${layer.name}/${w.name}`, shape: w.shape });
-      shape = layer.computeOutputShape(shape);
+      shape = l.computeOutputShapeFor([shape]);
     } catch (e) {
-      r.fail(`modelTopology layers[${i}]`, (e as Error).message);
+      r.fail(`modelTopology layers[${fileIndex[i]}]`, (e as Error).message);
     }
-  }
-  return out;
+  });
+  model.prepareShapes();
+  return model;
 }
 
 /** Total values of planned weights. */
 export function plannedSize(weights: { shape: number[] }[]): number {
-  return weights.reduce((s, w) => s + shapeSize(w.shape), 0);
+  return weights.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
 }

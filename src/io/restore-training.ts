@@ -31,18 +31,47 @@ export function restoreTraining(
   const optimizer = read(r, `${where}.compile.optimizer`, () =>
     getOptimizer(r.obj(c.optimizer, `${where}.compile.optimizer`)),
   );
-  const metrics = read(r, `${where}.compile.metrics`, () => checkMetricNames('model.json', c.metrics ?? []));
-  let loss: Loss | undefined;
-  if (givenLoss !== undefined) loss = read(r, 'loadLayersModel(): options.loss', () => getLoss(givenLoss));
-  else if (c.loss !== null && c.loss !== undefined) {
-    const l = r.obj(c.loss, `${where}.compile.loss`);
-    if (l.custom !== undefined) {
-      model.unsavedLoss = r.str(l.custom, `${where}.compile.loss.custom`, 256);
-    } else loss = read(r, `${where}.compile.loss`, () => getLoss(l as never));
-  }
+  const names = model.outputNames;
+  // One record per output: the whole record for a single output, `outputs.<name>` for several.
+  const records: Obj[] = [];
+  if (c.outputs !== undefined) {
+    const outs = r.obj(c.outputs, `${where}.compile.outputs`);
+    for (const k of Object.keys(outs)) {
+      if (!names.includes(k)) r.fail(`${where}.compile.outputs`, `the model has no output '${k.slice(0, 64)}'`);
+    }
+    for (const n of names) records.push(outs[n] === undefined ? {} : r.obj(outs[n], `${where}.compile.outputs.${n}`));
+  } else if (names.length === 1) records.push(c);
+  else r.fail(`${where}.compile`, `the model has ${names.length} outputs but the record names none`);
+  const losses: (LossIdentifier | undefined)[] = [];
+  const metrics: string[][] = [];
+  const weights: number[] = [];
+  records.forEach((rec, o) => {
+    const at = names.length === 1 ? `${where}.compile` : `${where}.compile.outputs.${names[o]}`;
+    metrics.push(read(r, `${at}.metrics`, () => checkMetricNames('model.json', rec.metrics ?? [])));
+    weights.push(rec.weight === undefined ? 1 : r.num(rec.weight, `${at}.weight`));
+    if (givenLoss !== undefined) losses.push(givenLoss);
+    else if (rec.loss === null || rec.loss === undefined) losses.push(undefined);
+    else {
+      const l = r.obj(rec.loss, `${at}.loss`);
+      if (l.custom !== undefined) {
+        model.unsavedLoss = r.str(l.custom, `${at}.loss.custom`, 256);
+        losses.push(undefined);
+      } else losses.push(read(r, `${at}.loss`, () => getLoss(l as never)) as Loss);
+    }
+  });
   model.optimizer = optimizer;
-  model.metricNames = metrics;
-  if (loss) model.compile({ optimizer, loss, metrics });
+  model.outputMetrics = metrics;
+  if (losses.some((l) => l !== undefined) && model.unsavedLoss === undefined) {
+    const byName = (v: unknown[]) => Object.fromEntries(names.map((n, o) => [n, v[o]]));
+    read(r, givenLoss !== undefined ? 'loadLayersModel(): options.loss' : `${where}.compile`, () =>
+      model.compile({
+        optimizer,
+        loss: (names.length === 1 ? losses[0] : byName(losses)) as LossIdentifier,
+        metrics: names.length === 1 ? metrics[0] : (byName(metrics) as Record<string, string[]>),
+        lossWeights: names.length === 1 ? undefined : (byName(weights) as Record<string, number>),
+      }),
+    );
+  }
   if (bp.training !== undefined) restorePosition(model, optimizer, r, bp, entries, buffers);
 }
 

@@ -9,6 +9,7 @@
 import type { Model } from '../model/model';
 import { serializeOptimizer } from '../optimizers';
 import { serializeLoss } from '../training/losses';
+import type { Loss } from '../training/contracts';
 import { toSnake } from './case';
 
 /** JSON has no Infinity or NaN: such numbers are written as strings and read back. */
@@ -24,15 +25,30 @@ export function decodeNumber(v: unknown): number | undefined {
   return undefined;
 }
 
-/** The `compile` record, or undefined for an uncompiled model. */
+/** One output's loss as recorded: its serialised form, `{ custom: name }` for a function, or null. */
+function lossRecord(loss: Loss | undefined): unknown {
+  if (!loss) return null;
+  return serializeLoss(loss) ?? { custom: loss.name };
+}
+
+/**
+ * The `compile` record, or undefined for an uncompiled model. A model with several outputs records each output's
+ * loss, metrics and loss weight under `outputs`, by output name.
+ */
 export function compileRecord(model: Model): Record<string, unknown> | undefined {
   if (!model.optimizer) return undefined;
-  const loss = model.loss ? serializeLoss(model.loss) : null;
-  return {
-    loss: loss ?? (model.loss ? { custom: model.loss.name } : null),
-    metrics: [...model.metricNames],
-    optimizer: serializeOptimizer(model.optimizer),
-  };
+  const optimizer = serializeOptimizer(model.optimizer);
+  const names = model.outputNames;
+  if (names.length === 1) return { loss: lossRecord(model.loss), metrics: [...model.metricNames], optimizer };
+  const outputs: Record<string, unknown> = {};
+  names.forEach((n, o) => {
+    outputs[n] = {
+      loss: lossRecord(model.outputLosses[o]),
+      metrics: [...(model.outputMetrics[o] ?? [])],
+      weight: model.lossWeights[o] ?? 1,
+    };
+  });
+  return { outputs, optimizer };
 }
 
 /** The `training` record: where training stands, for an exact resume. */
@@ -68,6 +84,7 @@ const TFJS_METRICS = ['accuracy', 'acc', 'mse', 'mae'];
 export function tfjsTrainingConfig(model: Model): Record<string, unknown> | undefined {
   const opt = model.optimizer;
   const loss = model.loss;
+  if (model.outputNames.length !== 1) return undefined;
   if (!opt || !loss || loss.custom || !TFJS_OPTIMIZERS.includes(opt.className)) return undefined;
   const config = opt.getConfig();
   const lossConfig = loss.getConfig();

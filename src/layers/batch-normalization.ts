@@ -52,6 +52,8 @@ export class BatchNormalization extends Layer {
   private mean?: FloatArray;
   private invStd?: FloatArray;
   private lastX?: FloatArray;
+  /** Whether the last forward used batch statistics (training and not frozen). */
+  private lastTraining = false;
 
   constructor(args: BatchNormalizationArgs = {}) {
     const where = 'layers.batchNormalization()';
@@ -150,17 +152,40 @@ export class BatchNormalization extends Layer {
     ] as const;
   }
 
+  /**
+   * A frozen layer (trainable false) runs in inference mode even while the model trains, as in Keras: it
+   * normalises with its moving statistics and leaves them unchanged (TF.js keeps using batch statistics).
+   */
   forward(b: Backend, x: FloatArray, rows: number, training: boolean): FloatArray {
-    const args = this.forwardArgs(x, rows, training);
+    this.lastTraining = training && this.trainable;
+    const args = this.forwardArgs(x, rows, this.lastTraining);
     b.batchNormForward(...args);
     return args[7];
   }
 
   override async forwardAsync(b: Backend, x: FloatArray, rows: number, training: boolean): Promise<FloatArray> {
     if (!b.batchNormForwardAsync || !isAsyncSafe(x)) return this.forward(b, x, rows, training);
-    const args = this.forwardArgs(x, rows, training);
+    this.lastTraining = training && this.trainable;
+    const args = this.forwardArgs(x, rows, this.lastTraining);
     await b.batchNormForwardAsync(...args);
     return args[7];
+  }
+
+  /**
+   * Backward of an inference-mode forward (a frozen layer inside a model whose earlier layers train): the
+   * layer is then a per-channel affine map, dx = dy·γ·invStd with the moving statistics' invStd.
+   */
+  private frozenBackward(dy: FloatArray, rows: number, needDx: boolean): FloatArray | null {
+    if (!needDx) return null;
+    const dx = this.buffers(rows, [this.outputSize, this.inputSize])[1];
+    const c = this.channels;
+    const gamma = this.scale ? this.weight('gamma').value : null;
+    const inv = this.invStd!;
+    const n = rows * this.inputSize;
+    for (let o = 0; o < n; o += c) {
+      for (let j = 0; j < c; j++) dx[o + j] = dy[o + j] * (gamma ? gamma[j] * inv[j] : inv[j]);
+    }
+    return dx;
   }
 
   private backwardArgs(dy: FloatArray, rows: number) {
@@ -181,12 +206,14 @@ export class BatchNormalization extends Layer {
   }
 
   backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean): FloatArray | null {
+    if (!this.lastTraining) return this.frozenBackward(dy, rows, needDx);
     const args = this.backwardArgs(dy, rows);
     b.batchNormBackward(...args);
     return needDx ? args[5] : null;
   }
 
   override async backwardAsync(b: Backend, dy: FloatArray, rows: number, needDx: boolean): Promise<FloatArray | null> {
+    if (!this.lastTraining) return this.frozenBackward(dy, rows, needDx);
     if (!b.batchNormBackwardAsync || !isAsyncSafe(this.lastX!) || !isAsyncSafe(dy)) {
       return this.backward(b, dy, rows, needDx);
     }

@@ -111,6 +111,12 @@ export class Dense extends Layer {
     return shapeSize(this.inputShape!) / this.k;
   }
 
+  /** z, y (unless linear: y is z) and dx (see bufferSizes). */
+  override stepBufferValues(inputShape: Shape): number {
+    const out = (shapeSize(inputShape) / inputShape[inputShape.length - 1]) * this.units;
+    return out * (this.actCode === Activation.linear ? 1 : 2) + shapeSize(inputShape);
+  }
+
   override macsPerSample(): number {
     return this.built ? this.outer * this.k * this.units : 0;
   }

@@ -24,6 +24,11 @@ import { LSTM, type LstmArgs } from './lstm';
 import { Masking, type MaskingArgs } from './masking';
 import { SimpleRNN, type SimpleRnnArgs } from './simple-rnn';
 import { TimeDistributed, type TimeDistributedArgs } from './time-distributed';
+// attention
+import { PositionEmbedding, type PositionEmbeddingArgs } from './position-embedding';
+import { TokenAndPositionEmbedding, type TokenAndPositionEmbeddingArgs } from './token-and-position-embedding';
+import { TransformerDecoder, type TransformerDecoderArgs } from './transformer-decoder';
+import { TransformerEncoder, type TransformerEncoderArgs } from './transformer-encoder';
 
 /**
  * A fully connected layer, applied to the last axis of its input.
@@ -241,3 +246,98 @@ export { GlobalAveragePooling2D, GlobalMaxPooling2D, GlobalMaxPooling1D };
 export { ZeroPadding2D, BatchNormalization, SpatialDropout1D, SpatialDropout2D };
 export type { Conv2DArgs, Conv1DArgs, DepthwiseConv2DArgs, PoolingArgs, GlobalPoolingArgs, ZeroPadding2DArgs };
 export type { BatchNormalizationArgs, SpatialDropoutArgs };
+
+// merging several inputs (functional models)
+import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './elementwise-merge';
+import { Concatenate, type ConcatenateArgs } from './concatenate';
+import { Dot, type DotArgs } from './dot';
+import { InputLayer, type InputArgs } from './input-layer';
+
+/**
+ * Sums its inputs (shapes equal, or broadcastable). A residual connection:
+ * @example const y = bp.layers.add().apply([x, bp.layers.dense({ units: 32 }).apply(x)]);
+ */
+export function add(args?: LayerArgs): Add {
+  return new Add(args);
+}
+/** The first input minus the second (Keras only: TF.js cannot load it). @example bp.layers.subtract().apply([a, b]) */
+export function subtract(args?: LayerArgs): Subtract {
+  return new Subtract(args);
+}
+/** Elementwise product of its inputs. @example bp.layers.multiply().apply([gate, value]) */
+export function multiply(args?: LayerArgs): Multiply {
+  return new Multiply(args);
+}
+/** Mean of its inputs. @example bp.layers.average().apply([a, b, c]) */
+export function average(args?: LayerArgs): Average {
+  return new Average(args);
+}
+/** Elementwise maximum of its inputs. @example bp.layers.maximum().apply([a, b]) */
+export function maximum(args?: LayerArgs): Maximum {
+  return new Maximum(args);
+}
+/** Elementwise minimum of its inputs. @example bp.layers.minimum().apply([a, b]) */
+export function minimum(args?: LayerArgs): Minimum {
+  return new Minimum(args);
+}
+/**
+ * Joins its inputs along an axis (default the last).
+ * @example const both = bp.layers.concatenate().apply([tabular, textFeatures]);
+ */
+export function concatenate(args?: ConcatenateArgs): Concatenate {
+  return new Concatenate(args);
+}
+/**
+ * Dot product of two inputs per sample along `axes`; `normalize: true` gives cosine similarity.
+ * @example const similarity = bp.layers.dot({ axes: 1, normalize: true }).apply([a, b]);
+ */
+export function dot(args: DotArgs): Dot {
+  return new Dot(args);
+}
+/** An input layer, as `tf.layers.inputLayer` (bp.input() returns its output directly). */
+export function inputLayer(args: InputArgs): InputLayer {
+  return new InputLayer(args);
+}
+
+export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, InputLayer };
+export type { ConcatenateArgs, DotArgs, InputArgs };
+export { MergeLayer } from './merge-layer';
+// attention (KerasNLP's transformer layers: single-input, so they work in sequential models)
+
+/**
+ * A learned embedding per position: [steps, features] → the embeddings of positions 0..steps-1 (the input's values
+ * are not read). Usually added to token embeddings; tokenAndPositionEmbedding does both in one layer.
+ * @example bp.layers.positionEmbedding({ sequenceLength: 64, inputShape: [64, 32] })
+ */
+export function positionEmbedding(args: PositionEmbeddingArgs): PositionEmbedding {
+  return new PositionEmbedding(args);
+}
+/**
+ * Token ids [steps] → token embedding + position embedding, [steps, embeddingDim] (KerasNLP). With `maskZero`, id 0
+ * is padding: attention does not attend to it and the loss skips it.
+ * @example
+ * bp.layers.tokenAndPositionEmbedding({ vocabularySize: 64, sequenceLength: 32, embeddingDim: 128, inputShape: [32] })
+ */
+export function tokenAndPositionEmbedding(args: TokenAndPositionEmbeddingArgs): TokenAndPositionEmbedding {
+  return new TokenAndPositionEmbedding(args);
+}
+/**
+ * A transformer encoder block (KerasNLP): multi-head self-attention over the whole sequence and a feed-forward
+ * network, each with a residual connection, layer normalization and dropout; [steps, features] → the same shape.
+ * `normalizeFirst` puts the normalizations before the blocks (GPT-2) instead of after (BERT, the default).
+ * @example bp.layers.transformerEncoder({ intermediateDim: 256, numHeads: 4, dropout: 0.1 })
+ */
+export function transformerEncoder(args: TransformerEncoderArgs): TransformerEncoder {
+  return new TransformerEncoder(args);
+}
+/**
+ * A transformer decoder block (KerasNLP) used decoder-only, as in GPT: causal self-attention (each step sees itself
+ * and the steps before it) and a feed-forward network, with residual connections, layer normalization and dropout.
+ * @example bp.layers.transformerDecoder({ intermediateDim: 512, numHeads: 4, normalizeFirst: true })
+ */
+export function transformerDecoder(args: TransformerDecoderArgs): TransformerDecoder {
+  return new TransformerDecoder(args);
+}
+
+export { PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder, TransformerDecoder };
+export type { PositionEmbeddingArgs, TokenAndPositionEmbeddingArgs, TransformerEncoderArgs, TransformerDecoderArgs };

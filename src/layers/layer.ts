@@ -32,7 +32,19 @@ import { floatArray } from '../backend/memory';
 import type { ActivationName } from '../backend/ops';
 import type { FoldedSgd, Initializer, Param, Regularizer } from '../training/contracts';
 import type { Rng } from '../random';
+import { GraphNode, SymbolicTensor, isSymbolic } from '../autodiff/symbolic';
 import { checkShape, formatShape, shapeSize, type Shape } from './shape';
+
+/**
+ * Counts changes of any layer's `trainable` flag: a model caches its trainable parameters and its plan (which
+ * calls need backward at all) and rebuilds them when this has moved.
+ */
+let trainableVersion = 0;
+
+/** The current trainable-flag version (see above). @internal */
+export function trainableFlagsVersion(): number {
+  return trainableVersion;
+}
 
 export interface LayerArgs {
   /** Layer name; defaults to `<kind>_<n>` (e.g. `dense_1`), unique within the model. */
@@ -65,13 +77,21 @@ export abstract class Layer {
   /** TF.js class name, the registry key ('Dense', 'Flatten', ...). */
   abstract readonly className: string;
   name: string;
-  trainable: boolean;
+  private trainableFlag: boolean;
+  /**
+   * The calls of this layer in graphs (`layer.apply(...)`), in order: Keras' inbound nodes. A layer applied
+   * twice is shared: one set of weights, two calls.
+   */
+  readonly inboundNodes: GraphNode[] = [];
+  /** True for layers taking several inputs (merge layers); they implement the `...Many` methods. */
+  get multiInput(): boolean {
+    return false;
+  }
   /** The per-sample input shape given to the constructor (inputShape / batchInputShape / inputDim). */
   readonly declaredInputShape?: Shape;
-  /** Per-sample shapes, known once built. */
-  inputShape?: Shape;
-  outputShape?: Shape;
-  built = false;
+  private inShape?: Shape;
+  private outShape?: Shape;
+  private builtFlag = false;
   protected dtype: DType = 'float32';
   /**
    * Prefix of this layer's weight names (default: its name). A wrapper sets it for the layer it wraps, so
@@ -92,7 +112,7 @@ export abstract class Layer {
     if (a.trainable !== undefined && typeof a.trainable !== 'boolean') {
       throw new Error(`${where}: 'trainable' must be true or false, got ${String(a.trainable)}`);
     }
-    this.trainable = a.trainable ?? true;
+    this.trainableFlag = a.trainable ?? true;
     const given = [a.inputShape, a.batchInputShape, a.inputDim].filter((v) => v !== undefined).length;
     if (given > 1) throw new Error(`${where}: give only one of 'inputShape', 'batchInputShape' and 'inputDim'`);
     if (a.inputShape !== undefined) this.declaredInputShape = checkShape(where, 'inputShape', a.inputShape);
@@ -104,6 +124,30 @@ export abstract class Layer {
       }
       this.declaredInputShape = checkShape(where, 'batchInputShape', b.slice(1));
     }
+  }
+
+  /** Whether the layer has its weights (build ran). */
+  get built(): boolean {
+    return this.builtFlag;
+  }
+  set built(v: boolean) {
+    this.builtFlag = v;
+  }
+
+  /** Per-sample input shape, known once built. */
+  get inputShape(): Shape | undefined {
+    return this.inShape;
+  }
+  set inputShape(v: Shape | undefined) {
+    this.inShape = v;
+  }
+
+  /** Per-sample output shape, known once built. */
+  get outputShape(): Shape | undefined {
+    return this.outShape;
+  }
+  set outputShape(v: Shape | undefined) {
+    this.outShape = v;
   }
 
   /**
@@ -118,10 +162,139 @@ export abstract class Layer {
   }
 
   /**
+   * Whether the optimizer updates this layer's weights. Setting it to false freezes the layer: its weights get
+   * no gradient and no update, and a model skips backward work that nothing trainable needs (a frozen
+   * BatchNormalization also runs in inference mode, as in Keras).
+   */
+  get trainable(): boolean {
+    return this.trainableFlag;
+  }
+  set trainable(v: boolean) {
+    if (typeof v !== 'boolean')
+      throw new Error(`${this.describe()}: 'trainable' must be true or false, got ${String(v)}`);
+    if (v !== this.trainableFlag) trainableVersion++;
+    this.trainableFlag = v;
+  }
+
+  /**
    * The per-sample output shape for `inputShape`; throws, naming the layer and the fix, when the layer
    * cannot take that input.
    */
   abstract computeOutputShape(inputShape: Shape): Shape;
+
+  /** The output shape for the per-sample shapes of the inputs of one call (single-input layers take one). */
+  computeOutputShapeFor(inputShapes: readonly Shape[]): Shape {
+    if (inputShapes.length !== 1) {
+      throw new Error(
+        `${this.describe()} takes one input, got ${inputShapes.length}; ` +
+          'merge them first (bp.layers.concatenate(), add(), ...)',
+      );
+    }
+    return this.computeOutputShape(inputShapes[0]);
+  }
+
+  /**
+   * Calls the layer on symbolic tensors (from `bp.input()` or other layers' `apply`), as in TF.js and Keras:
+   * records the call and returns the symbolic output; weights are created when a model containing the call is
+   * built. Applying one layer several times shares it (one set of weights; gradients summed).
+   * @example
+   * const x = bp.input({ shape: [32] });
+   * const h = bp.layers.dense({ units: 16, activation: 'relu' }).apply(x);
+   * const y = bp.layers.add().apply([x2, h2]);
+   */
+  apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const out = this.applyNode(inputs);
+    if (out.length !== 1) throw new Error(`${this.describe()}: apply() produced ${out.length} outputs`);
+    return out[0];
+  }
+
+  /** Records one call on `inputs` and returns its outputs (one per output of the layer). @internal */
+  protected applyNode(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+    const where = `${this.describe()}.apply()`;
+    const listCall = Array.isArray(inputs);
+    const list = listCall ? inputs : [inputs];
+    if (list.length === 0) throw new Error(`${where}: expected a symbolic tensor or a list of them, got []`);
+    if (list.length > MAX_FAN_IN) throw new Error(`${where}: at most ${MAX_FAN_IN} inputs, got ${list.length}`);
+    for (const [i, t] of list.entries()) {
+      if (!isSymbolic(t)) {
+        throw new Error(
+          `${where}: input ${i} is ${describeValue(t)}, not a symbolic tensor; start from bp.input({ shape }) ` +
+            `(for data, build a model with bp.model({ inputs, outputs }) and call predict)`,
+        );
+      }
+    }
+    if (!this.multiInput && list.length !== 1) {
+      throw new Error(
+        `${where}: takes one input, got ${list.length}; merge them first (bp.layers.concatenate(), add(), ...)`,
+      );
+    }
+    const shapes = list.map((t) => t.sampleShape);
+    if (!this.multiInput && this.declaredInputShape && !sameShapes(shapes[0], this.declaredInputShape)) {
+      throw new Error(
+        `${where}: the layer declares inputShape ${formatShape(this.declaredInputShape)} but is applied to ` +
+          `${formatShape(shapes[0])}`,
+      );
+    }
+    if (this.built && !this.multiInput && this.inputShape) this.checkSharedShape(shapes[0]);
+    const outShape = this.computeOutputShapeFor(shapes);
+    const node = new GraphNode(this, list, this.inboundNodes.length, listCall);
+    const out = new SymbolicTensor([...outShape], 'float32', node, 0);
+    node.outputs.push(out);
+    this.inboundNodes.push(node);
+    return node.outputs;
+  }
+
+  /** A built layer applied again must produce weights of the same shapes (it shares them). */
+  private checkSharedShape(shape: Shape): void {
+    const mine = this.weightSpecs(this.inputShape!);
+    const theirs = this.weightSpecs(shape);
+    const same = mine.length === theirs.length && mine.every((w, i) => sameShapes(w.shape, theirs[i].shape));
+    if (!same) {
+      throw new Error(
+        `${this.describe()} was built for inputs ${formatShape(this.inputShape!)}; applied to ` +
+          `${formatShape(shape)} it would need weights of other shapes. A shared layer needs inputs with the same ` +
+          `last dimension; use a new layer instead`,
+      );
+    }
+  }
+
+  /** The input of the layer's only call (`layer.input` in TF.js); getInputAt(i) when it was applied several times. */
+  get input(): SymbolicTensor | SymbolicTensor[] {
+    return this.nodeTensors('input', 0, true);
+  }
+
+  /** The output of the layer's only call (`layer.output` in TF.js); getOutputAt(i) when applied several times. */
+  get output(): SymbolicTensor | SymbolicTensor[] {
+    return this.nodeTensors('output', 0, true);
+  }
+
+  /** The input(s) of call `nodeIndex`. */
+  getInputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
+    return this.nodeTensors('input', nodeIndex, false);
+  }
+
+  /** The output(s) of call `nodeIndex`. */
+  getOutputAt(nodeIndex: number): SymbolicTensor | SymbolicTensor[] {
+    return this.nodeTensors('output', nodeIndex, false);
+  }
+
+  private nodeTensors(which: 'input' | 'output', i: number, only: boolean): SymbolicTensor | SymbolicTensor[] {
+    if (this.inboundNodes.length === 0) {
+      throw new Error(`${this.describe()} has not been applied to anything yet, so it has no ${which}`);
+    }
+    if (only && this.inboundNodes.length > 1) {
+      throw new Error(
+        `${this.describe()} has been applied ${this.inboundNodes.length} times, so its ${which} is ambiguous; ` +
+          `use get${which === 'input' ? 'Input' : 'Output'}At(nodeIndex)`,
+      );
+    }
+    if (!Number.isInteger(i) || i < 0 || i >= this.inboundNodes.length) {
+      throw new Error(`${this.describe()}: no call ${String(i)} (it was applied ${this.inboundNodes.length} times)`);
+    }
+    const node = this.inboundNodes[i];
+    const list = which === 'input' ? node.inputs : node.outputs;
+    return list.length === 1 && !(which === 'input' && node.listCall) ? list[0] : [...list];
+  }
 
   /** The weights `build` creates for `inputShape`, in TF.js order, without allocating them. */
   weightSpecs(_inputShape: Shape): WeightSpec[] {
@@ -170,6 +343,23 @@ export abstract class Layer {
     return this.trainable ? this.trainableWeights : [];
   }
 
+  /**
+   * Makes this (built) layer use `primary`'s weight values: the replica a model makes for the second and later
+   * calls of a shared layer, which has its own buffers and gradients but no weights of its own. @internal
+   */
+  shareWeightsFrom(primary: Layer): void {
+    const mine = this.weights();
+    const theirs = primary.weights();
+    if (mine.length !== theirs.length || mine.some((p, i) => p.value.length !== theirs[i].value.length)) {
+      throw new Error(`${this.describe()}: cannot share the weights of ${primary.describe()} (other shapes)`);
+    }
+    mine.forEach((p, i) => {
+      p.value = theirs[i].value;
+      p.name = theirs[i].name;
+    });
+    this.onBuilt();
+  }
+
   /** Values per input sample. */
   get inputSize(): number {
     return shapeSize(this.requireShape().inputShape);
@@ -190,9 +380,21 @@ export abstract class Layer {
     return 0;
   }
 
-  /** Values per sample the layer keeps for a step beyond its output (recurrent workspaces), for the memory check. */
-  workspacePerSample(): number {
-    return 0;
+  /**
+   * Values per sample of every buffer the layer allocates for one batch size — what its `buffers(rows, sizes)`
+   * calls ask for (output, pre-activation, input gradient, recurrent workspaces, dropout masks), and any other
+   * per-row array it keeps (token ids, argmax indices) — for inputs of `inputShape`, whether the layer is
+   * built or not. The memory checks sum it over layers and batch sizes before anything is allocated
+   * (model/step-memory.ts), so a layer whose buffers differ from the default [output, input gradient] says so
+   * here; test/model/step-memory.test.ts compares it with what every layer really allocates.
+   */
+  stepBufferValues(inputShape: Shape): number {
+    return shapeSize(this.computeOutputShape(inputShape)) + shapeSize(inputShape);
+  }
+
+  /** stepBufferValues for a call with inputs of `inputShapes` (multi-input layers override it). */
+  stepBufferValuesFor(inputShapes: readonly Shape[]): number {
+    return this.stepBufferValues(inputShapes[0]);
   }
 
   /**
@@ -216,6 +418,55 @@ export abstract class Layer {
    */
   outputMask(inputMask: FloatArray | null): FloatArray | null {
     return inputMask && this.maskFlow(true) ? inputMask : null;
+  }
+
+  // The multi-input side of the contract (merge layers override these; single-input layers never see them).
+
+  /** maskFlow for a call with several inputs (`masked[i]`: whether input i carries a mask). */
+  maskFlowMany(masked: readonly boolean[]): boolean {
+    return this.maskFlow(masked[0]);
+  }
+
+  /** outputMask for a call with several inputs. */
+  outputMaskMany(masks: readonly (FloatArray | null)[]): FloatArray | null {
+    return this.outputMask(masks[0]);
+  }
+
+  /** The weights build creates for the inputs of one call. */
+  weightSpecsFor(inputShapes: readonly Shape[]): WeightSpec[] {
+    return this.weightSpecs(inputShapes[0]);
+  }
+
+  /** build() for the inputs of one call. */
+  buildFor(inputShapes: readonly Shape[], dtype: DType, rng: Rng): void {
+    this.build(inputShapes[0], dtype, rng);
+  }
+
+  /** Forward for a call with several inputs `xs` (masks per input); merge layers implement it. */
+  forwardMany(
+    _b: Backend,
+    _xs: readonly FloatArray[],
+    _rows: number,
+    _training: boolean,
+    _rng: Rng,
+    _masks: readonly (FloatArray | null)[],
+  ): FloatArray {
+    throw new Error(`${this.describe()} takes one input`);
+  }
+
+  /**
+   * Backward for a call with several inputs: writes into `dxs[i]` the gradient of input i where `needDx[i]`
+   * (null elsewhere). Each returned buffer must be distinct (the engine hands each to another producer, which
+   * may overwrite it). `dy` may be overwritten.
+   */
+  backwardMany(
+    _b: Backend,
+    _dy: FloatArray,
+    _rows: number,
+    _needDx: readonly boolean[],
+    _dxs: (FloatArray | null)[],
+  ): void {
+    throw new Error(`${this.describe()} takes one input`);
   }
 
   /** The activation this layer applies last, which a loss may fuse with; undefined when none. */
@@ -309,7 +560,7 @@ export abstract class Layer {
   }
 
   /** "Dense 'dense_1'" for error messages. */
-  protected describe(): string {
+  describe(): string {
     return `${this.className} '${this.name || '(unnamed)'}'`;
   }
 
@@ -317,6 +568,20 @@ export abstract class Layer {
   protected badInput(inputShape: Shape, why: string): never {
     throw new Error(`${this.describe()}: cannot take inputs of shape ${formatShape(inputShape)}: ${why}`);
   }
+}
+
+/** Most inputs one call may take (a merge of this many tensors is already absurd). */
+export const MAX_FAN_IN = 1024;
+
+function sameShapes(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (ArrayBuffer.isView(v)) return 'a typed array';
+  return typeof v === 'object' ? 'an object' : typeof v;
 }
 
 export function allocParam(name: string, shape: number[], dtype: DType, trainable = true): Param {

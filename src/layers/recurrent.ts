@@ -236,12 +236,12 @@ export abstract class Recurrent extends Layer {
     return this.steps * (this.features + this.units) * k;
   }
 
-  override workspacePerSample(): number {
-    if (!this.built) return 0;
-    const T = this.steps,
-      F = this.features,
-      U = this.units;
-    return T * (2 * F + this.blocks * U + 3 * U) + 6 * U;
+  /** The workspace (see workspace()): time-major input, gates, states, output, dx, per-step scratch, dropout. */
+  override stepBufferValues(inputShape: Shape): number {
+    const [T, F] = inputShape;
+    const U = this.units;
+    const drop = this.dropout > 0 ? T * F + F : 0;
+    return T * F + T * this.blocks * U + 2 * T * U + (this.returnSequences ? T * U : 0) + T * F + 5 * U + drop;
   }
 
   override maskFlow(inputMasked: boolean): boolean {
@@ -342,13 +342,13 @@ export abstract class Recurrent extends Layer {
     return ws.xDrop;
   }
 
-  private output(ws: Workspace): FloatArray {
+  private workspaceOutput(ws: Workspace): FloatArray {
     return ws.y ?? ws.last;
   }
 
   /** The output of the last forward of `rows` rows (its buffer; valid until the next forward). */
   outputOf(rows: number): FloatArray {
-    return this.output(this.workspace(rows));
+    return this.workspaceOutput(this.workspace(rows));
   }
 
   forward(b: Backend, x: FloatArray, rows: number, training: boolean, rng: Rng, mask?: FloatArray | null): FloatArray {
@@ -357,7 +357,7 @@ export abstract class Recurrent extends Layer {
     this.lastX = input;
     this.lastMask = mask ?? null;
     this.runForward(b, input, this.lastMask, ws, rows, false);
-    return this.output(ws);
+    return this.workspaceOutput(ws);
   }
 
   override async forwardAsync(
@@ -375,7 +375,7 @@ export abstract class Recurrent extends Layer {
     this.lastX = input;
     this.lastMask = mask ?? null;
     await this.runForward(b, input, this.lastMask, ws, rows, true);
-    return this.output(ws);
+    return this.workspaceOutput(ws);
   }
 
   /** dx *= the dropout mask (the gradient through input dropout). */

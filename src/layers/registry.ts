@@ -30,6 +30,15 @@ import { globalAveragePooling2dEntry, globalMaxPooling1dEntry, globalMaxPooling2
 import { zeroPadding2dEntry } from './zero-padding2d';
 import { batchNormalizationEntry } from './batch-normalization';
 import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout';
+// merging several inputs
+import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
+import { concatenateEntry } from './concatenate';
+import { dotEntry } from './dot';
+// attention
+import { positionEmbeddingEntry } from './position-embedding';
+import { tokenAndPositionEmbeddingEntry } from './token-and-position-embedding';
+import { transformerDecoderEntry } from './transformer-decoder';
+import { transformerEncoderEntry } from './transformer-encoder';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -67,6 +76,20 @@ const ENTRIES: LayerEntry[] = [
   batchNormalizationEntry,
   spatialDropout1dEntry,
   spatialDropout2dEntry,
+  // merging several inputs
+  addEntry,
+  subtractEntry,
+  multiplyEntry,
+  averageEntry,
+  maximumEntry,
+  minimumEntry,
+  concatenateEntry,
+  dotEntry,
+  // attention
+  positionEmbeddingEntry,
+  tokenAndPositionEmbeddingEntry,
+  transformerEncoderEntry,
+  transformerDecoderEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));

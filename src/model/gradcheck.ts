@@ -6,9 +6,9 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Param, Targets } from '../training/contracts';
-import { cloneLayer } from '../layers/registry';
+import { cloneModel } from './clone';
 import { engineOf } from './engine';
-import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
+import type { InputsLike, TargetsLike } from './io-lists';
 import { Model } from './model';
 
 /** Gradients smaller than this are compared absolutely (see GradcheckResult.errors). */
@@ -33,14 +33,12 @@ export interface GradcheckOptions {
   maxPerParam?: number;
 }
 
-/** A float64 copy of `model`: the same layers (by config), weights and loss. */
+/** A float64 copy of `model`: the same graph (layers by config), weights, losses and loss weights. */
 function float64Copy(model: Model): Model {
-  const copy = new Model({ dtype: 'float64', seed: model.seed });
-  for (const layer of model.layers) copy.add(cloneLayer(layer));
-  copy.build(model.inputShape!);
-  const from = model.weights();
-  copy.weights().forEach((p, i) => p.value.set(from[i].value));
-  copy.loss = model.loss;
+  const copy = cloneModel(model, { dtype: 'float64' });
+  copy.outputLosses = [...model.outputLosses];
+  copy.lossWeights = [...model.lossWeights];
+  copy.outputMetrics = model.outputMetrics.map(() => []);
   return copy;
 }
 
@@ -50,7 +48,12 @@ function float64Copy(model: Model): Model {
  * const { maxError, errors } = bp.gradcheck(model, x, y);
  * if (maxError > 1e-4) console.warn(errors);
  */
-export function gradcheck(model: Model, x: InputLike, y: TargetLike, options: GradcheckOptions = {}): GradcheckResult {
+export function gradcheck(
+  model: Model,
+  x: InputsLike,
+  y: TargetsLike,
+  options: GradcheckOptions = {},
+): GradcheckResult {
   if (!(model instanceof Model)) {
     throw new Error(`gradcheck(): the first argument must be a model (bp.sequential(...)), got ${describe(model)}`);
   }
@@ -62,8 +65,10 @@ export function gradcheck(model: Model, x: InputLike, y: TargetLike, options: Gr
     throw new Error(`gradcheck(): 'epsilon' must be in (0, 1), got ${String(eps)}`);
   const m = float64Copy(model);
   const engine = engineOf(m);
-  const xm = checkX('gradcheck()', x, m.inputShape, 'float64');
-  const t = checkY('gradcheck()', y, xm.rows, m.outputShape!, m.loss!.sparseTargets, 'float64');
+  const xs = m.checkedInputs('gradcheck()', x);
+  const rows = xs[0].rows;
+  const xm = { data: xs.map((i) => i.data), rows };
+  const t = { data: m.checkedTargets('gradcheck()', y, rows).map((v) => v ?? new Float64Array(0)) };
   const b: Backend = engine.backendFor();
   const params = m.params();
 
@@ -106,8 +111,8 @@ export function gradcheck(model: Model, x: InputLike, y: TargetLike, options: Gr
 function analyticGradients(
   m: Model,
   b: Backend,
-  x: FloatArray,
-  target: Targets,
+  x: FloatArray[],
+  target: Targets[],
   rows: number,
   params: Param[],
 ): Float64Array[] {

@@ -1,46 +1,67 @@
 /**
- * The model core: a stack of layers with shapes of any rank, built from a seeded RNG, compiled with an
- * optimizer, a loss and metrics; inference, evaluation, one-batch training, weights in TF.js order. The
- * epoch loop (fit), saving (io) and the callbacks are built on top of this class and never imported by it.
+ * The model core. A model is a graph of layer calls between its inputs and outputs, compiled into a plan
+ * (plan.ts) that the engine runs: a Sequential model is the chain of its layers (`add`), a functional model the
+ * nodes `layer.apply` recorded between `bp.input`s and the outputs (`new Model({ inputs, outputs })`). Weights
+ * are created from the seeded RNG in the plan's canonical order; compile sets an optimizer and a loss (and
+ * metrics, and a loss weight) per output; inference, evaluation, one-batch training and weights in TF.js order
+ * work on both kinds. A model is a layer too: applied inside another model, its calls are inlined there.
+ * The epoch loop (fit), saving (io) and the callbacks are built on top of this class and never imported by it.
  */
-import type { DType, FloatArray } from '../backend/ops';
+import type { Backend, DType, FloatArray } from '../backend/ops';
 import { Rng } from '../random';
 import type { Loss, Optimizer, Param } from '../training/contracts';
-import { getLoss, type LossIdentifier } from '../training/losses';
-import { checkMetricNames } from '../training/metrics';
+import type { LossIdentifier } from '../training/losses';
 import { getOptimizer, type OptimizerIdentifier } from '../optimizers';
-import { Layer } from '../layers/layer';
+import { Layer, trainableFlagsVersion } from '../layers/layer';
+import { cloneLayer } from '../layers/registry';
+import { InputLayer } from '../layers/input-layer';
 import { formatShape, sameShape, shapeSize, type Shape } from '../layers/shape';
+import { GraphNode, SymbolicTensor, isSymbolic } from '../autodiff/symbolic';
 import { checkModelSize } from '../limits';
 import { engineOf } from './engine';
-import { checkX, checkY, type InputLike, type TargetLike } from './inputs';
-import { formatSummary } from './summary';
+import type { InputLike, TargetLike } from './inputs';
+import { checkInputs, checkTargets, type InputsLike, type TargetsLike } from './io-lists';
+import { outputSettings, type PerOutput } from './compile-args';
+import { compilePlan, GraphBuilder, type FlatGraph, type Plan } from './plan';
+import { orderTopology, type Topology } from './topology';
+import { assignWeights, copyWeights, type WeightArray, type WeightsLike } from './weight-arrays';
+import { formatSummary, type SummaryRow } from './summary';
+import { uniqueNamer } from './names';
 import type { Tensor } from './tensor';
 
+export type { WeightArray };
+
 export interface ModelArgs {
+  /** Layers of a Sequential model, in order. */
   layers?: Layer[];
+  /** Inputs of a functional model (from bp.input()). */
+  inputs?: SymbolicTensor | SymbolicTensor[];
+  /** Outputs of a functional model (from layer.apply()). */
+  outputs?: SymbolicTensor | SymbolicTensor[];
   /** Seed for weight initialisation, shuffling and dropout (default: 0, so runs repeat exactly). */
   seed?: number;
   /** Float type of weights and computation (default 'float32'). */
   dtype?: DType;
   name?: string;
+  /**
+   * A functional model is built (its weights created) when made, unless this is set: the model-file loader first
+   * checks what the weights would take. @internal
+   */
+  deferBuild?: boolean;
 }
 
 export interface CompileArgs {
   /** An optimizer name ('sgd', 'adam', ...) or object (bp.optimizers.adam({ learningRate: 1e-3 })). */
   optimizer: OptimizerIdentifier;
-  /** A loss name ('meanSquaredError', 'categoricalCrossentropy', ...), a Loss, or a function. */
-  loss: LossIdentifier;
-  /** Metric names: 'accuracy', 'precision', 'recall', 'mse', 'mae' (and their aliases). */
-  metrics?: string[];
-}
-
-/** A weight array as getWeights returns it (TF.js order: per layer, e.g. kernel [in, out] then bias [units]). */
-export interface WeightArray {
-  name: string;
-  data: FloatArray;
-  shape: number[];
-  dtype: DType;
+  /**
+   * A loss name ('meanSquaredError', 'categoricalCrossentropy', ...), a Loss, or a function; for a model with
+   * several outputs one for all, or one per output (an array in output order, or an object by output name).
+   */
+  loss: PerOutput<LossIdentifier>;
+  /** Metric names ('accuracy', 'mse', ...): for every output, or per output (array of lists, or by name). */
+  metrics?: string[] | string[][] | Record<string, string[]>;
+  /** How much each output's loss counts in the total (default 1 each): an array in output order or by name. */
+  lossWeights?: number[] | Record<string, number>;
 }
 
 /** Where training stands; saved with checkpoints so fit can resume exactly. */
@@ -51,18 +72,26 @@ export interface TrainingState {
   callbacks: Record<string, Record<string, number>>;
 }
 
-let modelCounter = 0;
+const modelCounters = new Map<string, number>();
 
-export class Model {
+/** Most layers a model may hold (as the model-file loader). */
+export const MAX_MODEL_LAYERS = 10000;
+
+export class Model extends Layer {
+  readonly className: string;
+  /** The layers, in TF.js order (a functional model's InputLayers included, as in TF.js). */
   readonly layers: Layer[] = [];
-  readonly name: string;
-  readonly dtype: DType;
+  override dtype: DType;
   readonly seed: number;
   /** The RNG behind initialisation, shuffling and dropout; its state is saved with checkpoints. */
   readonly rng: Rng;
   optimizer?: Optimizer;
-  loss?: Loss;
-  metricNames: string[] = [];
+  /** The compiled loss of each output (undefined for an output trained without one). */
+  outputLosses: (Loss | undefined)[] = [];
+  /** The weight of each output's loss in the total. */
+  lossWeights: number[] = [];
+  /** Metric names per output. */
+  outputMetrics: string[][] = [];
   /**
    * Your own JSON-serialisable data saved with the model (in model.json's userDefinedMetadata, which TF.js
    * ignores), e.g. the CLI stores feature names, classes and the input scaler here.
@@ -76,123 +105,396 @@ export class Model {
    * given again (`loadLayersModel(dir, { loss })` or compile) before training.
    */
   unsavedLoss?: string;
+  /** The model's inputs and outputs as symbolic tensors (a Sequential's once it is built). */
+  inputs: SymbolicTensor[] = [];
+  outputs: SymbolicTensor[] = [];
+  /** Per-sample shapes of the inputs and outputs, once known. */
+  inputShapes: Shape[] = [];
+  outputShapes: Shape[] = [];
+  private topology?: Topology;
   private paramCache?: Param[];
   private weightCache?: Param[];
+  private cacheVersion = -1;
+  private sequentialBuilt = false;
+  /** A Sequential whose add() records shapes but creates no weights (see prepareShapes). */
+  private deferred = false;
+  private cachedPlan?: Plan;
+  private planVersion = -1;
 
   constructor(args: ModelArgs = {}) {
-    if (!args || typeof args !== 'object') throw new Error(`sequential(): expected an options object`);
+    super({}, 'model');
+    if (!args || typeof args !== 'object') throw new Error(`model(): expected an options object`);
+    const functional = args.inputs !== undefined || args.outputs !== undefined;
+    const where = functional ? 'model()' : 'sequential()';
     const dtype = args.dtype ?? 'float32';
     if (dtype !== 'float32' && dtype !== 'float64')
-      throw new Error(`sequential(): 'dtype' must be 'float32' or 'float64', got '${String(dtype)}'`);
+      throw new Error(`${where}: 'dtype' must be 'float32' or 'float64', got '${String(dtype)}'`);
     this.dtype = dtype;
     this.seed = args.seed ?? 0;
     if (typeof this.seed !== 'number' || !Number.isSafeInteger(this.seed)) {
-      throw new Error(`sequential(): 'seed' must be an integer (it is saved with the model), got ${String(args.seed)}`);
+      throw new Error(`${where}: 'seed' must be an integer (it is saved with the model), got ${String(args.seed)}`);
     }
     this.rng = new Rng(this.seed);
     if (args.name !== undefined && (typeof args.name !== 'string' || args.name.length > 256)) {
-      throw new Error(`sequential(): 'name' must be a string of at most 256 characters`);
+      throw new Error(`${where}: 'name' must be a string of at most 256 characters`);
     }
-    this.name = args.name ?? `sequential_${++modelCounter}`;
+    this.className = functional ? 'Model' : 'Sequential';
+    this.name = args.name ?? defaultModelName(this.kind);
+    if (functional) {
+      if (args.layers !== undefined) throw new Error(`model(): give either 'layers' (Sequential) or inputs/outputs`);
+      this.initFunctional(args.inputs, args.outputs, !args.deferBuild);
+      return;
+    }
     if (args.layers !== undefined && !Array.isArray(args.layers))
       throw new Error(`sequential(): 'layers' must be an array`);
+    this.deferred = args.deferBuild === true;
     for (const layer of args.layers ?? []) this.add(layer);
   }
 
-  /** Appends a layer. @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
+  /** True for a functional model (bp.model), false for a Sequential. */
+  get isFunctional(): boolean {
+    return this.topology !== undefined;
+  }
+
+  /** Names of the inputs (their InputLayers'), in order. */
+  get inputNames(): string[] {
+    if (this.inputs.length > 0) return this.inputs.map((t) => t.node.callee.name);
+    return [`${this.layers[0]?.name ?? 'input'}_input`];
+  }
+
+  /** Names of the outputs (the layers computing them), in order; log keys and per-output settings use them. */
+  get outputNames(): string[] {
+    if (!this.isFunctional) return [this.layers[this.layers.length - 1]?.name ?? 'output'];
+    const seen = new Map<string, number>();
+    return this.outputs.map((t) => {
+      const base = t.node.callee.name;
+      const n = seen.get(base) ?? 0;
+      seen.set(base, n + 1);
+      return n === 0 ? base : `${base}_${n}`;
+    });
+  }
+
+  // ---- construction ------------------------------------------------------------------------------------
+
+  private initFunctional(inputs: unknown, outputs: unknown, build: boolean): void {
+    const ins = toTensorList('model()', 'inputs', inputs);
+    const outs = toTensorList('model()', 'outputs', outputs);
+    ins.forEach((t, i) => {
+      if (!(t.node.callee instanceof InputLayer)) {
+        throw new Error(`model(): inputs[${i}] (${t.name}) does not come from bp.input(); a model starts at inputs`);
+      }
+    });
+    if (new Set(ins).size !== ins.length) throw new Error(`model(): 'inputs' lists the same input twice`);
+    if (new Set(outs).size !== outs.length) throw new Error(`model(): 'outputs' lists the same tensor twice`);
+    try {
+      this.topology = orderTopology(ins, outs);
+    } catch (e) {
+      throw new Error(`model(): ${(e as Error).message}`);
+    }
+    this.layers.push(...this.topology.layers);
+    if (this.layers.length > MAX_MODEL_LAYERS) throw new Error(`model(): more than ${MAX_MODEL_LAYERS} layers`);
+    nameLayers(this.layers, nestedLayerNames(this.layers));
+    const names = new Set<string>();
+    for (const l of this.layers) {
+      if (names.has(l.name)) {
+        throw new Error(`model(): two layers are named '${l.name}'; layer names must be unique within a model`);
+      }
+      names.add(l.name);
+    }
+    this.inputs = ins;
+    this.outputs = outs;
+    this.inputShapes = ins.map((t) => [...t.sampleShape]);
+    this.outputShapes = outs.map((t) => [...t.sampleShape]);
+    if (build) this.build();
+  }
+
+  /** Appends a layer (Sequential). @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
   add(layer: Layer): void {
     engineOf(this).assertNotTraining('model.add()');
+    if (this.isFunctional)
+      throw new Error(`model.add(): only a Sequential model takes add(); this is a functional model`);
     if (!(layer instanceof Layer)) {
       throw new Error(`model.add(): expected a layer (e.g. bp.layers.dense({ units: 8 })), got ${describe(layer)}`);
     }
+    if (layer === this) throw new Error(`model.add(): a model cannot contain itself`);
     if (this.layers.includes(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
-    if (layer.built) throw new Error(`model.add(): layer '${layer.name}' belongs to another model; create a new layer`);
-    if (this.layers.length > 0 && layer.declaredInputShape) {
-      const prev = this.layers[this.layers.length - 1];
-      if (prev.outputShape && !sameShape(prev.outputShape, layer.declaredInputShape)) {
-        throw new Error(
-          `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
-            `outputs ${formatShape(prev.outputShape)}`,
-        );
-      }
+    if (layer.built && !(layer instanceof Model)) {
+      throw new Error(`model.add(): layer '${layer.name}' belongs to another model; create a new layer`);
     }
-    if (!layer.name) layer.name = uniqueLayerName(this.layers, layer.kind);
+    if (this.layers.length >= MAX_MODEL_LAYERS) throw new Error(`model.add(): more than ${MAX_MODEL_LAYERS} layers`);
+    const prevShape = this.layers.length > 0 ? this.chainOutputShape() : undefined;
+    if (prevShape && layer.declaredInputShape && !sameShape(prevShape, layer.declaredInputShape)) {
+      throw new Error(
+        `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
+          `outputs ${formatShape(prevShape)}`,
+      );
+    }
+    if (!layer.name) {
+      const used = [...this.layers.map((l) => l.name), ...nestedLayerNames(this.layers)];
+      layer.name = uniqueNamer(used).next(layer.kind);
+    }
     if (this.layers.some((l) => l.name === layer.name)) {
       throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
     }
     this.layers.push(layer);
     this.changed();
-    const first = this.layers[0].declaredInputShape;
-    if (first) this.build(first);
+    const first = this.inputShapes[0] ?? this.layers[0].declaredInputShape ?? firstModelInput(this.layers[0]);
+    if (first && this.deferred) this.inputShapes = [[...first]];
+    else if (first) this.build(first);
+  }
+
+  /**
+   * Sets a Sequential's input shape before its first layer is added (a file's InputLayer, or the shape a model
+   * was built with). @internal
+   */
+  declareInputShape(shape: Shape): void {
+    if (this.isFunctional || this.layers.length > 0) throw new Error('model: the input shape comes before the layers');
+    this.inputShapes = [[...shape]];
+  }
+
+  /**
+   * A deferred Sequential (one read from a file, nested in a functional model) knows its shapes without weights:
+   * the chain's output shape, for the outer model to apply it; the outer model's build creates its weights.
+   * @internal
+   */
+  prepareShapes(): void {
+    if (!this.deferred || this.inputShapes.length === 0) return;
+    let s: Shape = this.inputShapes[0];
+    for (const l of this.layers) s = l.computeOutputShapeFor([s]);
+    this.outputShapes = [[...s]];
+  }
+
+  /** The output shape of the chain so far, when known. */
+  private chainOutputShape(): Shape | undefined {
+    const last = this.layers[this.layers.length - 1];
+    return last.outputShape;
   }
 
   private changed(): void {
     this.paramCache = undefined;
     this.weightCache = undefined;
+    this.cachedPlan = undefined;
+    this.sequentialBuilt = false;
     engineOf(this).reset();
   }
 
-  /** True once every layer has weights (the input shape is known). */
-  get built(): boolean {
-    return this.layers.length > 0 && this.layers.every((l) => l.built);
+  /** A functional model is built when every layer in it is; a Sequential when build() ran since the last add. */
+  override get built(): boolean {
+    if (this.topology) return this.layers.every((l) => l.built);
+    if (this.deferred) return this.outputShapes.length > 0 && this.layers.every((l) => l.built);
+    return this.sequentialBuilt && this.layers.length > 0;
+  }
+  override set built(_v: boolean) {
+    // derived (see the getter)
   }
 
-  /** Per-sample input shape (declared, or from the first fit's data). */
-  get inputShape(): Shape | undefined {
-    return this.layers[0]?.inputShape ?? this.layers[0]?.declaredInputShape;
+  /** Per-sample input shape (the first input's; declared, or from the first fit's data). */
+  override get inputShape(): Shape | undefined {
+    return this.inputShapes[0] ?? (this.isFunctional ? undefined : this.layers[0]?.declaredInputShape);
+  }
+  override set inputShape(_v: Shape | undefined) {
+    // Layer.build assigns it; a model's input shapes come from its graph.
   }
 
-  /** Per-sample output shape, once built. */
-  get outputShape(): Shape | undefined {
-    return this.built ? this.layers[this.layers.length - 1].outputShape : undefined;
+  /** Per-sample output shape (the first output's), once built. */
+  override get outputShape(): Shape | undefined {
+    return this.built ? this.outputShapes[0] : undefined;
+  }
+  override set outputShape(_v: Shape | undefined) {
+    // as inputShape
   }
 
-  /** Values per input sample. */
-  get inputSize(): number {
-    return shapeSize(this.requireBuilt('model').inputShape!);
+  /** Values per input sample (the first input's). */
+  override get inputSize(): number {
+    return shapeSize(this.requireBuilt('model').inputShapes[0]);
   }
 
-  /** Values per output sample. */
-  get outputSize(): number {
-    return shapeSize(this.requireBuilt('model').outputShape!);
+  /** Values per output sample (the first output's). */
+  override get outputSize(): number {
+    return shapeSize(this.requireBuilt('model').outputShapes[0]);
   }
 
   /**
-   * Creates the weights of any layer not yet built, in order, from the seeded RNG. The parameter count is
-   * checked against the memory limit (bp.setLimits) before anything is allocated.
+   * Creates the weights of every layer not yet built, in the plan's order, from the seeded RNG (a Sequential
+   * takes its input shape here, or from the first fit's data). The parameter count is checked against the
+   * memory limit (bp.setLimits) before anything is allocated.
    */
-  build(inputShape: Shape): void {
-    let shape: Shape = inputShape;
-    let parameters = 0;
-    const plan: Shape[] = [];
-    for (const layer of this.layers) {
-      if (layer.built && !sameShape(layer.inputShape!, shape)) {
+  override build(inputShape?: Shape | Shape[]): void {
+    if (!this.isFunctional) {
+      if (this.layers.length === 0) this.requireBuilt('model.build()');
+      const shape = (Array.isArray(inputShape?.[0]) ? (inputShape as Shape[])[0] : inputShape) as Shape | undefined;
+      const given = shape ?? this.inputShape;
+      if (!given) throw new Error(`model.build(): the input shape is unknown; give the first layer an inputShape`);
+      if (this.inputShapes.length > 0 && !sameShape(this.inputShapes[0], given)) {
         throw new Error(
-          `model: layer '${layer.name}' was built for inputs ${formatShape(layer.inputShape!)} but receives ` +
-            `${formatShape(shape)}`,
+          `model: the model was built for inputs ${formatShape(this.inputShapes[0])} but receives ` +
+            formatShape(given),
         );
       }
-      plan.push(shape);
-      if (!layer.built) for (const w of layer.weightSpecs(shape)) parameters += shapeSize(w.shape);
-      shape = layer.built ? layer.outputShape! : layer.computeOutputShape(shape);
+      this.inputShapes = [[...given]];
+    }
+    const graph = this.flatGraph();
+    let parameters = 0;
+    const seen = new Set<Layer>();
+    for (const c of graph.calls) {
+      if (seen.has(c.layer)) continue;
+      seen.add(c.layer);
+      if (!c.layer.built)
+        for (const w of c.layer.weightSpecsFor(c.inputs.map((s) => graph.slotShapes[s])))
+          parameters += shapeSize(w.shape);
     }
     checkModelSize('model.build()', parameters, 0, this.dtype === 'float64' ? 8 : 4);
     // Sequence masks: every layer that receives one must be able to take it (an error naming it otherwise).
-    let masked = false;
-    for (const layer of this.layers) masked = layer.maskFlow(masked);
-    this.layers.forEach((layer, i) => {
-      if (!layer.built) layer.build(plan[i], this.dtype, this.rng);
-    });
+    const masked = graph.slotShapes.map(() => false);
+    for (const c of graph.calls) {
+      masked[c.output] = c.layer.multiInput
+        ? c.layer.maskFlowMany(c.inputs.map((s) => masked[s]))
+        : c.layer.maskFlow(masked[c.inputs[0]]);
+    }
+    for (const c of graph.calls) {
+      if (!c.layer.built)
+        c.layer.buildFor(
+          c.inputs.map((s) => graph.slotShapes[s]),
+          this.dtype,
+          this.rng,
+        );
+    }
+    this.outputShapes = graph.outputSlots.map((s) => graph.slotShapes[s]);
+    if (!this.isFunctional) this.recordChain();
     this.changed();
+    this.sequentialBuilt = true;
+    this.deferred = false;
+    this.checkWeightNames();
+  }
+
+  /** A Sequential records its chain as graph nodes (an InputLayer, then each layer applied): layer.output works. */
+  private recordChain(): void {
+    if (this.inputs.length > 0 && this.outputs[0]?.node.callee === this.layers[this.layers.length - 1]) return;
+    let t: SymbolicTensor;
+    if (this.inputs.length === 0) {
+      t = new InputLayer({ shape: [...this.inputShapes[0]], name: `${this.layers[0].name}_input` })
+        .output as SymbolicTensor;
+      this.inputs = [t];
+    } else t = this.outputs[0] ?? this.inputs[0];
+    const start = this.outputs.length === 0 ? 0 : this.layers.indexOf(this.outputs[0].node.callee as Layer) + 1;
+    for (let i = start; i < this.layers.length; i++) {
+      const layer = this.layers[i];
+      t = layer instanceof Model ? (layer.applyModel([t])[0] as SymbolicTensor) : layer.apply(t);
+    }
+    this.outputs = [t];
+  }
+
+  /** The graph of calls (nested models inlined), slots by shape. */
+  flatGraph(): FlatGraph {
+    const b = new GraphBuilder();
+    const inputSlots = this.inputShapes.map((s) => b.addSlot(s));
+    const outputSlots = this.expandInto(b, inputSlots);
+    return { slotShapes: b.slotShapes, inputSlots, calls: b.calls, outputSlots };
+  }
+
+  /** Adds this model's calls to `b`, reading `inputSlots`; returns its output slots. @internal */
+  expandInto(b: GraphBuilder, inputSlots: number[]): number[] {
+    if (!this.topology) {
+      let s = inputSlots[0];
+      for (const layer of this.layers) s = layer instanceof Model ? layer.expandInto(b, [s])[0] : b.call(layer, [s]);
+      return [s];
+    }
+    const slotOf = new Map<SymbolicTensor, number>();
+    this.inputs.forEach((t, i) => slotOf.set(t, inputSlots[i]));
+    for (const node of this.topology.nodes) {
+      if (node.inputs.length === 0) continue; // an InputLayer: its tensor is a model input
+      const ins = node.inputs.map((t) => slotOf.get(t)!);
+      const callee = node.callee as Layer;
+      const outs = callee instanceof Model ? callee.expandInto(b, ins) : [b.call(callee, ins)];
+      node.outputs.forEach((t, i) => slotOf.set(t, outs[i]));
+    }
+    return this.outputs.map((t) => slotOf.get(t)!);
+  }
+
+  /** The graph nodes of a functional model in execution order (empty for a Sequential). @internal */
+  graphNodes(): readonly GraphNode[] {
+    return this.topology?.nodes ?? [];
+  }
+
+  /** The model's plan (compiled once per change of layers, trainable flags or losses). @internal */
+  plan(): Plan {
+    const version = trainableFlagsVersion();
+    if (this.cachedPlan && this.planVersion === version) return this.cachedPlan;
+    this.requireBuilt('model');
+    const losses = this.outputShapes.map((_, o) => this.outputLosses[o]);
+    this.cachedPlan = compilePlan(this.flatGraph(), losses, (layer, shapes) => {
+      const replica = cloneLayer(layer);
+      replica.name = layer.name;
+      // A replica's own initial values are never used (it reads the primary's): a throwaway RNG keeps the
+      // model's stream untouched.
+      replica.buildFor(shapes, this.dtype, new Rng(0));
+      replica.shareWeightsFrom(layer);
+      return replica;
+    });
+    this.planVersion = version;
+    return this.cachedPlan;
   }
 
   /**
-   * Sets the optimizer, loss and metrics.
+   * The weights building would create, in weights() order and named as they will be, without allocating
+   * anything (a model file's are checked against the manifest and the size cap first). @internal
+   */
+  plannedWeights(): PlannedWeight[] {
+    const g = this.flatGraph();
+    const firstCall = new Map<Layer, Shape[]>();
+    for (const c of g.calls)
+      if (!firstCall.has(c.layer))
+        firstCall.set(
+          c.layer,
+          c.inputs.map((s) => g.slotShapes[s]),
+        );
+    const out: PlannedWeight[] = [];
+    const walk = (m: Model, scopes: string[]): void => {
+      for (const l of m.layers) {
+        if (l instanceof Model) walk(l, [...scopes, l.name]);
+        else if (l.built) for (const p of l.weights()) out.push({ name: p.name, shape: [...p.shape], scopes });
+        else {
+          const shapes = firstCall.get(l);
+          if (!shapes) continue;
+          for (const w of l.weightSpecsFor(shapes))
+            out.push({ name: `${l.weightScope ?? l.name}/${w.name}`, shape: w.shape, scopes });
+        }
+      }
+    };
+    walk(this, []);
+    return out;
+  }
+
+  /** Weight names must be unique: optimizer state and files address weights by name. */
+  private checkWeightNames(): void {
+    const seen = new Set<string>();
+    for (const p of this.weights()) {
+      if (seen.has(p.name)) {
+        throw new Error(
+          `model: two weights are named '${p.name}' (two layers share a name across nested models); rename one layer`,
+        );
+      }
+      seen.add(p.name);
+    }
+  }
+
+  // ---- compile and parameters --------------------------------------------------------------------------
+
+  /**
+   * Sets the optimizer and, per output, the loss, metrics and loss weight.
    * @example model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy', metrics: ['accuracy'] })
+   * @example
+   * model.compile({ optimizer: 'adam', loss: { cls: 'sparseCategoricalCrossentropy', price: 'mse' },
+   *                 lossWeights: { cls: 1, price: 0.3 }, metrics: { cls: ['accuracy'] } });
    */
   compile(args: CompileArgs): void {
     engineOf(this).assertNotTraining('compile()');
     if (!args || typeof args !== 'object') throw new Error(`compile(): expected { optimizer, loss, metrics? }`);
+    for (const key of Object.keys(args)) {
+      if (!COMPILE_KEYS.includes(key)) {
+        throw new Error(`compile(): unknown option '${key.slice(0, 64)}'; options are: ${COMPILE_KEYS.join(', ')}`);
+      }
+    }
     if (args.optimizer === undefined)
       throw new Error(
         `compile(): 'optimizer' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`,
@@ -200,25 +502,66 @@ export class Model {
     if (args.loss === undefined)
       throw new Error(`compile(): 'loss' is required, e.g. compile({ optimizer: 'adam', loss: 'meanSquaredError' })`);
     const optimizer = getOptimizer(args.optimizer);
-    const loss = getLoss(args.loss);
-    this.metricNames = checkMetricNames('compile()', args.metrics);
+    const settings = outputSettings(this.outputNames, args.loss, args.metrics, args.lossWeights);
     this.optimizer = optimizer;
-    this.loss = loss;
+    this.outputLosses = settings.losses;
+    this.outputMetrics = settings.metrics;
+    this.lossWeights = settings.weights;
     this.unsavedLoss = undefined;
+    this.cachedPlan = undefined;
+    engineOf(this).reset();
+  }
+
+  /** The loss of a single-output model (the first output's). */
+  get loss(): Loss | undefined {
+    return this.outputLosses[0];
+  }
+
+  /** The metric names of a single-output model (the first output's). */
+  get metricNames(): string[] {
+    return this.outputMetrics[0] ?? [];
+  }
+
+  /** Log-key prefix per output: '' for one output, `<name>_` for several. @internal */
+  get outputPrefixes(): string[] {
+    const names = this.outputNames;
+    return names.length === 1 ? [''] : names.map((n) => `${n}_`);
   }
 
   /** Trainable parameters in TF.js order (cached: the training step reads this every batch). */
-  params(): Param[] {
-    if (!this.paramCache || this.paramCache.length === 0)
-      this.paramCache = this.layers.flatMap((l) => (l.built ? l.params() : []));
+  override params(): Param[] {
+    this.refreshCaches();
+    if (!this.paramCache) this.paramCache = this.trainable ? this.uniqueLayers().flatMap((l) => l.params()) : [];
     return this.paramCache;
   }
 
   /** Every weight (trainable and not), TF.js order: what save, load, getWeights and setWeights see. */
-  weights(): Param[] {
-    if (!this.weightCache || this.weightCache.length === 0)
-      this.weightCache = this.layers.flatMap((l) => (l.built ? l.weights() : []));
+  override weights(): Param[] {
+    this.refreshCaches();
+    if (!this.weightCache) this.weightCache = this.uniqueLayers().flatMap((l) => l.weights());
     return this.weightCache;
+  }
+
+  private uniqueLayers(): Layer[] {
+    return this.layers.filter((l) => l.built);
+  }
+
+  private refreshCaches(): void {
+    const v = trainableFlagsVersion();
+    if (v !== this.cacheVersion) {
+      this.paramCache = undefined;
+      this.weightCache = undefined;
+      this.cacheVersion = v;
+    }
+  }
+
+  /** Freezing a model freezes every layer in it (as Keras); unfreezing unfreezes them all. */
+  override get trainable(): boolean {
+    return super.trainable;
+  }
+  override set trainable(v: boolean) {
+    super.trainable = v;
+    for (const l of this.layers) l.trainable = v;
   }
 
   /** Throws unless the model has layers and weights; returns the model. @internal */
@@ -232,16 +575,23 @@ export class Model {
     return this;
   }
 
+  /** Throws unless the input and output shapes are known (a functional model's always are). @internal */
+  requireShapes(method: string): this {
+    if (this.isFunctional) return this;
+    if (this.deferred && this.outputShapes.length > 0) return this;
+    return this.requireBuilt(method);
+  }
+
   /** Throws unless compiled. @internal */
   requireCompiled(method: string): this {
-    if (!this.loss && this.unsavedLoss !== undefined) {
+    if (this.outputLosses.length === 0 && this.unsavedLoss !== undefined) {
       throw new Error(
         `${method}: this model was saved after training with the custom loss '${this.unsavedLoss}', which cannot be ` +
           `saved; give it again: bp.loadLayersModel(dir, { loss: ${this.unsavedLoss} }) (keeps the optimizer state) ` +
           `or model.compile({ optimizer, loss })`,
       );
     }
-    if (!this.optimizer || !this.loss) {
+    if (!this.optimizer || this.outputLosses.length === 0) {
       throw new Error(
         `${method}: the model must be compiled first: model.compile({ optimizer: 'adam', loss: 'meanSquaredError' })`,
       );
@@ -266,20 +616,49 @@ export class Model {
     return s;
   }
 
+  // ---- data in, data out -------------------------------------------------------------------------------
+
+  /** Checked inputs for `method` (one per model input), building a Sequential from their shape if needed. @internal */
+  checkedInputs(method: string, x: InputsLike) {
+    const shapes = this.built ? this.inputShapes : [this.inputShape];
+    const inputs = checkInputs(method, x, this.inputNames, shapes, this.dtype, this.integralInputs());
+    if (!this.built) this.build(inputs[0].shape);
+    return inputs;
+  }
+
+  /** Which inputs are int32 (their data must be integral). */
+  private integralInputs(): boolean[] {
+    return this.inputs.map((t) => t.dtype === 'int32');
+  }
+
+  /** Checked targets for `rows` samples (one per output; undefined for outputs without a loss). @internal */
+  checkedTargets(method: string, y: TargetsLike, rows: number) {
+    const sparse = this.outputShapes.map((_, o) => this.outputLosses[o]?.sparseTargets);
+    return checkTargets(method, y, rows, this.outputNames, this.outputShapes, sparse, this.dtype);
+  }
+
   /**
    * Trains on one batch and returns its loss. A non-finite loss is an error and leaves the weights unchanged.
    * @example const loss = model.trainOnBatch([[0, 1]], [[1]]);
    */
-  trainOnBatch(x: InputLike, y: TargetLike): number {
+  trainOnBatch(x: InputsLike, y: TargetsLike): number {
     const engine = engineOf(this);
     engine.assertNotTraining('trainOnBatch()');
     engine.assertIdle('trainOnBatch()');
     this.requireCompiled('trainOnBatch()');
-    const xm = checkX('trainOnBatch()', x, this.inputShape, this.dtype);
-    if (!this.built) this.build(xm.shape);
-    const t = checkY('trainOnBatch()', y, xm.rows, this.outputShape!, this.loss!.sparseTargets, this.dtype);
-    engine.checkBatchMemory('trainOnBatch()', xm.rows);
-    const loss = engine.trainStep(engine.backendFor(xm.rows), xm.data, t.data, xm.rows);
+    const xs = this.checkedInputs('trainOnBatch()', x);
+    const rows = xs[0].rows;
+    const ts = this.checkedTargets('trainOnBatch()', y, rows);
+    engine.checkBatchMemory('trainOnBatch()', rows);
+    const loss =
+      xs.length === 1 && ts.length === 1
+        ? engine.trainStep(engine.backendFor(rows), xs[0].data, ts[0]!, rows)
+        : engine.trainStep(
+            engine.backendFor(rows),
+            xs.map((i) => i.data),
+            ts.map(orEmpty),
+            rows,
+          );
     if (!Number.isFinite(loss)) {
       throw new Error(
         `trainOnBatch(): the loss is ${loss}; the weights were not updated (check the data and learning rate)`,
@@ -289,42 +668,56 @@ export class Model {
   }
 
   /**
-   * Runs the model on inputs (inference mode: dropout off). Returns `[rows, ...outputShape]`.
+   * Runs the model on inputs (inference mode: dropout off). Returns `[rows, ...outputShape]`, or for a model
+   * with several outputs an array of them in the order of `outputs`.
    * @example const probs = model.predict([[0, 1], [1, 1]]); // { data, shape: [2, units], dtype }
+   * @example const [cls, price] = model.predict({ features: X, tokens: T });
    */
-  predict(x: InputLike, args: { batchSize?: number } = {}): Tensor {
+  predict(x: InputsLike, args: { batchSize?: number } = {}): Tensor & Tensor[] {
     const engine = engineOf(this);
     engine.assertIdle('predict()');
     this.requireBuilt('predict()');
-    const xm = checkX('predict()', x, this.inputShape, this.dtype);
+    const xs = checkInputs('predict()', x, this.inputNames, this.inputShapes, this.dtype, this.integralInputs());
+    const rows = xs[0].rows;
     const batchSize = checkBatchSize('predict()', options('predict()', args).batchSize ?? 256);
-    engine.checkBatchMemory('predict()', Math.max(1, Math.min(batchSize, xm.rows)));
-    const inSize = this.inputSize,
-      outSize = this.outputSize;
-    const out = this.dtype === 'float64' ? new Float64Array(xm.rows * outSize) : new Float32Array(xm.rows * outSize);
+    engine.checkBatchMemory('predict()', Math.max(1, Math.min(batchSize, rows)));
+    const inSizes = this.inputShapes.map(shapeSize);
+    const outSizes = this.outputShapes.map(shapeSize);
+    const outs = outSizes.map((n) =>
+      this.dtype === 'float64' ? new Float64Array(rows * n) : new Float32Array(rows * n),
+    );
     const b = engine.backendFor(batchSize);
-    for (let start = 0; start < xm.rows; start += batchSize) {
-      const rows = Math.min(batchSize, xm.rows - start);
-      const y = engine.forward(b, xm.data.subarray(start * inSize, (start + rows) * inSize), rows, false);
-      out.set(y.subarray(0, rows * outSize), start * outSize);
+    const views: FloatArray[] = xs.map((i) => i.data);
+    for (let start = 0; start < rows; start += batchSize) {
+      const n = Math.min(batchSize, rows - start);
+      for (let i = 0; i < xs.length; i++) views[i] = xs[i].data.subarray(start * inSizes[i], (start + n) * inSizes[i]);
+      engine.forward(b, views, n, false);
+      outs.forEach((out, o) => out.set(engine.outputValue(o).subarray(0, n * outSizes[o]), start * outSizes[o]));
     }
-    return { data: out, shape: [xm.rows, ...this.outputShape!], dtype: this.dtype };
+    const tensors = outs.map((data, o) => ({ data, shape: [rows, ...this.outputShapes[o]], dtype: this.dtype }));
+    return (tensors.length === 1 ? tensors[0] : tensors) as Tensor & Tensor[];
   }
 
   /**
-   * Loss and metrics on labelled data (inference mode).
+   * Loss and metrics on labelled data (inference mode); with several outputs also `<output>_loss` and
+   * `<output>_<metric>`.
    * @example model.evaluate(xTest, yTest) // { loss: 0.08, accuracy: 0.97 }
    */
-  evaluate(x: InputLike, y: TargetLike, args: { batchSize?: number } = {}): Record<string, number> {
+  evaluate(x: InputsLike, y: TargetsLike, args: { batchSize?: number } = {}): Record<string, number> {
     const engine = engineOf(this);
     engine.assertIdle('evaluate()');
     this.requireCompiled('evaluate()');
     this.requireBuilt('evaluate()');
-    const xm = checkX('evaluate()', x, this.inputShape, this.dtype);
-    const t = checkY('evaluate()', y, xm.rows, this.outputShape!, this.loss!.sparseTargets, this.dtype);
+    const xs = checkInputs('evaluate()', x, this.inputNames, this.inputShapes, this.dtype, this.integralInputs());
+    const ts = this.checkedTargets('evaluate()', y, xs[0].rows);
     const batchSize = checkBatchSize('evaluate()', options('evaluate()', args).batchSize ?? 256);
-    engine.checkBatchMemory('evaluate()', Math.max(1, Math.min(batchSize, xm.rows)));
-    return engine.evaluate(xm.data, xm.rows, t.data, batchSize);
+    engine.checkBatchMemory('evaluate()', Math.max(1, Math.min(batchSize, xs[0].rows)));
+    return engine.evaluate(
+      xs.map((i) => i.data),
+      xs[0].rows,
+      ts.map(orEmpty),
+      batchSize,
+    );
   }
 
   /**
@@ -334,84 +727,214 @@ export class Model {
   getWeights(): WeightArray[] {
     engineOf(this).assertIdle('getWeights()');
     this.requireBuilt('getWeights()');
-    return this.weights().map((p) => ({ name: p.name, data: p.value.slice(), shape: [...p.shape], dtype: this.dtype }));
+    return copyWeights(this.weights(), this.dtype);
   }
 
   /**
    * Replaces the weights (same order and shapes as getWeights; arrays, tensor-like objects or nested arrays).
    * All are checked before any is assigned.
    */
-  setWeights(weights: ({ data: ArrayLike<number>; shape?: number[] } | ArrayLike<number> | number[][])[]): void {
+  setWeights(weights: WeightsLike): void {
     engineOf(this).assertIdle('setWeights()');
     this.requireBuilt('setWeights()');
-    const params = this.weights();
-    if (!Array.isArray(weights) || weights.length !== params.length) {
+    assignWeights(this.weights(), weights);
+  }
+
+  /** The layer named `name` (or at `index` in `layers`). @example model.getLayer('dense_1') */
+  getLayer(name: string | number): Layer {
+    if (typeof name === 'number') {
+      const l = Number.isInteger(name) ? this.layers[name] : undefined;
+      if (!l) throw new Error(`getLayer(): no layer at index ${name}; the model has ${this.layers.length}`);
+      return l;
+    }
+    const l = this.layers.find((x) => x.name === name);
+    if (!l) {
       throw new Error(
-        `setWeights(): expected ${params.length} arrays ` +
-          `(${params.map((p) => `${p.name} ${formatShape(p.shape)}`).join(', ')}), ` +
-          `got ${Array.isArray(weights) ? weights.length : describe(weights)}`,
+        `getLayer(): no layer named '${String(name).slice(0, 64)}'; layers: ` +
+          this.layers
+            .slice(0, 20)
+            .map((x) => x.name)
+            .join(', ') +
+          (this.layers.length > 20 ? ', ...' : ''),
       );
     }
-    const flat = weights.map((w, i) => {
-      const p = params[i];
-      const where = `setWeights(): weight ${i} (${p.name})`;
-      let data: ArrayLike<number>;
-      if (w === null || w === undefined || typeof w !== 'object') {
-        throw new Error(`${where} must be an array, a typed array or { data, shape }, got ${describe(w)}`);
-      }
-      if (Array.isArray(w) && Array.isArray(w[0])) data = (w as number[][]).flat(8) as number[];
-      else if ('data' in w && !Array.isArray(w) && !ArrayBuffer.isView(w)) {
-        data = w.data;
-        if (w.shape && w.shape.join(',') !== p.shape.join(','))
-          throw new Error(`${where} has shape ${formatShape(w.shape)} but the model needs ${formatShape(p.shape)}`);
-      } else data = w as ArrayLike<number>;
-      if (!data || typeof data.length !== 'number') throw new Error(`${where} has no values`);
-      if (data.length !== p.value.length)
-        throw new Error(
-          `${where} has ${data.length} values but the model needs ${p.value.length} (shape ${formatShape(p.shape)})`,
-        );
-      for (let j = 0; j < data.length; j++)
-        if (typeof data[j] !== 'number' || !Number.isFinite(data[j]))
-          throw new Error(`${where} has a non-finite value at ${j}`);
-      return data;
-    });
-    params.forEach((p, i) => p.value.set(flat[i]));
+    return l;
   }
 
   /**
-   * Prints (and returns) a Keras-like table of layers, output shapes and parameter counts.
+   * Prints (and returns) a Keras-like table of layers, output shapes, parameter counts and, for a functional
+   * model, what each layer is connected to.
    * @example model.summary();
    */
   summary(print: (line: string) => void = console.log): string {
-    const text = formatSummary(
-      this.name,
-      this.dtype,
-      this.layers.map((l) => ({
-        name: l.name,
-        className: l.className,
-        outputShape: l.outputShape,
-        trainable: l.built ? l.params().reduce((s, p) => s + p.value.length, 0) : 0,
-        total: l.built ? l.weights().reduce((s, p) => s + p.value.length, 0) : 0,
-      })),
-    );
+    const rows: SummaryRow[] = this.layers.map((l) => ({
+      name: l.name,
+      className: l.className,
+      outputShape: l instanceof Model ? (l.built ? l.outputShapes[0] : undefined) : (l.outputShape ?? inputShapeOf(l)),
+      trainable: l.built ? l.params().reduce((s, p) => s + p.value.length, 0) : 0,
+      total: l.built ? l.weights().reduce((s, p) => s + p.value.length, 0) : 0,
+      connectedTo: this.isFunctional ? connections(l, this) : undefined,
+    }));
+    const text = formatSummary(this.name, this.dtype, rows);
     print(text);
     return text;
   }
-}
 
-/** `<kind>_<n>` with the smallest n not yet used among `layers`. */
-function uniqueLayerName(layers: readonly Layer[], kind: string): string {
-  for (let n = 1; ; n++) {
-    const name = `${kind}_${n}`;
-    if (!layers.some((l) => l.name === name)) return name;
+  // ---- a model as a layer inside another -----------------------------------------------------------------
+
+  override computeOutputShape(inputShape: Shape): Shape {
+    return this.computeOutputShapeFor([inputShape]);
+  }
+
+  override computeOutputShapeFor(inputShapes: readonly Shape[]): Shape {
+    this.requireShapes(`model '${this.name}'`);
+    this.checkNestedInputs(inputShapes);
+    if (this.outputShapes.length !== 1) {
+      throw new Error(`model '${this.name}' has ${this.outputShapes.length} outputs; apply it with applyModel()`);
+    }
+    return this.outputShapes[0];
+  }
+
+  private checkNestedInputs(shapes: readonly Shape[]): void {
+    if (shapes.length !== this.inputShapes.length) {
+      throw new Error(`model '${this.name}' takes ${this.inputShapes.length} inputs, got ${shapes.length}`);
+    }
+    shapes.forEach((s, i) => {
+      if (!sameShape(s, this.inputShapes[i])) {
+        throw new Error(
+          `model '${this.name}': input ${i} has samples of shape ${formatShape(s)} but the model takes ` +
+            formatShape(this.inputShapes[i]),
+        );
+      }
+    });
+  }
+
+  override get multiInput(): boolean {
+    return this.inputShapes.length > 1;
+  }
+
+  /**
+   * Applies this model inside another graph (a nested model), returning one symbolic tensor per output. For a
+   * single-output model, `apply(x)` does the same and returns the tensor itself.
+   * @example const [a, b] = twoHeads.applyModel(x);
+   */
+  applyModel(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor[] {
+    this.requireShapes(`model '${this.name}'.apply()`);
+    const list = Array.isArray(inputs) ? inputs : [inputs];
+    list.forEach((t, i) => {
+      if (!isSymbolic(t)) throw new Error(`model '${this.name}'.apply(): input ${i} is not a symbolic tensor`);
+    });
+    this.checkNestedInputs(list.map((t) => t.sampleShape));
+    const node = new GraphNode(this, list, this.inboundNodes.length, Array.isArray(inputs));
+    this.outputShapes.forEach((s, i) => node.outputs.push(new SymbolicTensor([...s], 'float32', node, i)));
+    this.inboundNodes.push(node);
+    return node.outputs;
+  }
+
+  override apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+    const outs = this.applyModel(inputs);
+    if (outs.length !== 1) {
+      throw new Error(`model '${this.name}' has ${outs.length} outputs; use applyModel(), which returns them all`);
+    }
+    return outs[0];
+  }
+
+  override weightSpecsFor(): [] {
+    return [];
+  }
+
+  /** Built as part of the outer model: its layers are the outer plan's calls (see expandInto). */
+  override buildFor(): void {
+    if (!this.built) this.requireBuilt(`model '${this.name}'`);
+  }
+
+  /** A nested model's calls are inlined into the outer plan: it never runs as one layer. */
+  forward(): FloatArray {
+    throw new Error(`model '${this.name}' runs inside another model only as part of that model's plan`);
+  }
+
+  backward(): FloatArray | null {
+    throw new Error(`model '${this.name}' runs inside another model only as part of that model's plan`);
+  }
+
+  override getConfig(): Record<string, unknown> {
+    return { name: this.name, trainable: this.trainable };
   }
 }
 
-/** Gives unnamed layers the names model.add would (for code that plans weights before adding layers). */
-export function nameLayers(layers: Layer[]): void {
-  layers.forEach((layer, i) => {
-    if (!layer.name) layer.name = uniqueLayerName(layers.slice(0, i).concat(layers.filter((l) => l.name)), layer.kind);
+const COMPILE_KEYS = ['optimizer', 'loss', 'metrics', 'lossWeights'];
+
+/** A weight a model will create: its name, shape, and the names of the nested models holding it (outermost first). */
+export interface PlannedWeight {
+  name: string;
+  shape: number[];
+  scopes: string[];
+}
+
+function orEmpty(t: Float32Array | Float64Array | Int32Array | undefined): Float32Array | Float64Array | Int32Array {
+  return t ?? EMPTY;
+}
+const EMPTY = new Float32Array(0);
+
+function defaultModelName(kind: string): string {
+  const n = (modelCounters.get(kind) ?? 0) + 1;
+  modelCounters.set(kind, n);
+  return `${kind}_${n}`;
+}
+
+function toTensorList(where: string, what: string, v: unknown): SymbolicTensor[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw new Error(`${where}: '${what}' must not be empty`);
+  list.forEach((t, i) => {
+    if (!isSymbolic(t)) {
+      throw new Error(
+        `${where}: '${what}'${Array.isArray(v) ? `[${i}]` : ''} must be a symbolic tensor (from bp.input() or ` +
+          `layer.apply()), got ${describe(t)}`,
+      );
+    }
   });
+  return list as SymbolicTensor[];
+}
+
+/** The input shape of a model placed first in a Sequential. */
+function firstModelInput(layer: Layer): Shape | undefined {
+  return layer instanceof Model && layer.built ? layer.inputShapes[0] : undefined;
+}
+
+function inputShapeOf(l: Layer): Shape | undefined {
+  return l instanceof InputLayer ? l.sampleShape : undefined;
+}
+
+/** "dense_1[0][0], input_2[0][0]": the inputs of each call of `l` within `model`. */
+function connections(l: Layer, model: Model): string {
+  const inModel = new Set(model.layers);
+  return l.inboundNodes
+    .filter((n) => n.inputs.every((t) => inModel.has(t.node.callee as Layer)))
+    .flatMap((n) => n.inputs.map((t) => `${t.node.callee.name}[${t.node.index}][${t.index}]`))
+    .join(', ');
+}
+
+/** Gives unnamed layers the names model.add would (for code that plans weights before adding layers). */
+export function nameLayers(layers: Layer[], reserved: Iterable<string> = []): void {
+  const namer = uniqueNamer([...reserved, ...layers.filter((l) => l.name).map((l) => l.name)]);
+  for (const layer of layers) if (!layer.name) layer.name = namer.next(layer.kind);
+}
+
+/**
+ * The names of the layers inside nested models (at any depth): taken for the outer model's default names too,
+ * since weights are named by layer and a model's weight names must be unique.
+ */
+function nestedLayerNames(layers: readonly Layer[]): string[] {
+  const out: string[] = [];
+  const stack = layers.filter((l): l is Model => l instanceof Model);
+  while (stack.length > 0) {
+    const m = stack.pop()!;
+    for (const l of m.layers) {
+      out.push(l.name);
+      if (l instanceof Model) stack.push(l);
+    }
+  }
+  return out;
 }
 
 export function checkBatchSize(method: string, n: unknown): number {
@@ -434,3 +957,5 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   return typeof v;
 }
+
+export type { InputLike, TargetLike, Backend };

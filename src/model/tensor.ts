@@ -132,8 +132,11 @@ export function toTensor(x: unknown, argName: string, dtype: DType): { data: Flo
     if (!isShape(x.shape))
       throw new Error(`${argName} has an invalid shape ${JSON.stringify(x.shape)}; expected [rows, ...dims]`);
     const d = x.data;
-    if (!(d instanceof Float32Array || d instanceof Float64Array || Array.isArray(d))) {
-      throw new Error(`${argName}.data must be a Float32Array, Float64Array or number[]; build it with bp.tensor(...)`);
+    const integers = d instanceof Int32Array || d instanceof Uint8Array || d instanceof Uint16Array;
+    if (!(d instanceof Float32Array || d instanceof Float64Array || Array.isArray(d) || integers)) {
+      throw new Error(
+        `${argName}.data must be a Float32Array, Float64Array, Int32Array or number[]; build it with bp.tensor(...)`,
+      );
     }
     shape = [...x.shape];
     const n = sizeOf(shape, argName);

@@ -99,3 +99,70 @@ test('modelCheckpoint saves every N epochs, or on the best monitored value, and 
   expect(loaded.trainingState.epoch).toBe(4);
   expect(loaded.optimizer?.className).toBe('SGD');
 });
+
+// A graph with what a chain lacks: two inputs, a shared layer, a residual add, dropout and batch normalization,
+// two outputs with their own losses, metrics and loss weights.
+const GRAPH_SCRIPT = `
+module.exports = function (bp) {
+  const rng = new bp.Rng(5);
+  const a = Array.from({ length: 48 }, () => [0, 1, 2, 3].map(() => rng.normal(0, 1)));
+  const b = Array.from({ length: 48 }, () => [0, 1, 2, 3].map(() => rng.normal(0, 1)));
+  const cls = a.map((r, i) => (r[0] + b[i][1] > 0 ? 1 : 0));
+  const reg = a.map((r, i) => [r[2] * b[i][3]]);
+  const build = () => {
+    const L = bp.layers;
+    const x1 = bp.input({ shape: [4], name: 'a' });
+    const x2 = bp.input({ shape: [4], name: 'b' });
+    const shared = L.dense({ units: 8, activation: 'tanh', name: 'shared' });
+    const h = L.concatenate().apply([shared.apply(x1), shared.apply(x2)]);
+    const r = L.add().apply([h, L.dropout({ rate: 0.2 }).apply(L.dense({ units: 16, activation: 'relu' }).apply(h))]);
+    const n = L.batchNormalization().apply(r);
+    const m = bp.model({ inputs: [x1, x2], seed: 4, outputs: [
+      L.dense({ units: 2, activation: 'softmax', name: 'cls' }).apply(n),
+      L.dense({ units: 1, name: 'reg' }).apply(n),
+    ] });
+    m.compile({ optimizer: bp.optimizers.adam({ learningRate: 0.01 }),
+      loss: { cls: 'sparseCategoricalCrossentropy', reg: 'mse' }, lossWeights: { cls: 1, reg: 0.5 },
+      metrics: { cls: ['accuracy'], reg: ['mae'] } });
+    return m;
+  };
+  const weights = (m) => m.getWeights().map((w) => Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength).toString('hex'));
+  return { x: [a, b], y: { cls, reg }, build, weights };
+};`;
+
+(hasDist ? test : test.skip)(
+  'a graph model resumes bit for bit too (fresh process, JS backend): shared layer, dropout, BN, two losses',
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-resume-graph-'));
+    const scriptPath = path.join(dir, 'setup.js');
+    fs.writeFileSync(scriptPath, GRAPH_SCRIPT);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const setup = require(scriptPath)(bp);
+    bp.setBackend('js');
+    try {
+      const straight = setup.build();
+      const h = await straight.fit(setup.x, setup.y, { epochs: 4, batchSize: 10, verbose: 0 });
+      expect(Object.keys(h.history)).toEqual(['loss', 'cls_loss', 'reg_loss', 'cls_accuracy', 'reg_mae']);
+      const first = setup.build();
+      await first.fit(setup.x, setup.y, { epochs: 2, batchSize: 10, verbose: 0 });
+      await first.save(path.join(dir, 'ckpt'), { includeOptimizer: true });
+      const child = `
+      process.env.BACKPROP_BACKEND = 'js';
+      const bp = require(${JSON.stringify(DIST)});
+      const setup = require(${JSON.stringify(scriptPath)})(bp);
+      (async () => {
+        const m = await bp.loadLayersModel(${JSON.stringify(path.join(dir, 'ckpt'))});
+        await m.fit(setup.x, setup.y, { epochs: 4, initialEpoch: m.trainingState.epoch, batchSize: 10, verbose: 0 });
+        process.stdout.write(JSON.stringify({ epoch: m.trainingState.epoch, weights: setup.weights(m),
+          weightsOf: m.lossWeights, metrics: m.outputMetrics }));
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+      const out = JSON.parse(execFileSync(process.execPath, ['-e', child], { encoding: 'utf8' }));
+      expect(out.epoch).toBe(4);
+      expect(out.weightsOf).toEqual([1, 0.5]);
+      expect(out.metrics).toEqual([['accuracy'], ['mae']]);
+      expect(out.weights).toEqual(setup.weights(straight));
+    } finally {
+      bp.setBackend('auto');
+    }
+  },
+);

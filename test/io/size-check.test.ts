@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { bp } from '../model/support';
-import { plannedSize, plannedWeights, readTopology } from '../../src/io/read-topology';
-import { nameLayers } from '../../src/model/model';
+import { plannedSize, readTopology } from '../../src/io/read-topology';
+import { Model } from '../../src/model/model';
 import { Reader } from '../../src/io/safe-json';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'bp-size-'));
@@ -134,9 +134,8 @@ test('the planned weights are what the built model holds, from the JSON alone (t
   ];
   const planned = (topology: unknown) => {
     const r = new Reader('model.json');
-    const t = readTopology(r, topology);
-    nameLayers(t.layers);
-    return plannedSize(plannedWeights(r, t.layers, t.inputShape));
+    const model = readTopology(r, topology, { create: (a) => new Model(a), dtype: 'float32', seed: 0 });
+    return plannedSize(model.plannedWeights());
   };
   for (const m of models) {
     const dir = tmp();

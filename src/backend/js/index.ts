@@ -23,6 +23,7 @@ import {
 import { createSequenceOps } from './sequence';
 import { createConvOps } from './conv-ops';
 import { JS_KERNELS, type Kernels } from './kernels';
+import { checkAttention } from './attention';
 
 const LINEAR = Activation.linear;
 
@@ -360,5 +361,14 @@ export function createCheckedBackend(k: Kernels, describe: () => BackendInfo): B
     ...createSequenceOps(k),
     // convolution, pooling and batch normalization
     ...conv,
+    // attention
+    attentionForward(...args) {
+      checkAttention('attentionForward', args);
+      k.attentionForward(...args);
+    },
+    attentionBackward(...args) {
+      checkAttention('attentionBackward', args);
+      k.attentionBackward(...args);
+    },
   };
 }

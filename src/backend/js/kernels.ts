@@ -19,6 +19,7 @@ import { embeddingBackwardKernel, embeddingForwardKernel, layerNormBackward, lay
 import { sparseSgdStepKernel } from './sequence';
 import * as R from './recurrent';
 import { gruBackward, gruForward } from './gru';
+import { attentionBackward, attentionForward } from './attention';
 
 const SOFTMAX = Activation.softmax;
 
@@ -90,4 +91,6 @@ export const JS_KERNELS: Kernels = Object.freeze({
   avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
   batchNormForward: batchNormForwardUnchecked,
   batchNormBackward: batchNormBackwardUnchecked,
+  attentionForward,
+  attentionBackward,
 } satisfies Kernels);

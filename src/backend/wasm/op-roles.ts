@@ -92,4 +92,8 @@ export const WASM_OPS: { readonly [K in OpName]?: Readonly<Record<string, RoleRu
  * The ops that run on the JS kernels under the wasm backend, on purpose: adding an op to the op set means either
  * a wasm kernel (wasm/src, a WASM_OPS row) or a line here. test/wasm checks that the two lists cover the op table.
  */
-export const JS_FALLBACK_OPS: readonly OpName[] = [];
+export const JS_FALLBACK_OPS: readonly OpName[] = [
+  // The fused attention ops arrived after the wasm kernels were written: no wasm kernel yet.
+  'attentionForward',
+  'attentionBackward',
+];
