@@ -5,7 +5,7 @@
  * recomputes each row's probabilities from the saved log-sum-exp. The kernels do not check their arguments: the
 checked backends (index.ts) run checkAttention (the op table's checks) first.
  */
-import type { Backend, FloatArray } from '../ops';
+import type { FloatArray } from '../ops';
 import { scratch, SLOT_ATTN_ACC, SLOT_ATTN_DK, SLOT_ATTN_DV, SLOT_ATTN_ROW } from './scratch';
 import { checkTableCall } from './table-checks';
 
