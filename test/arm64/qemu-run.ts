@@ -4,7 +4,8 @@
  * the float64 JS reference, with the agreement suite's tolerances) on the addon named by BACKPROP_ADDON_PATH,
  * then two small trainings on it (XOR with an MLP, a CNN on bar images). Jest is not used: under emulation its
  * start-up and ts-jest alone take minutes, so scripts/test-arm64.sh compiles this file with tsc on the host.
- * `node qemu-run.js [filter]` runs only the cases whose name contains `filter`. Exits 1 on any disagreement.
+ * `node qemu-run.js [filter...]` runs only the cases whose name contains one of the filters. Exits 1 on any
+ * disagreement.
  */
 import { jsReference, nativeBackend, setBackend, getBackend } from '../../src/backend/select';
 import { sequential } from '../../src/sequential';
@@ -19,13 +20,13 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-function agreement(filter: string): void {
+function agreement(filters: string[]): void {
   const loaded = nativeBackend();
   if (!loaded.backend) fail(`the native addon did not load: ${loaded.error}`);
   const native = loaded.backend;
   const js = jsReference();
-  const cases = opCases().filter((c) => c.name.includes(filter));
-  if (cases.length === 0) fail(`no op case matches '${filter}'`);
+  const cases = opCases().filter((c) => filters.length === 0 || filters.some((f) => c.name.includes(f)));
+  if (cases.length === 0) fail(`no op case matches ${filters.join(', ')}`);
   const t0 = Date.now();
   let checks = 0;
   for (const c of cases) {
@@ -120,7 +121,7 @@ async function training(): Promise<void> {
 async function main(): Promise<void> {
   console.log(`arm64: Node ${process.version} on ${process.arch}`);
   if (process.arch !== 'arm64') fail(`expected an arm64 Node, got ${process.arch}`);
-  agreement(process.argv[2] ?? '');
+  agreement(process.argv.slice(2));
   await training();
   console.log('arm64:', JSON.stringify(getBackend()));
 }
