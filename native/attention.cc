@@ -14,9 +14,16 @@
 // The per-ISA entry points, into which the tiles are inlined. As the convolutions' (conv_tiles.h): they run only on
 // CPUs with FMA, so a·b + c contracts into FMAs there; the results then depend on the kernel choice, and every
 // choice is checked against the float64 reference (test/native/attention-kernels.test.ts).
+#if defined(__x86_64__)
 #define BP_ATTN_AVX512 \
   __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
 #define BP_ATTN_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+#else
+// Other CPUs (the linux-arm64 prebuilt) never run these entry points: convIsa() is None there, so the tiles are
+// Base. They still compile, as plain vector code.
+#define BP_ATTN_AVX512
+#define BP_ATTN_AVX2
+#endif
 
 namespace bp {
 

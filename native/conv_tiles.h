@@ -17,9 +17,16 @@
 // kernel choice, as they already did (Winograd rounds differently from direct; the AVX-512 pixel-pair tiles sum
 // a single-channel layer's kernel gradient in another order than the AVX2 tiles); every choice is checked
 // against the float64 reference (test/native/conv-kernels.test.ts).
+#if defined(__x86_64__)
 #define BP_CONV_AVX512 \
   __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,fma,avx2"), optimize("fp-contract=fast")))
 #define BP_CONV_AVX2 __attribute__((target("avx2,fma"), optimize("fp-contract=fast")))
+#else
+// Other CPUs (the linux-arm64 prebuilt) never run these entry points: convIsa() is None there, so float32
+// convolutions take im2col + OpenBLAS. They still compile, as plain vector code.
+#define BP_CONV_AVX512
+#define BP_CONV_AVX2
+#endif
 
 // Vectors are passed by value only between always-inlined functions, never across a call: no ABI is involved.
 #pragma GCC diagnostic ignored "-Wpsabi"

@@ -2,7 +2,8 @@
 # Tests the package as a user gets it: `npm pack`, then in an empty project `npm install <tarball>` with
 # install scripts disabled, and a script that requires it, checks the backend, trains XOR and exports it to
 # ONNX — first with the prebuilt binary (must be native, with no system BLAS reachable), then with the prebuilt
-# removed (must fall back to js and still train). Run after `npm run build && npm run prebuild`.
+# removed (must fall back to the shipped WebAssembly backend and still train), then with the WebAssembly module
+# removed too (must fall back to js and still train). Run after `npm run build && npm run prebuild`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,7 +12,14 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
 echo "== packed $tarball ($(stat -c %s "$work/$tarball") bytes)"
-tar -tzf "$work/$tarball" | grep -E 'prebuilds/|binding.gyp|CMakeLists.txt|dist/index.js' | sed 's/^/   /'
+tar -tzf "$work/$tarball" | grep -E 'prebuilds/|wasm/backprop.wasm|binding.gyp|CMakeLists.txt|dist/index.js' | sed 's/^/   /'
+tar -tzf "$work/$tarball" | grep -q 'package/wasm/backprop.wasm' || { echo "check-package: wasm/backprop.wasm is not packed" >&2; exit 1; }
+for p in linux-x64 linux-arm64; do
+  [ -f "prebuilds/$p/backprop.node" ] || continue
+  tar -tzf "$work/$tarball" | grep -q "package/prebuilds/$p/backprop.node" || { echo "check-package: prebuilds/$p not packed" >&2; exit 1; }
+  echo "   size of prebuilds/$p/backprop.node: $(stat -c %s "prebuilds/$p/backprop.node") bytes"
+done
+echo "   size of wasm/backprop.wasm: $(stat -c %s wasm/backprop.wasm) bytes"
 mkdir -p "$work/app" "$work/empty-libs"
 cd "$work/app"
 npm init -y >/dev/null
@@ -69,7 +77,13 @@ node -e "
   if (!(acc > 0.9)) { console.error('check-package: the README example did not train (last line: ' + line + ')'); process.exit(1); }
 "
 
-echo "== without the prebuilt binary: falls back to js and still trains"
+echo "== without the prebuilt binary: falls back to the WebAssembly backend (one warning) and still trains"
 rm -rf node_modules/backprop/prebuilds
+node check.js wasm 2>wasm-warning.log
+if [ "$(grep -c 'the native backend could not load' wasm-warning.log)" != 1 ]; then
+  echo "check-package: expected one warning saying why native did not load:" >&2; cat wasm-warning.log >&2; exit 1
+fi
+echo "== without the WebAssembly module either: falls back to js and still trains"
+rm -rf node_modules/backprop/wasm
 BACKPROP_SILENT=1 node check.js js
 echo "== package checks passed"

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Fuzzes every native export with random arguments for a fixed time. Every call must return or throw
 // TypeError/RangeError, and the process must not crash (run it under scripts/asan.sh's build with
-// BACKPROP_ADDON_PATH + LD_PRELOAD for memory errors). The valid calls it mutates come from the op table
+// BACKPROP_ADDON_PATH + LD_PRELOAD for memory errors). BACKPROP_FUZZ_BACKEND=wasm (or js) fuzzes that backend's
+// ops and async twins the same way (dist/: `npm run build:ts` first); a trap in the WebAssembly module (a
+// RuntimeError) fails it like a crash. The valid calls it mutates come from the op table
 // (dist/backend/op-table.js: run `npm run build` first). Besides random types, counts, lengths, dims,
 // offsets and detached buffers, it drives the memory that can change under an op:
 // - a worker thread keeps rewriting a SharedArrayBuffer (labels to out-of-range and negative values,
@@ -13,8 +15,19 @@ const path = require('node:path');
 const { Worker } = require('node:worker_threads');
 const { OP_TABLE } = require('../dist/backend/op-table');
 
-const addonPath = process.env.BACKPROP_ADDON_PATH || path.join(__dirname, '..', 'build', 'Release', 'backprop.node');
-const addon = require(addonPath);
+const which = process.env.BACKPROP_FUZZ_BACKEND || 'native';
+function target() {
+  if (which === 'native') {
+    const addonPath =
+      process.env.BACKPROP_ADDON_PATH || path.join(__dirname, '..', 'build', 'Release', 'backprop.node');
+    return require(addonPath);
+  }
+  const bp = require('../dist');
+  const loaded = which === 'wasm' ? bp.wasmBackend() : { backend: bp.jsReference() };
+  if (!loaded.backend) throw new Error(`the ${which} backend did not load: ${loaded.error}`);
+  return loaded.backend;
+}
+const addon = target();
 const seconds = Number(process.argv[2] || 60),
   seed = Number(process.argv[3] || 1);
 
@@ -207,7 +220,13 @@ function fail(message) {
 }
 const isCheckError = (e) => e instanceof TypeError || e instanceof RangeError;
 
-const names = Object.keys(addon).filter((k) => typeof addon[k] === 'function' && k !== 'setThreads');
+// Every export of the addon; of a backend object, the ops and their async twins (its other methods are not ops).
+const names = Object.keys(addon).filter(
+  (k) =>
+    typeof addon[k] === 'function' &&
+    k !== 'setThreads' &&
+    (which === 'native' || OP_TABLE[k] || OP_TABLE[k.replace(/Async$/, '')]),
+);
 const counts = { calls: 0, accepted: 0, rejected: 0, racing: 0, asyncQueued: 0, asyncRejected: 0 };
 const pending = new Set();
 
@@ -248,5 +267,8 @@ const pending = new Set();
   await Promise.all(pending);
   Atomics.store(raceStop, 0, 1);
   await new Promise((resolve) => scribbler.once('exit', resolve));
-  console.log(JSON.stringify({ seconds, seed, ...counts, takenAway, exports: names.length, crashes: 0 }));
+  console.log(
+    JSON.stringify({ backend: which, seconds, seed, ...counts, takenAway, exports: names.length, crashes: 0 }),
+  );
+  process.exit(0); // the wasm backend's idle pool threads do not keep the process, but end it as soon as done
 })().catch((e) => fail(e.stack));

@@ -14,7 +14,7 @@
  * await model.fit(x, y, { epochs: 300, batchSize: 4 });
  * console.log(model.predict(x).data); // ≈ [0, 1, 1, 0]
  */
-export { backend, getBackend, setBackend, setThreads, jsReference, nativeBackend } from './backend/select';
+export { backend, getBackend, setBackend, setThreads, jsReference, nativeBackend, wasmBackend } from './backend/select';
 export type { BackendName } from './backend/select';
 export { Activation, ACTIVATION_NAMES, OP_NAMES } from './backend/ops';
 export { floatArray, isAsyncSafe } from './backend/memory';

@@ -75,28 +75,29 @@ export type { ActivationCode, ActivationName } from './activations';
 
 /** What a backend says about itself (returned by `bp.getBackend()`). */
 export interface BackendInfo {
-  name: 'native' | 'js';
+  name: 'native' | 'js' | 'wasm';
   /**
    * For native: the BLAS library, the core its kernels are for and who chose it, e.g.
    * `OpenBLAS 0.3.21 (pthread, SkylakeX; core chosen by backprop: SkylakeX (avx512f/bw/vl/dq))`.
    */
   blas?: string;
-  /** For native: the BLAS thread count currently in effect. */
+  /** For native: the BLAS thread count currently in effect; for wasm: the threads of its pool. */
   threads?: number;
-  /** For native: the file the addon was loaded from. */
+  /** For native: the file the addon was loaded from; for wasm: the module's file. */
   loadedFrom?: string;
   /** Why this backend was chosen (e.g. `BACKPROP_BACKEND=js`, `auto: addon loaded`, `auto: addon failed: ...`). */
   reason?: string;
   /**
    * For native: the kernels of float32 convolutions, `'avx512'` or `'avx2'` (direct register-tile kernels) or
    * `'blas'` (im2col + OpenBLAS, also what float64 uses); env BACKPROP_CONV_KERNELS=avx2|blas lowers the choice.
+   * For wasm: `'wasm-simd128+winograd'`, `'wasm-simd128'` (nowinograd) or `'wasm-simd128 im2col+gemm'` (blas).
    */
   convolution?: string;
 }
 
 /** The typed interface every backend implements. See the file comment for shared conventions. */
 export interface Backend {
-  readonly name: 'native' | 'js';
+  readonly name: 'native' | 'js' | 'wasm';
   info(): BackendInfo;
 
   /**

@@ -1,19 +1,22 @@
 /**
  * Backend selection: which implementation of the op set computes the numbers.
  *
- * Order (design): `BACKPROP_BACKEND` env override → the native addon (local build, then prebuilt) →
- * the pure-JS backend, with one warning that says why and how to fix it.
+ * Order (design): `BACKPROP_BACKEND` env override → the native addon (local build, then prebuilt) → the
+ * WebAssembly backend (shipped in the package, runs wherever Node does) → the pure-JS backend; falling back from
+ * native gives one warning that says why and how to get native.
  */
 import type { Backend, BackendInfo } from './ops';
 import { createJsBackend } from './js';
 import { createUncheckedJsBackend } from './js/unchecked';
 import { loadNativeBackend, type NativeBackend } from './native';
+import { defaultThreads, loadWasmBackend, type WasmBackend } from './wasm';
 
-export type BackendName = 'native' | 'js' | 'auto';
+export type BackendName = 'native' | 'wasm' | 'js' | 'auto';
 
 let active: Backend | undefined;
 let activeReason = '';
 let nativeCache: { backend?: NativeBackend; error?: string } | undefined;
+let wasmCache: { backend?: WasmBackend; error?: string } | undefined;
 let warned = false;
 const jsBackend = createJsBackend();
 const jsUnchecked = createUncheckedJsBackend(jsBackend);
@@ -28,13 +31,33 @@ function tryNative(): { backend?: NativeBackend; error?: string } {
   return loaded;
 }
 
-function warnFallback(error: string): void {
+/** A thread count set before the wasm backend loaded. */
+let pendingWasmThreads: number | undefined;
+
+function tryWasm(): { backend?: WasmBackend; error?: string } {
+  if (wasmCache) return wasmCache;
+  const env = process.env.BACKPROP_THREADS;
+  const threads = pendingWasmThreads ?? (env ? parseThreads(Number(env), 'BACKPROP_THREADS') : defaultThreads());
+  wasmCache = loadWasmBackend(threads);
+  return wasmCache;
+}
+
+/** How to get the native backend where it did not load. */
+const NATIVE_FIX =
+  'a prebuilt addon ships for linux-x64 and linux-arm64; elsewhere install a BLAS and build it: ' +
+  'apt-get install libopenblas-dev cmake && npm run build (macOS: brew install openblas cmake)';
+
+function warnFallback(error: string, to: 'wasm' | 'js', wasmError?: string): void {
   if (warned || process.env.BACKPROP_SILENT === '1') return;
   warned = true;
+  const using =
+    to === 'wasm'
+      ? 'using the WebAssembly backend, which gives the same answers a few times more slowly'
+      : `using the pure-JS backend (the WebAssembly one did not load either: ${wasmError}), which gives the ` +
+        'same answers much more slowly';
   process.emitWarning(
-    `backprop: the native backend could not load (${error}); using the pure-JS backend, which gives the same ` +
-      `answers more slowly. To fix: apt-get install libopenblas-dev cmake && npm run build ` +
-      `(or set BACKPROP_BACKEND=js to silence this).`,
+    `backprop: the native backend could not load (${error}); ${using}. To get native: ${NATIVE_FIX} ` +
+      `(or set BACKPROP_BACKEND=${to} to silence this).`,
     { code: 'BACKPROP_NATIVE_UNAVAILABLE' },
   );
 }
@@ -45,6 +68,14 @@ function choose(name: BackendName, origin: string): Backend {
     activeReason = `${origin}: js`;
     return jsBackend;
   }
+  if (name === 'wasm') {
+    const wasm = tryWasm();
+    if (!wasm.backend) {
+      throw new Error(`setBackend('wasm'): the WebAssembly backend could not load (${wasm.error}).`);
+    }
+    activeReason = `${origin}: wasm`;
+    return wasm.backend;
+  }
   const native = tryNative();
   if (native.backend) {
     activeReason = `${origin}: ${name === 'auto' ? 'auto chose native (addon loaded)' : 'native'}`;
@@ -53,17 +84,23 @@ function choose(name: BackendName, origin: string): Backend {
   if (name === 'native') {
     throw new Error(
       `setBackend('native'): the native addon could not load (${native.error}). ` +
-        `Fix: apt-get install libopenblas-dev cmake && npm run build, or use setBackend('js').`,
+        `Fix: ${NATIVE_FIX}; or use setBackend('wasm') or setBackend('js').`,
     );
   }
-  activeReason = `${origin}: auto fell back to js (${native.error})`;
-  warnFallback(native.error ?? 'unknown error');
+  const wasm = tryWasm();
+  if (wasm.backend) {
+    activeReason = `${origin}: auto chose wasm (native did not load: ${native.error})`;
+    warnFallback(native.error ?? 'unknown error', 'wasm');
+    return wasm.backend;
+  }
+  activeReason = `${origin}: auto fell back to js (native: ${native.error}; wasm: ${wasm.error})`;
+  warnFallback(native.error ?? 'unknown error', 'js', wasm.error);
   return jsBackend;
 }
 
 function parseName(value: string, where: string): BackendName {
-  if (value === 'native' || value === 'js' || value === 'auto') return value;
-  throw new Error(`${where}: unknown backend '${value}'. Expected 'native', 'js' or 'auto'.`);
+  if (value === 'native' || value === 'wasm' || value === 'js' || value === 'auto') return value;
+  throw new Error(`${where}: unknown backend '${value}'. Expected 'native', 'wasm', 'js' or 'auto'.`);
 }
 
 /** The backend ops run on now (chosen on first use). */
@@ -76,9 +113,11 @@ export function backend(): Backend {
 }
 
 /**
- * Chooses the backend: `'native'` (throws if the addon cannot load), `'js'`, or `'auto'` (native when
- * it loads, else js with one warning). The `BACKPROP_BACKEND` environment variable sets the default.
+ * Chooses the backend: `'native'` (throws if the addon cannot load), `'wasm'` (the WebAssembly SIMD kernels,
+ * shipped in the package; throws if this Node cannot run them), `'js'`, or `'auto'` (native when it loads, else
+ * wasm, else js, with one warning). The `BACKPROP_BACKEND` environment variable sets the default.
  * @example bp.setBackend('js'); // the pure-JS reference backend
+ * @example bp.setBackend('wasm'); // the WebAssembly backend, as a platform without the addon gets it
  */
 export function setBackend(name: BackendName): void {
   active = choose(parseName(String(name), 'setBackend()'), 'setBackend()');
@@ -103,22 +142,30 @@ export function nativeBackend(): { backend?: Backend; error?: string } {
   return tryNative();
 }
 
+/** The WebAssembly backend if it loads, else undefined (with the reason in `error`). */
+export function wasmBackend(): { backend?: Backend; error?: string } {
+  return tryWasm();
+}
+
 function parseThreads(n: number, where: string): number {
   if (!Number.isInteger(n) || n < 1 || n > 1024) {
-    throw new RangeError(`${where}: the BLAS thread count must be an integer in [1, 1024], got ${n}`);
+    throw new RangeError(`${where}: the thread count must be an integer in [1, 1024], got ${n}`);
   }
   return n;
 }
 
 /**
- * Sets how many threads the native backend's BLAS uses (env `BACKPROP_THREADS` sets it at load).
- * The JS backend is single-threaded, so this only affects native.
+ * Sets how many threads the native backend's BLAS and the wasm backend's pool use (env `BACKPROP_THREADS` sets
+ * it at load). The JS backend is single-threaded. The wasm backend's results do not depend on the thread count.
  * @example bp.setThreads(1); // deterministic, and best when several trainings share the cores
  */
 export function setThreads(n: number): void {
   parseThreads(n, 'setThreads()');
   const native = tryNative();
   if (native.backend) native.backend.setThreads(n);
+  // Only once loaded: setting threads must not load the wasm module as a side effect.
+  if (wasmCache?.backend) wasmCache.backend.setThreads(n);
+  else pendingWasmThreads = n;
 }
 
 /**

@@ -79,19 +79,21 @@ export function recurrentGemmCeiling(s: RnnSpec, threads?: number): number | nul
 }
 
 /**
- * The rows of `backprop bench`'s recurrent section: for each network, native at 1 and 2 BLAS threads (then
+ * The rows of `backprop bench`'s recurrent section: for each network, native and wasm at 1 and 2 threads (then
  * restored) and the JS backend, with samples/s, ms per step (median and range) and GFLOP/s.
  */
 export async function rnnRows(
-  native: (Backend & { setThreads?(n: number): void }) | undefined,
+  native: Backend | undefined,
+  wasm: Backend | undefined,
   js: Backend,
   quick: boolean,
 ): Promise<Record<string, string | number | null>[]> {
   const rows: Record<string, string | number | null>[] = [];
-  const threadsBefore = native?.info().threads;
+  const threadsBefore = native?.info().threads ?? wasm?.info().threads;
   for (const s of RNN_SPECS) {
     const runs: [string, Backend, number | null][] = [];
     if (native) for (const t of [1, 2]) runs.push(['native', native, t]);
+    if (wasm) for (const t of [1, 2]) runs.push(['wasm', wasm, t]);
     runs.push(['js', js, null]);
     for (const [name, b, threads] of runs) {
       if (threads !== null) bp.setThreads(threads);

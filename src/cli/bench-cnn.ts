@@ -1,7 +1,7 @@
 /**
- * The CNN rows of `backprop bench`: one training step of the two CNNs (src/bench/cnn-bench.ts) on the native
- * backend (with its thread count and with 1 thread) and the JS backend, the native step over the same products
- * done as plain sgemms, and the GFLOP/s the step achieves next to raw OpenBLAS sgemm on the largest of them.
+ * The CNN rows of `backprop bench`: one training step of the two CNNs (src/bench/cnn-bench.ts) on the native and
+ * wasm backends (with their thread count and with 1 thread) and the JS backend, the native step over the same
+ * products done as plain sgemms, and the GFLOP/s the step achieves next to raw OpenBLAS sgemm on the largest.
  */
 import * as bp from '../index';
 import type { Backend } from '../backend/ops';
@@ -26,6 +26,7 @@ function spread(t: { median: number; min: number; max: number }): string {
 export async function cnnRows(
   quick: boolean,
   native: Backend | undefined,
+  wasm: Backend | undefined,
   js: Backend,
 ): Promise<{ title: string; rows: Row[] }> {
   const rows: Row[] = [];
@@ -48,15 +49,29 @@ export async function cnnRows(
       const [m, n, k] = cnnGemmShapes(kind).reduce((a, s) => (s[0] * s[1] * s[2] > a[0] * a[1] * a[2] ? s : a));
       row['raw sgemm GFLOP/s'] = rawBlasGflops(m, n, k, 'float32', threads);
     }
+    let wasmMedian: number | null = null;
+    if (wasm) {
+      const threads = wasm.info().threads ?? 1;
+      const t = await timeCnn(kind, wasm, quick ? 0.2 : 0.5, quick ? 3 : 5);
+      wasmMedian = t.median;
+      row[`wasm samples/s (${threads} thr)`] = spread(t);
+      bp.setThreads(1);
+      const t1 = await timeCnn(kind, wasm, quick ? 0.2 : 0.5, quick ? 3 : 5);
+      bp.setThreads(threads);
+      row['wasm 1 thr'] = spread(t1);
+      row['wasm/native time'] = nativeMedian ? +(wasmMedian / nativeMedian).toFixed(2) : null;
+    }
     const heavy = kind === 'keras';
     const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
     row['js samples/s'] = spread(tj);
     row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
+    row['wasm/js'] = wasmMedian ? +(tj.median / wasmMedian).toFixed(1) : null;
     rows.push(row);
   }
   return {
     title:
       '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
+      '    wasm/native time = the wasm step time over the native one; native/js, wasm/js = speedups over js;\n' +
       '    step/gemms = native step over the same products as plain sgemms (im2col shapes);\n' +
       '    GFLOP/s of the step next to raw sgemm on its largest gemm',
     rows,

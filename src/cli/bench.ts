@@ -1,8 +1,8 @@
 /**
- * `backprop bench`: native vs pure JS, same machine, same run — gemm GFLOP/s (with the native share of
+ * `backprop bench`: native vs WebAssembly vs pure JS, same machine, same run — gemm GFLOP/s (with the share of
  * raw OpenBLAS), one training step of several MLPs (samples/s, µs/step, speedup, and the native step's
- * time over its gemms alone), and a full fit on the built-in digits. Medians of repeated samples after
- * warm-up, with the spread.
+ * time over its gemms alone), a full fit on the built-in digits, recurrent and convolutional training steps.
+ * Medians of repeated samples after warm-up, with the spread.
  */
 import * as bp from '../index';
 import type { Backend } from '../backend/ops';
@@ -16,6 +16,7 @@ import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
 import { cnnRows } from './bench-cnn';
 import { autodiffRows } from '../bench/autodiff-bench';
+import type { WasmBackend } from '../backend/wasm';
 import { transformerRows } from '../bench/transformer-bench';
 
 interface Row {
@@ -54,15 +55,16 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
     if (!o.json) process.stdout.write(`${s}\n`);
   };
   const native = bp.nativeBackend().backend;
+  const wasm = bp.wasmBackend().backend as WasmBackend | undefined;
   const js = bp.jsReference();
   // Training steps run the JS kernels as models do (shapes checked once per model, not per op).
   const jsSteps = jsKernels();
-  const backends: [string, Backend][] = native
-    ? [
-        ['native', native],
-        ['js', jsSteps],
-      ]
-    : [['js', jsSteps]];
+  const backends: [string, Backend][] = [];
+  if (native) backends.push(['native', native]);
+  if (wasm) backends.push(['wasm', wasm]);
+  backends.push(['js', jsSteps]);
+  // The wasm pool's threads start on first use: started here, so no timing includes their start.
+  await wasm?.threadsReady();
   const m = machine();
   const result: Record<string, unknown> = { date: new Date().toISOString(), machine: m, quick };
   out(
@@ -71,7 +73,11 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   );
   out(
     `native: ${native ? `${native.info().blas}, ${native.info().threads} threads` : 'unavailable'}` +
-      `${native ? '' : ` (${bp.nativeBackend().error})`}\n`,
+      `${native ? '' : ` (${bp.nativeBackend().error})`}`,
+  );
+  out(
+    `wasm: ${wasm ? `${wasm.info().convolution}, ${wasm.info().threads} threads` : 'unavailable'}` +
+      `${wasm ? '' : ` (${bp.wasmBackend().error})`}\n`,
   );
 
   // (a) gemm
@@ -93,12 +99,15 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const gemmRows: Row[] = shapes.map(([mm, n, k]) => {
     const nat = native ? gemmGflops(native, mm, n, k) : null;
     const raw = native ? rawBlasGflops(mm, n, k, 'float32', threads) : null;
+    const wasmRate = wasm ? gemmGflops(wasm, mm, n, k) : null;
     const jsRate = quick && mm * n * k > 3e7 ? null : gemmGflops(js, mm, n, k);
     return {
       'm x n x k': `${mm}x${n}x${k}`,
       'native GFLOP/s': nat,
       'raw OpenBLAS': raw,
       'native/raw %': nat && raw ? (100 * nat) / raw : null,
+      'wasm GFLOP/s': wasmRate,
+      'wasm/raw %': wasmRate && raw ? (100 * wasmRate) / raw : null,
       'js GFLOP/s': jsRate,
       speedup: nat && jsRate ? nat / jsRate : null,
     };
@@ -128,6 +137,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
     const tAuto = timeMlp(spec, 'auto', secs);
     row['auto us/step'] = +(tAuto.median * 1e6).toFixed(1);
     row.speedup = times.native && times.js ? +(times.js / times.native).toFixed(1) : null;
+    row['wasm/native time'] = times.native && times.wasm ? +(times.wasm / times.native).toFixed(2) : null;
     if (native && spec.sizes[0] > 100) {
       const r = stepOverGemms(mlpStep(spec, native), spec, native, quick ? 5 : 15);
       row['native step/gemms'] =
@@ -138,6 +148,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   result.steps = stepRows;
   out(
     '(b) one training step (relu hidden, linear output, softmax cross-entropy); speedup = js time / native time;\n' +
+      '    wasm/native time = the wasm step time over the native one;\n' +
       '    step/gemms = native step time over the same gemms timed alone, median of alternating rounds (range),\n' +
       '    best = fastest step / fastest gemms (target <= 1.3)\n' +
       table(stepRows) +
@@ -148,7 +159,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   if (!quick) {
     const rows: Row[] = [];
     for (const [name, b] of backends) {
-      const r = memorySoak(parseSpec('784-128-10', 64, 'adam'), b, name === 'js' ? 3000 : 10000);
+      const r = memorySoak(parseSpec('784-128-10', 64, 'adam'), b, name === 'native' ? 10000 : 3000);
       rows.push({
         backend: name,
         steps: r.steps,
@@ -166,7 +177,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const fitRows: Row[] = [];
   const epochs = quick ? 2 : 12;
   for (const [name] of backends) {
-    bp.setBackend(name as 'native' | 'js');
+    bp.setBackend(name as 'native' | 'wasm' | 'js');
     const { train, test } = bp.data.digits({ seed: 0, limit: quick ? 3000 : undefined });
     const model = bp.sequential({
       seed: 1,
@@ -197,7 +208,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   out(`(c) fit 784-128-10 (Adam, batch 32) on the built-in digits\n${table(fitRows)}`);
 
   // sequence models: (e) recurrent training steps
-  const rnn = await rnnRows(native, jsSteps, quick);
+  const rnn = await rnnRows(native, wasm, jsSteps, quick);
   result.recurrent = rnn;
   out(
     '\n(e) recurrent training step (sigmoid gates, as bench/torch_peer.py lstm|gru), float32; GFLOP/s counts\n' +
@@ -205,7 +216,7 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
       table(rnn),
   );
   // convolutional networks
-  const cnn = await cnnRows(quick, native, jsSteps);
+  const cnn = await cnnRows(quick, native, wasm, jsSteps);
   result.cnn = cnn.rows;
   out(`\n${cnn.title}\n${table(cnn.rows)}`);
   // attention: (g) transformer training steps

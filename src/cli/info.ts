@@ -1,4 +1,4 @@
-/** `backprop info`: version, backend and why, BLAS and threads, CPU features, where the addon came from. */
+/** `backprop info`: version, backend and why, BLAS and threads, CPU features, where the addon (or wasm) came from. */
 import { machine } from './machine';
 
 export function info(o: { json?: boolean }): void {
@@ -14,10 +14,13 @@ export function info(o: { json?: boolean }): void {
     ['cpu features', (m.cpuFeatures as string[]).join(' ') || 'n/a'],
     ['backend', m.backend],
     ['chosen because', m.reason],
-    ['BLAS', m.blas ?? 'n/a (pure-JS backend)'],
+    ['BLAS', m.blas ?? `n/a (${m.backend === 'wasm' ? 'WebAssembly SIMD kernels' : 'pure-JS backend'})`],
     ['BLAS threads', m.blasThreads ?? 'n/a'],
     ['addon loaded from', m.addon ?? 'not loaded'],
   ];
+  if (m.backend === 'wasm') {
+    rows.push(['wasm threads', m.wasmThreads], ['wasm module', m.wasmModule], ['convolutions', m.convolution]);
+  }
   if (m.nativeError) rows.push(['addon error', m.nativeError]);
   for (const [k, v] of rows) process.stdout.write(`${k.padEnd(18)} ${v}\n`);
 }

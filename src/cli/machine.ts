@@ -27,8 +27,12 @@ export function machine(): Record<string, unknown> {
     backend: b.name,
     reason: b.reason,
     blas: b.blas ?? null,
-    blasThreads: b.threads ?? null,
-    addon: b.loadedFrom ?? null,
+    blasThreads: b.name === 'native' ? (b.threads ?? null) : null,
+    addon: b.name === 'native' ? (b.loadedFrom ?? null) : null,
     nativeError: bp.nativeBackend().error ?? null,
+    // the WebAssembly backend, when it is the one in use
+    wasmThreads: b.name === 'wasm' ? (b.threads ?? null) : null,
+    wasmModule: b.name === 'wasm' ? (b.loadedFrom ?? null) : null,
+    convolution: b.convolution ?? null,
   };
 }

@@ -44,7 +44,7 @@ program
   .option('--batch-size <n>', 'batch size (default 32)')
   .option('--seed <n>', 'random seed (default 0)')
   .option('--normalize <kind>', 'standard, minmax or none (default standard for CSV)')
-  .option('--backend <name>', 'native, js or auto')
+  .option('--backend <name>', 'native, wasm, js or auto')
   .option('--config <model.json>', 'read these options from a JSON file (command-line flags win)')
   .option('--out <dir>', 'save the trained model here (TF.js Layers format)')
   .option('--report <report.html>', 'write an HTML report with charts')
@@ -96,7 +96,7 @@ program
   .option('--data-idx <images.idx>', 'image model: IDX images of the training size')
   .option('--labels-idx <labels.idx>', 'image model: IDX labels')
   .option('--target <column>', 'the target column (default: the one the model was trained on)')
-  .option('--backend <name>', 'native, js or auto')
+  .option('--backend <name>', 'native, wasm, js or auto')
   .option('--json', 'print JSON')
   .option('--verbose', 'show stack traces on errors')
   .addHelpText(
@@ -114,7 +114,7 @@ program
   .option('--images <dir>', 'image model: a folder of PNG/JPEG images (read recursively)')
   .option('--data-idx <images.idx>', 'image model: IDX images of the training size')
   .option('--out <predictions.csv>', 'write the predictions here (default: stdout)')
-  .option('--backend <name>', 'native, js or auto')
+  .option('--backend <name>', 'native, wasm, js or auto')
   .option('--json', 'print JSON')
   .option('--verbose', 'show stack traces on errors')
   .addHelpText(
@@ -125,7 +125,7 @@ program
 
 program
   .command('bench')
-  .description('native vs pure-JS benchmark: gemm, training steps, a full fit')
+  .description('native vs WebAssembly vs pure-JS benchmark: gemm, training steps, a full fit')
   .option('--quick', 'a short run (under 30 s)')
   .option('--json', 'print one JSON object')
   .option('--verbose', 'show stack traces on errors')
@@ -178,7 +178,7 @@ program
   .option('--store <dir>', storeHelp)
   .option('--concurrency <n>', 'jobs trained at once, one thread each (default 1)')
   .option('--threads <n>', 'BLAS threads per job (default cores / concurrency; 1 for bit-identical resumes)')
-  .option('--backend <name>', 'native, js or auto')
+  .option('--backend <name>', 'native, wasm, js or auto')
   .option('--lock-ms <ms>', "a dead worker's jobs go to another after about this long (default 30000)")
   .option('--max-parameters <n>', 'refuse models with more parameters')
   .option('--max-job-seconds <s>', 'stop and fail a job running longer (default 86400: a day)')

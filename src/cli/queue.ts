@@ -79,8 +79,8 @@ const fmt = (v: number | undefined, digits = 4) => (v === undefined ? '-' : v.to
 
 /** `backprop worker`: trains jobs from the queue until SIGTERM/SIGINT, then hands its jobs back and exits. */
 export async function workerCommand(o: WorkerCliOptions): Promise<void> {
-  if (o.backend && !['native', 'js', 'auto'].includes(o.backend))
-    fail(`--backend must be native, js or auto, got '${o.backend}'`);
+  if (o.backend && !['native', 'wasm', 'js', 'auto'].includes(o.backend))
+    fail(`--backend must be native, wasm, js or auto, got '${o.backend}'`);
   const opt = (name: string, v: string | undefined) => (v === undefined ? undefined : intOption(name, v, 1, 1));
   const { worker } = await import('../jobs/queue-worker');
   const maxJobSeconds = opt('max-job-seconds', o.maxJobSeconds);
@@ -90,7 +90,7 @@ export async function workerCommand(o: WorkerCliOptions): Promise<void> {
     store: storeDir(o, true)!,
     concurrency: opt('concurrency', o.concurrency),
     threads: opt('threads', o.threads),
-    backend: o.backend as 'native' | 'js' | 'auto' | undefined,
+    backend: o.backend as 'native' | 'wasm' | 'js' | 'auto' | undefined,
     lockMs: opt('lock-ms', o.lockMs),
     limits: {
       maxParameters: opt('max-parameters', o.maxParameters),

@@ -140,8 +140,9 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   // Everything that can be checked without the data is checked first: a mistake costs no training.
   if (o.backend) {
-    if (!['native', 'js', 'auto'].includes(o.backend)) fail(`--backend must be native, js or auto, got '${o.backend}'`);
-    bp.setBackend(o.backend as 'native' | 'js' | 'auto');
+    if (!['native', 'wasm', 'js', 'auto'].includes(o.backend))
+      fail(`--backend must be native, wasm, js or auto, got '${o.backend}'`);
+    bp.setBackend(o.backend as bp.BackendName);
   }
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const choice = modelChoice(o);

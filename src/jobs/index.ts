@@ -37,7 +37,9 @@ function submitTo(p: JobPool, o: TrainJobOptions): TrainingJob {
   let start: CheckedStart;
   try {
     start = checkedStart(o, p.size, defaultPoolSize());
-    start.backend ??= getBackend().name === 'js' ? 'js' : undefined;
+    // A job trains on the backend its caller uses (native is what 'auto' picks in the worker where it loads).
+    const current = getBackend().name;
+    start.backend ??= current === 'native' ? undefined : current;
   } catch (e) {
     // Bad input fails this job alone, through its result, like any other training failure.
     return TrainingJob.failed(e as Error, o.id);

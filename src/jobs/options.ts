@@ -57,7 +57,7 @@ export interface TrainJobOptions extends Omit<JobSpec, 'data'> {
   checkpointDir?: string;
   /** Where the final model is saved (with optimizer state) when training ends, also when cancelled. */
   outputDir?: string;
-  backend?: 'native' | 'js' | 'auto';
+  backend?: 'native' | 'wasm' | 'js' | 'auto';
   /** BLAS threads for this job (default: cores / pool size, at least 1). */
   blasThreads?: number;
   /**

@@ -85,7 +85,7 @@ export interface StartMessage {
   specDigest: string;
   /** Int32[2]: [0] set to 1 (Atomics) to cancel, read by the worker after every batch; [1] batches done. */
   cancelFlag: SharedArrayBuffer;
-  backend?: 'native' | 'js' | 'auto';
+  backend?: 'native' | 'wasm' | 'js' | 'auto';
   blasThreads: number;
   /** Minimum ms between batch progress messages. */
   progressEveryMs: number;

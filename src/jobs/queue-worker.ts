@@ -37,7 +37,7 @@ export interface QueueWorkerOptions {
   concurrency?: number;
   /** BLAS threads per job (default: cores / concurrency, at least 1). One gives bit-identical resumes on native. */
   threads?: number;
-  backend?: 'native' | 'js' | 'auto';
+  backend?: 'native' | 'wasm' | 'js' | 'auto';
   /**
    * Milliseconds a job's lock lasts without renewal (default 30000): a worker that dies loses its jobs to
    * another after about this long. The lock is renewed by this process's main thread, which trains nothing.

@@ -4,7 +4,7 @@ import { backendNames } from '../support/backends';
 
 export const BACKENDS = backendNames();
 
-export function onBackend(name: 'js' | 'native'): void {
+export function onBackend(name: 'js' | 'native' | 'wasm'): void {
   beforeAll(() => bp.setBackend(name));
   afterAll(() => bp.setBackend('auto'));
 }

@@ -16,15 +16,18 @@ const DIST = path.resolve(__dirname, '../../dist/index.js');
 const RACE = `
 const { Worker } = require('node:worker_threads');
 const bp = require(process.env.DIST);
-const b = process.env.BACKEND === 'native' ? bp.nativeBackend().backend : bp.jsReference();
-if (!b) throw new Error('backend ' + process.env.BACKEND + ' did not load');
+const which = process.env.BACKEND;
+const b = which === 'native' ? bp.nativeBackend().backend : which === 'wasm' ? bp.wasmBackend().backend : bp.jsReference();
+if (!b) throw new Error('backend ' + which + ' did not load');
+// The wasm backend computes float32 (it copies the labels into its memory once, checks and uses the copy).
+const F = which === 'wasm' ? Float32Array : Float64Array;
 const rows = 2048, cols = 16;
 const shared = new SharedArrayBuffer(rows * 4 + 4);
 const labels = new Int32Array(shared, 0, rows);
 const stop = new Int32Array(shared, rows * 4, 1);
 for (let r = 0; r < rows; r++) labels[r] = r % cols;
-const logits = new Float64Array(rows * cols).map((_, i) => Math.sin(i));
-const grad = new Float64Array(rows * cols);
+const logits = new F(rows * cols).map((_, i) => Math.sin(i));
+const grad = new F(rows * cols);
 const worker = new Worker(\`
   const { workerData } = require('node:worker_threads');
   const labels = new Int32Array(workerData, 0, workerData.byteLength / 4 - 1);

@@ -3,12 +3,7 @@
  * odd-sized and offset-view inputs, against the float64 JS reference.
  */
 import { guardsIntact, elementwiseRatio, js, normRelError, testBackends } from '../support/backends';
-import { opCases, type Kind, type OpRun } from './op-cases';
-
-const TOL = {
-  float32: { rtol: 1.3e-6, atol: 1e-5, norm: 1e-5 },
-  float64: { rtol: 1e-10, atol: 1e-12, norm: 1e-12 },
-};
+import { AGREEMENT_TOL as TOL, opCases, type Kind, type OpRun } from './op-cases';
 
 const cases = opCases();
 const reference = new Map<string, OpRun>(cases.map((c) => [c.name, c.run(js, 'float64', false)]));

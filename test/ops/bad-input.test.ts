@@ -9,6 +9,7 @@ import { ACTIVATION_COUNT } from '../../src/backend/activations';
 import { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE, type OpName } from '../../src/backend/op-table';
 import type { ArgSpec } from '../../src/backend/op-table';
 import { testBackends } from '../support/backends';
+import type { WasmBackend } from '../../src/backend/wasm';
 
 type BadKind = 'arr' | 'anyarr' | 'optarr' | 'i32' | 'dim' | 'num' | 'bool' | 'act' | 'i32out' | 'shape';
 
@@ -443,10 +444,19 @@ function convolutionBadCases(): [string, string, () => unknown[], typeof TypeErr
 }
 
 describe.each(testBackends())('%s backend rejects bad input', (_name, b: Backend) => {
-  test('the backend has exactly the ops of the table (and, natively, their async twins)', () => {
+  test('the backend has exactly the ops of the table (and, natively and in wasm, their async twins)', () => {
     const fns = Object.keys(b).filter((key) => typeof (b as unknown as Record<string, unknown>)[key] === 'function');
-    const expected = [...OP_NAMES, ...(b.name === 'native' ? ASYNC_OP_NAMES : [])];
-    expect(fns.filter((fn) => fn !== 'info' && fn !== 'setThreads').sort()).toEqual(expected.sort());
+    // wasm: the twins of the ops the module computes (the others run on the JS kernels, synchronously).
+    const wasmOps = (b as Partial<WasmBackend>).wasmOps ?? [];
+    const twins =
+      b.name === 'native'
+        ? ASYNC_OP_NAMES
+        : b.name === 'wasm'
+          ? ASYNC_OP_NAMES.filter((a) => wasmOps.includes(a.slice(0, -'Async'.length) as OpName))
+          : [];
+    const expected = [...OP_NAMES, ...twins];
+    const notOps = ['info', 'setThreads', 'threadsReady', 'helperTasks', 'memoryBytes'];
+    expect(fns.filter((fn) => !notOps.includes(fn)).sort()).toEqual(expected.sort());
   });
   test.each(cases())('%s: %s', (op, _label, args, error, argName) => {
     const fn = (b as unknown as Record<string, (...a: unknown[]) => unknown>)[op];

@@ -39,6 +39,12 @@ function oneHot(seed: number, rows: number, cols: number): number[] {
 }
 const zeros = (n: number) => new Array(n).fill(0);
 
+/** The agreement suite's tolerances against the float64 JS reference (also used by the arm64 qemu run). */
+export const AGREEMENT_TOL = {
+  float32: { rtol: 1.3e-6, atol: 1e-5, norm: 1e-5 },
+  float64: { rtol: 1e-10, atol: 1e-12, norm: 1e-12 },
+};
+
 export const GEMM_SHAPES: [number, number, number][] = [
   [0, 0, 0],
   [1, 1, 1],

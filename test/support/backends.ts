@@ -1,13 +1,14 @@
 /**
- * The backends every shared suite runs on: the JS reference always, native whenever the addon loads.
- * With BACKPROP_REQUIRE_NATIVE=1 (CI) a native addon that fails to load is an error, never a silent
- * JS-only run. Every suite that runs "on both backends" gets its list from here.
+ * The backends every shared suite runs on: the JS reference always, native whenever the addon loads, and the
+ * WebAssembly backend (which loads wherever Node runs). With BACKPROP_REQUIRE_NATIVE=1 (CI) a native addon that
+ * fails to load is an error, never a silent JS-only run; a wasm module that fails to load always is. Every suite
+ * that runs "on every backend" gets its list from here.
  */
-import { jsReference, nativeBackend } from '../../src/backend/select';
+import { jsReference, nativeBackend, wasmBackend } from '../../src/backend/select';
 import type { Backend, FloatArray } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 
-export type BackendName = 'js' | 'native';
+export type BackendName = 'js' | 'native' | 'wasm';
 
 /** The backends to test, as [name, backend] pairs. */
 export function testBackends(): [BackendName, Backend][] {
@@ -17,6 +18,9 @@ export function testBackends(): [BackendName, Backend][] {
   else if (process.env.BACKPROP_REQUIRE_NATIVE === '1') {
     throw new Error(`BACKPROP_REQUIRE_NATIVE=1 but the native addon did not load: ${native.error}`);
   }
+  const wasm = wasmBackend();
+  if (!wasm.backend) throw new Error(`the wasm backend did not load: ${wasm.error}`);
+  out.push(['wasm', wasm.backend]);
   return out;
 }
 

@@ -2,13 +2,12 @@
  * The attention ops of the JS backend (formulas in ops.ts), the reference the native kernels are checked
  * against. One query row at a time: its scores over the keys live in a scratch row of tk float64 values, so
  * memory stays O(tk) however long the sequences are (no tq×tk matrix, except `probs` when asked for). Backward
- * recomputes each row's probabilities from the saved log-sum-exp. Every call is checked from the op table.
+ * recomputes each row's probabilities from the saved log-sum-exp. The kernels do not check their arguments: the
+checked backends (index.ts) run checkAttention (the op table's checks) first.
  */
-import type { Backend, FloatArray } from '../ops';
+import type { FloatArray } from '../ops';
 import { scratch, SLOT_ATTN_ACC, SLOT_ATTN_DK, SLOT_ATTN_DV, SLOT_ATTN_ROW } from './scratch';
 import { checkTableCall } from './table-checks';
-
-type AttentionOps = Pick<Backend, 'attentionForward' | 'attentionBackward'>;
 
 /** murmur3's 32-bit finalizer: a bijection of uint32 that mixes every input bit into every output bit. */
 function mix32(h: number): number {
@@ -35,7 +34,8 @@ export function dropoutThreshold(rate: number): number {
   return Math.floor(rate * 4294967296);
 }
 
-function checkAttention(op: 'attentionForward' | 'attentionBackward', args: ArrayLike<unknown>): void {
+/** The attention ops' argument checks (the op table's, then scale and the dropout rate). */
+export function checkAttention(op: 'attentionForward' | 'attentionBackward', args: ArrayLike<unknown>): void {
   checkTableCall(op, args);
   const n = args.length;
   const scale = args[n - 4] as number,
@@ -99,7 +99,8 @@ function scoreRow(
 
 type Dims = [number, number, number, number, number, number, number, boolean, number, number];
 
-function attentionForward(
+/** attentionForward without checks (the checked backends run checkAttention first). */
+export function attentionForward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
@@ -152,7 +153,8 @@ function attentionForward(
     }
 }
 
-function attentionBackward(
+/** attentionBackward without checks. */
+export function attentionBackward(
   q: FloatArray,
   k: FloatArray,
   v: FloatArray,
@@ -215,17 +217,4 @@ function attentionBackward(
         for (let c = 0; c < vd; c++) dv[vo + c] = gv[j * vd + c];
       }
     }
-}
-
-export function createAttentionOps(): AttentionOps {
-  return {
-    attentionForward(...args) {
-      checkAttention('attentionForward', args);
-      attentionForward(...args);
-    },
-    attentionBackward(...args) {
-      checkAttention('attentionBackward', args);
-      attentionBackward(...args);
-    },
-  };
 }

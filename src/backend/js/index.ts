@@ -1,8 +1,9 @@
 /**
  * The pure-JS backend: the reference implementation of the op set. It validates every argument the way
- * the native addon does, then runs allocation-free kernels over typed arrays.
+ * the native addon does, then runs allocation-free kernels over typed arrays (kernels.ts). The same checks
+ * serve the wasm backend, built here over its own kernels (createCheckedBackend).
  */
-import type { ActivationCode, Backend, BackendInfo, FloatArray } from '../ops';
+import type { Backend, BackendInfo, FloatArray } from '../ops';
 import { Activation } from '../activations';
 import {
   actArg,
@@ -19,20 +20,14 @@ import {
   product,
   sameOrDisjoint,
 } from './validate';
-import { gemmUnchecked } from './gemm';
-import { backwardRange, forwardRange, softmaxBackward, softmaxRows } from './activations';
-import * as L from './losses';
-import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
-import * as Conv from './conv-ops';
+import { createConvOps } from './conv-ops';
+import { JS_KERNELS, type Kernels } from './kernels';
+import { checkAttention } from './attention';
 import * as ConvTranspose from './conv-transpose';
 import { checkedAutodiffOps } from './autodiff-ops';
-import { createAttentionOps } from './attention';
 
-const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
-
-type LossKernel = (p: FloatArray, t: FloatArray, g: FloatArray | null, rows: number, cols: number) => number;
 
 function checkedLoss(
   op: string,
@@ -63,7 +58,16 @@ function checkedLoss(
   return { p, t, g, rows, cols };
 }
 
-function lossOp(op: string, predName: string, kernel: LossKernel) {
+type LossName =
+  | 'meanSquaredError'
+  | 'meanAbsoluteError'
+  | 'binaryCrossentropy'
+  | 'sigmoidCrossEntropyWithLogits'
+  | 'categoricalCrossentropy'
+  | 'softmaxCrossEntropy';
+
+function lossOp(op: LossName, predName: string, k: Kernels) {
+  const kernel = k[op];
   return function (this: unknown): number {
     // eslint-disable-next-line prefer-rest-params
     const { p, t, g, rows, cols } = checkedLoss(op, arguments, predName, 0);
@@ -88,14 +92,21 @@ function optArrays(op: string, names: string[], values: unknown[]): FloatArray[]
   return out;
 }
 
-function info(): BackendInfo {
-  return { name: 'js' };
+/** The JS reference backend: the checked ops over the JS kernels. */
+export function createJsBackend(): Backend {
+  return createCheckedBackend(JS_KERNELS, () => ({ name: 'js' }));
 }
 
-export function createJsBackend(): Backend {
+/**
+ * The checked ops over the kernels `k`: every argument validated as the native addon validates it, then the
+ * kernel runs. `describe` gives the backend's info (its `name` is the backend's name).
+ */
+export function createCheckedBackend(k: Kernels, describe: () => BackendInfo): Backend {
+  const conv = createConvOps(k);
+  const kernels = k; // gemm and the dense ops name a dimension `k`
   return {
-    name: 'js',
-    info,
+    name: describe().name,
+    info: describe,
 
     gemm(transA, transB, m, n, k, alpha, a, b, beta, c) {
       const op = 'gemm';
@@ -116,7 +127,7 @@ export function createJsBackend(): Backend {
       product(op, 'm*n*k', m, n, k);
       noOverlap(op, 'c', c, 'a', a);
       noOverlap(op, 'c', c, 'b', b);
-      gemmUnchecked(transA, transB, m, n, k, alpha, a, b, beta, c);
+      kernels.gemm(transA, transB, m, n, k, alpha, a, b, beta, c);
     },
 
     activationForward(act, alpha, z, y, rows, cols) {
@@ -132,8 +143,7 @@ export function createJsBackend(): Backend {
       lengthIs(op, 'z', z, len, 'rows*cols');
       lengthIs(op, 'y', y, len, 'rows*cols');
       sameOrDisjoint(op, 'y', y, 'z', z);
-      if (act === SOFTMAX) softmaxRows(z, y, rows, cols);
-      else forwardRange(act, alpha, z, y, 0, len);
+      k.activationForward(act, alpha, z, y, rows, cols);
     },
 
     activationBackward(act, alpha, z, y, dy, dz, rows, cols) {
@@ -158,8 +168,7 @@ export function createJsBackend(): Backend {
       sameOrDisjoint(op, 'dz', dz, 'dy', dy);
       noOverlap(op, 'dz', dz, 'z', z);
       noOverlap(op, 'dz', dz, 'y', y);
-      if (act === SOFTMAX) softmaxBackward(y, dy, dz, rows, cols);
-      else backwardRange(act, alpha, z, y, dy, dz, len);
+      k.activationBackward(act, alpha, z, y, dy, dz, rows, cols);
     },
 
     denseForward(x, w, b, z, y, m, k, n, act, alpha) {
@@ -191,7 +200,7 @@ export function createJsBackend(): Backend {
       }
       if (act === LINEAR) sameOrDisjoint(op, 'y', y, 'z', z);
       else noOverlap(op, 'y', y, 'z', z);
-      denseForwardUnchecked(x, w, b, z, y, m, k, n, act, alpha);
+      kernels.denseForward(x, w, b, z, y, m, k, n, act, alpha);
     },
 
     denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha) {
@@ -225,25 +234,23 @@ export function createJsBackend(): Backend {
       if (db) lengthIs(op, 'db', db, n, 'n');
       if (dx) lengthIs(op, 'dx', dx, m * k, 'm*k');
       checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
-      denseBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
+      kernels.denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
     },
 
-    meanSquaredError: lossOp('meanSquaredError', 'pred', (p, t, g, r, c) => L.mse(p, t, g, r * c)),
-    meanAbsoluteError: lossOp('meanAbsoluteError', 'pred', (p, t, g, r, c) => L.mae(p, t, g, r * c)),
+    meanSquaredError: lossOp('meanSquaredError', 'pred', k),
+    meanAbsoluteError: lossOp('meanAbsoluteError', 'pred', k),
     huber: function (this: unknown) {
       // eslint-disable-next-line prefer-rest-params
       const { p, t, g, rows, cols } = checkedLoss('huber', arguments, 'pred', 1);
       // eslint-disable-next-line prefer-rest-params
       const delta = numArg('huber', 'delta', arguments[5]);
       if (!(delta > 0)) throw new RangeError(`huber(): 'delta' must be > 0, got ${delta}`);
-      return L.huber(p, t, g, rows * cols, delta);
+      return k.huber(p, t, g, rows, cols, delta);
     } as Backend['huber'],
-    binaryCrossentropy: lossOp('binaryCrossentropy', 'prob', (p, t, g, r, c) => L.bce(p, t, g, r * c)),
-    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', (p, t, g, r, c) =>
-      L.bceLogits(p, t, g, r * c),
-    ),
-    categoricalCrossentropy: lossOp('categoricalCrossentropy', 'prob', L.cce),
-    softmaxCrossEntropy: lossOp('softmaxCrossEntropy', 'logits', L.softmaxCe),
+    binaryCrossentropy: lossOp('binaryCrossentropy', 'prob', k),
+    sigmoidCrossEntropyWithLogits: lossOp('sigmoidCrossEntropyWithLogits', 'logits', k),
+    categoricalCrossentropy: lossOp('categoricalCrossentropy', 'prob', k),
+    softmaxCrossEntropy: lossOp('softmaxCrossEntropy', 'logits', k),
 
     softmaxCrossEntropySparse(logits, labels, grad, rows, cols) {
       const op = 'softmaxCrossEntropySparse';
@@ -262,20 +269,20 @@ export function createJsBackend(): Backend {
         noOverlap(op, 'grad', grad, 'labels', labels);
       }
       // The kernel checks each label in the one read it uses (no separate pass that could be raced).
-      return L.softmaxCeSparse(logits, labels, grad, rows, cols);
+      return k.softmaxCrossEntropySparse(logits, labels, grad, rows, cols);
     },
 
     sgdStep(w, g, lr, wd) {
       const op = 'sgdStep';
       argCount(op, arguments.length, 4);
       const [W, G] = optArrays(op, ['w', 'g'], [w, g]);
-      O.sgd(W, G, numArg(op, 'lr', lr), numArg(op, 'weightDecay', wd));
+      k.sgdStep(W, G, numArg(op, 'lr', lr), numArg(op, 'weightDecay', wd));
     },
     momentumStep(w, g, v, lr, mu, nesterov, wd) {
       const op = 'momentumStep';
       argCount(op, arguments.length, 7);
       const [W, G, V] = optArrays(op, ['w', 'g', 'velocity'], [w, g, v]);
-      O.momentum(
+      k.momentumStep(
         W,
         G,
         V,
@@ -289,7 +296,7 @@ export function createJsBackend(): Backend {
       const op = 'rmspropStep';
       argCount(op, arguments.length, 7);
       const [W, G, M] = optArrays(op, ['w', 'g', 'meanSquare'], [w, g, ms]);
-      O.rmsprop(
+      k.rmspropStep(
         W,
         G,
         M,
@@ -303,7 +310,7 @@ export function createJsBackend(): Backend {
       const op = 'adagradStep';
       argCount(op, arguments.length, 6);
       const [W, G, A] = optArrays(op, ['w', 'g', 'accumulator'], [w, g, acc]);
-      O.adagrad(W, G, A, numArg(op, 'lr', lr), numArg(op, 'epsilon', eps), numArg(op, 'weightDecay', wd));
+      k.adagradStep(W, G, A, numArg(op, 'lr', lr), numArg(op, 'epsilon', eps), numArg(op, 'weightDecay', wd));
     },
     adamStep(w, g, m, v, lr, b1, b2, eps, t, wd, decoupled) {
       const op = 'adamStep';
@@ -311,7 +318,7 @@ export function createJsBackend(): Backend {
       const [W, G, M, V] = optArrays(op, ['w', 'g', 'm', 'v'], [w, g, m, v]);
       numArg(op, 't', t);
       if (!Number.isInteger(t) || t < 1) throw new RangeError(`adamStep(): 't' must be an integer >= 1, got ${t}`);
-      O.adam(
+      k.adamStep(
         W,
         G,
         M,
@@ -328,16 +335,11 @@ export function createJsBackend(): Backend {
 
     sumSquares(x) {
       argCount('sumSquares', arguments.length, 1);
-      const a = floatArg('sumSquares', 'x', x);
-      let s = 0;
-      for (let i = 0; i < a.length; i++) s += a[i] * a[i];
-      return s;
+      return k.sumSquares(floatArg('sumSquares', 'x', x));
     },
     scale(x, s) {
       argCount('scale', arguments.length, 2);
-      const a = floatArg('scale', 'x', x);
-      const f = numArg('scale', 's', s);
-      for (let i = 0; i < a.length; i++) a[i] *= f;
+      k.scale(floatArg('scale', 'x', x), numArg('scale', 's', s));
     },
     clip(x, lo, hi) {
       const op = 'clip';
@@ -346,10 +348,7 @@ export function createJsBackend(): Backend {
       numArg(op, 'lo', lo);
       numArg(op, 'hi', hi);
       if (!(lo <= hi)) throw new RangeError(`clip(): 'lo' (${lo}) must be <= 'hi' (${hi})`);
-      for (let i = 0; i < a.length; i++) {
-        const v = a[i];
-        a[i] = v < lo ? lo : v > hi ? hi : v;
-      }
+      k.clip(a, lo, hi);
     },
     l1l2(w, g, l1, l2) {
       const op = 'l1l2';
@@ -357,88 +356,26 @@ export function createJsBackend(): Backend {
       const [W, G] = optArrays(op, ['w', 'g'], [w, g]);
       numArg(op, 'l1', l1);
       numArg(op, 'l2', l2);
-      let s1 = 0,
-        s2 = 0;
-      for (let i = 0; i < W.length; i++) {
-        const v = W[i];
-        s1 += Math.abs(v);
-        s2 += v * v;
-        G[i] += l1 * (v > 0 ? 1 : v < 0 ? -1 : 0) + 2 * l2 * v;
-      }
-      return l1 * s1 + l2 * s2;
+      return k.l1l2(W, G, l1, l2);
     },
 
     // sequence models
-    ...createSequenceOps(),
+    ...createSequenceOps(k),
     // convolution, pooling and batch normalization
-    conv2dForward: Conv.conv2dForward,
-    conv2dBackward: Conv.conv2dBackward,
-    maxPool2dForward: Conv.maxPool2dForward,
-    maxPool2dBackward: Conv.maxPool2dBackward,
-    avgPool2dForward: Conv.avgPool2dForward,
-    avgPool2dBackward: Conv.avgPool2dBackward,
-    batchNormForward: Conv.batchNormForward,
-    batchNormBackward: Conv.batchNormBackward,
-    // graph-model layers
+    ...conv,
+    // graph-model layers and autodiff ops: checked here, run on the JS kernels (the wasm backend lists them as
+    // JS fallbacks in its op roles)
     conv2dTransposeForward: ConvTranspose.conv2dTransposeForward,
     conv2dTransposeBackward: ConvTranspose.conv2dTransposeBackward,
-    // autodiff ops (bp.ops)
     ...checkedAutodiffOps(),
     // attention
-    ...createAttentionOps(),
+    attentionForward(...args) {
+      checkAttention('attentionForward', args);
+      k.attentionForward(...args);
+    },
+    attentionBackward(...args) {
+      checkAttention('attentionBackward', args);
+      k.attentionBackward(...args);
+    },
   };
-}
-
-/** Dense forward without checks (used by the checked op and by fused model steps). */
-export function denseForwardUnchecked(
-  x: FloatArray,
-  w: FloatArray,
-  b: FloatArray | null,
-  z: FloatArray,
-  y: FloatArray,
-  m: number,
-  k: number,
-  n: number,
-  act: ActivationCode | number,
-  alpha: number,
-): void {
-  gemmUnchecked(false, false, m, n, k, 1, x, w, 0, z);
-  if (b) {
-    for (let r = 0; r < m; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) z[o + j] += b[j];
-      if (act !== SOFTMAX) forwardRange(act, alpha, z, y, o, o + n);
-    }
-  } else if (act !== SOFTMAX) forwardRange(act, alpha, z, y, 0, m * n);
-  if (act === SOFTMAX) softmaxRows(z, y, m, n);
-}
-
-/** Dense backward without checks. */
-export function denseBackwardUnchecked(
-  x: FloatArray,
-  w: FloatArray,
-  z: FloatArray,
-  y: FloatArray,
-  dy: FloatArray,
-  dz: FloatArray,
-  dw: FloatArray,
-  db: FloatArray | null,
-  dx: FloatArray | null,
-  m: number,
-  k: number,
-  n: number,
-  act: ActivationCode | number,
-  alpha: number,
-): void {
-  if (act === SOFTMAX) softmaxBackward(y, dy, dz, m, n);
-  else backwardRange(act, alpha, z, y, dy, dz, m * n);
-  gemmUnchecked(true, false, k, n, m, 1, x, dz, 0, dw);
-  if (db) {
-    db.fill(0);
-    for (let r = 0; r < m; r++) {
-      const o = r * n;
-      for (let j = 0; j < n; j++) db[j] += dz[o + j];
-    }
-  }
-  if (dx) gemmUnchecked(false, true, m, k, n, 1, dz, w, 0, dx);
 }

@@ -1,14 +1,13 @@
 /**
  * The sequence-model ops of the JS backend (formulas in ops.ts): embedding lookups and their sparse SGD
  * step, layer normalization, and the checked entry points of the recurrent kernels (recurrent.ts, gru.ts).
- * Every call is checked from the op table (table-checks.ts) before a kernel runs.
+ * Every call is checked from the op table (table-checks.ts) before a kernel runs (the JS kernels here, or those
+ * of another backend that shares these checks: src/backend/js/kernels.ts).
  */
 import type { Backend, FloatArray } from '../ops';
 import { OP_TABLE, type OpName } from '../op-table';
 import { checkBlasDims, checkTableCall, recurrentActivationError, type Sizes } from './table-checks';
 import { RECURRENT_ACTIVATIONS } from './recurrent-activations';
-import * as R from './recurrent';
-import { gruBackward, gruForward } from './gru';
 
 type SequenceOps = Pick<
   Backend,
@@ -119,69 +118,104 @@ export function layerNormBackward(
   }
 }
 
-export function createSequenceOps(): SequenceOps {
+/** `out[i, :] = table[ids[i], :]` (each id read once and checked). */
+export function embeddingForwardKernel(
+  ids: Int32Array,
+  table: FloatArray,
+  out: FloatArray,
+  n: number,
+  vocab: number,
+  dim: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const from = idAt('embeddingForward', ids, i, vocab) * dim;
+    for (let j = 0; j < dim; j++) out[i * dim + j] = table[from + j];
+  }
+}
+
+/** `dTable[ids[i], :] += dy[i, :]` (each id read once and checked). */
+export function embeddingBackwardKernel(
+  ids: Int32Array,
+  dy: FloatArray,
+  dTable: FloatArray,
+  n: number,
+  vocab: number,
+  dim: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const to = idAt('embeddingBackward', ids, i, vocab) * dim;
+    for (let j = 0; j < dim; j++) dTable[to + j] += dy[i * dim + j];
+  }
+}
+
+/** SGD on the named rows, then those gradient rows zeroed (each id read once and checked). */
+export function sparseSgdStepKernel(
+  ids: Int32Array,
+  w: FloatArray,
+  g: FloatArray,
+  n: number,
+  vocab: number,
+  dim: number,
+  lr: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = idAt('sparseSgdStep', ids, i, vocab) * dim;
+    for (let j = 0; j < dim; j++) {
+      w[o + j] -= lr * g[o + j];
+      g[o + j] = 0;
+    }
+  }
+}
+
+/** The checked sequence-model ops: the table's checks, then the kernel of `k`. */
+export function createSequenceOps(k: Pick<Backend, keyof SequenceOps>): SequenceOps {
   return {
-    embeddingForward(ids, table, out, n, vocab, dim) {
-      // eslint-disable-next-line prefer-rest-params
-      checkTableCall('embeddingForward', arguments);
-      for (let i = 0; i < n; i++) {
-        const from = idAt('embeddingForward', ids, i, vocab) * dim;
-        for (let j = 0; j < dim; j++) out[i * dim + j] = table[from + j];
-      }
+    embeddingForward(...args) {
+      checkTableCall('embeddingForward', args);
+      k.embeddingForward(...args);
     },
-    embeddingBackward(ids, dy, dTable, n, vocab, dim) {
-      // eslint-disable-next-line prefer-rest-params
-      checkTableCall('embeddingBackward', arguments);
-      for (let i = 0; i < n; i++) {
-        const to = idAt('embeddingBackward', ids, i, vocab) * dim;
-        for (let j = 0; j < dim; j++) dTable[to + j] += dy[i * dim + j];
-      }
+    embeddingBackward(...args) {
+      checkTableCall('embeddingBackward', args);
+      k.embeddingBackward(...args);
     },
-    sparseSgdStep(ids, w, g, n, vocab, dim, lr) {
-      // eslint-disable-next-line prefer-rest-params
-      checkTableCall('sparseSgdStep', arguments);
-      for (let i = 0; i < n; i++) {
-        const o = idAt('sparseSgdStep', ids, i, vocab) * dim;
-        for (let j = 0; j < dim; j++) {
-          w[o + j] -= lr * g[o + j];
-          g[o + j] = 0;
-        }
-      }
+    sparseSgdStep(...args) {
+      checkTableCall('sparseSgdStep', args);
+      k.sparseSgdStep(...args);
     },
     simpleRnnForward(...args) {
       checkRecurrent('simpleRnnForward', args, 1, ['act']);
-      R.simpleRnnForward(...args);
+      k.simpleRnnForward(...args);
     },
     simpleRnnBackward(...args) {
       checkRecurrent('simpleRnnBackward', args, 1, ['act']);
-      R.simpleRnnBackward(...args);
+      k.simpleRnnBackward(...args);
     },
     lstmForward(...args) {
       checkRecurrent('lstmForward', args, 4, ['act', 'recurrentAct']);
-      R.lstmForward(...args);
+      k.lstmForward(...args);
     },
     lstmBackward(...args) {
       checkRecurrent('lstmBackward', args, 4, ['act', 'recurrentAct']);
-      R.lstmBackward(...args);
+      k.lstmBackward(...args);
     },
     gruForward(...args) {
       checkRecurrent('gruForward', args, 3, ['act', 'recurrentAct']);
       checkGruBias('gruForward', args[18], args[4], 'recurrentBias');
-      gruForward(...args);
+      k.gruForward(...args);
     },
     gruBackward(...args) {
       checkRecurrent('gruBackward', args, 3, ['act', 'recurrentAct']);
       checkGruBias('gruBackward', args[22], args[12], 'dRecurrentBias');
-      gruBackward(...args);
+      k.gruBackward(...args);
     },
     layerNormForward(...args) {
       checkTableCall('layerNormForward', args);
       if (!(args[7] > 0)) throw new RangeError(`layerNormForward(): 'epsilon' must be > 0, got ${args[7]}`);
-      layerNormForward(...args);
+      k.layerNormForward(...args);
     },
     layerNormBackward(...args) {
       checkTableCall('layerNormBackward', args);
-      layerNormBackward(...args);
+      k.layerNormBackward(...args);
     },
   };
 }
