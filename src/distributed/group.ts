@@ -1,0 +1,210 @@
+/**
+ * The process group of this process: `init` joins it, `rank` / `worldSize` describe it. Ranks meet through a
+ * directory they all see (Gloo's FileStore; the store directory queue workers share), in a subdirectory per run,
+ * and connect over TCP on the one address given: the interface is the user's choice, never a guess.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadGloo, type NativeGroup } from './native';
+
+export interface InitOptions {
+  /** This process's rank, 0..worldSize-1 (default: BACKPROP_RANK). */
+  rank?: number;
+  /** The number of ranks (default: BACKPROP_WORLD_SIZE). */
+  worldSize?: number;
+  /** A directory every rank sees, where ranks exchange addresses (default: BACKPROP_STORE). */
+  store?: string;
+  /** The network interface (`eth0`, `lo`) or one of this machine's IP addresses to use (default: BACKPROP_IFACE). */
+  iface?: string;
+  /** Names this run inside the store; ranks of one run share it (default: BACKPROP_RUN_ID, else `default`). */
+  runId?: string;
+  /** How long to wait for a peer, at init and in every collective, in ms (default 60000). */
+  timeoutMs?: number;
+}
+
+interface Joined {
+  rank: number;
+  worldSize: number;
+  group: NativeGroup;
+  runDir: string;
+  marker: string;
+}
+
+let joined: Joined | undefined;
+let joining = false;
+
+const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs'];
+
+function intFrom(name: string, value: unknown, env: string, lo: number, hi: number): number {
+  let v = value;
+  if (v === undefined) {
+    const e = process.env[env];
+    if (e === undefined || e === '') throw new Error(`distributed.init(): '${name}' is required (or set ${env})`);
+    v = /^\d+$/.test(e.trim()) ? Number(e.trim()) : e;
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new Error(`distributed.init(): '${name}' must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function strFrom(name: string, value: unknown, env: string, fallback?: string): string {
+  const v = value ?? (process.env[env] || fallback);
+  if (v === undefined) throw new Error(`distributed.init(): '${name}' is required (or set ${env})`);
+  if (typeof v !== 'string' || v === '' || v.length > 4096)
+    throw new Error(`distributed.init(): '${name}' must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The IP address to listen and connect on: an interface's address, or an address of one of them. */
+export function addressOf(iface: string): string {
+  const all = os.networkInterfaces();
+  if (net.isIP(iface)) {
+    for (const list of Object.values(all)) for (const a of list ?? []) if (a.address === iface) return iface;
+    throw new Error(`distributed.init(): 'iface' ${iface} is not an address of this machine's interfaces`);
+  }
+  const list = all[iface];
+  if (!list || list.length === 0) {
+    throw new Error(
+      `distributed.init(): no network interface '${iface}'; this machine has: ${Object.keys(all).join(', ')}`,
+    );
+  }
+  const v4 = list.find((a) => a.family === 'IPv4');
+  return (v4 ?? list[0]).address;
+}
+
+/**
+ * Joins the process group; resolves once every rank has joined and all are connected. Fails (on every rank)
+ * after `timeoutMs` when a rank never arrives, naming a world-size mismatch when that is the cause.
+ * @example
+ * await bp.distributed.init({ rank: 0, worldSize: 2, store: '/shared/store', iface: 'eth0' });
+ * await model.fit(x, y, { epochs: 5, batchSize: 64, distributed: true }); // 64 rows per rank and step
+ */
+export async function init(options: InitOptions = {}): Promise<void> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new Error('distributed.init(): the argument must be an options object');
+  for (const k of Object.keys(options))
+    if (!KEYS.includes(k))
+      throw new Error(`distributed.init(): unknown option '${k}'; options are: ${KEYS.join(', ')}`);
+  if (joined || joining)
+    throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
+  const worldSize = intFrom('worldSize', options.worldSize, 'BACKPROP_WORLD_SIZE', 1, 4096);
+  const rank = intFrom('rank', options.rank, 'BACKPROP_RANK', 0, 2 ** 31);
+  if (rank >= worldSize)
+    throw new Error(
+      `distributed.init(): 'rank' ${rank} is out of range for worldSize ${worldSize} (0..${worldSize - 1})`,
+    );
+  const store = strFrom('store', options.store, 'BACKPROP_STORE');
+  if (/^rediss?:\/\//.test(store))
+    throw new Error(`distributed.init(): a Redis store is not supported yet; give a directory every rank sees`);
+  const address = addressOf(strFrom('iface', options.iface, 'BACKPROP_IFACE'));
+  const runId = strFrom('runId', options.runId, 'BACKPROP_RUN_ID', 'default');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(runId) || runId.startsWith('.'))
+    throw new Error(
+      `distributed.init(): 'runId' must be 1-64 characters of A-Z a-z 0-9 _ . - , got ${JSON.stringify(runId)}`,
+    );
+  const timeoutMs = options.timeoutMs ?? 60000;
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
+    throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(store);
+  } catch {
+    throw new Error(`distributed.init(): 'store' ${store} does not exist (create the directory every rank shares)`);
+  }
+  if (!st.isDirectory()) throw new Error(`distributed.init(): 'store' ${store} is not a directory`);
+
+  const gloo = loadGloo();
+  joining = true;
+  try {
+    const runDir = path.join(store, `gloo-${runId}`);
+    fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    // Gloo aborts the process when a key is set twice: a rank's marker, created exclusively, claims the rank.
+    const marker = path.join(runDir, `rank-${rank}.json`);
+    try {
+      fs.writeFileSync(marker, JSON.stringify({ worldSize, pid: process.pid, host: os.hostname() }), { flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      throw new Error(
+        `distributed.init(): rank ${rank} of run '${runId}' is already taken in ${runDir} (another process with ` +
+          `this rank, or a run that did not finish): give each rank its own number, or remove ${runDir}, or use ` +
+          `another runId`,
+      );
+    }
+    const group = new gloo.Group(rank, worldSize, address, timeoutMs);
+    try {
+      const mismatch = worldSizeMismatch(runDir, worldSize);
+      if (mismatch) throw new Error(mismatch);
+      const keyFiles = await group.connectFile(runDir);
+      // Connected to every peer means every peer has read this rank's address: its keys can go.
+      for (const f of keyFiles) fs.rmSync(f, { force: true });
+    } catch (e) {
+      await group.close().catch(() => undefined);
+      fs.rmSync(marker, { force: true });
+      const why = worldSizeMismatch(runDir, worldSize) ?? (e as Error).message;
+      throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
+    }
+    joined = { rank, worldSize, group, runDir, marker };
+  } finally {
+    joining = false;
+  }
+}
+
+function worldSizeMismatch(runDir: string, worldSize: number): string | undefined {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(runDir).filter((n) => /^rank-\d+\.json$/.test(n));
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    try {
+      const other = JSON.parse(fs.readFileSync(path.join(runDir, n), 'utf8')) as { worldSize?: unknown };
+      if (other.worldSize !== worldSize)
+        return `world size mismatch: ${n.slice(0, -5)} has worldSize ${String(other.worldSize)}, this one ${worldSize}`;
+    } catch {
+      // a marker being written or removed right now
+    }
+  }
+  return undefined;
+}
+
+function current(what: string): Joined {
+  if (!joined) throw new Error(`distributed.${what}(): not initialized; call await bp.distributed.init(...) first`);
+  return joined;
+}
+
+/** This process's rank (0 is the one that runs callbacks and checkpoints). */
+export function rank(): number {
+  return current('rank').rank;
+}
+
+/** The number of ranks in the group. */
+export function worldSize(): number {
+  return current('worldSize').worldSize;
+}
+
+/** Whether init() has completed (and destroy() not yet been called). */
+export function isInitialized(): boolean {
+  return joined !== undefined;
+}
+
+/** The native group, for data-parallel training (src/distributed/data-parallel.ts). */
+export function nativeGroup(what: string): { group: NativeGroup; rank: number; worldSize: number } {
+  return current(what);
+}
+
+/** Leaves the group: closes the connections and removes this rank's files from the store. */
+export async function destroy(): Promise<void> {
+  const j = joined;
+  if (!j) return;
+  joined = undefined;
+  await j.group.close().catch(() => undefined);
+  fs.rmSync(j.marker, { force: true });
+  try {
+    fs.rmdirSync(j.runDir); // the last rank out removes the run's directory
+  } catch {
+    // other ranks' files are still there
+  }
+}
