@@ -122,32 +122,52 @@ export async function init(options: InitOptions = {}): Promise<void> {
     fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
     // Gloo aborts the process when a key is set twice: a rank's marker, created exclusively, claims the rank.
     const marker = path.join(runDir, `rank-${rank}.json`);
+    const claim = JSON.stringify({ worldSize, pid: process.pid, host: os.hostname() });
     try {
-      fs.writeFileSync(marker, JSON.stringify({ worldSize, pid: process.pid, host: os.hostname() }), { flag: 'wx' });
+      fs.writeFileSync(marker, claim, { flag: 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      throw new Error(
-        `distributed.init(): rank ${rank} of run '${runId}' is already taken in ${runDir} (another process with ` +
-          `this rank, or a run that did not finish): give each rank its own number, or remove ${runDir}, or use ` +
-          `another runId`,
-      );
+      if (deadOwner(marker)) fs.writeFileSync(marker, claim);
+      else
+        throw new Error(
+          `distributed.init(): rank ${rank} of run '${runId}' is already taken in ${runDir} (another process with ` +
+            `this rank, or a run that did not finish): give each rank its own number, or remove ${runDir}, or use ` +
+            `another runId`,
+        );
     }
     const group = new gloo.Group(rank, worldSize, address, timeoutMs);
     try {
       const mismatch = worldSizeMismatch(runDir, worldSize);
       if (mismatch) throw new Error(mismatch);
       const keyFiles = await group.connectFile(runDir);
-      // Connected to every peer means every peer has read this rank's address: its keys can go.
+      // A rank may finish connecting before another has read every key (one side of a pair dials the other):
+      // keys go only once every rank is connected.
+      group.barrier();
+      await group.flush();
       for (const f of keyFiles) fs.rmSync(f, { force: true });
     } catch (e) {
       await group.close().catch(() => undefined);
-      fs.rmSync(marker, { force: true });
-      const why = worldSizeMismatch(runDir, worldSize) ?? (e as Error).message;
+      const mismatch = worldSizeMismatch(runDir, worldSize);
+      // On a mismatch the marker stays, so that the other ranks can name it too (a later run takes it over).
+      if (!mismatch) fs.rmSync(marker, { force: true });
+      const why = mismatch ?? (e as Error).message;
       throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
     }
     joined = { rank, worldSize, group, runDir, marker };
   } finally {
     joining = false;
+  }
+}
+
+/** Whether a rank marker was left by a process of this machine that no longer runs (a failed init). */
+function deadOwner(marker: string): boolean {
+  try {
+    const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { pid?: unknown; host?: unknown };
+    if (m.host !== os.hostname() || typeof m.pid !== 'number' || !Number.isInteger(m.pid) || m.pid <= 0) return false;
+    process.kill(m.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
