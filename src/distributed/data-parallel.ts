@@ -14,7 +14,7 @@ import type { Model } from '../model/model';
 import type { Plan } from '../model/plan';
 import type { Param } from '../training/contracts';
 import { nativeGroup } from './group';
-import type { NativeGroup } from './native';
+import { glooMessage, type NativeGroup } from './native';
 
 const BUCKET_BYTES = 25 * 1024 * 1024;
 
@@ -190,7 +190,7 @@ export class DataParallel implements GradientSync {
       await this.group.flush();
     } catch (e) {
       throw new Error(
-        `fit(): distributed: rank ${this.rank} of ${this.worldSize} failed while ${what}: ${(e as Error).message} ` +
+        `fit(): distributed: rank ${this.rank} of ${this.worldSize} failed while ${what}: ${glooMessage(e)} ` +
           `(a rank stopped or was unreachable; the group cannot continue)`,
       );
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadGloo, type NativeGroup } from './native';
+import { glooMessage, loadGloo, type NativeGroup } from './native';
 
 export interface InitOptions {
   /** This process's rank, 0..worldSize-1 (default: BACKPROP_RANK). */
@@ -150,7 +150,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
       const mismatch = worldSizeMismatch(runDir, worldSize);
       // On a mismatch the marker stays, so that the other ranks can name it too (a later run takes it over).
       if (!mismatch) fs.rmSync(marker, { force: true });
-      const why = mismatch ?? (e as Error).message;
+      const why = mismatch ?? glooMessage(e);
       throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
     }
     joined = { rank, worldSize, group, runDir, marker };

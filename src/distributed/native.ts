@@ -51,3 +51,8 @@ export function loadGloo(): GlooAddon {
   cached = addon;
   return addon;
 }
+
+/** A Gloo error's message without the source location Gloo puts in front ("[gloo/.../file.cc:147] "). */
+export function glooMessage(e: unknown): string {
+  return String((e as Error)?.message ?? e).replace(/^\[[^\]]*\.(cc|h):\d+\]\s*/, '');
+}
