@@ -20,7 +20,7 @@ export interface InitOptions {
   iface?: string;
   /** Names this run inside the store; ranks of one run share it (default: BACKPROP_RUN_ID, else `default`). */
   runId?: string;
-  /** How long to wait for a peer, at init and in every collective, in ms (default 60000). */
+  /** How long to wait for a peer, at init and in every collective, in ms (default: BACKPROP_TIMEOUT_MS, else 60000). */
   timeoutMs?: number;
 }
 
@@ -104,7 +104,8 @@ export async function init(options: InitOptions = {}): Promise<void> {
     throw new Error(
       `distributed.init(): 'runId' must be 1-64 characters of A-Z a-z 0-9 _ . - , got ${JSON.stringify(runId)}`,
     );
-  const timeoutMs = options.timeoutMs ?? 60000;
+  const envTimeout = process.env.BACKPROP_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 60000);
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
   let st: fs.Stats;

@@ -6,7 +6,8 @@ const path = require('node:path');
 const bp = require(path.resolve(__dirname, '../../dist'));
 
 const tc = JSON.parse(process.env.TEST_CASE || '{}');
-const out = process.argv[2];
+// `{rank}` in the output path is replaced by the rank (several ranks started by `backprop launch`).
+const out = process.argv[2].replace('{rank}', process.env.BACKPROP_RANK ?? 'single');
 const L = bp.layers;
 
 function data(rows, cols, classes) {
@@ -40,6 +41,7 @@ function build(kind, seed, hidden) {
   const distributed = process.env.BACKPROP_WORLD_SIZE !== undefined;
   if (distributed) await bp.distributed.init({ timeoutMs: tc.timeoutMs ?? 20000, ...(tc.init ?? {}) });
   const rank = distributed ? bp.distributed.rank() : 0;
+  if (tc.exitRank === rank) process.exit(3);
   // Each rank starts from other weights: fit must broadcast rank 0's.
   const model = build(tc.kind ?? 'mlp', (tc.seed ?? 1) + 1000 * rank, rank === 1 && tc.otherModel ? 9 : 8);
   model.compile({
