@@ -18,6 +18,25 @@ import { glooMessage, type NativeGroup } from './native';
 
 const BUCKET_BYTES = 25 * 1024 * 1024;
 
+/** What the last distributed fit of this process spent on communication (distributed.fitStats()). */
+export interface FitStats {
+  /** Training steps taken. */
+  steps: number;
+  /** Gradient buckets per step. */
+  buckets: number;
+  /** Gradient values summed over the ranks per step (4 or 8 bytes each by dtype). */
+  gradientValues: number;
+  /** Time this rank waited, after its own backward, for the gradients of the step to be summed, in total. */
+  waitMs: number;
+}
+
+const stats: FitStats = { steps: 0, buckets: 0, gradientValues: 0, waitMs: 0 };
+
+/** What the last (or running) distributed fit of this process spent waiting on communication. */
+export function fitStats(): FitStats {
+  return { ...stats };
+}
+
 /** A fingerprint of a model's weights (names, shapes, dtype), to refuse ranks that build different models. */
 function fingerprint(model: Model): number {
   const text =
@@ -31,6 +50,20 @@ function fingerprint(model: Model): number {
   return h;
 }
 
+const reuse = new WeakMap<Model, DataParallel>();
+
+/**
+ * The model's DataParallel for the current group: the group keeps its buckets (and the gradient arrays they
+ * read) for its life, so later fits of the same model reuse them instead of adding more.
+ */
+export function dataParallelFor(model: Model, plan: Plan): DataParallel {
+  const known = reuse.get(model);
+  if (known && known.matches(model, plan)) return known;
+  const dp = new DataParallel(model, plan);
+  reuse.set(model, dp);
+  return dp;
+}
+
 export class DataParallel implements GradientSync {
   readonly rank: number;
   readonly worldSize: number;
@@ -40,10 +73,11 @@ export class DataParallel implements GradientSync {
   private readonly launched: Uint8Array;
   private readonly control: Float64Array;
   private readonly params: Param[];
+  private readonly gradientValues: number;
 
   constructor(
     private readonly model: Model,
-    plan: Plan,
+    private readonly plan: Plan,
   ) {
     const g = nativeGroup('fit');
     this.group = g.group;
@@ -98,11 +132,23 @@ export class DataParallel implements GradientSync {
       if (b.last >= 0) this.readyAfter[b.last].push(index);
     });
     this.launched = new Uint8Array(buckets.length);
+    this.gradientValues = order.reduce((n, p) => n + p.grad.length, 0);
     this.control = floatArray('float64', 4) as Float64Array;
+  }
+
+  /** Whether this was made for `model` as it is now, in the current group. */
+  matches(model: Model, plan: Plan): boolean {
+    return (
+      this.model === model &&
+      this.plan === plan &&
+      this.params === model.params() &&
+      nativeGroup('fit').group === this.group
+    );
   }
 
   /** Checks that every rank has the same model and world size, then copies rank 0's weights to every rank. */
   async start(): Promise<number> {
+    Object.assign(stats, { steps: 0, waitMs: 0, buckets: this.launched.length, gradientValues: this.gradientValues });
     const c = this.control;
     c[0] = fingerprint(this.model);
     c[1] = this.worldSize;
@@ -158,7 +204,10 @@ export class DataParallel implements GradientSync {
     c.fill(0);
     c[0] = lossFinite ? 0 : 1;
     this.group.allreduce(c);
+    const t0 = performance.now();
     await this.flush('summing gradients');
+    stats.waitMs += performance.now() - t0;
+    stats.steps++;
     this.launched.fill(0);
     if (c[0] > 0) return false;
     // Summed gradients are dense: a sparse-rows update would miss the other ranks' rows.

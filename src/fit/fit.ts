@@ -19,7 +19,7 @@ import { checkBatchSize, type Model } from '../model/model';
 import { shapeSize } from '../layers/shape';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
-import { DataParallel } from '../distributed/data-parallel';
+import { dataParallelFor } from '../distributed/data-parallel';
 import { Rng } from '../random';
 
 export interface FitArgs {
@@ -165,7 +165,7 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
   if (trainRows === 0) throw new Error(`fit(): 'x' has no rows`);
   // Data-parallel: this rank's rows of each epoch are every worldSize-th of the epoch's order, as PyTorch's
   // DistributedSampler (the remainder of trainRows / worldSize is left out, so every rank takes as many steps).
-  const dp = opts.distributed ? new DataParallel(model, plan) : undefined;
+  const dp = opts.distributed ? dataParallelFor(model, plan) : undefined;
   const shardRows = dp ? Math.floor(trainRows / dp.worldSize) : trainRows;
   if (shardRows === 0)
     throw new Error(`fit(): distributed: ${trainRows} training rows cannot be shared by ${dp!.worldSize} ranks`);
@@ -253,7 +253,7 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
       const x = single ? buf.x[0] : buf.x;
       const y = single ? buf.y[0] : buf.y;
       const loss = dp
-        ? await engine.trainStepSynced(b, x, y, rows, metrics, dp)
+        ? await engine.trainStepSynced(b, x, y, rows, metrics, dp, offThread)
         : offThread
           ? await engine.trainStepAsync(b, x, y, rows, metrics)
           : engine.trainStep(b, x, y, rows, metrics);

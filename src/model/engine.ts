@@ -410,7 +410,8 @@ export class Engine {
    * One data-parallel training step (src/distributed): trainStep, except that the weight gradients are handed
    * to `sync` as backward produces them (so it can sum them over the ranks while backward goes on) and the
    * update waits for `sync.finish`, which says whether every rank's loss was finite. SGD is never folded into
-   * backward here: the update must use the summed gradients. Returns this rank's loss.
+   * backward here: the update must use the summed gradients. `offThread` as for trainStepAsync (long steps).
+   * Returns this rank's loss.
    */
   async trainStepSynced(
     b: Backend,
@@ -419,13 +420,15 @@ export class Engine {
     rows: number,
     metrics: OutputMetric[] | undefined,
     sync: GradientSync,
+    offThread: boolean,
   ): Promise<number> {
     this.stepInFlight = true;
     try {
       const s = this.current();
       const xs = isFloatArray(x) ? [x] : x;
       const ts = isFloatArray(target) || target instanceof Int32Array ? [target] : target;
-      await this.forwardAsync(b, xs, rows);
+      if (offThread) await this.forwardAsync(b, xs, rows);
+      else this.forward(b, x, rows, true);
       let loss = this.lossOfOutputs(b, ts, rows, true);
       const finite = Number.isFinite(loss);
       const { plan, grads } = s;
@@ -441,7 +444,9 @@ export class Engine {
             for (let k = 0; k < c.inputs.length; k++)
               if (c.needDx[k]) this.contribute(b, s, c.inputs[k], c.dxs[k], rows);
           } else {
-            const dx = await c.layer.backwardAsync(b, dy, rows, c.anyDx, c.lossFused);
+            const dx = offThread
+              ? await c.layer.backwardAsync(b, dy, rows, c.anyDx, c.lossFused)
+              : c.layer.backward(b, dy, rows, c.anyDx, c.lossFused, null);
             if (c.anyDx) this.contribute(b, s, c.inputs[0], dx, rows);
           }
           if (!plan.hasReplicas) sync.callDone(i);
@@ -454,7 +459,7 @@ export class Engine {
       if (!(await sync.finish(finite))) return finite ? Number.NaN : loss;
       for (const p of params) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
       const opt = this.model.optimizer!;
-      if (opt.stepAsync) await opt.stepAsync(b, params);
+      if (offThread && opt.stepAsync) await opt.stepAsync(b, params);
       else opt.step(b, params);
       return loss;
     } finally {

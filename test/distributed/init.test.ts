@@ -97,6 +97,9 @@ describe('distributed.init checks its settings', () => {
       m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
       const h = await m.fit(bp.tensor([0, 1, 1, 0], [2, 2]), bp.tensor([1, 0], [2, 1]), { distributed: true });
       expect(Number.isFinite(h.history.loss[0])).toBe(true);
+      // A second fit reuses the group's gradient buckets.
+      await m.fit(bp.tensor([0, 1, 1, 0], [2, 2]), bp.tensor([1, 0], [2, 1]), { distributed: true, epochs: 2 });
+      expect(bp.distributed.fitStats()).toMatchObject({ steps: 2, buckets: 1, gradientValues: 3 });
     } finally {
       await bp.distributed.destroy();
     }
