@@ -245,7 +245,7 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
       }
       checkUnchanged(xs, xLengths, ys, yLengths, model.inputNames, model.outputNames, epoch, step);
       const start = step * batchSize;
-      const rows = Math.min(batchSize, trainRows - start);
+      const rows = Math.min(batchSize, shardRows - start);
       const buf = rows === batchSize ? full : partial;
       for (let i = 0; i < xs.length; i++) gatherRows(xs[i].data, xCols[i], shard, start, rows, buf.x[i]);
       for (let o = 0; o < ys.length; o++) if (ys[o]) gatherRows(ys[o]!, yCols[o], shard, start, rows, buf.y[o]);

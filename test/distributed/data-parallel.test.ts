@@ -44,6 +44,17 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     expect(maxDiff(s1[0], g[0])).toBeGreaterThan(0); // the sampler did shuffle
   });
 
+  test('a last partial batch, and rows that do not divide by the world size', async () => {
+    // 100 rows: 50 per rank, 6 steps of 8 and one of 2; the single process takes 6 of 16 and one of 4.
+    const single = await runSingle({ batchSize: 16, rows: 100, epochs: 2 });
+    const two = await runGroup(2, { batchSize: 8, rows: 100, epochs: 2 });
+    expect(maxDiff(two[0], single)).toBeLessThan(1e-6);
+    // 100 rows over 3 ranks: 33 each (one row left out of the epoch, as DistributedSampler with drop_last).
+    const three = await runGroup(3, { batchSize: 8, rows: 100, epochs: 1, shuffle: true });
+    expect(maxDiff(three[0], three[2])).toBe(0);
+    expect(Number.isFinite(three[0].out!.history.loss[0])).toBe(true);
+  });
+
   test('dropout and BatchNormalization: trainable weights stay identical on every rank', async () => {
     for (const kind of ['dropout', 'bn']) {
       const r = await runGroup(2, { kind, batchSize: 8, epochs: 2, shuffle: true });
