@@ -40,7 +40,7 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
   let runId = o.runId ?? process.env.BACKPROP_RUN_ID;
   let ownStore: string | undefined;
   if (nnodes > 1) {
-    if (!store) fail('--store is required with --nnodes > 1: a directory every machine sees');
+    if (!store) fail('--store is required with --nnodes > 1: a directory every machine sees, or a Redis URL');
     if (!iface) fail('--iface is required with --nnodes > 1: the network interface (or address) the ranks use');
     if (!runId) fail('--run-id is required with --nnodes > 1: the same name on every machine, new for each run');
   } else {
@@ -48,7 +48,6 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
     if (!store) store = ownStore = fs.mkdtempSync(path.join(os.tmpdir(), 'backprop-launch-'));
     runId ??= randomBytes(6).toString('hex');
   }
-  if (/^rediss?:\/\//.test(store!)) fail('a Redis store is not supported yet: give a directory every rank sees');
   const worldSize = nnodes * nproc;
   const children: ChildProcess[] = [];
   let firstFailure: number | undefined;

@@ -167,7 +167,7 @@ program
   .option('--nproc <n>', 'ranks on this machine')
   .option('--nnodes <m>', 'machines taking part (default 1)')
   .option('--node-rank <r>', "this machine's number, 0..nnodes-1 (default 0)")
-  .option('--store <dir>', 'a directory every rank sees, for the rendezvous (one machine: a temporary one)')
+  .option('--store <dir|url>', 'rendezvous: a directory every rank sees or redis:// (one machine: a temporary dir)')
   .option('--iface <name|address>', 'the network interface or address the ranks use (one machine: 127.0.0.1)')
   .option('--run-id <id>', 'names this run in the store, the same on every machine (one machine: random)')
   .option('--threads <n>', 'BLAS threads per rank (default 1)')

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
 import { glooMessage, loadGloo, type NativeGroup } from './native';
 
 export interface InitOptions {
@@ -14,7 +14,10 @@ export interface InitOptions {
   rank?: number;
   /** The number of ranks (default: BACKPROP_WORLD_SIZE). */
   worldSize?: number;
-  /** A directory every rank sees, where ranks exchange addresses (default: BACKPROP_STORE). */
+  /**
+   * Where ranks exchange addresses: a directory every rank sees, or a Redis URL (`redis://:password@host:6379`,
+   * `rediss://` for TLS) (default: BACKPROP_STORE).
+   */
   store?: string;
   /** The network interface (`eth0`, `lo`) or one of this machine's IP addresses to use (default: BACKPROP_IFACE). */
   iface?: string;
@@ -28,8 +31,7 @@ interface Joined {
   rank: number;
   worldSize: number;
   group: NativeGroup;
-  runDir: string;
-  marker: string;
+  meeting: Meeting;
 }
 
 let joined: Joined | undefined;
@@ -96,8 +98,6 @@ export async function init(options: InitOptions = {}): Promise<void> {
       `distributed.init(): 'rank' ${rank} is out of range for worldSize ${worldSize} (0..${worldSize - 1})`,
     );
   const store = strFrom('store', options.store, 'BACKPROP_STORE');
-  if (/^rediss?:\/\//.test(store))
-    throw new Error(`distributed.init(): a Redis store is not supported yet; give a directory every rank sees`);
   const address = addressOf(strFrom('iface', options.iface, 'BACKPROP_IFACE'));
   const runId = strFrom('runId', options.runId, 'BACKPROP_RUN_ID', 'default');
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(runId) || runId.startsWith('.'))
@@ -108,87 +108,50 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 60000);
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(store);
-  } catch {
-    throw new Error(`distributed.init(): 'store' ${store} does not exist (create the directory every rank shares)`);
+  let meeting: Meeting;
+  if (/^rediss?:\/\//i.test(store)) {
+    meeting = new RedisMeeting(store, runId, rank, worldSize, timeoutMs);
+  } else {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(store);
+    } catch {
+      throw new Error(`distributed.init(): 'store' ${store} does not exist (create the directory every rank shares)`);
+    }
+    if (!st.isDirectory()) throw new Error(`distributed.init(): 'store' ${store} is not a directory`);
+    meeting = new FileMeeting(store, runId, rank, worldSize);
   }
-  if (!st.isDirectory()) throw new Error(`distributed.init(): 'store' ${store} is not a directory`);
 
   const gloo = loadGloo();
   joining = true;
   try {
-    const runDir = path.join(store, `gloo-${runId}`);
-    fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    // Gloo aborts the process when a key is set twice: a rank's marker, created exclusively, claims the rank.
-    const marker = path.join(runDir, `rank-${rank}.json`);
-    const claim = JSON.stringify({ worldSize, pid: process.pid, host: os.hostname() });
     try {
-      fs.writeFileSync(marker, claim, { flag: 'wx' });
+      await meeting.claim();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      if (deadOwner(marker)) fs.writeFileSync(marker, claim);
-      else
-        throw new Error(
-          `distributed.init(): rank ${rank} of run '${runId}' is already taken in ${runDir} (another process with ` +
-            `this rank, or a run that did not finish): give each rank its own number, or remove ${runDir}, or use ` +
-            `another runId`,
-        );
+      throw new Error(`distributed.init(): ${(e as Error).message}`);
     }
     const group = new gloo.Group(rank, worldSize, address, timeoutMs);
     try {
-      const mismatch = worldSizeMismatch(runDir, worldSize);
-      if (mismatch) throw new Error(mismatch);
-      const keyFiles = await group.connectFile(runDir);
+      const early = await meeting.mismatch();
+      if (early) throw new Error(early);
+      await meeting.connect(group);
       // A rank may finish connecting before another has read every key (one side of a pair dials the other):
       // keys go only once every rank is connected.
       group.barrier();
       await group.flush();
-      for (const f of keyFiles) fs.rmSync(f, { force: true });
+      await meeting.connected();
     } catch (e) {
       await group.close().catch(() => undefined);
-      const mismatch = worldSizeMismatch(runDir, worldSize);
-      // On a mismatch the marker stays, so that the other ranks can name it too (a later run takes it over).
-      if (!mismatch) fs.rmSync(marker, { force: true });
+      const mismatch = await meeting.mismatch();
+      // On a mismatch the claim stays, so that the other ranks can name it too (a later run takes it over).
+      await meeting.leave(!!mismatch);
       const why = mismatch ?? glooMessage(e);
       throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
     }
-    joined = { rank, worldSize, group, runDir, marker };
+    joined = { rank, worldSize, group, meeting };
   } finally {
     joining = false;
   }
-}
-
-/** Whether a rank marker was left by a process of this machine that no longer runs (a failed init). */
-function deadOwner(marker: string): boolean {
-  try {
-    const m = JSON.parse(fs.readFileSync(marker, 'utf8')) as { pid?: unknown; host?: unknown };
-    if (m.host !== os.hostname() || typeof m.pid !== 'number' || !Number.isInteger(m.pid) || m.pid <= 0) return false;
-    process.kill(m.pid, 0);
-    return false;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-}
-
-function worldSizeMismatch(runDir: string, worldSize: number): string | undefined {
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(runDir).filter((n) => /^rank-\d+\.json$/.test(n));
-  } catch {
-    return undefined;
-  }
-  for (const n of names) {
-    try {
-      const other = JSON.parse(fs.readFileSync(path.join(runDir, n), 'utf8')) as { worldSize?: unknown };
-      if (other.worldSize !== worldSize)
-        return `world size mismatch: ${n.slice(0, -5)} has worldSize ${String(other.worldSize)}, this one ${worldSize}`;
-    } catch {
-      // a marker being written or removed right now
-    }
-  }
-  return undefined;
 }
 
 function current(what: string): Joined {
@@ -216,16 +179,11 @@ export function nativeGroup(what: string): { group: NativeGroup; rank: number; w
   return current(what);
 }
 
-/** Leaves the group: closes the connections and removes this rank's files from the store. */
+/** Leaves the group: closes the connections and removes this rank's entries from the store. */
 export async function destroy(): Promise<void> {
   const j = joined;
   if (!j) return;
   joined = undefined;
   await j.group.close().catch(() => undefined);
-  fs.rmSync(j.marker, { force: true });
-  try {
-    fs.rmdirSync(j.runDir); // the last rank out removes the run's directory
-  } catch {
-    // other ranks' files are still there
-  }
+  await j.meeting.leave();
 }

@@ -8,6 +8,8 @@ import * as path from 'node:path';
 /** The collectives of one process group (native/gloo/group.h); every rank calls them in the same order. */
 export interface NativeGroup {
   connectFile(dir: string): Promise<string[]>;
+  connectStore(fn: (op: string, key: string, data: Buffer, timeoutMs: number, id: number) => void): Promise<unknown>;
+  storeReply(id: number, error: string | null, data: Buffer | null): void;
   addBucket(buffer: Float32Array | Float64Array, parts: (Float32Array | Float64Array)[], divide: boolean): number;
   reduce(bucket: number): void;
   allreduce(array: Float32Array | Float64Array): void;

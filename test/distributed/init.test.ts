@@ -36,7 +36,6 @@ describe('distributed.init checks its settings', () => {
     [{ iface: '10.254.254.254' }, /'iface' 10\.254\.254\.254 is not an address of this machine's interfaces/],
     [{ iface: '' }, /'iface' must be a non-empty string/],
     [{ store: '/nonexistent/bp-store' }, /'store' \/nonexistent\/bp-store does not exist/],
-    [{ store: 'redis://127.0.0.1:6379' }, /a Redis store is not supported yet/],
     [{ timeoutMs: 0 }, /'timeoutMs' must be an integer in \[100, 86400000\]/],
     [{ timeoutMs: Infinity }, /'timeoutMs' must be an integer/],
     [{ runId: '../up' }, /'runId' must be 1-64 characters/],
