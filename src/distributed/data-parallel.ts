@@ -16,7 +16,17 @@ import type { Param } from '../training/contracts';
 import { nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
 
-const BUCKET_BYTES = 25 * 1024 * 1024;
+const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
+
+/** Gradient bucket size: BACKPROP_BUCKET_MB (as PyTorch's bucket_cap_mb), else 25 MB. */
+function bucketBytes(): number {
+  const env = process.env.BACKPROP_BUCKET_MB;
+  if (env === undefined || env === '') return DEFAULT_BUCKET_BYTES;
+  const mb = Number(env);
+  if (!(mb > 0 && mb <= 4096))
+    throw new Error(`fit(): distributed: BACKPROP_BUCKET_MB must be a number in (0, 4096], got '${env}'`);
+  return Math.max(1, Math.round(mb * 1024 * 1024));
+}
 
 /** What the last distributed fit of this process spent on communication (distributed.fitStats()). */
 export interface FitStats {
@@ -110,11 +120,12 @@ export class DataParallel implements GradientSync {
         finishedBy.push(-1);
       }
     const width = model.dtype === 'float64' ? 8 : 4;
+    const limit = bucketBytes();
     const buckets: { parts: FloatArray[]; last: number }[] = [];
     let bytes = Infinity;
     for (let k = 0; k < order.length; k++) {
       const size = order[k].grad.length * width;
-      if (bytes + size > BUCKET_BYTES) {
+      if (bytes + size > limit) {
         buckets.push({ parts: [], last: finishedBy[k] });
         bytes = 0;
       }

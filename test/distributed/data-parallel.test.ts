@@ -44,6 +44,16 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     expect(maxDiff(s1[0], g[0])).toBeGreaterThan(0); // the sampler did shuffle
   });
 
+  test('small buckets, reduced while backward goes on, give the same weights as one bucket', async () => {
+    // 8-unit hidden layers: ~100 gradient values per layer; 0.0001 MB buckets hold one weight array or two.
+    const one = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 });
+    const many = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { BACKPROP_BUCKET_MB: '0.0001' });
+    const stats = many[0].out!.stats as { buckets: number };
+    expect(stats.buckets).toBeGreaterThan(3);
+    expect((one[0].out!.stats as { buckets: number }).buckets).toBe(1);
+    expect(maxDiff(many[0], one[0])).toBe(0); // two ranks: a + b, whatever the bucket
+  });
+
   test('a last partial batch, and rows that do not divide by the world size', async () => {
     // 100 rows: 50 per rank, 6 steps of 8 and one of 2; the single process takes 6 of 16 and one of 4.
     const single = await runSingle({ batchSize: 16, rows: 100, epochs: 2 });

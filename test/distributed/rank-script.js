@@ -64,7 +64,8 @@ function build(kind, seed, hidden) {
     yieldEveryMs: tc.slow ? 0 : 10,
   });
   const weights = model.getWeights().map((w) => ({ name: w.name, data: Array.from(w.data) }));
-  fs.writeFileSync(out, JSON.stringify({ rank, weights, history: history.history }));
+  const stats = distributed ? bp.distributed.fitStats() : undefined;
+  fs.writeFileSync(out, JSON.stringify({ rank, weights, history: history.history, stats }));
   if (distributed) await bp.distributed.destroy();
 })().catch((e) => {
   process.stderr.write(`RANK-ERROR ${e.message}\n`);

@@ -13,7 +13,12 @@ export interface RankResult {
   stderr: string;
   stdout: string;
   /** The rank's weights and history, when it finished. */
-  out?: { rank: number; weights: { name: string; data: number[] }[]; history: Record<string, number[]> };
+  out?: {
+    rank: number;
+    weights: { name: string; data: number[] }[];
+    history: Record<string, number[]>;
+    stats?: unknown;
+  };
   /** ms from start to exit. */
   ms: number;
 }
@@ -80,10 +85,10 @@ export function startGroup(
 }
 
 /** Runs a group to the end; fails the test with the ranks' stderr when any rank fails. */
-export async function runGroup(n: number, testCase: object): Promise<RankResult[]> {
+export async function runGroup(n: number, testCase: object, env: Record<string, string> = {}): Promise<RankResult[]> {
   const store = tempStore();
   try {
-    const results = await Promise.all(startGroup(n, store, testCase).map((r) => r.done));
+    const results = await Promise.all(startGroup(n, store, testCase, () => ({ env })).map((r) => r.done));
     if (results.some((r) => r.code !== 0))
       throw new Error(`a rank failed: ${results.map((r, i) => `rank ${i} (${r.code}): ${r.stderr}`).join('; ')}`);
     // Every rank removed its files from the store: only the outputs are left.
