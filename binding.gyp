@@ -13,7 +13,9 @@
         "native/exports_conv.cc",
         "native/conv_direct.cc",
         "native/winograd.cc",
-        "native/thread_pool.cc"
+        "native/thread_pool.cc",
+        "native/attention.cc",
+        "native/exports_attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -4,8 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   rootDir: '.',
   testMatch: ['**/*.test.ts'],
-  // test/load: load tests with latency bounds (the example service under 8 × 45 MB jobs). They need the
-  // machine to themselves, so .ci/run runs them alone in its hardening step, not beside other suites.
+  // test/load: load tests (the example service under 8 × 45 MB jobs, and under denial-of-service attempts). They
+  // need the machine to themselves, so .ci/run runs them alone in its hardening step, not beside other suites.
   testPathIgnorePatterns:
     process.env.BACKPROP_LOAD_TESTS === '1' ? ['/node_modules/'] : ['/node_modules/', '/test/load/'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },

@@ -39,6 +39,14 @@ torch gru 64 "$steps"
 echo "== TF.js (cpu, recurrent)"
 node bench/tfjs-peer.js lstm 64 3
 node bench/tfjs-peer.js gru 64 3
+# transformers: the GPT step of `backprop bench` section (g) (vocabulary 40, context 64, batch 32, AdamW) and
+# multi-head attention alone (T 256, d 256, 8 heads, batch 16, forward + backward), each with nn.MultiheadAttention
+# and with matmul + softmax attention; the reference is PyTorch's best row. Memory: bench/attention-memory.js.
+echo "== PyTorch (transformers)"
+torch gpt 32 "$((steps / 4))"
+torch gpt-manual 32 "$((steps / 4))"
+torch mha 16 "$((steps / 4))"
+torch mha-manual 16 "$((steps / 4))"
 # convolutional networks: backprop, PyTorch and TF.js alternating in rounds, with ratios (bench/cnn-peers.js)
 echo "== CNNs"
 node bench/cnn-peers.js ${quick}

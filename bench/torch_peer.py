@@ -3,7 +3,8 @@
 same minute on the same machine (float32, random data, samples/s after warm-up).
 
 Usage: torch_peer.py MODEL BATCH STEPS THREADS
-  MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | cnn-keras | lstm | gru
+  MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | cnn-keras | lstm | gru |
+         gpt | gpt-manual | mha | mha-manual (see transformers below)
 Prints one JSON line: {"peer": "pytorch", "model": ..., "threads": ..., "samplesPerSecond": ..., "msPerStep": ...}
 """
 import json
@@ -37,7 +38,83 @@ class LastStep(nn.Module):
         return self.head(out[:, -1, :])
 
 
+class CausalSelfAttention(nn.Module):
+    """Multi-head self-attention written with matmul + softmax (no nn.MultiheadAttention), causal or not."""
+
+    def __init__(self, d, heads, causal):
+        super().__init__()
+        self.heads, self.causal = heads, causal
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        s = (q @ k.transpose(-2, -1)) * (d // self.heads) ** -0.5
+        if self.causal:
+            s = s.masked_fill(torch.triu(torch.ones(t, t, dtype=torch.bool), 1), float('-inf'))
+        return self.out((s.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d))
+
+
+class ModuleAttention(nn.Module):
+    """nn.MultiheadAttention (PyTorch's module: fused in-projection, its own kernels), causal or not."""
+
+    def __init__(self, d, heads, causal):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.causal = causal
+
+    def forward(self, x):
+        t = x.shape[1]
+        mask = torch.triu(torch.ones(t, t, dtype=torch.bool), 1) if self.causal else None
+        return self.attn(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+
+class Block(nn.Module):
+    """KerasNLP's TransformerDecoder, pre-norm (normalize_first), relu feed-forward, no dropout."""
+
+    def __init__(self, d, heads, inner, attention):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-5), nn.LayerNorm(d, eps=1e-5)
+        self.attn = attention(d, heads, True)
+        self.ff = nn.Sequential(nn.Linear(d, inner), nn.ReLU(), nn.Linear(inner, d))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.ff(self.ln2(x))
+
+
+class Gpt(nn.Module):
+    """examples/gpt.js: token + position embedding, 4 pre-norm decoder blocks (d 128, 4 heads, 512), layer norm,
+    logits over the vocabulary at every position."""
+
+    def __init__(self, vocab, steps, attention, d=128, heads=4, inner=512, blocks=4):
+        super().__init__()
+        self.tok, self.pos = nn.Embedding(vocab, d), nn.Parameter(torch.zeros(steps, d))
+        nn.init.uniform_(self.tok.weight, -0.05, 0.05)
+        nn.init.uniform_(self.pos, -0.05, 0.05)
+        self.blocks = nn.Sequential(*[Block(d, heads, inner, attention) for _ in range(blocks)])
+        self.ln, self.head = nn.LayerNorm(d, eps=1e-5), nn.Linear(d, vocab)
+
+    def forward(self, ids):
+        return self.head(self.ln(self.blocks(self.tok(ids) + self.pos)))
+
+
+# transformers: the GPT training step of `backprop bench` (vocab 40, context 64, AdamW) and multi-head attention
+# alone (T 256, d 256, 8 heads, forward + backward of a sum of its outputs), each with PyTorch's module and with
+# hand-written matmul + softmax attention; the reference is the faster of the two.
+GPT_VOCAB, GPT_STEPS = 40, 64
+MHA_STEPS, MHA_D, MHA_HEADS = 256, 256, 8
+
+
 def build(name):
+    if name in ('gpt', 'gpt-manual'):
+        return Gpt(GPT_VOCAB, GPT_STEPS, CausalSelfAttention if name == 'gpt-manual' else ModuleAttention), \
+            (GPT_STEPS,), GPT_VOCAB, 'adamw'
+    if name in ('mha', 'mha-manual'):
+        attention = CausalSelfAttention if name == 'mha-manual' else ModuleAttention
+        return attention(MHA_D, MHA_HEADS, False), (MHA_STEPS, MHA_D), None, 'none'
+
     if name.startswith('mlp:'):
         _, spec, opt = name.split(':')
         model, shape, classes = mlp(spec)
@@ -61,16 +138,38 @@ def main():
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model, shape, classes, opt_name = build(name)
-    opt = torch.optim.Adam(model.parameters(), 1e-3) if opt_name == 'adam' else torch.optim.SGD(model.parameters(), 0.01)
+    if opt_name == 'adam':
+        opt = torch.optim.Adam(model.parameters(), 1e-3)
+    elif opt_name == 'adamw':
+        opt = torch.optim.AdamW(model.parameters(), 1e-3, weight_decay=0.004, eps=1e-7)
+    elif opt_name == 'sgd':
+        opt = torch.optim.SGD(model.parameters(), 0.01)
+    else:
+        opt = None
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(batch * 4, *shape)
-    y = torch.randint(0, classes, (batch * 4,))
+    if name.startswith('gpt'):
+        # Token ids in, the next token at every position out.
+        x = torch.randint(0, classes, (batch * 4, *shape))
+        y = torch.randint(0, classes, (batch * 4, *shape))
+        loss_of = lambda out, target: loss_fn(out.reshape(-1, classes), target.reshape(-1))
+    elif classes is None:
+        x = torch.rand(batch * 4, *shape, requires_grad=True)
+        y = None
+        loss_of = lambda out, target: out.sum()
+    else:
+        x = torch.rand(batch * 4, *shape)
+        y = torch.randint(0, classes, (batch * 4,))
+        loss_of = loss_fn
 
     def step(i):
         j = (i % 4) * batch
-        opt.zero_grad(set_to_none=True)
-        loss_fn(model(x[j:j + batch]), y[j:j + batch]).backward()
-        opt.step()
+        if opt:
+            opt.zero_grad(set_to_none=True)
+        else:
+            model.zero_grad(set_to_none=True)
+        loss_of(model(x[j:j + batch]), None if y is None else y[j:j + batch]).backward()
+        if opt:
+            opt.step()
 
     for i in range(5):
         step(i)

@@ -17,7 +17,12 @@
  * environment variables (BP_SERVICE_MAX_JSON_BYTES=2097152).
  *   maxJsonBytes      1 MiB       a JSON request body (413 beyond)
  *   maxUploadBytes    64 MiB      a CSV upload (413 beyond)
- *   maxDatasets       16          uploads stored at once (429 beyond); with maxUploadBytes this bounds the disk
+ *   maxDatasets       16          complete uploads stored at once (429 beyond)
+ *   maxUploadsInProgress 4        uploads being received at once (429 beyond); with maxDatasets and
+ *                                 maxUploadBytes this bounds the disk: (16 + 4) × 64 MiB
+ *   maxUploadsPerClient  2        uploads being received at once from one client address (429 beyond)
+ *   minBodyBytesPerSecond 16384   a request body (upload or JSON) arriving slower than this over 10 s is
+ *                                 dropped (408): a slow sender cannot hold an upload slot
  *   maxCsvRows        1,000,000   data rows of a CSV (the job fails beyond)
  *   maxCsvColumns     1,000       columns of a CSV (the job fails beyond)
  *   maxParameters     1,000,000   parameters of a model: computed from the spec before anything is built (400)
@@ -29,13 +34,23 @@
  *   maxFinishedJobs   20          finished jobs kept at most (the oldest go first): each keeps its model in memory
  *   maxPredictMacs    50,000,000  rows × multiply-adds per row of one predict request, which runs on this thread
  *   maxConnections    256         open connections (server events streams included)
+ *   maxConnectionsPerClient 32    open connections from one client address (an IPv6 client: its /64);
+ *                                 beyond, a connection is answered 429 and closed
+ *   idleSeconds       30          a connection on which nothing is received or sent for this long is closed
+ *                                 (event streams send a comment line every idleSeconds / 3 to stay open)
+ *   headersSeconds    10          time to send a request's headers (408 beyond)
+ *   requestSeconds    300         time to send a whole request, body included (408 beyond)
  *   workerPriority    10          nice value of training threads (Linux), so requests are served first
+ * Behind a reverse proxy every client has the proxy's address: raise maxConnectionsPerClient and
+ * maxUploadsPerClient to the totals and limit clients in the proxy instead.
+ * Numbers in responses are JSON numbers, except NaN and ±Infinity (a validation loss that overflowed),
+ * which are the strings 'NaN', 'Infinity' and '-Infinity' (bp.jobs.toJson).
  * Files live in a directory of their own under dataDir (option; --data-dir; default the system temp dir),
  * removed by close() (SIGINT/SIGTERM for the script).
  * Memory: a finished job's worker exits and its memory is freed, but glibc keeps memory freed by threads in
  * per-thread arenas once large buffers have raised its mmap threshold. Run the service with
  * MALLOC_MMAP_THRESHOLD_=131072 in its environment so that memory goes back to the system (8 jobs on 45 MB
- * CSVs: ~20 MB kept with it, ~150 MB without; test/jobs/service-load.test.ts measures it).
+ * CSVs: ~20 MB kept with it, ~150 MB without; test/load/service-load.test.ts measures it).
  *
  * Queue mode (option queue: { connection, store, name? }; --redis=URL --store=DIR [--queue=NAME], or
  * BACKPROP_REDIS / BACKPROP_STORE): jobs go to a BullMQ queue on Redis and are trained by `backprop worker`
@@ -72,8 +87,18 @@ const LIMITS = {
   maxFinishedJobs: 20,
   maxPredictMacs: 50_000_000,
   maxConnections: 256,
+  maxConnectionsPerClient: 32,
+  maxUploadsInProgress: 4,
+  maxUploadsPerClient: 2,
+  minBodyBytesPerSecond: 16384,
+  idleSeconds: 30,
+  headersSeconds: 10,
+  requestSeconds: 300,
   workerPriority: 10,
 };
+
+/** A body's rate is measured over windows of this length. */
+const RATE_WINDOW_MS = 10_000;
 
 /** An error whose message is safe to show the client, with its HTTP status. */
 class HttpError extends Error {
@@ -84,32 +109,58 @@ class HttpError extends Error {
 }
 const clip = (s, n = 60) => (String(s).length > n ? `${String(s).slice(0, n)}…` : String(s));
 
+/** JSON with NaN and ±Infinity as strings: JSON.stringify would send a diverged loss as null. */
 function send(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
+  res.end(bp.jobs.toJson(body));
+}
+
+/**
+ * Counts a body's bytes as they arrive and throws 408 when, over a window of RATE_WINDOW_MS, they came
+ * slower than `minRate` bytes/s: a client trickling a byte at a time would otherwise hold its upload slot
+ * (and its connection) until requestSeconds. A body that stops altogether is closed by idleSeconds.
+ */
+function rateGuard(minRate) {
+  let start = Date.now();
+  let bytes = 0;
+  return (n) => {
+    bytes += n;
+    const ms = Date.now() - start;
+    if (ms < RATE_WINDOW_MS) return;
+    const rate = Math.floor((bytes * 1000) / ms);
+    if (rate < minRate)
+      throw new HttpError(408, `the request body arrives at ${rate} bytes/s, below the ${minRate} this server needs`);
+    [start, bytes] = [Date.now(), 0];
+  };
 }
 
 /** Reads a request body of at most `max` bytes (413 beyond, before reading it when the length is declared). */
-function readBody(req, max) {
+function readBody(req, max, minRate) {
   if (Number(req.headers['content-length']) > max)
     return Promise.reject(new HttpError(413, `the request body is over the limit of ${max} bytes`));
+  const guard = rateGuard(minRate);
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
     req.on('data', (c) => {
       size += c.length;
-      if (size > max) {
+      try {
+        if (size > max) throw new HttpError(413, `the request body is over the limit of ${max} bytes`);
+        guard(c.length);
+      } catch (e) {
         req.removeAllListeners('data');
-        reject(new HttpError(413, `the request body is over the limit of ${max} bytes`));
-      } else chunks.push(c);
+        reject(e);
+        return;
+      }
+      chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-async function readJson(req, max) {
-  const text = (await readBody(req, max)).toString('utf8');
+async function readJson(req, limits) {
+  const text = (await readBody(req, limits.maxJsonBytes, limits.minBodyBytesPerSecond)).toString('utf8');
   try {
     const v = JSON.parse(text || '{}');
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error();
@@ -119,15 +170,17 @@ async function readJson(req, max) {
   }
 }
 
-/** Streams the request body into `file` (a name the server chose), at most `max` bytes. */
-async function saveUpload(req, file, max) {
+/** Streams the request body into `file` (a name the server chose), at most `max` bytes, at least `minRate` bytes/s. */
+async function saveUpload(req, file, max, minRate) {
   if (Number(req.headers['content-length']) > max)
     throw new HttpError(413, `the upload is over the limit of ${max} bytes`);
   let bytes = 0;
+  const guard = rateGuard(minRate);
   const count = async function* (source) {
     for await (const chunk of source) {
       bytes += chunk.length;
       if (bytes > max) throw new HttpError(413, `the upload is over the limit of ${max} bytes`);
+      guard(chunk.length);
       yield chunk;
     }
   };
@@ -146,6 +199,28 @@ function checkLimits(limits) {
       throw new Error(
         `createService(): '${k}' must be a ${k === 'workerPriority' ? 'nice value in [0, 19]' : 'positive integer'}, got ${v}`,
       );
+  if (limits.headersSeconds > limits.requestSeconds)
+    throw new Error(`createService(): 'headersSeconds' must be at most 'requestSeconds'`);
+}
+
+/**
+ * The address a client's connections are counted under: an IPv4 address (also IPv4-mapped IPv6), or an
+ * IPv6 address's /64 — one client (a home, a cloud instance) is routinely given a whole /64.
+ */
+function clientKey(address = '') {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (v4) return v4[1];
+  const bare = address.replace(/%.*$/, ''); // a zone id (fe80::1%eth0)
+  const [head, tail] = bare.split('::');
+  const groups = head ? head.split(':') : [];
+  if (tail !== undefined) {
+    const rest = tail ? tail.split(':') : [];
+    groups.push(...Array(Math.max(0, 8 - groups.length - rest.length)).fill('0'), ...rest);
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }
 
 /**
@@ -187,13 +262,15 @@ function inProcessRunner(limits, dataDir) {
   };
 }
 
-function queueRunner(limits, { connection, store: storeDir, name, ...rest }) {
+function queueRunner(limits, { connection, store: storeDir, name, ...rest }, log) {
   for (const k of Object.keys(rest)) throw new Error(`createService(): unknown queue option '${k}'`);
   if (typeof storeDir !== 'string' || !storeDir)
     throw new Error(`createService(): 'queue.store' must be the directory shared with the workers`);
   const store = bp.jobs.directoryStore(storeDir);
   const root = fs.mkdtempSync(path.join(store.root, 'service-'));
   const queue = bp.jobs.queue({ connection, name, store });
+  // Entries in Redis that are not what a worker writes are skipped by the client; the operator hears of them.
+  queue.on('warning', (e) => log(`queue: ${e.message}`));
   const keyOf = (file) => path.relative(store.root, file).split(path.sep).join('/');
   return {
     root,
@@ -251,7 +328,7 @@ function createService(options = {}) {
   checkLimits(limits);
   if (queue !== undefined && (!queue || typeof queue !== 'object'))
     throw new Error(`createService(): 'queue' must be { connection, store, name? }`);
-  const runner = queue ? queueRunner(limits, queue) : inProcessRunner(limits, dataDir);
+  const runner = queue ? queueRunner(limits, queue, log) : inProcessRunner(limits, dataDir);
   const { root } = runner;
   const jobs = new Map(); // id → { job, dir, dataset, finishedAt, model, final, classes }
   const datasets = new Map(); // id → { file, bytes, refs, lastUsed }
@@ -287,22 +364,45 @@ function createService(options = {}) {
   );
   sweeper.unref();
 
+  /** Uploads being received: in all, and per client address. */
+  const receiving = { total: 0, byClient: new Map() };
+  const storedFull = () =>
+    new HttpError(429, `${datasets.size} uploads are stored, the limit; delete one or wait for retention`);
+
+  /**
+   * An upload takes a stored dataset's slot only once it is complete: one still arriving holds one of the
+   * maxUploadsInProgress slots instead (at most maxUploadsPerClient per client), and only while it arrives
+   * at minBodyBytesPerSecond.
+   */
   async function upload(req) {
     await sweep();
-    if (datasets.size >= limits.maxDatasets)
-      throw new HttpError(429, `${datasets.size} uploads are stored, the limit; delete one or wait for retention`);
+    if (datasets.size >= limits.maxDatasets) throw storedFull();
+    const client = clientKey(req.socket.remoteAddress);
+    const mine = receiving.byClient.get(client) ?? 0;
+    if (mine >= limits.maxUploadsPerClient)
+      throw new HttpError(429, `${mine} uploads from your address are arriving, the limit; wait for them`);
+    if (receiving.total >= limits.maxUploadsInProgress)
+      throw new HttpError(429, `${receiving.total} uploads are arriving, the limit; try again later`);
+    receiving.total++;
+    receiving.byClient.set(client, mine + 1);
     const id = newId('d');
     const file = path.join(root, `${id}.csv`);
-    const entry = { file, bytes: 0, refs: 1, lastUsed: Date.now() }; // counted while the upload runs
-    datasets.set(id, entry);
+    let bytes;
     try {
-      entry.bytes = await saveUpload(req, file, limits.maxUploadBytes);
-    } catch (e) {
-      datasets.delete(id);
-      throw e;
+      bytes = await saveUpload(req, file, limits.maxUploadBytes, limits.minBodyBytesPerSecond);
+    } finally {
+      receiving.total--;
+      const left = receiving.byClient.get(client) - 1;
+      if (left > 0) receiving.byClient.set(client, left);
+      else receiving.byClient.delete(client);
     }
-    entry.refs = 0;
-    return { id, bytes: entry.bytes };
+    if (datasets.size >= limits.maxDatasets) {
+      // others completed while this one arrived
+      await fsp.rm(file, { force: true });
+      throw storedFull();
+    }
+    datasets.set(id, { file, bytes, refs: 0, lastUsed: Date.now() });
+    return { id, bytes };
   }
 
   const FIELDS = new Set(['model', 'dataset', 'csv', 'target', 'fit']);
@@ -360,14 +460,13 @@ function createService(options = {}) {
     }
     const entry = { job, dir, dataset: ds };
     jobs.set(id, entry);
-    job.result.then(
-      (r) => {
+    job.result
+      .then((r) => {
         entry.model = r.model;
         entry.classes = r.data?.classes ?? null;
         entry.final = Object.fromEntries(Object.entries(r.history).map(([k, v]) => [k, v.at(-1)]));
-      },
-      () => {},
-    );
+      })
+      .catch((e) => (job.error ? undefined : log(e))); // a failed job is shown by GET; anything else is a bug
     job.once('end', () => {
       entry.finishedAt = Date.now();
       release();
@@ -399,21 +498,29 @@ function createService(options = {}) {
 
   function events(req, res, job) {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const write = (event, data) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const write = (text) => {
+      if (!res.writableEnded && !res.destroyed) res.write(text);
+    };
+    const event = (name, data) => write(`event: ${name}\ndata: ${bp.jobs.toJson(data)}\n\n`);
     const error = () => (job.error ? publicMessage(job.error.message) : null);
-    const onProgress = (p) => write('progress', p);
+    const onProgress = (p) => event('progress', p);
+    // A comment line now and then: a job waiting in the queue sends nothing, and idle connections are closed.
+    const heartbeat = setInterval(() => write(': waiting\n\n'), (limits.idleSeconds * 1000) / 3);
+    const stop = () => {
+      clearInterval(heartbeat);
+      job.off('progress', onProgress);
+      job.off('end', onEnd);
+    };
     const onEnd = (status) => {
-      write('status', { status, error: error() });
+      stop();
+      event('status', { status, error: error() });
       res.end();
     };
-    write('status', { status: job.status });
+    event('status', { status: job.status });
     if (['completed', 'failed', 'cancelled'].includes(job.status)) return onEnd(job.status);
     job.on('progress', onProgress);
     job.once('end', onEnd);
-    req.on('close', () => {
-      job.off('progress', onProgress);
-      job.off('end', onEnd);
-    });
+    req.on('close', stop);
   }
 
   async function route(req, res) {
@@ -433,8 +540,7 @@ function createService(options = {}) {
     }
     if (kind !== 'jobs') throw new HttpError(404, 'not found');
     if (!id) {
-      if (req.method === 'POST')
-        return send(res, 201, { id: await createJob(await readJson(req, limits.maxJsonBytes)) });
+      if (req.method === 'POST') return send(res, 201, { id: await createJob(await readJson(req, limits)) });
       throw new HttpError(405, 'method not allowed');
     }
     const entry = jobs.get(id);
@@ -457,17 +563,22 @@ function createService(options = {}) {
     if (req.method === 'GET' && action === 'events') return events(req, res, job);
     if (req.method === 'POST' && action === 'predict') {
       if (!entry.model) throw new HttpError(409, `job ${id} is ${job.status}; predictions need a completed job`);
-      return send(res, 200, predict(entry, await readJson(req, limits.maxJsonBytes)));
+      return send(res, 200, predict(entry, await readJson(req, limits)));
     }
     throw new HttpError(405, 'method not allowed');
   }
 
-  const server = http.createServer((req, res) => {
+  const headersMs = limits.headersSeconds * 1000;
+  // Header and request timeouts are checked this often (Node's default, 30 s, would let a slow client
+  // keep a connection for headersSeconds + 30 s).
+  const server = http.createServer({ connectionsCheckingInterval: Math.min(1000, headersMs) }, (req, res) => {
+    if (req.socket.refused) return res.destroy();
     route(req, res).catch((e) => {
       if (res.headersSent) return res.destroy();
       if (e instanceof HttpError) {
-        // Over a limit mid-body: answer, then close rather than read the rest.
-        const close = e.status === 413 ? { connection: 'close' } : {};
+        // Refused before the body was read (over a limit, too slow, no slot): answer, then close rather
+        // than read the rest — a client trickling it would otherwise keep the connection.
+        const close = req.complete ? {} : { connection: 'close' };
         return send(res, e.status, { error: e.message }, e.status === 429 ? { 'retry-after': '5', ...close } : close);
       }
       log(e); // unexpected: details stay in the log
@@ -475,8 +586,33 @@ function createService(options = {}) {
     });
   });
   server.maxConnections = limits.maxConnections;
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 300_000;
+  // A connection that sends nothing (not even a request) is closed after idleSeconds: headersTimeout
+  // starts only with a request's first byte, so without this 256 silent connections would lock every
+  // other client out for good.
+  server.timeout = limits.idleSeconds * 1000;
+  server.headersTimeout = headersMs;
+  server.requestTimeout = limits.requestSeconds * 1000;
+  const connections = new Map(); // client address → open connections
+  server.on('connection', (socket) => {
+    const client = clientKey(socket.remoteAddress);
+    const open = (connections.get(client) ?? 0) + 1;
+    if (open > limits.maxConnectionsPerClient) {
+      socket.refused = true;
+      const body = JSON.stringify({ error: `${open - 1} connections from your address are open, the limit` });
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 5\r\n` +
+          `connection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+      socket.destroySoon();
+      return;
+    }
+    connections.set(client, open);
+    socket.once('close', () => {
+      const left = connections.get(client) - 1;
+      if (left > 0) connections.set(client, left);
+      else connections.delete(client);
+    });
+  });
 
   /** Stops the server and every job, and deletes the service's files. */
   async function close() {

@@ -6,6 +6,7 @@
 
 #include "activations.h"
 #include "args.h"
+#include "attention.h"
 #include "conv_direct.h"
 #include "exports.h"
 
@@ -27,6 +28,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   o.Set("threads", openblas_get_num_threads());
   o.Set("parallel", openblas_get_parallel());
   o.Set("convKernels", std::string(directConvKernels()));
+  o.Set("attentionLanes", attentionLanes());
   return o;
 }
 
@@ -80,6 +82,9 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"maxPool2dForwardAsync", MaxPool2dForwardAsync}, {"maxPool2dBackwardAsync", MaxPool2dBackwardAsync},
       {"avgPool2dForwardAsync", AvgPool2dForwardAsync}, {"avgPool2dBackwardAsync", AvgPool2dBackwardAsync},
       {"batchNormForwardAsync", BatchNormForwardAsync}, {"batchNormBackwardAsync", BatchNormBackwardAsync},
+      // attention
+      {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward},
+      {"attentionForwardAsync", AttentionForwardAsync}, {"attentionBackwardAsync", AttentionBackwardAsync},
   };
   for (const Entry& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -67,4 +67,9 @@ Napi::Value AvgPool2dForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value AvgPool2dBackwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormBackwardAsync(const Napi::CallbackInfo& info);
+// attention
+Napi::Value AttentionForward(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackward(const Napi::CallbackInfo& info);
+Napi::Value AttentionForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value AttentionBackwardAsync(const Napi::CallbackInfo& info);
 }  // namespace bp

@@ -75,3 +75,24 @@ export function checkModelSize(where: string, parameters: number, activations: n
     );
   }
 }
+
+/**
+ * Throws, naming the sizes, when training needs more than maxModelBytes: `need` as model/step-memory.ts sums it
+ * (parameters with gradients and optimizer state, and every buffer a step holds for each batch size). Called
+ * before anything is allocated.
+ * @example checkTrainingMemory('fit()', trainingMemory({ layers, inputShape: [784], batchSizes: [32] }))
+ */
+export function checkTrainingMemory(
+  where: string,
+  need: { bytes: number; parameters: number; bufferValues: number },
+  limit = limits.maxModelBytes,
+): void {
+  if (need.bytes <= limit) return;
+  throw new Error(
+    `${where}: the model has ${need.parameters.toLocaleString('en-US')} parameters and ` +
+      `${need.bufferValues.toLocaleString('en-US')} activation values per batch (outputs, gradients and layer ` +
+      `workspaces), which need about ${formatBytes(need.bytes)} for weights, gradients, optimizer state and ` +
+      `buffers; the limit is ${formatBytes(limit)}. Use fewer or smaller layers or a smaller batch, ` +
+      `or raise the limit with bp.setLimits({ maxModelBytes }).`,
+  );
+}

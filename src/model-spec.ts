@@ -12,12 +12,14 @@ import { keysToCamel } from './io/case';
 import { layerFromConfig } from './layers/registry';
 import type { Layer } from './layers/layer';
 import { shapeSize, type Shape } from './layers/shape';
-import { checkModelSize } from './limits';
+import { checkTrainingMemory } from './limits';
+import { chainCalls, trainingMemory } from './model/step-memory';
 import { nameLayers, type CompileArgs } from './model/model';
 import { getOptimizer } from './optimizers';
 import { getLoss } from './training/losses';
 import { checkMetricNames } from './training/metrics';
 import { Sequential } from './sequential';
+import { preview, quote } from './quote';
 
 /** One layer of a spec: a registry class and config, or the short dense/dropout/activation form. */
 export type LayerSpec =
@@ -55,12 +57,18 @@ function layerFromSpec(entry: unknown, where: string): Layer {
   if (!isObject(entry)) return fail(where, `expected a layer object such as { units: 8 } or { className, config }`);
   if ('className' in entry) {
     for (const key of Object.keys(entry)) {
-      if (key !== 'className' && key !== 'config') fail(where, `unknown key '${key}' (use { className, config })`);
+      if (key !== 'className' && key !== 'config') fail(where, `unknown key ${quote(key)} (use { className, config })`);
     }
     if (typeof entry.className !== 'string') fail(`${where}.className`, 'expected a TF.js layer class name');
     const config = entry.config === undefined ? {} : entry.config;
     if (!isObject(config)) fail(`${where}.config`, 'expected an object');
-    return layerFromConfig(entry.className, keysToCamel(config) as Record<string, unknown>, where, fail);
+    let camel: Record<string, unknown>;
+    try {
+      camel = keysToCamel(config) as Record<string, unknown>;
+    } catch (e) {
+      return fail(`${where}.config`, (e as Error).message);
+    }
+    return layerFromConfig(entry.className, camel, where, fail);
   }
   const { type = 'dense', ...config } = entry;
   const className =
@@ -68,7 +76,7 @@ function layerFromSpec(entry: unknown, where: string): Layer {
   if (!className)
     fail(
       `${where}.type`,
-      `must be 'dense', 'dropout' or 'activation' (or use { className, config }), got ${JSON.stringify(type)}`,
+      `must be 'dense', 'dropout' or 'activation' (or use { className, config }), got ${preview(type)}`,
     );
   return layerFromConfig(className, config, where, fail);
 }
@@ -106,8 +114,9 @@ export function checkLayersFit(
   batchRows: number,
   dtype: DType = 'float32',
   maxParameters?: number,
+  optimizerSlots?: number,
 ): number {
-  const { parameters, activations } = planLayers(layers, inputShape, where);
+  const { parameters } = planLayers(layers, inputShape, where);
   if (maxParameters !== undefined && parameters > maxParameters) {
     fail(
       where,
@@ -116,7 +125,19 @@ export function checkLayersFit(
         `at most ${maxParameters.toLocaleString('en-US')} are allowed (maxParameters). Use fewer or smaller layers.`,
     );
   }
-  checkModelSize(where, parameters, activations * batchRows, dtype === 'float64' ? 8 : 4);
+  // Every buffer a training step holds (layer workspaces included), for batches of batchRows.
+  const { calls, outputShape } = chainCalls(layers, inputShape);
+  checkTrainingMemory(
+    where,
+    trainingMemory({
+      calls,
+      inputShapes: [inputShape],
+      outputShapes: [outputShape],
+      dtype,
+      batchSizes: [batchRows],
+      optimizerSlots,
+    }),
+  );
   return parameters;
 }
 
@@ -134,7 +155,7 @@ export function declaredInputShape(spec: ModelSpec): number[] | undefined {
 function compileArgs(c: unknown, where: string): CompileArgs {
   if (!isObject(c)) return fail(where, `expected { optimizer, loss, metrics? }`);
   for (const key of Object.keys(c)) {
-    if (!['optimizer', 'loss', 'metrics'].includes(key)) fail(where, `unknown key '${key}'`);
+    if (!['optimizer', 'loss', 'metrics'].includes(key)) fail(where, `unknown key ${quote(key)}`);
   }
   if (c.loss === undefined) fail(`${where}.loss`, `is required, e.g. 'sparseCategoricalCrossentropy'`);
   const wrap = <T>(key: string, f: () => T): T => {
@@ -179,7 +200,7 @@ export function checkModelSpec(
 ): number | undefined {
   if (!isObject(spec)) return fail(where, 'expected { layers: [...], compile: { optimizer, loss } }');
   for (const key of Object.keys(spec)) {
-    if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key '${key}'`);
+    if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key ${quote(key)}`);
   }
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail(`${where}.layers`, 'must be a non-empty array');
   if (spec.layers.length > MAX_SPEC_LAYERS) fail(`${where}.layers`, `has more than ${MAX_SPEC_LAYERS} layers`);
@@ -188,14 +209,18 @@ export function checkModelSpec(
   }
   if (spec.seed !== undefined && !Number.isSafeInteger(spec.seed)) fail(`${where}.seed`, 'must be an integer');
   if (spec.name !== undefined && typeof spec.name !== 'string') fail(`${where}.name`, 'must be a string');
-  if ((options.needCompile ?? true) || spec.compile !== undefined) compileArgs(spec.compile, `${where}.compile`);
+  const compiled =
+    (options.needCompile ?? true) || spec.compile !== undefined
+      ? compileArgs(spec.compile, `${where}.compile`)
+      : undefined;
+  const slots = (compiled?.optimizer as { slotsPerParameter?: number } | undefined)?.slotsPerParameter;
   const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
   nameLayers(layers);
   const dtype = spec.dtype as DType | undefined;
   const rows = options.batchRows ?? 1;
   const inputShape = layers[0].declaredInputShape ?? options.inputShape;
   if (inputShape && options.sizeCheck === false) return planLayers(layers, inputShape, where).parameters;
-  if (inputShape) return checkLayersFit(where, layers, inputShape, rows, dtype, options.maxParameters);
+  if (inputShape) return checkLayersFit(where, layers, inputShape, rows, dtype, options.maxParameters, slots);
   // Unknown input: the smallest input a dense stack can take gives a lower bound; other stacks wait for data.
   let lower: number;
   try {
@@ -204,7 +229,7 @@ export function checkModelSpec(
     return undefined;
   }
   if (options.sizeCheck === false) return lower;
-  return checkLayersFit(where, layers, [1], rows, dtype, options.maxParameters);
+  return checkLayersFit(where, layers, [1], rows, dtype, options.maxParameters, slots);
 }
 
 /**

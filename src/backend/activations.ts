@@ -7,6 +7,7 @@
  *
  * Formulas: see the table in ops.ts.
  */
+import { quote } from '../quote';
 
 interface ActivationRow {
   /** camelCase name, as TF.js spells it; its index in the table is the op code. */
@@ -73,7 +74,7 @@ export function resolveActivation(
 ): { name: ActivationName; code: ActivationCode; alpha: number } {
   const key = String(id);
   const name = byLowerName.get(key.toLowerCase());
-  if (!name) throw new Error(`${where}: unknown activation '${key}'. Supported: ${ACTIVATION_NAMES.join(', ')}.`);
+  if (!name) throw new Error(`${where}: unknown activation ${quote(key)}. Supported: ${ACTIVATION_NAMES.join(', ')}.`);
   const code = Activation[name];
   return { name, code, alpha: ACTIVATION_TABLE[code].alpha };
 }

@@ -88,6 +88,13 @@ export const SAMPLE_SIZES: Readonly<Record<string, number>> = Object.freeze({
   groups: 1,
   /** Positions in a pooling window (kH·kW): the bound of max-pooling's argmax. */
   window: 4,
+  // attention: 2 heads, 3 queries attending to 4 keys, keys of 2 values and values of 3
+  heads: 2,
+  tq: 3,
+  tk: 4,
+  keyDim: 2,
+  valueDim: 3,
+  seed: 1,
   /** Input channels per group (inC/groups): a convolution kernel is kH×kW×inCPerGroup×outC. */
   inCPerGroup: 2,
 });
@@ -188,6 +195,29 @@ const POOL_DIMS = [
   ...GEOMETRY,
   dim('outH'),
   dim('outW'),
+] as const;
+
+// attention: projections are [batch, steps, heads, depth] (as a dense layer's [batch·steps, heads·depth] output)
+const ATTN_Q = 'batch*tq*heads*keyDim';
+const ATTN_K = 'batch*tk*heads*keyDim';
+const ATTN_V = 'batch*tk*heads*valueDim';
+const ATTN_OUT = 'batch*tq*heads*valueDim';
+const ATTN_MASKS = [
+  optFloats('mask', 'batch*tq*tk'),
+  optFloats('keyMask', 'batch*tk'),
+  optFloats('queryMask', 'batch*tq'),
+] as const;
+const ATTN_DIMS = [
+  dim('batch'),
+  dim('heads'),
+  dim('tq'),
+  dim('tk'),
+  dim('keyDim'),
+  dim('valueDim'),
+  num('scale', 0.5),
+  bool('causal'),
+  num('dropout', 0),
+  dim('seed'),
 ] as const;
 
 /** Every op, in the order of the Backend interface. */
@@ -589,6 +619,38 @@ export const OP_TABLE = {
       optFloats('dbeta', 'cols'),
       dim('rows'),
       dim('cols'),
+    ],
+    'void',
+    true,
+  ),
+  // attention: fused scaled dot-product attention over [batch, steps, heads, depth] projections (ops.ts)
+  attentionForward: op(
+    [
+      floats('q', ATTN_Q),
+      floats('k', ATTN_K),
+      floats('v', ATTN_V),
+      ...ATTN_MASKS,
+      floats('out', ATTN_OUT),
+      floats('lse', 'batch*heads*tq'),
+      optFloats('probs', 'batch*heads*tq*tk'),
+      ...ATTN_DIMS,
+    ],
+    'void',
+    true,
+  ),
+  attentionBackward: op(
+    [
+      floats('q', ATTN_Q),
+      floats('k', ATTN_K),
+      floats('v', ATTN_V),
+      ...ATTN_MASKS,
+      floats('out', ATTN_OUT),
+      floats('lse', 'batch*heads*tq'),
+      floats('dOut', ATTN_OUT),
+      floats('dq', ATTN_Q),
+      floats('dk', ATTN_K),
+      floats('dv', ATTN_V),
+      ...ATTN_DIMS,
     ],
     'void',
     true,

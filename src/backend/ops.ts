@@ -801,6 +801,77 @@ export interface Backend {
   avgPool2dBackwardAsync?(...args: Parameters<Backend['avgPool2dBackward']>): Promise<void>;
   batchNormForwardAsync?(...args: Parameters<Backend['batchNormForward']>): Promise<void>;
   batchNormBackwardAsync?(...args: Parameters<Backend['batchNormBackward']>): Promise<void>;
+
+  // ---- Attention. -------------------------------------------------------------------------------------
+  // Scaled dot-product attention of every head at once, over projections laid out as a dense layer writes
+  // them: q is [batch, tq, heads, keyDim], k [batch, tk, heads, keyDim], v [batch, tk, heads, valueDim], out
+  // [batch, tq, heads, valueDim]. For batch b, head h, query i and key j: s_ij = scale·q[b,i,h,:]·k[b,j,h,:];
+  // key j is allowed for query i when mask[b,i,j] ≠ 0 (a boolean mask shared by the heads, as Keras), keyMask[b,j]
+  // ≠ 0 (padding), queryMask[b,i] ≠ 0 and, when causal, j ≤ i (null masks allow everything).
+  // p_ij = e^(s_ij − lse_i) over the allowed keys, 0 elsewhere, with lse_i = log Σ_allowed e^(s_ij); a row with no
+  // allowed key has p = 0, out = 0 and lse = −∞. Dropout (rate in [0, 1)) keeps p_ij for the output when
+  // hash(seed, b·heads + h, i, j) ≥ rate·2³² (uint32; see js/attention.ts) and scales it by 1/(1 − rate): the
+  // same keys are dropped forward and backward, on every backend. Kernels keep O(steps) memory per head: no
+  // tq×tk matrix is built unless `probs` asks for it. Outputs must not overlap inputs. Per (batch, head) the
+  // arithmetic is the same whatever the thread count, so results are the same bits at any thread count.
+
+  /**
+   * `out[b,i,h,:] = Σ_j p_ij·keep_ij/(1 − dropout)·v[b,j,h,:]`, `lse[b,h,i]` (for the backward pass) and, unless
+   * null, `probs[b,h,i,j] = p_ij` (the attention scores before dropout, as Keras returns them).
+   */
+  attentionForward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    mask: FloatArray | null,
+    keyMask: FloatArray | null,
+    queryMask: FloatArray | null,
+    out: FloatArray,
+    lse: FloatArray,
+    probs: FloatArray | null,
+    batch: number,
+    heads: number,
+    tq: number,
+    tk: number,
+    keyDim: number,
+    valueDim: number,
+    scale: number,
+    causal: boolean,
+    dropout: number,
+    seed: number,
+  ): void;
+  /**
+   * Backward of attentionForward from its inputs, `out`, `lse` and `dOut`, recomputing p from lse (nothing of
+   * size tq×tk is kept): with d_ij = keep_ij/(1 − dropout) and D_i = dOut_i·out_i, `dv_j = Σ_i p_ij·d_ij·dOut_i`,
+   * `ds_ij = p_ij·(d_ij·dOut_i·v_j − D_i)`, `dq_i = scale·Σ_j ds_ij·k_j`, `dk_j = scale·Σ_i ds_ij·q_i` (all
+   * overwritten; masked and dropped pairs contribute nothing).
+   */
+  attentionBackward(
+    q: FloatArray,
+    k: FloatArray,
+    v: FloatArray,
+    mask: FloatArray | null,
+    keyMask: FloatArray | null,
+    queryMask: FloatArray | null,
+    out: FloatArray,
+    lse: FloatArray,
+    dOut: FloatArray,
+    dq: FloatArray,
+    dk: FloatArray,
+    dv: FloatArray,
+    batch: number,
+    heads: number,
+    tq: number,
+    tk: number,
+    keyDim: number,
+    valueDim: number,
+    scale: number,
+    causal: boolean,
+    dropout: number,
+    seed: number,
+  ): void;
+  attentionForwardAsync?(...args: Parameters<Backend['attentionForward']>): Promise<void>;
+  attentionBackwardAsync?(...args: Parameters<Backend['attentionBackward']>): Promise<void>;
 }
 
 export { ASYNC_OP_NAMES, OP_NAMES, OP_TABLE } from './op-table';

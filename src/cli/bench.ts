@@ -15,6 +15,7 @@ import { machine } from './machine';
 import { jsKernels } from '../backend/select';
 import { rnnRows } from '../bench/rnn-bench';
 import { cnnRows } from './bench-cnn';
+import { transformerRows } from '../bench/transformer-bench';
 
 interface Row {
   [k: string]: string | number | null;
@@ -206,5 +207,13 @@ export async function bench(o: { quick?: boolean; json?: boolean }): Promise<voi
   const cnn = await cnnRows(quick, native, jsSteps);
   result.cnn = cnn.rows;
   out(`\n${cnn.title}\n${table(cnn.rows)}`);
+  // attention: (g) transformer training steps
+  const transformers = await transformerRows(native, quick);
+  result.transformers = transformers;
+  out(
+    '\n(g) transformers (bench/torch_peer.py gpt|gpt-manual and mha|mha-manual), float32, native; GFLOP/s counts\n' +
+      "    the products' multiply-adds x2, backward as twice the forward\n" +
+      table(transformers),
+  );
   if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
 }

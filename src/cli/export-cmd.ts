@@ -11,6 +11,8 @@ import { decodeModel } from '../onnx/proto';
 import { atomicWriteFile } from '../io/atomic';
 import { fail, intOption } from './errors';
 import { checkOutputFile } from './paths';
+import { checkPathsApart, type PathArg } from './distinct-paths';
+import { resolveDir } from '../io/save';
 import type { Preprocessing } from './dataset';
 
 export interface ExportOptions {
@@ -44,6 +46,10 @@ export async function exportCommand(o: ExportOptions): Promise<void> {
   if (o.safetensors !== undefined) checkOutputFile('--safetensors', o.safetensors);
   if (!o.model) fail('--model <dir> is required');
   if (!fs.existsSync(o.model)) fail(`--model ${o.model}: no such model directory`);
+  const outputs: PathArg[] = [];
+  if (o.onnx !== undefined) outputs.push({ flag: '--onnx', path: o.onnx });
+  if (o.safetensors !== undefined) outputs.push({ flag: '--safetensors', path: o.safetensors });
+  checkPathsApart({ inputs: [{ flag: '--model', path: resolveDir(o.model, '--model') }], outputFiles: outputs });
   const model = await bp.loadLayersModel(o.model);
   const result: Record<string, unknown> = {};
   const lines: string[] = [];

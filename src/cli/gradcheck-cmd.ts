@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as bp from '../index';
 import { fail } from './errors';
+import { toJson } from '../jobs/json-numbers';
 
 /** Sizes a config may ask for: finite differences cost two forward passes per checked weight. */
 const MAX = { inputs: 256, units: 256, layers: 8, outputs: 256, rows: 256 };
@@ -91,7 +92,7 @@ export function gradcheckCommand(o: { config?: string; json?: boolean }): void {
       });
   const r = bp.gradcheck(model, x, y);
   const ok = r.maxError < 1e-4;
-  if (o.json) process.stdout.write(`${JSON.stringify({ ...r, ok })}\n`);
+  if (o.json) process.stdout.write(`${toJson({ ...r, ok })}\n`);
   else {
     for (const [k, v] of Object.entries(r.errors))
       process.stdout.write(`${k.padEnd(20)} worst relative error ${v.toExponential(2)} (${r.checked[k]} checked)\n`);

@@ -58,6 +58,11 @@ program
   .option('--text <column>', 'a text column, tokenized into an Embedding → recurrent classifier')
   .option('--tokens <level>', 'for --text: word or char (default word)')
   .option('--vocabulary <n>', 'for --text: keep the n most frequent tokens (default 20000)')
+  .option(
+    '--transformer',
+    'with --text <file.txt>: a character-level GPT over its lines (--layers <blocks>x<features>, default 4x128; ' +
+      '--sequence-length: context, default 64)',
+  )
   .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
   // convolutional networks
   .option('--images <dir>', 'a folder of PNG/JPEG images, one subfolder per class (--test-data: a test folder)')
@@ -72,6 +77,7 @@ Examples:
   $ backprop train --dataset digits --layers 128 --epochs 10 --json
   $ backprop train --dataset digits --sequence-length 28 --layers 128 --epochs 5 --batch-size 64
   $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
+  $ backprop train --text names.txt --transformer --epochs 10 --out names-gpt
   $ backprop train --data series.csv --target next --task regression --model-spec model.json
   $ backprop train --dataset digits --layers conv32x3,conv64x3,maxpool2,flatten,dense128 --epochs 5 --batch-size 64
   $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m`,
@@ -198,8 +204,11 @@ program
   .option('--backend <name>', 'native, js or auto')
   .option('--lock-ms <ms>', "a dead worker's jobs go to another after about this long (default 30000)")
   .option('--max-parameters <n>', 'refuse models with more parameters')
-  .option('--max-job-seconds <s>', 'stop and fail a job running longer')
-  .option('--worker-memory-mb <mb>', 'JS heap limit of each training thread')
+  .option('--max-job-seconds <s>', 'stop and fail a job running longer (default 86400: a day)')
+  .option(
+    '--worker-memory-mb <mb>',
+    "memory limit of each job: heap and typed arrays (default: half the machine's / concurrency)",
+  )
   .option('--verbose', 'show stack traces on errors')
   .addHelpText(
     'after',

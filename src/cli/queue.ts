@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { fail, intOption } from './errors';
 import type { JobQueue } from '../jobs/queue';
 import type { QueuedJob } from '../jobs/queued-job';
+import { toJson } from '../jobs/json-numbers';
 
 export interface QueueCliOptions {
   redis?: string;
@@ -62,8 +63,19 @@ async function openQueue(o: QueueCliOptions, needStore: boolean): Promise<JobQue
   return queue({ connection: redisUrl(o), name: o.queue, store: storeDir(o, needStore) });
 }
 
-const print = (o: QueueCliOptions, obj: Record<string, unknown>, text: string) =>
-  process.stdout.write(`${o.json ? JSON.stringify(obj) : text}\n`);
+/** JSON keeps NaN and ±Infinity as strings (JSON.stringify would print null); text is one printable line. */
+const print = (o: QueueCliOptions, obj: unknown, text: string) =>
+  process.stdout.write(`${o.json ? toJson(obj) : printable(text)}\n`);
+
+/**
+ * Text from Redis (error messages, worker names, metric names) on one line without control characters: a
+ * job's error could otherwise move the cursor or rewrite the terminal of whoever runs `backprop status`.
+ */
+// eslint-disable-next-line no-control-regex
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => (c === '\n' ? ' ' : '?'));
+
+/** A loss or metric as what it is: '0.3412', 'NaN', 'Infinity'. */
+const fmt = (v: number | undefined, digits = 4) => (v === undefined ? '-' : v.toPrecision(digits));
 
 /** `backprop worker`: trains jobs from the queue until SIGTERM/SIGINT, then hands its jobs back and exits. */
 export async function workerCommand(o: WorkerCliOptions): Promise<void> {
@@ -85,7 +97,7 @@ export async function workerCommand(o: WorkerCliOptions): Promise<void> {
       timeLimitMs: maxJobSeconds === undefined ? undefined : maxJobSeconds * 1000,
       workerMemoryMb: opt('worker-memory-mb', o.workerMemoryMb),
     },
-    log: (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`),
+    log: (entry) => process.stdout.write(`${toJson({ time: new Date().toISOString(), ...entry })}\n`),
   });
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
@@ -107,7 +119,7 @@ export async function workerCommand(o: WorkerCliOptions): Promise<void> {
 async function follow(o: QueueCliOptions, job: QueuedJob): Promise<void> {
   job.on('progress', (p) => {
     if (p.kind === 'epoch')
-      print(o, { id: job.id, ...p }, `${job.id} epoch ${p.epoch}/${p.epochs} loss ${p.loss.toPrecision(4)}`);
+      print(o, { id: job.id, ...p }, `${job.id} epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)}`);
   });
   try {
     const r = await job.result;
@@ -116,7 +128,7 @@ async function follow(o: QueueCliOptions, job: QueuedJob): Promise<void> {
       o,
       { id: job.id, status: job.status, modelPath: r.modelPath, final, resumedFrom: r.resumedFrom, worker: r.worker },
       `${job.id} ${job.status}: model ${r.modelPath}, ${Object.entries(final)
-        .map(([k, v]) => `${k} ${Number(v).toPrecision(4)}`)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
         .join(', ')}`,
     );
     if (r.cancelled) process.exitCode = 1;
@@ -148,19 +160,19 @@ export async function statusCommand(o: QueueCliOptions & { limit?: string }, id?
     if (id !== undefined) {
       const job = await q.status(id);
       if (!job) fail(`no job '${id}' in queue '${q.name}'`);
-      print(o, job as unknown as Record<string, unknown>, describe(job));
+      print(o, job, describe(job));
       return;
     }
     const jobs = await q.list(intOption('limit', o.limit, 1, 100));
-    if (o.json) process.stdout.write(`${JSON.stringify(jobs)}\n`);
-    else for (const j of jobs) process.stdout.write(`${describe(j)}\n`);
+    if (o.json) process.stdout.write(`${toJson(jobs)}\n`);
+    else for (const j of jobs) process.stdout.write(`${printable(describe(j))}\n`);
   } finally {
     await q.close();
   }
 }
 
 function describe(j: Awaited<ReturnType<JobQueue['list']>>[number]): string {
-  const p = j.progress ? ` epoch ${j.progress.epoch}/${j.progress.epochs} loss ${j.progress.loss.toPrecision(4)}` : '';
+  const p = j.progress ? ` epoch ${j.progress.epoch}/${j.progress.epochs} loss ${fmt(j.progress.loss)}` : '';
   const model = j.returnValue?.modelPath ? ` model ${j.returnValue.modelPath}` : '';
   return `${j.id} ${j.status}${p}${model}${j.worker ? ` on ${j.worker}` : ''}${j.error ? `: ${j.error}` : ''}`;
 }
@@ -173,12 +185,14 @@ export async function sweepCommand(o: QueueCliOptions & { spec?: string }): Prom
   const q = await openQueue(o, false);
   try {
     const r = await sweep(spec as never, { queue: q });
-    if (o.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+    if (o.json) process.stdout.write(`${toJson(r)}\n`);
     else {
       r.runs.forEach((run, i) =>
         process.stdout.write(
-          `${i + 1}. ${r.metric} ${run.value?.toPrecision(5) ?? '-'} ${JSON.stringify(run.params)} ${run.status}` +
-            `${run.modelPath ? ` ${run.modelPath}` : ''}${run.error ? `: ${run.error}` : ''}\n`,
+          printable(
+            `${i + 1}. ${r.metric} ${fmt(run.value, 5)} ${toJson(run.params)} ${run.status}` +
+              `${run.modelPath ? ` ${run.modelPath}` : ''}${run.error ? `: ${run.error}` : ''}`,
+          ) + '\n',
         ),
       );
       process.stdout.write(r.best ? `best: ${r.bestModelPath}\n` : 'no run completed\n');

@@ -34,9 +34,15 @@ export function lineChart(title: string, series: { name: string; values: number[
     T = 30,
     B = 40;
   const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  const n = Math.max(...series.map((s) => s.values.length), 1);
-  let lo = Math.min(...all),
-    hi = Math.max(...all);
+  // Loops, not Math.max(...values): spreading an argument per epoch overflows the stack for long runs.
+  let n = 1,
+    lo = Infinity,
+    hi = -Infinity;
+  for (const s of series) n = Math.max(n, s.values.length);
+  for (const v of all) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   if (!all.length) {
     lo = 0;
     hi = 1;

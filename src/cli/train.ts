@@ -2,14 +2,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as bp from '../index';
+import { trainLanguageModel } from './train-lm';
 import type { Tensor2D } from '../data/tensor';
 import { fail, intOption } from './errors';
 import { checkOneSource, loadTrainingData, type Prepared, type Preprocessing } from './dataset';
 import { checkOutputDir, checkOutputFile } from './paths';
+import { checkPathsApart } from './distinct-paths';
 import { buildModel, checkSizeBeforeData, modelChoice } from './train-model';
 import { NonFiniteLossError } from '../fit/errors';
 import { confusionMatrix, renderReport } from './report';
 import { formatLogs } from '../callbacks/progress';
+import { toJson } from '../jobs/json-numbers';
 import type { Tensor } from '../model/tensor';
 import {
   loadTextTrainingData,
@@ -52,6 +55,8 @@ export interface TrainOptions extends SequenceOptions {
   images?: string;
   imageSize?: string;
   colorMode?: string;
+  // attention: a character-level GPT over the lines of --text <file.txt>
+  transformer?: boolean;
 }
 
 const CONFIG_KEYS = [
@@ -121,6 +126,10 @@ function argmaxRows(t: { data: ArrayLike<number>; shape: number[] }): Int32Array
 
 export async function train(raw: TrainOptions): Promise<void> {
   const o = withConfig(raw);
+  if (o.transformer) {
+    if (o.backend) bp.setBackend(o.backend as 'native' | 'js' | 'auto');
+    return trainLanguageModel(o);
+  }
   // Everything that can be checked without the data is checked first: a mistake costs no training.
   if (o.backend) {
     if (!['native', 'js', 'auto'].includes(o.backend)) fail(`--backend must be native, js or auto, got '${o.backend}'`);
@@ -140,6 +149,21 @@ export async function train(raw: TrainOptions): Promise<void> {
   if (seq?.text && normalize !== 'none') fail(`--normalize applies to numeric columns, not to a --text column`);
   if (o.out !== undefined) checkOutputDir('--out', o.out);
   if (o.report !== undefined) checkOutputFile('--report', o.report);
+  checkPathsApart({
+    inputs: (
+      [
+        ['--data', o.data],
+        ['--test-data', o.testData],
+        ['--data-idx', o.dataIdx],
+        ['--labels-idx', o.labelsIdx],
+        ['--images', o.images],
+        ['--config', o.config],
+        ['--model-spec', o.modelSpec],
+      ] as const
+    ).flatMap(([flag, p]) => (p === undefined ? [] : [{ flag, path: p }])),
+    outputFiles: o.report === undefined ? [] : [{ flag: '--report', path: o.report }],
+    outputModelDirs: o.out === undefined ? [] : [{ flag: '--out', path: o.out }],
+  });
   checkSizeBeforeData(choice);
 
   const text = seq?.text ? loadTextTrainingData({ ...o, seed }, seq) : undefined;
@@ -227,7 +251,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     onEpochEnd: (epoch: number, logs?: Record<string, number>) => {
       const seconds = (performance.now() - epochStart) / 1000;
       process.stdout.write(
-        `${JSON.stringify({
+        `${toJson({
           epoch: epoch + 1,
           ...logs,
           seconds: +seconds.toFixed(3),
@@ -300,7 +324,7 @@ export async function train(raw: TrainOptions): Promise<void> {
   }
   if (json)
     process.stdout.write(
-      `${JSON.stringify({
+      `${toJson({
         done: true,
         test: final,
         seconds: +seconds.toFixed(3),

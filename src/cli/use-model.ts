@@ -4,7 +4,10 @@ import * as bp from '../index';
 import { fail } from './errors';
 import { applyScaler, loadForModel, preprocessingOf, type Preprocessing } from './dataset';
 import { formatLogs } from '../callbacks/progress';
+import { toJson } from '../jobs/json-numbers';
 import { checkOutputFile } from './paths';
+import { checkPathsApart, type PathArg } from './distinct-paths';
+import { resolveDir } from '../io/save';
 // convolutional networks
 import { asImages, loadImagesForModel } from './image-data';
 import type { Tensor2D } from '../data/tensor';
@@ -63,7 +66,7 @@ export async function evaluate(
     metrics: pre.task === 'classification' ? ['accuracy'] : ['mae'],
   });
   const r = model.evaluate(d.x, d.y!);
-  process.stdout.write(o.json ? `${JSON.stringify(r)}\n` : `${formatLogs(r)}\n`);
+  process.stdout.write(o.json ? `${toJson(r)}\n` : `${formatLogs(r)}\n`);
 }
 
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -76,7 +79,19 @@ export async function predict(
   },
 ): Promise<void> {
   if (o.backend) bp.setBackend(o.backend as 'js');
-  if (o.out !== undefined) checkOutputFile('--out', o.out);
+  if (o.out !== undefined) {
+    checkOutputFile('--out', o.out);
+    if (!o.model) fail('--model <dir> is required');
+    const inputs: PathArg[] = [{ flag: '--model', path: resolveDir(o.model, '--model') }];
+    for (const [flag, p] of [
+      ['--data', o.data],
+      ['--data-idx', o.dataIdx],
+      ['--labels-idx', o.labelsIdx],
+      ['--images', o.images],
+    ] as const)
+      if (p !== undefined) inputs.push({ flag, path: p });
+    checkPathsApart({ inputs, outputFiles: [{ flag: '--out', path: o.out }] });
+  }
   const { model, pre } = await load(o.model);
   const d = await inputsFor(o, pre, false);
   const p = model.predict(d.x);
@@ -113,5 +128,5 @@ export async function predict(
     process.stdout.write(
       o.json ? `${JSON.stringify({ rows, out: o.out })}\n` : `wrote ${rows} predictions to ${o.out}\n`,
     );
-  } else process.stdout.write(o.json ? `${JSON.stringify({ rows, predictions: records })}\n` : csv);
+  } else process.stdout.write(o.json ? `${toJson({ rows, predictions: records })}\n` : csv);
 }

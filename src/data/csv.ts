@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import type { Tensor2D } from './tensor';
 import { CsvWidthError, forEachRecord } from './csv-records';
+import { clipText, listText } from '../quote';
 
 export interface CsvOptions {
   /** Name of the target column (excluded from the features). */
@@ -32,6 +33,12 @@ export interface CsvOptions {
   maxRows?: number;
   /** How loadCsv names the file in error messages (default: its path), e.g. to keep server paths private. */
   name?: string;
+  /**
+   * Whether error messages may quote the file's text — a bad cell, the header's column names, a label (default
+   * true). False for messages that leave the machine (a queue worker's): they then name lines and columns by
+   * number only.
+   */
+  quoteContent?: boolean;
 }
 
 export interface CsvData {
@@ -79,10 +86,10 @@ function toNumber(s: string): number | undefined {
 
 /** Cell text or a list for an error message, cut short: a message must not carry a megabyte of input. */
 function clip(s: string, max = 40): string {
-  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length} characters)`;
+  return clipText(s, max);
 }
 function list(names: string[], max = 20): string {
-  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')}, … (${names.length} in all)`;
+  return listText(names, max, 40);
 }
 
 function checkLimit(v: number | undefined, name: string, file: string): void {
@@ -104,7 +111,7 @@ function lineCount(text: string): number {
  * // d.x: [[1, 2], [3, 4]], d.y: Int32Array [0, 1], d.classes: ['cat', 'dog']
  */
 export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>'): CsvData {
-  const { header = true, delimiter = ',', task: taskOption = 'auto', maxRows } = options;
+  const { header = true, delimiter = ',', task: taskOption = 'auto', maxRows, quoteContent = true } = options;
   const maxColumns = options.maxColumns ?? DEFAULT_MAX_COLUMNS;
   if (!['auto', 'classification', 'regression'].includes(taskOption)) {
     throw new Error(`${file}: 'task' must be 'classification', 'regression' or 'auto', got '${String(taskOption)}'`);
@@ -133,19 +140,37 @@ export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>')
     throw e;
   };
   const bad = (line: number, c: number, cell: string, why: string) =>
-    fail(new Error(`${file}: line ${line}, column '${clip(names[c])}': '${clip(cell)}' ${why}`));
+    fail(
+      new Error(
+        quoteContent
+          ? `${file}: line ${line}, column '${clip(names[c])}': '${clip(cell)}' ${why}`
+          : `${file}: line ${line}, column ${c + 1}: the cell ${why}`,
+      ),
+    );
 
   const start = (first: string[]) => {
     names = header ? first : first.map((_, i) => String(i));
     const index = new Map<string, number>();
     names.forEach((n, i) => {
       if (index.has(n))
-        fail(new Error(`${file}: the header names column '${clip(n)}' twice; column names must be unique`));
+        fail(
+          new Error(
+            quoteContent
+              ? `${file}: the header names column '${clip(n)}' twice; column names must be unique`
+              : `${file}: columns ${index.get(n)! + 1} and ${i + 1} of the header have one name; names must be unique`,
+          ),
+        );
       index.set(n, i);
     });
     const find = (name: string): number => {
       const i = index.get(name);
-      if (i === undefined) fail(new Error(`${file}: no column named '${clip(name)}'; columns are: ${list(names)}`));
+      if (i === undefined)
+        fail(
+          new Error(
+            `${file}: no column named '${clip(name)}'; ` +
+              (quoteContent ? `columns are: ${list(names)}` : `the header has ${names.length} columns`),
+          ),
+        );
       return i!;
     };
     ti = options.target !== undefined ? find(options.target) : -1;
@@ -209,7 +234,7 @@ export function parseCsv(text: string, options: CsvOptions = {}, file = '<csv>')
   const out: CsvData = { x: { data, shape: [rows, cols], dtype: 'float32' }, featureNames };
   if (ti < 0) return out;
   out.targetName = names[ti];
-  return { ...out, ...targetOf(raw, lines, names[ti], options, file) };
+  return { ...out, ...targetOf(raw, lines, names[ti], options, file, quoteContent) };
 }
 
 /** The target column's cells → task, and class indices or a regression column. */
@@ -219,8 +244,10 @@ function targetOf(
   column: string,
   options: CsvOptions,
   file: string,
+  quoteContent: boolean,
 ): Pick<CsvData, 'y' | 'task' | 'classes'> {
   const rows = raw.length;
+  const cell = (v: string) => (quoteContent ? `'${clip(v)}'` : 'the cell');
   const where = (r: number) => `${file}: line ${lines[r]}, column '${clip(column)}'`;
   const nums = raw.map(toNumber);
   const numeric = nums.every((v) => v !== undefined);
@@ -236,7 +263,7 @@ function targetOf(
   if (task === 'regression') {
     const y = new Float32Array(rows);
     for (let r = 0; r < rows; r++) {
-      if (nums[r] === undefined) throw new Error(`${where(r)}: '${clip(raw[r])}' is not a number (regression target)`);
+      if (nums[r] === undefined) throw new Error(`${where(r)}: ${cell(raw[r])} is not a number (regression target)`);
       y[r] = nums[r]!;
     }
     return { task, y: { data: y, shape: [rows, 1], dtype: 'float32' } };
@@ -256,7 +283,11 @@ function targetOf(
   const y = Int32Array.from(raw, (v, r) => {
     const k = lookup.get(v) ?? lookup.get(key(v));
     if (k === undefined)
-      throw new Error(`${where(r)}: label '${clip(v)}' is not one of the known classes (${list(classes)})`);
+      throw new Error(
+        quoteContent
+          ? `${where(r)}: label '${clip(v)}' is not one of the known classes (${list(classes)})`
+          : `${where(r)}: the label is not one of the ${classes.length} known classes`,
+      );
     return k;
   });
   return { task, y, classes: [...classes] };

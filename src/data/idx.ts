@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Tensor2D } from './tensor';
+import { preview, quoteValue } from '../quote';
 
 export type IdxType = 'uint8' | 'int8' | 'int16' | 'int32' | 'float32' | 'float64';
 export type IdxArray = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -84,8 +85,10 @@ const MAX_DIM = 2 ** 31 - 1;
  * @example
  * const { shape, data, type } = bp.data.readIdx('train-images-idx3-ubyte'); // shape [60000, 28, 28], 'uint8'
  */
-export function readIdx(source: string | Uint8Array): { shape: number[]; data: IdxArray; type: IdxType } {
-  const name = typeof source === 'string' ? source : '<idx buffer>';
+export function readIdx(
+  source: string | Uint8Array,
+  name = typeof source === 'string' ? source : '<idx buffer>',
+): { shape: number[]; data: IdxArray; type: IdxType } {
   let bytes: Uint8Array;
   try {
     bytes = typeof source === 'string' ? fs.readFileSync(source) : source;
@@ -94,13 +97,9 @@ export function readIdx(source: string | Uint8Array): { shape: number[]; data: I
   }
   if (bytes.length < 4)
     throw new Error(`${name}: truncated: ${bytes.length} bytes is shorter than the 4-byte IDX magic number`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(
-      `${name}: not an IDX file (bad magic number ` +
-        [...bytes.subarray(0, 4)].map((b) => '0x' + b.toString(16).padStart(2, '0')).join(' ') +
-        '; expected 0x00 0x00 <type> <ndims>)',
-    );
-  }
+  // The bytes themselves are not quoted: a file that is not IDX may be anything, and messages travel.
+  if (bytes[0] !== 0 || bytes[1] !== 0)
+    throw new Error(`${name}: not an IDX file (its first two bytes must be 0x00 0x00, then <type> <ndims>)`);
   const t = byCode.get(bytes[2]);
   if (!t)
     throw new Error(
@@ -157,7 +156,7 @@ function typeOf(data: ArrayLike<number>): IdxType {
 export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxType = typeOf(data)): Uint8Array {
   const t = byName.get(type);
   if (!t)
-    throw new Error(`writeIdx(): unknown type '${String(type)}'; use one of ${TYPES.map((x) => x.name).join(', ')}`);
+    throw new Error(`writeIdx(): unknown type ${quoteValue(type)}; use one of ${TYPES.map((x) => x.name).join(', ')}`);
   if (
     !Array.isArray(shape) ||
     shape.length < 1 ||
@@ -165,7 +164,7 @@ export function encodeIdx(shape: number[], data: ArrayLike<number>, type: IdxTyp
     !shape.every((d) => Number.isInteger(d) && d >= 0 && d <= MAX_DIM)
   ) {
     throw new Error(
-      `writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${JSON.stringify(shape)}`,
+      `writeIdx(): 'shape' must be 1 to 255 integer dimensions in [0, ${MAX_DIM}], got ${preview(shape)}`,
     );
   }
   const count = shape.reduce((a, b) => a * b, 1);
@@ -199,22 +198,30 @@ export function writeIdx(path: string, shape: number[], data: ArrayLike<number>,
 /**
  * Images + labels IDX files (as MNIST's) → x (one row per image, the other dims flattened) and labels.
  * `normalize` divides uint8 pixels by 255; other types are taken as already scaled, since /255 only
- * makes sense for byte pixels. `sampleShape` is one image's shape in the file ([28, 28] for MNIST).
+ * makes sense for byte pixels. `sampleShape` is one image's shape in the file ([28, 28] for MNIST). Either
+ * file may be given as its bytes; `names` then says what to call them in error messages.
  * @example const { x, y } = bp.data.loadIdx('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'); // x [10000, 784]
  */
 export function loadIdx(
-  imagesPath: string,
-  labelsPath: string,
-  { normalize = true }: { normalize?: boolean } = {},
+  imagesPath: string | Uint8Array,
+  labelsPath: string | Uint8Array,
+  {
+    normalize = true,
+    names = [
+      typeof imagesPath === 'string' ? imagesPath : '<images buffer>',
+      typeof labelsPath === 'string' ? labelsPath : '<labels buffer>',
+    ],
+  }: { normalize?: boolean; names?: [string, string] } = {},
 ): { x: Tensor2D; y: Int32Array; sampleShape: number[] } {
-  const images = readIdx(imagesPath),
-    labels = readIdx(labelsPath);
+  const [imagesName, labelsName] = names;
+  const images = readIdx(imagesPath, imagesName),
+    labels = readIdx(labelsPath, labelsName);
   const n = images.shape[0];
   if (labels.shape.length !== 1 && !(labels.shape.length === 2 && labels.shape[1] === 1)) {
-    throw new Error(`${labelsPath}: labels must be 1-D (one per image), got shape [${labels.shape.join(', ')}]`);
+    throw new Error(`${labelsName}: labels must be 1-D (one per image), got shape [${labels.shape.join(', ')}]`);
   }
   if (labels.shape[0] !== n)
-    throw new Error(`${labelsPath}: has ${labels.shape[0]} labels but ${imagesPath} has ${n} images; they must match`);
+    throw new Error(`${labelsName}: has ${labels.shape[0]} labels but ${imagesName} has ${n} images; they must match`);
   const cols = images.shape.slice(1).reduce((a, b) => a * b, 1);
   const x = new Float32Array(n * cols);
   const k = normalize && images.type === 'uint8' ? 1 / 255 : 1;
@@ -223,7 +230,7 @@ export function loadIdx(
   for (let i = 0; i < n; i++) {
     const v = labels.data[i];
     if (!Number.isInteger(v) || v < 0 || v > MAX_DIM)
-      throw new Error(`${labelsPath}: label ${i} is ${v}; labels must be non-negative integers`);
+      throw new Error(`${labelsName}: label ${i} is ${v}; labels must be non-negative integers`);
     y[i] = v;
   }
   return { x: { data: x, shape: [n, cols], dtype: 'float32' }, y, sampleShape: images.shape.slice(1) };

@@ -2,11 +2,13 @@
  * PNG and JPEG bytes → RGBA pixels, through `pngjs` and `jpeg-js` (pure JS, no native code). The format is
  * told by the file's first bytes, not its name. Before anything is decompressed, the header's width and
  * height are read and checked against `maxPixels` (a 100-byte file can declare 60,000 × 60,000 pixels: a
- * decompression bomb), and a PNG's compressed stream is never inflated past what its size needs.
+ * decompression bomb), a PNG's compressed stream is never inflated past what its size needs, and a JPEG's
+ * scans are counted and bounded by its size (jpeg-work.ts: a progressive JPEG can repeat scans without end).
  */
 import * as zlib from 'node:zlib';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
+import { checkJpegScans, jpegFrame, jpegMemoryBudget } from './jpeg-work';
 
 /** Decoded pixels: `height × width` RGBA bytes, row by row. */
 export interface RgbaImage {
@@ -34,37 +36,9 @@ function pngHeader(bytes: Uint8Array): { width: number; height: number; interlac
   return { width: v.getUint32(16), height: v.getUint32(20), interlaced: bytes[28] !== 0 };
 }
 
-const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
-
-/** Width and height from a JPEG's start-of-frame segment, found by walking the segments before the scan. */
-function jpegHeader(bytes: Uint8Array): { width: number; height: number } {
-  let at = 2;
-  while (at + 4 <= bytes.length) {
-    if (bytes[at] !== 0xff) throw new Error(`corrupt JPEG: expected a segment marker at byte ${at}`);
-    const marker = bytes[at + 1];
-    if (marker === 0xff) {
-      at++; // fill byte
-      continue;
-    }
-    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
-      at += 2; // markers without a length
-      continue;
-    }
-    if (marker === 0xda || marker === 0xd9) break; // scan or end before any frame header
-    const length = (bytes[at + 2] << 8) | bytes[at + 3];
-    if (length < 2) throw new Error(`corrupt JPEG: segment at byte ${at} has length ${length}`);
-    if (SOF_MARKERS.has(marker)) {
-      if (at + 9 > bytes.length) break;
-      return { height: (bytes[at + 5] << 8) | bytes[at + 6], width: (bytes[at + 7] << 8) | bytes[at + 8] };
-    }
-    at += 2 + length;
-  }
-  throw new Error('truncated or corrupt JPEG: no frame header (SOF) before the image data');
-}
-
 /** The width and height a PNG or JPEG declares in its header (nothing is decompressed). */
 export function imageHeader(bytes: Uint8Array, format: ImageFormat): { width: number; height: number } {
-  return format === 'png' ? pngHeader(bytes) : jpegHeader(bytes);
+  return format === 'png' ? pngHeader(bytes) : jpegFrame(bytes);
 }
 
 /**
@@ -122,14 +96,16 @@ export function decodeImage(bytes: Uint8Array, maxPixels: number): RgbaImage & {
     }
     return { width: png.width, height: png.height, data: new Uint8Array(png.data), format };
   }
+  const frame = jpegFrame(bytes);
+  checkJpegScans(bytes, frame);
   try {
     const img = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
       tolerantDecoding: false,
       maxResolutionInMP: Math.max(1, Math.ceil(maxPixels / 1e6)),
-      // The pixels (RGBA), the component planes and the coefficient blocks, with room for the tables.
-      maxMemoryUsageInMB: Math.max(64, Math.ceil((width * height * 16) / 2 ** 20) + 64),
+      // Exactly what this frame needs: a second, larger frame hidden in the file cannot be allocated.
+      maxMemoryUsageInMB: jpegMemoryBudget(frame) / 2 ** 20,
     });
     if (img.width !== width || img.height !== height) throw new Error('the frame size changed while decoding');
     return { width, height, data: img.data, format };

@@ -12,6 +12,7 @@ import type { Tensor } from '../model/tensor';
 import type { Tensor2D } from './tensor';
 import { decodeImage } from './image-decode';
 import { channelsOf, COLOR_MODES, writePixels, type ColorMode } from './image-pixels';
+import { listText, quote } from '../quote';
 
 export interface ImageFolderOptions {
   /** [height, width] every image is resized to (bilinear, as Keras' default). Default [256, 256] as Keras. */
@@ -193,11 +194,12 @@ function findImages(
     );
   }
   const classNames = given ?? dirs;
+  const labels = new Map(classNames.map((c, i) => [c, i])); // a lookup per folder, not a scan of the classes
   for (const d of dirs) {
-    const label = classNames.indexOf(d);
+    const label = labels.get(d) ?? -1;
     if (label < 0) {
       throw new Error(
-        `${WHO}: ${path.join(root, d)}: '${d}' is not one of classNames [${classNames.join(', ')}]; ` +
+        `${WHO}: ${path.join(root, d)}: ${quote(d)} is not one of classNames [${listText(classNames)}]; ` +
           'remove the folder or add the class',
       );
     }

@@ -26,3 +26,8 @@ export type { ImageFolderOptions, ImageFolderData, ImageSet } from './image-fold
 export { decodeImage } from './image-decode';
 export type { RgbaImage, ImageFormat } from './image-decode';
 export type { ColorMode } from './image-pixels';
+// attention: a text corpus for language models
+export { firstNames } from './first-names';
+export type { FirstNamesOptions } from './first-names';
+export { CharVocabulary, charStream, sampleWindows, gptLayers, generate, END } from './char-lm';
+export type { GptOptions, GenerateOptions } from './char-lm';

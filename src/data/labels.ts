@@ -3,6 +3,7 @@
  * `Int32Array.from` silently truncates 0.54 to 0 and wraps 2^32 + 1 to 1 — a regression target or a bad
  * value would train as the wrong class instead of failing.
  */
+import { preview } from '../quote';
 
 /** The largest class index an Int32 label can hold. */
 export const MAX_LABEL = 2 ** 31 - 1;
@@ -24,7 +25,7 @@ export function toLabels(values: ArrayLike<unknown>, who: string): Int32Array {
     const v = values[i];
     if (!isLabel(v)) {
       throw new Error(
-        `${who}[${i}] is ${typeof v === 'number' ? v : (JSON.stringify(v) ?? typeof v)}; class labels must be ` +
+        `${who}[${i}] is ${preview(v)}; class labels must be ` +
           `integers in [0, ${MAX_LABEL}] (for a numeric target to regress on, give a one-column matrix)`,
       );
     }

@@ -2,6 +2,7 @@
 import { Rng } from '../random';
 import { toMatrix, type Tensor2D } from './tensor';
 import { isLabel } from './labels';
+import { quoteValue } from '../quote';
 
 type Matrix = Tensor2D | number[][];
 type Targets = Tensor2D | Int32Array;
@@ -140,7 +141,8 @@ export class Scaler {
         `Scaler.fromJSON(): not a saved scaler state; expected { kind: 'standard' | 'minmax', offset: number[], ` +
           `scale: number[] } with non-zero scales`,
       );
-    if (kind && s.kind !== kind) throw new Error(`${kind}Scaler.fromJSON(): the saved state is a '${s.kind}' scaler`);
+    if (kind && s.kind !== kind)
+      throw new Error(`${kind}Scaler.fromJSON(): the saved state is a ${quoteValue(s.kind)} scaler`);
     const sc = new Scaler(s.kind);
     sc.offset = Float64Array.from(s.offset);
     sc.scale = Float64Array.from(s.scale);
@@ -272,8 +274,9 @@ export function trainTestSplit<Y extends Targets>(
     }
     groups.forEach((g, i) => {
       if (doShuffle) rng.shuffle(g);
-      test.push(...g.slice(g.length - take[i]));
-      train.push(...g.slice(0, g.length - take[i]));
+      // Row by row: push(...rows) passes every row as an argument, past the stack's size for a large class.
+      const cut = g.length - take[i];
+      for (let j = 0; j < g.length; j++) (j < cut ? train : test).push(g[j]);
     });
     if (doShuffle) {
       rng.shuffle(train);

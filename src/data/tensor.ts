@@ -3,6 +3,7 @@
  * and the conversion every public method applies to its matrix arguments.
  */
 import type { DType, FloatArray } from '../backend/ops';
+import { preview, quoteValue } from '../quote';
 
 export interface Tensor2D {
   data: FloatArray;
@@ -12,7 +13,7 @@ export interface Tensor2D {
 
 function ctor(dtype: DType, who: string): Float32ArrayConstructor | Float64ArrayConstructor {
   if (dtype !== 'float32' && dtype !== 'float64')
-    throw new Error(`${who}: 'dtype' must be 'float32' or 'float64', got '${String(dtype)}'`);
+    throw new Error(`${who}: 'dtype' must be 'float32' or 'float64', got ${quoteValue(dtype)}`);
   return dtype === 'float64' ? Float64Array : Float32Array;
 }
 
@@ -48,8 +49,7 @@ function fromNested(
       const v = row[c];
       if (typeof v !== 'number')
         throw new Error(
-          `${who}: row ${r}, column ${c} is ${JSON.stringify(v) ?? typeof v}, not a number; convert the values ` +
-            `to numbers first`,
+          `${who}: row ${r}, column ${c} is ${preview(v)}, not a number; convert the values ` + `to numbers first`,
         );
       data[r * cols + c] = v;
     }
@@ -73,9 +73,7 @@ export function tensor2d(
 ): Tensor2D {
   const C = ctor(dtype, 'tensor2d()');
   if (shape !== undefined && !isShape(shape)) {
-    throw new Error(
-      `tensor2d(): 'shape' must be [rows, cols] with non-negative integers, got ${JSON.stringify(shape)}`,
-    );
+    throw new Error(`tensor2d(): 'shape' must be [rows, cols] with non-negative integers, got ${preview(shape)}`);
   }
   // An empty array is nested (0 rows) unless a shape says otherwise, matching tf.tensor2d([]) with a shape.
   const nested = Array.isArray(values) && (values.length === 0 ? shape === undefined : Array.isArray(values[0]));
@@ -130,9 +128,7 @@ export function toMatrix(
   if (isTensor(x)) {
     const s = x.shape;
     if (!isShape(s))
-      throw new Error(
-        `${argName} has an invalid shape ${JSON.stringify(s)}; expected [rows, cols] of non-negative integers`,
-      );
+      throw new Error(`${argName} has an invalid shape ${preview(s)}; expected [rows, cols] of non-negative integers`);
     const d = x.data as unknown;
     if (!(d instanceof Float32Array || d instanceof Float64Array || Array.isArray(d))) {
       throw new Error(

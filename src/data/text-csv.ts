@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { parseCsv, type CsvOptions } from './csv';
 import { forEachRecord } from './csv-records';
 import type { Tensor2D } from './tensor';
+import { quote } from '../quote';
 
 export interface TextCsvOptions extends Pick<
   CsvOptions,
@@ -59,7 +60,7 @@ export function parseTextCsv(text: string, options: TextCsvOptions, file = '<csv
       first = false;
       const names = header ? rec : rec.map((_, i) => String(i));
       column = names.indexOf(options.text);
-      if (column < 0) throw new Error(`${file}: no column named '${options.text.slice(0, 40)}'`);
+      if (column < 0) throw new Error(`${file}: no column named ${quote(options.text)}`);
       if (header) return;
     }
     texts.push(rec[column]);

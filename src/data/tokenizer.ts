@@ -6,6 +6,7 @@
  * state read back from a file (it is untrusted input).
  */
 import type { Tensor } from '../model/tensor';
+import { preview, quote } from '../quote';
 
 /** Padding: the id of positions after the end of a text (an Embedding with maskZero ignores them). */
 export const PAD_ID = 0;
@@ -13,15 +14,18 @@ export const PAD_ID = 0;
 export const OOV_ID = 1;
 /** The most tokens a vocabulary may hold (ids stay exact in float32 inputs, and Embedding takes 2^24 rows). */
 export const MAX_VOCABULARY = 2 ** 24 - 2;
-/** The longest token kept in a vocabulary read from a file. */
-const MAX_TOKEN_LENGTH = 1000;
+/**
+ * The longest token (UTF-16 code units): `tokens` cuts longer runs of letters into pieces of this length, so fit
+ * never learns a token that `fromJSON` (which refuses longer ones from a file) cannot read back.
+ */
+export const MAX_TOKEN_LENGTH = 1000;
 /** The longest sequence `encode` makes. */
 const MAX_LENGTH = 1_000_000;
 
 export interface TokenizerOptions {
   /**
-   * 'word' (default): runs of letters and digits (with inner apostrophes) and single punctuation marks;
-   * 'char': every character.
+   * 'word' (default): runs of letters and digits (with inner apostrophes; runs longer than MAX_TOKEN_LENGTH
+   * are cut into pieces of that length) and single punctuation marks; 'char': every character.
    */
   level?: 'word' | 'char';
   /** Lower-case texts first (default true). */
@@ -49,7 +53,61 @@ export interface EncodeOptions {
   truncating?: 'post' | 'pre';
 }
 
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]/gu;
+/** A run of letters and digits, matched where `lastIndex` says (a plain class loop: no backtracking stack). */
+const RUN = /[\p{L}\p{N}]+/uy;
+/** One punctuation mark or symbol (not a space, letter or digit), matched where `lastIndex` says. */
+const MARK = /[^\s\p{L}\p{N}]/uy;
+const SPACES = /\s+/uy;
+
+/**
+ * Word-level tokens: runs of letters and digits joined by inner apostrophes ("it's", "o’clock"), and single
+ * punctuation marks. A loop over the text, not one regular expression with a repeated group: V8 matched that
+ * recursively, and a 10 MB run of `a'a'a'…` overflowed the stack.
+ */
+function wordTokens(text: string): string[] {
+  const out: string[] = [];
+  let at = 0;
+  while (at < text.length) {
+    SPACES.lastIndex = at;
+    if (SPACES.test(text)) {
+      at = SPACES.lastIndex;
+      continue;
+    }
+    RUN.lastIndex = at;
+    if (RUN.test(text)) {
+      let end = RUN.lastIndex;
+      // Inner apostrophes join runs: stop before an apostrophe that no run follows.
+      while (end < text.length && (text[end] === "'" || text[end] === '’')) {
+        RUN.lastIndex = end + 1;
+        if (!RUN.test(text)) break;
+        end = RUN.lastIndex;
+      }
+      pushCut(out, text.slice(at, end));
+      at = end;
+      continue;
+    }
+    MARK.lastIndex = at;
+    MARK.test(text);
+    out.push(text.slice(at, MARK.lastIndex));
+    at = MARK.lastIndex;
+  }
+  return out;
+}
+
+/** Appends `token`, cut into pieces of at most MAX_TOKEN_LENGTH code units (never inside a surrogate pair). */
+function pushCut(out: string[], token: string): void {
+  if (token.length <= MAX_TOKEN_LENGTH) {
+    out.push(token);
+    return;
+  }
+  for (let at = 0; at < token.length;) {
+    let end = Math.min(token.length, at + MAX_TOKEN_LENGTH);
+    const last = token.charCodeAt(end - 1);
+    if (end < token.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out.push(token.slice(at, end));
+    at = end;
+  }
+}
 
 function fail(where: string, message: string): never {
   throw new Error(`${where}: ${message}`);
@@ -65,7 +123,7 @@ function checkTexts(where: string, texts: unknown): string[] {
 
 function intIn(where: string, name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    fail(where, `'${name}' must be an integer in [${min}, ${max}], got ${String(v)}`);
+    fail(where, `'${name}' must be an integer in [${min}, ${max}], got ${preview(v)}`);
   }
   return v;
 }
@@ -83,7 +141,7 @@ export class Tokenizer {
     if (options === null || typeof options !== 'object') fail(where, 'expected an options object');
     for (const key of Object.keys(options)) {
       if (!['level', 'lowercase', 'maxVocabulary', 'minCount'].includes(key)) {
-        fail(where, `unknown option '${key}'; options are level, lowercase, maxVocabulary, minCount`);
+        fail(where, `unknown option ${quote(key)}; options are level, lowercase, maxVocabulary, minCount`);
       }
     }
     const level = options.level ?? 'word';
@@ -101,7 +159,7 @@ export class Tokenizer {
   tokens(text: string): string[] {
     if (typeof text !== 'string') fail('tokenizer.tokens()', `expected a string, got ${typeof text}`);
     const t = this.lowercase ? text.toLowerCase() : text;
-    return this.level === 'char' ? Array.from(t) : (t.match(WORD) ?? []);
+    return this.level === 'char' ? Array.from(t) : wordTokens(t);
   }
 
   /** Builds the vocabulary from training texts: the most frequent tokens first (ties in code-point order). */
@@ -200,7 +258,7 @@ export class Tokenizer {
       if (typeof tok !== 'string' || tok.length === 0 || tok.length > MAX_TOKEN_LENGTH) {
         fail(where, `'vocabulary'[${i}] must be a non-empty string of at most ${MAX_TOKEN_LENGTH} characters`);
       }
-      if (seen.has(tok)) fail(where, `'vocabulary'[${i}] '${tok.slice(0, 40)}' appears twice`);
+      if (seen.has(tok)) fail(where, `'vocabulary'[${i}] ${quote(tok)} appears twice`);
       seen.add(tok);
     });
     const t = new Tokenizer({ level: s.level, lowercase: s.lowercase, maxVocabulary: Math.max(1, v.length) });

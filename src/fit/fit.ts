@@ -17,6 +17,7 @@ import { engineOf } from '../model/engine';
 import type { InputsLike, TargetsLike } from '../model/io-lists';
 import { checkBatchSize, type Model } from '../model/model';
 import { shapeSize } from '../layers/shape';
+import { batchSizesOf } from '../model/step-memory';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
 import { dataParallelFor } from '../distributed/data-parallel';
@@ -192,7 +193,10 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
     validation: !!val,
   };
 
-  engine.checkBatchMemory('fit()', batchSize);
+  // Layers keep buffers per batch size: training's and validation's, full and partial.
+  const valBatch = Math.max(batchSize, 256);
+  const sizes = [...batchSizesOf(trainRows, batchSize), ...(val ? batchSizesOf(val.rows, valBatch) : [])];
+  engine.checkBatchMemory('fit()', [...new Set(sizes)]);
   // Batch buffers, allocated once: the full batch and (if any) the last partial one.
   const make = (rows: number) => ({
     x: xCols.map((c) => floatArray(model.dtype, rows * c)),
@@ -280,7 +284,7 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
     });
     for (const m of metrics) logs[m.key] = m.metric.result();
     if (val) {
-      const v = engine.evaluate(val.x, val.rows, val.y, Math.max(batchSize, 256));
+      const v = engine.evaluate(val.x, val.rows, val.y, valBatch);
       for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
     }
     if (dp) {

@@ -8,13 +8,20 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { tempName } from './writer-markers';
 
+/**
+ * Replaces `target` atomically with `data`. The new file gets the permissions a plain write would leave: an
+ * existing file's (a private 0600 file stays private), or for a new file 0666 less the umask.
+ */
 export function atomicWriteFile(target: string, data: Uint8Array | string): void {
   const dir = path.dirname(target);
   // Unique per call (host, process, random), so concurrent writers never write or rename each other's file.
   const tmp = path.join(dir, tempName(path.basename(target)));
+  const mode = existingMode(target);
   try {
-    const fd = fs.openSync(tmp, 'wx', 0o644);
+    // Created 0600 until its mode is set: the data is never readable by more than the final mode allows.
+    const fd = fs.openSync(tmp, 'wx', mode === undefined ? 0o666 : 0o600);
     try {
+      if (mode !== undefined) fs.fchmodSync(fd, mode);
       writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       fs.fsyncSync(fd);
     } finally {
@@ -26,6 +33,17 @@ export function atomicWriteFile(target: string, data: Uint8Array | string): void
     throw e;
   }
   fsyncDir(dir);
+}
+
+/** The permission bits of the file at `target` (through links), or undefined when there is none. */
+function existingMode(target: string): number | undefined {
+  try {
+    const st = fs.statSync(target);
+    // Permission bits only: set-id bits stay with the file they were set on, not with new content.
+    return st.isFile() ? st.mode & 0o777 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** writeSync may write less than asked (always, past 2 GiB): loop until every byte is written. */

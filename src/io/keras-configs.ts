@@ -11,6 +11,7 @@
  */
 import type { ConfigReader } from '../layers/config-reader';
 import type { Obj, Reader } from './safe-json';
+import { preview, quoteValue } from '../quote';
 
 const FLOAT_POLICIES = ['float32', 'float64', 'float16', 'bfloat16', 'mixed_float16', 'mixed_bfloat16'] as const;
 
@@ -32,13 +33,13 @@ function checkDtype(c: ConfigReader): void {
   const o = v as Obj;
   // Keras 3 writes DTypePolicy, tf.keras 2 mixed precision Policy.
   if (o.className !== 'DTypePolicy' && o.className !== 'Policy') {
-    c.fail('dtype', `'${String(o.className)}' is not supported (float DTypePolicy only; quantized layers are not)`);
+    c.fail('dtype', `${quoteValue(o.className)} is not supported (float DTypePolicy only; quantized layers are not)`);
   }
   c.builtin('dtype', o);
   const config = o.config && typeof o.config === 'object' ? (o.config as Obj) : {};
   const name = config.name;
   if (typeof name !== 'string' || !(FLOAT_POLICIES as readonly string[]).includes(name)) {
-    c.fail('dtype', `expected one of ${FLOAT_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${JSON.stringify(name)}`);
+    c.fail('dtype', `expected one of ${FLOAT_POLICIES.map((p) => `'${p}'`).join(', ')}, got ${preview(name)}`);
   }
 }
 

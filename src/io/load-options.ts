@@ -3,6 +3,8 @@ import type { LossIdentifier } from '../training/losses';
 
 /** Default cap on the weights a load may read or a topology may imply: 2 GiB. */
 export const DEFAULT_MAX_WEIGHT_BYTES = 2 ** 31;
+/** The largest model.json the loader reads; save refuses to write a larger one (it could not be loaded). */
+export const MAX_MODEL_JSON_BYTES = 64 << 20;
 
 export interface LoadOptions {
   /** Require every model weight to be present and no extra ones (default true, as TF.js). */

@@ -15,16 +15,16 @@ import { resolveDir } from './save';
 import { decodeWeights } from './weights';
 import { plannedSize, readTopology } from './read-topology';
 import { restoreTraining } from './restore-training';
-import { checkLoadOptions, type LoadOptions } from './load-options';
+import { checkLoadOptions, MAX_MODEL_JSON_BYTES, type LoadOptions } from './load-options';
 import { MissingFileError, readRegularFile } from './read-files';
 import { readManifest } from './manifest';
 import { verifyManifest } from './integrity';
 import { readWeightFiles } from './read-weights';
 import { checkImpliedSize, checkManifestAgainstTopology } from './size-check';
+import { quote, quoteValue, listText } from '../quote';
 
 export type { LoadOptions };
 
-const MAX_JSON_BYTES = 64 << 20;
 /**
  * How many times a load reads model.json when concurrent saves keep replacing it and removing the weights it
  * named (each re-read needs model.json to have changed). Two processes saving a small model as fast as they
@@ -42,7 +42,7 @@ function modelJsonPath(target: string): string {
 
 async function readModelJson(file: string): Promise<Uint8Array> {
   try {
-    return await readRegularFile(file, { what: 'model.json', maxBytes: MAX_JSON_BYTES });
+    return await readRegularFile(file, { what: 'model.json', maxBytes: MAX_MODEL_JSON_BYTES });
   } catch (e) {
     if (!(e instanceof MissingFileError)) throw e;
     throw new MissingFileError(
@@ -97,7 +97,8 @@ export async function modelFromJson<M extends Model>(
   if (root.format !== undefined && root.format !== 'layers-model')
     r.fail(
       'format',
-      `'${String(root.format)}' is not a Layers model (expected 'layers-model'; TF.js graph models are not supported)`,
+      `${quoteValue(root.format)} is not a Layers model ` +
+        `(expected 'layers-model'; TF.js graph models are not supported)`,
     );
   const meta = root.userDefinedMetadata === undefined ? {} : r.obj(root.userDefinedMetadata, 'userDefinedMetadata');
   const bp = meta.backprop === undefined ? undefined : r.obj(meta.backprop, 'userDefinedMetadata.backprop');
@@ -119,13 +120,13 @@ export async function modelFromJson<M extends Model>(
   const groups = readManifest(r, root);
   const checksums = verifyManifest(r, bp, groups);
   checkManifestAgainstTopology(r, groups, impliedCount, strict);
-  const { entries, buffers } = await readWeightFiles(r, groups, dir, { checksums, maxWeightBytes });
+  const { entries, buffers, files } = await readWeightFiles(r, groups, dir, { checksums, maxWeightBytes });
 
   // Check every planned weight against the manifest, then build the model and assign the weights.
   const byName = new Map<string, number>();
   entries.forEach((e, i) => {
     if (e.group === 'optimizer') return;
-    if (byName.has(e.name)) r.fail('weightsManifest', `weight '${clip(e.name)}' appears twice`);
+    if (byName.has(e.name)) r.fail('weightsManifest', `weight ${quote(e.name)} appears twice`);
     byName.set(e.name, i);
   });
   // TF 2.2+ Keras files name a recurrent layer's weights layer/cell/weight (gru/gru_cell/kernel,
@@ -146,32 +147,26 @@ export async function modelFromJson<M extends Model>(
     const idx = byName.get(key);
     if (idx === undefined) {
       if (strict)
-        r.fail(
-          'weightsManifest',
-          `the model's weight '${clip(p.name)}' is missing (found: ${[...byName.keys()]
-            .slice(0, 8)
-            .map(clip)
-            .join(', ')})`,
-        );
+        r.fail('weightsManifest', `the model's weight ${quote(p.name)} is missing (found: ${listText(byName.keys())})`);
       continue;
     }
     const e = entries[idx];
     if (e.shape.join(',') !== p.shape.join(','))
-      r.fail('weightsManifest', `weight '${clip(p.name)}' has shape [${e.shape}] but the layer needs [${p.shape}]`);
+      r.fail('weightsManifest', `weight ${quote(p.name)} has shape [${e.shape}] but the layer needs [${p.shape}]`);
     assignments.push([pi, idx]);
     byName.delete(key);
   }
   if (strict && byName.size > 0)
-    r.fail('weightsManifest', `weights with no matching layer: ${[...byName.keys()].slice(0, 8).map(clip).join(', ')}`);
+    r.fail('weightsManifest', `weights with no matching layer: ${listText(byName.keys())}`);
   try {
     model.build();
   } catch (err) {
     return r.fail('modelTopology', (err as Error).message);
   }
   const params = model.weights();
-  for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value);
+  for (const [pi, idx] of assignments) decodeWeights(entries[idx], buffers[idx], params[pi].value, files[idx]);
 
-  if (bp) restoreTraining(model, r, bp, entries, buffers, loss);
+  if (bp) restoreTraining(model, r, bp, { entries, buffers, files }, loss);
   for (const [k, v] of Object.entries(meta)) if (k !== 'backprop') model.metadata[k] = v;
   return model;
 }
@@ -182,8 +177,4 @@ function candidateNames(name: string, scopes: string[]): string[] {
   for (let i = scopes.length - 1; i >= 0; i--) out.push(`${scopes.slice(i).join('/')}/${name}`);
   if (scopes.length > 1) out.push(`${scopes[0]}/${name}`);
   return out;
-}
-
-function clip(s: string): string {
-  return s.length > 96 ? `${s.slice(0, 96)}…` : s;
 }

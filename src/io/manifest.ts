@@ -5,6 +5,7 @@
  */
 import type { Obj, Reader } from './safe-json';
 import type { ManifestEntry } from './weights';
+import { quote } from '../quote';
 
 const MAX_ELEMENTS = 2 ** 28;
 const MAX_GROUPS = 1000;
@@ -33,20 +34,20 @@ function readEntry(r: Reader, v: unknown, where: string): ManifestEntry {
   if (rawDtype !== 'float32' && !(rawDtype === 'int32' && isIter)) {
     r.fail(
       `${where}.dtype`,
-      `weight '${name}' has dtype '${rawDtype}'; backprop reads float32 weights (optionally quantized as ` +
+      `weight ${quote(name)} has dtype ${quote(rawDtype)}; backprop reads float32 weights (optionally quantized as ` +
         `${QUANTIZATIONS.join('/')}), and int32 only for the optimizer's 'iter'`,
     );
   }
   const dtype = rawDtype as ManifestEntry['dtype'];
   let quantization: ManifestEntry['quantization'];
   if (e.quantization !== undefined && e.quantization !== null) {
-    if (dtype !== 'float32') r.fail(`${where}.quantization`, `weight '${name}' is int32 and cannot be quantized`);
+    if (dtype !== 'float32') r.fail(`${where}.quantization`, `weight ${quote(name)} is int32 and cannot be quantized`);
     const q = r.obj(e.quantization, `${where}.quantization`);
     const qd = r.str(q.dtype, `${where}.quantization.dtype`, 32);
     if (!(QUANTIZATIONS as readonly string[]).includes(qd)) {
       r.fail(
         `${where}.quantization.dtype`,
-        `weight '${name}' is quantized as '${qd}'; supported: ${QUANTIZATIONS.join(', ')}`,
+        `weight ${quote(name)} is quantized as ${quote(qd)}; supported: ${QUANTIZATIONS.join(', ')}`,
       );
     }
     const half = qd === 'float16';
@@ -76,7 +77,10 @@ export function readManifest(r: Reader, root: Obj): ManifestGroup[] {
     const paths = rawPaths.map((p, i) => {
       const name = r.str(p, `weightsManifest[${gi}].paths[${i}]`, 255);
       if (!SAFE_FILE.test(name))
-        r.fail(`weightsManifest[${gi}].paths[${i}]`, `'${name}' is not a plain file name in the model's directory`);
+        r.fail(
+          `weightsManifest[${gi}].paths[${i}]`,
+          `${quote(name)} is not a plain file name in the model's directory`,
+        );
       return name;
     });
     const rawEntries = r.arr(group.weights, `weightsManifest[${gi}].weights`, MAX_ENTRIES);

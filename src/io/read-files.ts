@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FormatError } from './safe-json';
+import { quote } from '../quote';
 
 // Windows has neither flag; there the lstat and fstat checks remain.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
@@ -177,12 +178,21 @@ export function readRegularFileSync(file: string, limits: ReadLimits): Uint8Arra
     throw openError(file, limits.what, e);
   }
   try {
-    const out = new Uint8Array(checkOpened(file, fs.fstatSync(fd), limits));
-    readExactlySync(fd, out, file, limits.what);
-    return out;
+    return readDescriptorSync(fd, file, limits);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Reads the whole regular file open on `fd`, checked against `limits` on its fstat before anything is allocated
+ * (`file` names it in errors); the caller closes `fd`.
+ * @example const bytes = readDescriptorSync(fd, 'datasets/d.csv', { what: 'the file', maxBytes: 2 ** 30 });
+ */
+export function readDescriptorSync(fd: number, file: string, limits: ReadLimits): Uint8Array {
+  const out = new Uint8Array(checkOpened(file, fs.fstatSync(fd), limits));
+  readExactlySync(fd, out, file, limits.what);
+  return out;
 }
 
 /**
@@ -200,7 +210,7 @@ export async function containedIn(dir: string): Promise<(name: string, what: str
   return async (name, what) => {
     const full = path.join(dir, name);
     if (path.basename(name) !== name || name === '.' || name === '..')
-      throw new FormatError(full, `${what} '${name}' is not a plain file name in the model's directory`);
+      throw new FormatError(full, `${what} ${quote(name)} is not a plain file name in the model's directory`);
     let realFile: string;
     try {
       realFile = await fs.promises.realpath(full);

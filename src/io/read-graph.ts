@@ -21,7 +21,8 @@ import type { SymbolicTensor } from '../autodiff/symbolic';
 import { Model, type ModelArgs } from '../model/model';
 import { keysToCamel } from './case';
 import { checkFileLayerConfig } from './keras-configs';
-import type { Obj, Reader } from './safe-json';
+import { FormatError, type Obj, type Reader } from './safe-json';
+import { clipText, quote, quoteValue } from '../quote';
 
 /** Most layers a file may hold, nested models included (as the Sequential reader). */
 export const MAX_FILE_LAYERS = 10000;
@@ -77,9 +78,9 @@ export function readFunctional(ctx: GraphReadContext, cfg: Obj, where: string, d
     const config = r.obj(o.config ?? {}, `${at}.config`);
     const layerName = r.str(o.name ?? config.name, `${at}.name`, 256);
     if (config.name !== undefined && config.name !== layerName) {
-      r.fail(`${at}.config.name`, `'${clip(String(config.name))}' differs from the layer's name '${clip(layerName)}'`);
+      r.fail(`${at}.config.name`, `${quote(String(config.name))} differs from the layer's name ${quote(layerName)}`);
     }
-    if (byName.has(layerName)) r.fail(`${at}.name`, `two layers are named '${clip(layerName)}'`);
+    if (byName.has(layerName)) r.fail(`${at}.name`, `two layers are named ${quote(layerName)}`);
     byName.set(layerName, i);
     layers.push(readLayer(ctx, className, { ...config, name: layerName }, at, depth));
     const nodes = r.arr(o.inbound_nodes ?? [], `${at}.inbound_nodes`, MAX_CALLS);
@@ -107,7 +108,7 @@ export function readFunctional(ctx: GraphReadContext, cfg: Obj, where: string, d
   // The call (index into the layer's calls) a reference means, by the file's numbering convention.
   const callIndex = (ref: Ref, fromIo: boolean): { li: number; call: number } => {
     const found = byName.get(ref.layer);
-    if (found === undefined) return r.fail(ref.where, `no layer named '${clip(ref.layer)}'`);
+    if (found === undefined) return r.fail(ref.where, `no layer named ${quote(ref.layer)}`);
     const li = found;
     const layer = layers[li];
     const nested = layer instanceof Model;
@@ -115,7 +116,7 @@ export function readFunctional(ctx: GraphReadContext, cfg: Obj, where: string, d
     const call = ref.node - offset;
     const count = layer instanceof InputLayer ? 1 : callsOf[li].length;
     if (call < 0 || call >= count) {
-      r.fail(ref.where, `layer '${clip(ref.layer)}' has no node ${ref.node} (it is called ${count} time(s))`);
+      r.fail(ref.where, `layer ${quote(ref.layer)} has no node ${ref.node} (it is called ${count} time(s))`);
     }
     return { li, call };
   };
@@ -149,7 +150,7 @@ export function readFunctional(ctx: GraphReadContext, cfg: Obj, where: string, d
     const inputs = c.refs.map((ref) => {
       const { li, call } = callIndex(ref, false);
       const t = outputs[li][call]![ref.tensor];
-      if (!t) return r.fail(ref.where, `layer '${clip(ref.layer)}' has no output ${ref.tensor}`);
+      if (!t) return r.fail(ref.where, `layer ${quote(ref.layer)} has no output ${ref.tensor}`);
       return t;
     });
     outputs[c.layerIndex][c.k] = apply(r, layers[c.layerIndex], inputs, c.list, c.where);
@@ -177,7 +178,7 @@ export function readFunctional(ctx: GraphReadContext, cfg: Obj, where: string, d
       const ref = readRef(r, v, w);
       const { li, call } = callIndex(ref, true);
       const t = outputs[li][call]?.[ref.tensor];
-      if (!t) return r.fail(w, `layer '${clip(ref.layer)}' node ${ref.node} has no output ${ref.tensor}`);
+      if (!t) return r.fail(w, `layer ${quote(ref.layer)} node ${ref.node} has no output ${ref.tensor}`);
       return t;
     });
   };
@@ -200,7 +201,15 @@ export function readLayer(ctx: GraphReadContext, className: string, config: Obj,
   const reader = new ConfigReader(keysToCamel(config) as Obj, `${at}.config`, fail);
   checkFileLayerConfig(reader, className, ctx.kerasMajor);
   if (className === 'InputLayer') return inputLayerOf(reader);
-  return layerEntry(className, fail, `${at}.class_name`).fromConfig(reader);
+  const entry = layerEntry(className, fail, `${at}.class_name`);
+  try {
+    return entry.fromConfig(reader);
+  } catch (e) {
+    // The reader's failures name the file and key; a layer constructor's own check (Reshape's "at most one
+    // -1") throws a plain Error, which gets the file and the layer's config in front here.
+    if (e instanceof FormatError) throw e;
+    return r.fail(`${at}.config`, (e as Error).message);
+  }
 }
 
 /** An InputLayer from its config: batch_input_shape (or Keras 3's batch_shape), dtype, name. */
@@ -271,7 +280,7 @@ function readNode(r: Reader, node: unknown, at: string): { refs: Ref[]; list: bo
     return { refs, list: refs.length > 1 };
   }
   const o = r.obj(node, at);
-  for (const k of Object.keys(o)) if (k !== 'args' && k !== 'kwargs') r.fail(at, `unknown key '${clip(k)}' in a node`);
+  for (const k of Object.keys(o)) if (k !== 'args' && k !== 'kwargs') r.fail(at, `unknown key ${quote(k)} in a node`);
   checkCallKwargs(r, o.kwargs ?? {}, `${at}.kwargs`);
   const args = r.arr(o.args, `${at}.args`, MAX_FAN_IN);
   if (args.length === 0) r.fail(`${at}.args`, 'a call with no inputs');
@@ -288,10 +297,7 @@ function readNode(r: Reader, node: unknown, at: string): { refs: Ref[]; list: bo
 function kerasTensorRef(r: Reader, v: unknown, at: string): Ref {
   const o = r.obj(v, at);
   if (o.class_name !== '__keras_tensor__') {
-    r.fail(
-      `${at}.class_name`,
-      `expected '__keras_tensor__' (a layer's input), got ${JSON.stringify(clip(String(o.class_name)))}`,
-    );
+    r.fail(`${at}.class_name`, `expected '__keras_tensor__' (a layer's input), got ${quoteValue(o.class_name)}`);
   }
   const cfg = r.obj(o.config, `${at}.config`);
   return readRef(r, r.arr(cfg.keras_history, `${at}.config.keras_history`, 3), `${at}.config.keras_history`);
@@ -313,10 +319,6 @@ function checkCallKwargs(r: Reader, v: unknown, at: string): void {
   const o = r.obj(v, at);
   for (const [k, x] of Object.entries(o)) {
     const ok = (k === 'training' || k === 'mask') && (x === null || typeof x === 'boolean');
-    if (!ok) r.fail(`${at}.${clip(k)}`, `call argument '${clip(k)}' is not supported`);
+    if (!ok) r.fail(`${at}.${clipText(k)}`, `call argument ${quote(k)} is not supported`);
   }
-}
-
-function clip(s: string): string {
-  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }

@@ -25,6 +25,8 @@ export interface WeightBytes {
   entries: ManifestEntry[];
   /** buffers[i] holds entries[i]'s bytes (one shared buffer per group). */
   buffers: Uint8Array[];
+  /** files[i]: the weights file (or files) entries[i] was read from, for messages. */
+  files: string[];
 }
 
 function verifyChecksum(full: string, name: string, bytes: Uint8Array, checksums: Record<string, string>): void {
@@ -85,6 +87,7 @@ export async function readWeightFiles(
     // Second pass: each file read through its descriptor, for exactly the size the first pass found.
     const entries: ManifestEntry[] = [];
     const buffers: Uint8Array[] = [];
+    const sources: string[] = [];
     for (const [gi, g] of groups.entries()) {
       const bytes = new Uint8Array(g.bytes);
       let offset = 0;
@@ -95,12 +98,14 @@ export async function readWeightFiles(
         if (options.checksums) verifyChecksum(full, name, part, options.checksums);
         offset += size;
       }
+      const source = files[gi].map((f) => f.full).join(', ');
       for (const e of g.entries) {
         entries.push(e);
         buffers.push(bytes);
+        sources.push(source);
       }
     }
-    return { entries, buffers };
+    return { entries, buffers, files: sources };
   } finally {
     await Promise.all(opened.map((f) => f.handle.close()));
   }

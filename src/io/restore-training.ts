@@ -12,14 +12,15 @@ import type { Loss, Optimizer } from '../training/contracts';
 import type { LossIdentifier } from '../training/losses';
 import type { Obj, Reader } from './safe-json';
 import { decodeNumber } from './training-config';
-import { decodeWeights, type ManifestEntry } from './weights';
+import { quote } from '../quote';
+import { decodeWeights } from './weights';
+import type { WeightBytes } from './read-weights';
 
 export function restoreTraining(
   model: Model,
   r: Reader,
   bp: Obj,
-  entries: ManifestEntry[],
-  buffers: Uint8Array[],
+  weightBytes: WeightBytes,
   givenLoss: LossIdentifier | undefined,
 ): void {
   const where = 'userDefinedMetadata.backprop';
@@ -72,7 +73,7 @@ export function restoreTraining(
       }),
     );
   }
-  if (bp.training !== undefined) restorePosition(model, optimizer, r, bp, entries, buffers);
+  if (bp.training !== undefined) restorePosition(model, optimizer, r, bp, weightBytes);
 }
 
 function read<T>(r: Reader, where: string, f: () => T): T {
@@ -89,15 +90,14 @@ function restorePosition(
   optimizer: Optimizer,
   r: Reader,
   bp: Obj,
-  entries: ManifestEntry[],
-  buffers: Uint8Array[],
+  { entries, buffers, files }: WeightBytes,
 ): void {
   const where = 'userDefinedMetadata.backprop.training';
   const state: { name: string; value: Float32Array | Float64Array }[] = [];
   entries.forEach((e, i) => {
     if (e.group !== 'optimizer' || e.name === 'iter') return;
     const value = model.dtype === 'float64' ? new Float64Array(e.size) : new Float32Array(e.size);
-    decodeWeights(e, buffers[i], value);
+    decodeWeights(e, buffers[i], value, files[i]);
     state.push({ name: e.name, value });
   });
   if (state.length) read(r, 'weightsManifest (optimizer group)', () => optimizer.setWeights(model.params(), state));
@@ -121,13 +121,13 @@ function restorePosition(
   if (t.callbacks !== undefined) {
     const all = r.obj(t.callbacks, `${where}.callbacks`);
     for (const [key, value] of Object.entries(all)) {
-      if (!/^[A-Za-z0-9_$]{1,64}#\d{1,3}$/.test(key)) r.fail(`${where}.callbacks`, `bad key '${key}'`);
+      if (!/^[A-Za-z0-9_$]{1,64}#\d{1,3}$/.test(key)) r.fail(`${where}.callbacks`, `bad key ${quote(key)}`);
       const s = r.obj(value, `${where}.callbacks.${key}`);
       callbacks[key] = {};
       for (const [k, v] of Object.entries(s)) {
         const n = decodeNumber(v);
         if (n === undefined || !/^[A-Za-z]{1,64}$/.test(k))
-          r.fail(`${where}.callbacks.${key}.${k}`, 'expected a number');
+          r.fail(`${where}.callbacks.${key}[${quote(k)}]`, 'expected a number');
         callbacks[key][k] = n;
       }
     }

@@ -18,6 +18,7 @@ import { DEFAULT_MAX_WEIGHT_BYTES } from './load-options';
 import { openRegularFile, type OpenedFile } from './read-files';
 import { FormatError } from './safe-json';
 import { VERSION } from './save';
+import { quote, listText } from '../quote';
 import {
   decodeFloats,
   encodeSafetensors,
@@ -114,19 +115,18 @@ function matchWeights(model: Model, entries: SafetensorsEntry[], strict: boolean
   const matched = model.weights().map((p) => {
     const e = byName.get(p.name);
     if (!e) {
-      if (strict)
-        fail(`the model's weight '${p.name}' is not in the file (found: ${[...byName.keys()].slice(0, 8).join(', ')})`);
+      if (strict) fail(`the model's weight ${quote(p.name)} is not in the file (found: ${listText(byName.keys())})`);
       return undefined;
     }
     byName.delete(p.name);
-    if (!isFloatDtype(e.dtype)) fail(`tensor '${e.name}' is ${e.dtype}; weights are read from F16, BF16, F32 or F64`);
+    if (!isFloatDtype(e.dtype))
+      fail(`tensor ${quote(e.name)} is ${e.dtype}; weights are read from F16, BF16, F32 or F64`);
     if (e.shape.join(',') !== p.shape.join(',')) {
-      fail(`tensor '${e.name}' has shape ${formatShape(e.shape)} but the model needs ${formatShape(p.shape)}`);
+      fail(`tensor ${quote(e.name)} has shape ${formatShape(e.shape)} but the model needs ${formatShape(p.shape)}`);
     }
     return e;
   });
-  if (strict && byName.size > 0)
-    fail(`tensors with no matching model weight: ${[...byName.keys()].slice(0, 8).join(', ')}`);
+  if (strict && byName.size > 0) fail(`tensors with no matching model weight: ${listText(byName.keys())}`);
   return matched;
 }
 
@@ -164,7 +164,7 @@ export async function loadSafetensors(model: Model, file: string, options?: Safe
       const out = new (params[i].value.constructor as Float32ArrayConstructor | Float64ArrayConstructor)(e.size);
       decodeFloats(e, data, out);
       const bad = out.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new FormatError(target, `tensor '${e.name}' holds a non-finite value at index ${bad}`);
+      if (bad >= 0) throw new FormatError(target, `tensor ${quote(e.name)} holds a non-finite value at index ${bad}`);
       return out;
     });
     values.forEach((v, i) => v && params[i].value.set(v));

@@ -11,6 +11,7 @@
  */
 import { FormatError, parseUntrustedJson, Reader } from './safe-json';
 import { halfToFloat } from './weights';
+import { clipText, quote } from '../quote';
 
 /** The reference implementation's limit on the header (100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -76,7 +77,8 @@ export function encodeSafetensors(tensors: TensorToWrite[], metadata: Record<str
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
-    if (Object.prototype.hasOwnProperty.call(header, t.name)) throw new Error(`safetensors: '${t.name}' appears twice`);
+    if (Object.prototype.hasOwnProperty.call(header, t.name))
+      throw new Error(`safetensors: ${quote(t.name)} appears twice`);
     const dtype = t.data instanceof Float64Array ? 'F64' : 'F32';
     header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
     offset += t.data.byteLength;
@@ -130,7 +132,7 @@ export function parseHeader(bytes: Uint8Array, dataBytes: number, file: string):
   for (const name of names) {
     if (name === '__metadata__') {
       for (const [k, v] of Object.entries(r.obj(root[name], 'header.__metadata__'))) {
-        metadata[k] = r.str(v, `header.__metadata__.${k}`, 1 << 20);
+        metadata[k] = r.str(v, `header.__metadata__.${clipText(k)}`, 1 << 20);
       }
       continue;
     }
@@ -141,11 +143,11 @@ export function parseHeader(bytes: Uint8Array, dataBytes: number, file: string):
 }
 
 function readEntry(r: Reader, name: string, value: unknown, dataBytes: number): SafetensorsEntry {
-  const where = `tensor '${name.length > 200 ? `${name.slice(0, 200)}…` : name}'`;
+  const where = `tensor ${quote(name)}`;
   const o = r.obj(value, where);
   for (const key of Object.keys(o)) {
     if (key !== 'dtype' && key !== 'shape' && key !== 'data_offsets') {
-      r.fail(where, `unknown key '${key}' (expected dtype, shape, data_offsets)`);
+      r.fail(where, `unknown key ${quote(key)} (expected dtype, shape, data_offsets)`);
     }
   }
   const dtype = r.oneOf(o.dtype, `${where}.dtype`, Object.keys(DTYPE_BYTES));
@@ -169,7 +171,7 @@ function checkCoverage(r: Reader, entries: SafetensorsEntry[], dataBytes: number
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let at = 0;
   for (const e of sorted) {
-    if (e.begin < at) r.fail(`tensor '${e.name}'`, `its bytes [${e.begin}, ${e.end}] overlap another tensor's`);
+    if (e.begin < at) r.fail(`tensor ${quote(e.name)}`, `its bytes [${e.begin}, ${e.end}] overlap another tensor's`);
     if (e.begin > at) r.fail('header', `bytes [${at}, ${e.begin}] of the data belong to no tensor`);
     at = e.end;
   }

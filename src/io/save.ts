@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Model } from '../model/model';
+import { Model } from '../model/model';
 import { engineOf } from '../model/engine';
 import { atomicWriteFile, sha256 } from './atomic';
 import { manifestChecksum } from './integrity';
@@ -17,6 +17,9 @@ import { newWeightsName, referencedWeights, removeStale } from './stale-files';
 import { createMarkerFile, pinName } from './writer-markers';
 import { modelTopology, KERAS_VERSION } from './topology';
 import { compileRecord, tfjsTrainingConfig, trainingRecord } from './training-config';
+import { MAX_MODEL_JSON_BYTES } from './load-options';
+import { MAX_FILE_LAYERS as MAX_LAYERS } from './read-graph';
+import { checkJsonForFile, MAX_JSON_DEPTH } from './safe-json';
 
 export const VERSION: string = (() => {
   try {
@@ -60,6 +63,15 @@ export function modelArtifacts(
 ): { json: Record<string, unknown>; weights: Uint8Array; entries: ManifestEntry[] } {
   engineOf(model).assertIdle('save()');
   model.requireBuilt('save()');
+  // What the loader refuses is refused here, before anything is written: the file could not be loaded back.
+  const layers = fileLayerCount(model);
+  if (layers > MAX_LAYERS) {
+    throw new Error(
+      `save(): the model has ${layers} layers (nested models' counted); model files hold at most ${MAX_LAYERS}`,
+    );
+  }
+  // The metadata sits two levels down in model.json (userDefinedMetadata.<key>).
+  checkJsonForFile(model.metadata ?? {}, 'save(): model.metadata', MAX_JSON_DEPTH - 1);
   const parts: Uint8Array[] = [];
   const entries: ManifestEntry[] = [];
   for (const p of model.weights()) {
@@ -105,7 +117,6 @@ export function modelArtifacts(
 
 export function saveModel(model: Model, target: string, options: SaveOptions = {}): SaveResult {
   const dir = resolveDir(target, 'save()');
-  fs.mkdirSync(dir, { recursive: true });
   const { json, weights, entries } = modelArtifacts(model, options);
   const digest = sha256(weights);
   const weightsName = newWeightsName(digest);
@@ -117,6 +128,15 @@ export function saveModel(model: Model, target: string, options: SaveOptions = {
     checksums,
     manifestChecksum: manifestChecksum([{ paths: [weightsName], entries }], checksums),
   });
+  const text = JSON.stringify(json);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_MODEL_JSON_BYTES) {
+    throw new Error(
+      `save(): model.json would be ${bytes.toLocaleString('en-US')} bytes; loadLayersModel reads at most ` +
+        `${MAX_MODEL_JSON_BYTES.toLocaleString('en-US')}. Keep less in model.metadata (e.g. a smaller vocabulary)`,
+    );
+  }
+  fs.mkdirSync(dir, { recursive: true });
   // The pin exists from before the weights file does until model.json names it (see stale-files.ts).
   const pin = path.join(dir, pinName(weightsName));
   createMarkerFile(pin);
@@ -124,7 +144,7 @@ export function saveModel(model: Model, target: string, options: SaveOptions = {
   try {
     atomicWriteFile(weightsPath, weights);
     previous = referencedWeights(dir);
-    atomicWriteFile(modelJsonPath, JSON.stringify(json));
+    atomicWriteFile(modelJsonPath, text);
   } finally {
     fs.rmSync(pin, { force: true });
   }
@@ -133,3 +153,16 @@ export function saveModel(model: Model, target: string, options: SaveOptions = {
 }
 
 export { KERAS_VERSION };
+
+/** The layers a model's file lists, nested models' included (the loader counts them all). */
+function fileLayerCount(model: Model): number {
+  let n = 0;
+  const stack: Model[] = [model];
+  while (stack.length > 0) {
+    for (const l of stack.pop()!.layers) {
+      n++;
+      if (l instanceof Model) stack.push(l);
+    }
+  }
+  return n;
+}

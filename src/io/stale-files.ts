@@ -33,10 +33,10 @@ import * as path from 'node:path';
 import { fsyncDir } from './atomic';
 import { readRegularFileSync } from './read-files';
 import { parseUntrustedJson } from './safe-json';
+import { MAX_MODEL_JSON_BYTES } from './load-options';
 import { parseMarker, writerAlive } from './writer-markers';
 
 const WEIGHTS_FILE = /^weights-[0-9a-f]{12}(?:-[0-9a-f]{8})?\.bin$/;
-const MAX_JSON_BYTES = 64 << 20;
 
 /**
  * A weights file name no save has used: `weights-<first 12 hex of the SHA-256>-<8 random hex>.bin`.
@@ -50,7 +50,7 @@ export function newWeightsName(digestHex: string): string {
 export function referencedWeights(dir: string): Set<string> | undefined {
   const file = path.join(dir, 'model.json');
   try {
-    const text = Buffer.from(readRegularFileSync(file, { what: 'model.json', maxBytes: MAX_JSON_BYTES }));
+    const text = Buffer.from(readRegularFileSync(file, { what: 'model.json', maxBytes: MAX_MODEL_JSON_BYTES }));
     const json = parseUntrustedJson(text.toString('utf8'), file) as { weightsManifest?: unknown };
     const names = new Set<string>();
     if (!Array.isArray(json?.weightsManifest)) return names;

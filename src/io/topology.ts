@@ -19,8 +19,12 @@ export function modelTopology(model: Model): Record<string, unknown> {
   return { class_name, config, keras_version: KERAS_VERSION, backend: 'tensor_flow.js' };
 }
 
-/** Says once per class that TF.js cannot load a model with it (backprop and Keras can). */
+/**
+ * Says once per process and class that TF.js cannot load a model with it (backprop and Keras can): one warning
+ * naming the classes a save meets for the first time. BACKPROP_SILENT=1 silences it.
+ */
 function warnNotInTfjs(model: Model): void {
+  const fresh = new Map<string, string>();
   const stack: Layer[] = [...model.layers];
   while (stack.length > 0) {
     const l = stack.pop()!;
@@ -28,11 +32,19 @@ function warnNotInTfjs(model: Model): void {
       stack.push(...l.layers);
       continue;
     }
-    if (!SUPPORTED_LAYERS.includes(l.className) || l.className === 'InputLayer') continue;
+    if (!SUPPORTED_LAYERS.includes(l.className) || l.className === 'InputLayer' || warned.has(l.className)) continue;
     const why = layerEntry(l.className).notInTfjs;
-    if (why && !warned.has(l.className)) {
-      warned.add(l.className);
-      console.warn(`backprop: saving '${l.name}' (${l.className}): ${why}`);
-    }
+    if (why) fresh.set(l.className, why);
   }
+  if (fresh.size === 0) return;
+  for (const c of fresh.keys()) warned.add(c);
+  if (process.env.BACKPROP_SILENT === '1') return;
+  const list = [...fresh.keys()].sort();
+  const whose = [...new Set(fresh.values())].join('; ');
+  process.emitWarning(
+    `backprop: the saved model has ${list.join(', ')} layers, which TF.js does not have (${whose}): ` +
+      'backprop.loadLayersModel (and Keras) load the file, TF.js cannot. Export to ONNX (backprop export) to run it ' +
+      'elsewhere.',
+    { code: 'BACKPROP_NOT_TFJS' },
+  );
 }

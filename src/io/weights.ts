@@ -1,5 +1,7 @@
 /** Decoding manifest entries (float32, int32, and uint8/uint16/float16 quantized) into model arrays. */
 import type { FloatArray } from '../backend/ops';
+import { quote } from '../quote';
+import { FormatError } from './safe-json';
 
 export interface ManifestEntry {
   name: string;
@@ -22,8 +24,13 @@ export function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Writes the entry's values (little-endian in the file) into `out` (length already checked). */
-export function decodeWeights(e: ManifestEntry, bytes: Uint8Array, out: FloatArray | Int32Array): void {
+/**
+ * Writes the entry's values (little-endian in the file) into `out` (length already checked). A value that is
+ * not finite in `out` (NaN or ±Infinity in the file, a float16 Inf/NaN, or a quantized value whose scale makes
+ * it overflow) is refused, as loadSafetensors refuses it: a FormatError naming `file` (the weights file the
+ * entry was read from), the weight and the index.
+ */
+export function decodeWeights(e: ManifestEntry, bytes: Uint8Array, out: FloatArray | Int32Array, file: string): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset + e.offset, e.bytes);
   const q = e.quantization;
   for (let i = 0; i < e.size; i++) {
@@ -33,5 +40,11 @@ export function decodeWeights(e: ManifestEntry, bytes: Uint8Array, out: FloatArr
     else if (q.dtype === 'uint16') v = q.min + q.scale * view.getUint16(i * 2, true);
     else v = halfToFloat(view.getUint16(i * 2, true));
     out[i] = v;
+    if (!Number.isFinite(out[i])) {
+      const past = Number.isFinite(v)
+        ? `, past the largest ${out instanceof Float32Array ? 'float32' : 'float64'}`
+        : '';
+      throw new FormatError(file, `weight ${quote(e.name)} holds ${v} at index ${i}${past}; weights must be finite`);
+    }
   }
 }

@@ -6,6 +6,7 @@
 import { getLimits } from '../limits';
 import { checkModelSpec, type ModelSpec as Spec } from '../model-spec';
 import { prepareData } from './data';
+import { specDigest } from './checkpoint-record';
 import type { TrainJobOptions } from './options';
 import type { ModelSpec, StartMessage } from './protocol';
 
@@ -51,6 +52,7 @@ function checkFit(fit: unknown): NonNullable<TrainJobOptions['fit']> {
 export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number): CheckedStart {
   positive(o.timeLimitMs, 'timeLimitMs', false);
   positive(o.maxParameters, 'maxParameters', true);
+  positive(o.memoryLimitMb, 'memoryLimitMb', false);
   positive(o.blasThreads, 'blasThreads', true);
   positive(o.checkpointEvery, 'checkpointEvery', true);
   if (o.seed !== undefined && !Number.isSafeInteger(o.seed))
@@ -82,10 +84,18 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
       maxParameters: o.maxParameters,
     });
   }
+  // What the job is, for its checkpoints: the spec; arrays by their shapes (hashing them would cost a pass).
+  const described =
+    data.kind === 'arrays'
+      ? { kind: 'arrays', x: data.x.shape, y: data.y.shape }
+      : data.kind === 'csv'
+        ? { csv: data.path, target: data.target, ...data.options }
+        : { idx: data.images, labels: data.labels, normalize: data.normalize };
   return {
     model,
     data,
     fit,
+    specDigest: specDigest({ model, data: described, fit, checkpointEvery: o.checkpointEvery ?? 1 }),
     checkpointDir: o.checkpointDir,
     checkpointEvery: o.checkpointEvery ?? 1,
     outputDir: o.outputDir,
@@ -95,6 +105,7 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
     progressEveryMs: o.progressEveryMs ?? 200,
     limits: getLimits(),
     maxParameters: o.maxParameters,
+    memoryLimitBytes: o.memoryLimitMb === undefined ? undefined : Math.floor(o.memoryLimitMb * 2 ** 20),
     priority: o.priority,
   };
 }

@@ -86,6 +86,7 @@ export type { QueueWorkerOptions } from './queue-worker';
 export { sweep, expandGrid } from './sweep';
 export type { SweepSpec, SweepRun, SweepResult } from './sweep';
 export { directoryStore, DirectoryStore, checkStoreKey, storeKeys } from './store';
-export type { JobStore, StoreEntryKind } from './store';
+export type { JobStore, StoreEntry, StoreEntryKind, StoreGuard } from './store';
 export type { QueueLimits } from './queue-spec';
 export type { RedisConnection } from './redis';
+export { toJson } from './json-numbers';

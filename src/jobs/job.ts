@@ -33,6 +33,8 @@ export interface JobRunLimits {
 
 /** After a time-out has asked the worker to stop, how long it has before it is terminated. */
 const STOP_GRACE_MS = 2000;
+/** The longest delay setTimeout takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 let counter = 0;
 
@@ -57,6 +59,12 @@ export class TrainingJob extends EventEmitter {
 
   /** Set when the job ran past its time limit (it is then stopped and fails). */
   timedOut = false;
+  /**
+   * Resolves once the job's thread has exited (or never started): from then on nothing it was given — open
+   * files, directories — is in use.
+   */
+  readonly exited: Promise<void>;
+  private markExited!: () => void;
 
   constructor(
     private readonly start: Omit<StartMessage, 'cancelFlag' | 'id' | 'type'>,
@@ -69,6 +77,7 @@ export class TrainingJob extends EventEmitter {
       this.resolve = res;
       this.reject = rej;
     });
+    this.exited = new Promise<void>((res) => (this.markExited = res));
     // An unobserved failed job must not crash the process with an unhandled rejection.
     this.result.catch(() => {});
   }
@@ -76,7 +85,10 @@ export class TrainingJob extends EventEmitter {
   /** Starts the worker (called by the pool); resolves when the job settles. */
   run(): Promise<void> {
     return new Promise<void>((settled) => {
-      if (this.status !== 'queued') return settled();
+      if (this.status !== 'queued') {
+        this.markExited();
+        return settled();
+      }
       this.status = 'running';
       this.emit('status', this.status);
       const worker = new Worker(path.join(__dirname, 'worker.js'), {
@@ -93,13 +105,20 @@ export class TrainingJob extends EventEmitter {
           `job ${this.id} failed: it ran longer than its time limit of ${limit} ms (timeLimitMs) and was stopped`,
         );
       if (limit !== undefined) {
-        timers.push(
-          setTimeout(() => {
-            this.timedOut = true;
-            Atomics.store(new Int32Array(this.cancelFlag), 0, 1); // stop after the current batch…
-            timers.push(setTimeout(() => void worker.terminate(), STOP_GRACE_MS)); // …or be stopped
-          }, limit),
-        );
+        const deadline = Date.now() + limit;
+        // setTimeout takes at most 2^31 - 1 ms (about 24.8 days; longer fires at once): long limits re-arm.
+        const arm = () => {
+          const left = deadline - Date.now();
+          if (left > MAX_TIMER_MS) return timers.push(setTimeout(arm, MAX_TIMER_MS));
+          timers.push(
+            setTimeout(() => {
+              this.timedOut = true;
+              Atomics.store(new Int32Array(this.cancelFlag), 0, 1); // stop after the current batch…
+              timers.push(setTimeout(() => void worker.terminate(), STOP_GRACE_MS)); // …or be stopped
+            }, left),
+          );
+        };
+        arm();
       }
       const finish = (status: JobStatus, error?: Error, result?: JobResult) => {
         if (finished) return;
@@ -137,6 +156,7 @@ export class TrainingJob extends EventEmitter {
         }
       });
       worker.on('error', (e) => finish('failed', new Error(`job ${this.id} failed: ${e.message}`)));
+      worker.once('exit', () => this.markExited());
       worker.on(
         'exit',
         (code) =>
@@ -183,6 +203,7 @@ export class TrainingJob extends EventEmitter {
   static failed(error: Error, id?: string): TrainingJob {
     const job = new TrainingJob({} as never, id);
     job.status = 'failed';
+    job.markExited();
     job.error = new Error(`job ${job.id} failed: ${error.message}`);
     job.reject(job.error);
     return job;
@@ -195,6 +216,7 @@ export class TrainingJob extends EventEmitter {
     Atomics.store(flags, 0, 1);
     if (this.status === 'queued') {
       this.status = 'cancelled';
+      this.markExited();
       this.reject(new Error(`job ${this.id} was cancelled before it started`));
       this.emit('status', this.status);
       this.emit('end', this.status);

@@ -60,8 +60,17 @@ export interface TrainJobOptions extends Omit<JobSpec, 'data'> {
   backend?: 'native' | 'js' | 'auto';
   /** BLAS threads for this job (default: cores / pool size, at least 1). */
   blasThreads?: number;
-  /** Heap limits for the job's worker (e.g. { maxOldGenerationSizeMb: 512 }); exceeding them fails this job only. */
+  /**
+   * Heap limits for the job's worker (e.g. { maxOldGenerationSizeMb: 512 }); exceeding them fails this job only.
+   * They cap the JS heap alone, not typed arrays (data, weights, layer buffers): see memoryLimitMb.
+   */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
+  /**
+   * Most memory the job may hold, in MiB: its heap and its array buffers (typed arrays) together. The model's
+   * need (every buffer a step holds) must fit in what the loaded data leaves, or the job fails before the model
+   * is allocated; past the limit while training, it fails. Default: none (bp.setLimits still applies).
+   */
+  memoryLimitMb?: number;
   /** Milliseconds between batch progress events (default 200). */
   progressEveryMs?: number;
   /**

@@ -1,6 +1,7 @@
 /** Messages between the jobs API (main thread) and a training worker. */
 import type { CsvOptions } from '../data/csv';
 import type { Limits } from '../limits';
+import type { StoreGuard } from './store-open';
 
 /** A model described as data (src/model-spec.ts): any registry layer, compile settings, seed. */
 export type { ModelSpec } from '../model-spec';
@@ -20,11 +21,21 @@ export type JobCsvOptions = Pick<
   'task' | 'columns' | 'header' | 'delimiter' | 'classes' | 'maxColumns' | 'maxRows' | 'name'
 >;
 
+/**
+ * A data file opened in a queue's store: its path reaches the opened file itself (store-open.ts), it is read
+ * whole only up to `maxBytes`, and errors about it never quote its content (they go to other machines).
+ */
+export interface StoreFileRead {
+  maxBytes: number;
+  /** The files' keys in the store, for messages: [csv] or [images, labels]. */
+  names: string[];
+}
+
 /** The training data: arrays already in (shared) memory, or a CSV file the worker loads. */
 export type JobData =
   | { kind: 'arrays'; x: SharedMatrix; y: SharedMatrix }
-  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions }
-  | { kind: 'idx'; images: string; labels: string; normalize: boolean };
+  | { kind: 'csv'; path: string; target: string; options: JobCsvOptions; store?: StoreFileRead }
+  | { kind: 'idx'; images: string; labels: string; normalize: boolean; store?: StoreFileRead };
 
 /** What a CSV job learned about its data (so predictions can be mapped back to class names). */
 export interface JobDataInfo {
@@ -45,6 +56,14 @@ export interface StartMessage {
   checkpointEvery: number;
   /** Where the final model is saved (with optimizer state) when training ends, cancelled or not. */
   outputDir?: string;
+  /** Checked before every write into checkpointDir / outputDir (a queue's store: the key still names them). */
+  checkpointGuard?: StoreGuard;
+  outputGuard?: StoreGuard;
+  /**
+   * What the job is (a hash of its spec): recorded in every checkpoint, and a checkpoint recording another is
+   * refused instead of resumed.
+   */
+  specDigest: string;
   /** Int32[2]: [0] set to 1 (Atomics) to cancel, read by the worker after every batch; [1] batches done. */
   cancelFlag: SharedArrayBuffer;
   backend?: 'native' | 'js' | 'auto';
@@ -55,6 +74,8 @@ export interface StartMessage {
   limits: Limits;
   /** Most parameters the model may have (checked before it is built). */
   maxParameters?: number;
+  /** Most bytes the job's thread may hold, heap and array buffers together (memory-watch.ts). */
+  memoryLimitBytes?: number;
   /** Scheduling priority (nice, 0-19) of the worker thread on Linux. */
   priority?: number;
 }
@@ -80,6 +101,7 @@ export type WorkerMessage =
       type: 'done';
       cancelled: boolean;
       batchesDone: number;
+      /** Every epoch's logs, those of earlier runs resumed from the checkpoint included. */
       history: Record<string, number[]>;
       epochs: number[];
       weights: { data: ArrayBuffer; kind: 'float32' | 'float64' }[];

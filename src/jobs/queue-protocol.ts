@@ -10,6 +10,11 @@ export const TRAIN_JOB = 'train';
 
 /** A training job's data in Redis. */
 export interface QueuedJobData {
+  /**
+   * A random token of the client that queued it, first in the stored JSON: BullMQ ignores an add whose id it
+   * already holds, so a client knows the job is its own only by finding its token there (queue.ts).
+   */
+  submission?: string;
   spec: JobSpec;
 }
 
@@ -34,7 +39,7 @@ export interface QueuedJobReturn {
 }
 
 /** Job ids name store directories: letters, digits, '-' and '_' only. */
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Checks a job id given by a caller or read from Redis. */
 export function checkJobId(id: unknown, where: string): string {

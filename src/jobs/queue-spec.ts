@@ -5,7 +5,7 @@
  */
 import { checkedStart } from './check';
 import type { JobSpec, TrainJobOptions } from './options';
-import type { JobStore } from './store';
+import type { JobStore, StoreEntry } from './store';
 
 /** Limits a queue applies to job specs, on top of bp.setLimits and the spec's own. */
 export interface QueueLimits {
@@ -17,14 +17,22 @@ export interface QueueLimits {
   maxSpecBytes: number;
   /** Most parameters of a model (default: none beyond the memory limit). */
   maxParameters?: number;
-  /** Most milliseconds a job may run once started (default: none). */
+  /**
+   * Most milliseconds a job may run once started (default a day, `DEFAULT_JOB_TIME_LIMIT_MS`): a spec asking for
+   * more gets this, so a job that would run for ever (a million tiny epochs) ends. Raise it for longer jobs
+   * (`backprop worker --max-job-seconds`).
+   */
   timeLimitMs?: number;
 }
+
+/** The time limit of a queued job when neither its spec nor its worker says less (a day). */
+export const DEFAULT_JOB_TIME_LIMIT_MS = 24 * 3600 * 1000;
 
 export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
   maxDataBytes: 4 * 2 ** 30,
   maxInlineValues: 1_000_000,
   maxSpecBytes: 16 * 2 ** 20,
+  timeLimitMs: DEFAULT_JOB_TIME_LIMIT_MS,
 };
 
 const SPEC_KEYS = new Set(['model', 'data', 'fit', 'checkpointEvery', 'seed', 'timeLimitMs', 'maxParameters']);
@@ -66,54 +74,90 @@ function checkForm(spec: unknown, limits: QueueLimits, where: string): JobSpec {
   return spec as unknown as JobSpec;
 }
 
+/** A spec checked and opened against a store: bp.jobs.train options whose paths reach the opened entries. */
+export interface OpenedSpec {
+  options: TrainJobOptions;
+  /** The store entries the options' paths reach; close() releases them (after the job's thread has exited). */
+  entries: StoreEntry[];
+  close(): void;
+}
+
 /**
- * Checks `spec` completely against `store` and returns bp.jobs.train options with local paths, or throws
- * an Error naming what is wrong. `where` prefixes messages (e.g. 'queue.train()').
- * @example const options = await checkQueueSpec(spec, store, DEFAULT_QUEUE_LIMITS, 'queue.train()');
+ * Checks `spec` completely against `store`, opening every file and directory it names (held open, so what is
+ * read later is what was checked), and returns bp.jobs.train options whose paths reach the opened entries; or
+ * throws an Error naming what is wrong (with nothing left open). `where` prefixes messages.
+ * @example const opened = await openQueueSpec(spec, store, DEFAULT_QUEUE_LIMITS, 'job spec'); … opened.close();
+ */
+export async function openQueueSpec(
+  spec: unknown,
+  store: JobStore,
+  limits: QueueLimits,
+  where: string,
+): Promise<OpenedSpec> {
+  const s = checkForm(spec, limits, where);
+  const options: TrainJobOptions = { ...s };
+  const entries: StoreEntry[] = [];
+  const close = () => entries.forEach((e) => e.close());
+  const file = async (key: unknown, what: string) => {
+    const entry = await store.open(key as string, 'file', what);
+    entries.push(entry);
+    if (entry.size > limits.maxDataBytes)
+      throw new Error(
+        `${where}: ${what} is ${entry.size} bytes; at most ${limits.maxDataBytes} are allowed (maxDataBytes)`,
+      );
+    return entry.path;
+  };
+  const data = s.data as Record<string, unknown>;
+  try {
+    try {
+      if (typeof s.model === 'string') {
+        const entry = await store.open(s.model, 'directory', 'model');
+        entries.push(entry);
+        options.model = entry.path;
+      }
+      if ('csv' in data)
+        options.data = {
+          ...(data as { csv: string; target: string; name?: string }),
+          csv: await file(data.csv, 'data.csv'),
+          name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
+        };
+      else if ('idx' in data)
+        options.data = {
+          ...(data as { idx: string; labels: string }),
+          idx: await file(data.idx, 'data.idx'),
+          labels: await file(data.labels, 'data.labels'),
+        };
+    } catch (e) {
+      throw new Error(
+        (e as Error).message.startsWith(where) ? (e as Error).message : `${where}: ${(e as Error).message}`,
+      );
+    }
+    const cap = (given: number | undefined, most: number | undefined) =>
+      given === undefined ? most : most === undefined ? given : Math.min(given, most);
+    options.maxParameters = cap(s.maxParameters, limits.maxParameters);
+    options.timeLimitMs = cap(s.timeLimitMs, limits.timeLimitMs);
+    try {
+      checkedStart(options, 1, 1); // the checks bp.jobs.train makes: spec, data, fit, model size
+    } catch (e) {
+      throw new Error((e as Error).message.replace(/^jobs\.train\(\)/, where));
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { options, entries, close };
+}
+
+/**
+ * Checks `spec` completely against `store` (as openQueueSpec, releasing what it opened) and throws an Error
+ * naming what is wrong. `where` prefixes messages (e.g. 'queue.train()').
+ * @example await checkQueueSpec(spec, store, DEFAULT_QUEUE_LIMITS, 'queue.train()');
  */
 export async function checkQueueSpec(
   spec: unknown,
   store: JobStore,
   limits: QueueLimits,
   where: string,
-): Promise<TrainJobOptions> {
-  const s = checkForm(spec, limits, where);
-  const options: TrainJobOptions = { ...s };
-  const file = async (key: unknown, what: string) => {
-    const p = await store.local(key as string, 'file', what);
-    const bytes = await store.size(key as string, what);
-    if (bytes > limits.maxDataBytes)
-      throw new Error(`${where}: ${what} is ${bytes} bytes; at most ${limits.maxDataBytes} are allowed (maxDataBytes)`);
-    return p;
-  };
-  const data = s.data as Record<string, unknown>;
-  try {
-    if (typeof s.model === 'string') options.model = await store.local(s.model, 'directory', 'model');
-    if ('csv' in data)
-      options.data = {
-        ...(data as { csv: string; target: string; name?: string }),
-        csv: await file(data.csv, 'data.csv'),
-        name: typeof data.name === 'string' ? data.name : (data.csv as string), // errors name the key, not a path
-      };
-    else if ('idx' in data)
-      options.data = {
-        ...(data as { idx: string; labels: string }),
-        idx: await file(data.idx, 'data.idx'),
-        labels: await file(data.labels, 'data.labels'),
-      };
-  } catch (e) {
-    throw new Error(
-      (e as Error).message.startsWith(where) ? (e as Error).message : `${where}: ${(e as Error).message}`,
-    );
-  }
-  const cap = (given: number | undefined, most: number | undefined) =>
-    given === undefined ? most : most === undefined ? given : Math.min(given, most);
-  options.maxParameters = cap(s.maxParameters, limits.maxParameters);
-  options.timeLimitMs = cap(s.timeLimitMs, limits.timeLimitMs);
-  try {
-    checkedStart(options, 1, 1); // the checks bp.jobs.train makes: spec, data, fit, model size
-  } catch (e) {
-    throw new Error((e as Error).message.replace(/^jobs\.train\(\)/, where));
-  }
-  return options;
+): Promise<void> {
+  (await openQueueSpec(spec, store, limits, where)).close();
 }

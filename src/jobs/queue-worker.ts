@@ -4,19 +4,18 @@
  * another worker, which resumes from the last checkpoint. `close()` (SIGTERM for `backprop worker`) stops
  * taking jobs, stops the running ones within a batch and puts them back in the queue to resume elsewhere.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
-import { atomicWriteFile } from '../io/atomic';
 import { JobPool, defaultPoolSize } from './pool';
 import { checkedStart } from './check';
 import { TrainingJob } from './job';
 import type { JobResult } from './job';
 import type { ProgressEvent } from './protocol';
 import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
-import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
+import { DEFAULT_QUEUE_LIMITS, openQueueSpec, type QueueLimits } from './queue-spec';
+import { specDigest } from './checkpoint-record';
+import { guardedWorkerClass, refusedReason } from './job-size-guard';
 import {
   TRAIN_JOB,
   cancelChannel,
@@ -25,7 +24,8 @@ import {
   type QueuedJobData,
   type QueuedJobReturn,
 } from './queue-protocol';
-import { DirectoryStore, storeKeys, toStore, type JobStore } from './store';
+import { DirectoryStore, storeKeys, toStore, type JobStore, type StoreEntry } from './store';
+import { encodeNumbers } from './json-numbers';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -45,9 +45,16 @@ export interface QueueWorkerOptions {
   lockMs?: number;
   /** Milliseconds between checks for stalled jobs (default: lockMs). */
   stalledIntervalMs?: number;
-  /** Times a job may be recovered from a dead worker before it fails (default 5). */
+  /**
+   * Times a job may be recovered from a dead worker before it fails (default 1: a job whose worker dies twice
+   * fails instead of going on to kill the next).
+   */
   maxStalledCount?: number;
-  /** Limits this worker enforces on every job whatever its spec says. */
+  /**
+   * Limits this worker enforces on every job whatever its spec says. `workerMemoryMb` bounds each job's memory
+   * — its heap and its typed arrays together (jobs/memory-watch.ts) — and defaults to half the machine's memory
+   * shared by the `concurrency` jobs; `timeLimitMs` defaults to a day.
+   */
   limits?: Partial<QueueLimits> & { workerMemoryMb?: number };
   /** Milliseconds between batch progress updates in Redis (default 200; epoch ends are always sent). */
   progressEveryMs?: number;
@@ -60,35 +67,6 @@ interface Running {
   cancelledByClient: boolean;
 }
 
-/** A history file in a checkpoint directory: the logs of every epoch the checkpoint holds. */
-interface SavedHistory {
-  epochs: number[];
-  history: Record<string, number[]>;
-}
-
-const HISTORY_FILE = 'history.json';
-
-function readHistory(dir: string, upTo: number): SavedHistory {
-  const empty: SavedHistory = { epochs: [], history: {} };
-  let saved: SavedHistory;
-  try {
-    saved = JSON.parse(fs.readFileSync(path.join(dir, HISTORY_FILE), 'utf8'));
-  } catch {
-    return empty;
-  }
-  if (!saved || !Array.isArray(saved.epochs) || !saved.history || typeof saved.history !== 'object') return empty;
-  const keep = saved.epochs.filter((e) => Number.isInteger(e) && e < upTo).length;
-  const history: Record<string, number[]> = {};
-  for (const [k, v] of Object.entries(saved.history)) if (Array.isArray(v)) history[k] = v.slice(0, keep);
-  return { epochs: saved.epochs.slice(0, keep), history };
-}
-
-/** Appends one epoch's logs (from its progress event) to a history. */
-function record(h: SavedHistory, e: ProgressEvent): void {
-  h.epochs.push(e.epoch - 1);
-  for (const [k, v] of Object.entries({ loss: e.loss, ...e.metrics })) (h.history[k] ??= []).push(v);
-}
-
 /** A worker taking jobs from a queue; `close()` stops it gracefully. */
 export class QueueWorker {
   readonly name: string;
@@ -99,7 +77,7 @@ export class QueueWorker {
   private readonly subscriber: IORedis;
   private readonly redis: IORedis;
   private readonly cancelPoll: NodeJS.Timeout;
-  private readonly limits: QueueLimits & { workerMemoryMb?: number };
+  private readonly limits: QueueLimits & { workerMemoryMb: number };
   private stopping = false;
   private readonly log: (entry: Record<string, unknown>) => void;
 
@@ -113,24 +91,36 @@ export class QueueWorker {
         throw new Error(`${where}: '${k}' must be a positive integer, got ${String(v)}`);
     const connection = connectionOptions(o.connection, where);
     this.store = toStore(o.store, where);
-    this.limits = { ...DEFAULT_QUEUE_LIMITS, ...(o.limits ?? {}) };
+    // Limits left undefined keep their defaults (the time limit among them).
+    const given = Object.entries(o.limits ?? {}).filter(([, v]) => v !== undefined);
+    const workerMemoryMb = Math.max(64, Math.floor(os.totalmem() / 2 ** 20 / 2 / concurrency));
+    this.limits = { ...DEFAULT_QUEUE_LIMITS, workerMemoryMb, ...Object.fromEntries(given) };
     this.log = o.log ?? (() => {});
     this.pool = new JobPool(concurrency);
     this.name = `${os.hostname()}:${process.pid}`;
     const lockDuration = o.lockMs ?? 30_000;
-    const { Worker } = bullmq();
-    this.worker = new Worker<QueuedJobData, QueuedJobReturn>(queueName, (job, token) => this.process(job, token), {
+    this.redis = redisClient(connection);
+    this.redis.on('error', () => {});
+    // Jobs are measured in Redis before they are fetched, and again before BullMQ parses them (job-size-guard.ts).
+    const Worker = guardedWorkerClass(
+      bullmq().Worker,
+      this.redis,
+      {
+        maxBytes: this.limits.maxSpecBytes + 2 ** 20, // the spec, and BullMQ's own fields
+        maxContainers: this.limits.maxInlineValues + 100_000, // a row per value at most, and the model spec's
+      },
+      TRAIN_JOB,
+    );
+    this.worker = new Worker(queueName, (job, token) => this.process(job, token), {
       connection,
       concurrency,
       name: this.name,
       lockDuration,
       stalledInterval: o.stalledIntervalMs ?? lockDuration,
-      maxStalledCount: o.maxStalledCount ?? 5,
+      maxStalledCount: o.maxStalledCount ?? 1,
       autorun: true,
     });
     this.worker.on('error', (e) => this.log({ event: 'error', message: e.message }));
-    this.redis = redisClient(connection);
-    this.redis.on('error', () => {});
     this.subscriber = redisClient(connection);
     this.subscriber.on('error', () => {});
     const channel = cancelChannel(queueName);
@@ -166,6 +156,11 @@ export class QueueWorker {
   private async process(job: Job<QueuedJobData, QueuedJobReturn>, token?: string): Promise<QueuedJobReturn> {
     const { UnrecoverableError, WaitingError } = bullmq();
     const id = checkJobId(job.id, 'worker');
+    const refused = refusedReason(job);
+    if (refused) {
+      this.log({ event: 'failed', job: id, worker: this.name, message: refused });
+      throw new UnrecoverableError(refused);
+    }
     if (job.name !== TRAIN_JOB) throw new UnrecoverableError(`unknown job kind '${job.name}'`);
     if (this.stopping) {
       await job.moveToWait(token);
@@ -186,62 +181,54 @@ export class QueueWorker {
         };
       let result: JobResult;
       let resumedFrom = 0;
-      let past: SavedHistory = { epochs: [], history: {} };
+      let training: TrainingJob | undefined;
       const ckptKey = storeKeys.checkpoint(id);
       const modelKey = storeKeys.model(id);
+      const held: StoreEntry[] = []; // open until the job's thread has exited
       try {
-        const options = await checkQueueSpec(job.data?.spec, this.store, this.limits, 'job spec');
-        const ckpt = await this.store.writable(ckptKey);
-        const out = await this.store.writable(modelKey);
-        const hasCheckpoint = fs.existsSync(path.join(ckpt, 'model.json'));
-        const run: SavedHistory = { epochs: [], history: {} };
-        const training = new TrainingJob(
-          checkedStart(
-            {
-              ...options,
-              checkpointDir: ckpt,
-              outputDir: out,
-              backend: this.o.backend,
-              blasThreads: this.o.threads ?? Math.max(1, Math.floor(defaultPoolSize() / this.pool.size)),
-              progressEveryMs: this.o.progressEveryMs ?? 200,
-            },
-            this.pool.size,
-            defaultPoolSize(),
-          ),
-          id,
+        const spec = job.data?.spec;
+        const opened = await openQueueSpec(spec, this.store, this.limits, 'job spec');
+        held.push(...opened.entries);
+        const ckpt = await this.store.openWritable(ckptKey, 'checkpoint directory');
+        held.push(ckpt);
+        const out = await this.store.openWritable(modelKey, 'model directory');
+        held.push(out);
+        const start = checkedStart(
           {
-            timeLimitMs: options.timeLimitMs,
-            resourceLimits: this.limits.workerMemoryMb
-              ? { maxOldGenerationSizeMb: this.limits.workerMemoryMb }
-              : undefined,
+            ...opened.options,
+            checkpointDir: ckpt.path,
+            outputDir: out.path,
+            backend: this.o.backend,
+            memoryLimitMb: this.limits.workerMemoryMb,
+            blasThreads: this.o.threads ?? Math.max(1, Math.floor(defaultPoolSize() / this.pool.size)),
+            progressEveryMs: this.o.progressEveryMs ?? 200,
           },
+          this.pool.size,
+          defaultPoolSize(),
         );
+        start.specDigest = specDigest(spec); // the spec as queued: a reused id with another spec is refused
+        start.checkpointGuard = ckpt.guard;
+        start.outputGuard = out.guard;
+        if (start.data.kind !== 'arrays') {
+          const d = spec.data as { csv?: string; idx?: string; labels?: string };
+          const names = start.data.kind === 'csv' ? [d.csv!] : [d.idx!, d.labels!];
+          start.data.store = { maxBytes: this.limits.maxDataBytes, names };
+        }
+        training = new TrainingJob(start, id, {
+          timeLimitMs: opened.options.timeLimitMs,
+          resourceLimits: { maxOldGenerationSizeMb: this.limits.workerMemoryMb },
+        });
         entry.training = training;
         training.on('started', (m: { initialEpoch: number }) => {
           resumedFrom = m.initialEpoch;
-          past = hasCheckpoint ? readHistory(ckpt, resumedFrom) : { epochs: [], history: {} };
           this.log({ event: 'started', job: id, worker: this.name, resumedFrom });
         });
         training.on('progress', (e: ProgressEvent) => {
-          if (e.kind === 'epoch') record(run, e);
-          job.updateProgress(e as unknown as object).catch(() => {}); // lost while Redis restarts: the next one goes
+          // NaN and ±Infinity (a loss that overflowed) go as strings: JSON would make them null. A progress
+          // entry lost while Redis restarts is replaced by the next one.
+          job.updateProgress(encodeNumbers(e) as unknown as object).catch(() => {});
         });
         training.on('checkpoint', (m: { epoch: number }) => {
-          const upTo = run.epochs.filter((e) => e < m.epoch).length;
-          const saved: SavedHistory = {
-            epochs: [...past.epochs, ...run.epochs.slice(0, upTo)],
-            history: Object.fromEntries(
-              [...new Set([...Object.keys(past.history), ...Object.keys(run.history)])].map((k) => [
-                k,
-                [...(past.history[k] ?? []), ...(run.history[k] ?? []).slice(0, upTo)],
-              ]),
-            ),
-          };
-          try {
-            atomicWriteFile(path.join(ckpt, HISTORY_FILE), JSON.stringify(saved));
-          } catch (e) {
-            this.log({ event: 'error', job: id, message: `history not saved: ${(e as Error).message}` });
-          }
           void this.store.commit(ckptKey).catch(() => {});
           this.log({ event: 'checkpoint', job: id, worker: this.name, epoch: m.epoch });
         });
@@ -251,8 +238,12 @@ export class QueueWorker {
         await this.store.commit(modelKey);
       } catch (e) {
         // The job's own failure (bad spec or data, NaN loss, over a limit): fail once, never retried.
-        this.log({ event: 'failed', job: id, worker: this.name, message: (e as Error).message });
-        throw new UnrecoverableError(this.withoutLocalPaths((e as Error).message.replace(`job ${id} failed: `, '')));
+        const message = this.withoutLocalPaths((e as Error).message.replace(`job ${id} failed: `, ''), held);
+        this.log({ event: 'failed', job: id, worker: this.name, message });
+        throw new UnrecoverableError(message);
+      } finally {
+        // Closed only once the thread that reads and writes through them has exited.
+        void (training?.exited ?? Promise.resolve()).then(() => held.forEach((h) => h.close()));
       }
       if (result.cancelled && !entry.cancelledByClient) {
         // Stopped by close(): back to the queue, to resume from the checkpoint on another worker.
@@ -266,29 +257,31 @@ export class QueueWorker {
         });
         throw new WaitingError();
       }
-      const history: Record<string, number[]> = {};
-      for (const k of new Set([...Object.keys(past.history), ...Object.keys(result.history)]))
-        history[k] = [...(past.history[k] ?? []), ...(result.history[k] ?? [])];
       this.log({ event: 'finished', job: id, worker: this.name, cancelled: result.cancelled });
-      return {
+      return encodeNumbers({
         started: true,
         cancelled: result.cancelled,
         modelPath: modelKey,
-        history,
-        epochs: [...past.epochs, ...result.epochs],
+        history: result.history, // every epoch's, those before a resume included (checkpoint-record.ts)
+        epochs: result.epochs,
         resumedFrom,
         batchesDone: result.batchesDone,
         batchesAtCancel: entry.training?.batchesAtCancel,
         worker: this.name,
         ...(result.data ? { data: result.data } : {}),
-      };
+      });
     } finally {
       this.running.delete(id);
     }
   }
 
-  /** A message for clients on other machines: this machine's path to the store is shown as '<store>'. */
-  private withoutLocalPaths(message: string): string {
+  /**
+   * A message for clients on other machines: the paths of opened entries are shown as their keys, and this
+   * machine's path to the store as '<store>'.
+   */
+  private withoutLocalPaths(message: string, entries: StoreEntry[]): string {
+    for (const e of [...entries].sort((a, b) => b.path.length - a.path.length))
+      message = message.split(e.path).join(e.key);
     return this.store instanceof DirectoryStore ? message.split(this.store.root).join('<store>') : message;
   }
 

@@ -1,16 +1,18 @@
 /**
  * A training queue shared by many machines, on BullMQ over Redis: clients queue JSON job specs, `backprop
  * worker` processes train them, and every client watching a job sees its progress (BullMQ job progress,
- * carried by QueueEvents) and its end. Datasets, checkpoints and finished models live in a store shared
- * by all (a directory on a shared file system).
+ * read from the queue's events stream) and its end. Datasets, checkpoints and finished models live in a
+ * store shared by all (a directory on a shared file system).
+ *
+ * Redis is not a trust boundary: whatever a client reads there (events, progress, return values, ids) is
+ * checked before use (queue-codec.ts), read within bounds (queue-read.ts), and a bad entry is reported as
+ * a 'warning' and skipped — it never throws into the process or stops the events from being read.
  */
 import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Job, Queue, QueueEvents } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
 import { loadLayersModel, type Sequential } from '../sequential';
-import type { JobStatus } from './job';
-import type { ProgressEvent } from './protocol';
 import { QueuedJob } from './queued-job';
 import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
 import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
@@ -20,10 +22,16 @@ import {
   cancelChannel,
   cancelKey,
   checkJobId,
+  JOB_ID,
   type QueuedJobData,
   type QueuedJobReturn,
 } from './queue-protocol';
 import { checkStoreKey, toStore, type JobStore } from './store';
+import { EventStreamReader, type StreamEntry } from './queue-events';
+import { decodeEvent, InvalidQueueValue, MAX_RETURN_BYTES, type QueueEvent } from './queue-codec';
+import { readJob, readTimestamps, statusOf, summary, type JobRecord, type QueuedJobSummary } from './queue-read';
+
+export type { QueuedJobSummary } from './queue-read';
 
 export interface QueueOptions {
   /** Redis: `redis://[user:password@]host:port[/db]`, `rediss://…` for TLS, or ioredis options. */
@@ -46,39 +54,27 @@ export interface QueueOptions {
   keepFinished?: { seconds?: number; count?: number };
 }
 
-/** One job in queue.list(). */
-export interface QueuedJobSummary {
-  id: string;
-  status: JobStatus;
-  progress: ProgressEvent | null;
-  createdAt: number;
-  finishedAt: number | null;
-  /** The worker that took it last (host:pid). */
-  worker: string | null;
-  error: string | null;
-  /** The return value of a finished job: model path, history, … */
-  returnValue: QueuedJobReturn | null;
-}
+/** 1 when the job hash KEYS[1] holds data starting with ARGV[1] (the adding client's token), else 0. */
+const OWN_JOB_SCRIPT = `local d = redis.call('HGET', KEYS[1], 'data')
+if d and string.sub(d, 1, string.len(ARGV[1])) == ARGV[1] then return 1 end
+return 0`;
 
 /** Seconds between checks of unfinished jobs' states: a safety net under the event stream. */
 const POLL_MS = 2000;
+/**
+ * Most bytes of a return value read for a summary (list, status): ~12,000 epochs of a loss and 3 metrics,
+ * and at most 100 MiB for a list of 100 jobs whatever Redis holds.
+ */
+const SUMMARY_RETURN_BYTES = 2 ** 20;
+/** Most bytes of a return value read for a handle, which needs the whole history. */
+const HANDLE_RETURN_BYTES = MAX_RETURN_BYTES;
 /** Longest a close() waits for BullMQ to close its connections gracefully. */
 const CLOSE_WAIT_MS = 2000;
 
-const statusOf = (state: string, r?: QueuedJobReturn): JobStatus =>
-  state === 'active'
-    ? 'running'
-    : state === 'completed'
-      ? r && (r.cancelled || !r.started)
-        ? 'cancelled'
-        : 'completed'
-      : state === 'failed'
-        ? 'failed'
-        : 'queued';
-
 /**
  * A queue client. Besides job handles it emits, for every job of the queue, ('progress', id, event) and
- * ('end', id, status) — for a dashboard watching all jobs.
+ * ('end', id, status) — for a dashboard watching all jobs — and ('warning', error) for each entry read
+ * from Redis that was not what a worker writes (it is skipped).
  */
 export class JobQueue extends EventEmitter {
   readonly name: string;
@@ -86,9 +82,9 @@ export class JobQueue extends EventEmitter {
   private readonly limits: QueueLimits;
   private readonly keep: { age: number; count: number };
   private readonly connection: ReturnType<typeof connectionOptions>;
-  /** BullMQ's queue and event listener, made once Redis answered (a wrong password never gets this far). */
-  private parts?: Promise<{ queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents }>;
-  private made?: { queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents };
+  /** BullMQ's queue and our events reader, made once Redis answered (a wrong password never gets this far). */
+  private parts?: Promise<Parts>;
+  private made?: Parts;
   private readonly redis: IORedis;
   private readonly handles = new Map<string, QueuedJob>();
   private readonly poller: NodeJS.Timeout;
@@ -159,15 +155,19 @@ export class JobQueue extends EventEmitter {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
       const { queue } = await this.bull(where);
-      // BullMQ ignores an add with a jobId it holds: a reused id would silently follow the old job.
-      if (options?.id !== undefined && (await queue.getJob(id)))
-        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
-      await queue.add(TRAIN_JOB, { spec } as QueuedJobData, {
+      // BullMQ ignores an add with a jobId it holds (in one Lua script, so two clients cannot both add): the job
+      // is this client's only if the stored data starts with this submission's token. Checking before adding
+      // instead would let two clients of one id both pass the check.
+      const submission = crypto.randomUUID();
+      await queue.add(TRAIN_JOB, { submission, spec } as QueuedJobData, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
         removeOnComplete: this.keep,
         removeOnFail: this.keep,
       });
+      const prefix = JSON.stringify({ submission }).slice(0, -1);
+      if ((await this.redis.eval(OWN_JOB_SCRIPT, 1, queue.toKey(id), prefix)) !== 1)
+        throw new Error(`${where}: a job '${id}' is already in queue '${this.name}'; choose another id`);
     };
     submit().then(
       () => job.queued(),
@@ -185,47 +185,95 @@ export class JobQueue extends EventEmitter {
   }
 
   /**
-   * BullMQ's queue and event listener, made on first use once Redis answers: listening before any job is
+   * BullMQ's queue and the events reader, made on first use once Redis answers: listening before any job is
    * queued, so no event is missed. A failure (refused, wrong password) is thrown and tried again next time.
    */
-  private bull(where: string): Promise<{ queue: Queue<QueuedJobData, QueuedJobReturn>; events: QueueEvents }> {
+  private bull(where: string): Promise<Parts> {
     this.parts ??= this.reachable(where).then(async () => {
-      const { Queue, QueueEvents } = bullmq();
+      const { Queue } = bullmq();
       const queue = new Queue<QueuedJobData, QueuedJobReturn>(this.name, { connection: this.connection });
       queue.on('error', () => {}); // connection errors: ioredis reconnects; calls fail on their own
-      const events = new QueueEvents(this.name, { connection: this.connection });
-      events.on('error', () => {});
-      const handle = (id: string) => this.handles.get(id);
-      events.on('progress', ({ jobId, data }) => {
-        handle(jobId)?.setProgress(data as unknown as ProgressEvent);
-        this.emit('progress', jobId, data);
-      });
-      events.on('active', ({ jobId }) => handle(jobId)?.setStatus('running'));
-      events.on('waiting', ({ jobId }) => handle(jobId)?.setStatus('queued'));
-      events.on('completed', ({ jobId, returnvalue }) => {
-        const r = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as QueuedJobReturn;
-        void handle(jobId)?.complete(r);
-        this.emit('end', jobId, statusOf('completed', r));
-      });
-      events.on('failed', ({ jobId, failedReason }) => {
-        handle(jobId)?.fail(new Error(`job ${jobId} failed: ${failedReason}`));
-        this.emit('end', jobId, 'failed');
-      });
-      events.on('removed', ({ jobId }) =>
-        handle(jobId)?.fail(new Error(`job ${jobId} was cancelled before it started`), 'cancelled'),
+      const connection = redisClient(this.connection);
+      connection.on('error', () => {});
+      const events = new EventStreamReader(
+        connection,
+        queue.keys.events,
+        (entry) => this.dispatch(entry),
+        (e) => this.warn(e),
       );
       const made = { queue, events };
       if (this.closed) {
         // close() ran while Redis was being reached: nothing may stay connected after it.
-        await Promise.allSettled([events.disconnect(), queue.disconnect()]);
+        await Promise.allSettled([events.close(), queue.disconnect()]);
         throw new Error(`${where}: the queue is closed`);
       }
       this.made = made;
-      await events.waitUntilReady();
+      try {
+        await events.start();
+      } catch (e) {
+        // tried again on the next call, with new connections: these must not stay open
+        this.made = undefined;
+        await Promise.allSettled([events.close(), queue.close()]);
+        if (this.closed) throw new Error(`${where}: the queue is closed`);
+        throw new Error(`${where}: the queue's events cannot be read: ${(e as Error).message}`);
+      }
       return made;
     });
     this.parts.catch(() => (this.parts = undefined));
     return this.parts;
+  }
+
+  /** One entry of the events stream: checked, then passed to the job's handle and the queue's listeners. */
+  private onEvent(entry: StreamEntry): void {
+    let e: QueueEvent | undefined;
+    try {
+      e = decodeEvent(entry);
+    } catch (err) {
+      // A handle must not miss its job's end over one bad entry: the job's record in Redis decides.
+      const handle = err instanceof InvalidQueueValue && err.jobId ? this.handles.get(err.jobId) : undefined;
+      if (handle) void this.syncHandle(handle);
+      throw err;
+    }
+    if (!e) return;
+    const handle = this.handles.get(e.id);
+    switch (e.kind) {
+      case 'progress':
+        handle?.setProgress(e.progress);
+        this.emit('progress', e.id, e.progress);
+        return;
+      case 'active':
+        return handle?.setStatus('running');
+      case 'waiting':
+        return handle?.setStatus('queued');
+      case 'completed':
+        handle?.complete(e.returnValue).catch(rethrowLater);
+        this.emit('end', e.id, statusOf('completed', e.returnValue));
+        return;
+      case 'failed':
+        handle?.fail(new Error(`job ${e.id} failed: ${e.reason}`));
+        this.emit('end', e.id, 'failed');
+        return;
+      case 'removed':
+        return handle?.fail(new Error(`job ${e.id} was cancelled before it started`), 'cancelled');
+    }
+  }
+
+  /**
+   * A refused entry is a 'warning'; an error thrown by a listener (user code) is thrown again outside the
+   * reader, as it would be from any event emitter — either way the next entry is read.
+   */
+  private dispatch(entry: StreamEntry): void {
+    try {
+      this.onEvent(entry);
+    } catch (e) {
+      if (e instanceof InvalidQueueValue) this.warn(e);
+      else rethrowLater(e);
+    }
+  }
+
+  /** Entries refused and reads failed (Redis restarting): for whoever listens to 'warning'. */
+  private warn(e: Error): void {
+    if (!this.closed && this.listenerCount('warning') > 0) this.emit('warning', e);
   }
 
   /**
@@ -251,7 +299,7 @@ export class JobQueue extends EventEmitter {
     if (known) return known;
     const { queue } = await this.bull('queue.get()');
     const job = this.handleFor(id);
-    const found = await queue.getJob(id);
+    const found = await readJob(queue, this.redis, id, HANDLE_RETURN_BYTES);
     if (!found) {
       this.handles.delete(id);
       throw new Error(`queue.get(): no job '${id}' in queue '${this.name}'`);
@@ -263,18 +311,32 @@ export class JobQueue extends EventEmitter {
 
   /**
    * The queue's jobs, newest first (at most `limit`, default 100): status, latest progress, error, result.
+   * Each is read without its spec, and its return value only up to 1 MiB (beyond, `returnValue` is null
+   * and `error` says why; queue.get(id) reads it whole).
    * @example for (const j of await queue.list()) console.log(j.id, j.status, j.progress?.epoch);
    */
   async list(limit = 100): Promise<QueuedJobSummary[]> {
     if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`queue.list(): 'limit' must be a positive integer`);
     const { queue } = await this.bull('queue.list()');
-    const jobs = await queue.getJobs(
+    const ids = await queue.getRanges(
       ['active', 'waiting', 'prioritized', 'delayed', 'completed', 'failed'],
       0,
       limit - 1,
     );
-    const summaries = await Promise.all(jobs.filter(Boolean).map((j) => this.summary(j)));
-    return summaries.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+    const valid = ids.filter((id) => typeof id === 'string' && JOB_ID.test(id)); // others no client made: not shown
+    // Up to `limit` of each state: the newest `limit` of them by their timestamps alone, then their records.
+    const stamps = await readTimestamps(queue, this.redis, valid);
+    const newest = valid
+      .map((id, i) => ({ id, t: stamps[i] }))
+      .sort((a, b) => b.t - a.t)
+      .slice(0, limit);
+    const records = await Promise.all(
+      newest.map(async ({ id }) => {
+        const r = await readJob(queue, this.redis, id, SUMMARY_RETURN_BYTES);
+        return r && summary(id, r);
+      }),
+    );
+    return records.filter((r): r is QueuedJobSummary => !!r).sort((a, b) => b.createdAt - a.createdAt);
   }
 
   /**
@@ -284,8 +346,8 @@ export class JobQueue extends EventEmitter {
   async status(id: string): Promise<QueuedJobSummary | undefined> {
     checkJobId(id, 'queue.status()');
     const { queue } = await this.bull('queue.status()');
-    const job = await queue.getJob(id);
-    return job ? this.summary(job) : undefined;
+    const r = await readJob(queue, this.redis, id, SUMMARY_RETURN_BYTES);
+    return r && summary(id, r);
   }
 
   /** Stops listening and closes the connections; jobs go on in the workers (queue.get follows them later). */
@@ -301,10 +363,7 @@ export class JobQueue extends EventEmitter {
     if (!made) return;
     const closing = Promise.allSettled([made.events.close(), made.queue.close()]);
     const timer = new Promise<'late'>((r) => setTimeout(() => r('late'), CLOSE_WAIT_MS).unref());
-    if ((await Promise.race([closing, timer])) === 'late') {
-      void made.events.disconnect().catch(() => {});
-      void made.queue.disconnect().catch(() => {});
-    }
+    if ((await Promise.race([closing, timer])) === 'late') void made.queue.disconnect().catch(() => {});
   }
 
   /** @internal the BullMQ queue (for tests and tools). */
@@ -324,7 +383,15 @@ export class JobQueue extends EventEmitter {
 
   private async loadModel(modelPath: string): Promise<Sequential | undefined> {
     if (!this.store) return undefined;
-    return loadLayersModel(await this.store.local(modelPath, 'directory', 'modelPath'));
+    // Read through the opened directory: a link swapped in after the check is never followed.
+    const entry = await this.store.open(modelPath, 'directory', 'modelPath');
+    try {
+      return await loadLayersModel(entry.path);
+    } catch (e) {
+      throw new Error((e as Error).message.split(entry.path).join(modelPath));
+    } finally {
+      entry.close();
+    }
   }
 
   /** Cancels across machines: a key (for a worker that takes the job later), a message (for the one training it). */
@@ -333,70 +400,74 @@ export class JobQueue extends EventEmitter {
     await this.redis.set(cancelKey(this.name, id), '1', 'EX', CANCEL_KEY_SECONDS);
     await this.redis.publish(cancelChannel(this.name), id);
     const { queue } = await this.bull('cancel()');
-    const job = await queue.getJob(id);
-    if (!job) return;
-    const state = await job.getState();
-    if (['waiting', 'prioritized', 'delayed'].includes(state)) {
-      try {
-        await job.remove(); // fails if a worker took it meanwhile: that worker sees the key
-        this.handles.get(id)?.fail(new Error(`job ${id} was cancelled before it started`), 'cancelled');
-      } catch {
-        // taken by a worker: it reads the key before training
-      }
+    const state = await queue.getJobState(id);
+    // remove() refuses a job a worker took meanwhile (it is locked): that worker sees the key.
+    if (['waiting', 'prioritized', 'delayed'].includes(state) && (await queue.remove(id)) === 1)
+      this.handles.get(id)?.fail(new Error(`job ${id} was cancelled before it started`), 'cancelled');
+  }
+
+  /** Brings a handle up to date with the job's record in Redis. */
+  private async sync(handle: QueuedJob, r: JobRecord): Promise<void> {
+    if (r.state === 'completed') {
+      if (r.returnValue) await handle.complete(r.returnValue);
+      else
+        handle.fail(
+          new Error(`job ${handle.id} completed, but its return value in Redis cannot be used: ${r.returnError}`),
+        );
+    } else if (r.state === 'failed') handle.fail(new Error(`job ${handle.id} failed: ${r.failedReason ?? ''}`));
+    else {
+      if (r.progress) handle.progress = r.progress;
+      handle.setStatus(r.state === 'active' ? 'running' : 'queued');
     }
   }
 
-  /** Brings a handle up to date with the job's state in Redis. */
-  private async sync(handle: QueuedJob, job: Job<QueuedJobData, QueuedJobReturn>): Promise<void> {
-    const state = await job.getState();
-    if (state === 'completed') await handle.complete(job.returnvalue);
-    else if (state === 'failed') handle.fail(new Error(`job ${job.id} failed: ${job.failedReason}`));
-    else {
-      if (job.progress && typeof job.progress === 'object') handle.progress = job.progress as unknown as ProgressEvent;
-      handle.setStatus(state === 'active' ? 'running' : 'queued');
+  /** Reads a handle's job again (after a bad event about it, and by the poller). */
+  private async syncHandle(handle: QueuedJob): Promise<void> {
+    const queue = this.made?.queue;
+    if (!queue || this.closed) return;
+    try {
+      const r = await readJob(queue, this.redis, handle.id, HANDLE_RETURN_BYTES);
+      if (r) await this.sync(handle, r);
+    } catch (e) {
+      this.warn(e as Error); // Redis unreachable for now: the next poll tries again
     }
   }
 
   /** Events can be missed (a client reconnecting after Redis restarted): unfinished handles are checked. */
   private async pollUnfinished(): Promise<void> {
-    const queue = this.made?.queue;
-    if (!queue) return;
-    for (const handle of this.handles.values()) {
+    for (const handle of [...this.handles.values()]) {
       if (this.closed) return;
-      try {
-        const job = await queue.getJob(handle.id);
-        if (job) await this.sync(handle, job);
-      } catch {
-        // Redis unreachable for now: the next poll tries again
-      }
+      await this.syncHandle(handle);
     }
   }
+}
 
-  private async summary(j: Job<QueuedJobData, QueuedJobReturn>): Promise<QueuedJobSummary> {
-    const state = await j.getState();
-    const r = state === 'completed' ? j.returnvalue : undefined;
-    return {
-      id: j.id!,
-      status: statusOf(state, r),
-      progress: j.progress && typeof j.progress === 'object' ? (j.progress as unknown as ProgressEvent) : null,
-      createdAt: j.timestamp,
-      finishedAt: j.finishedOn ?? null,
-      worker: j.processedBy ?? null,
-      error: j.failedReason || null,
-      returnValue: r ?? null,
-    };
-  }
+interface Parts {
+  queue: Queue<QueuedJobData, QueuedJobReturn>;
+  events: EventStreamReader;
+}
+
+/** An error thrown by user code inside our reader, thrown again where nothing of ours catches it. */
+function rethrowLater(e: unknown): void {
+  process.nextTick(() => {
+    throw e;
+  });
 }
 
 /** For a client without a store: paths are checked for their form only; the worker checks the rest. */
 const NO_STORE: JobStore = {
   description: 'no store',
-  local: async (key, _kind, what) => checkStoreKey(key, what ?? 'store key'),
-  writable: async () => {
+  open: async (key, kind, what) => ({
+    key: checkStoreKey(key, what ?? 'store key'),
+    kind,
+    path: key,
+    size: 0,
+    close() {},
+  }),
+  openWritable: async () => {
     throw new Error('no store');
   },
   commit: async () => {},
-  size: async () => 0,
   remove: async () => {},
 };
 

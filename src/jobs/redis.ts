@@ -22,25 +22,40 @@ function ioredis(): typeof IORedis {
   return require('ioredis') as typeof IORedis;
 }
 
+/** The form a connection URL must have, for messages. */
+const URL_FORM = 'redis://[user:password@]host:port[/db] or rediss://… (TLS)';
+
 /**
  * Checks a connection and returns BullMQ connection options for it. `blocking` connections (workers,
- * event listeners) retry commands forever across a Redis restart instead of failing them.
+ * event listeners) retry commands forever across a Redis restart instead of failing them. A message about
+ * a bad URL never quotes it: a mistyped URL may hold its password anywhere.
  * @example connectionOptions('rediss://:secret@redis.internal:6380/2', 'queue()')
  */
 export function connectionOptions(c: unknown, where: string): BullMQ.RedisOptions {
   const base = { maxRetriesPerRequest: null, enableOfflineQueue: true };
-  if (typeof c === 'string') {
-    let url: URL;
-    try {
-      url = new URL(c);
-    } catch {
-      throw new Error(`${where}: 'connection' must be a redis:// or rediss:// URL, got '${redactUrl(c)}'`);
-    }
+  const checkUrl = (u: string, what: string) => {
+    const url = parseUrl(u);
+    if (!url)
+      throw new Error(
+        `${where}: ${what} must be a URL ${URL_FORM}; the string given is not one (not shown: it may hold a password)`,
+      );
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
-      throw new Error(`${where}: 'connection' must be a redis:// or rediss:// URL, got a ${url.protocol} URL`);
+      throw new Error(`${where}: ${what} must be a URL ${URL_FORM}, got a ${url.protocol} URL (${redactUrl(u)})`);
+    if (!/^(\/\d{0,5})?$/.test(url.pathname))
+      throw new Error(`${where}: ${what} must be a URL ${URL_FORM}: its path is a database number (${redactUrl(u)})`);
+  };
+  if (typeof c === 'string') {
+    checkUrl(c, `'connection'`);
     return { ...base, url: c };
   }
-  if (c && typeof c === 'object' && !Array.isArray(c)) return { ...base, ...(c as BullMQ.RedisOptions) };
+  if (c && typeof c === 'object' && !Array.isArray(c)) {
+    const url = (c as { url?: unknown }).url;
+    if (url !== undefined) {
+      if (typeof url !== 'string') throw new Error(`${where}: 'connection.url' must be a string`);
+      checkUrl(url, `'connection.url'`);
+    }
+    return { ...base, ...(c as BullMQ.RedisOptions) };
+  }
   throw new Error(`${where}: 'connection' must be a redis:// URL or ioredis options such as { host, port }`);
 }
 
@@ -51,13 +66,39 @@ export function redisClient(options: BullMQ.RedisOptions): IORedis {
   return url ? new Redis(url, rest) : new Redis(rest);
 }
 
-/** A URL with its password replaced by '***', for messages and logs. */
+/**
+ * A URL with a scheme, '//' and a host (what ioredis reads as one), or undefined. Anything else — a
+ * missing slash, a '#', '/' or '?' in an unencoded password — is not parsed as the user meant it.
+ */
+function parseUrl(s: string): URL | undefined {
+  if (!/^[a-z][a-z0-9+.-]{0,31}:\/\//i.test(s)) return undefined;
+  try {
+    const url = new URL(s);
+    return url.host ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a URL points, for messages and logs, from the parsed URL: scheme, host, port and database number;
+ * any user information (a user name may be a mistyped password: `redis://p@ss@host`), other path and
+ * query shown as '***'. A string that is not such a URL shows nothing of itself.
+ * @example redactUrl('redis://:p@ssw0rd@host:6379/2') // 'redis://***@host:6379/2'
+ */
 export function redactUrl(s: string): string {
-  return s.replace(/^(rediss?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+  const url = parseUrl(s);
+  if (!url) return '(not a URL; not shown, it may hold a password)';
+  const user = url.username || url.password ? '***@' : '';
+  const db =
+    url.pathname === '' || url.pathname === '/' ? '' : /^\/\d{1,5}$/.test(url.pathname) ? url.pathname : '/***';
+  return `${url.protocol}//${user}${url.host}${db}${url.search ? '?***' : ''}${url.hash ? '#***' : ''}`;
 }
 
 /** Where a connection points, without its password. */
 export function describeConnection(o: BullMQ.RedisOptions): string {
-  if (o.url) return redactUrl(o.url);
+  const { url, path } = o as BullMQ.RedisOptions & { url?: string; path?: string };
+  if (url) return redactUrl(url);
+  if (path) return `unix:${path}`;
   return `${o.tls ? 'rediss' : 'redis'}://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}`;
 }

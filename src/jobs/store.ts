@@ -1,32 +1,49 @@
 /**
  * The store of a job queue: where datasets, checkpoints and finished models live, shared by every worker
  * and client. Jobs name files in it by key — a relative path such as 'datasets/iris.csv' — and nothing a
- * job names can resolve outside it: no absolute paths, no '..', no symlink that leads out.
+ * job names can resolve outside it: no absolute paths, no '..', no symbolic link anywhere in a key.
  *
  * `directoryStore(root)` is a directory (a local disk for one machine, a shared file system — NFS, EFS,
  * a Kubernetes ReadWriteMany volume — for many). The interface is small so that an object store can
- * implement it later: `local` downloads to a cache, `commit` uploads what a job wrote.
+ * implement it later: `open` downloads to a cache, `commit` uploads what a job wrote.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { removeBeneath, StoreRoot, type StoreEntryKind, type StoreGuard } from './store-open';
 
-/** What a store holds under a key: a file (data) or a directory (a saved model, a checkpoint). */
-export type StoreEntryKind = 'file' | 'directory';
+export type { StoreEntryKind, StoreGuard };
+
+/**
+ * A file or directory of the store, opened: `path` reaches exactly what was opened (not whatever has its key
+ * by the time it is read), and stays valid until `close()`.
+ */
+export interface StoreEntry {
+  readonly key: string;
+  readonly kind: StoreEntryKind;
+  /** A local path to what was opened, for readers and writers in this process (its worker threads included). */
+  readonly path: string;
+  /** Bytes of a file, as its opened descriptor says (0 for a directory). */
+  readonly size: number;
+  /**
+   * For a directory opened for writing: what a writer checks before each save that the key still names it
+   * (store-open.ts checkGuard); undefined when the store has nothing to check.
+   */
+  readonly guard?: StoreGuard;
+  /** Releases the entry (its descriptor); `path` must not be used after. */
+  close(): void;
+}
 
 export interface JobStore {
   /** Says where the store is (for messages and logs). */
   readonly description: string;
   /**
-   * A local path to read the file or directory at `key`; throws when the key is bad, outside or missing,
-   * naming the key as `what` (e.g. 'data.csv').
+   * Opens the file or directory at `key` for reading; throws when the key is bad, missing, of the other kind or
+   * reaches through a symbolic link, naming the key as `what` (e.g. 'data.csv'). Close the entry when done.
    */
-  local(key: string, kind: StoreEntryKind, what?: string): Promise<string>;
-  /** A local directory a job may write under `key` (created if needed). */
-  writable(key: string): Promise<string>;
+  open(key: string, kind: StoreEntryKind, what?: string): Promise<StoreEntry>;
+  /** Opens (creating it if needed) a directory a job writes under `key`. Close the entry when done. */
+  openWritable(key: string, what?: string): Promise<StoreEntry>;
   /** Makes what was written under `key` durable and visible to other machines (a directory: nothing to do). */
   commit(key: string): Promise<void>;
-  /** Size in bytes of the file at `key`. */
-  size(key: string, what?: string): Promise<number>;
   /** Deletes what is under `key`, if anything. */
   remove(key: string): Promise<void>;
 }
@@ -53,73 +70,55 @@ export function checkStoreKey(key: unknown, what: string): string {
 
 const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
 
-/** A store on a directory (local or on a shared file system). */
+/**
+ * A store on a directory (local or on a shared file system). Every key is opened relative to a descriptor
+ * held on the root, one segment at a time, never through a symbolic link (store-open.ts); what is opened is
+ * handed on as the open descriptor's path, so nothing swapped in after the check is ever read or written.
+ */
 export class DirectoryStore implements JobStore {
+  /** The root's real path. */
   readonly root: string;
   readonly description: string;
+  private readonly held: StoreRoot;
   constructor(root: string) {
     if (typeof root !== 'string' || root === '') throw new Error(`directoryStore(): 'root' must be a directory path`);
     fs.mkdirSync(root, { recursive: true });
     if (!fs.statSync(root).isDirectory()) throw new Error(`directoryStore(): ${root} is not a directory`);
-    this.root = fs.realpathSync(root);
+    this.held = new StoreRoot(root);
+    this.root = this.held.path;
     this.description = `directory ${this.root}`;
   }
 
-  /** The real path of `key` if it exists (every symlink resolved) and stays inside the root. */
-  private inside(key: string, what: string): string | undefined {
-    const target = path.join(this.root, checkStoreKey(key, what));
-    let real: string;
-    try {
-      real = fs.realpathSync(target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new Error(`${what} '${clip(key)}' cannot be read in the store (${(e as NodeJS.ErrnoException).code})`);
-    }
-    if (real !== this.root && !real.startsWith(this.root + path.sep))
-      throw new Error(`${what} '${clip(key)}' leads outside the store (a symbolic link); it is refused`);
-    return real;
+  private entry(key: string, kind: StoreEntryKind, what: string, create: boolean): StoreEntry {
+    const { fd, path, stat } = this.held.open(checkStoreKey(key, what), kind, what, create);
+    let open = true;
+    return {
+      key,
+      kind,
+      path,
+      size: kind === 'file' ? stat.size : 0,
+      guard: create ? this.held.guard(fd, key, what) : undefined,
+      close: () => {
+        if (open) fs.closeSync(fd);
+        open = false;
+      },
+    };
   }
 
-  async local(key: string, kind: StoreEntryKind, what = 'store key'): Promise<string> {
-    const real = this.inside(key, what);
-    if (!real) throw new Error(`${what} '${clip(key)}' does not exist in the store`);
-    const st = fs.statSync(real);
-    if (kind === 'file' ? !st.isFile() : !st.isDirectory())
-      throw new Error(`${what} '${clip(key)}' is not a ${kind === 'file' ? 'regular file' : 'directory'} in the store`);
-    return real;
+  async open(key: string, kind: StoreEntryKind, what = 'store key'): Promise<StoreEntry> {
+    return this.entry(key, kind, what, false);
   }
 
-  async writable(key: string, what = 'store key'): Promise<string> {
-    checkStoreKey(key, what);
-    // Create each segment, refusing any that exists as a symlink out of the store or as a file.
-    let dir = this.root;
-    for (const segment of key.split('/')) {
-      dir = path.join(dir, segment);
-      try {
-        fs.mkdirSync(dir);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const st = fs.lstatSync(dir);
-      if (!st.isDirectory()) throw new Error(`${what} '${clip(key)}' is not a directory in the store`);
-    }
-    return dir;
+  async openWritable(key: string, what = 'store key'): Promise<StoreEntry> {
+    return this.entry(key, 'directory', what, true);
   }
 
   async commit(): Promise<void> {
     // Files are written in place (atomically, by the model saver): nothing to upload.
   }
 
-  async size(key: string, what = 'store key'): Promise<number> {
-    return fs.statSync(await this.local(key, 'file', what)).size;
-  }
-
   async remove(key: string): Promise<void> {
-    const target = path.join(this.root, checkStoreKey(key, 'store key'));
-    const st = fs.lstatSync(target, { throwIfNoEntry: false });
-    if (!st) return;
-    // A symlink is removed itself, never what it points to.
-    await fs.promises.rm(target, { recursive: st.isDirectory(), force: true });
+    removeBeneath(this.held, checkStoreKey(key, 'store key'));
   }
 }
 
@@ -135,7 +134,7 @@ export function directoryStore(root: string): DirectoryStore {
 export function toStore(store: unknown, where: string): JobStore {
   if (typeof store === 'string') return new DirectoryStore(store);
   const s = store as JobStore | undefined;
-  if (s && typeof s === 'object' && typeof s.local === 'function' && typeof s.writable === 'function') return s;
+  if (s && typeof s === 'object' && typeof s.open === 'function' && typeof s.openWritable === 'function') return s;
   throw new Error(`${where}: 'store' must be a directory path or a store (bp.jobs.directoryStore(dir))`);
 }
 

@@ -8,9 +8,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as bp from '../index';
-import type { JobData, JobDataInfo, SharedMatrix, StartMessage, WorkerMessage } from './protocol';
+import type { JobData, JobDataInfo, SharedMatrix, StartMessage, StoreFileRead, WorkerMessage } from './protocol';
 import { modelArtifacts } from '../io/save';
+import { readDescriptorSync } from '../io/read-files';
 import { checkModelSpec, modelFromSpec } from '../model-spec';
+import { checkGuard } from './store-open';
+import { addEpochs, checkJobRecord, HistoryLog, recordJob, type SavedHistory } from './checkpoint-record';
+import { MemoryWatch } from './memory-watch';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -19,14 +23,49 @@ function view(m: SharedMatrix): Float32Array | Float64Array | Int32Array {
   return new C(m.buffer as ArrayBuffer, m.byteOffset, m.length);
 }
 
+/**
+ * A file opened in a queue's store, read whole through `p` (the opened file's own path: store-open.ts), at
+ * most `store.maxBytes`; `name` (its key) names it in errors.
+ */
+function readStoreFile(p: string, store: StoreFileRead, name: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    throw new Error(`${name}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return readDescriptorSync(fd, name, { what: 'the file', maxBytes: store.maxBytes });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */
 function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array; info?: JobDataInfo } {
   if (data.kind === 'idx') {
-    const d = bp.data.loadIdx(data.images, data.labels, { normalize: data.normalize });
+    const options = { normalize: data.normalize };
+    const s = data.store;
+    const names: [string, string] = s ? [s.names[0], s.names[1]] : [data.images, data.labels];
+    const d = s
+      ? bp.data.loadIdx(readStoreFile(data.images, s, names[0]), readStoreFile(data.labels, s, names[1]), {
+          ...options,
+          names,
+        })
+      : bp.data.loadIdx(data.images, data.labels, options);
     return { x: d.x, y: d.y, info: undefined };
   }
   if (data.kind === 'csv') {
-    const d = bp.data.loadCsv(data.path, { ...data.options, target: data.target });
+    const options = { ...data.options, target: data.target };
+    const name = data.options.name ?? data.store?.names[0] ?? data.path;
+    // A store's file: read through the opened file, and messages (they go to other machines) quote none of it.
+    const d = data.store
+      ? bp.data.parseCsv(
+          Buffer.from(readStoreFile(data.path, data.store, name)).toString('utf8'),
+          { ...options, quoteContent: false },
+          name,
+        )
+      : bp.data.loadCsv(data.path, options);
     const info = { featureNames: d.featureNames, targetName: d.targetName, task: d.task, classes: d.classes };
     return { x: d.x, y: d.y!, info };
   }
@@ -45,11 +84,31 @@ async function main(msg: StartMessage): Promise<void> {
   if (msg.backend) bp.setBackend(msg.backend);
   const cancel = new Int32Array(msg.cancelFlag);
   const ckpt = msg.checkpointDir;
+  // The job's memory limit counts its typed arrays too (memory-watch.ts): checked once the data is in, and the
+  // model's whole need (model/step-memory.ts) must fit in what is left before anything is allocated for it.
+  const memory = msg.memoryLimitBytes ? new MemoryWatch(msg.memoryLimitBytes) : undefined;
+  let overLimit: Error | undefined;
+  const watch = memory
+    ? setInterval(() => {
+        try {
+          memory.check('while training');
+        } catch (e) {
+          overLimit = e as Error; // thrown by the next batch's end
+        }
+      }, 100)
+    : undefined;
+  watch?.unref();
   const { x, y, info } = loadData(msg.data);
+  if (memory) {
+    memory.check('once its data is loaded');
+    bp.setLimits({ maxModelBytes: Math.max(1, Math.min(bp.getLimits().maxModelBytes, memory.left())) });
+  }
   let model: bp.Sequential;
-  if (ckpt && fs.existsSync(path.join(ckpt, 'model.json')))
+  const resuming = !!ckpt && fs.existsSync(path.join(ckpt, 'model.json'));
+  if (resuming) {
     model = await bp.loadLayersModel(ckpt); // resume
-  else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
+    checkJobRecord(model.metadata, msg.specDigest, `the checkpoint directory ${msg.checkpointGuard?.key ?? ckpt}`);
+  } else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
   else {
     // Sized for the data's width before any weight is allocated, then built.
     const rows = Math.min(msg.fit.batchSize ?? 32, x.shape[0]);
@@ -78,7 +137,12 @@ async function main(msg: StartMessage): Promise<void> {
     epochNow = 0,
     seen = 0;
   const t0 = performance.now();
+  // Every save of this job records it (atomically with the weights: the checkpoint record).
+  recordJob(model.metadata, msg.specDigest);
   const initialEpoch = model.trainingState.epoch;
+  if (ckpt && msg.checkpointGuard) checkGuard(msg.checkpointGuard);
+  else if (ckpt) fs.mkdirSync(ckpt, { recursive: true }); // a local job's directory (the store's exist)
+  const log = ckpt ? new HistoryLog(ckpt, resuming ? initialEpoch : 0) : undefined;
   post({ type: 'started', initialEpoch });
   const totalSamples = (epochs - initialEpoch) * trainRows;
   let doneSamples = 0;
@@ -95,6 +159,8 @@ async function main(msg: StartMessage): Promise<void> {
           `training diverged: the loss is ${logs.loss} at epoch ${epochNow + 1}, batch ${b + 1} (check the data ` +
             `for NaN/Infinity, or lower the learning rate)`,
         );
+      if (overLimit) throw overLimit;
+      memory?.checkSometimes('while training');
       seen += logs.size ?? 0;
       doneSamples += logs.size ?? 0;
       Atomics.add(cancel, 1, 1);
@@ -128,6 +194,7 @@ async function main(msg: StartMessage): Promise<void> {
         throw new Error(`training diverged: the loss is ${logs.loss} after epoch ${e + 1}`);
       const seconds = (performance.now() - epochStart) / 1000;
       const { loss, ...metrics } = logs;
+      log?.add(e, logs);
       const overall = doneSamples / Math.max((performance.now() - t0) / 1000, 1e-9);
       post({
         type: 'progress',
@@ -145,6 +212,8 @@ async function main(msg: StartMessage): Promise<void> {
       });
       const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
       if (ckpt && !cancelled && due) {
+        if (msg.checkpointGuard) checkGuard(msg.checkpointGuard);
+        log!.flush(e + 1); // the epochs' logs are durable before the model.json that counts them
         await model.save(ckpt, { includeOptimizer: true });
         post({ type: 'checkpoint', epoch: e + 1, dir: ckpt });
       }
@@ -159,8 +228,21 @@ async function main(msg: StartMessage): Promise<void> {
     verbose: 0,
     callbacks: [callbacks],
   });
+  clearInterval(watch);
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
-  if (msg.outputDir) await model.save(msg.outputDir, { includeOptimizer: true });
+  if (msg.outputDir) {
+    if (msg.outputGuard) checkGuard(msg.outputGuard);
+    await model.save(msg.outputDir, { includeOptimizer: true });
+  }
+  // The history of every epoch: those of earlier runs (from the checkpoint's log) and this run's.
+  const all: SavedHistory = log?.past ?? { epochs: [], history: {} };
+  addEpochs(
+    all,
+    history.epoch.map((epoch, i) => ({
+      epoch,
+      logs: Object.fromEntries(Object.entries(history.history).map(([k, v]) => [k, v[i]])),
+    })),
+  );
   const weights = model.weights().map((p) => {
     const copy = p.value.slice();
     return {
@@ -174,8 +256,8 @@ async function main(msg: StartMessage): Promise<void> {
       type: 'done',
       cancelled,
       batchesDone: Atomics.load(cancel, 1),
-      history: history.history,
-      epochs: history.epoch,
+      history: all.history,
+      epochs: all.epochs,
       weights,
       modelJson: json,
       dataInfo: info,

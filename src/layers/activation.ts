@@ -8,7 +8,7 @@ import { resolveActivation, type ActivationIdentifier } from './activation-names
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface ActivationArgs extends LayerArgs {
   activation: ActivationIdentifier;
@@ -18,6 +18,11 @@ export interface ActivationArgs extends LayerArgs {
 
 export class ActivationLayer extends Layer {
   readonly className = 'Activation';
+
+  /** y and dx. */
+  override stepBufferValues(inputShape: Shape): number {
+    return 2 * shapeSize(inputShape);
+  }
   readonly activation: ActivationName;
   readonly actCode: number;
   readonly actAlpha: number;

@@ -15,6 +15,7 @@ import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import type { Shape } from './shape';
+import { preview } from '../quote';
 
 export interface BatchNormalizationArgs extends LayerArgs {
   /** The normalized axis: only the last one (-1, the default, or its index counting the batch axis). */
@@ -68,7 +69,7 @@ export class BatchNormalization extends Layer {
     this.epsilon = checkRange(where, 'epsilon', a.epsilon, 1e-3, Number.MIN_VALUE, Infinity);
     for (const key of ['center', 'scale'] as const) {
       if (a[key] !== undefined && typeof a[key] !== 'boolean') {
-        throw new Error(`${where}: '${key}' must be true or false, got ${String(a[key])}`);
+        throw new Error(`${where}: '${key}' must be true or false, got ${preview(a[key])}`);
       }
     }
     this.center = a.center ?? true;

@@ -16,7 +16,7 @@ import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry, LayerJson } from './layer-entry';
 import { lstmEntry } from './lstm';
 import { Recurrent } from './recurrent';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 import { simpleRnnEntry } from './simple-rnn';
 
 export const MERGE_MODES = ['concat', 'sum', 'mul', 'ave'] as const;
@@ -101,8 +101,12 @@ export class Bidirectional extends Layer {
     return this.forwardLayer.macsPerSample() + this.backwardLayer.macsPerSample();
   }
 
-  override workspacePerSample(): number {
-    return this.forwardLayer.workspacePerSample() + this.backwardLayer.workspacePerSample() + 3 * this.outputSize;
+  /** Its own buffers (see bufs) and both directions'. */
+  override stepBufferValues(inputShape: Shape): number {
+    const T = this.forwardLayer.returnSequences ? inputShape[0] : 1;
+    const own =
+      shapeSize(this.computeOutputShape(inputShape)) + 2 * this.forwardLayer.units * T + shapeSize(inputShape);
+    return own + this.forwardLayer.stepBufferValues(inputShape) + this.backwardLayer.stepBufferValues(inputShape);
   }
 
   override maskFlow(inputMasked: boolean): boolean {

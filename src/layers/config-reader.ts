@@ -11,6 +11,7 @@ import type { Initializer, Regularizer } from '../training/contracts';
 import { resolveActivation } from './activation-names';
 import type { LayerArgs } from './layer';
 import { checkShape, MAX_RANK } from './shape';
+import { quote, quoteValue } from '../quote';
 
 export type Fail = (where: string, message: string) => never;
 
@@ -155,7 +156,7 @@ export class ConfigReader {
     if ((registeredName !== undefined && registeredName !== null) || customModule) {
       this.fail(
         key,
-        `custom object '${String(registeredName ?? className)}' (module '${String(module)}') is not supported: ` +
+        `custom object ${quoteValue(registeredName ?? className)} (module ${quoteValue(module)}) is not supported: ` +
           "only Keras' built-in initializers and regularizers are",
       );
     }
@@ -173,7 +174,8 @@ export class ConfigReader {
     const args: LayerArgs = {};
     if (this.has('name')) {
       const name = this.str('name');
-      if (!/^[A-Za-z0-9][-A-Za-z0-9._/]{0,254}$/.test(name)) this.fail('name', `'${name}' is not a valid layer name`);
+      if (!/^[A-Za-z0-9][-A-Za-z0-9._/]{0,254}$/.test(name))
+        this.fail('name', `${quote(name)} is not a valid layer name`);
       args.name = name;
     }
     if (this.has('trainable')) args.trainable = this.bool('trainable');
@@ -196,7 +198,7 @@ function describe(v: unknown): string {
   if (v === null) return 'null';
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'string') return quote(v, 40);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   return typeof v;
 }

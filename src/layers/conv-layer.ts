@@ -13,7 +13,7 @@ import { getInitializer, type InitializerIdentifier } from '../training/initiali
 import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
 import { Layer, type LayerArgs, type WeightSpec } from './layer';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 
 export interface ConvArgs extends LayerArgs {
@@ -109,6 +109,12 @@ export abstract class ConvLayer extends Layer {
 
   /** The kernel weight's name within the layer. */
   protected abstract get kernelName(): string;
+
+  /** z, y (unless in place) and dx (see bufferSizes). */
+  override stepBufferValues(inputShape: Shape): number {
+    const out = shapeSize(this.computeOutputShape(inputShape));
+    return out * (this.inPlace ? 1 : 2) + shapeSize(inputShape);
+  }
 
   override macsPerSample(): number {
     if (!this.dims) return 0;

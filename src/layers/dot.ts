@@ -12,7 +12,7 @@ import type { ConfigReader } from './config-reader';
 import type { LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { MergeLayer } from './merge-layer';
-import { formatShape, type Shape } from './shape';
+import { formatShape, shapeSize, type Shape } from './shape';
 
 export interface DotArgs extends LayerArgs {
   /** The axis of each input to multiply along (counting the batch axis as 0; negative from the end). */
@@ -146,6 +146,11 @@ export class Dot extends MergeLayer {
       }
     }
     return y;
+  }
+
+  override stepBufferValuesFor(inputShapes: readonly Shape[]): number {
+    const inputs = shapeSize(inputShapes[0]) + shapeSize(inputShapes[1] ?? []);
+    return shapeSize(this.computeOutputShapeFor(inputShapes)) + inputs * (this.normalize ? 3 : 1);
   }
 
   /** Buffers: y, the normalised inputs, their gradients, then the raw inputs' gradients. */

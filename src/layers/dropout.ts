@@ -8,7 +8,7 @@ import type { Rng } from '../random';
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface DropoutArgs extends LayerArgs {
   /** Fraction of inputs to drop, in [0, 1). */
@@ -16,6 +16,11 @@ export interface DropoutArgs extends LayerArgs {
 }
 
 export class Dropout extends Layer {
+  /** y and the mask. */
+  override stepBufferValues(inputShape: Shape): number {
+    return 2 * shapeSize(inputShape);
+  }
+
   readonly className = 'Dropout';
   readonly rate: number;
   private lastRows = 0;

@@ -277,7 +277,7 @@ function entry(className: string, make: (args: LayerArgs) => MergeLayer): LayerE
 export const addEntry = entry('Add', (a) => new Add(a));
 export const subtractEntry: LayerEntry = {
   ...entry('Subtract', (a) => new Subtract(a)),
-  notInTfjs: 'TF.js has no Subtract layer (Keras has): TF.js cannot load this model',
+  notInTfjs: 'Keras has it, TF.js does not',
 };
 export const multiplyEntry = entry('Multiply', (a) => new Multiply(a));
 export const averageEntry = entry('Average', (a) => new Average(a));

@@ -17,7 +17,8 @@ import { MAX_DIMENSION, type ConfigReader } from './config-reader';
 import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { serializeInitializer, serializeRegularizer } from './serialize';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
+import { preview } from '../quote';
 
 /** Float32 inputs hold integers exactly up to 2^24, so that is the largest vocabulary. */
 export const MAX_VOCABULARY = 2 ** 24;
@@ -66,7 +67,7 @@ export class Embedding extends Layer {
       const v = a[key];
       if (!Number.isSafeInteger(v) || v < 1 || v > max) {
         throw new Error(
-          `${where}: '${key}' must be an integer in [1, ${max}], got ${String(v)}. ` +
+          `${where}: '${key}' must be an integer in [1, ${max}], got ${preview(v)}. ` +
             `Example: layers.embedding({ inputDim: 10000, outputDim: 64 })`,
         );
       }
@@ -99,6 +100,12 @@ export class Embedding extends Layer {
         regularizer: this.embeddingsRegularizer,
       },
     ];
+  }
+
+  /** The output, dx, the token ids and (maskZero) the mask. */
+  override stepBufferValues(inputShape: Shape): number {
+    const n = shapeSize(inputShape);
+    return shapeSize(this.computeOutputShape(inputShape)) + n + n + (this.maskZero ? n : 0);
   }
 
   override macsPerSample(): number {

@@ -11,6 +11,11 @@ import { shapeSize, type Shape } from './shape';
 export type FlattenArgs = LayerArgs;
 
 export class Flatten extends Layer {
+  /** None: forward and backward hand on their argument. */
+  override stepBufferValues(): number {
+    return 0;
+  }
+
   readonly className = 'Flatten';
 
   constructor(args: FlattenArgs = {}) {

@@ -24,6 +24,11 @@ import { LSTM, type LstmArgs } from './lstm';
 import { Masking, type MaskingArgs } from './masking';
 import { SimpleRNN, type SimpleRnnArgs } from './simple-rnn';
 import { TimeDistributed, type TimeDistributedArgs } from './time-distributed';
+// attention
+import { PositionEmbedding, type PositionEmbeddingArgs } from './position-embedding';
+import { TokenAndPositionEmbedding, type TokenAndPositionEmbeddingArgs } from './token-and-position-embedding';
+import { TransformerDecoder, type TransformerDecoderArgs } from './transformer-decoder';
+import { TransformerEncoder, type TransformerEncoderArgs } from './transformer-encoder';
 
 /**
  * A fully connected layer, applied to the last axis of its input.
@@ -297,3 +302,42 @@ export function inputLayer(args: InputArgs): InputLayer {
 export { Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, InputLayer };
 export type { ConcatenateArgs, DotArgs, InputArgs };
 export { MergeLayer } from './merge-layer';
+// attention (KerasNLP's transformer layers: single-input, so they work in sequential models)
+
+/**
+ * A learned embedding per position: [steps, features] → the embeddings of positions 0..steps-1 (the input's values
+ * are not read). Usually added to token embeddings; tokenAndPositionEmbedding does both in one layer.
+ * @example bp.layers.positionEmbedding({ sequenceLength: 64, inputShape: [64, 32] })
+ */
+export function positionEmbedding(args: PositionEmbeddingArgs): PositionEmbedding {
+  return new PositionEmbedding(args);
+}
+/**
+ * Token ids [steps] → token embedding + position embedding, [steps, embeddingDim] (KerasNLP). With `maskZero`, id 0
+ * is padding: attention does not attend to it and the loss skips it.
+ * @example
+ * bp.layers.tokenAndPositionEmbedding({ vocabularySize: 64, sequenceLength: 32, embeddingDim: 128, inputShape: [32] })
+ */
+export function tokenAndPositionEmbedding(args: TokenAndPositionEmbeddingArgs): TokenAndPositionEmbedding {
+  return new TokenAndPositionEmbedding(args);
+}
+/**
+ * A transformer encoder block (KerasNLP): multi-head self-attention over the whole sequence and a feed-forward
+ * network, each with a residual connection, layer normalization and dropout; [steps, features] → the same shape.
+ * `normalizeFirst` puts the normalizations before the blocks (GPT-2) instead of after (BERT, the default).
+ * @example bp.layers.transformerEncoder({ intermediateDim: 256, numHeads: 4, dropout: 0.1 })
+ */
+export function transformerEncoder(args: TransformerEncoderArgs): TransformerEncoder {
+  return new TransformerEncoder(args);
+}
+/**
+ * A transformer decoder block (KerasNLP) used decoder-only, as in GPT: causal self-attention (each step sees itself
+ * and the steps before it) and a feed-forward network, with residual connections, layer normalization and dropout.
+ * @example bp.layers.transformerDecoder({ intermediateDim: 512, numHeads: 4, normalizeFirst: true })
+ */
+export function transformerDecoder(args: TransformerDecoderArgs): TransformerDecoder {
+  return new TransformerDecoder(args);
+}
+
+export { PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder, TransformerDecoder };
+export type { PositionEmbeddingArgs, TokenAndPositionEmbeddingArgs, TransformerEncoderArgs, TransformerDecoderArgs };

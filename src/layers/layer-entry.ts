@@ -18,6 +18,9 @@ export interface LayerEntry {
    * Dense with leakyRelu (an activation TF.js does not name) is written as Dense(linear) + LeakyReLU.
    */
   toFile?(layer: Layer): LayerJson[];
-  /** Set for a class TF.js cannot load (a Keras-only layer): why, said once when a model with it is saved. */
+  /**
+   * Set for a class TF.js has no layer for (Keras' Subtract, KerasNLP's transformer layers): whose it is, said in the
+   * warning saving such a model gives once per process (backprop and Keras load the file; TF.js cannot).
+   */
   notInTfjs?: string;
 }

@@ -11,7 +11,8 @@ import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import type { LayerEntry } from './layer-entry';
 import { serializeInitializer, serializeRegularizer } from './serialize';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
+import { preview } from '../quote';
 
 export interface LayerNormalizationArgs extends LayerArgs {
   /** The normalised axis: only the last, -1 (TF.js files may write it as [rank], counting the batch axis). */
@@ -59,7 +60,7 @@ export class LayerNormalization extends Layer {
     this.epsilon = eps;
     for (const key of ['center', 'scale'] as const) {
       if (a[key] !== undefined && typeof a[key] !== 'boolean') {
-        throw new Error(`${where}: '${key}' must be true or false, got ${String(a[key])}`);
+        throw new Error(`${where}: '${key}' must be true or false, got ${preview(a[key])}`);
       }
     }
     this.center = a.center ?? true;
@@ -109,6 +110,12 @@ export class LayerNormalization extends Layer {
 
   private get cols(): number {
     return this.inputShape![this.inputShape!.length - 1];
+  }
+
+  /** y, two statistics per normalized row, dx. */
+  override stepBufferValues(inputShape: Shape): number {
+    const n = shapeSize(inputShape);
+    return 2 * n + (2 * n) / inputShape[inputShape.length - 1];
   }
 
   override macsPerSample(): number {

@@ -322,12 +322,21 @@ export abstract class Layer {
   /** Hook for a layer to bind its weights to fields after build (e.g. Dense's kernel and bias). */
   protected onBuilt(): void {}
 
-  /** The layer's weight `name` ('kernel'), once built. */
+  /**
+   * The layer's weight `name` ('kernel'), once built. Found once per build: layers look their weights up on
+   * every step, and a search building `${scope}/${name}` each time allocated per call.
+   */
   protected weight(name: string): Param {
+    const known = this.weightIndex.get(name);
+    if (known && known.from === this.allWeights) return known.param;
     const p = this.allWeights.find((w) => w.name === `${this.scope}/${name}`);
     if (!p) throw new Error(`${this.className} '${this.name}': no weight '${name}' (is the layer built?)`);
+    this.weightIndex.set(name, { from: this.allWeights, param: p });
     return p;
   }
+
+  /** weight()'s answers, each valid for the weights list it was found in. */
+  private readonly weightIndex = new Map<string, { from: Param[]; param: Param }>();
 
   private get scope(): string {
     return this.weightScope ?? this.name;
@@ -380,9 +389,21 @@ export abstract class Layer {
     return 0;
   }
 
-  /** Values per sample the layer keeps for a step beyond its output (recurrent workspaces), for the memory check. */
-  workspacePerSample(): number {
-    return 0;
+  /**
+   * Values per sample of every buffer the layer allocates for one batch size — what its `buffers(rows, sizes)`
+   * calls ask for (output, pre-activation, input gradient, recurrent workspaces, dropout masks), and any other
+   * per-row array it keeps (token ids, argmax indices) — for inputs of `inputShape`, whether the layer is
+   * built or not. The memory checks sum it over layers and batch sizes before anything is allocated
+   * (model/step-memory.ts), so a layer whose buffers differ from the default [output, input gradient] says so
+   * here; test/model/step-memory.test.ts compares it with what every layer really allocates.
+   */
+  stepBufferValues(inputShape: Shape): number {
+    return shapeSize(this.computeOutputShape(inputShape)) + shapeSize(inputShape);
+  }
+
+  /** stepBufferValues for a call with inputs of `inputShapes` (multi-input layers override it). */
+  stepBufferValuesFor(inputShapes: readonly Shape[]): number {
+    return this.stepBufferValues(inputShapes[0]);
   }
 
   /**

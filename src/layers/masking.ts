@@ -7,7 +7,7 @@ import type { Backend, FloatArray } from '../backend/ops';
 import type { ConfigReader } from './config-reader';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface MaskingArgs extends LayerArgs {
   /** The value that marks padding (default 0). */
@@ -15,6 +15,11 @@ export interface MaskingArgs extends LayerArgs {
 }
 
 export class Masking extends Layer {
+  /** y, the mask (one value per step) and dx. */
+  override stepBufferValues(inputShape: Shape): number {
+    return 2 * shapeSize(inputShape) + inputShape[0];
+  }
+
   readonly className = 'Masking';
   readonly maskValue: number;
   private lastRows = 0;

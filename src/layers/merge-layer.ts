@@ -68,6 +68,13 @@ export abstract class MergeLayer extends Layer {
     this.built = true;
   }
 
+  /** The output and one gradient per input. */
+  override stepBufferValuesFor(inputShapes: readonly Shape[]): number {
+    let n = shapeSize(this.computeOutputShapeFor(inputShapes));
+    for (const s of inputShapes) n += shapeSize(s);
+    return n;
+  }
+
   /** Hook for layers that precompute per-shape tables at build. */
   protected onBuiltMerge(_rng: Rng): void {}
 

@@ -14,6 +14,11 @@ export interface PermuteArgs extends LayerArgs {
 }
 
 export class Permute extends Layer {
+  /** y and dx. */
+  override stepBufferValues(inputShape: Shape): number {
+    return 2 * shapeSize(inputShape);
+  }
+
   readonly className = 'Permute';
   readonly dims: number[];
   /** source[j] = the input index read by output index j, within one sample. */

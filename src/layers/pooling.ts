@@ -11,7 +11,7 @@ import { MAX_DIMENSION } from './config-reader';
 import { axisGeometry, dataFormatArg, paddingArg, tupleArg } from './conv-geometry';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface PoolingArgs extends LayerArgs {
   /** Window size: one number or one per spatial axis (default 2). */
@@ -88,6 +88,12 @@ export abstract class Pooling extends Layer {
       this.argmax.set(rows, a);
     }
     return a;
+  }
+
+  /** y, dx and (max pooling) the argmax of each output. */
+  override stepBufferValues(inputShape: Shape): number {
+    const out = shapeSize(this.computeOutputShape(inputShape));
+    return out + shapeSize(inputShape) + (this.mode === 'max' ? out : 0);
   }
 
   override macsPerSample(): number {

@@ -21,6 +21,7 @@ import { MAX_DIMENSION, type ConfigReader } from './config-reader';
 import { Layer, type LayerArgs, type WeightSpec } from './layer';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import type { Shape } from './shape';
+import { preview } from '../quote';
 
 export interface RecurrentArgs extends LayerArgs {
   /** Size of the state (and of each output step). */
@@ -138,7 +139,7 @@ export abstract class Recurrent extends Layer {
     this.actCode = act.code;
     for (const key of ['useBias', 'returnSequences', 'goBackwards', 'returnState', 'stateful', 'unroll'] as const) {
       const v = args[key];
-      check(where, v === undefined || typeof v === 'boolean', `'${key}' must be true or false, got ${String(v)}`);
+      check(where, v === undefined || typeof v === 'boolean', `'${key}' must be true or false, got ${preview(v)}`);
     }
     check(where, !args.returnState, `'returnState' is not supported: a Sequential model has one output`);
     check(where, !args.stateful, `'stateful' is not supported (each batch starts from a zero state)`);
@@ -236,12 +237,12 @@ export abstract class Recurrent extends Layer {
     return this.steps * (this.features + this.units) * k;
   }
 
-  override workspacePerSample(): number {
-    if (!this.built) return 0;
-    const T = this.steps,
-      F = this.features,
-      U = this.units;
-    return T * (2 * F + this.blocks * U + 3 * U) + 6 * U;
+  /** The workspace (see workspace()): time-major input, gates, states, output, dx, per-step scratch, dropout. */
+  override stepBufferValues(inputShape: Shape): number {
+    const [T, F] = inputShape;
+    const U = this.units;
+    const drop = this.dropout > 0 ? T * F + F : 0;
+    return T * F + T * this.blocks * U + 2 * T * U + (this.returnSequences ? T * U : 0) + T * F + 5 * U + drop;
   }
 
   override maskFlow(inputMasked: boolean): boolean {

@@ -34,6 +34,12 @@ import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout'
 import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
 import { concatenateEntry } from './concatenate';
 import { dotEntry } from './dot';
+// attention
+import { positionEmbeddingEntry } from './position-embedding';
+import { tokenAndPositionEmbeddingEntry } from './token-and-position-embedding';
+import { transformerDecoderEntry } from './transformer-decoder';
+import { transformerEncoderEntry } from './transformer-encoder';
+import { quoteValue } from '../quote';
 
 const ENTRIES: LayerEntry[] = [
   denseEntry,
@@ -80,6 +86,11 @@ const ENTRIES: LayerEntry[] = [
   minimumEntry,
   concatenateEntry,
   dotEntry,
+  // attention
+  positionEmbeddingEntry,
+  tokenAndPositionEmbeddingEntry,
+  transformerEncoderEntry,
+  transformerDecoderEntry,
 ];
 
 const BY_CLASS = new Map(ENTRIES.map((e) => [e.className, e]));
@@ -91,7 +102,7 @@ export const SUPPORTED_LAYERS: readonly string[] = [...ENTRIES.map((e) => e.clas
 export function layerEntry(className: string, fail: Fail = defaultFail, where = 'layer'): LayerEntry {
   const entry = typeof className === 'string' ? BY_CLASS.get(className) : undefined;
   if (!entry) {
-    return fail(where, `unsupported layer '${String(className)}'; supported: ${SUPPORTED_LAYERS.join(', ')}`);
+    return fail(where, `unsupported layer ${quoteValue(className)}; supported: ${SUPPORTED_LAYERS.join(', ')}`);
   }
   return entry;
 }
@@ -103,10 +114,30 @@ export function layerEntry(className: string, fail: Fail = defaultFail, where = 
 export function layerFromConfig(
   className: string,
   config: Record<string, unknown>,
-  where = `layer '${className}'`,
+  where = `layer ${quoteValue(className)}`,
   fail: Fail = defaultFail,
 ): Layer {
-  return layerEntry(className, fail, where).fromConfig(new ConfigReader(config, where, fail));
+  const entry = layerEntry(className, fail, where);
+  return buildLayer(fail, where, (failWith) => entry.fromConfig(new ConfigReader(config, where, failWith)));
+}
+
+/**
+ * Runs `make` (a layer's fromConfig) so that every error names `where`: the reader's own failures already do;
+ * a layer constructor's own check (Reshape's "at most one -1") throws a plain Error, which is passed to
+ * `fail` with `where` in front (for a file, its name).
+ */
+export function buildLayer(fail: Fail, where: string, make: (failWith: Fail) => Layer): Layer {
+  let failed = false;
+  const failWith: Fail = (w, m) => {
+    failed = true;
+    return fail(w, m);
+  };
+  try {
+    return make(failWith);
+  } catch (e) {
+    if (failed) throw e;
+    return fail(where, (e as Error).message);
+  }
 }
 
 /** How a layer is written into a TF.js topology (usually its own class and getConfig()). */

@@ -14,6 +14,11 @@ export interface ReshapeArgs extends LayerArgs {
 }
 
 export class Reshape extends Layer {
+  /** None: forward and backward hand on their argument. */
+  override stepBufferValues(): number {
+    return 0;
+  }
+
   readonly className = 'Reshape';
   readonly targetShape: number[];
 

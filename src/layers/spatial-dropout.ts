@@ -10,7 +10,7 @@ import type { ConfigReader } from './config-reader';
 import { dataFormatArg } from './conv-geometry';
 import { Layer, type LayerArgs } from './layer';
 import type { LayerEntry } from './layer-entry';
-import type { Shape } from './shape';
+import { shapeSize, type Shape } from './shape';
 
 export interface SpatialDropoutArgs extends LayerArgs {
   /** Fraction of channels to drop, in [0, 1). */
@@ -20,6 +20,11 @@ export interface SpatialDropoutArgs extends LayerArgs {
 }
 
 abstract class SpatialDropout extends Layer {
+  /** y and one mask value per channel. */
+  override stepBufferValues(inputShape: Shape): number {
+    return shapeSize(inputShape) + inputShape[inputShape.length - 1];
+  }
+
   readonly rate: number;
   private lastTraining = false;
   private lastRows = 0;

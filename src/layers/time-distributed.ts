@@ -78,8 +78,9 @@ export class TimeDistributed extends Layer {
     return this.built ? this.steps * this.layer.macsPerSample() : 0;
   }
 
-  override workspacePerSample(): number {
-    return this.built ? this.steps * this.layer.workspacePerSample() : 0;
+  /** The wrapped layer's, for batches of rows × steps. */
+  override stepBufferValues(inputShape: Shape): number {
+    return inputShape[0] * this.layer.stepBufferValues(inputShape.slice(1));
   }
 
   /** Works on each step alone, so a sequence mask passes through (the wrapped layer sees none). */

@@ -12,7 +12,8 @@ import type { Backend, FloatArray } from '../backend/ops';
 import { backendForModel } from '../backend/select';
 import type { FoldedSgd, Loss, Metric, Targets } from '../training/contracts';
 import { getMetric } from '../training/metrics';
-import { checkModelSize } from '../limits';
+import { checkTrainingMemory } from '../limits';
+import { trainingMemory, type TrainingMemory } from './step-memory';
 import { floatArray } from '../backend/memory';
 import { shapeSize } from '../layers/shape';
 import type { DType } from '../backend/ops';
@@ -90,6 +91,8 @@ export class Engine {
   /** A training step is running off the main thread (inference and weight access are refused). */
   stepInFlight = false;
 
+  /** The memory the last checked batch sizes need (see checkBatchMemory). */
+  private memoryNeed?: { plan: Plan; sizes: number[]; slots?: number; need: TrainingMemory };
   private scratch?: Scratch;
   /** Loss-gradient buffers per output, then per batch size. */
   private readonly gradBuffers = new Map<number, FloatArray[]>();
@@ -178,14 +181,33 @@ export class Engine {
     return [(rows * shapeSize(shape)) / cols, cols];
   }
 
-  /** Checks that training or inference at `rows` rows per batch fits the memory limit (bp.setLimits). */
-  checkBatchMemory(where: string, rows: number): void {
+  /**
+   * Checks that training or inference with batches of `rows` rows (a fit: each distinct batch size) fits the
+   * memory limit (bp.setLimits), counting every buffer a step holds (model/step-memory.ts). The need of the last
+   * sizes is kept: trainOnBatch sums it once, then compares it with the limit in force per call.
+   */
+  checkBatchMemory(where: string, rows: number | number[]): void {
     const plan = this.model.plan();
-    let activations = 0;
-    for (const c of plan.calls) activations += (plan.slots[c.output].size + c.layer.workspacePerSample()) * rows;
-    let parameters = 0;
-    for (const p of this.model.weights()) parameters += p.value.length;
-    checkModelSize(where, parameters, activations, this.model.dtype === 'float64' ? 8 : 4);
+    const slots = this.model.optimizer?.slotsPerParameter;
+    const known = this.memoryNeed;
+    if (known && known.plan === plan && known.slots === slots && sameSizes(known.sizes, rows)) {
+      return checkTrainingMemory(where, known.need);
+    }
+    const sizes = typeof rows === 'number' ? [rows] : [...rows];
+    const need = trainingMemory({
+      calls: plan.calls.map((c) => ({
+        layer: c.layer,
+        primary: c.primary,
+        inputShapes: c.inputs.map((s) => plan.slots[s].shape),
+      })),
+      inputShapes: plan.inputSlots.map((s) => plan.slots[s].shape),
+      outputShapes: plan.outputs.map((o) => plan.slots[o.slot].shape),
+      dtype: this.model.dtype,
+      batchSizes: sizes,
+      optimizerSlots: slots,
+    });
+    this.memoryNeed = { plan, sizes, slots, need };
+    checkTrainingMemory(where, need);
   }
 
   /** Fresh metric objects for one pass (training or validation), per output, with their log keys. */
@@ -645,4 +667,9 @@ export function engineOf(model: EngineModel): Engine {
     engines.set(model, e);
   }
   return e;
+}
+
+function sameSizes(a: readonly number[], b: number | readonly number[]): boolean {
+  if (typeof b === 'number') return a.length === 1 && a[0] === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -26,7 +26,7 @@ import { compilePlan, GraphBuilder, type FlatGraph, type Plan } from './plan';
 import { orderTopology, type Topology } from './topology';
 import { assignWeights, copyWeights, type WeightArray, type WeightsLike } from './weight-arrays';
 import { formatSummary, type SummaryRow } from './summary';
-import { uniqueNamer } from './names';
+import { LayerNames } from './layer-names';
 import type { Tensor } from './tensor';
 
 export type { WeightArray };
@@ -120,6 +120,11 @@ export class Model extends Layer {
   private deferred = false;
   private cachedPlan?: Plan;
   private planVersion = -1;
+  /** Names taken in this model (its layers' and, for default names, those of nested models' layers). */
+  private readonly layerNames = new LayerNames();
+  /** The layers' own names and the layers, so add() checks a layer in O(1), not by scanning the model. */
+  private readonly topNames = new Set<string>();
+  private readonly members = new Set<Layer>();
 
   constructor(args: ModelArgs = {}) {
     super({}, 'model');
@@ -148,7 +153,10 @@ export class Model extends Layer {
     if (args.layers !== undefined && !Array.isArray(args.layers))
       throw new Error(`sequential(): 'layers' must be an array`);
     this.deferred = args.deferBuild === true;
-    for (const layer of args.layers ?? []) this.add(layer);
+    // One build for the whole list: add() rebuilds the model (a pass over every layer) after each layer.
+    for (const layer of args.layers ?? []) this.append(layer);
+    if (this.layers.length > 0) this.buildChain();
+    for (let i = 1; i < this.layers.length; i++) checkDeclaredInput(this.layers[i - 1], this.layers[i]);
   }
 
   /** True for a functional model (bp.model), false for a Sequential. */
@@ -210,6 +218,12 @@ export class Model extends Layer {
 
   /** Appends a layer (Sequential). @example model.add(bp.layers.dense({ units: 10, activation: 'softmax' })) */
   add(layer: Layer): void {
+    this.append(layer);
+    this.buildChain();
+  }
+
+  /** add() without the build: each check is O(1), so adding L layers is O(L). */
+  private append(layer: Layer): void {
     engineOf(this).assertNotTraining('model.add()');
     if (this.isFunctional)
       throw new Error(`model.add(): only a Sequential model takes add(); this is a functional model`);
@@ -217,27 +231,27 @@ export class Model extends Layer {
       throw new Error(`model.add(): expected a layer (e.g. bp.layers.dense({ units: 8 })), got ${describe(layer)}`);
     }
     if (layer === this) throw new Error(`model.add(): a model cannot contain itself`);
-    if (this.layers.includes(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
+    if (this.members.has(layer)) throw new Error(`model.add(): layer '${layer.name}' is already in this model`);
     if (layer.built && !(layer instanceof Model)) {
       throw new Error(`model.add(): layer '${layer.name}' belongs to another model; create a new layer`);
     }
     if (this.layers.length >= MAX_MODEL_LAYERS) throw new Error(`model.add(): more than ${MAX_MODEL_LAYERS} layers`);
-    const prevShape = this.layers.length > 0 ? this.chainOutputShape() : undefined;
-    if (prevShape && layer.declaredInputShape && !sameShape(prevShape, layer.declaredInputShape)) {
-      throw new Error(
-        `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
-          `outputs ${formatShape(prevShape)}`,
-      );
-    }
-    if (!layer.name) {
-      const used = [...this.layers.map((l) => l.name), ...nestedLayerNames(this.layers)];
-      layer.name = uniqueNamer(used).next(layer.kind);
-    }
-    if (this.layers.some((l) => l.name === layer.name)) {
+    if (this.layers.length > 0) checkDeclaredInput(this.layers[this.layers.length - 1], layer);
+    if (!layer.name) layer.name = this.layerNames.fresh(layer.kind);
+    if (this.topNames.has(layer.name)) {
       throw new Error(`model.add(): a layer named '${layer.name}' already exists; names must be unique`);
     }
+    this.layerNames.add(layer.name);
+    this.topNames.add(layer.name);
+    // A nested model's layers' names are taken too: weights are named by layer.
+    if (layer instanceof Model) for (const name of nestedLayerNames([layer])) this.layerNames.add(name);
     this.layers.push(layer);
+    this.members.add(layer);
     this.changed();
+  }
+
+  /** Builds the chain once its input shape is known (a deferred one only records the shape). */
+  private buildChain(): void {
     const first = this.inputShapes[0] ?? this.layers[0].declaredInputShape ?? firstModelInput(this.layers[0]);
     if (first && this.deferred) this.inputShapes = [[...first]];
     else if (first) this.build(first);
@@ -262,12 +276,6 @@ export class Model extends Layer {
     let s: Shape = this.inputShapes[0];
     for (const l of this.layers) s = l.computeOutputShapeFor([s]);
     this.outputShapes = [[...s]];
-  }
-
-  /** The output shape of the chain so far, when known. */
-  private chainOutputShape(): Shape | undefined {
-    const last = this.layers[this.layers.length - 1];
-    return last.outputShape;
   }
 
   private changed(): void {
@@ -914,10 +922,26 @@ function connections(l: Layer, model: Model): string {
     .join(', ');
 }
 
-/** Gives unnamed layers the names model.add would (for code that plans weights before adding layers). */
+/** Refuses a layer whose declared input shape is not what the (built) previous layer outputs. */
+function checkDeclaredInput(prev: Layer, layer: Layer): void {
+  if (layer.declaredInputShape && prev.outputShape && !sameShape(prev.outputShape, layer.declaredInputShape)) {
+    throw new Error(
+      `model.add(): layer declares inputShape ${formatShape(layer.declaredInputShape)} but the previous layer ` +
+        `outputs ${formatShape(prev.outputShape)}`,
+    );
+  }
+}
+
+/**
+ * Gives unnamed layers the names model.add would (for code that plans weights before adding layers): names
+ * already given anywhere in the list (and `reserved`, the names inside nested models) are taken, so adding the
+ * layers afterwards cannot collide.
+ */
 export function nameLayers(layers: Layer[], reserved: Iterable<string> = []): void {
-  const namer = uniqueNamer([...reserved, ...layers.filter((l) => l.name).map((l) => l.name)]);
-  for (const layer of layers) if (!layer.name) layer.name = namer.next(layer.kind);
+  const names = new LayerNames();
+  for (const name of reserved) names.add(name);
+  for (const layer of layers) if (layer.name) names.add(layer.name);
+  for (const layer of layers) if (!layer.name) layer.name = names.fresh(layer.kind);
 }
 
 /**

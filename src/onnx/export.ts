@@ -15,6 +15,7 @@ import { VERSION } from '../io/save';
 import { GraphBuilder, type OnnxValue } from './graph';
 import { DataType, encodeModel, type ValueInfoMessage } from './proto';
 import { EXPORTABLE_LAYERS, layerExportFor } from './registry';
+import { currentMask, mergedMask, restoreMask, type PendingMask } from './sequence-masks';
 
 /** The default operator set: 17 (ONNX 1.12, ONNX Runtime 1.13 and later). */
 export const DEFAULT_OPSET = 17;
@@ -82,8 +83,10 @@ function valueInfo(name: string, shape: readonly number[]): ValueInfoMessage {
 }
 
 /**
- * The ONNX bytes of a built model (nothing written). Input `<first layer>_input` (as TF.js names a Sequential's
- * input), output the last layer's name, both `[batch, ...shape]` float32 with `batch` dynamic.
+ * The ONNX bytes of a built model (nothing written): one ONNX input per model input and one output per model
+ * output, `[batch, ...shape]` float32 with `batch` dynamic. A Sequential's input is `<first layer>_input` (as
+ * TF.js names it) and its output the last layer's name; a functional model's inputs and outputs take its input
+ * and output names. The calls are written in the plan's order; a shared layer's weights once.
  * @example const bytes = onnxModelBytes(model, { opset: 17 });
  */
 export function onnxModelBytes(
@@ -98,7 +101,8 @@ export function onnxModelBytes(
   const { opset } = checkOptions(options, method);
   engineOf(model).assertIdle(method);
   model.requireBuilt(method);
-  const missing = model.layers.filter((l) => !layerExportFor(l.className));
+  const graph = model.flatGraph();
+  const missing = [...new Set(graph.calls.map((c) => c.layer))].filter((l) => !layerExportFor(l.className));
   if (missing.length > 0) {
     const list = missing.map((l) => `'${l.name}' (${l.className})`).join(', ');
     throw new Error(
@@ -106,20 +110,48 @@ export function onnxModelBytes(
         `(exportable: ${EXPORTABLE_LAYERS.join(', ')})`,
     );
   }
+  if (extras.inputScaler && graph.inputSlots.length !== 1) {
+    throw new Error(`${method}: an input scaler needs a model with one input`);
+  }
   const g = new GraphBuilder(opset);
-  const inputName = g.reserve(`${model.layers[0].name}_input`);
-  const last = model.layers[model.layers.length - 1].name;
-  const outputName = g.reserve(last === inputName ? `${last}_output` : last);
-  let x: OnnxValue = { name: inputName, shape: model.inputShape!, layout: 'channelsLast' };
-  if (extras.inputScaler) x = scaleInput(g, x, extras.inputScaler);
-  for (const layer of model.layers) {
+  const inputNames = model.isFunctional
+    ? model.inputNames.map((n) => g.reserve(n))
+    : [g.reserve(`${model.layers[0].name}_input`)];
+  const outputNames = model.outputNames.map((n) => g.reserve(inputNames.includes(n) ? `${n}_output` : n));
+  const values: OnnxValue[] = [];
+  const masks: (PendingMask | undefined)[] = [];
+  graph.inputSlots.forEach((slot, i) => {
+    let x: OnnxValue = { name: inputNames[i], shape: graph.slotShapes[slot], layout: 'channelsLast' };
+    if (extras.inputScaler) x = scaleInput(g, x, extras.inputScaler);
+    values[slot] = x;
+  });
+  for (const c of graph.calls) {
+    const layer = c.layer;
+    const exp = layerExportFor(layer.className)!;
     try {
-      x = layerExportFor(layer.className)!.write(layer, x, g);
+      if (layer.multiInput) {
+        values[c.output] = exp.writeMany!(
+          layer,
+          c.inputs.map((s) => values[s]),
+          g,
+        );
+        masks[c.output] = layer.maskFlowMany(c.inputs.map((s) => masks[s] !== undefined))
+          ? mergedMask(
+              g,
+              c.inputs.map((s) => masks[s]),
+              layer.name,
+            )
+          : undefined;
+      } else {
+        restoreMask(g, masks[c.inputs[0]]);
+        values[c.output] = exp.write(layer, values[c.inputs[0]], g);
+        masks[c.output] = currentMask(g);
+      }
     } catch (e) {
       throw new Error(`${method}: layer '${layer.name}' (${layer.className}): ${(e as Error).message}`);
     }
   }
-  g.output(g.toLayout(x, 'channelsLast'), outputName);
+  graph.outputSlots.forEach((slot, o) => g.output(g.toLayout(values[slot], 'channelsLast'), outputNames[o]));
   return encodeModel({
     irVersion: irVersionFor(opset),
     opsetImport: [{ domain: '', version: opset }],
@@ -131,8 +163,8 @@ export function onnxModelBytes(
       name: model.name,
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(inputName, model.inputShape!)],
-      output: [valueInfo(outputName, model.outputShape!)],
+      input: graph.inputSlots.map((slot, i) => valueInfo(inputNames[i], graph.slotShapes[slot])),
+      output: graph.outputSlots.map((slot, o) => valueInfo(outputNames[o], graph.slotShapes[slot])),
     },
   });
 }

@@ -32,6 +32,24 @@ import { layerNormalizationExport } from './layers/layer-normalization';
 import { maskingExport } from './layers/masking';
 import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
 import { timeDistributedExport } from './layers/time-distributed';
+// merging several inputs
+import {
+  addExport,
+  averageExport,
+  concatenateExport,
+  dotExport,
+  maximumExport,
+  minimumExport,
+  multiplyExport,
+  subtractExport,
+} from './layers/merge';
+// attention
+import {
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerDecoderExport,
+  transformerEncoderExport,
+} from './layers/attention';
 
 const EXPORTS: LayerExport[] = [
   denseExport,
@@ -65,6 +83,20 @@ const EXPORTS: LayerExport[] = [
   layerNormalizationExport,
   globalAveragePooling1dExport,
   maskingExport,
+  // merging several inputs
+  addExport,
+  subtractExport,
+  multiplyExport,
+  averageExport,
+  maximumExport,
+  minimumExport,
+  concatenateExport,
+  dotExport,
+  // attention
+  positionEmbeddingExport,
+  tokenAndPositionEmbeddingExport,
+  transformerEncoderExport,
+  transformerDecoderExport,
 ];
 
 const BY_CLASS = new Map(EXPORTS.map((e) => [e.className, e]));

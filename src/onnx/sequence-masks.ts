@@ -2,17 +2,18 @@
  * Sequence masks in the ONNX graph. In the model a mask travels beside the values (layer.ts): Embedding with
  * maskZero and Masking make one, per-step layers (Dense, Activation, Dropout, TimeDistributed,
  * LayerNormalization) pass it on untouched, and recurrent layers and GlobalAveragePooling1D use it (and end it,
- * but for recurrent layers with returnSequences). A Sequential model is a chain, so the graph has at most one
- * mask at a time: the one of the current value, kept here per graph. The exports that make, use or end masks
- * set it; the per-step exports need not know about it, as model.build already refused any layer that cannot
- * take a masked input.
+ * but for recurrent layers with returnSequences). The exporter walks the model's calls and keeps each value's mask
+ * beside it: before a call it makes the mask of the call's input current here, after it takes the current mask as
+ * the output's. The exports that make, use or end masks set it; the per-step exports need not know about it, as
+ * model.build already refused any layer that cannot take a masked input. A merge's output is masked where any
+ * of its inputs is (Keras): the product of the inputs' 0/1 masks.
  *
  * A mask is written into the graph only when a layer uses it (a float [batch, steps] tensor of 0 and 1), so a
  * model whose mask reaches no layer that reads it has no dead mask nodes.
  */
 import type { GraphBuilder } from './graph';
 
-interface PendingMask {
+export interface PendingMask {
   make: () => string;
   name?: string;
 }
@@ -47,4 +48,24 @@ export function keepingSequenceMask<T>(g: GraphBuilder, write: () => T): T {
     if (saved) MASKS.set(g, saved);
     else MASKS.delete(g);
   }
+}
+
+/** The current mask (opaque; undefined when none), to keep with a value. */
+export function currentMask(g: GraphBuilder): PendingMask | undefined {
+  return MASKS.get(g);
+}
+
+/** Makes `mask` (kept with a value) the current one. */
+export function restoreMask(g: GraphBuilder, mask: PendingMask | undefined): void {
+  if (mask) MASKS.set(g, mask);
+  else MASKS.delete(g);
+}
+
+/** The mask of a merge of values with `masks`: real where every masked input is; undefined when none has one. */
+export function mergedMask(g: GraphBuilder, masks: (PendingMask | undefined)[], stem: string): PendingMask | undefined {
+  const present = masks.filter((m): m is PendingMask => m !== undefined);
+  if (present.length <= 1) return present[0];
+  return {
+    make: () => present.map((m) => (m.name ??= m.make())).reduce((a, b) => g.node('Mul', [a, b], `${stem}/mask`)),
+  };
 }

@@ -32,6 +32,10 @@ export abstract class BaseOptimizer implements Optimizer {
   protected state = new Map<string, FloatArray[]>();
   protected abstract readonly stateNames: string[];
 
+  get slotsPerParameter(): number {
+    return this.stateNames.length;
+  }
+
   constructor(where: string, args: BaseOptimizerArgs, defaultLr: number, ownKeys: readonly string[]) {
     checkKeys(where, args, ['learningRate', 'clipValue', 'clipNorm', ...ownKeys]);
     const lr = args.learningRate ?? defaultLr;

@@ -8,6 +8,7 @@ import { Adagrad } from './adagrad';
 import { Adam } from './adam';
 import { RMSProp } from './rmsprop';
 import { SGD } from './sgd';
+import { preview } from '../quote';
 
 interface OptimizerEntry {
   /** The class name saved in training configs (TF.js names). */
@@ -52,7 +53,7 @@ export function getOptimizer(id: unknown): Optimizer {
     if ('className' in o) {
       name = o.className;
       if (o.config !== undefined && (o.config === null || typeof o.config !== 'object' || Array.isArray(o.config))) {
-        throw new Error(`optimizer ${String(name)}: 'config' must be an object`);
+        throw new Error(`optimizer ${preview(name)}: 'config' must be an object`);
       }
       config = (o.config as Record<string, unknown>) ?? {};
     } else {
@@ -62,7 +63,7 @@ export function getOptimizer(id: unknown): Optimizer {
   const entry = typeof name === 'string' ? BY_NAME.get(name.toLowerCase()) : undefined;
   if (!entry) {
     throw new Error(
-      `unknown optimizer ${JSON.stringify(name ?? null)}; use one of ` +
+      `unknown optimizer ${preview(name ?? null)}; use one of ` +
         `${OPTIMIZER_NAMES.map((n) => `'${n}'`).join(', ')}` +
         ` or bp.optimizers.*(...)`,
     );

@@ -98,6 +98,8 @@ export interface Optimizer {
   /** Counts a step whose updates were folded into the layers (see foldedSgd). */
   countStep?(): void;
   getConfig(): Record<string, unknown>;
+  /** Arrays of state the optimizer keeps per parameter (Adam 2: m and v; plain SGD 0), for the memory checks. */
+  readonly slotsPerParameter?: number;
   /** State arrays for saving (TF.js naming, e.g. `dense_1/kernel/m`), in a stable order. */
   getWeights(): { name: string; value: FloatArray }[];
   /** Restores state saved by getWeights (names must match the given params); allocates state if needed. */

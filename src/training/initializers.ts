@@ -5,6 +5,7 @@
 import type { FloatArray } from '../backend/ops';
 import { Rng } from '../random';
 import type { Initializer } from './contracts';
+import { preview } from '../quote';
 
 export type InitializerIdentifier = string | Initializer | { className: string; config?: Record<string, unknown> };
 
@@ -35,7 +36,7 @@ function checkSeed(where: string, seed: unknown): number | undefined {
 
 function checkNum(where: string, name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new Error(`${where}: '${name}' must be a finite number, got ${String(v)}`);
+    throw new Error(`${where}: '${name}' must be a finite number, got ${preview(v)}`);
   return v;
 }
 
@@ -158,14 +159,14 @@ export function varianceScaling(
     .replace(/([A-Z])/g, '_$1')
     .toLowerCase();
   if (mode !== 'fan_in' && mode !== 'fan_out' && mode !== 'fan_avg') {
-    throw new Error(`${w}: 'mode' must be 'fan_in', 'fan_out' or 'fan_avg', got ${JSON.stringify(config.mode)}`);
+    throw new Error(`${w}: 'mode' must be 'fan_in', 'fan_out' or 'fan_avg', got ${preview(config.mode)}`);
   }
   const d = String(config.distribution ?? 'normal').toLowerCase();
   const dist = d === 'normal' ? 'truncated_normal' : d;
   if (dist !== 'truncated_normal' && dist !== 'untruncated_normal' && dist !== 'uniform') {
     throw new Error(
       `${w}: 'distribution' must be 'normal', 'truncated_normal', 'untruncated_normal' or 'uniform', got ` +
-        JSON.stringify(config.distribution),
+        preview(config.distribution),
     );
   }
   return varianceScalingAs('VarianceScaling', scale, mode, dist, config.seed ?? undefined);
@@ -283,7 +284,7 @@ export function getInitializer(id: InitializerIdentifier): Initializer {
   const key = typeof name === 'string' ? LOOKUP.get(norm(name)) : undefined;
   if (!key) {
     throw new Error(
-      `unknown initializer ${JSON.stringify(name ?? id)}; use one of ${INITIALIZER_NAMES.join(', ')} ` +
+      `unknown initializer ${preview(name ?? id)}; use one of ${INITIALIZER_NAMES.join(', ')} ` +
         `(or their snake_case / TF.js class names, e.g. 'glorot_uniform', 'GlorotUniform')`,
     );
   }

@@ -6,6 +6,7 @@
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Loss, Targets } from './contracts';
 import { checkBoolean, checkKeys, checkNumber } from './options';
+import { preview } from '../quote';
 
 export type LossFunction = (yTrue: Float64Array, yPred: Float64Array, rows: number, cols: number) => number;
 export type LossIdentifier = string | Loss | LossFunction | { className: string; config?: Record<string, unknown> };
@@ -252,7 +253,7 @@ export function getLoss(id: LossIdentifier): Loss {
   const key = typeof name === 'string' ? LOOKUP.get(name.replace(/_/g, '').toLowerCase()) : undefined;
   if (!key) {
     throw new Error(
-      `unknown loss ${JSON.stringify(name ?? null)}; use one of ${LOSS_NAMES.join(', ')} (or mse, mae), ` +
+      `unknown loss ${preview(name ?? null)}; use one of ${LOSS_NAMES.join(', ')} (or mse, mae), ` +
         'a Loss, or a function',
     );
   }

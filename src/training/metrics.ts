@@ -11,6 +11,7 @@
  */
 import type { FloatArray } from '../backend/ops';
 import type { Loss, Metric, Targets } from './contracts';
+import { preview } from '../quote';
 
 function argmax(a: ArrayLike<number>, o: number, n: number): number {
   let best = 0;
@@ -171,12 +172,12 @@ export function checkMetricNames(where: string, metrics: unknown): string[] {
   if (metrics === undefined) return [];
   if (!Array.isArray(metrics)) {
     throw new Error(
-      `${where}: 'metrics' must be an array of names, e.g. metrics: ['accuracy'], got ${JSON.stringify(metrics)}`,
+      `${where}: 'metrics' must be an array of names, e.g. metrics: ['accuracy'], got ${preview(metrics)}`,
     );
   }
   for (const m of metrics) {
     if (typeof m !== 'string' || !BY_NAME.has(m)) {
-      throw new Error(`${where}: unknown metric ${JSON.stringify(m)}; use one of ${METRIC_NAMES.join(', ')}`);
+      throw new Error(`${where}: unknown metric ${preview(m)}; use one of ${METRIC_NAMES.join(', ')}`);
     }
   }
   return [...metrics];

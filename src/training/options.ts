@@ -3,6 +3,7 @@
  * and values that are not finite numbers in range are refused at construction, with an error naming the
  * option and what it accepts — never discovered as NaN weights mid-training.
  */
+import { quote } from '../quote';
 
 export interface NumberRule {
   /** Inclusive bounds unless the exclusive flags are set. */
@@ -14,7 +15,7 @@ export interface NumberRule {
 }
 
 function describe(v: unknown): string {
-  if (typeof v === 'string') return `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+  if (typeof v === 'string') return quote(v, 40);
   if (v === null || typeof v !== 'object') return String(v);
   return Array.isArray(v) ? 'an array' : 'an object';
 }
@@ -53,7 +54,7 @@ export function checkKeys(where: string, options: unknown, allowed: readonly str
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new Error(`${where}: unknown option '${key}'; options are: ${allowed.join(', ') || '(none)'}`);
+      throw new Error(`${where}: unknown option ${quote(key)}; options are: ${allowed.join(', ') || '(none)'}`);
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Backend, FloatArray } from '../backend/ops';
 import type { Regularizer } from './contracts';
+import { preview, quote } from '../quote';
 
 export type RegularizerIdentifier = Regularizer | string | { className: string; config?: { l1?: number; l2?: number } };
 
@@ -13,7 +14,7 @@ function make(l1: number, l2: number): Regularizer {
     ['l2', l2],
   ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new Error(`regularizers: '${k}' must be a finite number >= 0, got ${v}`);
+      throw new Error(`regularizers: ${quote(k)} must be a finite number >= 0, got ${preview(v)}`);
   }
   return {
     className: 'L1L2',
@@ -48,6 +49,6 @@ export function getRegularizer(id: RegularizerIdentifier): Regularizer {
     return make(c.l1 ?? 0, c.l2 ?? 0);
   }
   throw new Error(
-    `unknown regularizer ${JSON.stringify(id)}; use bp.regularizers.l1(), l2() or l1l2(), or 'l1' | 'l2' | 'l1l2'`,
+    `unknown regularizer ${preview(id)}; use bp.regularizers.l1(), l2() or l1l2(), or 'l1' | 'l2' | 'l1l2'`,
   );
 }

@@ -177,6 +177,7 @@ maybe('backprop CLI', () => {
       expect.arrayContaining(['tiny 2-8-1 b4 sgd', 'medium 784-128-10 b64 sgd', 'large 784-256-128-10 b128 adam']),
     );
     expect(r.fit.every((f: { 'test accuracy': number }) => f['test accuracy'] > 0.5)).toBe(true);
+    expect(Array.isArray(r.transformers)).toBe(true);
   }, 120000);
 
   test.each([
@@ -302,12 +303,37 @@ maybe('backprop CLI', () => {
       expect(r.code).toBe(1);
       expect(r.err).toBe('backprop: --out /dev/null: is not a regular file (a device or pipe); give a file name\n');
     });
+    test('outputs that would overwrite an input or each other are refused (also through links)', () => {
+      const data = fs.readFileSync(testCsv);
+      const alias = path.join(tmp, 'test-alias.csv');
+      fs.linkSync(testCsv, alias); // a hard link: a plain write to it rewrites test.csv
+      const refused: [string[], string][] = [
+        [['predict', '--model', model, '--data', testCsv, '--out', testCsv], `--out ${testCsv}: is the input --data`],
+        [['predict', '--model', model, '--data', testCsv, '--out', alias], `--out ${alias}: is the input --data`],
+        [
+          ['predict', '--model', path.join(model, 'model.json'), '--data', testCsv, '--out', path.join(model, 'p.csv')],
+          `--out ${path.join(model, 'p.csv')}: is inside the input --model ${model}`,
+        ],
+        [[...trainArgs, '--report', big], `--report ${big}: is the input --data ${big}`],
+        [
+          [...trainArgs, '--out', path.join(tmp, 'm2'), '--report', path.join(tmp, 'm2', 'model.json')],
+          `--out ${path.join(tmp, 'm2', 'model.json')}: is the same file as --report`,
+        ],
+      ];
+      for (const [args, message] of refused) {
+        const r = run(...args);
+        expect([r.code, r.out]).toEqual([1, '']);
+        expect(r.err).toContain(message);
+      }
+      expect(fs.readFileSync(testCsv).equals(data)).toBe(true);
+      expect(fs.existsSync(path.join(tmp, 'm2'))).toBe(false);
+    });
     test('--layers 100000000: refused with the size named, one line, before a weight is allocated', () => {
       const r = run('train', '--data', train, '--target', 'kind', '--layers', '100000000');
       expect(r.code).toBe(1);
       expect(r.out).toBe('');
       expect(r.err).toMatch(
-        /^backprop: train: the model has 700,000,003 parameters and 3,200,000,096 activation values per batch, which need about 46\.2 GiB .* the limit is [\d.]+ GiB\. Use fewer or smaller layers or a smaller batch/,
+        /^backprop: train: the model has 700,000,003 parameters and 9,600,000,576 activation values per batch .*, which need about 46\.2 GiB .* the limit is [\d.]+ GiB\. Use fewer or smaller layers or a smaller batch/,
       );
       expect(r.err.trim().split('\n')).toHaveLength(1);
     });

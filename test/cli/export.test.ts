@@ -117,6 +117,33 @@ describe('backprop export', () => {
     );
   });
 
+  test('outputs that are the model’s own files, or the same file twice, are refused before anything is written', () => {
+    const before = fs.readFileSync(path.join(modelDir, 'model.json'));
+    const link = path.join(dir, 'model-link');
+    fs.symlinkSync(modelDir, link);
+    const out = path.join(dir, 'twice');
+    const cases: [string[], RegExp][] = [
+      [
+        ['--onnx', path.join(modelDir, 'model.json')],
+        /--onnx .*model\.json: is inside the input --model .*model, which/,
+      ],
+      [['--safetensors', path.join(link, 'w.safetensors')], /--safetensors .*model-link.* is inside the input --model/],
+      [['--onnx', path.join(modelDir, 'sub', 'x.onnx')], /is inside the input --model/],
+      [['--onnx', `${out}.x`, '--safetensors', `${out}.x`], /--safetensors .*twice\.x: is the same file as --onnx/],
+      [['--onnx', `${out}.x`, '--safetensors', path.join(dir, 'model', '..', 'twice.x')], /is the same file as --onnx/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run('export', '--model', modelDir, ...args);
+      expect([r.code, r.err]).toEqual([1, expect.stringMatching(message)]);
+    }
+    // The model reached through a link is the same model.
+    const r = run('export', '--model', link, '--onnx', path.join(modelDir, 'model.json'));
+    expect(r.err).toMatch(/is inside the input --model .*model-link/);
+    expect(fs.readFileSync(path.join(modelDir, 'model.json')).equals(before)).toBe(true);
+    expect(fs.existsSync(`${out}.x`)).toBe(false);
+    expect(fs.existsSync(path.join(modelDir, 'sub'))).toBe(false);
+  });
+
   test.each([
     [['--model', 'MODEL'], /give --onnx <file\.onnx>/],
     [['--model', 'MODEL', '--onnx', 'DIR'], /--onnx .*: is a directory; give a file name/],

@@ -171,6 +171,26 @@ describe('cost bounds: linear in the columns, limits on columns and rows', () =>
       /no column named 'nope'; columns are: c0, c1, .*, c19, … \(30 in all\)$/,
     );
   });
+  test('quoteContent: false: messages name lines and columns by number and quote nothing of the text', () => {
+    const secret = 'SECRET';
+    const cases: [string, Record<string, unknown>, string][] = [
+      [`a,${secret}\n1,${secret}x\n`, {}, '<csv>: line 2, column 2: the cell is not a number'],
+      [`${secret},${secret}\n1,2\n`, {}, '<csv>: columns 1 and 2 of the header have one name; names must be unique'],
+      [`${secret},b\n1,2\n`, { target: 'label' }, "<csv>: no column named 'label'; the header has 2 columns"],
+      [`a,y\n1,0.5\n2,${secret}\n`, { target: 'y', task: 'regression' }, 'line 3, column'],
+      [`a,y\n1,0\n2,${secret}\n`, { target: 'y', classes: ['0', '1'] }, 'the label is not one of the 2 known classes'],
+    ];
+    for (const [text, options, message] of cases) {
+      let msg = '';
+      try {
+        parseCsv(text, { ...options, quoteContent: false });
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(msg).toContain(message);
+      expect(msg).not.toContain(secret);
+    }
+  });
   test('loadCsv reads only regular files (a device could stream forever) and can name the source', () => {
     expect(() => loadCsv('/dev/zero')).toThrow('/dev/zero: not a regular file; give the path of a CSV file');
     expect(() => loadCsv(tmp)).toThrow(/not a regular file/);

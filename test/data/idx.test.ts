@@ -46,7 +46,7 @@ describe('readIdx / writeIdx', () => {
     expect(Array.from(readIdx(big.subarray(5)).data)).toEqual([1.5, -2, 3]);
   });
   test('rejects bad magic, unknown types, truncation at every length, trailing bytes, huge dims', () => {
-    expect(() => readIdx(Uint8Array.from([1, 0, 8, 1, 0, 0, 0, 0]))).toThrow(/bad magic number 0x01 0x00 0x08 0x01/);
+    expect(() => readIdx(Uint8Array.from([1, 0, 8, 1, 0, 0, 0, 0]))).toThrow(/not an IDX file \(its first two bytes/);
     expect(() => readIdx(Uint8Array.from([0, 0, 0x42, 1, 0, 0, 0, 0]))).toThrow(/unknown IDX data type 0x42/);
     expect(() => readIdx(Uint8Array.from([0, 0, 8, 0]))).toThrow(/at least 1 dimension/);
     const bytes = encodeIdx([2, 2], Int32Array.of(1, 2, 3, 4));

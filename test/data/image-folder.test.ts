@@ -39,6 +39,40 @@ function put(file: string, bytes: Uint8Array): string {
 }
 const gray = (v: number) => () => [v, v, v, 255];
 
+/**
+ * A flat gray progressive JPEG (one component) of w×h pixels: a DC scan, then `acScans` AC scans that each
+ * code every block as one end-of-band run (15 bits per 32,767 blocks). Valid, and each scan costs the decoder a
+ * walk over every block for a few bytes of file: the scan bomb of issue 20.
+ */
+function progressiveJpeg(w: number, h: number, acScans: number): Buffer {
+  const out: number[] = [0xff, 0xd8];
+  const segment = (marker: number, body: number[]) =>
+    out.push(0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 255, ...body);
+  const entropy = (bits: number[]) => {
+    while (bits.length % 8) bits.push(1);
+    for (let i = 0; i < bits.length; i += 8) {
+      const byte = bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0);
+      out.push(byte, ...(byte === 0xff ? [0] : []));
+    }
+  };
+  segment(0xdb, [0, ...new Array(64).fill(1)]); // quantization table 0: all ones
+  segment(0xc2, [8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0]); // progressive frame, 1 component
+  // Huffman tables with one 1-bit code each: DC difference category 0; AC end-of-band run of 2^14 + 14 bits.
+  const table = (cls: number, symbol: number) => [cls, 1, ...new Array(15).fill(0), symbol];
+  segment(0xc4, [...table(0x00, 0x00), ...table(0x10, 0xe0)]);
+  const blocks = Math.ceil(w / 8) * Math.ceil(h / 8);
+  segment(0xda, [1, 1, 0x00, 0, 0, 0]);
+  entropy(new Array(blocks).fill(0));
+  for (let s = 0; s < acScans; s++) {
+    segment(0xda, [1, 1, 0x00, 1, 63, 0]);
+    const bits: number[] = [];
+    for (let i = 0; i < Math.ceil(blocks / 32767); i++) bits.push(0, ...new Array(14).fill(1));
+    entropy(bits);
+  }
+  out.push(0xff, 0xd9);
+  return Buffer.from(out);
+}
+
 describe('loadImageFolder', () => {
   test('one subfolder per class: classes sorted by code point, x [n, h, w, c] in [0, 1], int labels', async () => {
     const d = fresh();
@@ -204,6 +238,32 @@ describe('loadImageFolder refuses hostile input, naming the file and the fix', (
       Buffer.concat([sig, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]),
     );
     await refuse(d, /zip\.png: corrupt PNG: its compressed data expands past the 4×4 pixels it declares/);
+  });
+
+  test('a progressive JPEG that repeats scans (a scan bomb) is refused before decoding; real scan counts pass', async () => {
+    // 4096×2048 in 26 KB with 400 scans: seconds of decoding before, refused from a count of its markers now.
+    const d = fresh();
+    const bomb = progressiveJpeg(4096, 2048, 400);
+    expect(bomb.length).toBeLessThan(30000);
+    put(path.join(d, 'k', 'scans.jpg'), bomb);
+    await refuse(d, /scans\.jpg: a JPEG of 4096×2048 pixels in 26,\d{3} bytes with 401 scans .*at most 64 are decoded/);
+    // Larger files may have more scans, but never over 500 (20,000 scans of a 1×1 image: 260 KB).
+    const tiny = fresh();
+    put(path.join(tiny, 'k', 'many.jpg'), progressiveJpeg(1, 1, 20000));
+    await refuse(tiny, /many\.jpg: .* with 20001 scans .*at most 500 are decoded/, { imageSize: [1, 1] });
+    // Sampling factors past the standard's 4 multiply the blocks per pixel (15×15: 225 times): refused.
+    const sampled = fresh();
+    const jpg = Buffer.from(jpegBytes(64, 64, gray(7)));
+    jpg[jpg.indexOf(Buffer.from([0xff, 0xc0])) + 11] = 0xff;
+    put(path.join(sampled, 'k', 'sampling.jpg'), jpg);
+    await refuse(sampled, /sampling\.jpg: corrupt JPEG: component 1 has sampling factors 15×15 \(1 to 4 allowed\)/);
+    // Real progressive JPEGs have about 10 scans; 64 always pass.
+    const ok = fresh();
+    put(path.join(ok, 'k', 'a.jpg'), progressiveJpeg(4096, 2048, 63));
+    put(path.join(ok, 'k', 'b.jpg'), progressiveJpeg(16, 16, 63));
+    const r = await bp.data.loadImageFolder(ok, { imageSize: [2, 2], colorMode: 'grayscale', shuffle: false });
+    expect(r.x.data.length).toBe(8);
+    for (const v of r.x.data) expect(v).toBeCloseTo(128 / 255, 3); // flat gray: the DC of 0 decodes to 128
   });
 
   test('symbolic links that leave the folder; links inside it are read', async () => {

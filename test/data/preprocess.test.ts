@@ -145,6 +145,14 @@ describe('trainTestSplit', () => {
     const e = trainTestSplit(x, labels, { testSize: 0.2, seed: 1, stratify: groups });
     expect(Array.from(e.xTest.data).filter((v, i) => i % 2 === 0 && v % 2 === 0).length).toBe(10);
   });
+  test('a stratified split of a class of 500,000 rows (its rows were spread as arguments: a stack overflow)', () => {
+    const rows = 500_000;
+    const big = tensor2d(new Float32Array(rows), [rows, 1]);
+    const y = Int32Array.from({ length: rows }, (_, i) => (i < rows - 10 ? 0 : 1));
+    const s = trainTestSplit(big, y, { testSize: 0.2, seed: 1, stratify: true });
+    expect([s.xTrain.shape[0], s.xTest.shape[0]]).toEqual([400_000, 100_000]);
+    expect(Array.from(s.yTest).filter((v) => v === 1).length).toBe(2);
+  });
   test('errors', () => {
     expect(() => trainTestSplit(x, labels.subarray(1))).toThrow("trainTestSplit(): 'x' has 100 rows but 'y' has 99");
     expect(() => trainTestSplit(x, labels, { testSize: 1.5 })).toThrow(

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as bp from '../../src';
-import { Tokenizer, tokenizer } from '../../src/data/tokenizer';
+import { MAX_TOKEN_LENGTH, Tokenizer, tokenizer } from '../../src/data/tokenizer';
 
 describe('tokenizer', () => {
   test('words: lower-cased runs of letters/digits (inner apostrophes kept) and single punctuation marks', () => {
@@ -48,6 +48,32 @@ describe('tokenizer', () => {
     expect(() => Tokenizer.fromJSON({ level: 'word', lowercase: true, vocabulary: [3] })).toThrow(/vocabulary'\[0\]/);
     expect(() => Tokenizer.fromJSON({ level: 'sentence', lowercase: true, vocabulary: [] })).toThrow(/'level'/);
     expect(() => Tokenizer.fromJSON(null)).toThrow(/expected a saved tokenizer/);
+  });
+
+  test('whatever fit learns, fromJSON reads back: runs longer than MAX_TOKEN_LENGTH are cut into pieces', () => {
+    const long = 'x'.repeat(2 * MAX_TOKEN_LENGTH + 5);
+    const t = tokenizer().fit([`${long} ok`, `${long} ok`]);
+    expect(t.tokens(long).map((p) => p.length)).toEqual([MAX_TOKEN_LENGTH, MAX_TOKEN_LENGTH, 5]);
+    const again = Tokenizer.fromJSON(JSON.parse(JSON.stringify(t.toJSON())));
+    expect(Array.from(again.encode([`ok ${long}`]).data)).toEqual(Array.from(t.encode([`ok ${long}`]).data));
+    expect(again.idsOf(long)).not.toContain(1); // every piece is in the vocabulary
+    // A surrogate pair is never cut in two.
+    const emoji = `${'y'.repeat(MAX_TOKEN_LENGTH - 1)}\u{1D7D8}z`; // a mathematical digit (\p{N}, two code units)
+    const pieces = t.tokens(emoji);
+    expect(pieces.join('')).toBe(emoji);
+    expect(pieces.map((p) => p.length)).toEqual([MAX_TOKEN_LENGTH - 1, 3]);
+    // A vocabulary from a file keeps the same limit.
+    expect(() =>
+      Tokenizer.fromJSON({ level: 'word', lowercase: true, vocabulary: ['x'.repeat(MAX_TOKEN_LENGTH + 1)] }),
+    ).toThrow(/at most 1000 characters/);
+  });
+
+  test("a 10 MB run of a'a'a'… is tokenized in a loop, not on the stack", () => {
+    const text = "a'".repeat(5_000_000);
+    const tokens = tokenizer().tokens(text);
+    expect(tokens.length).toBe(Math.ceil((text.length - 1) / MAX_TOKEN_LENGTH) + 1);
+    expect(tokens[tokens.length - 1]).toBe("'");
+    expect(tokens.slice(0, -1).join('')).toBe(text.slice(0, -1));
   });
 
   test('bad arguments name the option', () => {

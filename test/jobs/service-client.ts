@@ -58,12 +58,13 @@ export function request(
   });
 }
 
-/** The events of a server-sent events stream, read to its end. */
+/** The events of a server-sent events stream, read to its end (comment lines, the server's heartbeat, skipped). */
 export async function events(port: number, url: string): Promise<{ event: string; data: Record<string, unknown> }[]> {
   const r = await request(port, 'GET', url);
   return r.text
     .trim()
     .split('\n\n')
+    .filter((block) => !block.startsWith(':'))
     .map((block) => ({
       event: /^event: (.*)$/m.exec(block)![1],
       data: JSON.parse(/^data: (.*)$/m.exec(block)![1]),

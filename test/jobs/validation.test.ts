@@ -113,7 +113,7 @@ maybe('jobs.train input checks and limits', () => {
     });
     expect(big.status).toBe('failed');
     expect(big.error!.message).toMatch(
-      /jobs.train\(\): model: the model has 6,600,000,002 parameters and 200,000,002 activation values per batch, which need about 100.6 GiB .*; the limit is/,
+      /jobs.train\(\): model: the model has 6,600,000,002 parameters and 400,000,068 activation values per batch \(outputs, gradients and layer workspaces\), which need about 99.8 GiB .*; the limit is/,
     );
     const capped = bp!.jobs.train({ model: spec(), data: { x, y: [0, 1, 1, 0] }, maxParameters: 20 });
     expect(capped.error!.message).toBe(
@@ -152,7 +152,7 @@ maybe('jobs.train input checks and limits', () => {
       // For one input and one row it fits (371 KiB), so only the worker, seeing 2 columns and batches of 32, refuses.
       expect(refused.status).not.toBe('failed');
       await expect(refused.result).rejects.toThrow(
-        /the model has 25,002 parameters and 160,064 activation values per batch, which need about 2.2 MiB .* the limit is 1.0 MiB/,
+        /the model has 25,002 parameters and 320,384 activation values per batch .*, which need about 1.6 MiB .* the limit is 1.0 MiB/,
       );
     } finally {
       bp!.setLimits(before);

@@ -156,3 +156,64 @@ export async function expectOnnxMatchesPredict(
   }
   return worst;
 }
+
+/** Runs `bytes` in ONNX Runtime on several inputs (in the model's input order); returns every output in order. */
+export async function runOnnxMany(
+  bytes: Uint8Array,
+  xs: bp.Tensor[],
+): Promise<{ data: Float32Array; dims: number[] }[]> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const feeds: Record<string, ort.Tensor> = {};
+    session.inputNames.forEach(
+      (n, i) => (feeds[n] = new ort.Tensor('float32', Float32Array.from(xs[i].data), [...xs[i].shape])),
+    );
+    const out = await session.run(feeds);
+    return session.outputNames.map((n) => ({ data: out[n].data as Float32Array, dims: [...out[n].dims] }));
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * expectOnnxMatchesPredict for any model (several inputs and outputs): inputs made by `makeInputs(rows, seed)`
+ * (random floats of each input's shape by default), every output compared at batch 1 and 33 on every backend.
+ */
+export async function expectGraphOnnxMatchesPredict(
+  model: bp.LayersModel,
+  checker: OnnxChecker,
+  options: ParityOptions & { makeInputs?: (rows: number, seed: number) => bp.Tensor[] } = {},
+): Promise<number> {
+  const file = path.join(tmpDir(), 'model.onnx');
+  const bytes = await bp.exportOnnx(model, file, options.opset === undefined ? {} : { opset: options.opset });
+  const checked = (options.opset ?? 17) <= CHECKER_MAX_OPSET;
+  if (checked) expect(await checker.check(file)).toBe('ok');
+  let worst = 0;
+  try {
+    for (const rows of BATCHES) {
+      const seed = (options.seed ?? 1) + rows;
+      const xs = options.makeInputs
+        ? options.makeInputs(rows, seed)
+        : model.inputShapes.map((s, i) => randomBatch(s, rows, seed + 7 * i, options.scale));
+      const outs = await runOnnxMany(bytes, xs);
+      expect(outs.map((o) => o.dims)).toEqual(model.outputShapes.map((s) => [rows, ...s]));
+      for (const name of backendNames()) {
+        bp.setBackend(name);
+        const pred = model.predict(xs) as bp.Tensor | bp.Tensor[];
+        const list = Array.isArray(pred) ? pred : [pred];
+        list.forEach((p, o) => {
+          const diff = maxAbsDiff(outs[o].data, p.data);
+          if (!(diff <= TOLERANCE)) throw new Error(`${name} backend, batch ${rows}, output ${o}: max diff ${diff}`);
+          worst = Math.max(worst, diff);
+        });
+      }
+    }
+  } finally {
+    bp.setBackend('auto');
+  }
+  if (options.label) {
+    const row = parityTable.get(options.label) ?? { maxDiff: 0, checked: true };
+    parityTable.set(options.label, { maxDiff: Math.max(row.maxDiff, worst), checked: row.checked && checked });
+  }
+  return worst;
+}

@@ -8,6 +8,8 @@ import { Activation, ACTIVATION_NAMES } from '../../src/backend/ops';
 import { Rng } from '../../src/random';
 import { asKind } from '../support/backends';
 import { sequenceOpCases } from './sequence-op-cases';
+// attention
+import { attentionOpCases } from './attention-op-cases';
 
 export type Kind = 'float32' | 'float64';
 export interface OpRun {
@@ -264,6 +266,8 @@ export function opCases(): OpCase[] {
   // sequence models
   cases.push(...sequenceOpCases());
   cases.push(...convolutionCases());
+  // attention
+  cases.push(...attentionOpCases());
   return cases;
 }
 

@@ -116,7 +116,8 @@ maybe('the training service on a queue', () => {
       const s = await request(port, 'GET', `/jobs/${bad.json.id}`);
       return s.json.status === 'failed' ? s.json : undefined;
     }, 30_000);
-    expect(failed.error).toBe(`job ${bad.json.id} failed: the CSV: line 3, column 'b': 'oops' is not a number`);
+    // A worker's errors quote nothing of the file (issue 20, finding 2): lines and columns by number.
+    expect(failed.error).toBe(`job ${bad.json.id} failed: the CSV: line 3, column 2: the cell is not a number`);
     expect(JSON.stringify(failed)).not.toContain(storeDir);
     expect(worker.logs.filter((e) => e.event === 'failed' && e.job === bad.json.id)).toHaveLength(1);
   }, 60_000);

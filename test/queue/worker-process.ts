@@ -13,8 +13,12 @@ export class WorkerProcess {
   private waiters: { test: (e: LogEntry) => boolean; resolve: (e: LogEntry) => void }[] = [];
   stderr = '';
 
-  constructor(args: string[]) {
-    this.proc = spawn(process.execPath, [CLI, 'worker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `env` is added to this process's environment (e.g. NODE_OPTIONS with a preload of test/support/fs-hook.js). */
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.proc = spawn(process.execPath, [CLI, 'worker', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let buffered = '';
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;

@@ -25,6 +25,7 @@ import * as L from './losses';
 import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
 import * as Conv from './conv-ops';
+import { createAttentionOps } from './attention';
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -376,6 +377,8 @@ export function createJsBackend(): Backend {
     avgPool2dBackward: Conv.avgPool2dBackward,
     batchNormForward: Conv.batchNormForward,
     batchNormBackward: Conv.batchNormBackward,
+    // attention
+    ...createAttentionOps(),
   };
 }
 

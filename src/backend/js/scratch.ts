@@ -28,3 +28,8 @@ export const SLOT_WINO_ACC = 8;
 export const SLOT_WINO_PAD = 9;
 export const SLOT_WINO_PAD_GRAD = 10;
 export const SLOT_WINO_PAD_DX = 11;
+// attention (attention.ts): a row of scores, a row of output or query gradient, one head's key and value gradients
+export const SLOT_ATTN_ROW = 16;
+export const SLOT_ATTN_ACC = 17;
+export const SLOT_ATTN_DK = 18;
+export const SLOT_ATTN_DV = 19;

@@ -67,5 +67,8 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
     batchNormForward: batchNormForwardUnchecked,
     batchNormBackward: batchNormBackwardUnchecked,
+    // attention: checks cost nothing next to the kernels
+    attentionForward: checked.attentionForward,
+    attentionBackward: checked.attentionBackward,
   };
 }

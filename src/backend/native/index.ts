@@ -15,7 +15,15 @@ import { chooseThreadTimeout } from './blas-threads';
 
 /** The addon's own extras beyond the op set. */
 export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
-  blasInfo(): { config: string; core: string; threads: number; parallel: number; convKernels?: string };
+  blasInfo(): {
+    config: string;
+    core: string;
+    threads: number;
+    parallel: number;
+    convKernels?: string;
+    /** Lanes of the float32 attention tiles: 16 (AVX-512, or its tiles on AVX2 for tests), 8 (AVX2) or 4. */
+    attentionLanes?: number;
+  };
   setThreads(n: number): void;
   /** The number of activations the addon was built with (native/activations.h ACT_COUNT). */
   activationCount(): number;
