@@ -59,6 +59,7 @@ export * as initializers from './training/initializers';
 export * as regularizers from './training/regularizers';
 export * as data from './data';
 export * as jobs from './jobs';
+export * as distributed from './distributed';
 export type { Loss, Optimizer, Metric, Regularizer, Initializer, Param } from './training/contracts';
 
 // autodiff: tensor ops with gradients, eager gradients, variables

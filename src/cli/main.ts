@@ -17,7 +17,9 @@ const program = new Command();
 program
   .name('backprop')
   .description('Train and run neural networks from the command line (native OpenBLAS or pure JS).')
-  .version(VERSION);
+  .version(VERSION)
+  // `launch` hands everything after its script to the script; the program has no options of its own to lose.
+  .enablePositionalOptions();
 const verbose = () => process.argv.includes('--verbose');
 
 program
@@ -163,6 +165,31 @@ program
       '  $ backprop export --model iris-model --onnx iris.onnx --opset 13 --safetensors iris.safetensors --json',
   )
   .action((o: ExportOptions) => run(verbose(), () => exportCommand(o)));
+
+// one model on many machines: start the ranks of a data-parallel run
+import { launch } from './launch';
+
+program
+  .command('launch')
+  .description('start the ranks of a data-parallel run (bp.distributed) on this machine, as torchrun')
+  .argument('<script>', 'the training script each rank runs with node')
+  .argument('[args...]', "the script's own arguments")
+  .option('--nproc <n>', 'ranks on this machine')
+  .option('--nnodes <m>', 'machines taking part (default 1)')
+  .option('--node-rank <r>', "this machine's number, 0..nnodes-1 (default 0)")
+  .option('--store <dir|url>', 'rendezvous: a directory every rank sees or redis:// (one machine: a temporary dir)')
+  .option('--iface <name|address>', 'the network interface or address the ranks use (one machine: 127.0.0.1)')
+  .option('--run-id <id>', 'names this run in the store, the same on every machine (one machine: random)')
+  .option('--threads <n>', 'BLAS threads per rank (default 1)')
+  .option('--timeout-ms <ms>', 'how long a rank waits for a peer before the group fails (default 60000)')
+  .passThroughOptions()
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ backprop launch --nproc 2 train.js --epochs 5\n' +
+      '  $ backprop launch --nproc 4 --nnodes 2 --node-rank 0 --store /mnt/shared/rdv --iface eth0 ' +
+      '--run-id exp7 train.js',
+  )
+  .action((script: string, args: string[], o) => run(verbose(), () => launch(script, args, o)));
 
 // scale-out: the job queue on Redis (worker, submit, status, sweep)
 import { statusCommand, submitCommand, sweepCommand, workerCommand } from './queue';

@@ -20,6 +20,8 @@ import { shapeSize } from '../layers/shape';
 import { batchSizesOf } from '../model/step-memory';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
+import { dataParallelFor } from '../distributed/data-parallel';
+import { Rng } from '../random';
 
 export interface FitArgs {
   /** Number of epochs to train up to (default 1). With `initialEpoch`, training runs epochs initialEpoch..epochs-1. */
@@ -41,6 +43,13 @@ export interface FitArgs {
   signal?: AbortSignal;
   /** Longest stretch of synchronous training between event-loop turns, in ms (default 10). */
   yieldEveryMs?: number;
+  /**
+   * Train data-parallel with the other ranks of the process group (`await bp.distributed.init(...)` first):
+   * rank 0's weights are broadcast, each rank trains on its shard of every epoch (`batchSize` is per rank),
+   * gradients are averaged over the ranks before each update, epoch logs are averaged, callbacks run on rank 0
+   * only, and a stop (EarlyStopping, an abort signal) takes effect on every rank at the end of the epoch.
+   */
+  distributed?: boolean;
 }
 
 const FIT_KEYS = [
@@ -54,6 +63,7 @@ const FIT_KEYS = [
   'verbose',
   'signal',
   'yieldEveryMs',
+  'distributed',
 ];
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -86,6 +96,8 @@ function checkFitArgs(args: unknown) {
   const yieldEveryMs = a.yieldEveryMs ?? 10;
   if (typeof yieldEveryMs !== 'number' || !(yieldEveryMs >= 0))
     throw new Error(`fit(): 'yieldEveryMs' must be a number >= 0, got ${String(a.yieldEveryMs)}`);
+  if (a.distributed !== undefined && typeof a.distributed !== 'boolean')
+    throw new Error(`fit(): 'distributed' must be true or false, got ${String(a.distributed)}`);
   if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
     throw new Error(`fit(): 'signal' must be an AbortSignal (new AbortController().signal)`);
   return {
@@ -96,6 +108,7 @@ function checkFitArgs(args: unknown) {
     batchSize: checkBatchSize('fit()', a.batchSize ?? 32),
     shuffle: a.shuffle ?? true,
     yieldEveryMs,
+    distributed: a.distributed ?? false,
   };
 }
 
@@ -151,19 +164,26 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
     };
   }
   if (trainRows === 0) throw new Error(`fit(): 'x' has no rows`);
+  // Data-parallel: this rank's rows of each epoch are every worldSize-th of the epoch's order, as PyTorch's
+  // DistributedSampler (the remainder of trainRows / worldSize is left out, so every rank takes as many steps).
+  const dp = opts.distributed ? dataParallelFor(model, plan) : undefined;
+  const shardRows = dp ? Math.floor(trainRows / dp.worldSize) : trainRows;
+  if (shardRows === 0)
+    throw new Error(`fit(): distributed: ${trainRows} training rows cannot be shared by ${dp!.worldSize} ranks`);
 
   const userCallbacks =
     args.callbacks === undefined ? [] : Array.isArray(args.callbacks) ? args.callbacks : [args.callbacks];
-  const all = [...userCallbacks];
-  if (opts.verbose > 0) all.push(new ProgressBar(opts.verbose, trainRows));
+  // Distributed: callbacks (checkpoints, logging) run on rank 0 only.
+  const all = dp && dp.rank !== 0 ? [] : [...userCallbacks];
+  if (opts.verbose > 0 && all.length === userCallbacks.length) all.push(new ProgressBar(opts.verbose, shardRows));
   const callbacks = new CallbackList(all);
   callbacks.setModel(model);
   const batchHooks = callbacks.has('onBatchBegin') || callbacks.has('onBatchEnd');
-  const stopOnNaN = all.some((c) => c instanceof TerminateOnNaN);
+  const stopOnNaN = userCallbacks.some((c) => c instanceof TerminateOnNaN);
 
   const history = new History();
-  const batchSize = Math.min(opts.batchSize, trainRows);
-  const steps = Math.ceil(trainRows / batchSize);
+  const batchSize = Math.min(opts.batchSize, shardRows);
+  const steps = Math.ceil(shardRows / batchSize);
   history.params = {
     epochs: opts.epochs,
     initialEpoch: opts.initialEpoch,
@@ -189,10 +209,11 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
     ),
   });
   const full = make(batchSize);
-  const lastRows = trainRows % batchSize;
+  const lastRows = shardRows % batchSize;
   const partial = lastRows ? make(lastRows) : full;
   const single = xs.length === 1 && ys.length === 1;
   const order = new Uint32Array(trainRows);
+  const shard = dp ? new Uint32Array(shardRows) : order;
   const outputs = plan.outputs.length;
   const perOutputKeys = outputs > 1 ? model.outputPrefixes.map((p) => `${p}loss`) : [];
 
@@ -201,6 +222,7 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
   // Long steps run their heavy ops off the main thread (the thread hop costs tens of µs, so only then).
   const offThread = engine.offThread(b, batchSize);
   const resuming = opts.initialEpoch > 0 && opts.initialEpoch === model.trainingState.epoch;
+  const samplerSeed = dp ? await dp.start() : 0;
   await callbacks.trainBegin({});
   if (resuming) callbacks.restoreState(model.trainingState.callbacks);
   let lastYield = performance.now();
@@ -211,38 +233,45 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
     // Each epoch's order depends only on the RNG state (not on the previous epoch's order), so a run
     // resumed from a checkpoint shuffles exactly as the uninterrupted run would.
     for (let i = 0; i < trainRows; i++) order[i] = i;
-    if (opts.shuffle) model.rng.shuffle(order);
+    if (opts.shuffle && dp) new Rng((samplerSeed ^ Math.imul(epoch + 1, 0x9e3779b9)) >>> 0).shuffle(order);
+    else if (opts.shuffle) model.rng.shuffle(order);
+    if (dp) for (let j = 0; j < shardRows; j++) shard[j] = order[dp.rank + j * dp.worldSize];
     const metrics = engine.makeMetrics();
     for (const m of metrics) m.metric.reset();
     let lossSum = 0,
       seen = 0;
     perOutput.fill(0);
     for (let step = 0; step < steps; step++) {
-      if (args.signal?.aborted) {
+      // Distributed: every rank must take every step; stops are agreed at the end of the epoch.
+      if (!dp && args.signal?.aborted) {
         aborted = true;
         break;
       }
       checkUnchanged(xs, xLengths, ys, yLengths, model.inputNames, model.outputNames, epoch, step);
       const start = step * batchSize;
-      const rows = Math.min(batchSize, trainRows - start);
+      const rows = Math.min(batchSize, shardRows - start);
       const buf = rows === batchSize ? full : partial;
-      for (let i = 0; i < xs.length; i++) gatherRows(xs[i].data, xCols[i], order, start, rows, buf.x[i]);
-      for (let o = 0; o < ys.length; o++) if (ys[o]) gatherRows(ys[o]!, yCols[o], order, start, rows, buf.y[o]);
+      for (let i = 0; i < xs.length; i++) gatherRows(xs[i].data, xCols[i], shard, start, rows, buf.x[i]);
+      for (let o = 0; o < ys.length; o++) if (ys[o]) gatherRows(ys[o]!, yCols[o], shard, start, rows, buf.y[o]);
       if (batchHooks) await callbacks.batchBegin(step, { batch: step, size: rows });
       const x = single ? buf.x[0] : buf.x;
       const y = single ? buf.y[0] : buf.y;
-      const loss = offThread
-        ? await engine.trainStepAsync(b, x, y, rows, metrics)
-        : engine.trainStep(b, x, y, rows, metrics);
+      const loss = dp
+        ? await engine.trainStepSynced(b, x, y, rows, metrics, dp, offThread)
+        : offThread
+          ? await engine.trainStepAsync(b, x, y, rows, metrics)
+          : engine.trainStep(b, x, y, rows, metrics);
+      let nanStop = false;
       if (!Number.isFinite(loss)) {
         if (!stopOnNaN) throw new NonFiniteLossError(epoch + 1, step + 1, loss);
-        model.stopTraining = true;
+        model.stopTraining = nanStop = true;
       }
       lossSum += loss * rows;
       for (let o = 0; o < perOutputKeys.length; o++) perOutput[o] += engine.outputLoss(o) * rows;
       seen += rows;
       if (batchHooks) await callbacks.batchEnd(step, { batch: step, size: rows, loss });
-      if (model.stopTraining) break;
+      // Distributed, a non-finite loss stops every rank at this step; other stops wait for the epoch's end.
+      if (model.stopTraining && (!dp || nanStop)) break;
       if (performance.now() - lastYield >= opts.yieldEveryMs) {
         await tick();
         lastYield = performance.now();
@@ -258,12 +287,22 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
       const v = engine.evaluate(val.x, val.rows, val.y, valBatch);
       for (const [k, value] of Object.entries(v)) logs[`val_${k}`] = value;
     }
+    if (dp) {
+      const keys = Object.keys(logs);
+      const values = Float64Array.from(keys, (k) => logs[k]);
+      await dp.average(values);
+      keys.forEach((k, i) => (logs[k] = values[i]));
+    }
     if (aborted) break; // a partial epoch is not recorded as if it were complete
     history.record(epoch, logs);
     model.trainingState.epoch = epoch + 1;
     await callbacks.epochEnd(epoch, logs, () => {
       model.trainingState.callbacks = callbacks.collectState();
     });
+    if (dp) {
+      const stop = (dp.rank === 0 && model.stopTraining) || !!args.signal?.aborted;
+      if (await dp.anyRank(stop)) model.stopTraining = true;
+    }
     await tick();
     lastYield = performance.now();
   }

@@ -53,6 +53,14 @@ export interface OutputMetric {
 export const ASYNC_STEP_MACS = 5e7;
 
 /** Thrown when a model is used while it trains in a way that would corrupt or race with the training. */
+/** How a data-parallel step (trainStepSynced) hands its gradients over (src/distributed implements it). */
+export interface GradientSync {
+  /** Backward of plan call `call` is done: the weight gradients of its layer are final for this step. */
+  callDone(call: number): void;
+  /** Sums the remaining gradients over the ranks; resolves false when some rank's loss was not finite. */
+  finish(lossFinite: boolean): Promise<boolean>;
+}
+
 export class ModelBusyError extends Error {
   constructor(message: string) {
     super(message);
@@ -411,6 +419,67 @@ export class Engine {
       for (const p of params) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
       const opt = this.model.optimizer!;
       if (opt.stepAsync) await opt.stepAsync(b, params);
+      else opt.step(b, params);
+      return loss;
+    } finally {
+      this.stepInFlight = false;
+    }
+  }
+
+  /**
+   * One data-parallel training step (src/distributed): trainStep, except that the weight gradients are handed
+   * to `sync` as backward produces them (so it can sum them over the ranks while backward goes on) and the
+   * update waits for `sync.finish`, which says whether every rank's loss was finite. SGD is never folded into
+   * backward here: the update must use the summed gradients. `offThread` as for trainStepAsync (long steps).
+   * Returns this rank's loss.
+   */
+  async trainStepSynced(
+    b: Backend,
+    x: Inputs,
+    target: TargetsIn,
+    rows: number,
+    metrics: OutputMetric[] | undefined,
+    sync: GradientSync,
+    offThread: boolean,
+  ): Promise<number> {
+    this.stepInFlight = true;
+    try {
+      const s = this.current();
+      const xs = isFloatArray(x) ? [x] : x;
+      const ts = isFloatArray(target) || target instanceof Int32Array ? [target] : target;
+      if (offThread) await this.forwardAsync(b, xs, rows);
+      else this.forward(b, x, rows, true);
+      let loss = this.lossOfOutputs(b, ts, rows, true);
+      const finite = Number.isFinite(loss);
+      const { plan, grads } = s;
+      if (finite) {
+        if (metrics) this.updateMetrics(metrics, ts, rows);
+        this.startBackward(s, rows);
+        for (let i = plan.calls.length - 1; i >= 0; i--) {
+          const c = plan.calls[i];
+          if (!c.backward) continue;
+          const dy = this.gradOf(b, s, c.output, rows);
+          if (c.multi) {
+            c.layer.backwardMany(b, dy, rows, c.needDx, c.dxs);
+            for (let k = 0; k < c.inputs.length; k++)
+              if (c.needDx[k]) this.contribute(b, s, c.inputs[k], c.dxs[k], rows);
+          } else {
+            const dx = offThread
+              ? await c.layer.backwardAsync(b, dy, rows, c.anyDx, c.lossFused)
+              : c.layer.backward(b, dy, rows, c.anyDx, c.lossFused, null);
+            if (c.anyDx) this.contribute(b, s, c.inputs[0], dx, rows);
+          }
+          if (!plan.hasReplicas) sync.callDone(i);
+        }
+        grads.fill(null);
+        this.sumReplicaGradients(plan);
+      }
+      const params = this.model.params();
+      // Every rank takes part in every collective, whatever its loss: a rank that skipped one would hang the rest.
+      if (!(await sync.finish(finite))) return finite ? Number.NaN : loss;
+      for (const p of params) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
+      const opt = this.model.optimizer!;
+      if (offThread && opt.stepAsync) await opt.stepAsync(b, params);
       else opt.step(b, params);
       return loss;
     } finally {

@@ -1,0 +1,258 @@
+/**
+ * Synchronous data parallelism for fit (`distributed: true`), as PyTorch's DistributedDataParallel: rank 0's
+ * weights are broadcast at the start, each rank trains on its shard of every epoch, and the weight gradients
+ * are averaged over the ranks before every update, so every rank applies the same update to the same weights.
+ *
+ * Gradients go in buckets of about 25 MB, filled in reverse layer order; a bucket's allreduce is queued as soon
+ * as backward has finished its layers and runs on the group's communication thread while backward goes on.
+ * Bucket order and Gloo's reduction order are fixed, so a run is bit-for-bit repeatable at a given world size.
+ */
+import { floatArray } from '../backend/memory';
+import type { FloatArray } from '../backend/ops';
+import type { GradientSync } from '../model/engine';
+import type { Model } from '../model/model';
+import type { Plan } from '../model/plan';
+import type { Param } from '../training/contracts';
+import { nativeGroup } from './group';
+import { glooMessage, type NativeGroup } from './native';
+
+const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
+
+/** Gradient bucket size: BACKPROP_BUCKET_MB (as PyTorch's bucket_cap_mb), else 25 MB. */
+function bucketBytes(): number {
+  const env = process.env.BACKPROP_BUCKET_MB;
+  if (env === undefined || env === '') return DEFAULT_BUCKET_BYTES;
+  const mb = Number(env);
+  if (!(mb > 0 && mb <= 4096))
+    throw new Error(`fit(): distributed: BACKPROP_BUCKET_MB must be a number in (0, 4096], got '${env}'`);
+  return Math.max(1, Math.round(mb * 1024 * 1024));
+}
+
+/** What the last distributed fit of this process spent on communication (distributed.fitStats()). */
+export interface FitStats {
+  /** Training steps taken. */
+  steps: number;
+  /** Gradient buckets per step. */
+  buckets: number;
+  /** Gradient values summed over the ranks per step (4 or 8 bytes each by dtype). */
+  gradientValues: number;
+  /** Time this rank waited, after its own backward, for the gradients of the step to be summed, in total. */
+  waitMs: number;
+}
+
+const stats: FitStats = { steps: 0, buckets: 0, gradientValues: 0, waitMs: 0 };
+
+/** What the last (or running) distributed fit of this process spent waiting on communication. */
+export function fitStats(): FitStats {
+  return { ...stats };
+}
+
+/** A fingerprint of a model's weights (names, shapes, dtype), to refuse ranks that build different models. */
+function fingerprint(model: Model): number {
+  const text =
+    `${model.dtype}|` +
+    model
+      .weights()
+      .map((w) => `${w.name}:${w.shape.join('x')}`)
+      .join(',');
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+const reuse = new WeakMap<Model, DataParallel>();
+
+/**
+ * The model's DataParallel for the current group: the group keeps its buckets (and the gradient arrays they
+ * read) for its life, so later fits of the same model reuse them instead of adding more.
+ */
+export function dataParallelFor(model: Model, plan: Plan): DataParallel {
+  const known = reuse.get(model);
+  if (known && known.matches(model, plan)) return known;
+  const dp = new DataParallel(model, plan);
+  reuse.set(model, dp);
+  return dp;
+}
+
+export class DataParallel implements GradientSync {
+  readonly rank: number;
+  readonly worldSize: number;
+  private readonly group: NativeGroup;
+  /** Buckets that become complete once backward of plan call i is done, in bucket order. */
+  private readonly readyAfter: number[][];
+  private readonly launched: Uint8Array;
+  private readonly control: Float64Array;
+  private readonly params: Param[];
+  private readonly gradientValues: number;
+
+  constructor(
+    private readonly model: Model,
+    private readonly plan: Plan,
+  ) {
+    const g = nativeGroup('fit');
+    this.group = g.group;
+    this.rank = g.rank;
+    this.worldSize = g.worldSize;
+    this.params = model.params();
+    for (const p of this.params) {
+      if (!(p.grad.buffer instanceof SharedArrayBuffer))
+        throw new Error(`fit(): distributed: the gradient of '${p.name}' is not in shared memory (a layer bug)`);
+    }
+    // Params in the order backward finishes them; the rest (layers backward never reaches) last.
+    const order: Param[] = [];
+    const finishedBy: number[] = [];
+    const seen = new Set<Param>();
+    if (!plan.hasReplicas) {
+      for (let i = plan.calls.length - 1; i >= 0; i--) {
+        const c = plan.calls[i];
+        if (!c.backward) continue;
+        for (const p of c.layer.params())
+          if (p.grad.length > 0 && !seen.has(p) && this.params.includes(p)) {
+            seen.add(p);
+            order.push(p);
+            finishedBy.push(i);
+          }
+      }
+    }
+    for (const p of this.params)
+      if (p.grad.length > 0 && !seen.has(p)) {
+        order.push(p);
+        finishedBy.push(-1);
+      }
+    const width = model.dtype === 'float64' ? 8 : 4;
+    const limit = bucketBytes();
+    const buckets: { parts: FloatArray[]; last: number }[] = [];
+    let bytes = Infinity;
+    for (let k = 0; k < order.length; k++) {
+      const size = order[k].grad.length * width;
+      if (bytes + size > limit) {
+        buckets.push({ parts: [], last: finishedBy[k] });
+        bytes = 0;
+      }
+      const b = buckets[buckets.length - 1];
+      b.parts.push(order[k].grad);
+      // A bucket is complete when its earliest-in-plan layer is done (-1: only at the end of the step).
+      b.last = finishedBy[k] === -1 || b.last === -1 ? -1 : Math.min(b.last, finishedBy[k]);
+      bytes += size;
+    }
+    this.readyAfter = plan.calls.map(() => []);
+    buckets.forEach((b, index) => {
+      const total = b.parts.reduce((n, p) => n + p.length, 0);
+      const id = this.group.addBucket(floatArray(model.dtype, total), b.parts, true);
+      if (id !== index) throw new Error('fit(): distributed: bucket numbering out of step');
+      if (b.last >= 0) this.readyAfter[b.last].push(index);
+    });
+    this.launched = new Uint8Array(buckets.length);
+    this.gradientValues = order.reduce((n, p) => n + p.grad.length, 0);
+    this.control = floatArray('float64', 4) as Float64Array;
+  }
+
+  /** Whether this was made for `model` as it is now, in the current group. */
+  matches(model: Model, plan: Plan): boolean {
+    return (
+      this.model === model &&
+      this.plan === plan &&
+      this.params === model.params() &&
+      nativeGroup('fit').group === this.group
+    );
+  }
+
+  /** Checks that every rank has the same model and world size, then copies rank 0's weights to every rank. */
+  async start(): Promise<number> {
+    Object.assign(stats, { steps: 0, waitMs: 0, buckets: this.launched.length, gradientValues: this.gradientValues });
+    const c = this.control;
+    c[0] = fingerprint(this.model);
+    c[1] = this.worldSize;
+    c[2] = this.rank === 0 ? Math.floor(this.model.rng.next() * 2 ** 32) : 0; // the sampler's seed
+    c[3] = 0;
+    const mine = c[0];
+    this.group.broadcast(c, 0);
+    await this.flush('broadcasting the model check');
+    const seed = c[2];
+    const differs = c[0] !== mine ? 1 : 0;
+    // Every rank learns whether any rank differs, so all fail together instead of waiting on each other.
+    c.fill(0);
+    c[0] = differs;
+    this.group.allreduce(c);
+    await this.flush('comparing models');
+    if (c[0] > 0) {
+      throw new Error(
+        `fit(): distributed: ${differs ? 'this rank' : `${c[0]} rank(s)`} built a different model from rank 0 ` +
+          `(layer names, weight shapes or dtype differ): every rank must build the same model`,
+      );
+    }
+    const weights = this.model.weights();
+    const packed = floatArray(
+      this.model.dtype,
+      weights.reduce((n, w) => n + w.value.length, 0),
+    );
+    let off = 0;
+    for (const w of weights) {
+      packed.set(w.value, off);
+      off += w.value.length;
+    }
+    this.group.broadcast(packed, 0);
+    await this.flush("broadcasting rank 0's weights");
+    off = 0;
+    for (const w of weights) {
+      w.value.set(packed.subarray(off, off + w.value.length));
+      off += w.value.length;
+    }
+    return seed;
+  }
+
+  callDone(call: number): void {
+    const ready = this.readyAfter[call];
+    for (let k = 0; k < ready.length; k++) {
+      this.group.reduce(ready[k]);
+      this.launched[ready[k]] = 1;
+    }
+  }
+
+  async finish(lossFinite: boolean): Promise<boolean> {
+    for (let b = 0; b < this.launched.length; b++) if (!this.launched[b]) this.group.reduce(b);
+    const c = this.control;
+    c.fill(0);
+    c[0] = lossFinite ? 0 : 1;
+    this.group.allreduce(c);
+    const t0 = performance.now();
+    await this.flush('summing gradients');
+    stats.waitMs += performance.now() - t0;
+    stats.steps++;
+    this.launched.fill(0);
+    if (c[0] > 0) return false;
+    // Summed gradients are dense: a sparse-rows update would miss the other ranks' rows.
+    for (const p of this.params) p.sparse = undefined;
+    return true;
+  }
+
+  /** Whether `flag` is set on any rank (stop requests: rank 0's callbacks, a rank's abort signal). */
+  async anyRank(flag: boolean): Promise<boolean> {
+    const c = this.control;
+    c.fill(0);
+    c[0] = flag ? 1 : 0;
+    this.group.allreduce(c);
+    await this.flush('agreeing to stop');
+    return c[0] > 0;
+  }
+
+  /** Averages `values` over the ranks, in place (epoch logs). */
+  async average(values: Float64Array): Promise<void> {
+    const buf = floatArray('float64', values.length);
+    buf.set(values);
+    this.group.allreduce(buf);
+    await this.flush('averaging metrics');
+    for (let i = 0; i < values.length; i++) values[i] = buf[i] / this.worldSize;
+  }
+
+  private async flush(what: string): Promise<void> {
+    try {
+      await this.group.flush();
+    } catch (e) {
+      throw new Error(
+        `fit(): distributed: rank ${this.rank} of ${this.worldSize} failed while ${what}: ${glooMessage(e)} ` +
+          `(a rank stopped or was unreachable; the group cannot continue)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * The process group of this process: `init` joins it, `rank` / `worldSize` describe it. Ranks meet through a
+ * directory they all see (Gloo's FileStore; the store directory queue workers share), in a subdirectory per run,
+ * and connect over TCP on the one address given: the interface is the user's choice, never a guess.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
+import { glooMessage, loadGloo, type NativeGroup } from './native';
+
+export interface InitOptions {
+  /** This process's rank, 0..worldSize-1 (default: BACKPROP_RANK). */
+  rank?: number;
+  /** The number of ranks (default: BACKPROP_WORLD_SIZE). */
+  worldSize?: number;
+  /**
+   * Where ranks exchange addresses: a directory every rank sees, or a Redis URL (`redis://:password@host:6379`,
+   * `rediss://` for TLS) (default: BACKPROP_STORE).
+   */
+  store?: string;
+  /** The network interface (`eth0`, `lo`) or one of this machine's IP addresses to use (default: BACKPROP_IFACE). */
+  iface?: string;
+  /** Names this run inside the store; ranks of one run share it (default: BACKPROP_RUN_ID, else `default`). */
+  runId?: string;
+  /** How long to wait for a peer, at init and in every collective, in ms (default: BACKPROP_TIMEOUT_MS, else 60000). */
+  timeoutMs?: number;
+}
+
+interface Joined {
+  rank: number;
+  worldSize: number;
+  group: NativeGroup;
+  meeting: Meeting;
+}
+
+let joined: Joined | undefined;
+let joining = false;
+
+const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs'];
+
+function intFrom(name: string, value: unknown, env: string, lo: number, hi: number): number {
+  let v = value;
+  if (v === undefined) {
+    const e = process.env[env];
+    if (e === undefined || e === '') throw new Error(`distributed.init(): '${name}' is required (or set ${env})`);
+    v = /^\d+$/.test(e.trim()) ? Number(e.trim()) : e;
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi)
+    throw new Error(`distributed.init(): '${name}' must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function strFrom(name: string, value: unknown, env: string, fallback?: string): string {
+  const v = value ?? (process.env[env] || fallback);
+  if (v === undefined) throw new Error(`distributed.init(): '${name}' is required (or set ${env})`);
+  if (typeof v !== 'string' || v === '' || v.length > 4096)
+    throw new Error(`distributed.init(): '${name}' must be a non-empty string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The IP address to listen and connect on: an interface's address, or an address of one of them. */
+export function addressOf(iface: string): string {
+  const all = os.networkInterfaces();
+  if (net.isIP(iface)) {
+    for (const list of Object.values(all)) for (const a of list ?? []) if (a.address === iface) return iface;
+    throw new Error(`distributed.init(): 'iface' ${iface} is not an address of this machine's interfaces`);
+  }
+  const list = all[iface];
+  if (!list || list.length === 0) {
+    throw new Error(
+      `distributed.init(): no network interface '${iface}'; this machine has: ${Object.keys(all).join(', ')}`,
+    );
+  }
+  const v4 = list.find((a) => a.family === 'IPv4');
+  return (v4 ?? list[0]).address;
+}
+
+/**
+ * Joins the process group; resolves once every rank has joined and all are connected. Fails (on every rank)
+ * after `timeoutMs` when a rank never arrives, naming a world-size mismatch when that is the cause.
+ * @example
+ * await bp.distributed.init({ rank: 0, worldSize: 2, store: '/shared/store', iface: 'eth0' });
+ * await model.fit(x, y, { epochs: 5, batchSize: 64, distributed: true }); // 64 rows per rank and step
+ */
+export async function init(options: InitOptions = {}): Promise<void> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new Error('distributed.init(): the argument must be an options object');
+  for (const k of Object.keys(options))
+    if (!KEYS.includes(k))
+      throw new Error(`distributed.init(): unknown option '${k}'; options are: ${KEYS.join(', ')}`);
+  if (joined || joining)
+    throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
+  const worldSize = intFrom('worldSize', options.worldSize, 'BACKPROP_WORLD_SIZE', 1, 4096);
+  const rank = intFrom('rank', options.rank, 'BACKPROP_RANK', 0, 2 ** 31);
+  if (rank >= worldSize)
+    throw new Error(
+      `distributed.init(): 'rank' ${rank} is out of range for worldSize ${worldSize} (0..${worldSize - 1})`,
+    );
+  const store = strFrom('store', options.store, 'BACKPROP_STORE');
+  const address = addressOf(strFrom('iface', options.iface, 'BACKPROP_IFACE'));
+  const runId = strFrom('runId', options.runId, 'BACKPROP_RUN_ID', 'default');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(runId) || runId.startsWith('.'))
+    throw new Error(
+      `distributed.init(): 'runId' must be 1-64 characters of A-Z a-z 0-9 _ . - , got ${JSON.stringify(runId)}`,
+    );
+  const envTimeout = process.env.BACKPROP_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 60000);
+  if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
+    throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
+  let meeting: Meeting;
+  if (/^rediss?:\/\//i.test(store)) {
+    meeting = new RedisMeeting(store, runId, rank, worldSize, timeoutMs);
+  } else {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(store);
+    } catch {
+      throw new Error(`distributed.init(): 'store' ${store} does not exist (create the directory every rank shares)`);
+    }
+    if (!st.isDirectory()) throw new Error(`distributed.init(): 'store' ${store} is not a directory`);
+    meeting = new FileMeeting(store, runId, rank, worldSize);
+  }
+
+  const gloo = loadGloo();
+  joining = true;
+  try {
+    try {
+      await meeting.claim();
+    } catch (e) {
+      throw new Error(`distributed.init(): ${(e as Error).message}`);
+    }
+    const group = new gloo.Group(rank, worldSize, address, timeoutMs);
+    try {
+      const early = await meeting.mismatch();
+      if (early) throw new Error(early);
+      await meeting.connect(group);
+      // A rank may finish connecting before another has read every key (one side of a pair dials the other):
+      // keys go only once every rank is connected.
+      group.barrier();
+      await group.flush();
+      await meeting.connected();
+    } catch (e) {
+      await group.close().catch(() => undefined);
+      const mismatch = await meeting.mismatch();
+      // On a mismatch the claim stays, so that the other ranks can name it too (a later run takes it over).
+      await meeting.leave(!!mismatch);
+      const why = mismatch ?? glooMessage(e);
+      throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
+    }
+    joined = { rank, worldSize, group, meeting };
+  } finally {
+    joining = false;
+  }
+}
+
+function current(what: string): Joined {
+  if (!joined) throw new Error(`distributed.${what}(): not initialized; call await bp.distributed.init(...) first`);
+  return joined;
+}
+
+/** This process's rank (0 is the one that runs callbacks and checkpoints). */
+export function rank(): number {
+  return current('rank').rank;
+}
+
+/** The number of ranks in the group. */
+export function worldSize(): number {
+  return current('worldSize').worldSize;
+}
+
+/** Whether init() has completed (and destroy() not yet been called). */
+export function isInitialized(): boolean {
+  return joined !== undefined;
+}
+
+/** The native group, for data-parallel training (src/distributed/data-parallel.ts). */
+export function nativeGroup(what: string): { group: NativeGroup; rank: number; worldSize: number } {
+  return current(what);
+}
+
+/** Leaves the group: closes the connections and removes this rank's entries from the store. */
+export async function destroy(): Promise<void> {
+  const j = joined;
+  if (!j) return;
+  joined = undefined;
+  await j.group.close().catch(() => undefined);
+  await j.meeting.leave();
+}

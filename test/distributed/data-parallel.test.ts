@@ -1,0 +1,139 @@
+/**
+ * Data-parallel fit over Gloo, with real processes on 127.0.0.1 meeting through a file store: N ranks with
+ * batch B/N give the weights of one process with batch B, every rank ends with the same weights, runs repeat
+ * bit for bit, and a rank that dies or hangs, a world-size or model mismatch fail the group with a clear error.
+ */
+import * as fs from 'node:fs';
+import { GLOO_ADDON, maxDiff, runGroup, runSingle, startGroup, tempStore } from './ranks';
+
+// Gloo comes from a system package (libgloo-dev); CI installs it and sets BACKPROP_REQUIRE_GLOO=1.
+const haveGloo = fs.existsSync(GLOO_ADDON);
+if (!haveGloo && process.env.BACKPROP_REQUIRE_GLOO === '1')
+  throw new Error(`BACKPROP_REQUIRE_GLOO=1 but ${GLOO_ADDON} was not built (apt-get install libgloo-dev)`);
+const describeGloo = haveGloo ? describe : describe.skip;
+
+jest.setTimeout(120000);
+
+const trainable = (name: string) => !/moving_/.test(name);
+
+describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
+  test('2 ranks × batch 8 give the weights of 1 process × batch 16, on every rank, bit-identical across runs', async () => {
+    const single = await runSingle({ batchSize: 16, epochs: 3 });
+    const a = await runGroup(2, { batchSize: 8, epochs: 3 });
+    const b = await runGroup(2, { batchSize: 8, epochs: 3 });
+    expect(maxDiff(a[0], single)).toBeLessThan(1e-6);
+    expect(maxDiff(a[0], a[1])).toBe(0);
+    expect(maxDiff(a[0], b[0])).toBe(0);
+    // Epoch logs are averaged over the ranks: the loss of the whole data set, as the single process reports it.
+    a[0].out!.history.loss.forEach((l, i) => expect(l).toBeCloseTo(single.out!.history.loss[i], 6));
+    expect(a[1].out!.history).toEqual(a[0].out!.history);
+    // Rank 1 started from other weights (another seed): rank 0's were broadcast. Callbacks ran on rank 0 only.
+    expect(a[0].stdout).toContain('"epoch":2');
+    expect(a[1].stdout).not.toContain('"event":"epoch"');
+  });
+
+  test('3 ranks, graph model: the weights of 1 process with the whole batch; shuffled runs repeat bit for bit', async () => {
+    const single = await runSingle({ kind: 'graph', batchSize: 12, epochs: 2 });
+    const g = await runGroup(3, { kind: 'graph', batchSize: 4, epochs: 2 });
+    expect(maxDiff(g[0], single)).toBeLessThan(1e-6);
+    expect(maxDiff(g[0], g[2])).toBe(0);
+    const s1 = await runGroup(3, { kind: 'graph', batchSize: 4, epochs: 2, shuffle: true });
+    const s2 = await runGroup(3, { kind: 'graph', batchSize: 4, epochs: 2, shuffle: true });
+    expect(maxDiff(s1[0], s2[0])).toBe(0);
+    expect(maxDiff(s1[1], s2[1])).toBe(0);
+    expect(maxDiff(s1[0], g[0])).toBeGreaterThan(0); // the sampler did shuffle
+  });
+
+  test('small buckets, reduced while backward goes on, give the same weights as one bucket', async () => {
+    // 8-unit hidden layers: ~100 gradient values per layer; 0.0001 MB buckets hold one weight array or two.
+    const one = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 });
+    const many = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { BACKPROP_BUCKET_MB: '0.0001' });
+    const stats = many[0].out!.stats as { buckets: number };
+    expect(stats.buckets).toBeGreaterThan(3);
+    expect((one[0].out!.stats as { buckets: number }).buckets).toBe(1);
+    expect(maxDiff(many[0], one[0])).toBe(0); // two ranks: a + b, whatever the bucket
+  });
+
+  test('a last partial batch, and rows that do not divide by the world size', async () => {
+    // 100 rows: 50 per rank, 6 steps of 8 and one of 2; the single process takes 6 of 16 and one of 4.
+    const single = await runSingle({ batchSize: 16, rows: 100, epochs: 2 });
+    const two = await runGroup(2, { batchSize: 8, rows: 100, epochs: 2 });
+    expect(maxDiff(two[0], single)).toBeLessThan(1e-6);
+    // 100 rows over 3 ranks: 33 each (one row left out of the epoch, as DistributedSampler with drop_last).
+    const three = await runGroup(3, { batchSize: 8, rows: 100, epochs: 1, shuffle: true });
+    expect(maxDiff(three[0], three[2])).toBe(0);
+    expect(Number.isFinite(three[0].out!.history.loss[0])).toBe(true);
+  });
+
+  test('dropout and BatchNormalization: trainable weights stay identical on every rank', async () => {
+    for (const kind of ['dropout', 'bn']) {
+      const r = await runGroup(2, { kind, batchSize: 8, epochs: 2, shuffle: true });
+      expect(maxDiff(r[0], r[1], trainable)).toBe(0);
+      expect(Number.isFinite(r[0].out!.history.loss[1])).toBe(true);
+    }
+    // BatchNormalization uses per-rank batch statistics (PyTorch's default): moving statistics differ by rank.
+    const bn = await runGroup(2, { kind: 'bn', batchSize: 8, epochs: 1, shuffle: true });
+    expect(maxDiff(bn[0], bn[1], (n) => !trainable(n))).toBeGreaterThan(0);
+  });
+});
+
+describeGloo('a group that cannot go on fails on every rank, within the timeout', () => {
+  let store: string;
+  beforeEach(() => (store = tempStore()));
+  afterEach(() => fs.rmSync(store, { recursive: true, force: true }));
+
+  const long = { epochs: 100000, batchSize: 4, rows: 96, timeoutMs: 3000 };
+
+  test('a rank killed mid-epoch: the others stop with an error naming the failure', async () => {
+    const ranks = startGroup(3, store, long);
+    await ranks[0].printed('"epoch":1');
+    ranks[1].proc.kill('SIGKILL');
+    const [r0, , r2] = await Promise.all(ranks.map((r) => r.done));
+    for (const r of [r0, r2]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/RANK-ERROR fit\(\): distributed: rank \d of 3 failed while/);
+    }
+  });
+
+  test('a rank that hangs (SIGSTOP): the others fail after timeoutMs instead of waiting forever', async () => {
+    const ranks = startGroup(2, store, long);
+    await ranks[0].printed('"epoch":1');
+    const stoppedAt = Date.now();
+    ranks[1].proc.kill('SIGSTOP');
+    const r0 = await ranks[0].done;
+    ranks[1].proc.kill('SIGKILL');
+    await ranks[1].done;
+    expect(r0.code).toBe(2);
+    expect(r0.stderr).toMatch(/RANK-ERROR fit\(\): distributed: rank 0 of 2 failed while .*[Tt]imed? ?out/);
+    expect(Date.now() - stoppedAt).toBeLessThan(3000 + 20000);
+  });
+
+  test('ranks that disagree on the world size fail at init, naming the mismatch', async () => {
+    const ranks = startGroup(2, store, { timeoutMs: 2000 }, (r) =>
+      r === 1 ? { env: { BACKPROP_WORLD_SIZE: '3' } } : {},
+    );
+    const results = await Promise.all(ranks.map((r) => r.done));
+    for (const r of results) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(
+        /could not join the group: world size mismatch: rank-\d has worldSize [23], this one [23]/,
+      );
+    }
+  });
+
+  test('a rank with a different model fails the group at the start of fit, naming the mismatch', async () => {
+    const ranks = startGroup(2, store, { timeoutMs: 5000 }, (r) =>
+      r === 1 ? { testCase: { otherModel: true, timeoutMs: 5000 } } : {},
+    );
+    const [r0, r1] = await Promise.all(ranks.map((r) => r.done));
+    expect(r1.stderr).toMatch(/this rank built a different model from rank 0/);
+    expect(r0.stderr).toMatch(/1 rank\(s\) built a different model from rank 0/);
+  });
+
+  test('two processes claiming one rank: the second is refused before it touches Gloo', async () => {
+    const ranks = startGroup(2, store, { timeoutMs: 2000 }, () => ({ env: { BACKPROP_RANK: '0' } }));
+    const results = await Promise.all(ranks.map((r) => r.done));
+    expect(results.some((r) => /rank 0 of run 'default' is already taken/.test(r.stderr))).toBe(true);
+    expect(results.every((r) => r.code === 2)).toBe(true);
+  });
+});
