@@ -1,5 +1,5 @@
 /**
- * The CNN rows of `backprop bench`: one training step of the two CNNs (src/bench/cnn-bench.ts) on the native
+ * The CNN rows of `backprop bench`: one training step of the three CNNs (src/bench/cnn-bench.ts) on the native
  * backend (with its thread count and with 1 thread) and the JS backend, the native step over the same products
  * done as plain sgemms, and the GFLOP/s the step achieves next to raw OpenBLAS sgemm on the largest of them.
  */
@@ -13,6 +13,7 @@ type Row = Record<string, string | number | null>;
 const LABELS: Record<CnnKind, string> = {
   keras: 'keras CNN b64 adam',
   small: 'small CNN b64 adam',
+  residual: 'residual CNN b64 adam',
 };
 
 function rate(seconds: number): number {
@@ -29,7 +30,7 @@ export async function cnnRows(
   js: Backend,
 ): Promise<{ title: string; rows: Row[] }> {
   const rows: Row[] = [];
-  for (const kind of ['small', 'keras'] as CnnKind[]) {
+  for (const kind of ['small', 'keras', 'residual'] as CnnKind[]) {
     const row: Row = { cnn: LABELS[kind] };
     const flops = cnnStepFlops(kind);
     let nativeMedian: number | null = null;
@@ -48,15 +49,22 @@ export async function cnnRows(
       const [m, n, k] = cnnGemmShapes(kind).reduce((a, s) => (s[0] * s[1] * s[2] > a[0] * a[1] * a[2] ? s : a));
       row['raw sgemm GFLOP/s'] = rawBlasGflops(m, n, k, 'float32', threads);
     }
-    const heavy = kind === 'keras';
-    const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
-    row['js samples/s'] = spread(tj);
-    row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
+    // The residual CNN's JS step takes seconds (seven 28x28 convolutions at batch 64): full runs only.
+    if (quick && kind === 'residual') {
+      row['js samples/s'] = null;
+      row['native/js'] = null;
+    } else {
+      const heavy = kind !== 'small';
+      const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
+      row['js samples/s'] = spread(tj);
+      row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
+    }
     rows.push(row);
   }
   return {
     title:
-      '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
+      '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range)); residual = the\n' +
+      '    functional residual CNN (7 same convs, batch norm, add; bench/torch_peer.py cnn-residual);\n' +
       '    step/gemms = native step over the same products as plain sgemms (im2col shapes);\n' +
       '    GFLOP/s of the step next to raw sgemm on its largest gemm',
     rows,
