@@ -59,17 +59,17 @@ export function cnnGemmShapes(kind: CnnKind, batch = CNN_BATCH): [number, number
     kind === 'residual'
       ? residualGemmLayers()
       : kind === 'keras'
-      ? [
-          [26 * 26, 32, 9],
-          [24 * 24, 64, 288],
-          [1, 128, 9216],
-          [1, 10, 128],
-        ]
-      : [
-          [24 * 24, 8, 25],
-          [8 * 8, 16, 200],
-          [1, 10, 256],
-        ];
+        ? [
+            [26 * 26, 32, 9],
+            [24 * 24, 64, 288],
+            [1, 128, 9216],
+            [1, 10, 128],
+          ]
+        : [
+            [24 * 24, 8, 25],
+            [8 * 8, 16, 200],
+            [1, 10, 256],
+          ];
   const out: [number, number, number][] = [];
   layers.forEach(([rows, n, k], i) => {
     const m = rows * batch;
