@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // The CNN comparison in one run: backprop (native with 1 and 2 threads, and the pure-JS backend), PyTorch (1 and 2
 // threads, with its installed OpenBLAS core detection and with the OpenBLAS settings backprop gives itself: its core
-// in OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT=20) and
-// TF.js's cpu backend, on the keras and small CNNs (float32, Adam, batch 64). The fast measurements alternate over
-// several rounds (ours, then each peer) so machine drift touches all alike; each row is the median (range) of its
+// in OPENBLAS_CORETYPE and OPENBLAS_THREAD_TIMEOUT=20) and TF.js's cpu backend, on the small, keras and residual
+// CNNs (float32, Adam, batch 64). The fast measurements alternate over several rounds (ours, then each peer) so machine drift touches all alike; each row is the median (range) of its
 // rounds. Ratios use PyTorch's best configuration. Usage: node bench/cnn-peers.js [--quick]
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -25,7 +24,7 @@ function run(cmd, args, env = {}) {
   }
 }
 
-const torchSteps = { 'cnn-keras': quick ? 8 : 25, 'cnn-small': quick ? 60 : 200 };
+const torchSteps = { 'cnn-keras': quick ? 8 : 25, 'cnn-small': quick ? 60 : 200, 'cnn-residual': quick ? 8 : 25 };
 function configs(model) {
   const out = [];
   for (const t of [1, 2])
@@ -56,7 +55,7 @@ const once = (model) => [
 ];
 
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-for (const model of ['cnn-small', 'cnn-keras']) {
+for (const model of ['cnn-small', 'cnn-keras', 'cnn-residual']) {
   const results = new Map();
   for (let r = 0; r < rounds; r++) {
     for (const [label, f] of configs(model)) {

@@ -50,3 +50,5 @@ torch mha-manual 16 "$((steps / 4))"
 # convolutional networks: backprop, PyTorch and TF.js alternating in rounds, with ratios (bench/cnn-peers.js)
 echo "== CNNs"
 node bench/cnn-peers.js ${quick}
+# the residual CNN's test accuracy after 5 epochs on the digits, backprop and PyTorch on the same split (minutes)
+if [ "$quick" != --quick ]; then echo "== residual CNN accuracy"; bash bench/residual-accuracy.sh; fi

@@ -3,7 +3,7 @@
 same minute on the same machine (float32, random data, samples/s after warm-up).
 
 Usage: torch_peer.py MODEL BATCH STEPS THREADS
-  MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | cnn-keras | lstm | gru |
+  MODEL: mlp:784-256-128-10:adam | mlp:784-128-10:sgd | cnn-small | cnn-keras | cnn-residual | lstm | gru |
          gpt | gpt-manual | mha | mha-manual (see transformers below)
 Prints one JSON line: {"peer": "pytorch", "model": ..., "threads": ..., "samplesPerSecond": ..., "msPerStep": ...}
 """
@@ -23,6 +23,32 @@ def mlp(spec):
         if i < len(sizes) - 1:
             layers.append(nn.ReLU())
     return nn.Sequential(*layers), (sizes[0],), sizes[-1]
+
+
+class ResidualBlock(nn.Module):
+    """conv 3x3 same -> batch norm -> relu -> conv 3x3 same -> batch norm -> + input -> relu."""
+
+    def __init__(self, c):
+        super().__init__()
+        # Keras' BatchNormalization(momentum=0.99, epsilon=1e-3): torch's momentum weighs the new batch.
+        self.c1, self.b1 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+        self.c2, self.b2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+    def forward(self, x):
+        h = torch.relu(self.b1(self.c1(x)))
+        return torch.relu(self.b2(self.c2(h)) + x)
+
+
+def residual_cnn():
+    """src/bench/residual-cnn.ts: conv 32@3x3 same relu, 3 residual blocks, global average pooling, dense 10 (the
+    softmax is in the cross-entropy). Keras' initializers: glorot-uniform kernels, zero biases."""
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *[ResidualBlock(32) for _ in range(3)],
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return model
 
 
 class LastStep(nn.Module):
@@ -127,6 +153,8 @@ def build(name):
         model = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 10))
         return model, (1, 28, 28), 10, 'adam'
+    if name == 'cnn-residual':
+        return residual_cnn(), (1, 28, 28), 10, 'adam'
     if name in ('lstm', 'gru'):  # 50 steps of 32 features → 128 units → 10 classes
         rnn = (nn.LSTM if name == 'lstm' else nn.GRU)(32, 128, batch_first=True)
         return LastStep(rnn, 128, 10), (50, 32), 10, 'adam'

@@ -3,7 +3,9 @@
  * 28×28×1 inputs, softmax cross-entropy from logits) — the networks bench/torch_peer.py and bench/tfjs-peer.js
  * train:
  * - keras: conv 32@3×3 relu → conv 64@3×3 relu → maxpool 2 → flatten → dense 128 relu → dense 10;
- * - small (tfjs-examples mnist): conv 8@5×5 relu → maxpool 2 → conv 16@5×5 relu → maxpool 2 → flatten → dense 10.
+ * - small (tfjs-examples mnist): conv 8@5×5 relu → maxpool 2 → conv 16@5×5 relu → maxpool 2 → flatten → dense 10;
+ * - residual: the functional residual CNN of src/bench/residual-cnn.ts (7 same convolutions with batch norm, softmax
+ *   output, categorical cross-entropy on the probabilities).
  * A step runs as fit runs it (off the main thread when the step is long). Also: the same step's products done as
  * plain sgemms (each convolution as its im2col gemms, forward, dW and dX), for the step/gemm fraction and GFLOP/s.
  */
@@ -11,12 +13,18 @@ import * as bp from '../index';
 import type { Backend } from '../backend/ops';
 import { engineOf } from '../model/engine';
 import { timeSync, type Timing } from './timing';
+import { residualCnn, residualGemmLayers } from './residual-cnn';
 
-export type CnnKind = 'keras' | 'small';
+export type CnnKind = 'keras' | 'small' | 'residual';
 export const CNN_BATCH = 64;
 
 /** The model of `kind`, compiled as the peers train it. */
-export function cnnModel(kind: CnnKind, seed = 1): bp.Sequential {
+export function cnnModel(kind: CnnKind, seed = 1): bp.LayersModel {
+  if (kind === 'residual') {
+    const model = residualCnn(seed);
+    model.compile({ optimizer: bp.optimizers.adam({ learningRate: 1e-3 }), loss: 'categoricalCrossentropy' });
+    return model;
+  }
   const L = bp.layers;
   const layers =
     kind === 'keras'
@@ -48,18 +56,20 @@ export function cnnModel(kind: CnnKind, seed = 1): bp.Sequential {
 export function cnnGemmShapes(kind: CnnKind, batch = CNN_BATCH): [number, number, number][] {
   // [rows per sample (output pixels), outputs, inputs (im2col columns)] per conv/dense layer.
   const layers: [number, number, number][] =
-    kind === 'keras'
-      ? [
-          [26 * 26, 32, 9],
-          [24 * 24, 64, 288],
-          [1, 128, 9216],
-          [1, 10, 128],
-        ]
-      : [
-          [24 * 24, 8, 25],
-          [8 * 8, 16, 200],
-          [1, 10, 256],
-        ];
+    kind === 'residual'
+      ? residualGemmLayers()
+      : kind === 'keras'
+        ? [
+            [26 * 26, 32, 9],
+            [24 * 24, 64, 288],
+            [1, 128, 9216],
+            [1, 10, 128],
+          ]
+        : [
+            [24 * 24, 8, 25],
+            [8 * 8, 16, 200],
+            [1, 10, 256],
+          ];
   const out: [number, number, number][] = [];
   layers.forEach(([rows, n, k], i) => {
     const m = rows * batch;

@@ -1,5 +1,5 @@
 /**
- * The CNN rows of `backprop bench`: one training step of the two CNNs (src/bench/cnn-bench.ts) on the native and
+ * The CNN rows of `backprop bench`: one training step of the three CNNs (src/bench/cnn-bench.ts) on the native and
  * wasm backends (with their thread count and with 1 thread) and the JS backend, the native step over the same
  * products done as plain sgemms, and the GFLOP/s the step achieves next to raw OpenBLAS sgemm on the largest.
  */
@@ -13,6 +13,7 @@ type Row = Record<string, string | number | null>;
 const LABELS: Record<CnnKind, string> = {
   keras: 'keras CNN b64 adam',
   small: 'small CNN b64 adam',
+  residual: 'residual CNN b64 adam',
 };
 
 function rate(seconds: number): number {
@@ -30,7 +31,7 @@ export async function cnnRows(
   js: Backend,
 ): Promise<{ title: string; rows: Row[] }> {
   const rows: Row[] = [];
-  for (const kind of ['small', 'keras'] as CnnKind[]) {
+  for (const kind of ['small', 'keras', 'residual'] as CnnKind[]) {
     const row: Row = { cnn: LABELS[kind] };
     const flops = cnnStepFlops(kind);
     let nativeMedian: number | null = null;
@@ -61,16 +62,24 @@ export async function cnnRows(
       row['wasm 1 thr'] = spread(t1);
       row['wasm/native time'] = nativeMedian ? +(wasmMedian / nativeMedian).toFixed(2) : null;
     }
-    const heavy = kind === 'keras';
-    const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
-    row['js samples/s'] = spread(tj);
-    row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
-    row['wasm/js'] = wasmMedian ? +(tj.median / wasmMedian).toFixed(1) : null;
+    // The residual CNN's JS step takes seconds (seven 28x28 convolutions at batch 64): full runs only.
+    if (quick && kind === 'residual') {
+      row['js samples/s'] = null;
+      row['native/js'] = null;
+      row['wasm/js'] = null;
+    } else {
+      const heavy = kind !== 'small';
+      const tj = await timeCnn(kind, js, heavy ? 0.5 : 0.3, quick ? 1 : heavy ? 3 : 5);
+      row['js samples/s'] = spread(tj);
+      row['native/js'] = nativeMedian ? +(tj.median / nativeMedian).toFixed(1) : null;
+      row['wasm/js'] = wasmMedian ? +(tj.median / wasmMedian).toFixed(1) : null;
+    }
     rows.push(row);
   }
   return {
     title:
-      '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range));\n' +
+      '(f) CNN training step (float32, Adam, batch 64, 28x28x1; samples/s median (range)); residual = the\n' +
+      '    functional residual CNN (7 same convs, batch norm, add; bench/torch_peer.py cnn-residual);\n' +
       '    wasm/native time = the wasm step time over the native one; native/js, wasm/js = speedups over js;\n' +
       '    step/gemms = native step over the same products as plain sgemms (im2col shapes);\n' +
       '    GFLOP/s of the step next to raw sgemm on its largest gemm',
