@@ -14,6 +14,9 @@
         "native/conv_direct.cc",
         "native/winograd.cc",
         "native/thread_pool.cc",
+        # graph-model layers
+        "native/conv_depthwise.cc",
+        "native/exports_conv_transpose.cc",
         "native/attention.cc",
         "native/exports_attention.cc"
       ],

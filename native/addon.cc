@@ -82,6 +82,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"maxPool2dForwardAsync", MaxPool2dForwardAsync}, {"maxPool2dBackwardAsync", MaxPool2dBackwardAsync},
       {"avgPool2dForwardAsync", AvgPool2dForwardAsync}, {"avgPool2dBackwardAsync", AvgPool2dBackwardAsync},
       {"batchNormForwardAsync", BatchNormForwardAsync}, {"batchNormBackwardAsync", BatchNormBackwardAsync},
+      // graph-model layers
+      {"conv2dTransposeForward", Conv2dTransposeForward}, {"conv2dTransposeBackward", Conv2dTransposeBackward},
+      {"conv2dTransposeForwardAsync", Conv2dTransposeForwardAsync},
+      {"conv2dTransposeBackwardAsync", Conv2dTransposeBackwardAsync},
       // attention
       {"attentionForward", AttentionForward}, {"attentionBackward", AttentionBackward},
       {"attentionForwardAsync", AttentionForwardAsync}, {"attentionBackwardAsync", AttentionBackwardAsync},

@@ -2,13 +2,15 @@
 // processed in panels that fit in L2: im2col copies a panel's input windows into per-thread scratch
 // (rows × kH·kW·inC/groups), one sgemm per group multiplies it with the group's kernel columns straight into
 // z, and bias + activation run on the panel while it is still in cache. Backward rebuilds the same panels for
-// dW += colᵀ·dz and scatters dcol = dz·Wᵀ back into dx (col2im). A 1×1 convolution at stride 1 is one gemm.
+// dW += colᵀ·dz and scatters dcol = dz·Wᵀ back into dx (col2im). A 1×1 convolution at stride 1 is one gemm;
+// depthwise convolutions (one group per channel) take their own kernels (conv_depthwise.h).
 #pragma once
 #include <algorithm>
 #include <cstring>
 
 #include "activations.h"
 #include "blas.h"
+#include "conv_depthwise.h"
 #include "conv_direct.h"
 #include "conv_geometry.h"
 #include "simd.h"
@@ -104,6 +106,10 @@ void conv2dForward(const T* x, const T* w, const T* b, T* z, T* y, const ConvGeo
     }
     return;
   }
+  if (depthwiseSupported(g)) {
+    depthwiseForward(x, w, b, z, y, g, act, alpha);
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {
     if (winogradSupported(g)) {
       winogradForward(x, w, b, z, y, g, act, alpha);
@@ -133,6 +139,10 @@ void conv2dBackward(const T* x, const T* w, const T* z, const T* y, const T* dy,
                     const ConvGeom& g, int act, double alpha) {
   const size_t rows = g.rows(), outC = g.outC, total = rows * outC;
   const size_t kg = g.kg(), fg = g.fg(), cg = g.cg();
+  if (total > 0 && kg > 0 && depthwiseSupported(g)) {
+    depthwiseBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);
+    return;
+  }
   if constexpr (std::is_same_v<T, float>) {
     if (total > 0 && kg > 0 && winogradSupported(g)) {
       winogradBackward(x, w, z, y, dy, dz, dw, db, dx, g, act, alpha);

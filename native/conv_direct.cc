@@ -340,6 +340,34 @@ void backward256(const Plan& p, const float* x, const float* z, const float* y, 
 // Vector width the backward tiles use (the transposed kernel is padded to whole tiles of it).
 size_t vectorWidth(const Plan& p) { return isa() == Isa::Avx512 && p.F % 16 == 0 ? 16 : 8; }
 
+// graph-model layers: the input gradient alone (a transposed convolution's forward), samples [n0, n1).
+template <int W, bool Wide>
+BP_TILE void inputGradSamples(const Plan& p, const float* dz, float* dx, size_t n0, size_t n1) {
+  const size_t padLen = p.Hp * p.Wp * p.C;
+  float* padGrad = p.padded ? scratch<float>(kSlotPaddedGrad, padLen) : nullptr;
+  for (size_t n = n0; n < n1; n++) {
+    const float* dzs = dz + n * p.outSample;
+    float* dxn = dx + n * p.inSample;
+    float* target = padGrad ? padGrad : dxn;
+    std::fill(target, target + (padGrad ? padLen : p.inSample), 0.0f);
+    inputPixels<W, Wide>(p, dzs, target);
+    if (!padGrad) continue;
+    const size_t rowLen = p.inW * p.C;
+    for (size_t iy = 0; iy < p.inH; iy++) {
+      std::memcpy(dxn + iy * rowLen, padGrad + ((p.pT + iy) * p.Wp + p.pL) * p.C, rowLen * sizeof(float));
+    }
+  }
+}
+BP_CONV_AVX512
+void inputGrad512(const Plan& p, const float* dz, float* dx, size_t n0, size_t n1) {
+  if (p.F % 16 == 0) inputGradSamples<16, true>(p, dz, dx, n0, n1);
+  else inputGradSamples<8, true>(p, dz, dx, n0, n1);
+}
+BP_CONV_AVX2
+void inputGrad256(const Plan& p, const float* dz, float* dx, size_t n0, size_t n1) {
+  inputGradSamples<8, false>(p, dz, dx, n0, n1);
+}
+
 }  // namespace
 
 ConvIsa convIsa() { return isa(); }
@@ -432,6 +460,27 @@ void directConvBackward(const float* x, const float* w, const float* z, const fl
       db[f] = static_cast<float>(s);
     }
   }
+}
+
+// graph-model layers: dx alone, from the same tiles as directConvBackward's (the kernel transposed once).
+void directConvInputGrad(const float* dz, const float* w, float* dx, const ConvGeom& g) {
+  Plan p = makePlan(g);
+  const size_t W = vectorWidth(p);
+  markContiguous(p, W);
+  p.ldwt = (p.K + W - 1) / W * W;
+  float* wt = scratch<float>(kSlotDcol, p.F * p.ldwt);
+  for (size_t f = 0; f < p.F; f++) {
+    float* row = wt + f * p.ldwt;
+    for (size_t k = 0; k < p.K; k++) row[k] = w[k * p.F + f];
+    std::fill(row + p.K, row + p.ldwt, 0.0f);
+  }
+  p.wt = wt;
+  const size_t chunks = chunkCount(g.batch);
+  parallelChunks(chunks, [&](size_t c) {
+    const size_t n0 = g.batch * c / chunks, n1 = g.batch * (c + 1) / chunks;
+    if (isa() == Isa::Avx512) inputGrad512(p, dz, dx, n0, n1);
+    else inputGrad256(p, dz, dx, n0, n1);
+  });
 }
 
 }  // namespace bp

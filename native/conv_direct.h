@@ -28,4 +28,8 @@ const char* directConvKernels();
 void directConvBackward(const float* x, const float* w, const float* z, const float* y, const float* dy, float* dz,
                         float* dw, float* db, float* dx, const ConvGeom& g, int act, double alpha);
 
+// graph-model layers: the input gradient alone, dx = ∂/∂x given dz (overwritten): a transposed convolution's
+// forward. Same conditions as directConvBackward (directConvSupported).
+void directConvInputGrad(const float* dz, const float* w, float* dx, const ConvGeom& g);
+
 }  // namespace bp

@@ -41,7 +41,7 @@ struct KernelRangeError : std::runtime_error {
 // allocates only the first time a thread meets a size. Its size is bounded by the arrays of the call.
 template <typename T>
 T* scratch(int slot, size_t n) {
-  thread_local std::vector<T> slots[9];
+  thread_local std::vector<T> slots[10];
   std::vector<T>& v = slots[slot];
   if (v.size() < n) v.resize(n);
   return v.data();
@@ -51,5 +51,7 @@ constexpr int kSlotCol = 0, kSlotDcol = 1, kSlotAcc = 2, kSlotAcc2 = 3;
 // The direct kernels' per-chunk copies of a padded sample and of its padded input gradient; the Winograd kernels'
 // transformed input patches, products, and padded output gradient.
 constexpr int kSlotPadded = 4, kSlotPaddedGrad = 5, kSlotWinoV = 6, kSlotWinoM = 7, kSlotWinoDz = 8;
+// graph-model layers: a transposed convolution's flipped kernel, which the convolution it calls then reads.
+constexpr int kSlotFlip = 9;
 
 }  // namespace bp

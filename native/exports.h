@@ -67,6 +67,11 @@ Napi::Value AvgPool2dForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value AvgPool2dBackwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormForwardAsync(const Napi::CallbackInfo& info);
 Napi::Value BatchNormBackwardAsync(const Napi::CallbackInfo& info);
+// graph-model layers (exports_conv_transpose.cc)
+Napi::Value Conv2dTransposeForward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dTransposeBackward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dTransposeForwardAsync(const Napi::CallbackInfo& info);
+Napi::Value Conv2dTransposeBackwardAsync(const Napi::CallbackInfo& info);
 // attention
 Napi::Value AttentionForward(const Napi::CallbackInfo& info);
 Napi::Value AttentionBackward(const Napi::CallbackInfo& info);

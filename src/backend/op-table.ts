@@ -197,6 +197,24 @@ const POOL_DIMS = [
   dim('outW'),
 ] as const;
 
+// graph-model layers: a transposed convolution's kernel is [kH, kW, outC, inC] (TF.js Conv2DTranspose layout) and
+// its dims are a convolution's without groups.
+const CONV_T_KERNEL = 'kH*kW*outC*inC';
+const CONV_T_DIMS = [
+  dim('batch'),
+  dim('inH'),
+  dim('inW'),
+  dim('inC'),
+  dim('kH'),
+  dim('kW'),
+  dim('outC'),
+  ...GEOMETRY,
+  dim('dilationH'),
+  dim('dilationW'),
+  dim('outH'),
+  dim('outW'),
+] as const;
+
 // attention: projections are [batch, steps, heads, depth] (as a dense layer's [batch·steps, heads·depth] output)
 const ATTN_Q = 'batch*tq*heads*keyDim';
 const ATTN_K = 'batch*tk*heads*keyDim';
@@ -619,6 +637,39 @@ export const OP_TABLE = {
       optFloats('dbeta', 'cols'),
       dim('rows'),
       dim('cols'),
+    ],
+    'void',
+    true,
+  ),
+  // ---- graph-model layers: the transposed convolution (Conv2DTranspose) -----------------------------------
+  conv2dTransposeForward: op(
+    [
+      floats('x', CONV_IN),
+      floats('w', CONV_T_KERNEL),
+      optFloats('b', 'outC'),
+      floats('z', CONV_OUT),
+      floats('y', CONV_OUT),
+      ...CONV_T_DIMS,
+      act(Activation.relu),
+      num('alpha', 0),
+    ],
+    'void',
+    true,
+  ),
+  conv2dTransposeBackward: op(
+    [
+      floats('x', CONV_IN),
+      floats('w', CONV_T_KERNEL),
+      floats('z', CONV_OUT),
+      floats('y', CONV_OUT),
+      floats('dy', CONV_OUT),
+      floats('dz', CONV_OUT),
+      floats('dw', CONV_T_KERNEL),
+      optFloats('db', 'outC'),
+      optFloats('dx', CONV_IN),
+      ...CONV_T_DIMS,
+      act(Activation.relu),
+      num('alpha', 0),
     ],
     'void',
     true,

@@ -802,6 +802,81 @@ export interface Backend {
   batchNormForwardAsync?(...args: Parameters<Backend['batchNormForward']>): Promise<void>;
   batchNormBackwardAsync?(...args: Parameters<Backend['batchNormBackward']>): Promise<void>;
 
+  // ---- graph-model layers: the transposed convolution. ------------------------------------------------
+  // A transposed convolution is the adjoint of a convolution: x is [batch, inH, inW, inC], the kernel
+  // [kH, kW, outC, inC] (TF.js Conv2DTranspose layout), the output [batch, outH, outW, outC]. Input position
+  // (iy, ix) with kernel tap (ky, kx) adds to output position (iy·strideH − padTop + ky·dilationH,
+  // ix·strideW − padLeft + kx·dilationW); contributions falling outside the output are dropped. It is thus the
+  // input gradient of the convolution of an [outH, outW, outC] image by the same kernel (read as
+  // [kH, kW, outC, inC]) with the same strides, padding and dilation, whose output is [inH, inW, inC]; its
+  // backward is that convolution's forward (dx) and weight gradient (dw). Strides and dilations must be ≥ 1.
+
+  /**
+   * Fused transposed convolution forward: `z[n,oy,ox,o] = b[o] + Σ x[n,iy,ix,c]·w[ky,kx,o,c]` over the (iy, ix,
+   * ky, kx) that reach (oy, ox), and `y = f(z)` (softmax: RangeError). `y` may be `z` when act is linear or
+   * relu; z and y must not overlap x, w, b.
+   */
+  conv2dTransposeForward(
+    x: FloatArray,
+    w: FloatArray,
+    b: FloatArray | null,
+    z: FloatArray,
+    y: FloatArray,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  /**
+   * Fused transposed convolution backward, given the forward's x, w, z, y and dy: `dz = f'(z) ⊙ dy` (dz may
+   * alias dy), `dw = ∂/∂w` (overwritten), `db = Σ_{n,oy,ox} dz` (overwritten; null to skip), `dx = ∂/∂x` (the
+   * convolution of dz by w; overwritten; null to skip). The aliasing rules are conv2dBackward's.
+   */
+  conv2dTransposeBackward(
+    x: FloatArray,
+    w: FloatArray,
+    z: FloatArray,
+    y: FloatArray,
+    dy: FloatArray,
+    dz: FloatArray,
+    dw: FloatArray,
+    db: FloatArray | null,
+    dx: FloatArray | null,
+    batch: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kH: number,
+    kW: number,
+    outC: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outH: number,
+    outW: number,
+    act: number,
+    alpha: number,
+  ): void;
+
+  conv2dTransposeForwardAsync?(...args: Parameters<Backend['conv2dTransposeForward']>): Promise<void>;
+  conv2dTransposeBackwardAsync?(...args: Parameters<Backend['conv2dTransposeBackward']>): Promise<void>;
   // ---- Attention. -------------------------------------------------------------------------------------
   // Scaled dot-product attention of every head at once, over projections laid out as a dense layer writes
   // them: q is [batch, tq, heads, keyDim], k [batch, tk, heads, keyDim], v [batch, tk, heads, valueDim], out

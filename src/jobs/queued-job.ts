@@ -92,8 +92,19 @@ export class QueuedJob extends EventEmitter {
     this.emit('progress', p);
   }
 
-  /** @internal the job ended; `r` is the worker's return value. */
-  async complete(r: QueuedJobReturn): Promise<void> {
+  /**
+   * @internal the job ended; `r` is the worker's return value. The events stream and the poll that backs it up
+   * may both report the end: the first report loads the model, later ones wait for it (two loads in flight
+   * read the store twice, and the second could see what was swapped in after the first's check).
+   */
+  complete(r: QueuedJobReturn): Promise<void> {
+    this.completing ??= this.completeOnce(r);
+    return this.completing;
+  }
+
+  private completing?: Promise<void>;
+
+  private async completeOnce(r: QueuedJobReturn): Promise<void> {
     if (this.finished) return;
     if (!r.started) return this.fail(new Error(`job ${this.id} was cancelled before it started`), 'cancelled');
     let model: LayersModel | undefined;

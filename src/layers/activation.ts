@@ -1,7 +1,7 @@
 /**
  * An activation on its own (`layers.activation({ activation: 'relu' })`), elementwise over any rank;
- * softmax normalises over the last axis. TF.js's LeakyReLU, ELU, ReLU and Softmax layers load as this
- * layer too (see the registry entries below).
+ * softmax normalises over the last axis. TF.js's LeakyReLU, ELU and Softmax layers load as this layer too (see
+ * the registry entries below); ReLU, with its options, has its own (relu.ts).
  */
 import type { ActivationName, Backend, FloatArray } from '../backend/ops';
 import { resolveActivation, type ActivationIdentifier } from './activation-names';
@@ -130,20 +130,6 @@ export const leakyReluEntry: LayerEntry = {
 
 /** TF.js `ELU({ alpha = 1 })`. */
 export const eluEntry: LayerEntry = { className: 'ELU', fromConfig: (c) => layerWith(c, 'elu', 'alpha', 1) };
-
-/**
- * TF.js `ReLU` (without maxValue, which backprop does not implement). Keras 3 also writes `negative_slope`
- * (a non-zero slope is a leaky ReLU) and `threshold` (only 0 is supported).
- */
-export const reluEntry: LayerEntry = {
-  className: 'ReLU',
-  fromConfig(c) {
-    c.unsupported('maxValue');
-    if (c.has('threshold') && c.num('threshold') !== 0) c.fail('threshold', 'is not supported by backprop (only 0)');
-    if (c.has('negativeSlope') && c.num('negativeSlope') !== 0) return layerWith(c, 'leakyRelu', 'negativeSlope');
-    return layerWith(c, 'relu');
-  },
-};
 
 /**
  * TF.js `Softmax({ axis })` (TF.js defaults to axis 1, Keras to -1): only over the last axis, which is checked

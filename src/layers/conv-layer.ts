@@ -1,9 +1,9 @@
 /**
- * What Conv2D, Conv1D and DepthwiseConv2D share: a convolution over NHWC images computed by the fused
- * conv2dForward / conv2dBackward ops (im2col + gemm with bias and activation in one pass), the activation the
- * loss may fuse with, and the off-main-thread variants for long steps. A subclass says how its input shape
- * maps to a 2-D convolution (Conv1D: height 1; DepthwiseConv2D: one group per input channel), its kernel's
- * name and shape, and its config.
+ * What Conv2D, Conv1D, DepthwiseConv2D and Conv2DTranspose share: a convolution over NHWC images computed by the
+ * fused conv2dForward / conv2dBackward ops (bias and activation in the same pass), the activation the loss may
+ * fuse with, and the off-main-thread variants for long steps. A subclass says how its input shape maps to a 2-D
+ * convolution (Conv1D: height 1; DepthwiseConv2D: one group per input channel), its kernel's name and shape, and
+ * its config; Conv2DTranspose also runs its own ops (runForward, runBackward) on the same arguments.
  */
 import type { ActivationName, Backend, FloatArray } from '../backend/ops';
 import { Activation } from '../backend/ops';
@@ -46,6 +46,10 @@ export type ConvDims = [
   outW: number,
   groups: number,
 ];
+
+/** The arguments of conv2dForward and conv2dBackward, which every convolution layer's ops take. */
+export type ConvForwardArgs = Readonly<Parameters<Backend['conv2dForward']>>;
+export type ConvBackwardArgs = Readonly<Parameters<Backend['conv2dBackward']>>;
 
 const SOFTMAX = Activation.softmax;
 const LINEAR = Activation.linear;
@@ -137,8 +141,8 @@ export abstract class ConvLayer extends Layer {
     return this.actCode === LINEAR || this.actCode === RELU;
   }
 
-  /** z, y (none when in place), dx. */
-  private bufferSizes(): number[] {
+  /** z, y (none when in place), dx; a subclass may add its own buffers after these. */
+  protected bufferSizes(): number[] {
     const out = this.outputSize;
     return [out, this.inPlace ? 0 : out, this.inputSize];
   }
@@ -167,18 +171,42 @@ export abstract class ConvLayer extends Layer {
     b.activationForward(SOFTMAX, 0, this.lastZ!, this.lastY!, (rows * this.outputSize) / outC, outC);
   }
 
+  /** Runs the forward op on conv2dForward's arguments (Conv2DTranspose runs its own op on the same ones). */
+  protected runForward(b: Backend, a: ConvForwardArgs): void {
+    b.conv2dForward(...a);
+  }
+
+  /** The forward op off the main thread, or undefined when the backend cannot (see runForward). */
+  protected runForwardAsync(b: Backend, a: ConvForwardArgs): Promise<void> | undefined {
+    return b.conv2dForwardAsync?.(...a);
+  }
+
+  /** Runs the backward op on conv2dBackward's arguments (see runForward). */
+  protected runBackward(b: Backend, a: ConvBackwardArgs): void {
+    b.conv2dBackward(...a);
+  }
+
+  /** Whether the backend can run the backward op off the main thread. */
+  protected hasAsyncBackward(b: Backend): boolean {
+    return b.conv2dBackwardAsync !== undefined;
+  }
+
+  /** The backward op off the main thread (only called when hasAsyncBackward). */
+  protected runBackwardAsync(b: Backend, a: ConvBackwardArgs): Promise<void> {
+    return b.conv2dBackwardAsync!(...a);
+  }
+
   forward(b: Backend, x: FloatArray, rows: number): FloatArray {
-    const args = this.forwardArgs(x, rows);
-    b.conv2dForward(...args);
+    this.runForward(b, this.forwardArgs(x, rows));
     this.softmaxForward(b, rows);
     return this.lastY!;
   }
 
   override async forwardAsync(b: Backend, x: FloatArray, rows: number): Promise<FloatArray> {
     // An input the caller allocated elsewhere than floatArray() cannot go off-thread: run it here instead.
-    if (!b.conv2dForwardAsync || !isAsyncSafe(x)) return this.forward(b, x, rows);
-    const args = this.forwardArgs(x, rows);
-    await b.conv2dForwardAsync(...args);
+    const pending = isAsyncSafe(x) ? this.runForwardAsync(b, this.forwardArgs(x, rows)) : undefined;
+    if (!pending) return this.forward(b, x, rows);
+    await pending;
     this.softmaxForward(b, rows);
     return this.lastY!;
   }
@@ -213,7 +241,7 @@ export abstract class ConvLayer extends Layer {
 
   backward(b: Backend, dy: FloatArray, rows: number, needDx: boolean, lossFused: boolean): FloatArray | null {
     const args = this.backwardArgs(b, dy, rows, needDx, lossFused);
-    b.conv2dBackward(...args);
+    this.runBackward(b, args);
     return args[8];
   }
 
@@ -224,11 +252,12 @@ export abstract class ConvLayer extends Layer {
     needDx: boolean,
     lossFused: boolean,
   ): Promise<FloatArray | null> {
-    if (!b.conv2dBackwardAsync || !isAsyncSafe(this.lastX!) || !isAsyncSafe(dy)) {
+    if (!this.hasAsyncBackward(b) || !isAsyncSafe(this.lastX!) || !isAsyncSafe(dy)) {
       return this.backward(b, dy, rows, needDx, lossFused);
     }
+    // backwardArgs applies softmax's Jacobian to dy in place: it runs once, on the path that is taken.
     const args = this.backwardArgs(b, dy, rows, needDx, lossFused);
-    await b.conv2dBackwardAsync(...args);
+    await this.runBackwardAsync(b, args);
     return args[8];
   }
 

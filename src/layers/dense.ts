@@ -134,9 +134,8 @@ export class Dense extends Layer {
   }
 
   private forwardArgs(x: FloatArray, rows: number) {
-    const linear = this.actCode === Activation.linear;
     const [z, y] = this.buffers(rows, this.bufferSizes());
-    const out = linear ? z : y;
+    const out = this.actCode === Activation.linear ? z : y;
     this.lastX = x;
     this.lastZ = z;
     this.lastY = out;
@@ -146,16 +145,40 @@ export class Dense extends Layer {
     return [x, w, b, z, out, m, this.k, this.units, this.actCode, this.actAlpha] as const;
   }
 
-  /** z, y (none when linear: y is z), dx. */
+  /** z, y (none when linear: y is z), dx; fixed once built, so made once. */
   private bufferSizes(): number[] {
+    const known = this.sizes;
+    if (known && known.shape === this.inputShape) return known.values;
     const out = this.outer * this.units;
-    return [out, this.actCode === Activation.linear ? 0 : out, this.outer * this.k];
+    const values = [out, this.actCode === Activation.linear ? 0 : out, this.outer * this.k];
+    this.sizes = { shape: this.inputShape, values };
+    return values;
   }
 
+  private sizes?: { shape: Shape | undefined; values: number[] };
+
   forward(b: Backend, x: FloatArray, rows: number): FloatArray {
-    const args = this.forwardArgs(x, rows);
-    b.denseForward(...args);
-    return args[4];
+    // The arguments passed one by one, not as forwardArgs' array: a step allocates nothing.
+    const [z, y] = this.buffers(rows, this.bufferSizes());
+    const out = this.actCode === Activation.linear ? z : y;
+    this.lastX = x;
+    this.lastZ = z;
+    this.lastY = out;
+    const bias = this.useBias ? this.weight('bias').value : null;
+    const k = this.k;
+    b.denseForward(
+      x,
+      this.weight('kernel').value,
+      bias,
+      z,
+      out,
+      rows * this.outer,
+      k,
+      this.units,
+      this.actCode,
+      this.actAlpha,
+    );
+    return out;
   }
 
   override async forwardAsync(b: Backend, x: FloatArray, rows: number): Promise<FloatArray> {
@@ -198,24 +221,42 @@ export class Dense extends Layer {
     lossFused: boolean,
     fold: FoldedSgd | null,
   ): FloatArray | null {
-    const args = this.backwardArgs(dy, rows, needDx, lossFused);
-    if (fold) return this.backwardFolded(b, args, fold);
-    b.denseBackward(...args);
-    return args[8];
-  }
-
-  /**
-   * Backward with the SGD update inside the gradient gemms: dz = f'(z)⊙dy in place, dx = dz·Wᵀ with the
-   * old W, then W ← keep·W − lr·xᵀ·dz and b ← keep·b − lr·Σ_rows dz (as 1ᵀ·dz), keep = 1 − lr·weightDecay.
-   * Same update as denseBackward + sgdStep, without writing dW or making a second pass over W.
-   */
-  private backwardFolded(b: Backend, args: ReturnType<Dense['backwardArgs']>, fold: FoldedSgd): FloatArray | null {
-    const [x, w, z, y, dy, , , , dx, m, k, n, act, alpha] = args;
-    if (act !== Activation.linear) b.activationBackward(act, alpha, z, y, dy, dy, m, n);
-    if (dx) b.gemm(false, true, m, k, n, 1, dy, w, 0, dx);
-    const keep = 1 - fold.lr * fold.weightDecay;
-    b.gemm(true, false, k, n, m, -fold.lr, x, dy, keep, w);
-    if (this.useBias) b.gemm(false, false, 1, n, m, -fold.lr, this.onesColumn(m), dy, keep, this.weight('bias').value);
+    // The arguments passed one by one, not as backwardArgs' array: a step allocates nothing.
+    const dx = needDx ? this.buffers(rows, this.bufferSizes())[2] : null;
+    const act = lossFused ? Activation.linear : this.actCode;
+    const kernel = this.weight('kernel');
+    const m = rows * this.outer,
+      k = this.k,
+      n = this.units;
+    if (fold) {
+      // SGD inside the gradient gemms: dz = f'(z)⊙dy in place, dx = dz·Wᵀ with the old W, then
+      // W ← keep·W − lr·xᵀ·dz and b ← keep·b − lr·Σ_rows dz (as 1ᵀ·dz), keep = 1 − lr·weightDecay: the update of
+      // denseBackward + sgdStep without writing dW or a second pass over W.
+      if (act !== Activation.linear) b.activationBackward(act, this.actAlpha, this.lastZ!, this.lastY!, dy, dy, m, n);
+      if (dx) b.gemm(false, true, m, k, n, 1, dy, kernel.value, 0, dx);
+      const keep = 1 - fold.lr * fold.weightDecay;
+      b.gemm(true, false, k, n, m, -fold.lr, this.lastX!, dy, keep, kernel.value);
+      if (this.useBias)
+        b.gemm(false, false, 1, n, m, -fold.lr, this.onesColumn(m), dy, keep, this.weight('bias').value);
+      return dx;
+    }
+    const biasGrad = this.useBias ? this.weight('bias').grad : null;
+    b.denseBackward(
+      this.lastX!,
+      kernel.value,
+      this.lastZ!,
+      this.lastY!,
+      dy,
+      dy,
+      kernel.grad,
+      biasGrad,
+      dx,
+      m,
+      k,
+      n,
+      act,
+      this.actAlpha,
+    );
     return dx;
   }
 

@@ -247,6 +247,105 @@ export { ZeroPadding2D, BatchNormalization, SpatialDropout1D, SpatialDropout2D }
 export type { Conv2DArgs, Conv1DArgs, DepthwiseConv2DArgs, PoolingArgs, GlobalPoolingArgs, ZeroPadding2DArgs };
 export type { BatchNormalizationArgs, SpatialDropoutArgs };
 
+// graph-model layers
+import { ReLU, type ReLUArgs } from './relu';
+import { Conv2DTranspose, type Conv2DTransposeArgs } from './conv2d-transpose';
+import { UpSampling2D, type UpSampling2DArgs, type Interpolation } from './up-sampling2d';
+import { SeparableConv2D, type SeparableConv2DArgs } from './separable-conv2d';
+import { Cropping2D, type Cropping2DArgs } from './cropping2d';
+import { RepeatVector, type RepeatVectorArgs } from './repeat-vector';
+import { PReLU, type PReLUArgs } from './prelu';
+import {
+  AlphaDropout,
+  GaussianDropout,
+  GaussianNoise,
+  type AlphaDropoutArgs,
+  type GaussianDropoutArgs,
+  type GaussianNoiseArgs,
+} from './noise';
+import { Rescaling, type RescalingArgs } from './rescaling';
+
+/**
+ * ReLU with Keras' options: `min(x, maxValue)` above `threshold`, `negativeSlope·(x − threshold)` below (all
+ * default 0, no maximum). `maxValue: 6` is MobileNet's ReLU6. TF.js reads `maxValue` only: `negativeSlope` with a
+ * maximum or threshold, and `threshold`, are Keras-only.
+ * @example bp.layers.reLU({ maxValue: 6 }) // ReLU6
+ */
+export function reLU(args?: ReLUArgs): ReLU {
+  return new ReLU(args);
+}
+/**
+ * A transposed convolution ("deconvolution"), the learned upsampling of decoders and GANs: [h, w, c] →
+ * [h·sH, w·sW, filters] with padding 'same' (with 'valid', plus max(kernel − stride, 0)); kernel [kH, kW, filters,
+ * inChannels].
+ * @example bp.layers.conv2dTranspose({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' })
+ */
+export function conv2dTranspose(args: Conv2DTransposeArgs): Conv2DTranspose {
+  return new Conv2DTranspose(args);
+}
+/**
+ * Upsamples images by whole factors, repeating pixels ('nearest') or interpolating ('bilinear', as TF.js).
+ * @example bp.layers.upSampling2d({ size: 2, interpolation: 'bilinear' }) // [14, 14, 8] → [28, 28, 8]
+ */
+export function upSampling2d(args?: UpSampling2DArgs): UpSampling2D {
+  return new UpSampling2D(args);
+}
+/**
+ * A depthwise convolution then a pointwise (1×1) one, with bias and activation after the second: Xception /
+ * MobileNet blocks at a fraction of a Conv2D's cost. Weights depthwise_kernel, pointwise_kernel, bias.
+ * @example bp.layers.separableConv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' })
+ */
+export function separableConv2d(args: SeparableConv2DArgs): SeparableConv2D {
+  return new SeparableConv2D(args);
+}
+/**
+ * Crops rows and columns off the edges of images.
+ * @example bp.layers.cropping2d({ cropping: [[1, 1], [2, 2]] }) // [28, 28, 3] → [26, 24, 3]
+ */
+export function cropping2d(args?: Cropping2DArgs): Cropping2D {
+  return new Cropping2D(args);
+}
+/** Repeats a vector n times: [features] → [n, features]. @example bp.layers.repeatVector({ n: 12 }) */
+export function repeatVector(args: RepeatVectorArgs): RepeatVector {
+  return new RepeatVector(args);
+}
+/**
+ * Parametric ReLU: `x` above 0, a learned `alpha·x` below, alpha per value or shared along `sharedAxes`.
+ * @example bp.layers.pReLU({ sharedAxes: [1, 2] }) // one alpha per channel of [h, w, c] images
+ */
+export function pReLU(args?: PReLUArgs): PReLU {
+  return new PReLU(args);
+}
+/**
+ * Adds N(0, stddev²) noise while training (identity at inference).
+ * @example bp.layers.gaussianNoise({ stddev: 0.2 })
+ */
+export function gaussianNoise(args: GaussianNoiseArgs): GaussianNoise {
+  return new GaussianNoise(args);
+}
+/**
+ * Multiplies by N(1, rate/(1 − rate)) noise while training (identity at inference).
+ * @example bp.layers.gaussianDropout({ rate: 0.2 })
+ */
+export function gaussianDropout(args: GaussianDropoutArgs): GaussianDropout {
+  return new GaussianDropout(args);
+}
+/**
+ * Dropout that keeps the mean and variance of SELU activations, while training (identity at inference).
+ * @example bp.layers.alphaDropout({ rate: 0.1 })
+ */
+export function alphaDropout(args: AlphaDropoutArgs): AlphaDropout {
+  return new AlphaDropout(args);
+}
+/** `x·scale + offset`. @example bp.layers.rescaling({ scale: 1 / 127.5, offset: -1 }) // pixels to [-1, 1] */
+export function rescaling(args: RescalingArgs): Rescaling {
+  return new Rescaling(args);
+}
+
+export { ReLU, Conv2DTranspose, UpSampling2D, SeparableConv2D, Cropping2D, RepeatVector, PReLU };
+export { GaussianNoise, GaussianDropout, AlphaDropout, Rescaling };
+export type { ReLUArgs, Conv2DTransposeArgs, UpSampling2DArgs, Interpolation, SeparableConv2DArgs, Cropping2DArgs };
+export type { RepeatVectorArgs, PReLUArgs, GaussianNoiseArgs, GaussianDropoutArgs, AlphaDropoutArgs, RescalingArgs };
 // merging several inputs (functional models)
 import { Add, Average, Maximum, Minimum, Multiply, Subtract } from './elementwise-merge';
 import { Concatenate, type ConcatenateArgs } from './concatenate';

@@ -322,12 +322,21 @@ export abstract class Layer {
   /** Hook for a layer to bind its weights to fields after build (e.g. Dense's kernel and bias). */
   protected onBuilt(): void {}
 
-  /** The layer's weight `name` ('kernel'), once built. */
+  /**
+   * The layer's weight `name` ('kernel'), once built. Found once per build: layers look their weights up on
+   * every step, and a search building `${scope}/${name}` each time allocated per call.
+   */
   protected weight(name: string): Param {
+    const known = this.weightIndex.get(name);
+    if (known && known.from === this.allWeights) return known.param;
     const p = this.allWeights.find((w) => w.name === `${this.scope}/${name}`);
     if (!p) throw new Error(`${this.className} '${this.name}': no weight '${name}' (is the layer built?)`);
+    this.weightIndex.set(name, { from: this.allWeights, param: p });
     return p;
   }
+
+  /** weight()'s answers, each valid for the weights list it was found in. */
+  private readonly weightIndex = new Map<string, { from: Param[]; param: Param }>();
 
   private get scope(): string {
     return this.weightScope ?? this.name;

@@ -3,7 +3,7 @@
  * specs, gradcheck's float64 copy and the CLI all go through it; adding a layer adds one line here.
  */
 import { ConfigReader, type Fail } from './config-reader';
-import { activationEntry, eluEntry, leakyReluEntry, reluEntry, softmaxEntry } from './activation';
+import { activationEntry, eluEntry, leakyReluEntry, softmaxEntry } from './activation';
 import { denseEntry } from './dense';
 import { dropoutEntry } from './dropout';
 import { flattenEntry } from './flatten';
@@ -30,6 +30,16 @@ import { globalAveragePooling2dEntry, globalMaxPooling1dEntry, globalMaxPooling2
 import { zeroPadding2dEntry } from './zero-padding2d';
 import { batchNormalizationEntry } from './batch-normalization';
 import { spatialDropout1dEntry, spatialDropout2dEntry } from './spatial-dropout';
+// graph-model layers
+import { reluEntry } from './relu';
+import { conv2dTransposeEntry } from './conv2d-transpose';
+import { upSampling2dEntry } from './up-sampling2d';
+import { separableConv2dEntry } from './separable-conv2d';
+import { cropping2dEntry } from './cropping2d';
+import { repeatVectorEntry } from './repeat-vector';
+import { preluEntry } from './prelu';
+import { alphaDropoutEntry, gaussianDropoutEntry, gaussianNoiseEntry } from './noise';
+import { rescalingEntry } from './rescaling';
 // merging several inputs
 import { addEntry, averageEntry, maximumEntry, minimumEntry, multiplyEntry, subtractEntry } from './elementwise-merge';
 import { concatenateEntry } from './concatenate';
@@ -46,7 +56,6 @@ const ENTRIES: LayerEntry[] = [
   activationEntry,
   leakyReluEntry,
   eluEntry,
-  reluEntry,
   softmaxEntry,
   dropoutEntry,
   flattenEntry,
@@ -77,6 +86,18 @@ const ENTRIES: LayerEntry[] = [
   batchNormalizationEntry,
   spatialDropout1dEntry,
   spatialDropout2dEntry,
+  // graph-model layers
+  reluEntry,
+  conv2dTransposeEntry,
+  upSampling2dEntry,
+  separableConv2dEntry,
+  cropping2dEntry,
+  repeatVectorEntry,
+  preluEntry,
+  gaussianNoiseEntry,
+  gaussianDropoutEntry,
+  alphaDropoutEntry,
+  rescalingEntry,
   // merging several inputs
   addEntry,
   subtractEntry,

@@ -78,7 +78,10 @@ export class ZeroPadding2D extends Layer {
   }
 }
 
-function paddingPairs(where: string, p: unknown): [[number, number], [number, number]] {
+/**
+ * [[top, bottom], [left, right]] from one number, [rows, columns] or the pairs (Cropping2D reads `cropping` so).
+ */
+export function paddingPairs(where: string, p: unknown, key = 'padding'): [[number, number], [number, number]] {
   const ok = (v: unknown): v is number =>
     Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_DIMENSION;
   if (ok(p))
@@ -103,7 +106,7 @@ function paddingPairs(where: string, p: unknown): [[number, number], [number, nu
     ];
   }
   throw new Error(
-    `${where}: 'padding' must be a non-negative integer, [rows, columns] or [[top, bottom], [left, right]], ` +
+    `${where}: '${key}' must be a non-negative integer, [rows, columns] or [[top, bottom], [left, right]], ` +
       `got ${JSON.stringify(p)}`,
   );
 }

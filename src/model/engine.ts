@@ -250,10 +250,7 @@ export class Engine {
     const xs = this.inputsOf(s, x);
     const { plan, values, masks } = s;
     const rng = this.model.rng;
-    for (let i = 0; i < plan.inputSlots.length; i++) {
-      values[plan.inputSlots[i]] = xs[i];
-      masks[plan.inputSlots[i]] = null;
-    }
+    seedInputs(s, xs);
     for (const c of plan.calls) {
       if (c.multi) {
         gatherCallInputs(c, values, masks);
@@ -273,10 +270,7 @@ export class Engine {
     const s = this.current();
     const { plan, values, masks } = s;
     const rng = this.model.rng;
-    for (let i = 0; i < plan.inputSlots.length; i++) {
-      values[plan.inputSlots[i]] = xs[i];
-      masks[plan.inputSlots[i]] = null;
-    }
+    seedInputs(s, xs);
     for (const c of plan.calls) {
       if (c.multi) {
         gatherCallInputs(c, values, masks);
@@ -603,4 +597,13 @@ export function engineOf(model: EngineModel): Engine {
 function sameSizes(a: readonly number[], b: number | readonly number[]): boolean {
   if (typeof b === 'number') return a.length === 1 && a[0] === b;
   return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** The model's inputs as the values of their slots, unmasked. */
+function seedInputs(s: Scratch, xs: readonly FloatArray[]): void {
+  const { plan, values, masks } = s;
+  for (let i = 0; i < plan.inputSlots.length; i++) {
+    values[plan.inputSlots[i]] = xs[i];
+    masks[plan.inputSlots[i]] = null;
+  }
 }

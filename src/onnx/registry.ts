@@ -32,6 +32,16 @@ import { layerNormalizationExport } from './layers/layer-normalization';
 import { maskingExport } from './layers/masking';
 import { gruExport, lstmExport, simpleRnnExport } from './layers/recurrent';
 import { timeDistributedExport } from './layers/time-distributed';
+// graph-model layers
+import { reluExport } from './layers/relu';
+import { conv2dTransposeExport } from './layers/conv2d-transpose';
+import { upSampling2dExport } from './layers/up-sampling';
+import { separableConv2dExport } from './layers/separable-conv2d';
+import { cropping2dExport } from './layers/cropping';
+import { repeatVectorExport } from './layers/repeat-vector';
+import { preluExport } from './layers/prelu';
+import { alphaDropoutExport, gaussianDropoutExport, gaussianNoiseExport } from './layers/noise';
+import { rescalingExport } from './layers/rescaling';
 // merging several inputs
 import {
   addExport,
@@ -83,6 +93,18 @@ const EXPORTS: LayerExport[] = [
   layerNormalizationExport,
   globalAveragePooling1dExport,
   maskingExport,
+  // graph-model layers
+  reluExport,
+  conv2dTransposeExport,
+  upSampling2dExport,
+  separableConv2dExport,
+  cropping2dExport,
+  repeatVectorExport,
+  preluExport,
+  gaussianNoiseExport,
+  gaussianDropoutExport,
+  alphaDropoutExport,
+  rescalingExport,
   // merging several inputs
   addExport,
   subtractExport,

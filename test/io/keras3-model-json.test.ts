@@ -307,13 +307,13 @@ describe('what Keras 3 files can say that backprop cannot do is refused, naming 
       /layers\[0\]\.config\.optional: only dense inputs/,
     ],
     [
-      'a ReLU with a threshold',
+      'a ReLU with a negative threshold',
       (l: Json[]) =>
         l.splice(2, 0, {
           class_name: 'ReLU',
-          config: { name: 'r', max_value: null, negative_slope: 0, threshold: 0.5 },
+          config: { name: 'r', max_value: null, negative_slope: 0, threshold: -0.5 },
         }),
-      /threshold: is not supported/,
+      /threshold: must be >= 0/,
     ],
   ])('%s', async (_what, change, message) => {
     const err = await loadError(withLayer(change as (l: Json[]) => void));

@@ -213,6 +213,59 @@ function cases(): [string, string, () => unknown[], typeof TypeError | typeof Ra
   ]);
   out.push(['sgdStep', "'g' shorter than 'w'", () => [f(5), f(4), 0.1, 0], RangeError, 'g']);
   out.push(...convolutionBadCases());
+  out.push(...transposeBadCases());
+  return out;
+}
+
+// ---- graph-model layers: the transposed convolution --------------------------------------------------------
+function transposeBadCases(): [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] {
+  const out: [string, string, () => unknown[], typeof TypeError | typeof RangeError, string][] = [];
+  for (const op of ['conv2dTransposeForward', 'conv2dTransposeBackward'] as const) {
+    for (const name of ['strideH', 'strideW', 'dilationH', 'dilationW']) {
+      out.push([op, `'${name}' = 0`, () => withSizes(op, {}, { [name]: 0 }), RangeError, name]);
+    }
+    out.push([op, "'act' = softmax", () => withSizes(op, {}, { act: 12 }), RangeError, 'act']);
+    // Each dim is fine, but kH·kW·outC (the adjoint convolution's im2col columns) is not a BLAS dimension.
+    out.push([
+      op,
+      'kH*kW*outC above 2^31-1',
+      () => withSizes(op, { batch: 0 }, { kH: 65536, kW: 65536 }),
+      RangeError,
+      '',
+    ]);
+  }
+  const op = 'conv2dTransposeBackward';
+  /** A valid call with `a` replaced by a view starting 1 value into the memory of `b`. */
+  const overlapping = (a: string, b: string) => () => {
+    const args = valid(op);
+    const [ia, ib] = [argIndex(op, a), argIndex(op, b)];
+    const [va, vb] = [args[ia] as Float32Array, args[ib] as Float32Array];
+    const shared = f(va.length + vb.length);
+    shared.set(vb);
+    args[ib] = shared.subarray(0, vb.length);
+    args[ia] = shared.subarray(1, 1 + va.length);
+    return args;
+  };
+  for (const [a, b] of [
+    ['dw', 'dz'],
+    ['dx', 'dw'],
+    ['db', 'y'],
+    ['dz', 'dy'],
+    ['dx', 'x'],
+  ])
+    out.push([op, `'${a}' overlapping '${b}'`, overlapping(a, b), RangeError, a]);
+  out.push([
+    'conv2dTransposeForward',
+    "'y' aliasing 'z' with a non-linear activation",
+    () => {
+      const a = valid('conv2dTransposeForward');
+      a[argIndex('conv2dTransposeForward', 'y')] = a[argIndex('conv2dTransposeForward', 'z')];
+      a[argIndex('conv2dTransposeForward', 'act')] = 2;
+      return a;
+    },
+    RangeError,
+    'y',
+  ]);
   return out;
 }
 

@@ -358,6 +358,27 @@ export const CONV_SHAPES: [string, ConvShape][] = [
   ['pixel pairs: 7x7 same, dilation 2', convShape(2, 9, 10, 1, 7, 7, 8, { same: true, dilation: 2 })],
   ['pixel pairs: 3x3, row stride 2', [2, 9, 8, 1, 3, 3, 8, 2, 1, 0, 0, 1, 1, 4, 6, 1]],
   ['pixel pairs: 2x4', convShape(2, 6, 7, 1, 2, 4, 8)],
+  // graph-model layers: depthwise convolutions (groups = inC) take the native depthwise kernels, float32 and
+  // float64; five samples split into chunks when the pool has threads.
+  ['depthwise: 32 channels, multiplier 1, same', convShape(5, 7, 6, 32, 3, 3, 32, { same: true, groups: 32 })],
+  ['depthwise: multiplier 3, stride 2', convShape(2, 9, 8, 4, 3, 3, 12, { stride: 2, groups: 4 })],
+  ['depthwise: dilation 2, same', convShape(2, 7, 7, 6, 3, 3, 6, { dilation: 2, same: true, groups: 6 })],
+  ['depthwise: padding beyond the kernel', [1, 4, 4, 3, 3, 3, 3, 1, 2, 4, 3, 1, 1, 6, 5, 3]],
+  ['depthwise: kernel wider than the input', [2, 3, 2, 2, 2, 5, 4, 1, 1, 0, 2, 1, 1, 2, 2, 2]],
+  // Whole vectors of channels, multiplier 1: the native float32 register tiles (dx gathered at stride 1, scattered
+  // at stride > 1 or beyond the kernel's padding), 1 to 4 vectors per block and a leftover block.
+  ['depthwise tiles: 8 channels, stride 2 valid', convShape(3, 9, 8, 8, 3, 3, 8, { stride: 2, groups: 8 })],
+  [
+    'depthwise tiles: 16 channels, dilation 2 same',
+    convShape(2, 7, 9, 16, 3, 3, 16, { dilation: 2, same: true, groups: 16 }),
+  ],
+  ['depthwise tiles: 24 channels, 5x5 valid', convShape(2, 9, 11, 24, 5, 5, 24, { groups: 24 })],
+  [
+    'depthwise tiles: 40 channels, 2x4 same stride 2',
+    convShape(2, 7, 10, 40, 2, 4, 40, { stride: 2, same: true, groups: 40 }),
+  ],
+  ['depthwise tiles: 48 channels, padding beyond the kernel', [2, 4, 5, 48, 3, 3, 48, 1, 1, 3, 1, 1, 1, 5, 6, 48]],
+  ['depthwise tiles: 72 channels, 3x3 same, 1 wide', convShape(2, 5, 1, 72, 3, 3, 72, { same: true, groups: 72 })],
 ];
 
 const CONV_ACTS: [string, number, number][] = [
@@ -441,6 +462,7 @@ function convolutionCases(): OpCase[] {
       }
     }
   }
+  cases.push(...transposeCases());
   for (const [label, s] of POOL_SHAPES) {
     const [batch, inH, inW, inC, , , , , , , outH, outW] = s;
     const xLen = batch * inH * inW * inC,
@@ -524,6 +546,122 @@ function convolutionCases(): OpCase[] {
           return { outputs };
         },
       });
+    }
+  }
+  return cases;
+}
+
+// ---- graph-model layers: the transposed convolution ------------------------------------------------------
+
+/** [batch, inH, inW, inC, kH, kW, outC, strideH, strideW, padTop, padLeft, dilationH, dilationW, outH, outW] */
+type TransposeShape = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+/** A transposed convolution with Keras' output size (in·stride, plus max(span − stride, 0) when 'valid'). */
+function transposeShape(
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  kH: number,
+  kW: number,
+  outC: number,
+  o: { stride?: number; same?: boolean; dilation?: number } = {},
+): TransposeShape {
+  const s = o.stride ?? 1,
+    d = o.dilation ?? 1;
+  const axis = (size: number, k: number): [number, number] => {
+    const span = (k - 1) * d + 1;
+    if (!o.same) return [size * s + Math.max(span - s, 0), 0];
+    return [size * s, same(size * s, k, s, d)[1]];
+  };
+  const [oh, pt] = axis(inH, kH);
+  const [ow, pl] = axis(inW, kW);
+  return [batch, inH, inW, inC, kH, kW, outC, s, s, pt, pl, d, d, oh, ow];
+}
+
+export const TRANSPOSE_SHAPES: [string, TransposeShape][] = [
+  ['empty batch', transposeShape(0, 3, 4, 2, 3, 3, 4, { stride: 2 })],
+  ['1x1x1', transposeShape(1, 1, 1, 1, 1, 1, 1)],
+  ['valid 3x3 stride 2, odd sizes', transposeShape(2, 4, 5, 3, 3, 3, 5, { stride: 2 })],
+  ['same 4x4 stride 2', transposeShape(2, 4, 3, 3, 4, 4, 2, { stride: 2, same: true })],
+  ['same 3x3 stride 2 (odd padding total)', transposeShape(2, 3, 3, 2, 3, 3, 3, { stride: 2, same: true })],
+  ['kernel 2 at stride 3 (gaps between windows)', transposeShape(2, 3, 2, 2, 2, 2, 3, { stride: 3 })],
+  ['same, kernel 1 stride 2', transposeShape(2, 3, 3, 4, 1, 1, 3, { stride: 2, same: true })],
+  ['dilation 2, valid', transposeShape(2, 4, 3, 2, 3, 2, 3, { dilation: 2 })],
+  ['strides 2 and 1', [2, 3, 4, 3, 3, 2, 4, 2, 1, 0, 0, 1, 1, 7, 5]],
+  ['an output smaller than the windows reach', [1, 3, 3, 2, 3, 3, 2, 2, 2, 1, 2, 1, 1, 4, 3]],
+  ['stride 1 valid 3x3 (the flipped convolution)', transposeShape(2, 5, 4, 3, 3, 3, 4)],
+  ['stride 1 same 2x4', transposeShape(2, 5, 6, 3, 2, 4, 5, { same: true })],
+  ['stride 1, padding beyond the kernel', [1, 4, 5, 2, 3, 3, 3, 1, 1, 3, 1, 1, 1, 3, 4]],
+  ['1x1 stride 1 (a gemm)', transposeShape(3, 4, 4, 6, 1, 1, 5)],
+  // Native float32: multiples of 8 channels take the convolution's direct tiles (stride > 1: its input gradient;
+  // stride 1: its forward), 3x3 stride 1 with 16+ input channels the Winograd kernels.
+  ['direct: same 3x3 stride 2, 16 to 8 channels', transposeShape(3, 4, 5, 16, 3, 3, 8, { stride: 2, same: true })],
+  ['direct: valid 4x4 stride 2, 8 to 3 channels', transposeShape(2, 3, 4, 8, 4, 4, 3, { stride: 2 })],
+  ['direct: same 2x2 stride 2, 24 to 32 channels', transposeShape(2, 5, 4, 24, 2, 2, 32, { stride: 2, same: true })],
+  ['direct: stride 1 valid 3x2, 5 to 16 channels', transposeShape(2, 4, 5, 5, 3, 2, 16)],
+  ['winograd: stride 1 same 3x3, 16 to 24 channels', transposeShape(2, 5, 6, 16, 3, 3, 24, { same: true })],
+  ['winograd: stride 1 valid 3x3, 32 to 16 channels', transposeShape(2, 4, 3, 32, 3, 3, 16)],
+];
+
+function transposeCases(): OpCase[] {
+  const cases: OpCase[] = [];
+  for (const [label, s] of TRANSPOSE_SHAPES) {
+    const [batch, inH, inW, inC, kH, kW, outC, , , , , , , outH, outW] = s;
+    const xLen = batch * inH * inW * inC,
+      yLen = batch * outH * outW * outC,
+      wLen = kH * kW * outC * inC;
+    for (const [actName, act, alpha] of CONV_ACTS) {
+      for (const bias of [true, false]) {
+        cases.push({
+          name: `conv2dTransposeForward ${label} ${actName}${bias ? '' : ' no bias'}`,
+          compare: 'norm',
+          run(b, kind, off) {
+            const x = asKind(values(51, xLen), kind, off),
+              w = asKind(values(52, wLen, -0.5, 0.5), kind, off);
+            const bb = bias ? asKind(values(53, outC), kind, off) : null;
+            const z = asKind(values(50, yLen), kind, off),
+              y = asKind(values(50, yLen), kind, off);
+            b.conv2dTransposeForward(x, w, bb, z, y, ...s, act, alpha);
+            return { outputs: { z, y } };
+          },
+        });
+        cases.push({
+          name: `conv2dTransposeBackward ${label} ${actName}${bias ? '' : ' no db/dx'}`,
+          compare: 'norm',
+          run(b, kind, off) {
+            const x = asKind(values(51, xLen), kind, off),
+              w = asKind(values(52, wLen, -0.5, 0.5), kind, off);
+            const z = asKind(zeros(yLen), kind, off),
+              y = asKind(zeros(yLen), kind, off);
+            b.conv2dTransposeForward(x, w, asKind(values(53, outC), kind, off), z, y, ...s, act, alpha);
+            const dy = asKind(values(54, yLen), kind, off),
+              dz = asKind(zeros(yLen), kind, off);
+            const dw = asKind(values(55, wLen), kind, off);
+            const db = bias ? asKind(values(56, outC), kind, off) : null;
+            const dx = bias ? asKind(values(57, xLen), kind, off) : null;
+            b.conv2dTransposeBackward(x, w, z, y, dy, dz, dw, db, dx, ...s, act, alpha);
+            const outputs: Record<string, FloatArray> = { dz, dw, x };
+            if (db && dx) Object.assign(outputs, { db, dx });
+            return { outputs };
+          },
+        });
+      }
     }
   }
   return cases;

@@ -291,3 +291,66 @@ export function conv2dBackwardUnchecked(
   }
   for (let i = 0; i < dw.length; i++) dw[i] = acc[i];
 }
+
+/**
+ * The input gradient of a convolution alone, `dx = ∂/∂x` given dz (overwritten; the backward above without the
+ * activation, dW and db): dcol = dz·Wᵀ per panel, scattered back into dx (col2im). A transposed convolution's
+ * forward (conv-transpose.ts).
+ */
+export function conv2dInputGradUnchecked(
+  dz: FloatArray,
+  w: FloatArray,
+  dx: FloatArray,
+  batch: number,
+  inH: number,
+  inW: number,
+  inC: number,
+  kH: number,
+  kW: number,
+  outC: number,
+  strideH: number,
+  strideW: number,
+  padTop: number,
+  padLeft: number,
+  dilationH: number,
+  dilationW: number,
+  outH: number,
+  outW: number,
+  groups: number,
+): void {
+  const g = G.set(
+    batch,
+    inH,
+    inW,
+    inC,
+    kH,
+    kW,
+    outC,
+    strideH,
+    strideW,
+    padTop,
+    padLeft,
+    dilationH,
+    dilationW,
+    outH,
+    outW,
+    groups,
+  );
+  dx.fill(0, 0, batch * inH * inW * inC);
+  const { kg, fg, cg } = g;
+  if (g.rows === 0 || kg === 0 || outC === 0) return;
+  const pr = g.panelRows();
+  const dcol = scratch(SLOT_DCOL, pr * kg);
+  const wt = scratch(SLOT_WT, outC * kg);
+  for (let grp = 0; grp < groups; grp++) {
+    for (let f = 0; f < fg; f++) for (let k = 0; k < kg; k++) wt[(grp * fg + f) * kg + k] = w[k * outC + grp * fg + f];
+  }
+  for (let r0 = 0; r0 < g.rows; r0 += pr) {
+    const count = Math.min(pr, g.rows - r0);
+    for (let grp = 0; grp < groups; grp++) {
+      dcol.fill(0, 0, count * kg);
+      stridedGemm(count, kg, fg, dz, r0 * outC + grp * fg, outC, 1, wt, grp * fg * kg, kg, 1, dcol, 0, kg);
+      im2col(dx, dcol, r0, count, grp * cg, true);
+    }
+  }
+}

@@ -25,6 +25,7 @@ import * as L from './losses';
 import * as O from './optimizers';
 import { createSequenceOps } from './sequence';
 import * as Conv from './conv-ops';
+import * as ConvTranspose from './conv-transpose';
 import { createAttentionOps } from './attention';
 
 const SOFTMAX = Activation.softmax;
@@ -377,6 +378,9 @@ export function createJsBackend(): Backend {
     avgPool2dBackward: Conv.avgPool2dBackward,
     batchNormForward: Conv.batchNormForward,
     batchNormBackward: Conv.batchNormBackward,
+    // graph-model layers
+    conv2dTransposeForward: ConvTranspose.conv2dTransposeForward,
+    conv2dTransposeBackward: ConvTranspose.conv2dTransposeBackward,
     // attention
     ...createAttentionOps(),
   };

@@ -67,6 +67,9 @@ export function createUncheckedJsBackend(checked: Backend): Backend {
     avgPool2dBackward: Pool.avgPool2dBackwardUnchecked,
     batchNormForward: batchNormForwardUnchecked,
     batchNormBackward: batchNormBackwardUnchecked,
+    // graph-model layers: checks cost nothing next to a convolution
+    conv2dTransposeForward: checked.conv2dTransposeForward,
+    conv2dTransposeBackward: checked.conv2dTransposeBackward,
     // attention: checks cost nothing next to the kernels
     attentionForward: checked.attentionForward,
     attentionBackward: checked.attentionBackward,
