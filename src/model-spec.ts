@@ -19,6 +19,8 @@ import { getOptimizer } from './optimizers';
 import { getLoss } from './training/losses';
 import { checkMetricNames } from './training/metrics';
 import { Sequential } from './sequential';
+import type { LayersModel } from './layers-model';
+import { isFunctionalSpec, readFunctionalSpec, type FunctionalSpec } from './model-spec-functional';
 import { preview, quote } from './quote';
 
 /** One layer of a spec: a registry class and config, or the short dense/dropout/activation form. */
@@ -28,7 +30,12 @@ export type LayerSpec =
   | { type: 'dropout'; rate: number }
   | { type: 'activation'; activation: string };
 
-export interface ModelSpec {
+/** A model spec: a stack of layers (`{ layers }`), or a functional graph (the TF.js `Model` config form). */
+export type ModelSpec = SequentialSpec | FunctionalSpec;
+export type { FunctionalSpec } from './model-spec-functional';
+export { isFunctionalSpec } from './model-spec-functional';
+
+export interface SequentialSpec {
   layers: LayerSpec[];
   /** Optimizer name / `{ name, ...options }` / `{ className, config }`; loss name or `{ className, config }`. */
   compile?: {
@@ -144,7 +151,11 @@ export function checkLayersFit(
 /** The input shape a spec's first layer declares (inputShape / inputDim / batchInputShape), if any. */
 export function declaredInputShape(spec: ModelSpec): number[] | undefined {
   try {
-    const first = layerFromSpec(spec?.layers?.[0], 'spec.layers[0]');
+    if (isFunctionalSpec(spec)) {
+      const { model } = readFunctionalSpec(spec, 'spec', { needCompile: false, batchRows: 1, sizeCheck: false });
+      return model.inputShapes.length === 1 ? [...model.inputShapes[0]] : undefined;
+    }
+    const first = layerFromSpec((spec as SequentialSpec)?.layers?.[0], 'spec.layers[0]');
     return first.declaredInputShape ? [...first.declaredInputShape] : undefined;
   } catch {
     return undefined;
@@ -175,7 +186,10 @@ function compileArgs(c: unknown, where: string): CompileArgs {
 export interface SpecCheckOptions {
   /** Whether `compile` is required (job specs: yes; the CLI's --model-spec: no). Default true. */
   needCompile?: boolean;
-  /** The input shape, when the data gives it and the spec's first layer declares none. */
+  /**
+   * The input shape, when the data gives it and the spec's first layer declares none. A functional spec declares
+   * its inputs; one whose input does not hold as many values per sample as this is refused.
+   */
   inputShape?: number[];
   /** Rows per batch, for the memory check of the activations (default 1). */
   batchRows?: number;
@@ -183,6 +197,8 @@ export interface SpecCheckOptions {
   maxParameters?: number;
   /** Check the size against the memory limit and maxParameters (default true); false only counts. */
   sizeCheck?: boolean;
+  /** Refuse a functional spec with several inputs or outputs, naming `feeder` as what cannot feed it. */
+  singleInputOutput?: string;
 }
 
 /**
@@ -198,6 +214,7 @@ export function checkModelSpec(
   where = 'model spec',
   options: SpecCheckOptions = {},
 ): number | undefined {
+  if (isFunctionalSpec(spec)) return checkFunctional(spec, where, options).parameters;
   if (!isObject(spec)) return fail(where, 'expected { layers: [...], compile: { optimizer, loss } }');
   for (const key of Object.keys(spec)) {
     if (!['layers', 'compile', 'seed', 'dtype', 'name'].includes(key)) fail(where, `unknown key ${quote(key)}`);
@@ -244,10 +261,52 @@ export function checkModelSpec(
  *   compile: { optimizer: { name: 'adam', learningRate: 0.01 }, loss: 'sparseCategoricalCrossentropy' },
  * });
  */
-export function modelFromSpec(spec: ModelSpec, where = 'model spec'): Sequential {
+export function modelFromSpec(spec: SequentialSpec, where?: string): Sequential;
+export function modelFromSpec(spec: ModelSpec, where?: string): LayersModel;
+export function modelFromSpec(spec: ModelSpec, where = 'model spec'): LayersModel {
+  if (isFunctionalSpec(spec)) {
+    const { model } = checkFunctional(spec, where, { needCompile: false });
+    try {
+      model.build();
+    } catch (e) {
+      fail(where, (e as Error).message);
+    }
+    return model;
+  }
   checkModelSpec(spec, where, { needCompile: false });
+  spec = spec as SequentialSpec;
   const layers = spec.layers.map((l, i) => layerFromSpec(l, `${where}.layers[${i}]`));
   const model = new Sequential({ seed: spec.seed ?? 0, dtype: spec.dtype, name: spec.name, layers });
   if (spec.compile !== undefined) model.compile(compileArgs(spec.compile, `${where}.compile`));
   return model;
+}
+
+/** A functional spec read and checked (model-spec-functional.ts), its input matched to `options.inputShape`. */
+function checkFunctional(spec: unknown, where: string, options: SpecCheckOptions) {
+  const checked = readFunctionalSpec(spec, where, {
+    needCompile: options.needCompile ?? true,
+    batchRows: options.batchRows ?? 1,
+    maxParameters: options.maxParameters,
+    sizeCheck: options.sizeCheck ?? true,
+  });
+  const given = options.inputShape;
+  const declared = checked.model.inputShapes;
+  const outputs = checked.model.outputShapes.length;
+  if (options.singleInputOutput && (declared.length !== 1 || outputs !== 1)) {
+    fail(
+      where,
+      `the model has ${declared.length} input(s) and ${outputs} output(s); ` +
+        `${options.singleInputOutput} feeds one input array and one target array. ` +
+        `Give a model with one input and one output, or train this one with ` +
+        `model.fit({ ...inputs }, { ...targets }) (bp.modelFromSpec builds it)`,
+    );
+  }
+  if (given && (declared.length !== 1 || shapeSize(declared[0]) !== shapeSize(given))) {
+    const what = declared.length === 1 ? ` has shape [${declared[0].join(', ')}]` : 's are ' + declared.length;
+    fail(
+      where,
+      `the model's input${what} ` + `but the data gives ${shapeSize(given)} values per sample ([${given.join(', ')}])`,
+    );
+  }
+  return checked;
 }

@@ -179,7 +179,7 @@ export function applyScaler(x: Tensor2D, pre: Preprocessing): Tensor2D {
   return pre.scaler ? bp.data.Scaler.fromJSON(pre.scaler).transform(x) : x;
 }
 
-export function preprocessingOf(model: bp.Sequential, dir: string): Preprocessing {
+export function preprocessingOf(model: bp.LayersModel, dir: string): Preprocessing {
   const p = model.metadata.preprocessing as Preprocessing | undefined;
   if (!p || !Array.isArray(p.featureNames) || (p.task !== 'classification' && p.task !== 'regression')) {
     fail(

@@ -7,7 +7,7 @@
 import * as bp from '../index';
 import type { Tensor } from '../model/tensor';
 import type { Tensor2D } from '../data/tensor';
-import type { ModelSpec } from '../model-spec';
+import { declaredInputShape, isFunctionalSpec, type ModelSpec } from '../model-spec';
 import { keysToCamel } from '../io/case';
 import { fail } from './errors';
 
@@ -124,6 +124,7 @@ const IMAGE_INPUT_LAYERS = new Set([
 
 /** Whether a --model-spec takes images [h, w, c]: its declared input rank, else its first layer's class. */
 export function specTakesImages(spec: ModelSpec): boolean {
+  if (isFunctionalSpec(spec)) return declaredInputShape(spec)?.length === 3;
   const first = spec.layers[0];
   if (!first || typeof first !== 'object') return false;
   const config = 'className' in first ? (keysToCamel(first.config ?? {}) as Record<string, unknown>) : first;

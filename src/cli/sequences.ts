@@ -10,7 +10,7 @@ import * as bp from '../index';
 import type { Tensor } from '../model/tensor';
 import type { Tensor2D } from '../data/tensor';
 import { MAX_VOCABULARY, type TokenizerState } from '../data/tokenizer';
-import { checkLayersFit, type ModelSpec } from '../model-spec';
+import { checkLayersFit, checkModelSpec, isFunctionalSpec, type ModelSpec, type SequentialSpec } from '../model-spec';
 import { keysToCamel } from '../io/case';
 import { fail, intOption } from './errors';
 import type { ModelChoice } from './train-model';
@@ -91,8 +91,12 @@ function readSpec(file: string): ModelSpec {
   } catch (e) {
     fail(`--model-spec ${file}: not valid JSON (${(e as Error).message.split('\n')[0]})`);
   }
-  if (!spec || typeof spec !== 'object' || Array.isArray(spec) || !Array.isArray((spec as ModelSpec).layers)) {
-    fail(`--model-spec ${file}: expected { layers: [...], compile?: { optimizer, loss, metrics } }`);
+  const layered = !!spec && typeof spec === 'object' && Array.isArray((spec as SequentialSpec).layers);
+  if (!layered && !isFunctionalSpec(spec)) {
+    fail(
+      `--model-spec ${file}: expected { layers: [...], compile?: { optimizer, loss, metrics } } or a functional ` +
+        `model's config { className: 'Model', config: { layers, inputLayers, outputLayers }, compile? }`,
+    );
   }
   return spec as ModelSpec;
 }
@@ -150,10 +154,11 @@ export function sequenceModel(
   batchRows: number,
   loss: string,
   metrics: string[],
-): bp.Sequential {
-  let model: bp.Sequential;
-  if (c.spec) {
-    const spec = withInputs(c.spec, inputShape, vocabulary, choice.seed);
+): bp.LayersModel {
+  let model: bp.LayersModel;
+  if (c.spec && isFunctionalSpec(c.spec)) model = functionalSpecModel(c.spec, inputShape, batchRows, choice.seed);
+  else if (c.spec) {
+    const spec = withInputs(c.spec as SequentialSpec, inputShape, vocabulary, choice.seed);
     model = bp.modelFromSpec(spec, '--model-spec');
     checkLayersFit('--model-spec', model.layers, inputShape, Math.max(1, batchRows));
   } else {
@@ -201,8 +206,36 @@ function defaultLayers(
   return layers;
 }
 
+/**
+ * A functional spec's model: checked completely (its one input against the data's shape, its size for batches of
+ * `batchRows`) before any weight is allocated. Its inputs are declared in the spec, so nothing is filled in.
+ */
+function functionalSpecModel(spec: ModelSpec, inputShape: number[], batchRows: number, seed: number): bp.LayersModel {
+  const seeded = { ...spec, seed: spec.seed ?? seed } as ModelSpec;
+  checkModelSpec(seeded, '--model-spec', {
+    needCompile: false,
+    inputShape,
+    batchRows: Math.max(1, batchRows),
+    singleInputOutput: 'train',
+  });
+  const model = bp.modelFromSpec(seeded, '--model-spec');
+  const declared = model.inputShapes[0];
+  if (declared.join(',') !== inputShape.join(',')) {
+    fail(
+      `--model-spec: the model's input has shape [${declared.join(', ')}] but the data's samples have shape ` +
+        `[${inputShape.join(', ')}]; give the InputLayer batchInputShape [null, ${inputShape.join(', ')}]`,
+    );
+  }
+  return model;
+}
+
 /** The spec with the data's input shape on its first layer (and the vocabulary on a first Embedding). */
-function withInputs(spec: ModelSpec, inputShape: number[], vocabulary: number | undefined, seed: number): ModelSpec {
+function withInputs(
+  spec: SequentialSpec,
+  inputShape: number[],
+  vocabulary: number | undefined,
+  seed: number,
+): SequentialSpec {
   const layers = spec.layers.map((entry, i) => {
     if (i > 0 || !entry || typeof entry !== 'object') return entry;
     if (!('className' in entry)) return 'inputShape' in entry ? entry : { ...entry, inputShape };
@@ -214,7 +247,7 @@ function withInputs(spec: ModelSpec, inputShape: number[], vocabulary: number | 
     }
     return { className: entry.className, config: filled };
   });
-  return { ...spec, seed: spec.seed ?? seed, layers } as ModelSpec;
+  return { ...spec, seed: spec.seed ?? seed, layers } as SequentialSpec;
 }
 
 /** What loading a text CSV for training gives (the shape of dataset.ts's Prepared, plus the tokenizer). */

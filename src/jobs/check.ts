@@ -68,10 +68,10 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
       throw new Error(`jobs.train(): 'seed' applies to a model spec; a saved model goes on with its own random state`);
     model = { path: o.model };
   } else {
-    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true }); // every layer and name; allocates nothing
+    // Every layer and name; allocates nothing.
+    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true, singleInputOutput: 'jobs.train()' });
     model = o.seed === undefined ? o.model : { ...o.model, seed: o.seed };
-    const l = (o.model as Spec).compile!.loss;
-    loss = typeof l === 'string' ? l : undefined;
+    loss = lossName((o.model as Spec).compile!.loss);
   }
   const { data, rows } = prepareData(o.data, loss);
   if (typeof o.model !== 'string') {
@@ -82,6 +82,7 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
       inputShape: data.kind === 'arrays' ? [data.x.shape[1]] : undefined,
       batchRows,
       maxParameters: o.maxParameters,
+      singleInputOutput: 'jobs.train()',
     });
   }
   // What the job is, for its checkpoints: the spec; arrays by their shapes (hashing them would cost a pass).
@@ -108,4 +109,14 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
     memoryLimitBytes: o.memoryLimitMb === undefined ? undefined : Math.floor(o.memoryLimitMb * 2 ** 20),
     priority: o.priority,
   };
+}
+
+/** The loss name of a spec's only output (a name, or a functional spec's one-entry list or object). */
+function lossName(l: unknown): string | undefined {
+  if (Array.isArray(l) && l.length === 1) l = l[0];
+  else if (l && typeof l === 'object' && !Array.isArray(l) && !('className' in l) && !('class_name' in l)) {
+    const values = Object.values(l);
+    if (values.length === 1) l = values[0];
+  }
+  return typeof l === 'string' ? l : undefined;
 }

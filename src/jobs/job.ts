@@ -7,13 +7,14 @@ import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import { modelFromJson } from '../io/load';
 import { Sequential } from '../sequential';
+import { LayersModel } from '../layers-model';
 import type { JobDataInfo, ProgressEvent, StartMessage, WorkerMessage } from './protocol';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface JobResult {
   /** The trained model (weights of the last step; compile it to train further). */
-  model: Sequential;
+  model: LayersModel;
   history: Record<string, number[]>;
   epochs: number[];
   cancelled: boolean;
@@ -181,7 +182,7 @@ export class TrainingJob extends EventEmitter {
       '.',
       `job ${this.id}`,
       { strict: false, maxWeightBytes: Number.MAX_SAFE_INTEGER },
-      (args) => new Sequential(args),
+      (args) => (args.inputs !== undefined ? new LayersModel(args) : new Sequential(args)),
     );
     const params = model.weights();
     params.forEach((p, i) =>

@@ -12,7 +12,8 @@ import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Queue } from 'bullmq';
 import type IORedis from 'ioredis';
-import { loadLayersModel, type Sequential } from '../sequential';
+import { loadLayersModel } from '../sequential';
+import type { LayersModel } from '../layers-model';
 import { QueuedJob } from './queued-job';
 import { bullmq, connectionOptions, describeConnection, redisClient, type RedisConnection } from './redis';
 import { checkQueueSpec, DEFAULT_QUEUE_LIMITS, type QueueLimits } from './queue-spec';
@@ -381,7 +382,7 @@ export class JobQueue extends EventEmitter {
     return job;
   }
 
-  private async loadModel(modelPath: string): Promise<Sequential | undefined> {
+  private async loadModel(modelPath: string): Promise<LayersModel | undefined> {
     if (!this.store) return undefined;
     // Read through the opened directory: a link swapped in after the check is never followed.
     const entry = await this.store.open(modelPath, 'directory', 'modelPath');

@@ -4,14 +4,14 @@
  * its progress and its end.
  */
 import { EventEmitter } from 'node:events';
-import type { Sequential } from '../sequential';
+import type { LayersModel } from '../layers-model';
 import type { JobStatus } from './job';
 import type { JobDataInfo, ProgressEvent } from './protocol';
 import type { QueuedJobReturn } from './queue-protocol';
 
 export interface QueuedJobResult {
   /** The trained model, loaded from the store (undefined for a client without a store, e.g. `backprop submit`). */
-  model: Sequential;
+  model: LayersModel;
   history: Record<string, number[]>;
   epochs: number[];
   cancelled: boolean;
@@ -30,7 +30,7 @@ export interface QueuedJobResult {
 /** How a handle reaches its queue (set by the queue that creates it). */
 export interface QueuedJobLink {
   cancel(id: string): Promise<void>;
-  loadModel(modelPath: string): Promise<Sequential | undefined>;
+  loadModel(modelPath: string): Promise<LayersModel | undefined>;
 }
 
 const FINISHED: JobStatus[] = ['completed', 'failed', 'cancelled'];
@@ -107,7 +107,7 @@ export class QueuedJob extends EventEmitter {
   private async completeOnce(r: QueuedJobReturn): Promise<void> {
     if (this.finished) return;
     if (!r.started) return this.fail(new Error(`job ${this.id} was cancelled before it started`), 'cancelled');
-    let model: Sequential | undefined;
+    let model: LayersModel | undefined;
     try {
       model = r.modelPath ? await this.link.loadModel(r.modelPath) : undefined;
     } catch (e) {
@@ -116,7 +116,7 @@ export class QueuedJob extends EventEmitter {
     if (this.finished) return;
     this.end(r.cancelled ? 'cancelled' : 'completed');
     this.resolve({
-      model: model as Sequential,
+      model: model as LayersModel,
       history: r.history,
       epochs: r.epochs,
       cancelled: r.cancelled,

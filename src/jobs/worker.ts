@@ -110,7 +110,7 @@ async function main(msg: StartMessage): Promise<void> {
     memory.check('once its data is loaded');
     bp.setLimits({ maxModelBytes: Math.max(1, Math.min(bp.getLimits().maxModelBytes, memory.left())) });
   }
-  let model: bp.Sequential;
+  let model: bp.LayersModel;
   const resuming = !!ckpt && fs.existsSync(path.join(ckpt, 'model.json'));
   if (resuming) {
     model = await bp.loadLayersModel(ckpt); // resume
@@ -124,6 +124,7 @@ async function main(msg: StartMessage): Promise<void> {
       inputShape,
       batchRows: Math.max(rows, 1),
       maxParameters: msg.maxParameters,
+      singleInputOutput: 'jobs.train()',
     });
     model = modelFromSpec(msg.model, 'jobs.train(): model');
     if (!model.built) model.build(inputShape);
