@@ -41,7 +41,9 @@ fi
 out="prebuilds/$platform"
 build="build-prebuild-$platform"
 rm -rf "$build"
-npx cmake-js compile --out "$build" --CDBACKPROP_STATIC_BLAS=ON "${cross[@]}" >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
+# The prebuilt is the main addon only: the Gloo addon (optional, built from source where libgloo-dev is) is not
+# shipped, and a cross build would link the host's libgloo.
+npx cmake-js compile --out "$build" --CDBACKPROP_STATIC_BLAS=ON --CDBACKPROP_GLOO=OFF "${cross[@]}" >"$build.log" 2>&1 || { cat "$build.log"; exit 1; }
 rm -f "$build.log"
 mkdir -p "$out"
 cp "$build/Release/backprop.node" "$out/backprop.node"
