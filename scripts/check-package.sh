@@ -12,11 +12,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tarball=$(npm pack --silent --pack-destination "$work" | tail -1)
 echo "== packed $tarball ($(stat -c %s "$work/$tarball") bytes)"
-tar -tzf "$work/$tarball" | grep -E 'prebuilds/|wasm/backprop.wasm|binding.gyp|CMakeLists.txt|dist/index.js' | sed 's/^/   /'
-tar -tzf "$work/$tarball" | grep -q 'package/wasm/backprop.wasm' || { echo "check-package: wasm/backprop.wasm is not packed" >&2; exit 1; }
+# The listing read once: `tar | grep -q` fails under pipefail when grep stops reading early (tar gets SIGPIPE).
+listing=$(tar -tzf "$work/$tarball")
+grep -E 'prebuilds/|wasm/backprop.wasm|binding.gyp|CMakeLists.txt|dist/index.js' <<<"$listing" | sed 's/^/   /'
+grep -q 'package/wasm/backprop.wasm' <<<"$listing" || { echo "check-package: wasm/backprop.wasm is not packed" >&2; exit 1; }
 for p in linux-x64 linux-arm64; do
   [ -f "prebuilds/$p/backprop.node" ] || continue
-  tar -tzf "$work/$tarball" | grep -q "package/prebuilds/$p/backprop.node" || { echo "check-package: prebuilds/$p not packed" >&2; exit 1; }
+  grep -q "package/prebuilds/$p/backprop.node" <<<"$listing" || { echo "check-package: prebuilds/$p not packed" >&2; exit 1; }
   echo "   size of prebuilds/$p/backprop.node: $(stat -c %s "prebuilds/$p/backprop.node") bytes"
 done
 echo "   size of wasm/backprop.wasm: $(stat -c %s wasm/backprop.wasm) bytes"
