@@ -9,9 +9,12 @@ import * as path from 'node:path';
 import { ACTIVATION_COUNT } from '../../src/backend/activations';
 import { loadNativeBackend } from '../../src/backend/native';
 import { OP_NAMES } from '../../src/backend/op-table';
+import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from '../../src/backend/elementwise';
 import { describeNative, native } from './native-backend';
 
 /** A stand-in addon (a JS module: the loader requires whatever file BACKPROP_ADDON_PATH names). */
+const counts = { unary: UNARY_CODES.length, binary: BINARY_CODES.length, reduce: REDUCE_CODES.length };
+
 function fakeAddon(activations: number | null, omit: string[] = []): string {
   const names = [...OP_NAMES, 'setThreads'].filter((n) => !omit.includes(n));
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bp-addon-')), 'fake.js');
@@ -19,6 +22,8 @@ function fakeAddon(activations: number | null, omit: string[] = []): string {
     file,
     `for (const n of ${JSON.stringify(names)}) exports[n] = () => {};\n` +
       `exports.blasInfo = () => ({ config: 'OpenBLAS 0.3.21', core: 'Fake', threads: 1, parallel: 1 });\n` +
+      // The autodiff kernels' code tables, as a current build reports them (the loader checks them too).
+      `exports.elementwiseCounts = () => (${JSON.stringify(counts)});\n` +
       (activations === null ? '' : `exports.activationCount = () => ${activations};\n`),
   );
   return file;

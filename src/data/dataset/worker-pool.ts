@@ -11,6 +11,17 @@ const IDLE_MS = 5000;
 const MAX_IDLE = 8;
 const idle: { worker: Worker; since: number }[] = [];
 let timer: NodeJS.Timeout | undefined;
+/** Threads that finished starting. */
+const started = new WeakSet<Worker>();
+
+/**
+ * Ends a thread, once it has started: Node 20 can abort the whole process ("close before init") when a thread
+ * is terminated while it is still being set up, as a pass that fails at once would do.
+ */
+function stop(w: Worker): void {
+  if (started.has(w)) void w.terminate();
+  else w.once('online', () => void w.terminate());
+}
 
 /** The compiled worker script (tests run the sources; the worker runs the build in dist/). */
 function script(): string {
@@ -21,6 +32,7 @@ function script(): string {
 
 function spawn(): Worker {
   const w = new Worker(script(), { workerData: { backpropDatasetWorker: true } });
+  w.once('online', () => started.add(w));
   // A thread that fails or exits while idle is dropped (a dead thread handed to a pass would never answer);
   // in use, its pass listens for errors and exits itself.
   const drop = () => {
@@ -44,7 +56,7 @@ export function releaseWorkers(workers: Worker[]): void {
   const now = Date.now();
   for (const w of workers) {
     if (idle.length >= MAX_IDLE) {
-      void w.terminate();
+      stop(w);
       continue;
     }
     w.unref();
@@ -53,7 +65,7 @@ export function releaseWorkers(workers: Worker[]): void {
   if (!timer) {
     timer = setInterval(() => {
       const cutoff = Date.now() - IDLE_MS;
-      while (idle.length > 0 && idle[0].since < cutoff) void idle.shift()!.worker.terminate();
+      while (idle.length > 0 && idle[0].since < cutoff) stop(idle.shift()!.worker);
       if (idle.length === 0) {
         clearInterval(timer);
         timer = undefined;
@@ -65,7 +77,7 @@ export function releaseWorkers(workers: Worker[]): void {
 
 /** Terminates threads whose state is unknown (a failed or abandoned pass). */
 export function discardWorkers(workers: Worker[]): void {
-  for (const w of workers) void w.terminate();
+  for (const w of workers) stop(w);
 }
 
 /** Ends every idle thread now (tests; a process about to exit need not call it). */
