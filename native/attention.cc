@@ -141,7 +141,8 @@ struct Kernel {
       // The head's keys transposed (row c: component c of every key) and its values, zero past tk.
       transposeKeys(kt, tkp, a.k + h * dk, H * dk, b * tk, tk, dk);
       std::fill(vp, vp + tkp * dvp, T(0));
-      for (size_t j = 0; j < tk; j++) std::memcpy(vp + j * dvp, a.v + ((b * tk + j) * H + h) * dv, dv * sizeof(T));
+      if (dv)
+        for (size_t j = 0; j < tk; j++) std::memcpy(vp + j * dvp, a.v + ((b * tk + j) * H + h) * dv, dv * sizeof(T));
       keysAllowed(keyOk, a.keyMask, b, tk, tkp);
       for (size_t i0 = 0; i0 < tq; i0 += kBQ) {
         const size_t rq = std::min(kBQ, tq - i0), rq4 = roundUp(rq, 4);
@@ -313,11 +314,13 @@ struct Kernel {
         }
         for (size_t j = 0; j < nk; j++) {
           const size_t row = (b * tk + j0 + j) * H + h;
-          std::memcpy(a.dk + row * dk, dka + j * dkp, dk * sizeof(T));
-          std::memcpy(a.dv + row * dv, dva + j * dvp, dv * sizeof(T));
+          // A depth of 0 leaves the scratch rows empty (null): nothing to copy, and memcpy must not see null.
+          if (dk) std::memcpy(a.dk + row * dk, dka + j * dkp, dk * sizeof(T));
+          if (dv) std::memcpy(a.dv + row * dv, dva + j * dvp, dv * sizeof(T));
         }
       }
-      for (size_t i = 0; i < tq; i++) std::memcpy(a.dq + ((b * tq + i) * H + h) * dk, dqa + i * dkp, dk * sizeof(T));
+      if (dk)
+        for (size_t i = 0; i < tq; i++) std::memcpy(a.dq + ((b * tq + i) * H + h) * dk, dqa + i * dkp, dk * sizeof(T));
     }
   }
 };
