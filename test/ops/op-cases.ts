@@ -509,6 +509,8 @@ function convolutionCases(): OpCase[] {
     [5, 3],
     [37, 16],
     [300, 7],
+    // Over kBatchNormParallelValues (native/batch_norm.h): split into chunks on the convolution thread pool.
+    [4100, 17],
   ]) {
     for (const training of [true, false]) {
       for (const affine of [true, false]) {
