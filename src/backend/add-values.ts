@@ -1,9 +1,9 @@
 /**
  * `out[i] = a[i] + x[i]` over the first n values: the sums of the graph engine (a tensor's gradients from several
  * consumers) and of the Add merge, over whole activations. On the native backend one `binary` call (a vectorized
- * loop) when every array holds exactly n values of one dtype; else the JS loop. Same bits either way: each float32 sum is rounded once from its exact double value (double has more than
- * 2·24 + 2 bits, so the double then float rounding of a sum equals its float rounding), float64 sums are IEEE sums.
- * `out` may be `a` or `x`. Allocates nothing.
+ * loop) when every array holds exactly n values of one dtype; else the JS loop. Same bits either way: `binary`
+ * rounds a float32 sum to double, then to float, as the JS loop does, and double's 53 bits (more than 2·24 + 2)
+ * make that the float32 sum itself; float64 sums are IEEE sums. `out` may be `a` or `x`. Allocates nothing.
  */
 import { Binary } from './elementwise';
 import type { Backend, FloatArray } from './ops';
