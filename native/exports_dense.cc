@@ -5,8 +5,27 @@
 #include "blas.h"
 #include "exports.h"
 #include "async_job.h"
+#include "thread_pool.h"
 
 namespace bp {
+
+// Elementwise activations over at least this many values run in chunks on the convolution thread pool (the
+// activation layers of CNNs: a pass over a whole feature map). Each value's result is what one pass gives.
+constexpr uint64_t kParallelActivationValues = uint64_t(1) << 16;
+
+// fn(first, count) over [0, n) in chunks (one when n is small or the activation is softmax, which is row-wise).
+template <typename Fn>
+static void activationChunks(int act, uint64_t n, const Fn& fn) {
+  if (act == SOFTMAX || n < kParallelActivationValues) {
+    fn(0, n);
+    return;
+  }
+  const size_t chunks = chunkCount(static_cast<size_t>(n / 4096));
+  parallelChunks(chunks, [&](size_t c) {
+    const uint64_t a = n * c / chunks, b = n * (c + 1) / chunks;
+    fn(a, b - a);
+  });
+}
 
 static Job prepareGemm(const Napi::CallbackInfo& info, const char* op, bool offThread) {
   Args g(info, op, 10);
@@ -43,8 +62,11 @@ Napi::Value ActivationForward(const Napi::CallbackInfo& info) {
   g.lengthIs(z, len, "rows*cols");
   g.lengthIs(y, len, "rows*cols");
   g.sameOrDisjoint(y, z);
-  if (z.kind == Kind::F32) activationForward(act, alpha, z.as<float>(), y.as<float>(), rows, cols);
-  else activationForward(act, alpha, z.as<double>(), y.as<double>(), rows, cols);
+  activationChunks(act, len, [&](uint64_t a, uint64_t n) {
+    const uint64_t r = n == len ? rows : 1, c = n == len ? cols : n;
+    if (z.kind == Kind::F32) activationForward(act, alpha, z.as<float>() + a, y.as<float>() + a, r, c);
+    else activationForward(act, alpha, z.as<double>() + a, y.as<double>() + a, r, c);
+  });
   return info.Env().Undefined();
 }
 
@@ -59,11 +81,15 @@ Napi::Value ActivationBackward(const Napi::CallbackInfo& info) {
   g.sameOrDisjoint(dz, dy);
   g.noOverlap(dz, z);
   g.noOverlap(dz, y);
-  if (z.kind == Kind::F32) {
-    activationBackward(act, alpha, z.as<float>(), y.as<float>(), dy.as<float>(), dz.as<float>(), rows, cols);
-  } else {
-    activationBackward(act, alpha, z.as<double>(), y.as<double>(), dy.as<double>(), dz.as<double>(), rows, cols);
-  }
+  activationChunks(act, len, [&](uint64_t a, uint64_t n) {
+    const uint64_t r = n == len ? rows : 1, c = n == len ? cols : n;
+    if (z.kind == Kind::F32) {
+      activationBackward(act, alpha, z.as<float>() + a, y.as<float>() + a, dy.as<float>() + a, dz.as<float>() + a, r, c);
+    } else {
+      activationBackward(act, alpha, z.as<double>() + a, y.as<double>() + a, dy.as<double>() + a, dz.as<double>() + a,
+                         r, c);
+    }
+  });
   return info.Env().Undefined();
 }
 

@@ -271,6 +271,8 @@ BP_TILE void gradientPass(const ConvGeom& g, size_t F, const float* z, const flo
                           size_t dzRow, float* dq, size_t Hq, size_t Wq, float* sums, double* db, int act) {
   using V = typename tiles::Vec<W>::T;
   const V zero{};
+  // A linear layer's dz in place of dy already holds it (the layers pass dz = dy): no store.
+  const bool storeDz = act != LINEAR || dz != dy;
   if (db) std::fill(sums, sums + F, 0.0f);
   for (size_t oy = 0; oy < g.outH; oy++) {
     const size_t qy = oy + 2 - g.pT;
@@ -282,7 +284,7 @@ BP_TILE void gradientPass(const ConvGeom& g, size_t F, const float* z, const flo
       for (size_t f = 0; f < F; f += W) {
         V d = load<W>(dy + q + f);
         if (act == RELU) d = load<W>(z + q + f) > zero ? d : zero;
-        store<W>(dz + q + f, d);
+        if (storeDz) store<W>(dz + q + f, d);
         if (dqp) store<W>(dqp + f, d);
         if (dzpp) store<W>(dzpp + f, d);
         if (db) store<W>(sums + f, load<W>(sums + f) + d);

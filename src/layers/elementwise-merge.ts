@@ -5,6 +5,7 @@
  * after the batch axis. The gradient of a broadcast input sums over the axes it was stretched along. Maximum and
  * Minimum send the gradient to the first input holding the extreme value (as the pairwise reduction TF.js does).
  */
+import { addValues } from '../backend/add-values';
 import type { Backend, FloatArray } from '../backend/ops';
 import type { ConfigReader } from './config-reader';
 import type { LayerArgs } from './layer';
@@ -114,20 +115,24 @@ export abstract class ElementwiseMerge extends MergeLayer {
     );
   }
 
-  forwardMany(_b: Backend, xs: readonly FloatArray[], rows: number): FloatArray {
+  forwardMany(b: Backend, xs: readonly FloatArray[], rows: number): FloatArray {
     const o = this.outputSize;
     const n = xs.length;
     const [y] = this.allBuffers(rows);
     const total = rows * o;
     this.lastXs.length = n;
     for (let i = 0; i < n; i++) this.lastXs[i] = xs[i];
-    // The first input initialises y, the others combine into it in order (the order fixes the float sums).
+    // The first input initialises y, the others combine into it in order (the order fixes the float sums); a sum
+    // of two unstretched inputs is one pass, y = x0 + x1.
     const first = this.maps[0];
-    if (!first) y.set(xs[0].subarray(0, total));
+    const summed = (this.op === 'add' || this.op === 'average') && n >= 2 && !first && !this.maps[1];
+    if (summed) addValues(b, xs[0], xs[1], y, total);
+    else if (!first) y.set(xs[0].subarray(0, total));
     else for (let r = 0; r < rows; r++) gatherSample(y, r * o, xs[0], r * this.inputSizeOf(0), first, o);
-    for (let i = 1; i < n; i++) {
+    for (let i = summed ? 2 : 1; i < n; i++) {
       const map = this.maps[i];
-      if (!map) combine(this.op, y, 0, xs[i], 0, total);
+      if (!map && (this.op === 'add' || this.op === 'average')) addValues(b, y, xs[i], y, total);
+      else if (!map) combine(this.op, y, 0, xs[i], 0, total);
       else {
         const s = this.inputSizeOf(i);
         for (let r = 0; r < rows; r++) combineMapped(this.op, y, r * o, xs[i], r * s, map, o);
@@ -169,7 +174,8 @@ export abstract class ElementwiseMerge extends MergeLayer {
           continue;
         }
         const dx = bufs[1 + i];
-        for (let j = 0; j < total; j++) dx[j] = dy[j] * scale;
+        if (scale === 1) dx.set(dy.length === total ? dy : dy.subarray(0, total));
+        else for (let j = 0; j < total; j++) dx[j] = dy[j] * scale;
         dxs[i] = dx;
         continue;
       }

@@ -15,6 +15,7 @@ import { getMetric, type MetricIdentifier } from '../training/metrics';
 import { checkTrainingMemory } from '../limits';
 import { trainingMemory, type TrainingMemory } from './step-memory';
 import { floatArray } from '../backend/memory';
+import { addValues } from '../backend/add-values';
 import { shapeSize } from '../layers/shape';
 import type { DType } from '../backend/ops';
 import type { Optimizer, Param } from '../training/contracts';
@@ -347,7 +348,7 @@ export class Engine {
     if (!Number.isFinite(loss)) return loss;
     if (metrics) this.updateMetrics(metrics, ts, rows);
     const fold = this.foldedSgd(s.plan);
-    this.startBackward(s, rows);
+    this.startBackward(b, s, rows);
     const { plan, grads } = s;
     for (let i = plan.calls.length - 1; i >= 0; i--) {
       const c = plan.calls[i];
@@ -399,7 +400,7 @@ export class Engine {
       let loss = this.lossOfOutputs(b, ts, rows, true);
       if (!Number.isFinite(loss)) return loss;
       if (metrics) this.updateMetrics(metrics, ts, rows);
-      this.startBackward(s, rows);
+      this.startBackward(b, s, rows);
       const { plan, grads } = s;
       for (let i = plan.calls.length - 1; i >= 0; i--) {
         const c = plan.calls[i];
@@ -454,7 +455,7 @@ export class Engine {
       const { plan, grads } = s;
       if (finite) {
         if (metrics) this.updateMetrics(metrics, ts, rows);
-        this.startBackward(s, rows);
+        this.startBackward(b, s, rows);
         for (let i = plan.calls.length - 1; i >= 0; i--) {
           const c = plan.calls[i];
           if (!c.backward) continue;
@@ -488,14 +489,14 @@ export class Engine {
   }
 
   /** Seeds backward with the outputs' loss gradients. */
-  private startBackward(s: Scratch, rows: number): void {
+  private startBackward(b: Backend, s: Scratch, rows: number): void {
     s.received.fill(0);
     s.grads.fill(null);
     const { plan } = s;
     for (let o = 0; o < plan.outputs.length; o++) {
       const slot = plan.outputs[o].slot;
       if (!this.model.outputLosses[o] || !plan.slots[slot].needsGrad) continue;
-      this.contributeBuffer(s, slot, this.lossGrad(o, rows), rows);
+      this.contributeBuffer(b, s, slot, this.lossGrad(o, rows), rows);
     }
   }
 
@@ -505,11 +506,10 @@ export class Engine {
       s.received[slot]++;
       return;
     }
-    void b;
-    this.contributeBuffer(s, slot, dx, rows);
+    this.contributeBuffer(b, s, slot, dx, rows);
   }
 
-  private contributeBuffer(s: Scratch, slot: number, g: FloatArray, rows: number): void {
+  private contributeBuffer(b: Backend, s: Scratch, slot: number, g: FloatArray, rows: number): void {
     const uses = s.plan.slots[slot].gradUses;
     const k = s.received[slot]++;
     if (uses === 1) {
@@ -521,7 +521,7 @@ export class Engine {
     const acc = this.accumulator(slot, rows);
     const n = rows * s.plan.slots[slot].size;
     if (k === 0 || s.grads[slot] === null) acc.set(g.subarray(0, n));
-    else for (let i = 0; i < n; i++) acc[i] += g[i];
+    else addValues(b, acc, g.length === n ? g : g.subarray(0, n), acc, n);
     s.grads[slot] = acc;
   }
 

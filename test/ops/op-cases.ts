@@ -92,7 +92,8 @@ export function opCases(): OpCase[] {
   for (const actName of ACTIVATION_NAMES) {
     const act = Activation[actName];
     const alpha = ACT_ALPHA[actName] ?? 0;
-    for (const [rows, cols] of MATRIX_SHAPES) {
+    // 2100x33: over kParallelActivationValues (native/exports_dense.cc), split into chunks on the thread pool.
+    for (const [rows, cols] of [...MATRIX_SHAPES, [2100, 33]]) {
       cases.push({
         name: `activationForward ${actName} ${rows}x${cols}`,
         compare: 'elementwise',
@@ -509,6 +510,8 @@ function convolutionCases(): OpCase[] {
     [5, 3],
     [37, 16],
     [300, 7],
+    // Over kBatchNormParallelValues (native/batch_norm.h): split into chunks on the convolution thread pool.
+    [4100, 17],
   ]) {
     for (const training of [true, false]) {
       for (const affine of [true, false]) {
