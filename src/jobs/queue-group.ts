@@ -26,15 +26,18 @@
  */
 import type IORedis from 'ioredis';
 import * as crypto from 'node:crypto';
-import { groupKey } from './queue-protocol';
+import { groupKey, MAX_RANKS } from './queue-protocol';
 
 /** How long a group's hash stays after its last change (a week, as a cancel key). */
 export const GROUP_KEY_SECONDS = 7 * 24 * 3600;
 
-/** KEYS[1] the group hash; ARGV: ranks, leader, ttl. Starts a new attempt led by ARGV[2]; returns its number. */
+/**
+ * KEYS[1] the group hash; ARGV: ranks, leader, ttl. Starts a new attempt led by ARGV[2]; returns its number.
+ * Members of earlier attempts are removed (at most MAX_RANKS of them, whatever the hash says).
+ */
 const OPEN = `
 local a = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
-local old = tonumber(redis.call('HGET', KEYS[1], 'ranks') or '0') or 0
+local old = math.min(tonumber(redis.call('HGET', KEYS[1], 'ranks') or '0') or 0, ${MAX_RANKS})
 for i = 0, math.max(old, tonumber(ARGV[1])) - 1 do redis.call('HDEL', KEYS[1], 'r' .. i) end
 redis.call('HSET', KEYS[1], 'ranks', ARGV[1], 'state', 'forming', 'joined', 1, 'r0', ARGV[2], 'error', '')
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
@@ -77,8 +80,10 @@ return ARGV[2]`;
 /** A state of a group attempt as its members see it. */
 export type GroupState = 'forming' | 'training' | 'abandoned' | 'failed' | 'done' | 'gone' | 'taken' | 'late';
 
-/** Longest error kept in a group's hash. */
+/** Longest error kept in a group's hash (and longest value a client reads from it). */
 const MAX_ERROR = 1024;
+/** Longest worker name shown. */
+const MAX_WORKER = 256;
 
 /** One attempt of one job's group, as a member sees it. */
 export class GroupAttempt {
@@ -185,38 +190,44 @@ export interface GroupSummary {
   error: string | null;
 }
 
-/** Longest worker name shown. */
-const MAX_WORKER = 256;
+/**
+ * KEYS[1] the group hash; ARGV[1] most ranks, ARGV[2] longest value. attempt, ranks, state, failures, error and
+ * the members r0.. (as many as its ranks, at most ARGV[1]), each cut to ARGV[2] bytes on the server: a hostile
+ * hash of megabytes costs a client nothing. False when the key is not a hash.
+ */
+const READ_GROUP = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return false end
+local most = tonumber(ARGV[2])
+local function get(f) return string.sub(redis.call('HGET', KEYS[1], f) or '', 1, most) end
+local out = { get('attempt'), get('ranks'), get('state'), get('failures'), get('error') }
+local n = tonumber(out[2]) or 0
+if n > tonumber(ARGV[1]) then n = 0 end
+for i = 0, n - 1 do out[#out + 1] = get('r' .. i) end
+return out`;
 
 /**
  * A job's group as clients show it, read within bounds (the hash is Redis's, not a trust boundary); undefined
  * for a job without one (a one-slot job) or a hash that is not what workers write.
  */
-export async function readGroup(redis: IORedis, queue: string, job: string, maxRanks: number) {
-  const key = groupKey(queue, job);
-  const [attempt, ranks, state, failures] = await redis.hmget(key, 'attempt', 'ranks', 'state', 'failures');
-  const int = (v: string | null) => (v !== null && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
+export async function readGroup(
+  redis: IORedis,
+  queue: string,
+  job: string,
+  maxRanks: number,
+): Promise<GroupSummary | undefined> {
+  const reply = (await redis.eval(READ_GROUP, 1, groupKey(queue, job), maxRanks, MAX_ERROR)) as string[] | null;
+  if (!Array.isArray(reply)) return undefined;
+  const [attempt, ranks, state, failures, error] = reply;
+  const int = (v: string) => (/^\d{1,9}$/.test(v) ? Number(v) : undefined);
   const n = int(ranks);
   const a = int(attempt);
-  if (n === undefined || a === undefined || n < 1 || n > maxRanks || state === null || state.length > 16)
-    return undefined;
-  const fields = [...Array.from({ length: n }, (_, r) => `r${r}`), 'error'];
-  // Values are cut on the server: a hostile field of megabytes costs this client nothing.
-  const values = (await redis.eval(
-    `local out = {}
-for i, f in ipairs(ARGV) do out[i] = string.sub(redis.call('HGET', KEYS[1], f) or '', 1, ${MAX_ERROR}) end
-return out`,
-    1,
-    key,
-    ...fields,
-  )) as string[];
-  const summary: GroupSummary = {
+  if (n === undefined || a === undefined || n < 1 || n > maxRanks || !/^[a-z]{1,16}$/.test(state)) return undefined;
+  return {
     ranks: n,
     attempt: a,
     state,
-    workers: values.slice(0, n).map((w) => (w ? w.slice(0, MAX_WORKER) : null)),
+    workers: Array.from({ length: n }, (_, r) => (reply[5 + r] ? reply[5 + r].slice(0, MAX_WORKER) : null)),
     failures: int(failures) ?? 0,
-    error: values[n] || null,
+    error: error || null,
   };
-  return summary;
 }

@@ -71,7 +71,7 @@ export const cancelChannel = (queue: string) => `backprop:${queue}:cancel`;
 /** How long a cancel key is kept (a week: longer than any job waits in a queue that is being watched). */
 export const CANCEL_KEY_SECONDS = 7 * 24 * 3600;
 
-/** A rank task's BullMQ id: not a client's job id ('.' is not allowed there), so clients never mistake one for a job. */
+/** A rank task's BullMQ id: not a job id ('.' is not allowed there), so clients never mistake one for a job. */
 export const rankTaskId = (job: string, attempt: number, rank: number) => `${job}.a${attempt}.r${rank}`;
 export const RANK_TASK_ID = /^[A-Za-z0-9_-]{1,128}\.a\d{1,9}\.r\d{1,4}$/;
 /** The Redis hash of a multi-rank job's group: its current attempt, members and state (queue-group.ts). */

@@ -241,7 +241,8 @@ async function main(msg: StartMessage): Promise<void> {
         },
       });
       const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
-      if (ckpt && writer && !cancelled && due) {
+      // Distributed, a stop takes effect at the epoch's end, so the epoch is whole and its checkpoint is kept.
+      if (ckpt && writer && (!cancelled || dist) && due) {
         if (msg.checkpointGuard) checkGuard(msg.checkpointGuard);
         log!.flush(e + 1); // the epochs' logs are durable before the model.json that counts them
         await model.save(ckpt, { includeOptimizer: true });

@@ -79,7 +79,7 @@ maybe('multi-rank jobs through the queue', () => {
   const startWorker = () => {
     const w = new WorkerProcess(
       [
-        ...['--store', storeDir, '--threads', '1', '--lock-ms', '8000'],
+        ...['--store', storeDir, '--threads', '1', '--lock-ms', '5000'],
         ...['--iface', '127.0.0.1', '--rank-timeout-ms', String(RANK_TIMEOUT_MS)],
       ],
       { BACKPROP_REDIS: url }, // not on the command line: a password there is visible to ps
@@ -87,6 +87,8 @@ maybe('multi-rank jobs through the queue', () => {
     workers.push(w);
     return w;
   };
+  /** The weights of the LONG job trained without interruption (by the first kill test). */
+  let longWeights: number[][] | undefined;
   const leaderOf = (id: string) => workers.find((w) => w.logs.some((e) => e.event === 'group-training' && e.job === id));
   /** Resolves once some worker has logged `event` for job `id`. */
   const someWorker = (event: string, id: string) =>
@@ -162,7 +164,7 @@ maybe('multi-rank jobs through the queue', () => {
     while (workers.filter((w) => w.proc.exitCode === null).length < 2) startWorker();
     // The same job uninterrupted, first: the weights a resumed run must reach.
     const straight = await queue.train(spec(LONG, 16), { ranks: 2 }).result;
-    expect(straight.attempt).toBe(1);
+    longWeights = weightsOf(straight.model);
     const job = queue.train(spec(LONG, 16), { ranks: 2 });
     await job.submitted;
     // After its second checkpoint (rank 0 writes them), during the third epoch or later.
@@ -207,6 +209,38 @@ maybe('multi-rank jobs through the queue', () => {
     expect(ckpt.trainingState.epoch).toBe(LONG.epochs);
     const status = await queue.status(job.id);
     expect(status!.group).toMatchObject({ ranks: 2, state: 'done', failures: 1 });
+  }, 180_000);
+
+  test('rank 0 SIGKILLed at a random moment: the job is recovered, resumes from a whole checkpoint', async () => {
+    while (workers.filter((w) => w.proc.exitCode === null).length < 3) startWorker();
+    const job = queue.train(spec(LONG, 16), { ranks: 2 });
+    const leader = await new Promise<WorkerProcess>((resolve, reject) => {
+      const look = setInterval(() => {
+        const l = leaderOf(job.id);
+        if (l?.logs.some((e) => e.event === 'checkpoint' && e.job === job.id && Number(e.epoch) >= 2)) {
+          clearInterval(look);
+          resolve(l);
+        }
+      }, 5);
+      job.result.then(() => {
+        clearInterval(look);
+        reject(new Error('the job finished before the kill: make it longer'));
+      }, reject);
+    });
+    // Anywhere in the next epoch: in a step, or while rank 0 saves a checkpoint.
+    await new Promise((r) => setTimeout(r, Math.random() * 100));
+    leader.proc.kill('SIGKILL');
+    const logged = leader.logs.filter((e) => e.event === 'checkpoint' && e.job === job.id).map((e) => Number(e.epoch));
+    // Rank 1 fails at its next exchange; the job itself comes back after the dead leader's lock expires.
+    const rank1 = workers.find((w) => w.did('rank-joined', job.id) && w !== leader)!;
+    const failed = await rank1.waitFor((e) => e.event === 'rank-failed' && e.job === job.id, 60_000);
+    expect(String(failed.message)).toMatch(/rank 1 of 2 failed while .*the group cannot continue/);
+    const r = await job.result;
+    expect(r.attempt).toBeGreaterThanOrEqual(2);
+    expect(r.resumedFrom).toBeGreaterThanOrEqual(Math.max(...logged)); // a checkpoint saved but not logged: later
+    expect(r.epochs).toEqual(Array.from({ length: LONG.epochs }, (_, e) => e));
+    expect(longWeights).toBeDefined();
+    expect(maxDiff(weightsOf(r.model), longWeights!)).toBeLessThan(1e-6);
   }, 180_000);
 
   test('hostile ranks are refused, by the client, the CLI and the worker', async () => {
