@@ -178,7 +178,13 @@ export interface QueueGroupOptions {
 /** @internal joins the group of a queued multi-rank job; the rendezvous goes through the queue's Redis. */
 export async function joinQueueGroup(o: QueueGroupOptions): Promise<void> {
   const address = addressOf(o.iface);
-  await join(new RedisMeeting(o.redis, o.runId, o.rank, o.worldSize, o.timeoutMs), o.rank, o.worldSize, address, o.timeoutMs);
+  await join(
+    new RedisMeeting(o.redis, o.runId, o.rank, o.worldSize, o.timeoutMs),
+    o.rank,
+    o.worldSize,
+    address,
+    o.timeoutMs,
+  );
 }
 
 /**
@@ -198,10 +204,12 @@ export async function agreeWithRankZero(what: string, value: number): Promise<vo
   c[1] = 0;
   group.allreduce(c);
   await flushOrExplain(group, who, `comparing ${what}`);
-  if (c[0] > 0)
-    throw new Error(
-      `distributed: ${differs ? `this rank has ${what} ${value}, rank 0 ${theirs}` : `${c[0]} rank(s) differ from rank 0 in ${what}`}`,
-    );
+  if (c[0] > 0) {
+    const why = differs
+      ? `this rank has ${what} ${value}, rank 0 ${theirs}`
+      : `${c[0]} rank(s) differ from rank 0 in ${what}`;
+    throw new Error(`distributed: ${why}`);
+  }
 }
 
 async function flushOrExplain(group: NativeGroup, who: string, what: string): Promise<void> {

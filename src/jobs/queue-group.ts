@@ -120,7 +120,15 @@ export class GroupAttempt {
    * 'training' when the group had formed first (the caller then trains), 'gone' when another attempt is current.
    */
   async abandon(why: string): Promise<GroupState> {
-    return (await this.redis.eval(SET_STATE, 1, this.key, this.attempt, 'abandoned', clip(why), 'forming')) as GroupState;
+    return (await this.redis.eval(
+      SET_STATE,
+      1,
+      this.key,
+      this.attempt,
+      'abandoned',
+      clip(why),
+      'forming',
+    )) as GroupState;
   }
 
   /**

@@ -116,7 +116,9 @@ export class QueueWorker {
         throw new Error(`${where}: '${k}' must be a positive integer, got ${String(v)}`);
     this.rankTimeoutMs = o.rankTimeoutMs ?? 60_000;
     if (!Number.isSafeInteger(this.rankTimeoutMs) || this.rankTimeoutMs < 100 || this.rankTimeoutMs > 86_400_000)
-      throw new Error(`${where}: 'rankTimeoutMs' must be an integer from 100 to 86400000, got ${String(o.rankTimeoutMs)}`);
+      throw new Error(
+        `${where}: 'rankTimeoutMs' must be an integer from 100 to 86400000, got ${String(o.rankTimeoutMs)}`,
+      );
     if (o.iface !== undefined && (typeof o.iface !== 'string' || o.iface === '' || o.iface.length > 256))
       throw new Error(`${where}: 'iface' must be a network interface name or an address of this machine`);
     // Checked now, not at the first group: a wrong --iface is a deployment error to see at start.
@@ -236,7 +238,15 @@ export class QueueWorker {
           const why = await group.reason().catch(() => message);
           const failures = await group.countFailure();
           const most = this.o.maxGroupFailures ?? 3;
-          this.log({ event: 'group-failed', job: id, worker: this.name, attempt: group.attempt, failures, message, why });
+          this.log({
+            event: 'group-failed',
+            job: id,
+            worker: this.name,
+            attempt: group.attempt,
+            failures,
+            message,
+            why,
+          });
           if (failures <= most) {
             await job.moveToDelayed(Date.now() + retryPauseMs(), token);
             throw new (bullmq().DelayedError)();

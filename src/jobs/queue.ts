@@ -164,7 +164,8 @@ export class JobQueue extends EventEmitter {
       for (const k of Object.keys(options))
         if (k !== 'id' && k !== 'ranks') throw new Error(`${where}: unknown option '${k}'; options are: id, ranks`);
       ranks = options.ranks === undefined ? 1 : checkRanks(options.ranks, this.limits.maxRanks, where);
-      if (ranks > 1 && !isObject(spec)) throw new Error(`${where}: the job spec must be an object { model, data, fit? }`);
+      if (ranks > 1 && !isObject(spec))
+        throw new Error(`${where}: the job spec must be an object { model, data, fit? }`);
       if (ranks > 1 && isObject(spec) && isObject(spec.data) && spec.data.stream)
         throw new Error(
           `${where}: a job of ${ranks} ranks trains on data in memory: remove 'stream' from its data (or use ranks 1)`,
@@ -187,7 +188,8 @@ export class JobQueue extends EventEmitter {
       // is this client's only if the stored data starts with this submission's token. Checking before adding
       // instead would let two clients of one id both pass the check.
       const submission = crypto.randomUUID();
-      const data: QueuedJobData = ranks > 1 ? { submission, spec: spec as JobSpec, ranks } : { submission, spec: spec as JobSpec };
+      const data: QueuedJobData =
+        ranks > 1 ? { submission, spec: spec as JobSpec, ranks } : { submission, spec: spec as JobSpec };
       await queue.add(TRAIN_JOB, data, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once

@@ -89,7 +89,10 @@ maybe('multi-rank jobs through the queue', () => {
   };
   /** The weights of the LONG job trained without interruption (by the first kill test). */
   let longWeights: number[][] | undefined;
-  const leaderOf = (id: string) => workers.find((w) => w.logs.some((e) => e.event === 'group-training' && e.job === id));
+  /** Workers still running (one killed by a signal keeps exitCode null). */
+  const live = () => workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null).length;
+  const leaderOf = (id: string) =>
+    workers.find((w) => w.logs.some((e) => e.event === 'group-training' && e.job === id));
   /** Resolves once some worker has logged `event` for job `id`. */
   const someWorker = (event: string, id: string) =>
     new Promise<void>((resolve) => {
@@ -108,6 +111,13 @@ maybe('multi-rank jobs through the queue', () => {
   }, 30_000);
 
   afterAll(async () => {
+    if (process.env.QUEUE_RANKS_LOG)
+      fs.writeFileSync(
+        process.env.QUEUE_RANKS_LOG,
+        workers
+          .map((w, i) => `worker ${i} ${w.pid}\n${w.logs.map((e) => JSON.stringify(e)).join('\n')}\n${w.stderr}`)
+          .join('\n'),
+      );
     await queue?.close();
     await Promise.allSettled(workers.map((w) => w.stop()));
     await redis?.destroy();
@@ -161,7 +171,7 @@ maybe('multi-rank jobs through the queue', () => {
   }, 120_000);
 
   test('a rank SIGKILLed mid-run: its group fails, the job resumes on a new group from the checkpoint', async () => {
-    while (workers.filter((w) => w.proc.exitCode === null).length < 2) startWorker();
+    while (live() < 2) startWorker();
     // The same job uninterrupted, first: the weights a resumed run must reach.
     const straight = await queue.train(spec(LONG, 16), { ranks: 2 }).result;
     longWeights = weightsOf(straight.model);
@@ -212,7 +222,7 @@ maybe('multi-rank jobs through the queue', () => {
   }, 180_000);
 
   test('rank 0 SIGKILLed at a random moment: the job is recovered, resumes from a whole checkpoint', async () => {
-    while (workers.filter((w) => w.proc.exitCode === null).length < 3) startWorker();
+    while (live() < 3) startWorker();
     const job = queue.train(spec(LONG, 16), { ranks: 2 });
     const leader = await new Promise<WorkerProcess>((resolve, reject) => {
       const look = setInterval(() => {
