@@ -29,8 +29,8 @@ const PASSWORD = 'rank-sekret';
 const RANK_TIMEOUT_MS = 4000;
 /** The equivalence job: few steps (float32 rounding differs between 2 × 8 rows and 16 rows, and adds up). */
 const SMALL = { csv: 'datasets/small.csv', rows: 1024, hidden: [16], epochs: 3 };
-/** The job killed mid-run: long enough (~1500 steps) that the kill lands while it trains, on any machine. */
-const LONG = { csv: 'datasets/long.csv', rows: 2048, hidden: [128, 128], epochs: 24 };
+/** The job killed mid-run: long enough (~770 steps) that the kill lands while it trains, on any machine. */
+const LONG = { csv: 'datasets/long.csv', rows: 2048, hidden: [128, 128], epochs: 12 };
 
 /** A 3-class problem on 4 features as CSV text. */
 function blobs(rows: number, seed: number): string {
