@@ -9,6 +9,8 @@
  *   npx backprop launch --nproc 2 --nnodes 2 --node-rank 0 --store /mnt/shared/rendezvous --iface eth0 \
  *     --run-id digits-1 examples/deploy/data-parallel.js --out /mnt/shared/digits-model
  * Needs libgloo-dev when backprop is built (apt-get install libgloo-dev).
+ * Through the job queue instead (no script: a JSON spec, workers started with --iface; see README):
+ *   npx backprop submit --spec job.json --ranks 2 --wait
  */
 const { parseArgs } = require('node:util');
 const bp = require('../..');

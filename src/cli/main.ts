@@ -213,10 +213,13 @@ program
     '--worker-memory-mb <mb>',
     "memory limit of each job: heap and typed arrays (default: half the machine's / concurrency)",
   )
+  .option('--iface <name|address>', 'network interface or address for the ranks of multi-rank jobs (none: takes none)')
+  .option('--rank-timeout-ms <ms>', 'multi-rank jobs: wait for a group to form, and for a lost peer (default 60000)')
   .option('--verbose', 'show stack traces on errors')
   .addHelpText(
     'after',
-    '\nExample:\n  $ backprop worker --redis redis://10.0.0.5:6379 --store /mnt/shared/backprop --threads 1',
+    '\nExamples:\n  $ backprop worker --redis redis://10.0.0.5:6379 --store /mnt/shared/backprop --threads 1\n' +
+      '  $ backprop worker --redis redis://10.0.0.5:6379 --store /mnt/shared/backprop --threads 1 --iface eth0',
   )
   .action((o) => run(verbose(), () => workerCommand(o)));
 
@@ -227,6 +230,7 @@ program
   .option('--queue <name>', 'queue name (default backprop)')
   .option('--store <dir>', `${storeHelp}; given, the spec's paths are checked here before queueing`)
   .option('--spec <job.json>', 'the job spec: { model, data, fit?, checkpointEvery?, seed? }')
+  .option('--ranks <n>', 'train the job on n worker slots at once, data-parallel (fit.batchSize is per rank)')
   .option('--wait', 'follow the job to its end (exit 1 unless it completes)')
   .option('--json', 'print JSON lines')
   .option('--verbose', 'show stack traces on errors')

@@ -24,6 +24,8 @@ export interface WorkerCliOptions extends QueueCliOptions {
   maxParameters?: string;
   maxJobSeconds?: string;
   workerMemoryMb?: string;
+  iface?: string;
+  rankTimeoutMs?: string;
 }
 
 /** Most bytes of a spec file. */
@@ -92,6 +94,8 @@ export async function workerCommand(o: WorkerCliOptions): Promise<void> {
     threads: opt('threads', o.threads),
     backend: o.backend as 'native' | 'wasm' | 'js' | 'auto' | undefined,
     lockMs: opt('lock-ms', o.lockMs),
+    iface: o.iface,
+    rankTimeoutMs: o.rankTimeoutMs === undefined ? undefined : intOption('rank-timeout-ms', o.rankTimeoutMs, 100, 0),
     limits: {
       maxParameters: opt('max-parameters', o.maxParameters),
       timeLimitMs: maxJobSeconds === undefined ? undefined : maxJobSeconds * 1000,
@@ -126,10 +130,18 @@ async function follow(o: QueueCliOptions, job: QueuedJob): Promise<void> {
     const final = Object.fromEntries(Object.entries(r.history).map(([k, v]) => [k, v.at(-1)]));
     print(
       o,
-      { id: job.id, status: job.status, modelPath: r.modelPath, final, resumedFrom: r.resumedFrom, worker: r.worker },
+      {
+        id: job.id,
+        status: job.status,
+        modelPath: r.modelPath,
+        final,
+        resumedFrom: r.resumedFrom,
+        worker: r.worker,
+        ...(r.ranks !== undefined ? { ranks: r.ranks, attempt: r.attempt } : {}),
+      },
       `${job.id} ${job.status}: model ${r.modelPath}, ${Object.entries(final)
         .map(([k, v]) => `${k} ${fmt(v)}`)
-        .join(', ')}`,
+        .join(', ')}${r.ranks !== undefined ? ` (${r.ranks} ranks, group attempt ${r.attempt})` : ''}`,
     );
     if (r.cancelled) process.exitCode = 1;
   } catch (e) {
@@ -139,14 +151,18 @@ async function follow(o: QueueCliOptions, job: QueuedJob): Promise<void> {
 }
 
 /** `backprop submit`: checks a job spec, queues it, prints its id (and with --wait, follows it to its end). */
-export async function submitCommand(o: QueueCliOptions & { spec?: string; wait?: boolean }): Promise<void> {
+export async function submitCommand(
+  o: QueueCliOptions & { spec?: string; wait?: boolean; ranks?: string },
+): Promise<void> {
   if (!o.spec) fail('give --spec job.json');
+  // A number as written ('2.5', '1e3' stay what they are): queue.train() checks it and names the fix.
+  const ranks = o.ranks === undefined ? undefined : /^\d{1,9}$/.test(o.ranks) ? Number(o.ranks) : o.ranks;
   const spec = readJsonFile('--spec', o.spec);
   const q = await openQueue(o, false);
   try {
-    const job = q.train(spec);
-    await job.submitted;
-    print(o, { id: job.id, status: 'queued' }, job.id);
+    const job = q.train(spec, ranks === undefined ? {} : { ranks: ranks as number });
+    await job.submitted.catch((e: Error) => fail(e.message.replace("'ranks'", '--ranks')));
+    print(o, { id: job.id, status: 'queued', ...(ranks !== undefined ? { ranks } : {}) }, job.id);
     if (o.wait) await follow(o, job);
   } finally {
     await q.close();
@@ -174,7 +190,12 @@ export async function statusCommand(o: QueueCliOptions & { limit?: string }, id?
 function describe(j: Awaited<ReturnType<JobQueue['list']>>[number]): string {
   const p = j.progress ? ` epoch ${j.progress.epoch}/${j.progress.epochs} loss ${fmt(j.progress.loss)}` : '';
   const model = j.returnValue?.modelPath ? ` model ${j.returnValue.modelPath}` : '';
-  return `${j.id} ${j.status}${p}${model}${j.worker ? ` on ${j.worker}` : ''}${j.error ? `: ${j.error}` : ''}`;
+  const g = j.group;
+  const group = g
+    ? ` [${g.ranks} ranks, group attempt ${g.attempt} ${g.state}${g.failures ? `, ${g.failures} failed` : ''}` +
+      `${g.state !== 'training' && g.state !== 'done' && g.error ? `: ${g.error}` : ''}]`
+    : '';
+  return `${j.id} ${j.status}${p}${model}${j.worker ? ` on ${j.worker}` : ''}${group}${j.error ? `: ${j.error}` : ''}`;
 }
 
 /** `backprop sweep`: runs a grid over the workers and prints the runs ranked, best first. */

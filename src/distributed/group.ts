@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
+import type { RedisOptions } from 'ioredis';
 import { glooMessage, loadGloo, type NativeGroup } from './native';
 
 export interface InitOptions {
@@ -122,6 +123,13 @@ export async function init(options: InitOptions = {}): Promise<void> {
     meeting = new FileMeeting(store, runId, rank, worldSize);
   }
 
+  await join(meeting, rank, worldSize, address, timeoutMs);
+}
+
+/** Claims the rank in `meeting`, connects the full mesh, and records the group as this thread's. */
+async function join(meeting: Meeting, rank: number, worldSize: number, address: string, timeoutMs: number) {
+  if (joined || joining)
+    throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
   const gloo = loadGloo();
   joining = true;
   try {
@@ -151,6 +159,67 @@ export async function init(options: InitOptions = {}): Promise<void> {
     joined = { rank, worldSize, group, meeting };
   } finally {
     joining = false;
+  }
+}
+
+/** How a queue worker's job thread joins the group of a multi-rank job (src/jobs/queue-worker.ts). */
+export interface QueueGroupOptions {
+  rank: number;
+  worldSize: number;
+  /** The queue's own Redis connection (its password and TLS): a URL or ioredis options without functions. */
+  redis: string | (RedisOptions & { url?: string });
+  /** The group attempt's run id: the rendezvous keys live under backprop:gloo:<runId>: and go once connected. */
+  runId: string;
+  /** The worker's `--iface`: an interface name or one of this machine's addresses. */
+  iface: string;
+  timeoutMs: number;
+}
+
+/** @internal joins the group of a queued multi-rank job; the rendezvous goes through the queue's Redis. */
+export async function joinQueueGroup(o: QueueGroupOptions): Promise<void> {
+  const address = addressOf(o.iface);
+  await join(
+    new RedisMeeting(o.redis, o.runId, o.rank, o.worldSize, o.timeoutMs),
+    o.rank,
+    o.worldSize,
+    address,
+    o.timeoutMs,
+  );
+}
+
+/**
+ * @internal fails on every rank, naming `what`, unless every rank holds rank 0's `value` (a queued job's ranks
+ * must resume from the same checkpoint epoch).
+ */
+export async function agreeWithRankZero(what: string, value: number): Promise<void> {
+  const { group, rank, worldSize } = current('agree');
+  const who = `rank ${rank} of ${worldSize}`;
+  const c = new Float64Array(new SharedArrayBuffer(16));
+  c[0] = value;
+  group.broadcast(c, 0);
+  await flushOrExplain(group, who, `comparing ${what}`);
+  const differs = c[0] !== value ? 1 : 0;
+  const theirs = c[0];
+  c[0] = differs;
+  c[1] = 0;
+  group.allreduce(c);
+  await flushOrExplain(group, who, `comparing ${what}`);
+  if (c[0] > 0) {
+    const why = differs
+      ? `this rank has ${what} ${value}, rank 0 ${theirs}`
+      : `${c[0]} rank(s) differ from rank 0 in ${what}`;
+    throw new Error(`distributed: ${why}`);
+  }
+}
+
+async function flushOrExplain(group: NativeGroup, who: string, what: string): Promise<void> {
+  try {
+    await group.flush();
+  } catch (e) {
+    throw new Error(
+      `distributed: ${who} failed while ${what}: ${glooMessage(e)} ` +
+        `(a rank stopped or was unreachable; the group cannot continue)`,
+    );
   }
 }
 

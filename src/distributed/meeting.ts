@@ -6,8 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { RedisOptions } from 'ioredis';
 import type { NativeGroup } from './native';
-import { RedisRendezvous, redactRedisUrl } from './redis-store';
+import { RedisRendezvous } from './redis-store';
 
 export interface Meeting {
   /** For messages. */
@@ -124,14 +125,14 @@ export class RedisMeeting implements Meeting {
   private group?: NativeGroup;
 
   constructor(
-    url: string,
+    connection: string | (RedisOptions & { url?: string }),
     private readonly runId: string,
     private readonly rank: number,
     private readonly worldSize: number,
     timeoutMs: number,
   ) {
-    this.where = redactRedisUrl(url);
-    this.redis = new RedisRendezvous(url, runId, timeoutMs);
+    this.redis = new RedisRendezvous(connection, runId, timeoutMs);
+    this.where = this.redis.where;
   }
 
   async claim(): Promise<void> {

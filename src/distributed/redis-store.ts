@@ -5,6 +5,7 @@
  * ioredis loads only when a Redis store is used.
  */
 import type IORedis from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import type { NativeGroup } from './native';
 
 /** A URL with its password replaced by '***', for messages. */
@@ -22,19 +23,30 @@ export class RedisRendezvous {
   private readonly mine: string[] = [];
   private lastError = '';
 
+  /** Where Redis is, without a password (for messages). */
+  readonly where: string;
+
+  /** `connection`: a redis:// or rediss:// URL, or ioredis options (a queue's: url or host and port, password, tls). */
   constructor(
-    readonly url: string,
+    connection: string | (RedisOptions & { url?: string }),
     runId: string,
     private readonly timeoutMs: number,
   ) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const Redis = require('ioredis') as typeof IORedis;
-    this.redis = new Redis(url, {
+    const own: RedisOptions = {
       lazyConnect: true,
       connectTimeout: timeoutMs,
       maxRetriesPerRequest: 2,
       retryStrategy: (times) => (times > 3 ? null : 200 * times),
-    });
+    };
+    const { url, ...options } = (typeof connection === 'string' ? { url: connection } : connection) as RedisOptions & {
+      url?: string;
+    };
+    this.redis = url ? new Redis(url, { ...options, ...own }) : new Redis({ ...options, ...own });
+    this.where = url
+      ? redactRedisUrl(url)
+      : `${options.tls ? 'rediss' : 'redis'}://${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
     // Failures surface as rejected commands; the event says why (WRONGPASS, ECONNREFUSED) when they do not.
     this.redis.on('error', (e: Error) => (this.lastError = e.message));
     this.prefix = `backprop:gloo:${runId}:`;
@@ -48,7 +60,7 @@ export class RedisRendezvous {
     } catch (e) {
       this.redis.disconnect();
       const why = this.lastError || (e as Error).message;
-      throw new Error(`cannot reach Redis at ${redactRedisUrl(this.url)}: ${redactRedisUrl(why)}`);
+      throw new Error(`cannot reach Redis at ${this.where}: ${redactRedisUrl(why)}`);
     }
   }
 

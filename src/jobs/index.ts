@@ -90,5 +90,6 @@ export type { SweepSpec, SweepRun, SweepResult } from './sweep';
 export { directoryStore, DirectoryStore, checkStoreKey, storeKeys } from './store';
 export type { JobStore, StoreEntry, StoreEntryKind, StoreGuard } from './store';
 export type { QueueLimits } from './queue-spec';
+export type { GroupSummary } from './queue-group';
 export type { RedisConnection } from './redis';
 export { toJson } from './json-numbers';

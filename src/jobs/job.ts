@@ -18,6 +18,8 @@ export interface JobResult {
   history: Record<string, number[]>;
   epochs: number[];
   cancelled: boolean;
+  /** Distributed: another rank stopped the group before the last epoch (`cancelled` is then true too). */
+  stoppedByGroup?: boolean;
   /** Batches trained in this run (all epochs). */
   batchesDone: number;
   /** For a CSV job: the feature columns, target, task and class names the worker found in the file. */
@@ -195,6 +197,7 @@ export class TrainingJob extends EventEmitter {
       history: m.history,
       epochs: m.epochs,
       cancelled: m.cancelled,
+      ...(m.stoppedByGroup ? { stoppedByGroup: true } : {}),
       batchesDone: m.batchesDone,
       ...(m.dataInfo ? { data: m.dataInfo } : {}),
     };

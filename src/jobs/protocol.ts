@@ -2,6 +2,7 @@
 import type { CsvOptions } from '../data/csv';
 import type { Limits } from '../limits';
 import type { StoreGuard } from './store-open';
+import type { QueueGroupOptions } from '../distributed/group';
 
 /** A model described as data (src/model-spec.ts): any registry layer, compile settings, seed. */
 export type { ModelSpec } from '../model-spec';
@@ -97,6 +98,11 @@ export interface StartMessage {
   memoryLimitBytes?: number;
   /** Scheduling priority (nice, 0-19) of the worker thread on Linux. */
   priority?: number;
+  /**
+   * A rank of a multi-rank queued job (queue-group.ts): the thread joins the group, trains data-parallel, and
+   * unless it is rank 0 reads the checkpoint directory (to resume) but writes nothing.
+   */
+  distributed?: QueueGroupOptions;
 }
 
 export interface ProgressEvent {
@@ -121,6 +127,8 @@ export type WorkerMessage =
   | {
       type: 'done';
       cancelled: boolean;
+      /** Distributed: another rank stopped the group early (its worker closing); the job is not finished. */
+      stoppedByGroup?: boolean;
       batchesDone: number;
       /** Every epoch's logs, those of earlier runs resumed from the checkpoint included. */
       history: Record<string, number[]>;

@@ -5,7 +5,7 @@
  * passed on as it came (a `null` return value once crashed every client following the job).
  */
 import type { JobDataInfo, ProgressEvent } from './protocol';
-import { JOB_ID, type QueuedJobReturn } from './queue-protocol';
+import { JOB_ID, RANK_TASK_ID, type QueuedJobReturn } from './queue-protocol';
 import { readNumber } from './json-numbers';
 
 /** Most bytes of a progress event a client parses (a worker's are a few hundred). */
@@ -133,6 +133,8 @@ export function decodeReturn(text: unknown, most = MAX_RETURN_BYTES): QueuedJobR
   if (r.modelPath !== undefined) out.modelPath = str(r.modelPath, w('modelPath'));
   if (r.batchesAtCancel !== undefined) out.batchesAtCancel = count(r.batchesAtCancel, w('batchesAtCancel'));
   if (r.data !== undefined) out.data = dataInfo(r.data, w('data'));
+  if (r.ranks !== undefined) out.ranks = count(r.ranks, w('ranks'));
+  if (r.attempt !== undefined) out.attempt = count(r.attempt, w('attempt'));
   return out;
 }
 
@@ -154,6 +156,8 @@ const MAX_REASON = 4096;
 export function decodeEvent(e: Record<string, string>): QueueEvent | undefined {
   const { event: kind, jobId: id } = e;
   if (!['progress', 'active', 'waiting', 'completed', 'failed', 'removed'].includes(kind)) return undefined;
+  // A rank task of a multi-rank job (queue-group.ts) is the workers' business, not a job a client follows.
+  if (typeof id === 'string' && RANK_TASK_ID.test(id)) return undefined;
   if (typeof id !== 'string' || !JOB_ID.test(id))
     throw new InvalidQueueValue(`a '${kind}' event names no valid job id: ${JSON.stringify(clip(String(id)))}`);
   try {

@@ -10,6 +10,7 @@ import type { JobStatus } from './job';
 import type { ProgressEvent } from './protocol';
 import type { QueuedJobReturn } from './queue-protocol';
 import { decodeProgress, decodeReturn, MAX_PROGRESS_BYTES } from './queue-codec';
+import type { GroupSummary } from './queue-group';
 
 /** Longest error message and worker name kept (longer ones are cut). */
 const MAX_REASON_CHARS = 4096;
@@ -152,6 +153,8 @@ export interface QueuedJobSummary {
   error: string | null;
   /** The return value of a finished job: model path, history, … */
   returnValue: QueuedJobReturn | null;
+  /** A multi-rank job's group: ranks, current attempt, its state and workers. */
+  group?: GroupSummary;
 }
 
 /** A job's status as clients show it, from BullMQ's state and (for a completed job) its return value. */

@@ -6,6 +6,7 @@
 import { checkedStart } from './check';
 import type { JobSpec, TrainJobOptions } from './options';
 import type { JobStore, StoreEntry } from './store';
+import { DEFAULT_MAX_RANKS } from './queue-protocol';
 
 /** Limits a queue applies to job specs, on top of bp.setLimits and the spec's own. */
 export interface QueueLimits {
@@ -23,6 +24,11 @@ export interface QueueLimits {
    * (`backprop worker --max-job-seconds`).
    */
   timeLimitMs?: number;
+  /**
+   * Most ranks (worker slots at once) a job may ask for with `queue.train(spec, { ranks })` (default 64, at most
+   * 1024): each adds that many tasks to the queue and waits for that many slots.
+   */
+  maxRanks: number;
 }
 
 /** The time limit of a queued job when neither its spec nor its worker says less (a day). */
@@ -33,6 +39,7 @@ export const DEFAULT_QUEUE_LIMITS: QueueLimits = {
   maxInlineValues: 1_000_000,
   maxSpecBytes: 16 * 2 ** 20,
   timeLimitMs: DEFAULT_JOB_TIME_LIMIT_MS,
+  maxRanks: DEFAULT_MAX_RANKS,
 };
 
 const SPEC_KEYS = new Set(['model', 'data', 'fit', 'checkpointEvery', 'seed', 'timeLimitMs', 'maxParameters']);

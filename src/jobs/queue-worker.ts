@@ -5,7 +5,7 @@
  * taking jobs, stops the running ones within a batch and puts them back in the queue to resume elsewhere.
  */
 import * as os from 'node:os';
-import type { Job, Worker } from 'bullmq';
+import type { Job, Queue, RedisOptions, Worker } from 'bullmq';
 import type IORedis from 'ioredis';
 import { JobPool, defaultPoolSize } from './pool';
 import { checkedStart } from './check';
@@ -17,15 +17,22 @@ import { DEFAULT_QUEUE_LIMITS, openQueueSpec, type QueueLimits } from './queue-s
 import { specDigest } from './checkpoint-record';
 import { guardedWorkerClass, refusedReason } from './job-size-guard';
 import {
+  RANK_JOB,
   TRAIN_JOB,
   cancelChannel,
   cancelKey,
   checkJobId,
+  checkMaxRanks,
+  checkRanks,
+  rankTaskId,
   type QueuedJobData,
   type QueuedJobReturn,
+  type RankTaskData,
 } from './queue-protocol';
+import { GroupAttempt, retryPauseMs } from './queue-group';
 import { DirectoryStore, storeKeys, toStore, type JobStore, type StoreEntry } from './store';
 import { encodeNumbers } from './json-numbers';
+import { addressOf } from '../distributed/group';
 
 export interface QueueWorkerOptions {
   connection: RedisConnection;
@@ -60,6 +67,19 @@ export interface QueueWorkerOptions {
   progressEveryMs?: number;
   /** Receives one object per event (started, checkpoint, finished, failed, requeued, error). Default: none. */
   log?: (entry: Record<string, unknown>) => void;
+  /**
+   * The network interface (`eth0`) or address of this machine the ranks of multi-rank jobs (`ranks` > 1) trained
+   * here use to reach each other; never guessed. Without it this worker takes part in no group: a group it is
+   * asked to join or lead is abandoned and formed again elsewhere.
+   */
+  iface?: string;
+  /**
+   * Milliseconds the ranks of a multi-rank job wait for their group to form (all its slots taken), and for a
+   * peer in every exchange once training (Gloo's timeout): a lost rank fails the group within this (default 60000).
+   */
+  rankTimeoutMs?: number;
+  /** Times a multi-rank job's group may fail while training (a rank lost) before the job fails (default 3). */
+  maxGroupFailures?: number;
 }
 
 interface Running {
@@ -80,21 +100,37 @@ export class QueueWorker {
   private readonly limits: QueueLimits & { workerMemoryMb: number };
   private stopping = false;
   private readonly log: (entry: Record<string, unknown>) => void;
+  private readonly connection: RedisOptions;
+  private readonly rankTimeoutMs: number;
+  /** For the rank tasks of the groups this worker leads. */
+  private tasks?: Queue;
 
   constructor(private readonly o: QueueWorkerOptions) {
     const where = 'jobs.worker()';
     if (!o || typeof o !== 'object') throw new Error(`${where}: expected { connection, store, name?, concurrency? }`);
     const queueName = o.name ?? 'backprop';
     const concurrency = o.concurrency ?? 1;
-    for (const [k, v] of Object.entries({ concurrency, threads: o.threads, lockMs: o.lockMs }))
+    const counts = { concurrency, threads: o.threads, lockMs: o.lockMs, maxGroupFailures: o.maxGroupFailures };
+    for (const [k, v] of Object.entries(counts))
       if (v !== undefined && !(Number.isSafeInteger(v) && v > 0))
         throw new Error(`${where}: '${k}' must be a positive integer, got ${String(v)}`);
+    this.rankTimeoutMs = o.rankTimeoutMs ?? 60_000;
+    if (!Number.isSafeInteger(this.rankTimeoutMs) || this.rankTimeoutMs < 100 || this.rankTimeoutMs > 86_400_000)
+      throw new Error(
+        `${where}: 'rankTimeoutMs' must be an integer from 100 to 86400000, got ${String(o.rankTimeoutMs)}`,
+      );
+    if (o.iface !== undefined && (typeof o.iface !== 'string' || o.iface === '' || o.iface.length > 256))
+      throw new Error(`${where}: 'iface' must be a network interface name or an address of this machine`);
+    // Checked now, not at the first group: a wrong --iface is a deployment error to see at start.
+    if (o.iface !== undefined) addressOf(o.iface);
     const connection = connectionOptions(o.connection, where);
+    this.connection = connection;
     this.store = toStore(o.store, where);
     // Limits left undefined keep their defaults (the time limit among them).
     const given = Object.entries(o.limits ?? {}).filter(([, v]) => v !== undefined);
     const workerMemoryMb = Math.max(64, Math.floor(os.totalmem() / 2 ** 20 / 2 / concurrency));
     this.limits = { ...DEFAULT_QUEUE_LIMITS, workerMemoryMb, ...Object.fromEntries(given) };
+    checkMaxRanks(this.limits.maxRanks, where);
     this.log = o.log ?? (() => {});
     this.pool = new JobPool(concurrency);
     this.name = `${os.hostname()}:${process.pid}`;
@@ -131,7 +167,13 @@ export class QueueWorker {
     // A cancel published while this worker's subscription was down (Redis restarting) is still in its key.
     this.cancelPoll = setInterval(() => void this.pollCancels(queueName), 1000);
     this.cancelPoll.unref();
-    this.log({ event: 'ready', worker: this.name, queue: queueName, redis: describeConnection(connection) });
+    this.log({
+      event: 'ready',
+      worker: this.name,
+      queue: queueName,
+      redis: describeConnection(connection),
+      ...(o.iface ? { iface: o.iface } : {}),
+    });
   }
 
   private cancelRunning(id: string): void {
@@ -155,98 +197,71 @@ export class QueueWorker {
 
   private async process(job: Job<QueuedJobData, QueuedJobReturn>, token?: string): Promise<QueuedJobReturn> {
     const { UnrecoverableError, WaitingError } = bullmq();
-    const id = checkJobId(job.id, 'worker');
     const refused = refusedReason(job);
     if (refused) {
-      this.log({ event: 'failed', job: id, worker: this.name, message: refused });
+      this.log({ event: 'failed', job: String(job.id).slice(0, 200), worker: this.name, message: refused });
       throw new UnrecoverableError(refused);
     }
+    if (job.name === RANK_JOB) return this.processRank(job as unknown as Job<RankTaskData>);
+    const id = checkJobId(job.id, 'worker');
     if (job.name !== TRAIN_JOB) throw new UnrecoverableError(`unknown job kind '${job.name}'`);
     if (this.stopping) {
       await job.moveToWait(token);
       throw new WaitingError();
     }
+    let ranks: number;
+    try {
+      ranks = job.data?.ranks === undefined ? 1 : checkRanks(job.data.ranks, this.limits.maxRanks, `job ${id}`);
+    } catch (e) {
+      this.log({ event: 'failed', job: id, worker: this.name, message: (e as Error).message });
+      throw new UnrecoverableError((e as Error).message);
+    }
     const entry: Running = { cancelledByClient: false };
     this.running.set(id, entry);
     try {
-      if (await this.redis.exists(cancelKey(job.queueName, id)))
-        return {
-          started: false,
-          cancelled: true,
-          history: {},
-          epochs: [],
-          resumedFrom: 0,
-          batchesDone: 0,
-          worker: this.name,
-        };
-      let result: JobResult;
-      let resumedFrom = 0;
-      let training: TrainingJob | undefined;
-      const ckptKey = storeKeys.checkpoint(id);
-      const modelKey = storeKeys.model(id);
-      const held: StoreEntry[] = []; // open until the job's thread has exited
+      if (await this.redis.exists(cancelKey(job.queueName, id))) return notStarted(this.name);
+      let group: GroupAttempt | undefined;
+      if (ranks > 1) {
+        group = await this.formGroup(job, token, id, ranks, entry);
+        if (!group) return notStarted(this.name); // cancelled by its client while its group formed
+      }
+      let run: Awaited<ReturnType<QueueWorker['trainJob']>>;
       try {
-        const spec = job.data?.spec;
-        const opened = await openQueueSpec(spec, this.store, this.limits, 'job spec');
-        held.push(...opened.entries);
-        const ckpt = await this.store.openWritable(ckptKey, 'checkpoint directory');
-        held.push(ckpt);
-        const out = await this.store.openWritable(modelKey, 'model directory');
-        held.push(out);
-        const start = checkedStart(
-          {
-            ...opened.options,
-            checkpointDir: ckpt.path,
-            outputDir: out.path,
-            backend: this.o.backend,
-            memoryLimitMb: this.limits.workerMemoryMb,
-            blasThreads: this.o.threads ?? Math.max(1, Math.floor(defaultPoolSize() / this.pool.size)),
-            progressEveryMs: this.o.progressEveryMs ?? 200,
-          },
-          this.pool.size,
-          defaultPoolSize(),
+        run = await this.trainJob(id, job.data?.spec, entry, group && { group, rank: 0, ranks }, (e) =>
+          job.updateProgress(encodeNumbers(e) as unknown as object).catch(() => {}),
         );
-        start.specDigest = specDigest(spec); // the spec as queued: a reused id with another spec is refused
-        start.checkpointGuard = ckpt.guard;
-        start.outputGuard = out.guard;
-        if (start.data.kind !== 'arrays') {
-          const d = spec.data as { csv?: string; idx?: string; labels?: string };
-          const names = start.data.kind === 'csv' ? [d.csv!] : [d.idx!, d.labels!];
-          start.data.store = { maxBytes: this.limits.maxDataBytes, names };
-        }
-        training = new TrainingJob(start, id, {
-          timeLimitMs: opened.options.timeLimitMs,
-          resourceLimits: { maxOldGenerationSizeMb: this.limits.workerMemoryMb },
-        });
-        entry.training = training;
-        training.on('started', (m: { initialEpoch: number }) => {
-          resumedFrom = m.initialEpoch;
-          this.log({ event: 'started', job: id, worker: this.name, resumedFrom });
-        });
-        training.on('progress', (e: ProgressEvent) => {
-          // NaN and ±Infinity (a loss that overflowed) go as strings: JSON would make them null. A progress
-          // entry lost while Redis restarts is replaced by the next one.
-          job.updateProgress(encodeNumbers(e) as unknown as object).catch(() => {});
-        });
-        training.on('checkpoint', (m: { epoch: number }) => {
-          void this.store.commit(ckptKey).catch(() => {});
-          this.log({ event: 'checkpoint', job: id, worker: this.name, epoch: m.epoch });
-        });
-        this.pool.submit(training); // starts at once: the pool has a thread for each job BullMQ gives this worker
-        if (entry.cancelledByClient || this.stopping) training.cancel();
-        result = await training.result;
-        await this.store.commit(modelKey);
       } catch (e) {
+        const message = (e as Error).message;
+        if (group && GROUP_LOST.test(message)) {
+          // A rank was lost: the job itself is sound. Back to the queue, to resume on a new group.
+          await group.end('failed', `rank 0 on ${this.name}: ${message}`).catch(() => {});
+          const why = await group.reason().catch(() => message);
+          const failures = await group.countFailure();
+          const most = this.o.maxGroupFailures ?? 3;
+          this.log({
+            event: 'group-failed',
+            job: id,
+            worker: this.name,
+            attempt: group.attempt,
+            failures,
+            message,
+            why,
+          });
+          if (failures <= most) {
+            await job.moveToDelayed(Date.now() + retryPauseMs(), token);
+            throw new (bullmq().DelayedError)();
+          }
+          throw new UnrecoverableError(`its group of ${ranks} ranks failed ${failures} times; the last: ${why}`);
+        }
         // The job's own failure (bad spec or data, NaN loss, over a limit): fail once, never retried.
-        const message = this.withoutLocalPaths((e as Error).message.replace(`job ${id} failed: `, ''), held);
+        await group?.end('failed', message).catch(() => {});
         this.log({ event: 'failed', job: id, worker: this.name, message });
         throw new UnrecoverableError(message);
-      } finally {
-        // Closed only once the thread that reads and writes through them has exited.
-        void (training?.exited ?? Promise.resolve()).then(() => held.forEach((h) => h.close()));
       }
+      const { result, resumedFrom } = run;
       if (result.cancelled && !entry.cancelledByClient) {
-        // Stopped by close(): back to the queue, to resume from the checkpoint on another worker.
+        // Stopped by close() (here, or on another rank's worker): back to the queue, to resume from the checkpoint.
+        await group?.end('failed', 'a worker of the group stopped').catch(() => {});
         await job.moveToWait(token);
         this.log({
           event: 'requeued',
@@ -257,11 +272,12 @@ export class QueueWorker {
         });
         throw new WaitingError();
       }
+      await group?.end('done');
       this.log({ event: 'finished', job: id, worker: this.name, cancelled: result.cancelled });
       return encodeNumbers({
         started: true,
         cancelled: result.cancelled,
-        modelPath: modelKey,
+        modelPath: storeKeys.model(id),
         history: result.history, // every epoch's, those before a resume included (checkpoint-record.ts)
         epochs: result.epochs,
         resumedFrom,
@@ -269,10 +285,216 @@ export class QueueWorker {
         batchesAtCancel: entry.training?.batchesAtCancel,
         worker: this.name,
         ...(result.data ? { data: result.data } : {}),
+        ...(group ? { ranks, attempt: group.attempt } : {}),
       });
     } finally {
       this.running.delete(id);
     }
+  }
+
+  /**
+   * The leader (rank 0) of a multi-rank job: opens a new attempt of its group, adds the other ranks' tasks and
+   * waits for them to join (queue-group.ts). Returns the attempt once it trains; undefined when the job's
+   * client cancelled it meanwhile; otherwise (no group in time, this worker stopping) gives the job back to the
+   * queue and throws BullMQ's DelayedError / WaitingError.
+   */
+  private async formGroup(
+    job: Job<QueuedJobData, QueuedJobReturn>,
+    token: string | undefined,
+    id: string,
+    ranks: number,
+    entry: Running,
+  ): Promise<GroupAttempt | undefined> {
+    const { DelayedError, WaitingError } = bullmq();
+    const group = await GroupAttempt.open(this.redis, job.queueName, id, ranks, this.name);
+    const ids = Array.from({ length: ranks - 1 }, (_, k) => rankTaskId(id, group.attempt, k + 1));
+    const state = this.o.iface
+      ? await (async () => {
+          const queue = this.taskQueue(job.queueName);
+          await queue.addBulk(
+            ids.map((taskId, k) => ({
+              name: RANK_JOB,
+              data: { job: id, attempt: group.attempt, rank: k + 1, ranks, spec: job.data.spec },
+              // At the head of the queue: the next free slots go to the group that already holds one.
+              opts: { jobId: taskId, lifo: true, attempts: 1, removeOnComplete: true, removeOnFail: true },
+            })),
+          );
+          this.log({ event: 'group-forming', job: id, worker: this.name, attempt: group.attempt, ranks });
+          return group.waitToTrain(
+            Date.now() + this.rankTimeoutMs,
+            () => (entry.cancelledByClient ? 'cancelled' : this.stopping ? `worker ${this.name} stopping` : undefined),
+            () => `${ranks} worker slots were not free within ${this.rankTimeoutMs} ms`,
+          );
+        })()
+      : await group.abandon(`worker ${this.name} has no --iface: it cannot lead a group of ranks`);
+    if (state === 'training') {
+      this.log({ event: 'group-training', job: id, worker: this.name, attempt: group.attempt, ranks });
+      return group;
+    }
+    // Not formed: the tasks still queued go (those taken end on their own: their attempt is not current).
+    const queue = this.taskQueue(job.queueName);
+    await Promise.all(ids.map((t) => queue.remove(t).catch(() => 0)));
+    this.log({ event: 'group-abandoned', job: id, worker: this.name, attempt: group.attempt, state });
+    if (entry.cancelledByClient) return undefined;
+    if (this.stopping) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    await job.moveToDelayed(Date.now() + retryPauseMs(), token);
+    throw new DelayedError();
+  }
+
+  /**
+   * Rank k ≥ 1 of a multi-rank job: joins the attempt named by the task, waits for the group to form, then
+   * trains its shard (writing nothing to the store: rank 0 does). A task of an attempt that is no longer
+   * current, or that did not form, ends at once and gives its slot back.
+   */
+  private async processRank(job: Job<RankTaskData>): Promise<QueuedJobReturn> {
+    const { UnrecoverableError } = bullmq();
+    const d = job.data;
+    const taskId = String(job.id);
+    let ranks: number;
+    try {
+      if (!d || typeof d !== 'object') throw new Error('rank task without data');
+      checkJobId(d.job, 'rank task');
+      ranks = checkRanks(d.ranks, this.limits.maxRanks, 'rank task');
+      if (!Number.isSafeInteger(d.attempt) || d.attempt < 1) throw new Error('rank task: bad attempt number');
+      if (!Number.isInteger(d.rank) || d.rank < 1 || d.rank >= ranks) throw new Error('rank task: bad rank');
+      if (taskId !== rankTaskId(d.job, d.attempt, d.rank)) throw new Error('rank task: its id does not match');
+    } catch (e) {
+      throw new UnrecoverableError((e as Error).message);
+    }
+    const group = new GroupAttempt(this.redis, job.queueName, d.job, d.attempt);
+    const where = { job: d.job, rank: d.rank, attempt: d.attempt, worker: this.name };
+    const entry: Running = { cancelledByClient: false };
+    let state = this.o.iface
+      ? await group.join(d.rank, this.name)
+      : await group.abandon(`worker ${this.name} has no --iface: it cannot train a rank`);
+    if (state === 'forming')
+      state = await group.waitToTrain(
+        Date.now() + this.rankTimeoutMs,
+        () => (this.stopping ? `worker ${this.name} stopping` : undefined),
+        () => `the group of ${ranks} ranks did not form within ${this.rankTimeoutMs} ms`,
+      );
+    if (state !== 'training') {
+      this.log({ event: 'rank-left', ...where, state });
+      return notStarted(this.name);
+    }
+    this.log({ event: 'rank-joined', ...where });
+    this.running.set(taskId, entry);
+    try {
+      const { result } = await this.trainJob(d.job, d.spec, entry, { group, rank: d.rank, ranks });
+      this.log({ event: 'rank-finished', ...where, cancelled: result.cancelled });
+      return { ...notStarted(this.name), started: true, cancelled: result.cancelled };
+    } catch (e) {
+      // The job's leader reports the failure (this rank's reason first, when it is the first recorded).
+      const message = (e as Error).message;
+      await group.end('failed', `rank ${d.rank} on ${this.name}: ${message}`).catch(() => {});
+      this.log({ event: 'rank-failed', ...where, message });
+      throw new UnrecoverableError((e as Error).message);
+    } finally {
+      this.running.delete(taskId);
+    }
+  }
+
+  /**
+   * Trains one job (or one rank of it) in a thread of the pool, checkpointing into the store. Rank 0 (and a
+   * one-slot job) write the checkpoint and the model; other ranks only read the checkpoint, to resume from it.
+   */
+  private async trainJob(
+    id: string,
+    spec: unknown,
+    entry: Running,
+    rank?: { group: GroupAttempt; rank: number; ranks: number },
+    onProgress?: (e: ProgressEvent) => void,
+  ): Promise<{ result: JobResult; resumedFrom: number }> {
+    let resumedFrom = 0;
+    let training: TrainingJob | undefined;
+    const writer = !rank || rank.rank === 0;
+    const ckptKey = storeKeys.checkpoint(id);
+    const modelKey = storeKeys.model(id);
+    const held: StoreEntry[] = []; // open until the job's thread has exited
+    try {
+      const opened = await openQueueSpec(spec, this.store, this.limits, 'job spec');
+      held.push(...opened.entries);
+      const ckpt = writer
+        ? await this.store.openWritable(ckptKey, 'checkpoint directory')
+        : await this.store.open(ckptKey, 'directory', 'checkpoint directory').catch(() => undefined);
+      if (ckpt) held.push(ckpt);
+      const out = writer ? await this.store.openWritable(modelKey, 'model directory') : undefined;
+      if (out) held.push(out);
+      const start = checkedStart(
+        {
+          ...opened.options,
+          checkpointDir: ckpt?.path,
+          outputDir: out?.path,
+          backend: this.o.backend,
+          memoryLimitMb: this.limits.workerMemoryMb,
+          blasThreads: this.o.threads ?? Math.max(1, Math.floor(defaultPoolSize() / this.pool.size)),
+          progressEveryMs: this.o.progressEveryMs ?? 200,
+        },
+        this.pool.size,
+        defaultPoolSize(),
+      );
+      start.specDigest = specDigest(spec); // the spec as queued: a reused id with another spec is refused
+      if (writer) {
+        start.checkpointGuard = ckpt?.guard;
+        start.outputGuard = out?.guard;
+      }
+      if (rank) {
+        if (start.data.kind === 'csv' && start.data.stream)
+          throw new Error(`a job of ${rank.ranks} ranks needs its data in memory: its CSV cannot be streamed`);
+        start.distributed = {
+          rank: rank.rank,
+          worldSize: rank.ranks,
+          redis: threadConnection(this.connection),
+          runId: rank.group.runId,
+          iface: this.o.iface!,
+          timeoutMs: this.rankTimeoutMs,
+        };
+      }
+      if (start.data.kind !== 'arrays') {
+        const d = (spec as { data: { csv?: string; idx?: string; labels?: string } }).data;
+        const names = start.data.kind === 'csv' ? [d.csv!] : [d.idx!, d.labels!];
+        start.data.store = { maxBytes: this.limits.maxDataBytes, names };
+      }
+      training = new TrainingJob(start, rank && rank.rank > 0 ? rankTaskId(id, rank.group.attempt, rank.rank) : id, {
+        timeLimitMs: opened.options.timeLimitMs,
+        resourceLimits: { maxOldGenerationSizeMb: this.limits.workerMemoryMb },
+      });
+      entry.training = training;
+      training.on('started', (m: { initialEpoch: number }) => {
+        resumedFrom = m.initialEpoch;
+        this.log({ event: 'started', job: id, worker: this.name, resumedFrom, ...(rank ? { rank: rank.rank } : {}) });
+      });
+      // NaN and ±Infinity (a loss that overflowed) go as strings: JSON would make them null. A progress entry lost
+      // while Redis restarts is replaced by the next one.
+      if (onProgress) training.on('progress', onProgress);
+      training.on('checkpoint', (m: { epoch: number }) => {
+        void this.store.commit(ckptKey).catch(() => {});
+        this.log({ event: 'checkpoint', job: id, worker: this.name, epoch: m.epoch });
+      });
+      this.pool.submit(training); // starts at once: the pool has a thread for each job BullMQ gives this worker
+      if (entry.cancelledByClient || this.stopping) training.cancel();
+      const result = await training.result;
+      if (writer) await this.store.commit(modelKey);
+      return { result, resumedFrom };
+    } catch (e) {
+      const message = this.withoutLocalPaths((e as Error).message.replace(/^job \S+ failed: /, ''), held);
+      throw new Error(message);
+    } finally {
+      // Closed only once the thread that reads and writes through them has exited.
+      void (training?.exited ?? Promise.resolve()).then(() => held.forEach((h) => h.close()));
+    }
+  }
+
+  /** A BullMQ queue on this worker's connection, for adding and removing rank tasks (made on first use). */
+  private taskQueue(name: string): Queue {
+    if (!this.tasks) {
+      this.tasks = new (bullmq().Queue)(name, { connection: this.connection });
+      this.tasks.on('error', () => {});
+    }
+    return this.tasks;
   }
 
   /**
@@ -301,6 +523,7 @@ export class QueueWorker {
     const closing = this.worker.close();
     for (const r of this.running.values()) r.training?.cancel();
     await closing;
+    await this.tasks?.close().catch(() => {});
     this.subscriber.disconnect();
     this.redis.disconnect();
   }
@@ -311,9 +534,32 @@ export class QueueWorker {
     clearInterval(this.cancelPoll);
     await Promise.all([...this.running.values()].map((r) => r.training?.terminate()));
     await this.worker.close(true);
+    void this.tasks?.disconnect().catch(() => {});
     this.subscriber.disconnect();
     this.redis.disconnect();
   }
+}
+
+/** A rank's failure that is its group's (a peer lost or unreachable), not its job's: the job is tried again. */
+const GROUP_LOST = /the group cannot continue|could not join the group/;
+
+/** The return value of a job (or rank task) that never trained. */
+function notStarted(worker: string): QueuedJobReturn {
+  return { started: false, cancelled: true, history: {}, epochs: [], resumedFrom: 0, batchesDone: 0, worker };
+}
+
+/**
+ * The queue's connection for a job's thread (the rendezvous of its group): what a structured clone carries —
+ * no functions (retry strategies, TLS identity checks) — with the URL, password and TLS material kept.
+ */
+function threadConnection(c: RedisOptions): RedisOptions & { url?: string } {
+  const plain = (o: object) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v !== 'function' && v !== undefined));
+  const out = plain(c) as RedisOptions & { url?: string };
+  delete out.maxRetriesPerRequest;
+  delete out.enableOfflineQueue;
+  if (c.tls && typeof c.tls === 'object') out.tls = plain(c.tls);
+  return out;
 }
 
 /**

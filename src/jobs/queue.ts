@@ -23,6 +23,8 @@ import {
   cancelChannel,
   cancelKey,
   checkJobId,
+  checkMaxRanks,
+  checkRanks,
   JOB_ID,
   type QueuedJobData,
   type QueuedJobReturn,
@@ -31,6 +33,10 @@ import { checkStoreKey, toStore, type JobStore } from './store';
 import { EventStreamReader, type StreamEntry } from './queue-events';
 import { decodeEvent, InvalidQueueValue, MAX_RETURN_BYTES, type QueueEvent } from './queue-codec';
 import { readJob, readTimestamps, statusOf, summary, type JobRecord, type QueuedJobSummary } from './queue-read';
+import { readGroup } from './queue-group';
+import type { JobSpec } from './options';
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 export type { QueuedJobSummary } from './queue-read';
 
@@ -104,6 +110,7 @@ export class JobQueue extends EventEmitter {
     this.where = describeConnection(connection);
     this.store = o.store === undefined ? undefined : toStore(o.store, where);
     this.limits = { ...DEFAULT_QUEUE_LIMITS, ...(o.limits ?? {}) };
+    checkMaxRanks(this.limits.maxRanks, where);
     const keep = { seconds: 7 * 24 * 3600, count: 10_000, ...(o.keepFinished ?? {}) };
     for (const [k, v] of Object.entries(keep))
       if (!Number.isSafeInteger(v) || v < 1)
@@ -134,24 +141,45 @@ export class JobQueue extends EventEmitter {
    * queues it. Returns the job's handle at once; a refused spec fails it (`status` 'failed', `submitted`
    * and `result` reject with the reason) and nothing is queued. `options.id` names the job (1 to 128
    * letters, digits, '-' or '_'; default a random UUID): it must not be in the queue already.
+   *
+   * `options.ranks` (default 1) trains the one job on that many worker slots at once, data-parallel over Gloo
+   * (as `fit({ distributed: true })`: `fit.batchSize` is per rank, so the global batch is ranks × batchSize):
+   * all or none start, on workers started with `--iface`; a rank lost mid-run fails its group within the
+   * workers' timeout and the job resumes from its last checkpoint on a new group. An integer from 1 to the
+   * queue's `limits.maxRanks` (default 64); the data must be in memory (no `stream`).
    * @example
    * const data = { csv: 'datasets/iris.csv', target: 'species' };
    * const job = queue.train({ model: spec, data, fit: { epochs: 20 } });
    * job.on('progress', (p) => console.log(p.epoch, p.loss));
    * const { model, modelPath, history } = await job.result;
+   * const big = queue.train(spec, { ranks: 4 }); // one model on 4 worker slots (backprop worker --iface eth0)
    */
-  train(spec: unknown, options: { id?: string } = {}): QueuedJob {
+  train(spec: unknown, options: { id?: string; ranks?: number } = {}): QueuedJob {
     const where = 'queue.train()';
     let id: string;
+    let ranks: number;
     try {
-      id = options?.id === undefined ? crypto.randomUUID() : checkJobId(options.id, where);
+      if (options === null || typeof options !== 'object' || Array.isArray(options))
+        throw new Error(`${where}: the second argument must be an options object { id?, ranks? }`);
+      for (const k of Object.keys(options))
+        if (k !== 'id' && k !== 'ranks') throw new Error(`${where}: unknown option '${k}'; options are: id, ranks`);
+      ranks = options.ranks === undefined ? 1 : checkRanks(options.ranks, this.limits.maxRanks, where);
+      if (ranks > 1 && !isObject(spec))
+        throw new Error(`${where}: the job spec must be an object { model, data, fit? }`);
+      if (ranks > 1 && isObject(spec) && isObject(spec.data) && spec.data.stream)
+        throw new Error(
+          `${where}: a job of ${ranks} ranks trains on data in memory: remove 'stream' from its data (or use ranks 1)`,
+        );
+      id = options.id === undefined ? crypto.randomUUID() : checkJobId(options.id, where);
       if (this.handles.has(id)) throw new Error(`${where}: job '${id}' is already being followed by this client`);
     } catch (e) {
       const refused = new QueuedJob(String(options?.id), { cancel: async () => {}, loadModel: async () => undefined });
+      refused.ranks = typeof options?.ranks === 'number' ? options.ranks : 1;
       refused.fail(e as Error);
       return refused;
     }
     const job = this.handleFor(id);
+    job.ranks = ranks;
     const submit = async () => {
       if (this.closed) throw new Error(`${where}: the queue is closed`);
       await this.check(spec, where);
@@ -160,7 +188,9 @@ export class JobQueue extends EventEmitter {
       // is this client's only if the stored data starts with this submission's token. Checking before adding
       // instead would let two clients of one id both pass the check.
       const submission = crypto.randomUUID();
-      await queue.add(TRAIN_JOB, { submission, spec } as QueuedJobData, {
+      const data: QueuedJobData =
+        ranks > 1 ? { submission, spec: spec as JobSpec, ranks } : { submission, spec: spec as JobSpec };
+      await queue.add(TRAIN_JOB, data, {
         jobId: job.id,
         attempts: 1, // a job failing for its own reasons fails once
         removeOnComplete: this.keep,
@@ -243,7 +273,8 @@ export class JobQueue extends EventEmitter {
         this.emit('progress', e.id, e.progress);
         return;
       case 'active':
-        return handle?.setStatus('running');
+        // A multi-rank job is active while its group forms: it runs from its first progress on.
+        return handle && handle.ranks === 1 ? handle.setStatus('running') : undefined;
       case 'waiting':
         return handle?.setStatus('queued');
       case 'completed':
@@ -305,6 +336,7 @@ export class JobQueue extends EventEmitter {
       this.handles.delete(id);
       throw new Error(`queue.get(): no job '${id}' in queue '${this.name}'`);
     }
+    job.ranks = (await readGroup(this.redis, this.name, id, this.limits.maxRanks))?.ranks ?? 1;
     job.queued();
     await this.sync(job, found);
     return job;
@@ -331,12 +363,7 @@ export class JobQueue extends EventEmitter {
       .map((id, i) => ({ id, t: stamps[i] }))
       .sort((a, b) => b.t - a.t)
       .slice(0, limit);
-    const records = await Promise.all(
-      newest.map(async ({ id }) => {
-        const r = await readJob(queue, this.redis, id, SUMMARY_RETURN_BYTES);
-        return r && summary(id, r);
-      }),
-    );
+    const records = await Promise.all(newest.map(({ id }) => this.summaryOf(queue, id)));
     return records.filter((r): r is QueuedJobSummary => !!r).sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -347,8 +374,20 @@ export class JobQueue extends EventEmitter {
   async status(id: string): Promise<QueuedJobSummary | undefined> {
     checkJobId(id, 'queue.status()');
     const { queue } = await this.bull('queue.status()');
+    return this.summaryOf(queue, id);
+  }
+
+  /** A job's summary with its group (a multi-rank job): 'queued' while the group forms. */
+  private async summaryOf(queue: Queue, id: string): Promise<QueuedJobSummary | undefined> {
     const r = await readJob(queue, this.redis, id, SUMMARY_RETURN_BYTES);
-    return r && summary(id, r);
+    if (!r) return undefined;
+    const s = summary(id, r);
+    const group = await readGroup(this.redis, this.name, id, this.limits.maxRanks);
+    if (group) {
+      s.group = group;
+      if (s.status === 'running' && group.state !== 'training') s.status = 'queued';
+    }
+    return s;
   }
 
   /** Stops listening and closes the connections; jobs go on in the workers (queue.get follows them later). */
@@ -418,7 +457,10 @@ export class JobQueue extends EventEmitter {
     } else if (r.state === 'failed') handle.fail(new Error(`job ${handle.id} failed: ${r.failedReason ?? ''}`));
     else {
       if (r.progress) handle.progress = r.progress;
-      handle.setStatus(r.state === 'active' ? 'running' : 'queued');
+      // A multi-rank job is active while its group forms: running once its group trains.
+      const forming =
+        r.state === 'active' && (await readGroup(this.redis, this.name, handle.id, this.limits.maxRanks))?.state;
+      handle.setStatus(r.state === 'active' && (!forming || forming === 'training') ? 'running' : 'queued');
     }
   }
 

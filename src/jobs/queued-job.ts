@@ -22,9 +22,12 @@ export interface QueuedJobResult {
   batchesDone: number;
   /** For a cancelled job: batches done when the cancel reached the worker (batchesDone is at most one more). */
   batchesAtCancel?: number;
-  /** The worker (host:pid) that finished the job. */
+  /** The worker (host:pid) that finished the job (rank 0's, for a multi-rank job). */
   worker: string;
   data?: JobDataInfo;
+  /** A multi-rank job: its ranks, and the group attempt that finished it (from 1). */
+  ranks?: number;
+  attempt?: number;
 }
 
 /** How a handle reaches its queue (set by the queue that creates it). */
@@ -37,6 +40,8 @@ const FINISHED: JobStatus[] = ['completed', 'failed', 'cancelled'];
 
 export class QueuedJob extends EventEmitter {
   status: JobStatus = 'queued';
+  /** Worker slots the job trains on at once (queue.train's `ranks`); 1 for a handle from queue.get(). */
+  ranks = 1;
   /** The latest progress event. */
   progress?: ProgressEvent;
   error?: Error;
@@ -126,6 +131,7 @@ export class QueuedJob extends EventEmitter {
       ...(r.batchesAtCancel !== undefined ? { batchesAtCancel: r.batchesAtCancel } : {}),
       worker: r.worker,
       ...(r.data ? { data: r.data } : {}),
+      ...(r.ranks !== undefined ? { ranks: r.ranks, attempt: r.attempt } : {}),
     });
   }
 

@@ -15,6 +15,7 @@ import { checkModelSpec, modelFromSpec } from '../model-spec';
 import { checkGuard } from './store-open';
 import { addEpochs, checkJobRecord, HistoryLog, recordJob, type SavedHistory } from './checkpoint-record';
 import { MemoryWatch } from './memory-watch';
+import { agreeWithRankZero, joinQueueGroup } from '../distributed/group';
 // data larger than memory
 import { streamDatasets, streamInfo, type Streamed } from './stream-data';
 
@@ -134,6 +135,15 @@ async function main(msg: StartMessage): Promise<void> {
       `jobs: the model at ${'path' in msg.model ? msg.model.path : ckpt} has no training config; save it with ` +
         `includeOptimizer or give a model spec`,
     );
+  // A rank of a multi-rank job joins its group once its data and model are in (a slow loader does not make
+  // the others wait inside Gloo's timeout), and every rank must resume from rank 0's checkpoint epoch.
+  const dist = msg.distributed;
+  if (dist) {
+    await joinQueueGroup(dist);
+    await agreeWithRankZero('the checkpoint epoch to resume from', model.trainingState.epoch);
+  }
+  // Distributed, only rank 0 writes (checkpoints, history, the model); the others read the checkpoint only.
+  const writer = !dist || dist.rank === 0;
 
   const epochs = msg.fit.epochs ?? 1;
   const batchSize = msg.fit.batchSize ?? 32;
@@ -156,8 +166,8 @@ async function main(msg: StartMessage): Promise<void> {
   recordJob(model.metadata, msg.specDigest);
   const initialEpoch = model.trainingState.epoch;
   if (ckpt && msg.checkpointGuard) checkGuard(msg.checkpointGuard);
-  else if (ckpt) fs.mkdirSync(ckpt, { recursive: true }); // a local job's directory (the store's exist)
-  const log = ckpt ? new HistoryLog(ckpt, resuming ? initialEpoch : 0) : undefined;
+  else if (ckpt && writer) fs.mkdirSync(ckpt, { recursive: true }); // a local job's directory (the store's exist)
+  const log = ckpt && writer ? new HistoryLog(ckpt, resuming ? initialEpoch : 0) : undefined;
   post({ type: 'started', initialEpoch });
   const eta = (overall: number) =>
     trainRows === undefined ? -1 : +(((epochs - initialEpoch) * trainRows - doneSamples) / overall).toFixed(1);
@@ -231,7 +241,8 @@ async function main(msg: StartMessage): Promise<void> {
         },
       });
       const due = (e + 1) % msg.checkpointEvery === 0 || e + 1 === epochs;
-      if (ckpt && !cancelled && due) {
+      // Distributed, a stop takes effect at the epoch's end, so the epoch is whole and its checkpoint is kept.
+      if (ckpt && writer && (!cancelled || dist) && due) {
         if (msg.checkpointGuard) checkGuard(msg.checkpointGuard);
         log!.flush(e + 1); // the epochs' logs are durable before the model.json that counts them
         await model.save(ckpt, { includeOptimizer: true });
@@ -239,6 +250,15 @@ async function main(msg: StartMessage): Promise<void> {
       }
     },
   };
+  // Distributed, callbacks run on rank 0 only: the other ranks see a cancel (their worker closing) through the
+  // signal, which every rank agrees on at the end of the epoch.
+  const abort = new AbortController();
+  const cancelWatch = dist
+    ? setInterval(() => {
+        if (Atomics.load(cancel, 0) === 1) abort.abort();
+      }, 50)
+    : undefined;
+  cancelWatch?.unref();
   const history = streams
     ? await model.fitDataset(streams.train, {
         epochs,
@@ -255,10 +275,18 @@ async function main(msg: StartMessage): Promise<void> {
         initialEpoch,
         verbose: 0,
         callbacks: [callbacks],
+        ...(dist ? { distributed: true, signal: abort.signal } : {}),
       });
   clearInterval(watch);
+  clearInterval(cancelWatch);
+  // Distributed, a stop of another rank ends fit early on this one too: the job is not finished.
+  const stoppedByGroup = !!dist && !cancelled && model.trainingState.epoch < epochs;
+  if (dist) {
+    if (abort.signal.aborted) cancelled = true;
+    await bp.distributed.destroy();
+  }
   // A cancelled epoch is incomplete: the checkpoint stays at the last complete epoch.
-  if (msg.outputDir) {
+  if (msg.outputDir && writer) {
     if (msg.outputGuard) checkGuard(msg.outputGuard);
     await model.save(msg.outputDir, { includeOptimizer: true });
   }
@@ -282,7 +310,8 @@ async function main(msg: StartMessage): Promise<void> {
   post(
     {
       type: 'done',
-      cancelled,
+      cancelled: cancelled || stoppedByGroup,
+      ...(stoppedByGroup ? { stoppedByGroup } : {}),
       batchesDone: Atomics.load(cancel, 1),
       history: all.history,
       epochs: all.epochs,
@@ -296,6 +325,10 @@ async function main(msg: StartMessage): Promise<void> {
 
 if (parentPort && workerData?.backpropJobWorker) {
   parentPort.once('message', (msg: StartMessage) => {
-    main(msg).catch((e: Error) => post({ type: 'error', message: e.message }));
+    main(msg).catch(async (e: Error) => {
+      // A failed rank leaves its group first: its connections close and its rendezvous entries go.
+      await bp.distributed.destroy().catch(() => undefined);
+      post({ type: 'error', message: e.message });
+    });
   });
 }
