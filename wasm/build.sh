@@ -11,6 +11,7 @@ CXX=${CXX_WASM:-clang++}
 sources=(
   runtime.cc pool.cc gemm.cc conv_direct.cc winograd.cc conv_generic.cc pool2d.cc batch_norm.cc
   kernels_dense.cc kernels_losses.cc kernels_optim.cc kernels_conv.cc kernels_recurrent.cc kernels_sequence.cc
+  kernels_elementwise.cc kernels_reduce.cc kernels_tensor.cc attention.cc
 )
 flags=(
   --target=wasm32 -O3 -std=c++17 -ffreestanding -nostdlib -fno-exceptions -fno-rtti -fno-threadsafe-statics

@@ -48,6 +48,12 @@ int genericForward(const Exec& ex, const float* x, const float* w, const float* 
 int genericBackward(const Exec& ex, const float* x, const float* w, const float* z, const float* y, const float* dy,
                     float* dz, float* dw, float* db, float* dx, const ConvGeom& g, int act, double alpha);
 
+// The transposed convolution of g's convolution (g's input gradient, as a layer), and g's weight gradient alone
+// (conv_generic.cc; groups 1): the pieces of conv2dTranspose* (kernels_conv.cc).
+int genericTransposeForward(const Exec& ex, const float* x, const float* w, const float* b, float* z, float* y,
+                            const ConvGeom& g, int act, double alpha);
+int genericWeightGrad(const Exec& ex, const float* x, const float* dz, float* dw, const ConvGeom& g);
+
 // Pooling (pool2d.cc): kOk, kOutOfMemory, or for max-pooling's backward the position + 1 of a bad index.
 int maxPool2dForward(const Exec& ex, const float* x, float* y, int32_t* argmax, const ConvGeom& g);
 int maxPool2dBackward(const Exec& ex, const float* dy, const int32_t* argmax, float* dx, const ConvGeom& g);

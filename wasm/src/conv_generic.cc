@@ -158,4 +158,45 @@ int genericBackward(const Exec& ex, const float* x, const float* w, const float*
   return kOk;
 }
 
+// The transposed convolution of g's convolution (its input gradient, g's dx from dz = x): z = col2im(x·Wᵀ) per
+// panel of rows, then bias + activation over z's rows [batch·inH·inW, inC] (g's input shape). Groups 1.
+int genericTransposeForward(const Exec& ex, const float* x, const float* w, const float* b, float* z, float* y,
+                            const ConvGeom& g, int act, double alpha) {
+  const size_t rows = g.rows(), kg = g.kg(), zRows = g.batch * g.inH * g.inW;
+  fill(z, zRows * g.inC, 0.0f);
+  if (rows > 0 && kg > 0 && g.outC > 0) {
+    const size_t pr = panelRows(g);
+    Scratch<float> dcol(pr * kg);
+    if (!dcol) return kOutOfMemory;
+    for (size_t r0 = 0; r0 < rows; r0 += pr) {
+      const size_t count = min(pr, rows - r0);
+      if (!gemm(ex, count, kg, g.outC, 1.0f, Mat{x + r0 * g.outC, g.outC, 1}, Mat{w, 1, g.outC}, 0.0f, dcol.p, kg))
+        return kOutOfMemory;
+      im2col<true>(z, dcol.p, r0, count, 0, g);
+    }
+  }
+  epilogue(b, z, y, 0, zRows, g.inC, act, alpha);
+  return kOk;
+}
+
+// g's weight gradient alone: dw = Σ_panels col(x)ᵀ·dz (panels in order). Groups 1.
+int genericWeightGrad(const Exec& ex, const float* x, const float* dz, float* dw, const ConvGeom& g) {
+  const size_t rows = g.rows(), kg = g.kg(), outC = g.outC;
+  if (rows == 0 || kg == 0) {
+    fill(dw, kg * outC, 0.0f);
+    return kOk;
+  }
+  const size_t pr = panelRows(g);
+  Scratch<float> col(pr * kg);
+  if (!col) return kOutOfMemory;
+  for (size_t r0 = 0; r0 < rows; r0 += pr) {
+    const size_t count = min(pr, rows - r0);
+    im2col<false>(const_cast<float*>(x), col.p, r0, count, 0, g);
+    if (!gemm(ex, kg, outC, count, 1.0f, Mat{col.p, 1, kg}, Mat{dz + r0 * outC, outC, 1}, r0 == 0 ? 0.0f : 1.0f, dw,
+              outC))
+      return kOutOfMemory;
+  }
+  return kOk;
+}
+
 }  // namespace bp

@@ -2,6 +2,7 @@
 // convolution picks its kernels as the native addon does: Winograd for 3×3 stride-1 layers with 16+ input
 // channels, the direct register tiles for other single-group layers with a multiple of 4 filters, im2col + gemm
 // for the rest. BACKPROP_CONV_KERNELS is not read here: the JS side passes its choice (kernelChoice).
+#include "activations.h"
 #include "conv.h"
 
 using namespace bp;
@@ -106,5 +107,63 @@ double bpBatchNormBackward(int32_t* status, int pooled, const float* x, const fl
                            const float* invStd, const float* dy, float* dx, float* dgamma, float* dbeta, int rows,
                            int cols) {
   *status = batchNormBackward(execOf(pooled), x, gamma, mean, invStd, dy, dx, dgamma, dbeta, rows, cols);
+  return 0;
+}
+
+namespace {
+
+// The convolution a transposed convolution is the input gradient of: [outH, outW, outC] → [inH, inW, inC].
+ConvGeom transposedGeom(int batch, int inH, int inW, int inC, int kH, int kW, int outC, int sH, int sW, int pT,
+                        int pL, int dH, int dW, int outH, int outW) {
+  return convGeom(batch, outH, outW, outC, kH, kW, inC, sH, sW, pT, pL, dH, dW, inH, inW, 1);
+}
+
+}  // namespace
+
+// The transposed convolution (graph-model layers; kernel [kH, kW, outC, inC]): forward is its convolution's input
+// gradient (col2im of x·Wᵀ), then bias and activation.
+BP_EXPORT("conv2dTransposeForward")
+double bpConv2dTransposeForward(int32_t* status, int pooled, const float* x, const float* w, const float* b, float* z,
+                                float* y, int batch, int inH, int inW, int inC, int kH, int kW, int outC, int sH,
+                                int sW, int pT, int pL, int dH, int dW, int outH, int outW, int act, double alpha) {
+  const ConvGeom g = transposedGeom(batch, inH, inW, inC, kH, kW, outC, sH, sW, pT, pL, dH, dW, outH, outW);
+  *status = genericTransposeForward(execOf(pooled), x, w, b, z, y, g, act, alpha);
+  return 0;
+}
+
+// Backward: dz = act'·dy, db = Σ dz, dx = the convolution of dz (any of the three kernel paths, as conv2dForward
+// picks them), dw = the convolution's weight gradient with dz as its input and x as its output gradient.
+BP_EXPORT("conv2dTransposeBackward")
+double bpConv2dTransposeBackward(int32_t* status, int pooled, const float* x, const float* w, const float* z,
+                                 const float* y, const float* dy, float* dz, float* dw, float* db, float* dx,
+                                 int batch, int inH, int inW, int inC, int kH, int kW, int outC, int sH, int sW,
+                                 int pT, int pL, int dH, int dW, int outH, int outW, int act, double alpha) {
+  const ConvGeom g = transposedGeom(batch, inH, inW, inC, kH, kW, outC, sH, sW, pT, pL, dH, dW, outH, outW);
+  const Exec ex = execOf(pooled);
+  const size_t rows = g.batch * g.inH * g.inW, channels = g.inC;
+  activationBackward(act, alpha, z, y, dy, dz, rows, channels);
+  if (db) {
+    Scratch<double> sums(channels);
+    if (!sums) {
+      *status = kOutOfMemory;
+      return 0;
+    }
+    for (size_t j = 0; j < channels; j++) sums.p[j] = 0;
+    for (size_t r = 0; r < rows; r++)
+      for (size_t j = 0; j < channels; j++) sums.p[j] += dz[r * channels + j];
+    for (size_t j = 0; j < channels; j++) db[j] = static_cast<float>(sums.p[j]);
+  }
+  int s = kOk;
+  if (dx) {
+    // The convolution's output is dx (linear: z and y are the same array).
+    if (usable(g) && kernelLimit == 0 && winogradSupported(g))
+      s = winogradForward(ex, dz, w, nullptr, dx, dx, g, LINEAR, 0);
+    else if (usable(g) && kernelLimit <= 1 && directSupported(g))
+      s = directForward(ex, dz, w, nullptr, dx, dx, g, LINEAR, 0);
+    else
+      s = genericForward(ex, dz, w, nullptr, dx, dx, g, LINEAR, 0);
+  }
+  if (s == kOk) s = genericWeightGrad(ex, dz, x, dw, g);
+  *status = s;
   return 0;
 }

@@ -4,7 +4,7 @@
  * inside their arrays), then run the kernel on the checked copies of the shapes and codes; and the unchecked
  * set, for traced programs whose shapes were checked once when they were planned.
  */
-import type { Backend, FloatArray } from '../ops';
+import type { Backend } from '../ops';
 import type { OpName } from '../op-table';
 import { checkTableCall } from './table-checks';
 import { unaryUnchecked, binaryUnchecked, selectUnchecked } from './elementwise';
@@ -34,35 +34,40 @@ function check(op: OpName, args: IArguments): { sizes: Record<string, number>; v
   return { sizes, v };
 }
 
+/**
+ * The checked ops over the kernels `k` (the JS ones, or another backend's: the wasm backend shares these checks).
+ * Kernels get the checked copies of the shape and code arrays, never the caller's.
+ */
 /* eslint-disable prefer-rest-params */
-export function checkedAutodiffOps(): AutodiffOps {
+export function checkedAutodiffOps(k: AutodiffOps = uncheckedAutodiffOps()): AutodiffOps {
+  const kernels = k; // matMul names a dimension `k`
   return {
     unary(_codes, params, x, y, len, chain) {
       const { v } = check('unary', arguments);
-      unaryUnchecked(v.codes, params, x, y, len, chain);
+      k.unary(v.codes, params, x, y, len, chain);
     },
     binary(code, rank, _o, _a, _b, a, b, out, _post, postParams, chain) {
       const { v } = check('binary', arguments);
       broadcastable('binary', 'outShape', [...v.outShape], 'aShape', [...v.aShape]);
       broadcastable('binary', 'outShape', [...v.outShape], 'bShape', [...v.bShape]);
-      binaryUnchecked(code, rank, v.outShape, v.aShape, v.bShape, a, b, out, v.post, postParams, chain);
+      k.binary(code, rank, v.outShape, v.aShape, v.bShape, a, b, out, v.post, postParams, chain);
     },
     select(rank, _o, _c, _a, _b, cond, a, b, out) {
       const { v } = check('select', arguments);
       for (const name of ['condShape', 'aShape', 'bShape'])
         broadcastable('select', 'outShape', [...v.outShape], name, [...v[name]]);
-      selectUnchecked(rank, v.outShape, v.condShape, v.aShape, v.bShape, cond, a, b, out);
+      k.select(rank, v.outShape, v.condShape, v.aShape, v.bShape, cond, a, b, out);
     },
     reduce(code, rank, _x, _y, x, y) {
       const { v } = check('reduce', arguments);
       broadcastable('reduce', 'xShape', [...v.xShape], 'yShape', [...v.yShape]);
-      reduceUnchecked(code, rank, v.xShape, v.yShape, x, y);
+      k.reduce(code, rank, v.xShape, v.yShape, x, y);
     },
     matMul(transA, transB, rank, _o, _a, _b, m, n, k, a, b, c) {
       const { v } = check('matMul', arguments);
       broadcastable('matMul', 'outBatch', [...v.outBatch], 'aBatch', [...v.aBatch]);
       broadcastable('matMul', 'outBatch', [...v.outBatch], 'bBatch', [...v.bBatch]);
-      matMulUnchecked(transA, transB, rank, v.outBatch, v.aBatch, v.bBatch, m, n, k, a, b, c);
+      kernels.matMul(transA, transB, rank, v.outBatch, v.aBatch, v.bBatch, m, n, k, a, b, c);
     },
     stridedCopy(rank, _s, _xs, xOffset, _ys, yOffset, x, y, xLen, yLen) {
       const { v } = check('stridedCopy', arguments);
@@ -78,19 +83,19 @@ export function checkedAutodiffOps(): AutodiffOps {
           );
         }
       }
-      stridedCopyUnchecked(rank, v.shape, v.xStrides, xOffset, v.yStrides, yOffset, x, y);
+      k.stridedCopy(rank, v.shape, v.xStrides, xOffset, v.yStrides, yOffset, x, y, xLen, yLen);
     },
     gather(x, indices, y, outer, n, inner, count) {
       check('gather', arguments);
-      gatherKernel(x, indices, y, outer, n, inner, count);
+      k.gather(x, indices, y, outer, n, inner, count);
     },
     scatterAdd(dy, indices, dx, outer, n, inner, count) {
       check('scatterAdd', arguments);
-      scatterAddKernel(dy, indices, dx, outer, n, inner, count);
+      k.scatterAdd(dy, indices, dx, outer, n, inner, count);
     },
     oneHot(indices, y, count, depth, on, off) {
       check('oneHot', arguments);
-      oneHotKernel(indices, y as FloatArray, count, depth, on, off);
+      k.oneHot(indices, y, count, depth, on, off);
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The transposed convolution of the JS backend (formulas in ops.ts): checked as the native addon checks it
- * (native/exports_conv_transpose.cc), then computed with the convolution kernels of conv.ts, whose adjoint it is.
+ * The transposed convolution of the JS backend (formulas in ops.ts): its checks (the native addon's,
+ * native/exports_conv_transpose.cc), shared by the checked backends, and its JS kernels, computed with the
+ * convolution kernels of conv.ts, whose adjoint it is.
  * Its forward is a convolution's input gradient; its backward that convolution's forward (dx) and weight
  * gradient (dw). `convOf` turns the transposed dims into those of that convolution.
  */
@@ -101,13 +102,16 @@ function notSoftmax(op: string, act: number): void {
   }
 }
 
-export function conv2dTransposeForward(
+type ActArgs = [act: number, alpha: number];
+
+/** conv2dTransposeForward's checks (the native addon's); the kernels of each backend then run. */
+export function checkConv2dTransposeForward(
   x: FloatArray,
   w: FloatArray,
   b: FloatArray | null,
   z: FloatArray,
   y: FloatArray,
-  ...rest: [...TransposeDims, act: number, alpha: number]
+  ...rest: [...TransposeDims, ...ActArgs]
 ): void {
   const op = 'conv2dTransposeForward';
   argCount(op, 5 + rest.length, 22);
@@ -119,7 +123,7 @@ export function conv2dTransposeForward(
   const dims = rest.slice(0, 15) as TransposeDims;
   const s = checkDims(op, dims);
   const act = actArg(op, rest[15]);
-  const alpha = numArg(op, 'alpha', rest[16]);
+  numArg(op, 'alpha', rest[16]);
   notSoftmax(op, act);
   lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
   lengthIs(op, 'w', w, s.kernel, 'kH*kW*outC*inC');
@@ -136,10 +140,10 @@ export function conv2dTransposeForward(
   }
   if (act === Activation.linear || act === Activation.relu) sameOrDisjoint(op, 'y', y, 'z', z);
   else noOverlap(op, 'y', y, 'z', z);
-  conv2dTransposeForwardUnchecked(x, w, b, z, y, dims, act, alpha);
 }
 
-export function conv2dTransposeBackward(
+/** conv2dTransposeBackward's checks. */
+export function checkConv2dTransposeBackward(
   x: FloatArray,
   w: FloatArray,
   z: FloatArray,
@@ -149,7 +153,7 @@ export function conv2dTransposeBackward(
   dw: FloatArray,
   db: FloatArray | null,
   dx: FloatArray | null,
-  ...rest: [...TransposeDims, act: number, alpha: number]
+  ...rest: [...TransposeDims, ...ActArgs]
 ): void {
   const op = 'conv2dTransposeBackward';
   argCount(op, 9 + rest.length, 26);
@@ -165,7 +169,7 @@ export function conv2dTransposeBackward(
   const dims = rest.slice(0, 15) as TransposeDims;
   const s = checkDims(op, dims);
   const act = actArg(op, rest[15]);
-  const alpha = numArg(op, 'alpha', rest[16]);
+  numArg(op, 'alpha', rest[16]);
   notSoftmax(op, act);
   lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
   lengthIs(op, 'w', w, s.kernel, 'kH*kW*outC*inC');
@@ -180,7 +184,45 @@ export function conv2dTransposeBackward(
   if (db) lengthIs(op, 'db', db, dims[6], 'outC');
   if (dx) lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
   checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
-  conv2dTransposeBackwardUnchecked(x, w, z, y, dy, dz, dw, db, dx, dims, act, alpha);
+}
+
+/** The JS kernels with the op's signature (unchecked). */
+export function conv2dTransposeForwardKernel(
+  x: FloatArray,
+  w: FloatArray,
+  b: FloatArray | null,
+  z: FloatArray,
+  y: FloatArray,
+  ...rest: [...TransposeDims, ...ActArgs]
+): void {
+  conv2dTransposeForwardUnchecked(x, w, b, z, y, rest.slice(0, 15) as TransposeDims, rest[15], rest[16]);
+}
+export function conv2dTransposeBackwardKernel(
+  x: FloatArray,
+  w: FloatArray,
+  z: FloatArray,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  dw: FloatArray,
+  db: FloatArray | null,
+  dx: FloatArray | null,
+  ...rest: [...TransposeDims, ...ActArgs]
+): void {
+  conv2dTransposeBackwardUnchecked(
+    x,
+    w,
+    z,
+    y,
+    dy,
+    dz,
+    dw,
+    db,
+    dx,
+    rest.slice(0, 15) as TransposeDims,
+    rest[15],
+    rest[16],
+  );
 }
 
 export function conv2dTransposeForwardUnchecked(

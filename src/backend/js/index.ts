@@ -363,11 +363,17 @@ export function createCheckedBackend(k: Kernels, describe: () => BackendInfo): B
     ...createSequenceOps(k),
     // convolution, pooling and batch normalization
     ...conv,
-    // graph-model layers and autodiff ops: checked here, run on the JS kernels (the wasm backend lists them as
-    // JS fallbacks in its op roles)
-    conv2dTransposeForward: ConvTranspose.conv2dTransposeForward,
-    conv2dTransposeBackward: ConvTranspose.conv2dTransposeBackward,
-    ...checkedAutodiffOps(),
+    // graph-model layers: the transposed convolution
+    conv2dTransposeForward(...args) {
+      ConvTranspose.checkConv2dTransposeForward(...args);
+      k.conv2dTransposeForward(...args);
+    },
+    conv2dTransposeBackward(...args) {
+      ConvTranspose.checkConv2dTransposeBackward(...args);
+      k.conv2dTransposeBackward(...args);
+    },
+    // autodiff ops: checked here, run on the kernels of k
+    ...checkedAutodiffOps(k),
     // attention
     attentionForward(...args) {
       checkAttention('attentionForward', args);

@@ -20,8 +20,7 @@ import { sparseSgdStepKernel } from './sequence';
 import * as R from './recurrent';
 import { gruBackward, gruForward } from './gru';
 import { attentionBackward, attentionForward } from './attention';
-// The transposed convolution's kernels check their own arguments (nothing next to a convolution's work).
-import { conv2dTransposeBackward, conv2dTransposeForward } from './conv-transpose';
+import { conv2dTransposeBackwardKernel, conv2dTransposeForwardKernel } from './conv-transpose';
 import { uncheckedAutodiffOps } from './autodiff-ops';
 
 const SOFTMAX = Activation.softmax;
@@ -96,7 +95,7 @@ export const JS_KERNELS: Kernels = Object.freeze({
   batchNormBackward: batchNormBackwardUnchecked,
   attentionForward,
   attentionBackward,
-  conv2dTransposeForward,
-  conv2dTransposeBackward,
+  conv2dTransposeForward: conv2dTransposeForwardKernel,
+  conv2dTransposeBackward: conv2dTransposeBackwardKernel,
   ...uncheckedAutodiffOps(),
 } satisfies Kernels);

@@ -53,10 +53,12 @@ class OpPlan {
     this.argCount = specs.length;
     specs.forEach((spec, i) => {
       const kind = spec.kind;
-      if (kind === 'floats' || kind === 'optFloats' || kind === 'int32s' || kind === 'int32Out') {
+      // Shapes and code chains (the autodiff ops) travel as int32 inputs: the checked copies the checks made.
+      const int32 = kind === 'int32s' || kind === 'int32Out' || kind === 'shape' || kind === 'codes';
+      if (kind === 'floats' || kind === 'optFloats' || int32) {
         const slot = {
           arg: i,
-          int32: kind === 'int32s' || kind === 'int32Out',
+          int32,
           rule: roles[spec.name],
           view: null,
           buffer: null,

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import type { Backend, BackendInfo } from '../ops';
-import { OP_NAMES, OP_TABLE, type OpName } from '../op-table';
+import { OP_NAMES, OP_TABLE, type ArgSpec, type OpName } from '../op-table';
 import { createCheckedBackend } from '../js';
 import { JS_KERNELS, type Kernels } from '../js/kernels';
 import { types } from 'node:util';
@@ -126,7 +126,10 @@ function createWasmBackend(threads: number, jsOnly: readonly OpName[]): WasmBack
     if (!OP_TABLE[op].async) continue;
     const name = `${op}Async`;
     const f = firstFloat(op);
-    backend[name] = (...args: unknown[]): Promise<void> => {
+    // Shapes and codes are read when the queued op starts: copies taken now are what is checked and used.
+    const owned = (OP_TABLE[op].args as readonly ArgSpec[]).map((a) => a.kind === 'shape' || a.kind === 'codes');
+    backend[name] = (...given: unknown[]): Promise<void> => {
+      const args = given.map((v, i) => (owned[i] && v instanceof Int32Array && v.length > 0 ? v.slice() : v));
       try {
         checks[op](...args);
       } catch (e) {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ACTIVATION_COUNT } from '../activations';
+import { BINARY_CODES, REDUCE_CODES, UNARY_CODES } from '../elementwise';
 
 /** The package root: dist/backend/wasm → ../../.., and the same from src when run by ts-jest. */
 const packageRoot = path.resolve(__dirname, '..', '..', '..');
@@ -93,6 +94,16 @@ export function loadModule(): LoadedModule {
     throw new Error(
       `${file} was built with ${acts} activations but this package has ${ACTIVATION_COUNT} ` +
         '(rebuild it: bash wasm/build.sh)',
+    );
+  }
+  // The autodiff kernels' code tables (wasm/src/elementwise.h): unary | binary << 8 | reduce << 16.
+  const counts = (exports.bp_elementwise_counts as () => number)();
+  const want = UNARY_CODES.length | (BINARY_CODES.length << 8) | (REDUCE_CODES.length << 16);
+  if (counts !== want) {
+    throw new Error(
+      `${file} was built with other op code tables (unary, binary, reduce counts ${counts & 255}, ` +
+        `${(counts >> 8) & 255}, ${counts >> 16}; this package has ${UNARY_CODES.length}, ${BINARY_CODES.length}, ` +
+        `${REDUCE_CODES.length}) (rebuild it: bash wasm/build.sh)`,
     );
   }
   return { module, memory, exports, path: file, maxPages };

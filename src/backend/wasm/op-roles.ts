@@ -86,26 +86,27 @@ export const WASM_OPS: { readonly [K in OpName]?: Readonly<Record<string, RoleRu
   avgPool2dBackward: { dx: 'out' },
   batchNormForward: { movingMean: 'inout', movingVariance: 'inout', mean: 'out', invStd: 'out', y: 'out' },
   batchNormBackward: { dx: 'out', dgamma: 'out', dbeta: 'out' },
+  // The autodiff ops (bp.ops). Outputs may be their inputs exactly (in place): the copies are then shared.
+  unary: { y: 'out' },
+  binary: { out: 'out' },
+  select: { out: 'out' },
+  reduce: { y: 'out' },
+  matMul: { c: 'out' },
+  // A strided copy writes only the positions it reaches (a slice of y, one part of a concat).
+  stridedCopy: { y: 'inout' },
+  gather: { y: 'out' },
+  scatterAdd: { dx: 'inout' },
+  oneHot: { y: 'out' },
+  // Every output row is written (rows that see no key get zeros and a log-sum-exp of −∞).
+  attentionForward: { out: 'out', lse: 'out', probs: 'out' },
+  attentionBackward: { dq: 'out', dk: 'out', dv: 'out' },
+  // y may be z (linear and relu), dz may be dy: the copies are then shared.
+  conv2dTransposeForward: { z: 'out', y: 'out' },
+  conv2dTransposeBackward: { dz: 'out', dw: 'out', db: 'out', dx: 'out' },
 };
 
 /**
  * The ops that run on the JS kernels under the wasm backend, on purpose: adding an op to the op set means either
  * a wasm kernel (wasm/src, a WASM_OPS row) or a line here. test/wasm checks that the two lists cover the op table.
  */
-export const JS_FALLBACK_OPS: readonly OpName[] = [
-  // The fused attention ops arrived after the wasm kernels were written: no wasm kernel yet.
-  'attentionForward',
-  'attentionBackward',
-  // Likewise the transposed convolution (graph-model layers) and the autodiff ops (bp.ops).
-  'conv2dTransposeForward',
-  'conv2dTransposeBackward',
-  'unary',
-  'binary',
-  'select',
-  'reduce',
-  'matMul',
-  'stridedCopy',
-  'gather',
-  'scatterAdd',
-  'oneHot',
-];
+export const JS_FALLBACK_OPS: readonly OpName[] = [];
