@@ -209,9 +209,9 @@ export class QueueWorker {
         start.specDigest = specDigest(spec); // the spec as queued: a reused id with another spec is refused
         start.checkpointGuard = ckpt.guard;
         start.outputGuard = out.guard;
-        if (start.data.kind !== 'arrays') {
+        if (start.data.kind === 'csv' || start.data.kind === 'csvMap' || start.data.kind === 'idx') {
           const d = spec.data as { csv?: string; idx?: string; labels?: string };
-          const names = start.data.kind === 'csv' ? [d.csv!] : [d.idx!, d.labels!];
+          const names = start.data.kind === 'idx' ? [d.idx!, d.labels!] : [d.csv!];
           start.data.store = { maxBytes: this.limits.maxDataBytes, names };
         }
         training = new TrainingJob(start, id, {
