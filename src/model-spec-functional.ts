@@ -200,7 +200,8 @@ export function readFunctionalSpec(spec: unknown, where: string, options: Functi
 function plannedMemory(model: LayersModel, rows: number, compiled: CompileArgs | undefined) {
   const g = model.flatGraph();
   const shapes = (slots: readonly number[]): Shape[] => slots.map((s) => g.slotShapes[s]);
-  // A shared layer's later calls count their buffers; their replicas' gradients are not counted (a few arrays).
+  // A shared layer's later calls name it again: trainingMemory counts their buffers and, as the engine's
+  // replicas hold, their gradients.
   const calls: StepCall[] = g.calls.map((c) => ({ layer: c.layer, inputShapes: shapes(c.inputs) }));
   const slots = (compiled?.optimizer as { slotsPerParameter?: number } | undefined)?.slotsPerParameter;
   return trainingMemory({

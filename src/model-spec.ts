@@ -281,6 +281,15 @@ export function modelFromSpec(spec: ModelSpec, where = 'model spec'): LayersMode
   return model;
 }
 
+/**
+ * The model of a functional spec, unbuilt (no weight allocated) and compiled when the spec has `compile`: its
+ * input and output names, shapes and losses, for checking data against. Check the spec first (checkModelSpec).
+ * @example functionalSpecModel(spec, 'jobs.train(): model').inputNames // ['features', 'tokens']
+ */
+export function functionalSpecModel(spec: FunctionalSpec, where: string): LayersModel {
+  return readFunctionalSpec(spec, where, { needCompile: false, batchRows: 1, sizeCheck: false }).model;
+}
+
 /** A functional spec read and checked (model-spec-functional.ts), its input matched to `options.inputShape`. */
 function checkFunctional(spec: unknown, where: string, options: SpecCheckOptions) {
   const checked = readFunctionalSpec(spec, where, {
@@ -293,12 +302,15 @@ function checkFunctional(spec: unknown, where: string, options: SpecCheckOptions
   const declared = checked.model.inputShapes;
   const outputs = checked.model.outputShapes.length;
   if (options.singleInputOutput && (declared.length !== 1 || outputs !== 1)) {
+    const m = checked.model;
+    const list = (names: string[], v: string) => `{ ${names.map((n) => `${quote(n)}: ${v}`).join(', ')} }`;
     fail(
       where,
       `the model has ${declared.length} input(s) and ${outputs} output(s); ` +
         `${options.singleInputOutput} feeds one input array and one target array. ` +
-        `Give a model with one input and one output, or train this one with ` +
-        `model.fit({ ...inputs }, { ...targets }) (bp.modelFromSpec builds it)`,
+        `Map each input and output to its columns by name: data: { csv, inputs: ${list(m.inputNames, '[columns]')}, ` +
+        `targets: ${list(m.outputNames, "'column'")} } in a job spec, --input NAME=COLUMNS and --target ` +
+        `NAME=COLUMN with backprop train, or model.fit({ ...inputs }, { ...targets })`,
     );
   }
   if (given && (declared.length !== 1 || shapeSize(declared[0]) !== shapeSize(given))) {

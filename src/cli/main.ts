@@ -26,7 +26,11 @@ program
   .command('train')
   .description('train a model from a CSV file, IDX files or a built-in dataset')
   .option('--data <file.csv>', 'CSV file with a header row')
-  .option('--target <column>', 'the column to predict (CSV)')
+  .option(
+    '--target <column>',
+    'the column to predict (CSV); with --input, name=column once per output of the --model-spec',
+    (v: string, prev?: string | string[]) => (prev === undefined ? v : ([] as string[]).concat(prev, v)),
+  )
   .option('--task <task>', 'classification or regression (default: guessed from the target)')
   .option('--data-idx <images.idx>', 'IDX images file (MNIST format)')
   .option('--labels-idx <labels.idx>', 'IDX labels file')
@@ -64,6 +68,11 @@ program
       '--sequence-length: context, default 64)',
   )
   .option('--model-spec <spec.json>', 'the model as a JSON spec: { layers: [...], compile? } (bp.modelFromSpec)')
+  .option(
+    '--input <name=columns>',
+    "with a functional --model-spec: the --data columns of the input 'name': a,b,c or first..last (once per input)",
+    (v: string, prev?: string[]) => [...(prev ?? []), v],
+  )
   // convolutional networks
   .option('--images <dir>', 'a folder of PNG/JPEG images, one subfolder per class (--test-data: a test folder)')
   .option('--image-size <HxW>', 'for --images: resize every image to H×W pixels, bilinear (default 256x256)')
@@ -82,6 +91,8 @@ Examples:
   $ backprop train --data reviews.csv --text review --target sentiment --layers 64 --epochs 10 --out review-model
   $ backprop train --text names.txt --transformer --epochs 10 --out names-gpt
   $ backprop train --data series.csv --target next --task regression --model-spec model.json
+  $ backprop train --data shop.csv --model-spec two-heads.json --input features=f0..f31 --input tokens=t0..t19 \\
+      --target cls=label --target price=price --epochs 5 --out shop-model
   $ backprop train --dataset digits --layers conv32x3,conv64x3,maxpool2,flatten,dense128 --epochs 5 --batch-size 64
   $ backprop train --images photos --image-size 64x64 --layers conv16x3,maxpool2,conv32x3,globalavgpool --out m
   $ backprop train --data big.csv --target label --stream --layers 128,64 --epochs 3 --out big-model`,

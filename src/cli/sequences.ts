@@ -74,7 +74,7 @@ export function sequenceChoice(o: SequenceOptions): SequenceChoice {
   return { steps, text: o.text, vocabulary, tokens, rnn, spec };
 }
 
-function readSpec(file: string): ModelSpec {
+export function readSpec(file: string): ModelSpec {
   let text: string;
   try {
     if (!fs.statSync(file).isFile()) fail(`--model-spec ${file}: not a regular file`);

@@ -28,10 +28,15 @@ import { asImages, colorModeOf, imageChoice, loadImageTrainingData, specTakesIma
 import { misclassifiedImages } from './report-images';
 // data larger than memory
 import { checkStreamOptions, trainStream } from './train-stream';
+// models with several inputs and outputs
+import { trainMapped, wantsMapped } from './train-mapped';
 
 export interface TrainOptions extends SequenceOptions {
   data?: string;
+  /** One column, or (given twice or as NAME=COLUMN) a string[] of targets by output name: see train-mapped.ts. */
   target?: string;
+  /** NAME=COLUMNS, once per model input (train-mapped.ts). */
+  input?: string | string[];
   task?: string;
   dataIdx?: string;
   labelsIdx?: string;
@@ -147,15 +152,19 @@ export async function train(raw: TrainOptions): Promise<void> {
   const epochs = intOption('epochs', o.epochs, 1, 20);
   const choice = modelChoice(o);
   const stream = o.stream === true || o.stream === 'true';
-  if (stream) checkStreamOptions(o);
-  else if (o.shuffleBuffer !== undefined) fail('--shuffle-buffer goes with --stream');
+  // Columns mapped to a functional spec's inputs and outputs by name (--input, --target NAME=COLUMN).
+  const mapped = wantsMapped(o);
+  if (!mapped && Array.isArray(o.target))
+    fail(`--target is given ${o.target.length} times; one column, or NAME=COLUMN per output with --input`);
+  if (stream && !mapped) checkStreamOptions(o);
+  else if (!stream && o.shuffleBuffer !== undefined) fail('--shuffle-buffer goes with --stream');
   const { seed, lr, batchSize, hidden } = choice;
-  const seq = wantsSequences(o) ? sequenceChoice(o) : undefined;
+  const seq = !mapped && wantsSequences(o) ? sequenceChoice(o) : undefined;
   if (seq && !seq.spec && choice.hidden.length !== choice.tokens.length)
     fail('--layers for sequence models takes recurrent units only, like 64,32; image layers need images');
-  const image = imageChoice({ ...o, seed });
+  const image = mapped ? undefined : imageChoice({ ...o, seed });
   if (image) checkOneSource({ ...o, seed });
-  const normalize = o.normalize ?? (o.dataset || o.dataIdx || seq?.text || o.images ? 'none' : 'standard');
+  const normalize = o.normalize ?? (o.dataset || o.dataIdx || seq?.text || o.images || mapped ? 'none' : 'standard');
   if (!['standard', 'minmax', 'none'].includes(normalize))
     fail(`--normalize must be standard, minmax or none, got '${normalize}'`);
   if (seq?.text && normalize !== 'none') fail(`--normalize applies to numeric columns, not to a --text column`);
@@ -176,6 +185,7 @@ export async function train(raw: TrainOptions): Promise<void> {
     outputFiles: o.report === undefined ? [] : [{ flag: '--report', path: o.report }],
     outputModelDirs: o.out === undefined ? [] : [{ flag: '--out', path: o.out }],
   });
+  if (mapped) return trainMapped(o, choice, epochs);
   checkSizeBeforeData(choice);
   if (stream) return trainStream(o, choice, epochs, normalize);
 

@@ -53,7 +53,8 @@ const KERAS3_ACTIVATIONS = new Map([
 
 /** Checks one layer's camelCase config from a file written by Keras `kerasMajor` (undefined: not said). */
 export function checkFileLayerConfig(c: ConfigReader, className: string, kerasMajor: number | undefined): void {
-  checkDtype(c);
+  // An InputLayer's dtype is its tensor's: int32 (token ids, as TF.js and we write it) is read by read-graph.ts.
+  if (!(className === 'InputLayer' && c.has('dtype') && c.get('dtype') === 'int32')) checkDtype(c);
   c.unsupported('quantizationConfig', 'loraRank');
   if (kerasMajor !== undefined && kerasMajor >= 3) {
     for (const key of Object.keys(c.config)) {

@@ -4,8 +4,9 @@
  * queue a job). One function, so the three can never disagree.
  */
 import { getLimits } from '../limits';
-import { checkModelSpec, type ModelSpec as Spec } from '../model-spec';
-import { prepareData } from './data';
+import { checkModelSpec, functionalSpecModel, isFunctionalSpec, type ModelSpec as Spec } from '../model-spec';
+import { isMappedData, prepareData } from './data';
+import { signatureOf, type ModelSignature } from './data-map';
 import { specDigest } from './checkpoint-record';
 import type { TrainJobOptions } from './options';
 import type { ModelSpec, StartMessage } from './protocol';
@@ -62,6 +63,10 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
   const fit = checkFit(o.fit);
   let model: ModelSpec | { path: string };
   let loss: string | undefined;
+  // Data mapped by name feeds every input and output; other data one input and one output.
+  const mapped = isMappedData(o.data);
+  const singleInputOutput = mapped ? undefined : 'jobs.train()';
+  let signature: ModelSignature | undefined;
   if (typeof o.model === 'string') {
     if (o.model === '') throw new Error(`jobs.train(): 'model' must be a model spec or a saved model's directory`);
     if (o.seed !== undefined)
@@ -69,11 +74,17 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
     model = { path: o.model };
   } else {
     // Every layer and name; allocates nothing.
-    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true, singleInputOutput: 'jobs.train()' });
+    checkModelSpec(o.model, 'jobs.train(): model', { needCompile: true, singleInputOutput });
     model = o.seed === undefined ? o.model : { ...o.model, seed: o.seed };
     loss = lossName((o.model as Spec).compile!.loss);
+    if (mapped && !isFunctionalSpec(o.model))
+      throw new Error(
+        `jobs.train(): 'data.inputs' and 'data.targets' map a functional spec's inputs and outputs by name; ` +
+          `a { layers } spec takes { csv, target } (or give the model as { className: 'Model', config })`,
+      );
+    if (mapped) signature = signatureOf(functionalSpecModel(o.model as never, 'jobs.train(): model'));
   }
-  const { data, rows } = prepareData(o.data, loss);
+  const { data, rows } = prepareData(o.data, loss, signature);
   if (typeof o.model !== 'string') {
     // Refuse a model that cannot fit before loading any data: with the width known (arrays, or an
     // inputShape) exactly, else for the smallest possible input; the worker checks again on the real data.
@@ -82,7 +93,7 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
       inputShape: data.kind === 'arrays' ? [data.x.shape[1]] : undefined,
       batchRows,
       maxParameters: o.maxParameters,
-      singleInputOutput: 'jobs.train()',
+      singleInputOutput,
     });
   }
   // What the job is, for its checkpoints: the spec; arrays by their shapes (hashing them would cost a pass).
@@ -91,7 +102,11 @@ export function checkedStart(o: TrainJobOptions, poolSize: number, cores: number
       ? { kind: 'arrays', x: data.x.shape, y: data.y.shape }
       : data.kind === 'csv'
         ? { csv: data.path, target: data.target, ...data.options }
-        : { idx: data.images, labels: data.labels, normalize: data.normalize };
+        : data.kind === 'csvMap'
+          ? { csv: data.path, ...data.map, ...data.options }
+          : data.kind === 'arraysMap'
+            ? { kind: 'arraysMap', x: data.x.map(([n, m]) => [n, m.shape]), y: data.y.map(([n, m]) => [n, m.shape]) }
+            : { idx: data.images, labels: data.labels, normalize: data.normalize };
   return {
     model,
     data,

@@ -21,7 +21,8 @@ import type { ModelSpec } from './protocol';
 export { TrainingJob, JobPool, defaultPoolSize };
 export type { JobResult, JobStatus } from './job';
 export type { ModelSpec, ProgressEvent, JobDataInfo } from './protocol';
-export type { TrainJobData } from './data';
+export type { TrainJobData, MappedCsvData } from './data';
+export type { ColumnSelection } from './data-map';
 export type { JobSpec, JobSpecData, TrainJobOptions } from './options';
 
 let defaultPool: JobPool | undefined;

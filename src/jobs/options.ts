@@ -3,13 +3,17 @@
  * `backprop submit` — and `TrainJobOptions` adds what only makes sense in this process (arrays in memory,
  * thread limits, a checkpoint directory of the caller's choosing).
  */
-import type { StreamSpec, TrainJobData } from './data';
+import type { MappedCsvData, StreamSpec, TrainJobData } from './data';
 import type { JobCsvOptions, ModelSpec } from './protocol';
 
 /** The data of a JSON job spec: a file by reference (CSV or IDX), or small data inline. */
 export type JobSpecData =
   | { x: number[][]; y: number[] | number[][] }
+  /** Small data by the model's input and output names. */
+  | { x: Record<string, number[][]>; y: Record<string, number[] | number[][]> }
   | ({ csv: string; target: string } & JobCsvOptions & StreamSpec)
+  /** A model's inputs and outputs by name: `{ csv, inputs: { features: ['a', 'b'] }, targets: { cls: 'label' } }`. */
+  | MappedCsvData
   | { idx: string; labels: string; normalize?: boolean };
 
 /**

@@ -3,6 +3,7 @@ import type { CsvOptions } from '../data/csv';
 import type { Limits } from '../limits';
 import type { StoreGuard } from './store-open';
 import type { QueueGroupOptions } from '../distributed/group';
+import type { DataMapSpec } from './data-map';
 
 /** A model described as data (src/model-spec.ts): any registry layer, compile settings, seed. */
 export type { ModelSpec } from '../model-spec';
@@ -22,7 +23,6 @@ export type JobCsvOptions = Pick<
   'task' | 'columns' | 'header' | 'delimiter' | 'classes' | 'maxColumns' | 'maxRows' | 'name'
 >;
 
-/**
 /**
  * A CSV streamed from disk instead of loaded (csvDataset + fitDataset in the worker): memory is the
  * dataset's buffers, whatever the file's size.
@@ -55,7 +55,18 @@ export type JobData =
       store?: StoreFileRead;
       stream?: JobStreamOptions;
     }
-  | { kind: 'idx'; images: string; labels: string; normalize: boolean; store?: StoreFileRead };
+  | { kind: 'idx'; images: string; labels: string; normalize: boolean; store?: StoreFileRead }
+  /** Data for a model's inputs and outputs by name (data-map.ts): checked against the model again in the worker. */
+  | {
+      kind: 'csvMap';
+      path: string;
+      map: DataMapSpec;
+      options: Pick<JobCsvOptions, 'header' | 'delimiter' | 'maxColumns' | 'maxRows' | 'name'>;
+      store?: StoreFileRead;
+      stream?: JobStreamOptions;
+    }
+  /** Arrays by input and output name (mapped-arrays.ts), each [rows, values per sample]. */
+  | { kind: 'arraysMap'; x: [string, SharedMatrix][]; y: [string, SharedMatrix][]; rows: number };
 
 /** What a CSV job learned about its data (so predictions can be mapped back to class names). */
 export interface JobDataInfo {
@@ -63,6 +74,10 @@ export interface JobDataInfo {
   targetName?: string;
   task?: 'classification' | 'regression';
   classes?: string[];
+  /** Data mapped by name (data.inputs / data.targets): each input's columns, in order. */
+  inputs?: Record<string, string[]>;
+  /** Each target's columns, and a column of class labels' class names in index order. */
+  targets?: Record<string, { columns: string[]; classes?: string[] }>;
 }
 
 export interface StartMessage {

@@ -105,6 +105,15 @@ function dataInfo(v: unknown, what: string): JobDataInfo {
     info.task = v.task;
   }
   if (v.classes !== undefined) info.classes = list(v.classes, `${what}.classes`, str);
+  // Data mapped by name: each input's columns; each target's columns and, for class labels, classes.
+  if (v.inputs !== undefined) info.inputs = record(v.inputs, `${what}.inputs`, (x, w) => list(x, w, str));
+  if (v.targets !== undefined)
+    info.targets = record(v.targets, `${what}.targets`, (x, w) => {
+      if (!isObject(x)) throw new InvalidQueueValue(`${w} is not an object: ${describe(x)}`);
+      const t: { columns: string[]; classes?: string[] } = { columns: list(x.columns, `${w}.columns`, str) };
+      if (x.classes !== undefined) t.classes = list(x.classes, `${w}.classes`, str);
+      return t;
+    });
   return info;
 }
 

@@ -48,6 +48,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Values in inline JSON data (arrays of arrays, or objects of them by name); deep nesting counts as too many. */
+function leaves(v: unknown, depth = 0): number {
+  if (depth > 8) return Infinity;
+  if (Array.isArray(v)) return v.reduce((n: number, e) => n + leaves(e, depth + 1), 0);
+  if (isObject(v)) return Object.values(v).reduce((n: number, e) => n + leaves(e, depth + 1), 0);
+  return 1;
+}
+
 /** The spec's form: known keys, a JSON-sized object, inline data within bounds. */
 function checkForm(spec: unknown, limits: QueueLimits, where: string): JobSpec {
   if (!isObject(spec)) throw new Error(`${where}: the job spec must be an object { model, data, fit? }`);
@@ -67,7 +75,15 @@ function checkForm(spec: unknown, limits: QueueLimits, where: string): JobSpec {
     );
   const data = spec.data;
   if (!isObject(data)) throw new Error(`${where}: 'data' must be { csv, target }, { idx, labels } or { x, y }`);
-  if ('x' in data) {
+  if ('x' in data && isObject(data.x)) {
+    // Arrays by input and output name: every number counts.
+    const values = leaves(data.x) + leaves(data.y);
+    if (values > limits.maxInlineValues)
+      throw new Error(
+        `${where}: inline data has ${values} values; at most ${limits.maxInlineValues} are allowed ` +
+          `(maxInlineValues). Put it in the store as a CSV and map its columns ({ csv, inputs, targets })`,
+      );
+  } else if ('x' in data) {
     const x = data.x;
     if (!Array.isArray(x) || !x.every((r) => Array.isArray(r)))
       throw new Error(`${where}: inline 'data.x' must be an array of rows (number[][])`);

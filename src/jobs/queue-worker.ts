@@ -442,7 +442,7 @@ export class QueueWorker {
         start.outputGuard = out?.guard;
       }
       if (rank) {
-        if (start.data.kind === 'csv' && start.data.stream)
+        if ((start.data.kind === 'csv' || start.data.kind === 'csvMap') && start.data.stream)
           throw new Error(`a job of ${rank.ranks} ranks needs its data in memory: its CSV cannot be streamed`);
         start.distributed = {
           rank: rank.rank,
@@ -453,9 +453,9 @@ export class QueueWorker {
           timeoutMs: this.rankTimeoutMs,
         };
       }
-      if (start.data.kind !== 'arrays') {
+      if (start.data.kind === 'csv' || start.data.kind === 'csvMap' || start.data.kind === 'idx') {
         const d = (spec as { data: { csv?: string; idx?: string; labels?: string } }).data;
-        const names = start.data.kind === 'csv' ? [d.csv!] : [d.idx!, d.labels!];
+        const names = start.data.kind === 'idx' ? [d.idx!, d.labels!] : [d.csv!];
         start.data.store = { maxBytes: this.limits.maxDataBytes, names };
       }
       training = new TrainingJob(start, rank && rank.rank > 0 ? rankTaskId(id, rank.group.attempt, rank.rank) : id, {

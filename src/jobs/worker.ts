@@ -11,13 +11,17 @@ import * as bp from '../index';
 import type { JobData, JobDataInfo, SharedMatrix, StartMessage, StoreFileRead, WorkerMessage } from './protocol';
 import { modelArtifacts } from '../io/save';
 import { readDescriptorSync } from '../io/read-files';
-import { checkModelSpec, modelFromSpec } from '../model-spec';
+import { checkModelSpec, functionalSpecModel, modelFromSpec, type FunctionalSpec } from '../model-spec';
 import { checkGuard } from './store-open';
 import { addEpochs, checkJobRecord, HistoryLog, recordJob, type SavedHistory } from './checkpoint-record';
 import { MemoryWatch } from './memory-watch';
 import { agreeWithRankZero, joinQueueGroup } from '../distributed/group';
 // data larger than memory
 import { streamDatasets, streamInfo, type Streamed } from './stream-data';
+// models with several inputs and outputs
+import { checkDataMap, checkStreamable, signatureOf } from './data-map';
+import { loadMappedCsv, mappedStreams } from './mapped-csv';
+import { mappedArrays } from './mapped-arrays';
 
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
@@ -45,7 +49,11 @@ function readStoreFile(p: string, store: StoreFileRead, name: string): Uint8Arra
 }
 
 /** The training arrays: views of the shared ones, or a CSV file parsed here, off the caller's thread. */
-function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array; info?: JobDataInfo } {
+function loadData(data: Exclude<JobData, { kind: 'csvMap' | 'arraysMap' }>): {
+  x: bp.Tensor2D;
+  y: bp.Tensor2D | Int32Array;
+  info?: JobDataInfo;
+} {
   if (data.kind === 'idx') {
     const options = { normalize: data.normalize };
     const s = data.store;
@@ -79,6 +87,55 @@ function loadData(data: JobData): { x: bp.Tensor2D; y: bp.Tensor2D | Int32Array;
   return { x, y, info: undefined };
 }
 
+/** The text of a mapped job's CSV: a store file through its opened path (bounded), else the regular file. */
+function csvText(data: Extract<JobData, { kind: 'csvMap' }>, name: string): string {
+  if (data.store) return Buffer.from(readStoreFile(data.path, data.store, name)).toString('utf8');
+  try {
+    if (!fs.statSync(data.path).isFile()) throw new Error(`${name}: not a regular file; give the path of a CSV file`);
+    return fs.readFileSync(data.path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (!code) throw e;
+    throw new Error(`${name}: cannot read the file (${code})`);
+  }
+}
+
+/**
+ * A mapped job's data (data-map.ts), its map checked against `model`'s inputs and outputs (again: the worker
+ * trusts no message) before the file is read: arrays by name, or streamed batches by name.
+ */
+async function readMapped(
+  data: Extract<JobData, { kind: 'csvMap' | 'arraysMap' }>,
+  model: bp.LayersModel,
+  msg: StartMessage,
+) {
+  const where = 'jobs.train()';
+  const signature = signatureOf(model);
+  if (data.kind === 'arraysMap')
+    return { ...mappedArrays(data, signature), rows: data.rows, info: undefined, streams: undefined };
+  const map = checkDataMap(data.map.inputs, data.map.targets, signature, where, data.options.maxColumns);
+  const units = new Map(signature.outputs.map((o) => [o.name, o.shape[o.shape.length - 1]]));
+  const name = data.options.name ?? data.store?.names[0] ?? data.path;
+  const options = { ...data.options, name, quoteContent: !data.store };
+  if (data.stream) {
+    checkStreamable(map, where);
+    const s = await mappedStreams(
+      data.path,
+      map,
+      { ...options, stream: data.stream },
+      msg.fit,
+      model.seed,
+      where,
+      units,
+    );
+    const streams = { train: s.train, val: undefined, batches: s.trainMapped, valBatches: s.valMapped };
+    return { x: undefined, y: undefined, rows: undefined, info: s.info, streams };
+  }
+  const d = loadMappedCsv(csvText(data, name), map, options, name, where, units);
+  const rows = Object.values(d.x)[0].shape[0];
+  return { ...d, rows, streams: undefined };
+}
+
 async function main(msg: StartMessage): Promise<void> {
   // Linux nice values are per thread: this lowers the job's thread only, never the caller's.
   if (msg.priority && process.platform === 'linux') os.setPriority(msg.priority);
@@ -101,31 +158,49 @@ async function main(msg: StartMessage): Promise<void> {
       }, 100)
     : undefined;
   watch?.unref();
+  const resuming = !!ckpt && fs.existsSync(path.join(ckpt, 'model.json'));
+  const loadSaved = async () => {
+    if (!resuming) return bp.loadLayersModel((msg.model as { path: string }).path);
+    const m = await bp.loadLayersModel(ckpt); // resume
+    checkJobRecord(m.metadata, msg.specDigest, `the checkpoint directory ${msg.checkpointGuard?.key ?? ckpt}`);
+    return m;
+  };
+  let model: bp.LayersModel | undefined;
+  // Data mapped by name is checked against the model's inputs and outputs before the file is read: a saved
+  // model is loaded for that first, a spec's is read unbuilt.
+  const mapped = msg.data.kind === 'csvMap' || msg.data.kind === 'arraysMap' ? msg.data : undefined;
+  if (mapped && (resuming || 'path' in msg.model)) model = await loadSaved();
+  const mappedRead = mapped
+    ? await readMapped(mapped, model ?? functionalSpecModel(msg.model as FunctionalSpec, 'jobs.train(): model'), msg)
+    : undefined;
   const streamed = msg.data.kind === 'csv' && msg.data.stream ? (msg.data as Streamed) : undefined;
   const streamedInfo = streamed ? await streamInfo(streamed) : undefined;
-  const { x, y, info } = streamed
-    ? { x: undefined, y: undefined, info: streamedInfo }
-    : (loadData(msg.data) as Partial<ReturnType<typeof loadData>>);
-  const width = streamedInfo ? streamedInfo.featureNames.length : x!.shape[1];
+  const { x, y, info } = mappedRead
+    ? { x: mappedRead.x, y: mappedRead.y, info: mappedRead.info }
+    : streamed
+      ? { x: undefined, y: undefined, info: streamedInfo }
+      : (loadData(msg.data as Exclude<JobData, { kind: 'csvMap' | 'arraysMap' }>) as Partial<
+          ReturnType<typeof loadData>
+        >);
+  const rowsLoaded = mappedRead ? mappedRead.rows : x ? (x as bp.Tensor2D).shape[0] : undefined;
   if (memory) {
     memory.check('once its data is loaded');
     bp.setLimits({ maxModelBytes: Math.max(1, Math.min(bp.getLimits().maxModelBytes, memory.left())) });
   }
-  let model: bp.LayersModel;
-  const resuming = !!ckpt && fs.existsSync(path.join(ckpt, 'model.json'));
-  if (resuming) {
-    model = await bp.loadLayersModel(ckpt); // resume
-    checkJobRecord(model.metadata, msg.specDigest, `the checkpoint directory ${msg.checkpointGuard?.key ?? ckpt}`);
-  } else if ('path' in msg.model) model = await bp.loadLayersModel(msg.model.path);
+  if (model) {
+    // loaded above, for its inputs' names
+  } else if (resuming || 'path' in msg.model) model = await loadSaved();
   else {
-    // Sized for the data's width before any weight is allocated, then built.
-    const rows = Math.min(msg.fit.batchSize ?? 32, x ? x.shape[0] : Infinity);
-    const inputShape = [width];
+    // Sized for the data's width (a functional spec: its declared inputs) before any weight is allocated, then built.
+    const rows = Math.min(msg.fit.batchSize ?? 32, rowsLoaded ?? Infinity);
+    const inputShape = mapped
+      ? undefined
+      : [streamedInfo ? streamedInfo.featureNames.length : (x as bp.Tensor2D).shape[1]];
     checkModelSpec(msg.model, 'jobs.train(): model', {
       inputShape,
       batchRows: Math.max(rows, 1),
       maxParameters: msg.maxParameters,
-      singleInputOutput: 'jobs.train()',
+      singleInputOutput: mapped ? undefined : 'jobs.train()',
     });
     model = modelFromSpec(msg.model, 'jobs.train(): model');
     if (!model.built) model.build(inputShape);
@@ -147,12 +222,13 @@ async function main(msg: StartMessage): Promise<void> {
 
   const epochs = msg.fit.epochs ?? 1;
   const batchSize = msg.fit.batchSize ?? 32;
-  const streams = streamed ? streamDatasets(streamed, streamedInfo!, msg.fit, model.seed) : undefined;
+  const single = streamed ? streamDatasets(streamed, streamedInfo!, msg.fit, model.seed) : undefined;
+  const streams = mappedRead?.streams ?? (single && { ...single, batches: undefined, valBatches: undefined });
   // A stream's rows are known once its first pass has counted them: until then progress events say 0
   // batches and an ETA of -1.
   let trainRows: number | undefined = streams
     ? undefined
-    : Math.floor(x!.shape[0] * (1 - (msg.fit.validationSplit ?? 0)));
+    : Math.floor(rowsLoaded! * (1 - (msg.fit.validationSplit ?? 0)));
   const batchesOf = (rows: number | undefined) =>
     rows === undefined ? (streams?.train.size ?? 0) : Math.ceil(rows / Math.min(batchSize, rows));
   let batches = batchesOf(trainRows);
@@ -260,10 +336,10 @@ async function main(msg: StartMessage): Promise<void> {
     : undefined;
   cancelWatch?.unref();
   const history = streams
-    ? await model.fitDataset(streams.train, {
+    ? await model.fitDataset(streams.batches ?? streams.train, {
         epochs,
         initialEpoch,
-        validationData: streams.val,
+        validationData: streams.valBatches ?? streams.val,
         verbose: 0,
         callbacks: [callbacks],
       })

@@ -78,17 +78,18 @@ export function trainingMemory(plan: TrainingMemoryPlan): TrainingMemory {
   const counted = new Set<Layer>();
   for (const { layer, primary, inputShapes } of plan.calls) {
     const owner = primary ?? layer;
-    // A shared layer's weights once; each replica running a later call keeps gradients of its own.
-    if (!counted.has(owner) || owner !== layer) {
-      counted.add(owner);
-      for (const w of layer.weightSpecs(inputShapes[0])) {
-        const n = shapeSize(w.shape);
-        const isTrainable = w.trainable && layer.trainable;
-        if (owner !== layer) replicaGradients += isTrainable ? n : 0;
-        else {
-          parameters += n;
-          if (isTrainable) trainable += n;
-        }
+    // A shared layer's weights once, at its first call; each later call runs a replica (the engine makes one,
+    // a plan of unbuilt layers names the layer again) that keeps gradients of its own. Deciding by the call's
+    // order rather than by `layer !== owner` makes both kinds of plan sum the same.
+    const first = !counted.has(owner);
+    counted.add(owner);
+    for (const w of layer.weightSpecsFor(inputShapes)) {
+      const n = shapeSize(w.shape);
+      const isTrainable = w.trainable && owner.trainable;
+      if (!first) replicaGradients += isTrainable ? n : 0;
+      else {
+        parameters += n;
+        if (isTrainable) trainable += n;
       }
     }
     perSample += layer.stepBufferValuesFor(inputShapes);

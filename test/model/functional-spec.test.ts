@@ -7,6 +7,7 @@ import * as bp from '../../src';
 import { keysToCamel } from '../../src/io/case';
 import { modelConfigOf } from '../../src/io/write-graph';
 import { MAX_JSON_DEPTH } from '../../src/io/safe-json';
+import { trainingMemory } from '../../src/model/step-memory';
 
 import { call, residualSpec, type Node } from '../support/functional-spec';
 
@@ -161,6 +162,52 @@ describe('functional model specs', () => {
       bp.setLimits({ maxModelBytes: 1 << 20 });
       expect(bp.checkModelSpec(residualSpec(4, 3), 'spec', { batchRows: 32 })).toBeGreaterThan(0);
       expect(() => bp.checkModelSpec(residualSpec(4, 3), 'spec', { batchRows: 100000 })).toThrow(/spec: .*setLimits/);
+    } finally {
+      bp.setLimits(limits);
+    }
+  });
+
+  test("a shared layer: the spec's memory estimate counts its replicas' gradients, as the engine's does", async () => {
+    const input = bp.input({ shape: [16], name: 'x' });
+    const h = bp.layers.dense({ units: 32, name: 'h' }).apply(input);
+    const shared = bp.layers.dense({ units: 32, activation: 'tanh', name: 'shared' });
+    const out = bp.layers.dense({ units: 2, name: 'out' }).apply(shared.apply(shared.apply(shared.apply(h))));
+    const cfg = modelConfigOf(bp.model({ inputs: input, outputs: out }));
+    const spec = {
+      className: cfg.class_name as 'Functional',
+      config: cfg.config,
+      compile: { optimizer: 'adam', loss: 'meanSquaredError' },
+      seed: 3,
+    };
+    const rows = 8;
+    // The engine's own estimate: its plan's calls, replicas with their primaries (model/engine.ts).
+    const model = bp.modelFromSpec(spec);
+    const plan = model.plan();
+    const need = trainingMemory({
+      calls: plan.calls.map((c) => ({
+        layer: c.layer,
+        primary: c.primary,
+        inputShapes: c.inputs.map((s) => plan.slots[s].shape),
+      })),
+      inputShapes: plan.inputSlots.map((s) => plan.slots[s].shape),
+      outputShapes: plan.outputs.map((o) => plan.slots[o.slot].shape),
+      batchSizes: [rows],
+      optimizerSlots: model.optimizer!.slotsPerParameter,
+    }).bytes;
+    expect(plan.replicas).toHaveLength(2);
+    const x = bp.tensor(new Float32Array(rows * 16).fill(0.1), [rows, 16]);
+    const y = bp.tensor(new Float32Array(rows * 2).fill(0.5), [rows, 2]);
+    const limits = bp.getLimits();
+    try {
+      // One byte under the need: the spec and the engine both refuse; at the need both accept.
+      bp.setLimits({ maxModelBytes: need - 1 });
+      expect(() => bp.checkModelSpec(spec, 'spec', { batchRows: rows })).toThrow(
+        /spec: the model has 1,666 parameters/,
+      );
+      await expect(model.fit(x, y, { batchSize: rows, epochs: 1, verbose: 0 })).rejects.toThrow(/fit\(\): the model/);
+      bp.setLimits({ maxModelBytes: need });
+      expect(bp.checkModelSpec(spec, 'spec', { batchRows: rows })).toBe(1666);
+      await model.fit(x, y, { batchSize: rows, epochs: 1, verbose: 0 });
     } finally {
       bp.setLimits(limits);
     }

@@ -3,6 +3,9 @@
  * metrics and weights, shared layers, nested models, frozen layers, the canonical execution order, int32 inputs,
  * and the errors of each.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as bp from '../../src';
 import { backendNames } from '../support/backends';
 import { engineOf } from '../../src/model/engine';
@@ -154,6 +157,22 @@ describe('functional API', () => {
     expect(Array.from(a[0].data)).toEqual(Array.from(b[0].data));
     plainTokens[1][3] = 2.5;
     expect(() => model.predict([X, plainTokens])).toThrow(/input 'tokens'.*int32 but value 23 is 2.5/);
+  });
+
+  test('an int32 input survives save and load (its InputLayer is written and read with dtype int32)', async () => {
+    const model = twoHeads();
+    const { X, T } = twoHeadData(4);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-int32-'));
+    try {
+      await model.save(dir);
+      const loaded = await bp.loadLayersModel(dir);
+      expect(loaded.inputs.map((t) => t.dtype)).toEqual(['float32', 'int32']);
+      const a = model.predict([X, T]) as bp.Tensor[];
+      const b = loaded.predict([X, T]) as bp.Tensor[];
+      expect(b.map((t) => Array.from(t.data))).toEqual(a.map((t) => Array.from(t.data)));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('layer.input / output / getOutputAt, getLayer and summary', () => {
