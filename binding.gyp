@@ -11,6 +11,7 @@
         "native/exports_sequence.cc",
         "native/table_call.cc",
         "native/exports_conv.cc",
+        "native/conv_checks.cc",
         "native/conv_direct.cc",
         "native/winograd.cc",
         "native/thread_pool.cc",

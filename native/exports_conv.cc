@@ -1,12 +1,14 @@
 // Exports: conv2dForward/Backward, maxPool2dForward/Backward, avgPool2dForward/Backward,
 // batchNormForward/Backward and their async twins. Each checks every argument through Args (the same checks
-// as src/backend/js/conv-ops.ts) before any pointer is dereferenced, then dispatches on the float kind.
+// as src/backend/js/conv-ops.ts; the convolution's in conv_checks.cc, shared with the transposed convolution)
+// before any pointer is dereferenced, then dispatches on the float kind.
 #include <string>
 
 #include "args.h"
 #include "async_job.h"
 #include "batch_norm.h"
 #include "conv.h"
+#include "conv_checks.h"
 #include "exports.h"
 #include "pool.h"
 
@@ -14,45 +16,8 @@ namespace bp {
 
 namespace {
 
-const char* const kConvDims[] = {"batch",   "inH",     "inW",       "inC",       "kH",   "kW",   "outC",   "strideH",
-                                 "strideW", "padTop", "padLeft", "dilationH", "dilationW", "outH", "outW", "groups"};
 const char* const kPoolDims[] = {"batch",   "inH",    "inW",     "inC",  "kH",  "kW",
                                  "strideH", "strideW", "padTop", "padLeft", "outH", "outW"};
-
-void atLeastOne(const Args& g, const char* name, uint64_t v) {
-  if (v < 1) g.rangeError(std::string("'") + name + "' must be >= 1, got " + std::to_string(v));
-}
-
-struct ConvSizes {
-  uint64_t input, output, kernel;
-};
-
-// The 16 convolution dims from argument `first` on; the lengths they imply.
-ConvSizes convDims(const Args& g, size_t first, ConvGeom* out) {
-  uint64_t d[16];
-  for (size_t i = 0; i < 16; i++) d[i] = g.dim(first + i, kConvDims[i]);
-  ConvGeom& c = *out;
-  c.batch = d[0]; c.inH = d[1]; c.inW = d[2]; c.inC = d[3]; c.kH = d[4]; c.kW = d[5]; c.outC = d[6];
-  c.sH = d[7]; c.sW = d[8]; c.pT = d[9]; c.pL = d[10]; c.dH = d[11]; c.dW = d[12]; c.outH = d[13]; c.outW = d[14];
-  c.groups = d[15];
-  atLeastOne(g, "strideH", c.sH);
-  atLeastOne(g, "strideW", c.sW);
-  atLeastOne(g, "dilationH", c.dH);
-  atLeastOne(g, "dilationW", c.dW);
-  atLeastOne(g, "groups", c.groups);
-  if (c.inC % c.groups != 0 || c.outC % c.groups != 0) {
-    g.rangeError("'groups' (" + std::to_string(c.groups) + ") must divide inC (" + std::to_string(c.inC) +
-                 ") and outC (" + std::to_string(c.outC) + ")");
-  }
-  ConvSizes s;
-  s.input = g.product("batch*inH*inW*inC", g.product("batch*inH*inW", c.batch, c.inH, c.inW), c.inC);
-  s.output = g.product("batch*outH*outW*outC", g.product("batch*outH*outW", c.batch, c.outH, c.outW), c.outC);
-  uint64_t kg = g.product("kH*kW*(inC/groups)", c.kH, c.kW, c.cg());
-  // kH·kW·inC/groups is a BLAS dimension (an int).
-  if (kg > 2147483647ULL) g.rangeError("kH*kW*(inC/groups) = " + std::to_string(kg) + " exceeds 2^31-1");
-  s.kernel = g.product("kH*kW*(inC/groups)*outC", kg, c.outC);
-  return s;
-}
 
 void checkWindows(const Args& g, bool height, uint64_t size, uint64_t k, uint64_t stride, uint64_t pad,
                   uint64_t out) {
@@ -85,73 +50,35 @@ std::pair<uint64_t, uint64_t> poolDims(const Args& g, size_t first, ConvGeom* ou
   return {in, o};
 }
 
-void notSoftmax(const Args& g, int act) {
-  if (act == SOFTMAX) g.rangeError("'act' cannot be softmax here (apply softmax in a separate layer)");
-}
-
 Job prepareConvForward(const Napi::CallbackInfo& info, const char* op, bool offThread) {
-  Args g(info, op, 23);
-  Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), b = g.optFloats(2, "b", x);
-  Arr z = g.floats(3, "z", x), y = g.floats(4, "y", x);
-  ConvGeom c;
-  ConvSizes s = convDims(g, 5, &c);
-  int act = g.act(21);
-  double alpha = g.num(22, "alpha");
-  notSoftmax(g, act);
-  g.lengthIs(x, s.input, "batch*inH*inW*inC");
-  g.lengthIs(w, s.kernel, "kH*kW*(inC/groups)*outC");
-  if (b.present) g.lengthIs(b, c.outC, "outC");
-  g.lengthIs(z, s.output, "batch*outH*outW*outC");
-  g.lengthIs(y, s.output, "batch*outH*outW*outC");
-  for (const Arr* o : {&z, &y}) {
-    g.noOverlap(*o, x);
-    g.noOverlap(*o, w);
-    g.noOverlap(*o, b);
-  }
-  // relu(z) > 0 exactly where z > 0, so relu's backward can read z's sign from y: y may replace z.
-  if (act == LINEAR || act == RELU) g.sameOrDisjoint(y, z);
-  else g.noOverlap(y, z);
+  Args g(info, op, convForwardArgCount(ConvKind::Conv));
+  const ConvForwardCall k = checkConvForward(g, ConvKind::Conv);
   if (offThread) g.requireSharedBuffers();
-  if (x.kind == Kind::F32) {
-    return [=] { conv2dForward(x.as<float>(), w.as<float>(), b.as<float>(), z.as<float>(), y.as<float>(), c, act, alpha); };
+  if (k.x.kind == Kind::F32) {
+    return [k] {
+      conv2dForward(k.x.as<float>(), k.w.as<float>(), k.b.as<float>(), k.z.as<float>(), k.y.as<float>(), k.c, k.act,
+                    k.alpha);
+    };
   }
-  return [=] { conv2dForward(x.as<double>(), w.as<double>(), b.as<double>(), z.as<double>(), y.as<double>(), c, act, alpha); };
+  return [k] {
+    conv2dForward(k.x.as<double>(), k.w.as<double>(), k.b.as<double>(), k.z.as<double>(), k.y.as<double>(), k.c, k.act,
+                  k.alpha);
+  };
 }
 
 Job prepareConvBackward(const Napi::CallbackInfo& info, const char* op, bool offThread) {
-  Args g(info, op, 27);
-  Arr x = g.floats(0, "x"), w = g.floats(1, "w", x), z = g.floats(2, "z", x), y = g.floats(3, "y", x);
-  Arr dy = g.floats(4, "dy", x), dz = g.floats(5, "dz", x), dw = g.floats(6, "dw", x);
-  Arr db = g.optFloats(7, "db", x), dx = g.optFloats(8, "dx", x);
-  ConvGeom c;
-  ConvSizes s = convDims(g, 9, &c);
-  int act = g.act(25);
-  double alpha = g.num(26, "alpha");
-  notSoftmax(g, act);
-  g.lengthIs(x, s.input, "batch*inH*inW*inC");
-  g.lengthIs(w, s.kernel, "kH*kW*(inC/groups)*outC");
-  for (const Arr* a : {&z, &y, &dy, &dz}) g.lengthIs(*a, s.output, "batch*outH*outW*outC");
-  g.lengthIs(dw, s.kernel, "kH*kW*(inC/groups)*outC");
-  if (db.present) g.lengthIs(db, c.outC, "outC");
-  if (dx.present) g.lengthIs(dx, s.input, "batch*inH*inW*inC");
-  g.sameOrDisjoint(dz, dy);
-  const Arr* outs[] = {&dz, &dw, &db, &dx};
-  const Arr* ins[] = {&x, &w, &z, &y};
-  for (const Arr* o : outs) {
-    for (const Arr* i : ins) g.noOverlap(*o, *i);
-    for (const Arr* o2 : outs) if (o2 != o && o != &dz && o2 != &dz) g.noOverlap(*o, *o2);
-    if (o != &dz) { g.noOverlap(*o, dz); g.noOverlap(*o, dy); }
-  }
+  Args g(info, op, convBackwardArgCount(ConvKind::Conv));
+  const ConvBackwardCall k = checkConvBackward(g, ConvKind::Conv);
   if (offThread) g.requireSharedBuffers();
-  if (x.kind == Kind::F32) {
-    return [=] {
-      conv2dBackward(x.as<float>(), w.as<float>(), z.as<float>(), y.as<float>(), dy.as<float>(), dz.as<float>(),
-                     dw.as<float>(), db.as<float>(), dx.as<float>(), c, act, alpha);
+  if (k.x.kind == Kind::F32) {
+    return [k] {
+      conv2dBackward(k.x.as<float>(), k.w.as<float>(), k.z.as<float>(), k.y.as<float>(), k.dy.as<float>(),
+                     k.dz.as<float>(), k.dw.as<float>(), k.db.as<float>(), k.dx.as<float>(), k.c, k.act, k.alpha);
     };
   }
-  return [=] {
-    conv2dBackward(x.as<double>(), w.as<double>(), z.as<double>(), y.as<double>(), dy.as<double>(), dz.as<double>(),
-                   dw.as<double>(), db.as<double>(), dx.as<double>(), c, act, alpha);
+  return [k] {
+    conv2dBackward(k.x.as<double>(), k.w.as<double>(), k.z.as<double>(), k.y.as<double>(), k.dy.as<double>(),
+                   k.dz.as<double>(), k.dw.as<double>(), k.db.as<double>(), k.dx.as<double>(), k.c, k.act, k.alpha);
   };
 }
 

@@ -9,6 +9,8 @@ export const QUOTED_CHARS = 80;
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
 const SPECIAL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029'\\]/g;
+// eslint-disable-next-line no-control-regex -- as SPECIAL, for text shown unquoted: quotes and backslashes kept
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 function escapeChar(c: string): string {
   if (c === "'") return "\\'";
@@ -28,10 +30,13 @@ function head(s: string, max: number): string {
 
 /**
  * The first `max` characters of `s` with control characters, quotes and backslashes escaped, then "…" and the
- * full length if it was longer: for messages that put their own quotes around it.
+ * full length if it was longer: for messages that put their own quotes around it. With `keepQuotes`, for text
+ * from input shown unquoted as the message it is (a worker's failure reason): only control characters escaped.
+ * @example clipText("it's\n") // "it\\'s\\n"
+ * @example clipText("column 'b'\u001b[2J", 80, { keepQuotes: true }) // "column 'b'\\u001b[2J"
  */
-export function clipText(s: string, max = QUOTED_CHARS): string {
-  const body = head(s, max).replace(SPECIAL, escapeChar);
+export function clipText(s: string, max = QUOTED_CHARS, opts: { keepQuotes?: boolean } = {}): string {
+  const body = head(s, max).replace(opts.keepQuotes ? CONTROL : SPECIAL, escapeChar);
   return s.length > max ? `${body}… (${s.length} characters)` : body;
 }
 

@@ -64,7 +64,9 @@ export function modelArtifacts(
   engineOf(model).assertIdle('save()');
   model.requireBuilt('save()');
   // What the loader refuses is refused here, before anything is written: the file could not be loaded back.
-  const layers = fileLayerCount(model);
+  // The file lists every layer, nested models' included (the loader counts them all).
+  let layers = 0;
+  for (const _layer of model.nestedLayers()) layers++;
   if (layers > MAX_LAYERS) {
     throw new Error(
       `save(): the model has ${layers} layers (nested models' counted); model files hold at most ${MAX_LAYERS}`,
@@ -153,16 +155,3 @@ export function saveModel(model: Model, target: string, options: SaveOptions = {
 }
 
 export { KERAS_VERSION };
-
-/** The layers a model's file lists, nested models' included (the loader counts them all). */
-function fileLayerCount(model: Model): number {
-  let n = 0;
-  const stack: Model[] = [model];
-  while (stack.length > 0) {
-    for (const l of stack.pop()!.layers) {
-      n++;
-      if (l instanceof Model) stack.push(l);
-    }
-  }
-  return n;
-}

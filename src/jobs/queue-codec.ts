@@ -7,6 +7,7 @@
 import type { JobDataInfo, ProgressEvent } from './protocol';
 import { JOB_ID, RANK_TASK_ID, type QueuedJobReturn } from './queue-protocol';
 import { readNumber } from './json-numbers';
+import { clipText, quote, quoteValue } from '../quote';
 
 /** Most bytes of a progress event a client parses (a worker's are a few hundred). */
 export const MAX_PROGRESS_BYTES = 64 * 2 ** 10;
@@ -28,7 +29,6 @@ export class InvalidQueueValue extends Error {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const clip = (s: string, n = 80) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 function parse(text: unknown, most: number, what: string): unknown {
   if (typeof text !== 'string') throw new InvalidQueueValue(`${what} is missing`);
@@ -38,49 +38,49 @@ function parse(text: unknown, most: number, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new InvalidQueueValue(`${what} is not JSON: ${JSON.stringify(clip(text))}`);
+    throw new InvalidQueueValue(`${what} is not JSON: ${quote(text)}`);
   }
 }
 
-const describe = (v: unknown) => clip(typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v)));
-
 function num(v: unknown, what: string): number {
   const n = readNumber(v);
-  if (n === undefined) throw new InvalidQueueValue(`${what} is not a number: ${describe(v)}`);
+  if (n === undefined) throw new InvalidQueueValue(`${what} is not a number: ${quoteValue(v)}`);
   return n;
 }
 
 function count(v: unknown, what: string): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0)
-    throw new InvalidQueueValue(`${what} is not a count: ${describe(v)}`);
+    throw new InvalidQueueValue(`${what} is not a count: ${quoteValue(v)}`);
   return v as number;
 }
 
 function str(v: unknown, what: string): string {
   if (typeof v !== 'string' || v.length > MAX_STRING)
-    throw new InvalidQueueValue(`${what} is not a string of at most ${MAX_STRING} characters: ${describe(v)}`);
+    throw new InvalidQueueValue(`${what} is not a string of at most ${MAX_STRING} characters: ${quoteValue(v)}`);
   return v;
 }
 
 /** A record of names to values; entries are defined, never assigned (a '__proto__' name stays a name). */
 function record<T>(v: unknown, what: string, item: (x: unknown, what: string) => T): Record<string, T> {
-  if (!isObject(v)) throw new InvalidQueueValue(`${what} is not an object: ${describe(v)}`);
+  if (!isObject(v)) throw new InvalidQueueValue(`${what} is not an object: ${quoteValue(v)}`);
   const entries = Object.entries(v);
   if (entries.length > MAX_KEYS) throw new InvalidQueueValue(`${what} has ${entries.length} keys, over ${MAX_KEYS}`);
-  return Object.fromEntries(entries.map(([k, x]) => [str(k, `a key of ${what}`), item(x, `${what}.${clip(k, 40)}`)]));
+  return Object.fromEntries(
+    entries.map(([k, x]) => [str(k, `a key of ${what}`), item(x, `${what}.${clipText(k, 40)}`)]),
+  );
 }
 
 function list<T>(v: unknown, what: string, item: (x: unknown, what: string) => T): T[] {
-  if (!Array.isArray(v)) throw new InvalidQueueValue(`${what} is not an array: ${describe(v)}`);
+  if (!Array.isArray(v)) throw new InvalidQueueValue(`${what} is not an array: ${quoteValue(v)}`);
   return v.map((x, i) => item(x, `${what}[${i}]`));
 }
 
 /** A progress event from its JSON text; throws InvalidQueueValue naming the first wrong field. */
 export function decodeProgress(text: unknown): ProgressEvent {
   const p = parse(text, MAX_PROGRESS_BYTES, 'the progress event');
-  if (!isObject(p)) throw new InvalidQueueValue(`the progress event is not an object: ${describe(p)}`);
+  if (!isObject(p)) throw new InvalidQueueValue(`the progress event is not an object: ${quoteValue(p)}`);
   if (p.kind !== 'batch' && p.kind !== 'epoch')
-    throw new InvalidQueueValue(`the progress event's kind is not 'batch' or 'epoch': ${describe(p.kind)}`);
+    throw new InvalidQueueValue(`the progress event's kind is not 'batch' or 'epoch': ${quoteValue(p.kind)}`);
   const w = (k: string) => `the progress event's ${k}`;
   return {
     kind: p.kind,
@@ -96,12 +96,12 @@ export function decodeProgress(text: unknown): ProgressEvent {
 }
 
 function dataInfo(v: unknown, what: string): JobDataInfo {
-  if (!isObject(v)) throw new InvalidQueueValue(`${what} is not an object: ${describe(v)}`);
+  if (!isObject(v)) throw new InvalidQueueValue(`${what} is not an object: ${quoteValue(v)}`);
   const info: JobDataInfo = { featureNames: list(v.featureNames, `${what}.featureNames`, str) };
   if (v.targetName !== undefined) info.targetName = str(v.targetName, `${what}.targetName`);
   if (v.task !== undefined) {
     if (v.task !== 'classification' && v.task !== 'regression')
-      throw new InvalidQueueValue(`${what}.task is not 'classification' or 'regression': ${describe(v.task)}`);
+      throw new InvalidQueueValue(`${what}.task is not 'classification' or 'regression': ${quoteValue(v.task)}`);
     info.task = v.task;
   }
   if (v.classes !== undefined) info.classes = list(v.classes, `${what}.classes`, str);
@@ -109,7 +109,7 @@ function dataInfo(v: unknown, what: string): JobDataInfo {
   if (v.inputs !== undefined) info.inputs = record(v.inputs, `${what}.inputs`, (x, w) => list(x, w, str));
   if (v.targets !== undefined)
     info.targets = record(v.targets, `${what}.targets`, (x, w) => {
-      if (!isObject(x)) throw new InvalidQueueValue(`${w} is not an object: ${describe(x)}`);
+      if (!isObject(x)) throw new InvalidQueueValue(`${w} is not an object: ${quoteValue(x)}`);
       const t: { columns: string[]; classes?: string[] } = { columns: list(x.columns, `${w}.columns`, str) };
       if (x.classes !== undefined) t.classes = list(x.classes, `${w}.classes`, str);
       return t;
@@ -118,7 +118,7 @@ function dataInfo(v: unknown, what: string): JobDataInfo {
 }
 
 function bool(v: unknown, what: string): boolean {
-  if (typeof v !== 'boolean') throw new InvalidQueueValue(`${what} is not true or false: ${describe(v)}`);
+  if (typeof v !== 'boolean') throw new InvalidQueueValue(`${what} is not true or false: ${quoteValue(v)}`);
   return v;
 }
 
@@ -128,7 +128,7 @@ function bool(v: unknown, what: string): boolean {
  */
 export function decodeReturn(text: unknown, most = MAX_RETURN_BYTES): QueuedJobReturn {
   const r = parse(text, most, 'the return value');
-  if (!isObject(r)) throw new InvalidQueueValue(`the return value is not an object: ${describe(r)}`);
+  if (!isObject(r)) throw new InvalidQueueValue(`the return value is not an object: ${quoteValue(r)}`);
   const w = (k: string) => `the return value's ${k}`;
   const out: QueuedJobReturn = {
     started: bool(r.started, w('started')),
@@ -168,13 +168,14 @@ export function decodeEvent(e: Record<string, string>): QueueEvent | undefined {
   // A rank task of a multi-rank job (queue-group.ts) is the workers' business, not a job a client follows.
   if (typeof id === 'string' && RANK_TASK_ID.test(id)) return undefined;
   if (typeof id !== 'string' || !JOB_ID.test(id))
-    throw new InvalidQueueValue(`a '${kind}' event names no valid job id: ${JSON.stringify(clip(String(id)))}`);
+    throw new InvalidQueueValue(`a '${kind}' event names no valid job id: ${quoteValue(id)}`);
   try {
     if (kind === 'progress') return { kind, id, progress: decodeProgress(e.data) };
     if (kind === 'completed') return { kind, id, returnValue: decodeReturn(e.returnvalue) };
   } catch (err) {
     throw new InvalidQueueValue((err as Error).message, id);
   }
-  if (kind === 'failed') return { kind, id, reason: clip(String(e.failedReason ?? ''), MAX_REASON) };
+  if (kind === 'failed')
+    return { kind, id, reason: clipText(String(e.failedReason ?? ''), MAX_REASON, { keepQuotes: true }) };
   return { kind: kind as 'active' | 'waiting' | 'removed', id };
 }

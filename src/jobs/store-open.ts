@@ -12,6 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { quote } from '../quote';
 
 /** What a store holds under a key: a file (data) or a directory (a saved model, a checkpoint). */
 export type StoreEntryKind = 'file' | 'directory';
@@ -52,13 +53,11 @@ function descriptorsWork(fd: number): boolean {
   return viaDescriptors;
 }
 
-const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
-
 /** An error about `key`, naming it as `what` (e.g. "data.csv 'datasets/x.csv' is a symbolic link"). */
 export class StoreKeyError extends Error {}
 
 function keyError(what: string, key: string, problem: string): StoreKeyError {
-  return new StoreKeyError(`${what} '${clip(key)}' ${problem}`);
+  return new StoreKeyError(`${what} ${quote(key)} ${problem}`);
 }
 
 /** Why opening `p` (a segment of `key`) failed, in words, for the common errors. */

@@ -8,6 +8,7 @@
  * implement it later: `open` downloads to a cache, `commit` uploads what a job wrote.
  */
 import * as fs from 'node:fs';
+import { quote } from '../quote';
 import { removeBeneath, StoreRoot, type StoreEntryKind, type StoreGuard } from './store-open';
 
 export type { StoreEntryKind, StoreGuard };
@@ -60,15 +61,13 @@ export function checkStoreKey(key: unknown, what: string): string {
   if (typeof key !== 'string' || key === '') throw new Error(`${what} must be ${hint}`);
   if (key.length > MAX_KEY_LENGTH) throw new Error(`${what} is longer than ${MAX_KEY_LENGTH} characters`);
   if (key.startsWith('/') || /^[A-Za-z]:/.test(key))
-    throw new Error(`${what} '${clip(key)}' is an absolute path; give ${hint}`);
-  if (/[\\\0]/.test(key)) throw new Error(`${what} '${clip(key)}' has a backslash or NUL; give ${hint}`);
+    throw new Error(`${what} ${quote(key)} is an absolute path; give ${hint}`);
+  if (/[\\\0]/.test(key)) throw new Error(`${what} ${quote(key)} has a backslash or NUL; give ${hint}`);
   for (const segment of key.split('/'))
     if (segment === '' || segment === '.' || segment === '..')
-      throw new Error(`${what} '${clip(key)}' has an empty, '.' or '..' segment; give ${hint}`);
+      throw new Error(`${what} ${quote(key)} has an empty, '.' or '..' segment; give ${hint}`);
   return key;
 }
-
-const clip = (s: string) => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
 
 /**
  * A store on a directory (local or on a shared file system). Every key is opened relative to a descriptor

@@ -251,7 +251,7 @@ export class Model extends Layer {
     this.layerNames.add(layer.name);
     this.topNames.add(layer.name);
     // A nested model's layers' names are taken too: weights are named by layer.
-    if (layer instanceof Model) for (const name of nestedLayerNames([layer])) this.layerNames.add(name);
+    if (layer instanceof Model) for (const l of layer.nestedLayers()) this.layerNames.add(l.name);
     this.layers.push(layer);
     this.members.add(layer);
     this.changed();
@@ -424,6 +424,21 @@ export class Model extends Layer {
       node.outputs.forEach((t, i) => slotOf.set(t, outs[i]));
     }
     return this.outputs.map((t) => slotOf.get(t)!);
+  }
+
+  /**
+   * Every layer inside this model at any depth: its own layers and, for each nested model among them, that
+   * model's layers in turn (the nested model itself included). What a model file lists, and the names the
+   * model's default layer names must avoid (weights are named by layer). @internal
+   */
+  *nestedLayers(): Generator<Layer, void, undefined> {
+    const stack: Model[] = [this];
+    while (stack.length > 0) {
+      for (const l of stack.pop()!.layers) {
+        yield l;
+        if (l instanceof Model) stack.push(l);
+      }
+    }
   }
 
   /** The graph nodes of a functional model in execution order (empty for a Sequential). @internal */
@@ -984,17 +999,8 @@ export function nameLayers(layers: Layer[], reserved: Iterable<string> = []): vo
  * The names of the layers inside nested models (at any depth): taken for the outer model's default names too,
  * since weights are named by layer and a model's weight names must be unique.
  */
-function nestedLayerNames(layers: readonly Layer[]): string[] {
-  const out: string[] = [];
-  const stack = layers.filter((l): l is Model => l instanceof Model);
-  while (stack.length > 0) {
-    const m = stack.pop()!;
-    for (const l of m.layers) {
-      out.push(l.name);
-      if (l instanceof Model) stack.push(l);
-    }
-  }
-  return out;
+function* nestedLayerNames(layers: readonly Layer[]): Generator<string, void, undefined> {
+  for (const m of layers) if (m instanceof Model) for (const l of m.nestedLayers()) yield l.name;
 }
 
 export function checkBatchSize(method: string, n: unknown): number {

@@ -84,6 +84,33 @@ describe('default layer names', () => {
     ]);
   });
 
+  test('default names avoid the names inside nested models at any depth (Sequential and functional)', () => {
+    const inner = bp.sequential({ layers: [bp.layers.dense({ units: 2, inputShape: [2] })] });
+    const middle = bp.sequential({ layers: [inner, bp.layers.dense({ units: 2 })] });
+    const outer = bp.sequential();
+    outer.add(middle);
+    outer.add(bp.layers.dense({ units: 2 }));
+    expect([inner.layers[0].name, middle.layers[1].name, outer.layers[1].name]).toEqual([
+      'dense_1',
+      'dense_2',
+      'dense_3',
+    ]);
+
+    const innerIn = bp.input({ shape: [2] });
+    const fInner = bp.model({ inputs: innerIn, outputs: bp.layers.dense({ units: 2 }).apply(innerIn) });
+    const middleIn = bp.input({ shape: [2] });
+    const fMiddle = bp.model({
+      inputs: middleIn,
+      outputs: bp.layers.dense({ units: 2 }).apply(fInner.apply(middleIn)),
+    });
+    const x = bp.input({ shape: [2] });
+    const fOuter = bp.model({ inputs: x, outputs: bp.layers.dense({ units: 2 }).apply(fMiddle.apply(x)) });
+    expect(fOuter.layers.map((l) => l.className)).toEqual(['InputLayer', 'Model', 'Dense']);
+    expect(fOuter.layers[2].name).toBe('dense_3');
+    const names = fOuter.getWeights().map((w) => w.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   test('checking a job spec is linear in its layers (1,000 unnamed layers, the spec limit)', async () => {
     const spec = (n: number) => ({
       layers: Array.from({ length: n }, (_, i) => (i === 0 ? { units: 2, inputShape: [2] } : { units: 2 })),

@@ -64,6 +64,91 @@ export const MATRIX_SHAPES: [number, number][] = [
 ];
 const ACT_ALPHA: Record<string, number> = { leakyRelu: 0.2, elu: 1.0 };
 
+const DENSE_SHAPES: [number, number, number][] = [
+  [0, 3, 4],
+  [1, 1, 1],
+  [5, 7, 3],
+  [19, 33, 10],
+];
+
+type ForwardArrays = [x: FloatArray, w: FloatArray, b: FloatArray | null, z: FloatArray, y: FloatArray];
+type BackwardArrays = [
+  x: FloatArray,
+  w: FloatArray,
+  z: FloatArray,
+  y: FloatArray,
+  dy: FloatArray,
+  dz: FloatArray,
+  dw: FloatArray,
+  db: FloatArray | null,
+  dx: FloatArray | null,
+];
+/** A fused layer op (dense, convolution, transposed convolution) at one shape and activation. */
+interface FusedOp {
+  /** The ops are `${name}Forward` and `${name}Backward`. */
+  name: string;
+  /** The shape and activation, as the case names show them. */
+  desc: string;
+  sizes: { x: number; w: number; b: number; y: number };
+  forward(b: Backend, ...a: ForwardArrays): void;
+  backward(b: Backend, ...a: BackwardArrays): void;
+}
+/** How a fused op's cases draw their arrays. */
+interface FusedDraw {
+  /** The seed of x; w, b, dy, dw, db and dx take the next six. */
+  seed: number;
+  wRange?: [number, number];
+  /** The forward's z and y start from values of this seed (default: zeros). */
+  forwardStart?: number;
+  /** Report x after the backward (which must leave it as it was). */
+  reportX?: boolean;
+}
+
+/** The forward (with and without bias) and backward (with and without db and dx) cases of a fused op. */
+function fusedCases(op: FusedOp, draw: FusedDraw): OpCase[] {
+  const { x: xLen, w: wLen, b: bLen, y: yLen } = op.sizes;
+  const s = draw.seed;
+  const [lo, hi] = draw.wRange ?? [-2, 2];
+  const start = () => (draw.forwardStart === undefined ? zeros(yLen) : values(draw.forwardStart, yLen));
+  const cases: OpCase[] = [];
+  for (const bias of [true, false]) {
+    cases.push({
+      name: `${op.name}Forward ${op.desc}${bias ? '' : ' no bias'}`,
+      compare: 'norm',
+      run(b, kind, off) {
+        const x = asKind(values(s, xLen), kind, off),
+          w = asKind(values(s + 1, wLen, lo, hi), kind, off);
+        const bb = bias ? asKind(values(s + 2, bLen), kind, off) : null;
+        const z = asKind(start(), kind, off),
+          y = asKind(start(), kind, off);
+        op.forward(b, x, w, bb, z, y);
+        return { outputs: { z, y } };
+      },
+    });
+    cases.push({
+      name: `${op.name}Backward ${op.desc}${bias ? '' : ' no db/dx'}`,
+      compare: 'norm',
+      run(b, kind, off) {
+        const x = asKind(values(s, xLen), kind, off),
+          w = asKind(values(s + 1, wLen, lo, hi), kind, off);
+        const z = asKind(zeros(yLen), kind, off),
+          y = asKind(zeros(yLen), kind, off);
+        op.forward(b, x, w, asKind(values(s + 2, bLen), kind, off), z, y);
+        const dy = asKind(values(s + 3, yLen), kind, off),
+          dz = asKind(zeros(yLen), kind, off);
+        const dw = asKind(values(s + 4, wLen), kind, off);
+        const db = bias ? asKind(values(s + 5, bLen), kind, off) : null;
+        const dx = bias ? asKind(values(s + 6, xLen), kind, off) : null;
+        op.backward(b, x, w, z, y, dy, dz, dw, db, dx);
+        const outputs: Record<string, FloatArray> = draw.reportX ? { dz, dw, x } : { dz, dw };
+        if (db && dx) Object.assign(outputs, { db, dx });
+        return { outputs };
+      },
+    });
+  }
+  return cases;
+}
+
 export function opCases(): OpCase[] {
   const cases: OpCase[] = [];
 
@@ -122,47 +207,15 @@ export function opCases(): OpCase[] {
         },
       });
     }
-    for (const [m, k, n] of [
-      [0, 3, 4],
-      [1, 1, 1],
-      [5, 7, 3],
-      [19, 33, 10],
-    ]) {
-      for (const bias of [true, false]) {
-        cases.push({
-          name: `denseForward ${actName} m=${m} k=${k} n=${n}${bias ? '' : ' no bias'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(7, m * k), kind, off),
-              w = asKind(values(8, k * n), kind, off);
-            const bb = bias ? asKind(values(9, n), kind, off) : null;
-            const z = asKind(zeros(m * n), kind, off),
-              y = asKind(zeros(m * n), kind, off);
-            b.denseForward(x, w, bb, z, y, m, k, n, act, alpha);
-            return { outputs: { z, y } };
-          },
-        });
-        cases.push({
-          name: `denseBackward ${actName} m=${m} k=${k} n=${n}${bias ? '' : ' no db/dx'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(7, m * k), kind, off),
-              w = asKind(values(8, k * n), kind, off);
-            const z = asKind(zeros(m * n), kind, off),
-              y = asKind(zeros(m * n), kind, off);
-            b.denseForward(x, w, asKind(values(9, n), kind, off), z, y, m, k, n, act, alpha);
-            const dy = asKind(values(10, m * n), kind, off),
-              dz = asKind(zeros(m * n), kind, off);
-            const dw = asKind(values(11, k * n), kind, off);
-            const db = bias ? asKind(values(12, n), kind, off) : null;
-            const dx = bias ? asKind(values(13, m * k), kind, off) : null;
-            b.denseBackward(x, w, z, y, dy, dz, dw, db, dx, m, k, n, act, alpha);
-            const outputs: Record<string, FloatArray> = { dz, dw };
-            if (db && dx) Object.assign(outputs, { db, dx });
-            return { outputs };
-          },
-        });
-      }
+    for (const [m, k, n] of DENSE_SHAPES) {
+      const fused: FusedOp = {
+        name: 'dense',
+        desc: `${actName} m=${m} k=${k} n=${n}`,
+        sizes: { x: m * k, w: k * n, b: n, y: m * n },
+        forward: (b, ...a) => b.denseForward(...a, m, k, n, act, alpha),
+        backward: (b, ...a) => b.denseBackward(...a, m, k, n, act, alpha),
+      };
+      cases.push(...fusedCases(fused, { seed: 7 }));
     }
   }
 
@@ -435,41 +488,14 @@ function convolutionCases(): OpCase[] {
       yLen = batch * outH * outW * outC,
       wLen = kernelLen(s);
     for (const [actName, act, alpha] of CONV_ACTS) {
-      for (const bias of [true, false]) {
-        cases.push({
-          name: `conv2dForward ${label} ${actName}${bias ? '' : ' no bias'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(31, xLen), kind, off),
-              w = asKind(values(32, wLen, -0.5, 0.5), kind, off);
-            const bb = bias ? asKind(values(33, outC), kind, off) : null;
-            const z = asKind(zeros(yLen), kind, off),
-              y = asKind(zeros(yLen), kind, off);
-            b.conv2dForward(x, w, bb, z, y, ...s, act, alpha);
-            return { outputs: { z, y } };
-          },
-        });
-        cases.push({
-          name: `conv2dBackward ${label} ${actName}${bias ? '' : ' no db/dx'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(31, xLen), kind, off),
-              w = asKind(values(32, wLen, -0.5, 0.5), kind, off);
-            const z = asKind(zeros(yLen), kind, off),
-              y = asKind(zeros(yLen), kind, off);
-            b.conv2dForward(x, w, asKind(values(33, outC), kind, off), z, y, ...s, act, alpha);
-            const dy = asKind(values(34, yLen), kind, off),
-              dz = asKind(zeros(yLen), kind, off);
-            const dw = asKind(values(35, wLen), kind, off);
-            const db = bias ? asKind(values(36, outC), kind, off) : null;
-            const dx = bias ? asKind(values(37, xLen), kind, off) : null;
-            b.conv2dBackward(x, w, z, y, dy, dz, dw, db, dx, ...s, act, alpha);
-            const outputs: Record<string, FloatArray> = { dz, dw };
-            if (db && dx) Object.assign(outputs, { db, dx });
-            return { outputs };
-          },
-        });
-      }
+      const fused: FusedOp = {
+        name: 'conv2d',
+        desc: `${label} ${actName}`,
+        sizes: { x: xLen, w: wLen, b: outC, y: yLen },
+        forward: (b, ...a) => b.conv2dForward(...a, ...s, act, alpha),
+        backward: (b, ...a) => b.conv2dBackward(...a, ...s, act, alpha),
+      };
+      cases.push(...fusedCases(fused, { seed: 31, wRange: [-0.5, 0.5] }));
     }
   }
   cases.push(...transposeCases());
@@ -639,41 +665,15 @@ function transposeCases(): OpCase[] {
       yLen = batch * outH * outW * outC,
       wLen = kH * kW * outC * inC;
     for (const [actName, act, alpha] of CONV_ACTS) {
-      for (const bias of [true, false]) {
-        cases.push({
-          name: `conv2dTransposeForward ${label} ${actName}${bias ? '' : ' no bias'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(51, xLen), kind, off),
-              w = asKind(values(52, wLen, -0.5, 0.5), kind, off);
-            const bb = bias ? asKind(values(53, outC), kind, off) : null;
-            const z = asKind(values(50, yLen), kind, off),
-              y = asKind(values(50, yLen), kind, off);
-            b.conv2dTransposeForward(x, w, bb, z, y, ...s, act, alpha);
-            return { outputs: { z, y } };
-          },
-        });
-        cases.push({
-          name: `conv2dTransposeBackward ${label} ${actName}${bias ? '' : ' no db/dx'}`,
-          compare: 'norm',
-          run(b, kind, off) {
-            const x = asKind(values(51, xLen), kind, off),
-              w = asKind(values(52, wLen, -0.5, 0.5), kind, off);
-            const z = asKind(zeros(yLen), kind, off),
-              y = asKind(zeros(yLen), kind, off);
-            b.conv2dTransposeForward(x, w, asKind(values(53, outC), kind, off), z, y, ...s, act, alpha);
-            const dy = asKind(values(54, yLen), kind, off),
-              dz = asKind(zeros(yLen), kind, off);
-            const dw = asKind(values(55, wLen), kind, off);
-            const db = bias ? asKind(values(56, outC), kind, off) : null;
-            const dx = bias ? asKind(values(57, xLen), kind, off) : null;
-            b.conv2dTransposeBackward(x, w, z, y, dy, dz, dw, db, dx, ...s, act, alpha);
-            const outputs: Record<string, FloatArray> = { dz, dw, x };
-            if (db && dx) Object.assign(outputs, { db, dx });
-            return { outputs };
-          },
-        });
-      }
+      const fused: FusedOp = {
+        name: 'conv2dTranspose',
+        desc: `${label} ${actName}`,
+        sizes: { x: xLen, w: wLen, b: outC, y: yLen },
+        forward: (b, ...a) => b.conv2dTransposeForward(...a, ...s, act, alpha),
+        backward: (b, ...a) => b.conv2dTransposeBackward(...a, ...s, act, alpha),
+      };
+      // z and y start from values: the forward must overwrite them; x is reported: the backward must not write it.
+      cases.push(...fusedCases(fused, { seed: 51, wRange: [-0.5, 0.5], forwardStart: 50, reportX: true }));
     }
   }
   return cases;

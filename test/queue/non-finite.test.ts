@@ -77,7 +77,7 @@ test('the number codec: non-finite numbers as strings and back; null (an older w
     });
   expect(c.decodeProgress(p(-Infinity, Infinity))).toMatchObject({ loss: -Infinity, etaSeconds: Infinity });
   expect(c.decodeProgress(p(null, 1)).loss).toBeNaN();
-  expect(() => c.decodeProgress(p('Inf', 1))).toThrow(`the progress event's loss is not a number: "Inf"`);
+  expect(() => c.decodeProgress(p('Inf', 1))).toThrow(`the progress event's loss is not a number: 'Inf'`);
 });
 
 const maybe = bp && hasRedis ? describe : describe.skip;

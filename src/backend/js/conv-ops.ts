@@ -1,15 +1,14 @@
 /**
  * The checked convolution, pooling and batch-normalization ops of the JS backend: every argument is validated
  * as the native addon validates it (native/exports_conv.cc), then the kernel runs: the JS one, or another backend's
- * sharing these checks (src/backend/js/kernels.ts).
+ * sharing these checks (src/backend/js/kernels.ts). The convolution's checks are the transposed convolution's
+ * too (conv-checks.ts).
  */
 import type { Backend, FloatArray } from '../ops';
-import { Activation } from '../activations';
+import { atLeastOne, checkConvBackward, checkConvForward } from './conv-checks';
 import {
-  actArg,
   argCount,
   boolArg,
-  checkFusedBackwardOverlaps,
   dimArg,
   floatArg,
   int32Arg,
@@ -21,24 +20,6 @@ import {
   sameOrDisjoint,
 } from './validate';
 
-const CONV_DIM_NAMES = [
-  'batch',
-  'inH',
-  'inW',
-  'inC',
-  'kH',
-  'kW',
-  'outC',
-  'strideH',
-  'strideW',
-  'padTop',
-  'padLeft',
-  'dilationH',
-  'dilationW',
-  'outH',
-  'outW',
-  'groups',
-] as const;
 const POOL_DIM_NAMES = [
   'batch',
   'inH',
@@ -53,38 +34,6 @@ const POOL_DIM_NAMES = [
   'outH',
   'outW',
 ] as const;
-
-/** The lengths a convolution's arrays must have, after its dims are checked. */
-interface ConvSizes {
-  input: number;
-  output: number;
-  kernel: number;
-  outC: number;
-}
-
-function atLeastOne(op: string, name: string, v: number): void {
-  if (v < 1) throw new RangeError(`${op}(): '${name}' must be >= 1, got ${v}`);
-}
-
-/** Checks the 16 convolution dims (in CONV_DIM_NAMES order); returns the array lengths they imply. */
-function convDims(op: string, dims: number[]): ConvSizes {
-  const d = CONV_DIM_NAMES.map((name, i) => dimArg(op, name, dims[i]));
-  const [batch, inH, inW, inC, kH, kW, outC, sH, sW, , , dH, dW, outH, outW, groups] = d;
-  atLeastOne(op, 'strideH', sH);
-  atLeastOne(op, 'strideW', sW);
-  atLeastOne(op, 'dilationH', dH);
-  atLeastOne(op, 'dilationW', dW);
-  atLeastOne(op, 'groups', groups);
-  if (inC % groups !== 0 || outC % groups !== 0) {
-    throw new RangeError(`${op}(): 'groups' (${groups}) must divide inC (${inC}) and outC (${outC})`);
-  }
-  return {
-    input: product(op, 'batch*inH*inW*inC', batch, inH, inW, inC),
-    output: product(op, 'batch*outH*outW*outC', batch, outH, outW, outC),
-    kernel: product(op, 'kH*kW*(inC/groups)*outC', kH, kW, inC / groups, outC),
-    outC,
-  };
-}
 
 /** Checks the 12 pooling dims (POOL_DIM_NAMES order; every window must overlap the input). */
 function poolDims(op: string, dims: number[]): { input: number; output: number } {
@@ -110,12 +59,6 @@ function checkWindows(op: string, axis: 'H' | 'W', size: number, k: number, stri
         `('in${axis}' = ${size}, 'k${axis}' = ${k}, 'stride${axis}' = ${stride}, '${padName}' = ${pad}, ` +
         `'out${axis}' = ${out}); the windows must overlap the input`,
     );
-  }
-}
-
-function notSoftmax(op: string, act: number): void {
-  if (act === Activation.softmax) {
-    throw new RangeError(`${op}(): 'act' cannot be softmax here (apply softmax in a separate layer)`);
   }
 }
 
@@ -180,34 +123,8 @@ export function createConvOps(k: ConvOps): ConvOps {
     y: FloatArray,
     ...rest: [...ConvDimArgs, act: number, alpha: number]
   ): void {
-    const op = 'conv2dForward';
-    argCount(op, 5 + rest.length, 23);
-    floatArg(op, 'x', x);
-    floatArg(op, 'w', w, x);
-    optFloatArg(op, 'b', b, x);
-    floatArg(op, 'z', z, x);
-    floatArg(op, 'y', y, x);
-    const dims = rest.slice(0, 16) as ConvDimArgs;
-    const s = convDims(op, dims);
-    const act = actArg(op, rest[16]);
-    const alpha = numArg(op, 'alpha', rest[17]);
-    notSoftmax(op, act);
-    lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
-    lengthIs(op, 'w', w, s.kernel, 'kH*kW*(inC/groups)*outC');
-    if (b) lengthIs(op, 'b', b, s.outC, 'outC');
-    lengthIs(op, 'z', z, s.output, 'batch*outH*outW*outC');
-    lengthIs(op, 'y', y, s.output, 'batch*outH*outW*outC');
-    for (const [nm, arr] of [
-      ['z', z],
-      ['y', y],
-    ] as const) {
-      noOverlap(op, nm, arr, 'x', x);
-      noOverlap(op, nm, arr, 'w', w);
-      if (b) noOverlap(op, nm, arr, 'b', b);
-    }
-    if (act === Activation.linear || act === Activation.relu) sameOrDisjoint(op, 'y', y, 'z', z);
-    else noOverlap(op, 'y', y, 'z', z);
-    k.conv2dForward(x, w, b, z, y, ...dims, act, alpha);
+    checkConvForward('conv2dForward', 'conv', x, w, b, z, y, rest);
+    k.conv2dForward(x, w, b, z, y, ...rest);
   }
 
   function conv2dBackward(
@@ -222,36 +139,8 @@ export function createConvOps(k: ConvOps): ConvOps {
     dx: FloatArray | null,
     ...rest: [...ConvDimArgs, act: number, alpha: number]
   ): void {
-    const op = 'conv2dBackward';
-    argCount(op, 9 + rest.length, 27);
-    floatArg(op, 'x', x);
-    floatArg(op, 'w', w, x);
-    floatArg(op, 'z', z, x);
-    floatArg(op, 'y', y, x);
-    floatArg(op, 'dy', dy, x);
-    floatArg(op, 'dz', dz, x);
-    floatArg(op, 'dw', dw, x);
-    optFloatArg(op, 'db', db, x);
-    optFloatArg(op, 'dx', dx, x);
-    const dims = rest.slice(0, 16) as ConvDimArgs;
-    const s = convDims(op, dims);
-    const act = actArg(op, rest[16]);
-    const alpha = numArg(op, 'alpha', rest[17]);
-    notSoftmax(op, act);
-    lengthIs(op, 'x', x, s.input, 'batch*inH*inW*inC');
-    lengthIs(op, 'w', w, s.kernel, 'kH*kW*(inC/groups)*outC');
-    for (const [nm, arr] of [
-      ['z', z],
-      ['y', y],
-      ['dy', dy],
-      ['dz', dz],
-    ] as const)
-      lengthIs(op, nm, arr, s.output, 'batch*outH*outW*outC');
-    lengthIs(op, 'dw', dw, s.kernel, 'kH*kW*(inC/groups)*outC');
-    if (db) lengthIs(op, 'db', db, s.outC, 'outC');
-    if (dx) lengthIs(op, 'dx', dx, s.input, 'batch*inH*inW*inC');
-    checkFusedBackwardOverlaps(op, { x, w, z, y }, dy, { dz, dw, db, dx });
-    k.conv2dBackward(x, w, z, y, dy, dz, dw, db, dx, ...dims, act, alpha);
+    checkConvBackward('conv2dBackward', 'conv', x, w, z, y, dy, dz, dw, db, dx, rest);
+    k.conv2dBackward(x, w, z, y, dy, dz, dw, db, dx, ...rest);
   }
 
   function maxPool2dForward(x: FloatArray, y: FloatArray, argmax: Int32Array, ...dims: PoolDimArgs): void {
