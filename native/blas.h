@@ -66,11 +66,24 @@ void denseSplit(size_t items, size_t work, F fn) {
   parallelChunks(chunks, [&](size_t c) { fn(items * c / chunks, items * (c + 1) / chunks); });
 }
 
+// z[r0..r1) = the bias in every row.
+template <typename T>
+void biasRows(const T* b, T* z, size_t r0, size_t r1, size_t n) {
+  for (size_t r = r0; r < r1; r++) std::memcpy(z + r * n, b, n * sizeof(T));
+}
+
+// With a bias, z starts as the bias in every row and the gemm adds x·w to it (beta = 1): BLAS then neither zeroes
+// z first nor needs a pass to add the bias after (x·w is summed onto b: the last bits may differ from x·w, then + b).
 template <typename T>
 void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
-  gemm(false, false, m, n, k, 1.0, x, w, 0.0, z);
-  if (!b && act == LINEAR && y == z) return;
-  denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasActivateRows(b, z, y, r0, r1, n, act, alpha); });
+  if (b && n) {
+    denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasRows(b, z, r0, r1, n); });
+    gemm(false, false, m, n, k, 1.0, x, w, 1.0, z);
+  } else {
+    gemm(false, false, m, n, k, 1.0, x, w, 0.0, z);
+  }
+  if (act == LINEAR && y == z) return;
+  denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasActivateRows<T>(nullptr, z, y, r0, r1, n, act, alpha); });
 }
 
 // db[j0..j1) = Σ_rows dz[·, j], each column summed over the rows in order.
