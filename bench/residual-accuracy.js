@@ -45,6 +45,7 @@ async function main() {
       peer: `backprop-${info.name}`,
       model: 'cnn-residual',
       threads: info.threads ?? 1,
+      seed: Number(arg('--seed', 1)),
       trainRows: train.y.length,
       testRows: test.y.length,
       epochs: 5,

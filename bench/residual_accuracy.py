@@ -3,8 +3,8 @@
 the residual CNN of bench/torch_peer.py (cnn-residual), 5 epochs, batch 64, Adam 1e-3, cross-entropy, shuffled
 each epoch; evaluated in eval mode (batch norm's moving statistics), as Keras evaluates.
 
-Usage: residual_accuracy.py DIR THREADS
-Prints one JSON line: {"peer": "pytorch", "threads", "testAccuracy", "trainSeconds"}.
+Usage: residual_accuracy.py DIR THREADS [SEED]
+Prints one JSON line: {"peer": "pytorch", "threads", "seed", "testAccuracy", "trainSeconds"}.
 """
 import json
 import os
@@ -25,8 +25,9 @@ def load(directory, name, dtype):
 
 def main():
     directory, threads = sys.argv[1], int(sys.argv[2])
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     torch.set_num_threads(threads)
-    torch.manual_seed(1)
+    torch.manual_seed(seed)
     x_train = torch.from_numpy(load(directory, 'x_train.f32', '<f4').reshape(-1, 1, 28, 28).copy())
     y_train = torch.from_numpy(load(directory, 'y_train.i32', '<i4').astype(np.int64))
     x_test = torch.from_numpy(load(directory, 'x_test.f32', '<f4').reshape(-1, 1, 28, 28).copy())
@@ -48,6 +49,7 @@ def main():
     with torch.no_grad():
         accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
     print(json.dumps({'peer': 'pytorch', 'version': torch.__version__, 'model': 'cnn-residual', 'threads': threads,
+                      'seed': seed,
                       'trainRows': len(y_train), 'testRows': len(y_test), 'epochs': 5,
                       'testAccuracy': round(accuracy, 4), 'trainSeconds': round(seconds, 2)}))
 

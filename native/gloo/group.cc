@@ -159,6 +159,13 @@ void post(const std::shared_ptr<State>& s, Settler* msg) {
   if (!send(s->tsfn, msg)) delete msg;  // Node is shutting down: nobody waits any more
 }
 
+// Gloo's default ring sends 2 * size segments each way, one message per hop, so a bucket costs about 4 * (size - 1)
+// message latencies even when small; bcube (recursive halving and doubling over the factors of the group size) costs
+// 2 * log2(size) exchanges. Measured on 2 ranks over loopback: 4 KB 2.1 -> 1.0 ms, 0.94 MB 3.0 -> 2.7 ms, 4.8 MB
+// 8.3 -> 6.5 ms. Each chunk is still summed by one rank in a fixed order and sent to the others, so every rank
+// holds the same bits and a run repeats bit for bit at a given group size.
+constexpr auto kAllreduceAlgorithm = gloo::AllreduceOptions::Algorithm::BCUBE;
+
 template <typename T>
 void reduceBucket(State& s, Bucket& b) {
   T* buf = static_cast<T*>(b.buffer);
@@ -174,6 +181,7 @@ void reduceBucket(State& s, Bucket& b) {
   o.setOutput<T>(buf, b.length);
   o.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<T>));
   o.setTag(s.tag++);
+  o.setAlgorithm(kAllreduceAlgorithm);
   gloo::allreduce(o);
   if (!b.divide && inPlace) return;
   const T n = static_cast<T>(s.size);
@@ -196,6 +204,7 @@ void allreduceSum(State& s, T* data, size_t n) {
   o.setOutput<T>(data, n);
   o.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<T>));
   o.setTag(s.tag++);
+  o.setAlgorithm(kAllreduceAlgorithm);
   gloo::allreduce(o);
 }
 

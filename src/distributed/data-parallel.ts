@@ -82,6 +82,8 @@ export class DataParallel implements GradientSync {
   private readonly readyAfter: number[][];
   private readonly launched: Uint8Array;
   private readonly control: Float64Array;
+  /** 1 on a rank whose loss was not finite, summed with the last bucket: no collective of its own per step. */
+  private readonly nonFinite: FloatArray;
   private readonly params: Param[];
   private readonly gradientValues: number;
 
@@ -135,6 +137,11 @@ export class DataParallel implements GradientSync {
       b.last = finishedBy[k] === -1 || b.last === -1 ? -1 : Math.min(b.last, finishedBy[k]);
       bytes += size;
     }
+    // The loss flag rides in the bucket reduced last. A rank whose loss is not finite skips backward and launches
+    // every bucket in finish(), after setting the flag; the others leave it 0, so it is set before it is sent.
+    if (buckets.length === 0) buckets.push({ parts: [], last: -1 });
+    this.nonFinite = floatArray(model.dtype, 1);
+    buckets[buckets.length - 1].parts.push(this.nonFinite);
     this.readyAfter = plan.calls.map(() => []);
     buckets.forEach((b, index) => {
       const total = b.parts.reduce((n, p) => n + p.length, 0);
@@ -210,17 +217,16 @@ export class DataParallel implements GradientSync {
   }
 
   async finish(lossFinite: boolean): Promise<boolean> {
+    if (!lossFinite) this.nonFinite[0] = 1;
     for (let b = 0; b < this.launched.length; b++) if (!this.launched[b]) this.group.reduce(b);
-    const c = this.control;
-    c.fill(0);
-    c[0] = lossFinite ? 0 : 1;
-    this.group.allreduce(c);
     const t0 = performance.now();
     await this.flush('summing gradients');
     stats.waitMs += performance.now() - t0;
     stats.steps++;
     this.launched.fill(0);
-    if (c[0] > 0) return false;
+    const anyNonFinite = this.nonFinite[0] > 0;
+    this.nonFinite[0] = 0;
+    if (anyNonFinite) return false;
     // Summed gradients are dense: a sparse-rows update would miss the other ranks' rows.
     for (const p of this.params) p.sparse = undefined;
     return true;

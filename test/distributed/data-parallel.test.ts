@@ -4,7 +4,7 @@
  * bit for bit, and a rank that dies or hangs, a world-size or model mismatch fail the group with a clear error.
  */
 import * as fs from 'node:fs';
-import { GLOO_ADDON, maxDiff, runGroup, runSingle, startGroup, tempStore } from './ranks';
+import { GLOO_ADDON, maxDiff, runGroup, runSingle, startGroup, startRank, tempStore } from './ranks';
 
 // Gloo comes from a system package (libgloo-dev); CI installs it and sets BACKPROP_REQUIRE_GLOO=1.
 const haveGloo = fs.existsSync(GLOO_ADDON);
@@ -63,6 +63,23 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     const three = await runGroup(3, { batchSize: 8, rows: 100, epochs: 1, shuffle: true });
     expect(maxDiff(three[0], three[2])).toBe(0);
     expect(Number.isFinite(three[0].out!.history.loss[0])).toBe(true);
+  });
+
+  test('a loss that is not finite on one rank stops every rank before that update, as it stops one process', async () => {
+    // Row 3 is in the first global batch (rows 0-15): in rank 0's shard or rank 1's, never both.
+    const single = await startRank(tempStore(), 'single', { batchSize: 16, epochs: 2, nanRow: 3 }, {}).done;
+    expect(single.stderr).toMatch(/the loss is -Infinity at epoch 1, batch 1; training stopped before/);
+    const store = tempStore();
+    try {
+      const ranks = await Promise.all(startGroup(2, store, { batchSize: 8, epochs: 2, nanRow: 3 }).map((r) => r.done));
+      for (const r of ranks) {
+        expect(r.code).toBe(2);
+        // The rank whose loss was finite learns it from the flag summed with the gradients.
+        expect(r.stderr).toMatch(/the loss is (-Infinity|NaN) at epoch 1, batch 1; training stopped before/);
+      }
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
   });
 
   test('dropout and BatchNormalization: trainable weights stay identical on every rank', async () => {
