@@ -158,7 +158,10 @@ struct Kernel {
         const size_t kEnd = s.causal ? std::min(tk, i0 + rq) : tk;
         for (size_t j0 = 0; j0 < kEnd; j0 += kBK) {
           const size_t nk = std::min(kBK, tk - j0);
-          attn::panelProduct<T, W>(qp, dkp, dk, kt + j0, tkp, sc, rq4);
+          // Keys no row of the tile may see (causal) are not computed: maskRow masks those columns whatever
+          // they hold, and the weighted sum stops before them.
+          const size_t live = std::min(nk, kEnd - j0), cols = attn::panelCols<W>(live);
+          attn::panelProduct<T, W>(qp, dkp, dk, kt + j0, tkp, sc, rq4, cols);
           for (size_t r = 0; r < rq4; r++) {
             T* srow = sc + r * kBK;
             const size_t i = i0 + r;
@@ -180,7 +183,7 @@ struct Kernel {
             }
             if (thr) dropRow(srow, nk, attn::dropoutRowKey(s.seed, item, i), j0, thr, keepScale);
           }
-          attn::accumulateRows<T, W>(sc, kBK, 1, nk, vp + j0 * dvp, dvp, o, dvp, rq4, dvp);
+          attn::accumulateRows<T, W>(sc, kBK, 1, live, vp + j0 * dvp, dvp, o, dvp, rq4, dvp);
         }
         for (size_t r = 0; r < rq; r++) {
           const size_t i = i0 + r;
@@ -207,7 +210,7 @@ struct Kernel {
     const size_t tq = s.tq, tk = s.tk;
     for (size_t j0 = 0; j0 < tk; j0 += kBK) {
       const size_t nk = std::min(kBK, tk - j0);
-      attn::panelProduct<T, W>(qp, padded(s.dk), s.dk, kt + j0, tkp, sc, rq4);
+      attn::panelProduct<T, W>(qp, padded(s.dk), s.dk, kt + j0, tkp, sc, rq4, kBK);
       for (size_t r = 0; r < rq; r++) {
         const size_t i = i0 + r;
         T* srow = sc + r * kBK;
@@ -268,7 +271,7 @@ struct Kernel {
       }
       keysAllowed(keyOk, a.keyMask, b, tk, tkp);
       for (size_t j0 = 0; j0 < tk; j0 += kBK) {
-        const size_t nk = std::min(kBK, tk - j0), nk4 = roundUp(nk, 4);
+        const size_t nk = std::min(kBK, tk - j0);
         transposeKeys(kt, kBK, a.k + h * dk, H * dk, b * tk + j0, nk, dk);
         transposeKeys(vt, kBK, a.v + h * dv, H * dv, b * tk + j0, nk, dv);
         std::fill(kp, kp + kBK * dkp, T(0));
@@ -281,8 +284,13 @@ struct Kernel {
         // With a causal mask, queries before the tile's first key see none of it.
         for (size_t i0 = s.causal ? j0 / kBQ * kBQ : 0; i0 < tq; i0 += kBQ) {
           const size_t rq = std::min(kBQ, tq - i0), rq4 = roundUp(rq, 4);
-          attn::panelProduct<T, W>(qa + i0 * dkp, dkp, dk, kt, kBK, pt, rq4);
-          attn::panelProduct<T, W>(da + i0 * dvp, dvp, dv, vt, kBK, st, rq4);
+          // The keys any query of the tile may see (causal: those before its last query); the columns past them
+          // are not computed (maskRow masks them, and the sums below stop before them).
+          const size_t live = !s.causal ? nk : i0 + rq <= j0 ? 0 : std::min(nk, i0 + rq - j0);
+          if (live == 0) continue;
+          const size_t cols = attn::panelCols<W>(live), live4 = roundUp(live, 4);
+          attn::panelProduct<T, W>(qa + i0 * dkp, dkp, dk, kt, kBK, pt, rq4, cols);
+          attn::panelProduct<T, W>(da + i0 * dvp, dvp, dv, vt, kBK, st, rq4, cols);
           for (size_t r = 0; r < rq4; r++) {
             const size_t i = i0 + r;
             T* prow = pt + r * kBK;
@@ -308,9 +316,9 @@ struct Kernel {
             }
           }
           // dV += Pᵀ·dOut, dQ += dS·(scale·K), dK += dSᵀ·(scale·Q).
-          attn::accumulateRows<T, W>(pt, 1, kBK, rq, da + i0 * dvp, dvp, dva, dvp, nk4, dvp);
-          attn::accumulateRows<T, W>(st, kBK, 1, nk, kp, dkp, dqa + i0 * dkp, dkp, rq4, dkp);
-          attn::accumulateRows<T, W>(st, 1, kBK, rq, qa + i0 * dkp, dkp, dka, dkp, nk4, dkp);
+          attn::accumulateRows<T, W>(pt, 1, kBK, rq, da + i0 * dvp, dvp, dva, dvp, live4, dvp);
+          attn::accumulateRows<T, W>(st, kBK, 1, live, kp, dkp, dqa + i0 * dkp, dkp, rq4, dkp);
+          attn::accumulateRows<T, W>(st, 1, kBK, rq, qa + i0 * dkp, dkp, dka, dkp, live4, dkp);
         }
         for (size_t j = 0; j < nk; j++) {
           const size_t row = (b * tk + j0 + j) * H + h;

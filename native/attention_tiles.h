@@ -55,14 +55,24 @@ inline size_t padded(size_t n) { return (n + kPad - 1) / kPad * kPad; }
 // Keys per tile (columns of a score tile) and queries per tile (its rows): a score tile is 32×64 values.
 constexpr size_t kBK = 64, kBQ = 32;
 
+// The columns panelProduct computes for `live` keys: whole steps of its 2·W columns (a multiple of 4), at most kBK.
+template <int W>
+inline size_t panelCols(size_t live) {
+  const size_t step = 2 * W;
+  const size_t n = (live + step - 1) / step * step;
+  return n < kBK ? n : kBK;
+}
+
 // C[r][0..kBK) = Σ_c A[r·lda + c]·B[c·ldb + j] for r < rows (a multiple of 4), K terms: a tile of scores
 // (A = scaled queries, B = keys transposed) or of dOut·vᵀ (A = dOut, B = values transposed).
+// Only the first `cols` columns are computed (a multiple of 2·W, panelCols): the keys any row of the tile may see.
 template <typename T, int W>
-BP_ATTN_TILE void panelProduct(const T* A, size_t lda, size_t K, const T* B, size_t ldb, T* C, size_t rows) {
+BP_ATTN_TILE void panelProduct(const T* A, size_t lda, size_t K, const T* B, size_t ldb, T* C, size_t rows,
+                               size_t cols) {
   using V = typename Vec<T, W>::V;
   constexpr int NV = 2, MR = 4;
   for (size_t r0 = 0; r0 < rows; r0 += MR) {
-    for (size_t j0 = 0; j0 < kBK; j0 += NV * W) {
+    for (size_t j0 = 0; j0 < cols; j0 += NV * W) {
       V acc[MR][NV];
       for (int i = 0; i < MR; i++)
         for (int n = 0; n < NV; n++) acc[i][n] = V{};

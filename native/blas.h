@@ -8,6 +8,7 @@
 
 #include "activations.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace bp {
 
@@ -39,29 +40,80 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T*
             beta, c, static_cast<int>(n));
 }
 
+// Rows [r0, r1) of the dense forward's pass after the gemm: z += b, y = f(z) (softmax: per row).
 template <typename T>
-BP_CLONES void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
-  gemm(false, false, m, n, k, 1.0, x, w, 0.0, z);
-  for (size_t r = 0; r < m; r++) {
+BP_CLONES void biasActivateRows(const T* b, T* z, T* y, size_t r0, size_t r1, size_t n, int act, double alpha) {
+  for (size_t r = r0; r < r1; r++) {
     T* zr = z + r * n;
     T* yr = y + r * n;
     if (b) for (size_t j = 0; j < n; j++) zr[j] += b[j];
     if (act != SOFTMAX) forwardRange(act, alpha, zr, yr, n);
   }
-  if (act == SOFTMAX) softmaxRows(z, y, m, n);
+  if (act == SOFTMAX) softmaxRows(z + r0 * n, y + r0 * n, r1 - r0, n);
+}
+
+// The elementwise passes around the gemms are memory-bound: large ones are split over the thread pool by rows
+// (or columns, for the bias gradient), which changes no element's arithmetic: the same bits at any thread count.
+constexpr size_t kDenseSplit = size_t(1) << 15;
+
+template <typename F>
+void denseSplit(size_t items, size_t work, F fn) {
+  if (work < kDenseSplit || items < 2) {
+    fn(size_t(0), items);
+    return;
+  }
+  const size_t chunks = chunkCount(items);
+  parallelChunks(chunks, [&](size_t c) { fn(items * c / chunks, items * (c + 1) / chunks); });
+}
+
+// z[r0..r1) = the bias in every row.
+template <typename T>
+void biasRows(const T* b, T* z, size_t r0, size_t r1, size_t n) {
+  for (size_t r = r0; r < r1; r++) std::memcpy(z + r * n, b, n * sizeof(T));
+}
+
+// With a bias, z starts as the bias in every row and the gemm adds x·w to it (beta = 1): BLAS then neither zeroes
+// z first nor needs a pass to add the bias after (x·w is summed onto b: the last bits may differ from x·w, then + b).
+template <typename T>
+void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
+  if (b && n) {
+    denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasRows(b, z, r0, r1, n); });
+    gemm(false, false, m, n, k, 1.0, x, w, 1.0, z);
+  } else {
+    gemm(false, false, m, n, k, 1.0, x, w, 0.0, z);
+  }
+  if (act == LINEAR && y == z) return;
+  denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasActivateRows<T>(nullptr, z, y, r0, r1, n, act, alpha); });
+}
+
+// db[j0..j1) = Σ_rows dz[·, j], each column summed over the rows in order.
+template <typename T>
+BP_CLONES void biasGradColumns(const T* dz, T* db, size_t m, size_t n, size_t j0, size_t j1) {
+  std::fill(db + j0, db + j1, T(0));
+  for (size_t r = 0; r < m; r++) {
+    const T* dzr = dz + r * n;
+    for (size_t j = j0; j < j1; j++) db[j] += dzr[j];
+  }
 }
 
 template <typename T>
-BP_CLONES void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
+BP_CLONES void activationBackwardRows(int act, double alpha, const T* z, const T* y, const T* dy, T* dz, size_t r0,
+                                      size_t r1, size_t n) {
+  const size_t o = r0 * n;
+  activationBackward(act, alpha, z + o, y + o, dy + o, dz + o, r1 - r0, n);
+}
+
+template <typename T>
+void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
                    size_t m, size_t k, size_t n, int act, double alpha) {
-  activationBackward(act, alpha, z, y, dy, dz, m, n);
+  if (!(act == LINEAR && dz == dy)) {
+    denseSplit(m, m * n, [&](size_t r0, size_t r1) { activationBackwardRows(act, alpha, z, y, dy, dz, r0, r1, n); });
+  }
   gemm(true, false, k, n, m, 1.0, x, dz, 0.0, dw);
+  // Columns in groups of 16 (a cache line of float32 per row), so that no two threads write one line of db.
   if (db) {
-    std::fill(db, db + n, T(0));
-    for (size_t r = 0; r < m; r++) {
-      const T* dzr = dz + r * n;
-      for (size_t j = 0; j < n; j++) db[j] += dzr[j];
-    }
+    const size_t groups = (n + 15) / 16;
+    denseSplit(groups, m * n, [&](size_t g0, size_t g1) { biasGradColumns(dz, db, m, n, g0 * 16, std::min(n, g1 * 16)); });
   }
   if (dx) gemm(false, true, m, k, n, 1.0, dz, w, 0.0, dx);
 }

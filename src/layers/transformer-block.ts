@@ -12,6 +12,7 @@
  */
 import type { Backend, DType, FloatArray } from '../backend/ops';
 import { floatArray } from '../backend/memory';
+import { Binary } from '../backend/elementwise';
 import type { Initializer, Param, Regularizer } from '../training/contracts';
 import { getInitializer, type InitializerIdentifier } from '../training/initializers';
 import { getRegularizer, type RegularizerIdentifier } from '../training/regularizers';
@@ -26,6 +27,9 @@ import { resolveActivation, type ActivationIdentifier } from './activation-names
 import type { ActivationName } from '../backend/ops';
 import { serializeInitializer, serializeRegularizer } from './serialize';
 import { formatShape, shapeSize, type Shape } from './shape';
+
+/** An empty chain of unary steps (the residual sums apply none). */
+const NO_CODES = new Int32Array(0);
 
 /** Most heads a transformer block takes (a bound for hostile configs, far above any real model). */
 export const MAX_HEADS = 4096;
@@ -505,6 +509,32 @@ export abstract class TransformerBlock extends Layer {
     return this.buffers(rows, this.cross ? [n, n, n, n, n, n, n, n, this.encoderSize] : [n, n, n, n, n]);
   }
 
+  /**
+   * out = a + c over the first n values: the residual sums, by the backend's elementwise op (vectorized natively,
+   * the same bits as a loop: each sum is rounded once). `out` may be `a` itself.
+   */
+  private add(b: Backend, a: FloatArray, c: FloatArray, out: FloatArray, n: number): void {
+    let s = this.addShape;
+    if (!s || s.n !== n || s.dtype !== this.dtype) {
+      s = { n, dtype: this.dtype, shape: Int32Array.of(n), params: floatArray(this.dtype, 0) };
+      this.addShape = s;
+    }
+    const view = (v: FloatArray) => (v.length === n ? v : v.subarray(0, n));
+    b.binary(Binary.add, 1, s.shape, s.shape, s.shape, view(a), view(c), view(out), NO_CODES, s.params, 0);
+  }
+
+  private addShape?: { n: number; dtype: DType; shape: Int32Array; params: FloatArray };
+
+  /**
+   * The gradient through a dropout of the block: dropout scales it in place, so into a copy (`copy`) when the
+   * rate is above 0; at rate 0 dropout is the identity, and dz goes on as it is (the branches read it only).
+   */
+  private dropped(b: Backend, dropout: Dropout, dz: FloatArray, copy: FloatArray, rows: number): FloatArray {
+    if (this.dropout === 0) return dz;
+    copy.set(dz.subarray(0, rows * this.inputSize));
+    return dropout.backward(b, copy, rows)!;
+  }
+
   /** The cross-attention block's forward from h (the self-attention block's output) into x2. */
   private crossForward(b: Backend, h: FloatArray, rows: number, training: boolean, rng: Rng): FloatArray {
     const { core, norm, dropout } = this.cross!;
@@ -516,11 +546,11 @@ export abstract class TransformerBlock extends Layer {
       dropout.forward(b, core.forward(b, q, enc, enc, rows, masks, training, rng), rows, training, rng);
     if (this.normalizeFirst) {
       const a = attend(norm.forward(b, h, rows));
-      for (let i = 0; i < n; i++) x2[i] = h[i] + a[i];
+      this.add(b, h, a, x2, n);
       return x2;
     }
     const a = attend(h);
-    for (let i = 0; i < n; i++) x2[i] = h[i] + a[i];
+    this.add(b, h, a, x2, n);
     return norm.forward(b, x2, rows);
   }
 
@@ -530,18 +560,17 @@ export abstract class TransformerBlock extends Layer {
     const [, , g, , , , dh, dq, dEnc] = this.bufs(rows);
     const n = rows * this.inputSize;
     const attendBack = (d: FloatArray) => {
-      g.set(d.subarray(0, n));
-      core.backward(b, dropout.backward(b, g, rows)!, this.trainable, dq, dEnc, dEnc);
+      core.backward(b, this.dropped(b, dropout, d, g, rows), this.trainable, dq, dEnc, dEnc);
     };
     if (this.normalizeFirst) {
       attendBack(dz);
       const dn = norm.backward(b, dq, rows, true)!;
-      for (let i = 0; i < n; i++) dh[i] = dz[i] + dn[i];
+      this.add(b, dz, dn, dh, n);
       return dh;
     }
     const ds = norm.backward(b, dz, rows, true)!;
     attendBack(ds);
-    for (let i = 0; i < n; i++) dh[i] = ds[i] + dq[i];
+    this.add(b, ds, dq, dh, n);
     return dh;
   }
 
@@ -560,18 +589,18 @@ export abstract class TransformerBlock extends Layer {
       feedforwardDropout.forward(b, output.forward(b, intermediate.forward(b, h, rows), rows), rows, training, rng);
     if (this.normalizeFirst) {
       const a = attend(attentionNorm.forward(b, x, rows));
-      for (let i = 0; i < n; i++) x1[i] = x[i] + a[i];
+      this.add(b, x, a, x1, n);
       const h = this.cross ? this.crossForward(b, x1, rows, training, rng) : x1;
       const f = feed(feedforwardNorm.forward(b, h, rows));
-      for (let i = 0; i < n; i++) y[i] = h[i] + f[i];
+      this.add(b, h, f, y, n);
       return y;
     }
     const a = attend(x);
-    for (let i = 0; i < n; i++) x1[i] = x[i] + a[i];
+    this.add(b, x, a, x1, n);
     const h1s = attentionNorm.forward(b, x1, rows);
     const h1 = this.cross ? this.crossForward(b, h1s, rows, training, rng) : h1s;
     const f = feed(h1);
-    for (let i = 0; i < n; i++) y[i] = h1[i] + f[i];
+    this.add(b, h1, f, y, n);
     return feedforwardNorm.forward(b, y, rows);
   }
 
@@ -581,34 +610,32 @@ export abstract class TransformerBlock extends Layer {
     const n = rows * this.inputSize;
     // The feed-forward branch's gradient, from dz (the gradient of the block's residual sum).
     const feedBack = (dz: FloatArray): FloatArray => {
-      g.set(dz.subarray(0, n));
-      const df = feedforwardDropout.backward(b, g, rows)!;
+      const df = this.dropped(b, feedforwardDropout, dz, g, rows);
       return intermediate.backward(b, output.backward(b, df, rows, true, false, null)!, rows, true, false, null)!;
     };
     // The attention branch's gradient into dxa (overwritten), from dz.
     const attendBack = (dz: FloatArray, dxa: FloatArray): void => {
-      g.set(dz.subarray(0, n));
-      const da = attentionDropout.backward(b, g, rows)!;
+      const da = this.dropped(b, attentionDropout, dz, g, rows);
       this.core!.backward(b, da, this.trainable, dxa, dxa, dxa);
     };
     if (this.normalizeFirst) {
       const dh2 = feedforwardNorm.backward(b, feedBack(dy), rows, true)!;
-      for (let i = 0; i < n; i++) dx1[i] = dy[i] + dh2[i];
+      this.add(b, dy, dh2, dx1, n);
       // Through the cross-attention block (when there is one): dx1 becomes the gradient of the self-attention sum.
       if (this.cross) dx1.set(this.crossBackward(b, dx1, rows).subarray(0, n));
       // dx = dx1 + LN₁ᵀ(MHAᵀ(dx1)): the attention's input gradient into dx, through the norm.
       attendBack(dx1, dx);
       const dxn = attentionNorm.backward(b, dx, rows, true)!;
-      for (let i = 0; i < n; i++) dx[i] = dx1[i] + dxn[i];
+      this.add(b, dx1, dxn, dx, n);
       return needDx ? dx : null;
     }
     const ds2 = feedforwardNorm.backward(b, dy, rows, true)!;
     const dff = feedBack(ds2);
-    for (let i = 0; i < n; i++) dx1[i] = ds2[i] + dff[i];
+    this.add(b, ds2, dff, dx1, n);
     const dh1 = this.cross ? this.crossBackward(b, dx1, rows) : dx1;
     const ds1 = attentionNorm.backward(b, dh1, rows, true)!;
     attendBack(ds1, dx);
-    for (let i = 0; i < n; i++) dx[i] += ds1[i];
+    this.add(b, dx, ds1, dx, n);
     return needDx ? dx : null;
   }
 
