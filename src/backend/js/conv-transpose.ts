@@ -38,7 +38,7 @@ function convOf(d: TransposeDims) {
 
 type ActArgs = [act: number, alpha: number];
 
-/** conv2dTransposeForward's checks (the native addon's, shared with the convolution's); each backend's kernel then runs. */
+/** conv2dTransposeForward's checks (the native addon's, shared with the convolution's); each kernel then runs. */
 export function checkConv2dTransposeForward(
   x: FloatArray,
   w: FloatArray,
