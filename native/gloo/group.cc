@@ -177,16 +177,29 @@ constexpr auto kAllreduceAlgorithm = gloo::AllreduceOptions::Algorithm::BCUBE;
 // sync mode, where the communication thread reads and writes its sockets itself (blocking, within the group's
 // timeout, no busy polling: ranks may outnumber cores), with halving-doubling over buffers bound once per bucket.
 // A sync-mode send blocks until the socket buffers take the whole message, and in halving-doubling both sides
-// of an exchange send before they receive: each allreduce therefore covers a segment of at most kSegmentBytes,
-// so no message (half a segment or less) outgrows what Linux's default socket buffers hold (wmem_max 208 KB,
-// doubled) and two sends can never wait on each other. Each chunk is summed by one rank in a fixed order and
-// sent to the others, so every rank holds the same bits and a run repeats bit for bit at a given group size.
-constexpr size_t kSegmentBytes = 256 * 1024;
+// of an exchange send before they receive. Gloo asks for a send buffer of the message's size, which Linux grants
+// up to net.core.wmem_max (and doubles for its bookkeeping): each allreduce therefore covers a segment of at most
+// wmem_max bytes, so no message (half a segment or less) outgrows its send buffer and two sends can never wait on
+// each other. Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the
+// same bits and a run repeats bit for bit at a given group size.
+size_t segmentBytes() {
+  constexpr size_t kFloor = 128 * 1024, kCeiling = 16 * 1024 * 1024;
+  size_t wmemMax = 0;
+  if (FILE* f = std::fopen("/proc/sys/net/core/wmem_max", "r")) {
+    unsigned long long v = 0;
+    if (std::fscanf(f, "%llu", &v) == 1) wmemMax = static_cast<size_t>(v);
+    std::fclose(f);
+  }
+  // Unreadable, or below Linux's own default (208 KB): what the default surely gives.
+  if (wmemMax < kFloor) return kFloor;
+  return std::min(wmemMax, kCeiling);
+}
 
 template <typename T>
 std::vector<std::unique_ptr<gloo::Algorithm>> bucketSegments(State& s, T* buf, size_t length) {
   std::vector<std::unique_ptr<gloo::Algorithm>> runs;
-  const size_t step = kSegmentBytes / sizeof(T);
+  static const size_t bytes = segmentBytes();
+  const size_t step = bytes / sizeof(T);
   for (size_t off = 0; off < length; off += step) {
     const int count = static_cast<int>(std::min(step, length - off));
     runs.emplace_back(new gloo::AllreduceHalvingDoubling<T>(s.gradCtx, {buf + off}, count));
