@@ -2,7 +2,8 @@
  * The wasm backend's thread pool: every op splits its work into tasks fixed by the problem (never by the thread
  * count), and sums over tasks are added in task order, so results are bit-identical with 1, 2 or 3 threads and
  * run after run. Covers the ops that split work: gemm, the dense layer, the direct and Winograd convolutions
- * (forward and backward), pooling, batch norm, a large Adam step, and an LSTM over a sequence.
+ * (forward and backward), pooling, batch norm, a large Adam step, and an LSTM over a sequence (its gate passes
+ * split over batch rows too).
  */
 import { OP_TABLE, type OpName } from '../../src/backend/op-table';
 import { loadWasmBackend, type WasmBackend } from '../../src/backend/wasm';
@@ -17,11 +18,17 @@ const backends = [1, 2, 3].map((t) => {
 type Sizes = Record<string, number>;
 const cases: [string, OpName, Sizes][] = [
   ['gemm 150x170x190', 'gemm', { m: 150, n: 170, k: 190 }],
+  // Edges of the 2x16 register tile: an odd row left over, one column past a 16-column sliver.
+  ['gemm 151x17x300', 'gemm', { m: 151, n: 17, k: 300 }],
   ['dense 96x300 -> 130', 'denseForward', { m: 96, k: 300, n: 130 }],
   ['dense backward', 'denseBackward', { m: 96, k: 300, n: 130 }],
   ...(['conv2dForward', 'conv2dBackward'] as const).flatMap((op): [string, OpName, Sizes][] => [
     [`${op} direct 3x3 1->32`, op, conv(12, 14, 14, 1, 32)],
     [`${op} winograd 3x3 16->24 same`, op, { ...conv(9, 11, 13, 16, 24), padTop: 1, padLeft: 1, outH: 11, outW: 13 }],
+    // Filter counts that mix tile widths: 16 + 4 and 16 + 12 filters, direct and Winograd.
+    [`${op} direct 3x3 3->20`, op, conv(5, 9, 10, 3, 20)],
+    [`${op} direct 3x3 2->28`, op, conv(5, 9, 10, 2, 28)],
+    [`${op} winograd 3x3 16->28`, op, conv(4, 10, 9, 16, 28)],
   ]),
   ['maxPool2dForward 2x2', 'maxPool2dForward', pool(10, 12, 12, 8)],
   ['avgPool2dBackward 2x2', 'avgPool2dBackward', pool(10, 12, 12, 8)],
@@ -29,6 +36,9 @@ const cases: [string, OpName, Sizes][] = [
   ['batchNormBackward', 'batchNormBackward', { rows: 3000, cols: 24 }],
   ['adamStep 100k', 'adamStep', { len: 100_000 }],
   ['lstmBackward', 'lstmBackward', { batch: 9, steps: 7, inputSize: 5, units: 33 }],
+  // 40 rows: the gate passes split into tasks of 8 rows (the last one short).
+  ['lstmForward 40 rows', 'lstmForward', { batch: 40, steps: 6, inputSize: 5, units: 21 }],
+  ['lstmBackward 40 rows', 'lstmBackward', { batch: 40, steps: 6, inputSize: 5, units: 21 }],
 ];
 
 function conv(batch: number, h: number, w: number, inC: number, outC: number): Sizes {
