@@ -2,7 +2,7 @@
 // in src/backend/ops.ts). Per step: one gemm of the previous state with the recurrent kernel into that step's
 // block of the input projection (one gemm for all steps), then one pass over the gates. Backward through time
 // writes the gate gradients over the gates and takes the weight gradients as one gemm over all steps. The gemms
-// run on the pool, and so do the LSTM's gate passes, split over batch rows (the others run on the op's thread).
+// run on the pool; the gate passes are short and run on the op's thread.
 #include "recurrent.h"
 
 using namespace bp;
@@ -14,21 +14,6 @@ using namespace bp::rnn;
   } while (0)
 
 namespace {
-
-// A gate pass over the batch rows, on the pool in tasks of kGateRows rows (each row's arithmetic is the same
-// whatever thread runs it). A step's pass is some tens of microseconds: split only when there are rows enough.
-constexpr size_t kGateRows = 8;
-template <typename F>
-void byRows(const Exec& ex, size_t B, const F& row) {
-  if (B < 2 * kGateRows) {
-    for (size_t b = 0; b < B; b++) row(b);
-    return;
-  }
-  parallel(ex, static_cast<int>((B + kGateRows - 1) / kGateRows), [&](int task, int) {
-    const size_t b1 = min(B, (task + 1) * kGateRows);
-    for (size_t b = task * kGateRows; b < b1; b++) row(b);
-  });
-}
 
 int simpleRnnForward(const Exec& ex, const float* x, const float* W, const float* U, const float* bias,
                      const float* mask, float* xT, float* z, float* hs, float* y, size_t B, size_t S, size_t I,
@@ -103,7 +88,7 @@ int lstmForward(const Exec& ex, const float* x, const float* W, const float* U, 
     float* cs = cells + s * B * N;
     float* h = hs + s * B * N;
     if (s) BP_TRY(gemmLd(ex, false, false, B, G, N, 1.0f, h - B * N, N, U, G, 1.0f, g, G));
-    byRows(ex, B, [&](size_t b) {
+    for (size_t b = 0; b < B; b++) {
       float* gr = g + b * G;
       if (bias)
         for (size_t j = 0; j < G; j++) gr[j] += bias[j];
@@ -121,7 +106,7 @@ int lstmForward(const Exec& ex, const float* x, const float* W, const float* U, 
           fill(c, N, 0.0f);
           fill(hr, N, 0.0f);
         }
-        return;
+        continue;
       }
       const float *ig = gr, *fg = gr + N, *cg = gr + 2 * N, *og = gr + 3 * N;
       if (cp)
@@ -131,7 +116,7 @@ int lstmForward(const Exec& ex, const float* x, const float* W, const float* U, 
       copy(hr, c, N);
       activateInPlace(act, hr, N);
       for (size_t j = 0; j < N; j++) hr[j] *= og[j];
-    });
+    }
     if (y) storeStep(hs, y, s, B, S, N);
   }
   return kOk;
@@ -152,12 +137,12 @@ int lstmBackward(const Exec& ex, float* xT, const float* W, const float* U, cons
     float* g = gates + s * B * G;
     float* cs = cells + s * B * N;
     // c_s is needed from here on only as act(c_s) (c_{s-1} stays as it is for this step).
-    byRows(ex, B, [&](size_t b) {
+    activateInPlace(act, cs, B * N);
+    for (size_t b = 0; b < B; b++) {
       float* gr = g + b * G;
-      activateInPlace(act, cs + b * N, N);
       if (!keeps(mask, b, S, t)) {
         fill(gr, G, 0.0f);
-        return;
+        continue;
       }
       const float* tc = cs + b * N;
       const float* cp = s ? cells + ((s - 1) * B + b) * N : nullptr;
@@ -175,7 +160,7 @@ int lstmBackward(const Exec& ex, float* xT, const float* W, const float* U, cons
         dcr[j] = dcv * f;
         dhr[j] = 0.0f;
       }
-    });
+    }
     if (db) addColumnSums(g, B, G, G, db);
     if (s) BP_TRY(gemmLd(ex, false, true, B, N, G, 1.0f, g, G, U, G, 1.0f, dh, N));
   }
