@@ -63,6 +63,7 @@ if (process.argv[2] === '--child') {
       const ratio = med(x[k].map((v) => v.wasm / v.native));
       return `${(w * 1000).toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(6)} ${jsTimes[k] ? (jsTimes[k] / w).toFixed(1).padStart(6) : '     -'}`;
     });
-    console.log(k.padEnd(10) + cells.join('   |'));
+    const js = jsTimes[k] ? `   | js ${(jsTimes[k] * 1000).toFixed(1)} ms` : '';
+    console.log(k.padEnd(10) + cells.join('   |') + js);
   }
 }
