@@ -5,6 +5,7 @@
 // shared machine's noise hits both alike. Prints GFLOP/s per module (median of rounds) and B/A.
 // Usage: node bench/wasm-gemm-ab.js a.wasm [b.wasm] [rounds=7]
 'use strict';
+/* global WebAssembly */
 const fs = require('node:fs');
 const files = process.argv.slice(2).filter((a) => a.endsWith('.wasm'));
 const rounds = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) || 7);
@@ -51,8 +52,16 @@ for (let r = 0; r < rounds; r++) {
   });
 }
 const med = (v) => [...v].sort((p, q) => p - q)[v.length >> 1];
-console.log('shape (m n k tA tB)'.padEnd(24) + files.map((f, i) => `GF/s ${i}`.padStart(10)).join('') + (files.length > 1 ? '     B/A' : ''));
+console.log(
+  'shape (m n k tA tB)'.padEnd(24) +
+    files.map((f, i) => `GF/s ${i}`.padStart(10)).join('') +
+    (files.length > 1 ? '     B/A' : ''),
+);
 SHAPES.forEach((s, si) => {
   const v = mods.map((_, mi) => med(rates[mi][si]));
-  console.log(s.join(' ').padEnd(24) + v.map((x) => x.toFixed(1).padStart(10)).join('') + (v.length > 1 ? (v[1] / v[0]).toFixed(2).padStart(8) : ''));
+  console.log(
+    s.join(' ').padEnd(24) +
+      v.map((x) => x.toFixed(1).padStart(10)).join('') +
+      (v.length > 1 ? (v[1] / v[0]).toFixed(2).padStart(8) : ''),
+  );
 });

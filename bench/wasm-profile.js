@@ -89,7 +89,9 @@ async function main() {
     const keys = [...new Set([...n.per.keys(), ...w.per.keys()])].sort(
       (a, b) => (w.per.get(b)?.ms ?? 0) - (w.per.get(a)?.ms ?? 0),
     );
-    console.log('op'.padEnd(28) + 'calls'.padStart(7) + 'native ms'.padStart(11) + 'wasm ms'.padStart(10) + 'ratio'.padStart(8));
+    console.log(
+      'op'.padEnd(28) + 'calls'.padStart(7) + 'native ms'.padStart(11) + 'wasm ms'.padStart(10) + 'ratio'.padStart(8),
+    );
     for (const k of keys) {
       const a = n.per.get(k),
         c = w.per.get(k);

@@ -45,9 +45,13 @@ if (process.argv[2] === '--child') {
   for (let r = 0; r < rounds; r++) {
     files.forEach((f, i) => {
       const o = JSON.parse(
-        execFileSync(process.execPath, [__filename, '--child', threads, models, r === 0 && i === 0 ? withJs : '0'], {
-          env: { ...process.env, BACKPROP_WASM_PATH: f, BACKPROP_SILENT: '1' },
-        }).toString(),
+        execFileSync(
+          process.execPath,
+          [process.argv[1], '--child', threads, models, r === 0 && i === 0 ? withJs : '0'],
+          {
+            env: { ...process.env, BACKPROP_WASM_PATH: f, BACKPROP_SILENT: '1' },
+          },
+        ).toString(),
       );
       for (const [k, v] of Object.entries(o)) {
         if (v.js) jsTimes[k] = v.js;

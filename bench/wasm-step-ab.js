@@ -49,7 +49,7 @@ if (process.argv[2] === '--child') {
   for (let r = 0; r < rounds; r++) {
     files.forEach((f, i) => {
       const o = JSON.parse(
-        execFileSync(process.execPath, [__filename, '--child', threads, models], {
+        execFileSync(process.execPath, [process.argv[1], '--child', threads, models], {
           env: { ...process.env, BACKPROP_WASM_PATH: f, BACKPROP_SILENT: '1' },
         }).toString(),
       );
@@ -60,6 +60,10 @@ if (process.argv[2] === '--child') {
   console.log(`${threads} thread(s), ms per step (median of ${rounds})`);
   for (const k of models.split(',')) {
     const v = res.map((x) => med(x[k]));
-    console.log(k.padEnd(10) + v.map((x) => x.toFixed(3).padStart(10)).join('') + (v.length > 1 ? (v[1] / v[0]).toFixed(3).padStart(8) : ''));
+    console.log(
+      k.padEnd(10) +
+        v.map((x) => x.toFixed(3).padStart(10)).join('') +
+        (v.length > 1 ? (v[1] / v[0]).toFixed(3).padStart(8) : ''),
+    );
   }
 }
