@@ -34,6 +34,11 @@ inline size_t gemmParts(size_t m, size_t n, size_t k) {
   return std::min(threads, std::max(m, n) / 64);
 }
 
+// Where block p of `parts` starts along a side of `along` rows (or columns): cut at multiples of 16.
+inline size_t blockStart(size_t along, size_t p, size_t parts) {
+  return p >= parts ? along : std::min(along, (along * p / parts + 8) / 16 * 16);
+}
+
 // c = alpha·op(a)·op(b) + beta·c; dims already checked to fit in int. Zero sizes never reach BLAS
 // (OpenBLAS rejects lda = 0).
 template <typename T>
@@ -59,8 +64,7 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T*
   const size_t along = byRows ? m : n;
   SingleThreadedBlas single;
   parallelChunks(parts, [&](size_t p) {
-    const size_t i0 = std::min(along, (along * p / parts + 8) / 16 * 16);
-    const size_t i1 = p + 1 == parts ? along : std::min(along, (along * (p + 1) / parts + 8) / 16 * 16);
+    const size_t i0 = blockStart(along, p, parts), i1 = blockStart(along, p + 1, parts);
     if (i1 <= i0) return;
     const int len = static_cast<int>(i1 - i0);
     if (byRows) {
@@ -109,6 +113,21 @@ void biasRows(const T* b, T* z, size_t r0, size_t r1, size_t n) {
 // z first nor needs a pass to add the bias after (x·w is summed onto b: the last bits may differ from x·w, then + b).
 template <typename T>
 void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
+  // A product split by rows (gemm): each block's bias rows, product and activation in one run of the pool, while
+  // the block is in cache; every element computed as in the passes below.
+  const size_t parts = k && n ? gemmParts(m, n, k) : 1;
+  if (parts >= 2 && m >= n) {
+    SingleThreadedBlas single;
+    parallelChunks(parts, [&](size_t p) {
+      const size_t r0 = blockStart(m, p, parts), r1 = blockStart(m, p + 1, parts);
+      if (r1 <= r0) return;
+      if (b) biasRows(b, z, r0, r1, n);
+      cblasGemm(false, false, static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), 1.0, x + r0 * k,
+                static_cast<int>(k), w, static_cast<int>(n), b ? 1.0 : 0.0, z + r0 * n, static_cast<int>(n));
+      if (!(act == LINEAR && y == z)) biasActivateRows<T>(nullptr, z, y, r0, r1, n, act, alpha);
+    });
+    return;
+  }
   if (b && n) {
     denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasRows(b, z, r0, r1, n); });
     gemm(false, false, m, n, k, 1.0, x, w, 1.0, z);
@@ -139,7 +158,20 @@ BP_CLONES void activationBackwardRows(int act, double alpha, const T* z, const T
 template <typename T>
 void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
                    size_t m, size_t k, size_t n, int act, double alpha) {
-  if (!(act == LINEAR && dz == dy)) {
+  const bool passes = !(act == LINEAR && dz == dy);
+  // dx's product split by rows (gemm): each block's activation gradient and its rows of dx in one run of the pool.
+  const size_t parts = dx && k && n ? gemmParts(m, k, n) : 1;
+  if (parts >= 2 && m >= k) {
+    SingleThreadedBlas single;
+    parallelChunks(parts, [&](size_t p) {
+      const size_t r0 = blockStart(m, p, parts), r1 = blockStart(m, p + 1, parts);
+      if (r1 <= r0) return;
+      if (passes) activationBackwardRows(act, alpha, z, y, dy, dz, r0, r1, n);
+      cblasGemm(false, true, static_cast<int>(r1 - r0), static_cast<int>(k), static_cast<int>(n), 1.0, dz + r0 * n,
+                static_cast<int>(n), w, static_cast<int>(n), 0.0, dx + r0 * k, static_cast<int>(k));
+    });
+    dx = nullptr;
+  } else if (passes) {
     denseSplit(m, m * n, [&](size_t r0, size_t r1) { activationBackwardRows(act, alpha, z, y, dy, dz, r0, r1, n); });
   }
   gemm(true, false, k, n, m, 1.0, x, dz, 0.0, dw);
