@@ -2,12 +2,15 @@
 #include "group.h"
 
 #include <gloo/allreduce.h>
+#include <gloo/allreduce_halving_doubling.h>
 #include <gloo/barrier.h>
 #include <gloo/broadcast.h>
 #include <gloo/math.h>
 #include <gloo/rendezvous/file_store.h>
+#include <gloo/rendezvous/prefix_store.h>
 #include <gloo/transport/tcp/device.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -40,6 +43,10 @@ struct State {
   // Communication thread only.
   std::shared_ptr<gloo::transport::Device> dev;
   std::shared_ptr<gloo::rendezvous::Context> ctx;
+  // The gradient buckets' own connections, in Gloo's sync mode (see reduceBucket), and per bucket the
+  // allreduces of its segments, made on the bucket's first reduce (every rank in the same order).
+  std::shared_ptr<gloo::rendezvous::Context> gradCtx;
+  std::vector<std::vector<std::unique_ptr<gloo::Algorithm>>> bucketRuns;
   uint32_t tag = 0;
 
   Napi::ThreadSafeFunction tsfn;
@@ -159,15 +166,49 @@ void post(const std::shared_ptr<State>& s, Settler* msg) {
   if (!send(s->tsfn, msg)) delete msg;  // Node is shutting down: nobody waits any more
 }
 
-// Gloo's default ring sends 2 * size segments each way, one message per hop, so a bucket costs about 4 * (size - 1)
-// message latencies even when small; bcube (recursive halving and doubling over the factors of the group size) costs
-// 2 * log2(size) exchanges. Measured on 2 ranks over loopback: 4 KB 2.1 -> 1.0 ms, 0.94 MB 3.0 -> 2.7 ms, 4.8 MB
-// 8.3 -> 6.5 ms. Each chunk is still summed by one rank in a fixed order and sent to the others, so every rank
-// holds the same bits and a run repeats bit for bit at a given group size.
+// Gloo's default ring sends 2 * size segments each way, one message per hop, so a collective costs about
+// 4 * (size - 1) message latencies even when small; bcube (recursive halving and doubling over the factors of the
+// group size) costs 2 * log2(size) exchanges. Used for the occasional collectives (checks, metrics, stop votes).
 constexpr auto kAllreduceAlgorithm = gloo::AllreduceOptions::Algorithm::BCUBE;
 
+// Gradient buckets, every step, take another path. Gloo's default (async) pairs hand each message to a loop
+// thread that wakes the waiting thread: two or more thread wakeups per message, which on a 2-core machine with
+// both cores busy cost more than the transfer (0.94 MB: 3-4 ms per allreduce). Their own context runs in Gloo's
+// sync mode, where the communication thread reads and writes its sockets itself (blocking, within the group's
+// timeout, no busy polling: ranks may outnumber cores), with halving-doubling over buffers bound once per bucket.
+// A sync-mode send blocks until the socket buffers take the whole message, and in halving-doubling both sides
+// of an exchange send before they receive. Gloo asks for a send buffer of the message's size, which Linux grants
+// up to net.core.wmem_max (and doubles for its bookkeeping): each allreduce therefore covers a segment of at most
+// wmem_max bytes, so no message (half a segment or less) outgrows its send buffer and two sends can never wait on
+// each other. Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the
+// same bits and a run repeats bit for bit at a given group size.
+size_t segmentBytes() {
+  constexpr size_t kFloor = 128 * 1024, kCeiling = 16 * 1024 * 1024;
+  size_t wmemMax = 0;
+  if (FILE* f = std::fopen("/proc/sys/net/core/wmem_max", "r")) {
+    unsigned long long v = 0;
+    if (std::fscanf(f, "%llu", &v) == 1) wmemMax = static_cast<size_t>(v);
+    std::fclose(f);
+  }
+  // Unreadable, or below Linux's own default (208 KB): what the default surely gives.
+  if (wmemMax < kFloor) return kFloor;
+  return std::min(wmemMax, kCeiling);
+}
+
 template <typename T>
-void reduceBucket(State& s, Bucket& b) {
+std::vector<std::unique_ptr<gloo::Algorithm>> bucketSegments(State& s, T* buf, size_t length) {
+  std::vector<std::unique_ptr<gloo::Algorithm>> runs;
+  static const size_t bytes = segmentBytes();
+  const size_t step = bytes / sizeof(T);
+  for (size_t off = 0; off < length; off += step) {
+    const int count = static_cast<int>(std::min(step, length - off));
+    runs.emplace_back(new gloo::AllreduceHalvingDoubling<T>(s.gradCtx, {buf + off}, count));
+  }
+  return runs;
+}
+
+template <typename T>
+void reduceBucket(State& s, Bucket& b, size_t index) {
   T* buf = static_cast<T*>(b.buffer);
   const bool inPlace = b.parts.size() == 1 && b.parts[0].data == b.buffer;
   if (!inPlace) {
@@ -177,12 +218,10 @@ void reduceBucket(State& s, Bucket& b) {
       off += p.length;
     }
   }
-  gloo::AllreduceOptions o(s.ctx);
-  o.setOutput<T>(buf, b.length);
-  o.setReduceFunction(static_cast<void (*)(void*, const void*, const void*, size_t)>(&gloo::sum<T>));
-  o.setTag(s.tag++);
-  o.setAlgorithm(kAllreduceAlgorithm);
-  gloo::allreduce(o);
+  if (s.bucketRuns.size() <= index) s.bucketRuns.resize(index + 1);
+  auto& runs = s.bucketRuns[index];
+  if (runs.empty()) runs = bucketSegments(s, buf, b.length);
+  for (auto& r : runs) r->run();
   if (!b.divide && inPlace) return;
   const T n = static_cast<T>(s.size);
   size_t off = 0;
@@ -217,16 +256,29 @@ void broadcastFrom(State& s, T* data, size_t n, int root) {
   gloo::broadcast(o);
 }
 
+// Connects both contexts (collectives, and gradient buckets in sync mode) through one store.
+void connectContexts(const std::shared_ptr<State>& s, gloo::rendezvous::Store& store) {
+  auto ctx = std::make_shared<gloo::rendezvous::Context>(s->rank, s->size);
+  ctx->setTimeout(s->timeout);
+  ctx->connectFullMesh(store, s->dev);
+  auto gradCtx = std::make_shared<gloo::rendezvous::Context>(s->rank, s->size);
+  gradCtx->setTimeout(s->timeout);  // also the sockets' send and receive timeouts in sync mode
+  gloo::rendezvous::PrefixStore gradStore("grad", store);
+  gradCtx->connectFullMesh(gradStore, s->dev);
+  for (int i = 0; i < s->size; i++)
+    if (i != s->rank) gradCtx->getPair(i)->setSync(true, false);
+  s->ctx = ctx;
+  s->gradCtx = gradCtx;
+}
+
 void connect(const std::shared_ptr<State>& s, const Op& op, std::vector<std::string>* keyFiles) {
   gloo::transport::tcp::attr attr;
   attr.hostname = s->address;
   s->dev = gloo::transport::tcp::CreateDevice(attr);
-  auto ctx = std::make_shared<gloo::rendezvous::Context>(s->rank, s->size);
-  ctx->setTimeout(s->timeout);
   if (!op.dir.empty()) {
     TimedFileStore store(op.dir, s->timeout);
     try {
-      ctx->connectFullMesh(store, s->dev);
+      connectContexts(s, store);
     } catch (...) {
       // A key left behind would make the next run's set of it abort the process: remove what this rank wrote.
       for (const auto& f : store.getAllKeyFilePaths()) std::remove(f.c_str());
@@ -235,9 +287,8 @@ void connect(const std::shared_ptr<State>& s, const Op& op, std::vector<std::str
     *keyFiles = store.getAllKeyFilePaths();
   } else {
     BridgeStore store(s);
-    ctx->connectFullMesh(store, s->dev);
+    connectContexts(s, store);
   }
-  s->ctx = ctx;
 }
 
 void run(std::shared_ptr<State> s) {
@@ -259,6 +310,8 @@ void run(std::shared_ptr<State> s) {
     if (op.kind == Op::kStop) {
       // Destroying the context closes its connections; done here, where Gloo ran.
       try {
+        s->bucketRuns.clear();
+        s->gradCtx.reset();
         s->ctx.reset();
         s->dev.reset();
       } catch (const std::exception& e) {
@@ -274,8 +327,8 @@ void run(std::shared_ptr<State> s) {
             connect(s, op, &strings);
             break;
           case Op::kReduce:
-            if (bucket->f64) reduceBucket<double>(*s, *bucket);
-            else reduceBucket<float>(*s, *bucket);
+            if (bucket->f64) reduceBucket<double>(*s, *bucket, op.bucket);
+            else reduceBucket<float>(*s, *bucket, op.bucket);
             break;
           case Op::kAllreduce:
             if (op.f64) allreduceSum(*s, static_cast<double*>(op.data), op.length);

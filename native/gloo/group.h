@@ -1,5 +1,6 @@
-// A process group over Gloo (the collectives library PyTorch's CPU DistributedDataParallel uses): one Gloo
-// context, connected full mesh over TCP, and one communication thread that runs the group's collectives in
+// A process group over Gloo (the collectives library PyTorch's CPU DistributedDataParallel uses): two Gloo
+// contexts connected full mesh over TCP (one for gradient buckets, in sync mode; one for the other collectives:
+// group.cc says why), and one communication thread that runs the group's collectives in
 // the order JS queued them. Every rank queues the same collectives in the same order (the training loop is
 // deterministic), which is what Gloo needs; a collective never runs on the main thread, so gradients of later
 // layers are summed over the network while backward computes earlier layers.

@@ -3,8 +3,9 @@
  * weights are broadcast at the start, each rank trains on its shard of every epoch, and the weight gradients
  * are averaged over the ranks before every update, so every rank applies the same update to the same weights.
  *
- * Gradients go in buckets of about 25 MB, filled in reverse layer order; a bucket's allreduce is queued as soon
- * as backward has finished its layers and runs on the group's communication thread while backward goes on.
+ * Gradients go in buckets of at most 25 MB, filled in reverse layer order and closed at the first layer boundary
+ * past 1 MB; a bucket's allreduce is queued as soon as backward has finished its layers and runs on the group's
+ * communication thread while backward goes on.
  * Bucket order and Gloo's reduction order are fixed, so a run is bit-for-bit repeatable at a given world size.
  */
 import { floatArray } from '../backend/memory';
@@ -17,6 +18,13 @@ import { nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
 
 const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
+/**
+ * A bucket that holds this much when backward finishes a layer is sent then, even below its cap: a large layer
+ * near the output (the dense layer of a CNN) is summed over the network while backward computes the layers
+ * before it, instead of waiting in one bucket with them until the end of the step (PyTorch caps its first
+ * bucket at 1 MB for the same reason; this applies it to every bucket, cut at layer boundaries).
+ */
+const SEND_AT_BYTES = 1024 * 1024;
 
 /** Gradient bucket size: BACKPROP_BUCKET_MB (as PyTorch's bucket_cap_mb), else 25 MB. */
 function bucketBytes(): number {
@@ -127,7 +135,8 @@ export class DataParallel implements GradientSync {
     let bytes = Infinity;
     for (let k = 0; k < order.length; k++) {
       const size = order[k].grad.length * width;
-      if (bytes + size > limit) {
+      const layerBoundary = k > 0 && finishedBy[k] !== finishedBy[k - 1];
+      if (bytes + size > limit || (layerBoundary && bytes >= SEND_AT_BYTES)) {
         buckets.push({ parts: [], last: finishedBy[k] });
         bytes = 0;
       }

@@ -43,9 +43,9 @@ function build(kind, seed, hidden) {
   const rank = distributed ? bp.distributed.rank() : 0;
   if (tc.exitRank === rank) process.exit(3);
   // Each rank starts from other weights: fit must broadcast rank 0's.
-  const model = build(tc.kind ?? 'mlp', (tc.seed ?? 1) + 1000 * rank, rank === 1 && tc.otherModel ? 9 : 8);
+  const model = build(tc.kind ?? 'mlp', (tc.seed ?? 1) + 1000 * rank, rank === 1 && tc.otherModel ? 9 : (tc.hidden ?? 8));
   model.compile({
-    optimizer: bp.optimizers.adam({ learningRate: 0.01 }),
+    optimizer: tc.sgd ? bp.optimizers.sgd({ learningRate: 0.1 }) : bp.optimizers.adam({ learningRate: 0.01 }),
     // With nanRow: cross-entropy plus log(2 - yTrue), constant in the weights but -Infinity on the marked row.
     loss:
       tc.nanRow === undefined
