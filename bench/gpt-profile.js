@@ -46,7 +46,8 @@ async function whole() {
 
 // A label per op call: the op name, with the shape for the products.
 function label(name, a) {
-  if (name === 'gemm' || name === 'gemmAsync') return `gemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
+  if (name === 'gemm' || name === 'gemmAsync')
+    return `gemm ${a[0] ? 'T' : 'N'}${a[1] ? 'T' : 'N'} ${a[2]}x${a[3]}x${a[4]}`;
   if (name.startsWith('denseForward')) return `${name} ${a[5]}x${a[6]}x${a[7]} act${a[8]}`;
   if (name.startsWith('denseBackward')) return `${name} ${a[9]}x${a[10]}x${a[11]} act${a[12]}${a[8] ? ' dx' : ''}`;
   return name;
