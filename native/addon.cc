@@ -7,6 +7,7 @@
 #include "activations.h"
 #include "args.h"
 #include "attention.h"
+#include "blas_threads.h"
 #include "conv_direct.h"
 #include "exports.h"
 
@@ -25,10 +26,11 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("config", std::string(openblas_get_config()));
   o.Set("core", std::string(openblas_get_corename()));
-  o.Set("threads", openblas_get_num_threads());
+  o.Set("threads", poolThreads());
   o.Set("parallel", openblas_get_parallel());
   o.Set("convKernels", std::string(directConvKernels()));
   o.Set("attentionLanes", attentionLanes());
+  o.Set("gemmSplit", gemmSplitSupported());
   return o;
 }
 
@@ -36,7 +38,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   Args a(info, "setThreads", 1);
   uint64_t n = a.dim(0, "n");
   if (n < 1 || n > 1024) a.rangeError("'n' must be an integer in [1, 1024], got " + std::to_string(n));
-  openblas_set_num_threads(static_cast<int>(n));
+  setPoolThreads(static_cast<int>(n));
   return info.Env().Undefined();
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "activations.h"
+#include "blas_threads.h"
 #include "simd.h"
 #include "thread_pool.h"
 
@@ -23,6 +24,21 @@ inline void cblasGemm(bool ta, bool tb, int m, int n, int k, double alpha, const
               alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// How many blocks a product is split into over the thread pool (blas_threads.h), 1 for OpenBLAS's own threading:
+// products of at least 2²¹ multiply-adds with a side of at most 512 (the thin products of transformer and MLP
+// steps; large square ones OpenBLAS threads well itself), at least 64 rows (or columns) per block.
+inline size_t gemmParts(size_t m, size_t n, size_t k) {
+  if (!gemmSplitSupported()) return 1;
+  const size_t threads = static_cast<size_t>(poolThreads());
+  if (threads < 2 || m * n * k < (size_t(1) << 21) || std::min({m, n, k}) > 512) return 1;
+  return std::min(threads, std::max(m, n) / 64);
+}
+
+// Where block p of `parts` starts along a side of `along` rows (or columns): cut at multiples of 16.
+inline size_t blockStart(size_t along, size_t p, size_t parts) {
+  return p >= parts ? along : std::min(along, (along * p / parts + 8) / 16 * 16);
+}
+
 // c = alpha·op(a)·op(b) + beta·c; dims already checked to fit in int. Zero sizes never reach BLAS
 // (OpenBLAS rejects lda = 0).
 template <typename T>
@@ -35,9 +51,30 @@ void gemm(bool ta, bool tb, size_t m, size_t n, size_t k, double alpha, const T*
     return;
   }
   // With beta = 0 OpenBLAS overwrites c without reading it (NaN in c does not propagate; tested).
-  int lda = static_cast<int>(ta ? m : k), ldb = static_cast<int>(tb ? k : n);
-  cblasGemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb,
-            beta, c, static_cast<int>(n));
+  const int lda = static_cast<int>(ta ? m : k), ldb = static_cast<int>(tb ? k : n), ldc = static_cast<int>(n);
+  const size_t parts = gemmParts(m, n, k);
+  if (parts < 2) {
+    cblasGemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a, lda, b, ldb, beta, c,
+              ldc);
+    return;
+  }
+  // Blocks of whole rows of C (or of columns, when C is wider than tall), cut at multiples of 16, one per thread;
+  // each is op(a)'s rows times op(b), or op(a) times op(b)'s columns: the same products, element by element.
+  const bool byRows = m >= n;
+  const size_t along = byRows ? m : n;
+  SingleThreadedBlas single;
+  parallelChunks(parts, [&](size_t p) {
+    const size_t i0 = blockStart(along, p, parts), i1 = blockStart(along, p + 1, parts);
+    if (i1 <= i0) return;
+    const int len = static_cast<int>(i1 - i0);
+    if (byRows) {
+      cblasGemm(ta, tb, len, static_cast<int>(n), static_cast<int>(k), alpha, a + (ta ? i0 : i0 * k), lda, b, ldb,
+                beta, c + i0 * n, ldc);
+    } else {
+      cblasGemm(ta, tb, static_cast<int>(m), len, static_cast<int>(k), alpha, a, lda, b + (tb ? i0 * k : i0), ldb,
+                beta, c + i0, ldc);
+    }
+  });
 }
 
 // Rows [r0, r1) of the dense forward's pass after the gemm: z += b, y = f(z) (softmax: per row).
@@ -76,6 +113,21 @@ void biasRows(const T* b, T* z, size_t r0, size_t r1, size_t n) {
 // z first nor needs a pass to add the bias after (x·w is summed onto b: the last bits may differ from x·w, then + b).
 template <typename T>
 void denseForward(const T* x, const T* w, const T* b, T* z, T* y, size_t m, size_t k, size_t n, int act, double alpha) {
+  // A product split by rows (gemm): each block's bias rows, product and activation in one run of the pool, while
+  // the block is in cache; every element computed as in the passes below.
+  const size_t parts = k && n ? gemmParts(m, n, k) : 1;
+  if (parts >= 2 && m >= n) {
+    SingleThreadedBlas single;
+    parallelChunks(parts, [&](size_t p) {
+      const size_t r0 = blockStart(m, p, parts), r1 = blockStart(m, p + 1, parts);
+      if (r1 <= r0) return;
+      if (b) biasRows(b, z, r0, r1, n);
+      cblasGemm(false, false, static_cast<int>(r1 - r0), static_cast<int>(n), static_cast<int>(k), 1.0, x + r0 * k,
+                static_cast<int>(k), w, static_cast<int>(n), b ? 1.0 : 0.0, z + r0 * n, static_cast<int>(n));
+      if (!(act == LINEAR && y == z)) biasActivateRows<T>(nullptr, z, y, r0, r1, n, act, alpha);
+    });
+    return;
+  }
   if (b && n) {
     denseSplit(m, m * n, [&](size_t r0, size_t r1) { biasRows(b, z, r0, r1, n); });
     gemm(false, false, m, n, k, 1.0, x, w, 1.0, z);
@@ -106,14 +158,32 @@ BP_CLONES void activationBackwardRows(int act, double alpha, const T* z, const T
 template <typename T>
 void denseBackward(const T* x, const T* w, const T* z, const T* y, const T* dy, T* dz, T* dw, T* db, T* dx,
                    size_t m, size_t k, size_t n, int act, double alpha) {
-  if (!(act == LINEAR && dz == dy)) {
+  const bool passes = !(act == LINEAR && dz == dy);
+  // dx's product split by rows (gemm): each block's activation gradient and its rows of dx in one run of the pool.
+  const size_t parts = dx && k && n ? gemmParts(m, k, n) : 1;
+  if (parts >= 2 && m >= k) {
+    SingleThreadedBlas single;
+    parallelChunks(parts, [&](size_t p) {
+      const size_t r0 = blockStart(m, p, parts), r1 = blockStart(m, p + 1, parts);
+      if (r1 <= r0) return;
+      if (passes) activationBackwardRows(act, alpha, z, y, dy, dz, r0, r1, n);
+      cblasGemm(false, true, static_cast<int>(r1 - r0), static_cast<int>(k), static_cast<int>(n), 1.0, dz + r0 * n,
+                static_cast<int>(n), w, static_cast<int>(n), 0.0, dx + r0 * k, static_cast<int>(k));
+    });
+    dx = nullptr;
+  } else if (passes) {
     denseSplit(m, m * n, [&](size_t r0, size_t r1) { activationBackwardRows(act, alpha, z, y, dy, dz, r0, r1, n); });
   }
   gemm(true, false, k, n, m, 1.0, x, dz, 0.0, dw);
-  // Columns in groups of 16 (a cache line of float32 per row), so that no two threads write one line of db.
+  // Columns in groups of 16 (a cache line of float32 per row), so that no two threads write one line of db; one
+  // block of groups per thread (not the pool's four chunks per thread): each chunk walks all m rows, and the wider
+  // its columns, the more of each row's lines it reads at once.
   if (db) {
     const size_t groups = (n + 15) / 16;
-    denseSplit(groups, m * n, [&](size_t g0, size_t g1) { biasGradColumns(dz, db, m, n, g0 * 16, std::min(n, g1 * 16)); });
+    const size_t chunks = m * n < kDenseSplit ? 1 : std::min(groups, static_cast<size_t>(poolThreads()));
+    parallelChunks(chunks, [&](size_t c) {
+      biasGradColumns(dz, db, m, n, groups * c / chunks * 16, std::min(n, groups * (c + 1) / chunks * 16));
+    });
   }
   if (dx) gemm(false, true, m, k, n, 1.0, dz, w, 0.0, dx);
 }

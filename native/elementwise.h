@@ -16,6 +16,7 @@
 
 #include "activations.h"
 #include "simd.h"
+#include "thread_pool.h"
 
 namespace bp {
 
@@ -238,6 +239,17 @@ struct Walk {
 template <typename T>
 void binaryKernel(int code, size_t rank, const int64_t* outShape, const int64_t* aShape, const int64_t* bShape,
                   const T* a, const T* b, T* out, const int64_t* post, const T* postParams, size_t chain) {
+  // A large sum of two equal vectors (the residual adds of a transformer step): in chunks on the thread pool, each
+  // value computed as one pass would.
+  if (rank == 1 && aShape[0] == outShape[0] && bShape[0] == outShape[0] && outShape[0] >= (int64_t(1) << 16)) {
+    const size_t n = static_cast<size_t>(outShape[0]), chunks = chunkCount(n >> 14);
+    parallelChunks(chunks, [&](size_t c) {
+      const size_t i0 = n * c / chunks, len = n * (c + 1) / chunks - i0;
+      binaryRun(code, a + i0, 1, b + i0, 1, out + i0, len);
+      if (chain) runChain(post, postParams, chain, out + i0, len);
+    });
+    return;
+  }
   const int64_t* shapes[2] = {aShape, bShape};
   Walk w(rank, outShape, 2, shapes);
   for (bool more = w.begin(); more; more = w.next()) {

@@ -1,5 +1,7 @@
 #include "thread_pool.h"
 
+#include "blas_threads.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -9,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-extern "C" int openblas_get_num_threads(void);
 
 namespace bp {
 
@@ -46,13 +47,13 @@ class Pool {
  public:
   void run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::unique_lock<std::mutex> busy(runMutex_, std::try_to_lock);
-    if (!busy.owns_lock() || chunks <= 1 || openblas_get_num_threads() <= 1) {
+    if (!busy.owns_lock() || chunks <= 1 || poolThreads() <= 1) {
       // Another call holds the pool (or there is nothing to share): run every chunk here, in order.
       for (size_t c = 0; c < chunks; c++) fn(c);
       return;
     }
     // Workers join up to the thread count (the calling thread is one of them); the others stay asleep.
-    const int threads = openblas_get_num_threads();
+    const int threads = poolThreads();
     const size_t helpers = std::min<size_t>(chunks, threads < 1 ? 1 : static_cast<size_t>(threads)) - 1;
     ensureWorkers(helpers);
     {
@@ -157,7 +158,7 @@ Pool& pool() {
 void parallelChunks(size_t chunks, const std::function<void(size_t)>& fn) { pool().run(chunks, fn); }
 
 size_t chunkCount(size_t items) {
-  int threads = openblas_get_num_threads();
+  int threads = poolThreads();
   size_t t = threads < 1 ? 1 : static_cast<size_t>(threads);
   if (t > 64) t = 64;
   // With several threads, a few chunks per thread, taken as threads come free: a core busy with another process

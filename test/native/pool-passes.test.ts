@@ -1,6 +1,7 @@
 /**
  * The memory-bound passes that run on the native thread pool when large (layer normalization forward and backward,
- * the dense layer's bias/activation pass, activation gradient and bias gradient): their split never changes an
+ * the dense layer's bias/activation pass, activation gradient and bias gradient, the sum of two equal vectors, as
+ * the residual adds of a transformer block): their split never changes an
  * element's arithmetic, so the results are the same bits at any thread count, run after run. (The dense layer's
  * gemms are OpenBLAS's, whose last bits may depend on its thread count: the dense case has no inputs, inner = 0,
  * so that z is the bias and only the passes remain.)
@@ -8,6 +9,8 @@
 import * as bp from '../../src';
 import { nativeBackend } from '../../src/backend/select';
 import { Activation, type Backend, type FloatArray } from '../../src/backend/ops';
+import { Binary, Unary } from '../../src/backend/elementwise';
+import { jsReference } from '../../src/backend/select';
 import { floatArray } from '../../src/backend/memory';
 
 const native = nativeBackend().backend;
@@ -58,6 +61,26 @@ describeNative('native pool passes', () => {
       for (const t of [2, 3, 8, 2]) {
         bp.setThreads(t);
         expect(run(native!, kind)).toEqual(one);
+      }
+    }
+  });
+  test('a large vector sum (with a chain step): the same bits at 1, 2, 3 and 8 threads, and as the JS reference', () => {
+    const n = 3 * 2 ** 15 + 7;
+    for (const kind of ['float32', 'float64'] as const) {
+      const a = filled(kind, n, 8),
+        c = filled(kind, n, 9);
+      const shape = Int32Array.of(n);
+      const chain = Int32Array.of(Unary.relu);
+      const params = floatArray(kind, 2);
+      const sum = (b: Backend) => {
+        const out = floatArray(kind, n);
+        b.binary(Binary.add, 1, shape, shape, shape, a, c, out, chain, params, 1);
+        return out;
+      };
+      const ref = sum(jsReference());
+      for (const t of [1, 2, 3, 8, 2]) {
+        bp.setThreads(t);
+        expect(sum(native!)).toEqual(ref);
       }
     }
   });

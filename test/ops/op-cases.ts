@@ -410,12 +410,15 @@ export const CONV_SHAPES: [string, ConvShape][] = [
   ['direct: 8 filters, padding beyond the kernel', [1, 4, 4, 2, 3, 3, 8, 1, 2, 4, 3, 1, 1, 6, 5, 1]],
   ['direct: 8 filters, kernel wider than the input', [2, 3, 2, 3, 2, 5, 8, 1, 1, 0, 2, 1, 1, 2, 2, 1]],
   ['direct: strides 2 and 3, 32 filters', [2, 11, 10, 3, 3, 2, 32, 2, 3, 0, 0, 1, 1, 5, 3, 1]],
+  // The wasm tiles take 16 filters at a time, then 12, 8 or 4: 28 = 16 + 12, with 27 taps (16 + 11 in dX).
+  ['direct: 28 filters, 27 taps', convShape(2, 7, 8, 3, 3, 3, 28)],
   // 3x3 at stride 1 with 16+ input channels: the native Winograd kernels in float32 (odd outputs, padding 0-2).
   ['winograd: same, odd sizes, 24 filters', convShape(2, 7, 9, 16, 3, 3, 24, { same: true })],
   ['winograd: valid, odd output width', convShape(3, 8, 7, 32, 3, 3, 32)],
   ['winograd: padding 2 (a full convolution)', [2, 5, 6, 16, 3, 3, 16, 1, 1, 2, 2, 1, 1, 7, 8, 1]],
   ['winograd: a 1x1 image, same', convShape(2, 1, 1, 16, 3, 3, 16, { same: true })],
   ['winograd: 48 to 64 channels, same', convShape(1, 6, 6, 48, 3, 3, 64, { same: true })],
+  ['winograd: 20 to 28 channels', convShape(2, 6, 7, 20, 3, 3, 28)],
   // 8 filters over 1 channel at column stride 1, even output width: the native AVX-512 pixel-pair tiles
   // (native/conv_pairs.h) in float32: tap tiles of 26 (49 taps), 16 (9) and 8 (8), padding, row stride 2.
   ['pixel pairs: 7x7 same, dilation 2', convShape(2, 9, 10, 1, 7, 7, 8, { same: true, dilation: 2 })],

@@ -17,11 +17,17 @@ const backends = [1, 2, 3].map((t) => {
 type Sizes = Record<string, number>;
 const cases: [string, OpName, Sizes][] = [
   ['gemm 150x170x190', 'gemm', { m: 150, n: 170, k: 190 }],
+  // Edges of the 2x16 register tile: an odd row left over, one column past a 16-column sliver.
+  ['gemm 151x17x300', 'gemm', { m: 151, n: 17, k: 300 }],
   ['dense 96x300 -> 130', 'denseForward', { m: 96, k: 300, n: 130 }],
   ['dense backward', 'denseBackward', { m: 96, k: 300, n: 130 }],
   ...(['conv2dForward', 'conv2dBackward'] as const).flatMap((op): [string, OpName, Sizes][] => [
     [`${op} direct 3x3 1->32`, op, conv(12, 14, 14, 1, 32)],
     [`${op} winograd 3x3 16->24 same`, op, { ...conv(9, 11, 13, 16, 24), padTop: 1, padLeft: 1, outH: 11, outW: 13 }],
+    // Filter counts that mix tile widths: 16 + 4 and 16 + 12 filters, direct and Winograd.
+    [`${op} direct 3x3 3->20`, op, conv(5, 9, 10, 3, 20)],
+    [`${op} direct 3x3 2->28`, op, conv(5, 9, 10, 2, 28)],
+    [`${op} winograd 3x3 16->28`, op, conv(4, 10, 9, 16, 28)],
   ]),
   ['maxPool2dForward 2x2', 'maxPool2dForward', pool(10, 12, 12, 8)],
   ['avgPool2dBackward 2x2', 'avgPool2dBackward', pool(10, 12, 12, 8)],

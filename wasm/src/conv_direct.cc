@@ -10,7 +10,7 @@ namespace bp {
 
 namespace {
 
-constexpr int kMaxNV = 3;
+constexpr int kMaxNV = 4;
 
 // What every chunk of one call shares (built by the calling thread, read-only while the chunks run).
 struct Plan {
@@ -89,7 +89,8 @@ void forwardSamples(const Plan& p, const float* x, const float* w, const float* 
     float* ys = y + n * p.outSample;
     for (size_t f0 = 0; f0 < p.F;) {
       const size_t nv = min<size_t>(kMaxNV, (p.F - f0) / 4);
-      if (nv == 3) forwardPixels<3>(p, xs, w, b, zs, ys, f0, act);
+      if (nv == 4) forwardPixels<4>(p, xs, w, b, zs, ys, f0, act);
+      else if (nv == 3) forwardPixels<3>(p, xs, w, b, zs, ys, f0, act);
       else if (nv == 2) forwardPixels<2>(p, xs, w, b, zs, ys, f0, act);
       else forwardPixels<1>(p, xs, w, b, zs, ys, f0, act);
       f0 += nv * 4;
@@ -132,11 +133,12 @@ void inputPixels(const Plan& p, const float* dzs, float* dxs) {
     }
     // Up to kMaxNV vectors of taps per tile (the transposed kernel is padded to whole vectors only).
     for (size_t k0 = 0; k0 < p.K;) {
-      const size_t left = (p.ldwt - k0) / 4;
-      if (left >= 3) inputTileAt<3>(p, dzp, dxp, k0, rows);
-      else if (left == 2) inputTileAt<2>(p, dzp, dxp, k0, rows);
+      const size_t nv = min<size_t>(kMaxNV, (p.ldwt - k0) / 4);
+      if (nv == 4) inputTileAt<4>(p, dzp, dxp, k0, rows);
+      else if (nv == 3) inputTileAt<3>(p, dzp, dxp, k0, rows);
+      else if (nv == 2) inputTileAt<2>(p, dzp, dxp, k0, rows);
       else inputTileAt<1>(p, dzp, dxp, k0, rows);
-      k0 += min<size_t>(left, kMaxNV) * 4;
+      k0 += nv * 4;
     }
   }
 }
@@ -160,7 +162,8 @@ void backwardSamples(const Plan& p, const float* x, const float* z, const float*
     const float* xs = pad ? paddedSample(p, x + n * p.inSample, pad) : x + n * p.inSample;
     for (size_t f0 = 0; f0 < p.F;) {
       const size_t nv = min<size_t>(kMaxNV, (p.F - f0) / 4);
-      if (nv == 3) weightTaps<3>(p, xs, dzs, dw, f0);
+      if (nv == 4) weightTaps<4>(p, xs, dzs, dw, f0);
+      else if (nv == 3) weightTaps<3>(p, xs, dzs, dw, f0);
       else if (nv == 2) weightTaps<2>(p, xs, dzs, dw, f0);
       else weightTaps<1>(p, xs, dzs, dw, f0);
       f0 += nv * 4;

@@ -12,7 +12,7 @@ namespace tiles {
 // Rows per tile for NV vectors per row (see the register count above).
 template <int NV>
 constexpr int rowsFor() {
-  return NV == 3 ? 3 : NV == 2 ? 4 : 8;
+  return NV == 4 ? 2 : NV == 3 ? 3 : NV == 2 ? 4 : 8;
 }
 
 // Forward: z[i][f0 + 4j] = bias + Σ_k xp[i][off[k]]·w[k·ldw + f0 + 4j] for MR output pixels and NV·4 filters, then

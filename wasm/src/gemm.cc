@@ -5,9 +5,11 @@ namespace bp {
 namespace {
 
 // The register tile: MR rows × NR columns of C in MR·NR/4 vector accumulators. V8 gives WebAssembly 15 vector
-// registers on x64: 9 accumulators, three B vectors, a broadcast A value and a product fit without spills (measured
-// here: 3×12 ~25 GFLOP/s on one core; 4×12 and 3×16 spill and run at half that).
-constexpr int MR = 3, NV = 3, NR = 4 * NV;
+// registers on x64; 4×12 and 3×16 spill and run at half speed. Of the tiles that fit, 2×16 (8 accumulators, four B
+// vectors, a broadcast A value and a product) is fastest: one core, CPU time, 2026-12-07 on Zen 3
+// (bench/wasm-gemm-ab.js), 1024³ at 31.6 GFLOP/s against 30.3 for 4×8, 27.8 for 3×8, 27.4 for 2×20 and 22.1 for
+// 3×12; unrolling k by 2 or 4 made every tile slower.
+constexpr int MR = 2, NV = 4, NR = 4 * NV;
 // k per block (an A sliver of kKc·MR and a B sliver of kKc·NR floats stay in L1), rows of C per task block.
 constexpr size_t kKc = 256;
 constexpr size_t kMc = 72;

@@ -23,7 +23,7 @@ struct WinoShape {
 // Row tiles of the products take 3, 4 or 8 blocks; a group's matrices hold a multiple of 24 rows, so that the last
 // tile of a group may read (not store) rows past the group's blocks.
 constexpr size_t kRowPad = 24;
-constexpr int kMaxNV = 3;
+constexpr int kMaxNV = 4;
 
 // Output blocks transformed at a time: a group's transformed patches and products (16·TB·(in + out) floats) stay
 // within L2. A multiple of kRowPad.
@@ -38,7 +38,7 @@ size_t matrixStride(size_t TB, size_t channels) { return TB * channels + 16; }
 
 template <int NV>
 constexpr int rowsFor() {
-  return NV == 3 ? 3 : NV == 2 ? 4 : 8;
+  return NV == 4 ? 2 : NV == 3 ? 3 : NV == 2 ? 4 : 8;
 }
 
 // V[ξ][t][c] = (Bᵀ d B)[ξ] for the 4×4 patch d of block t, channels [c, c + 4).
@@ -163,7 +163,8 @@ void productsNV(const WinoShape& s, const float* Vt, const float* U, float* M, s
 void products(const WinoShape& s, const float* Vt, const float* U, float* M, size_t rows, size_t TB) {
   for (size_t f0 = 0; f0 < s.outCh;) {
     const size_t nv = min<size_t>(kMaxNV, (s.outCh - f0) / 4);
-    if (nv == 3) productsNV<3>(s, Vt, U, M, rows, TB, f0);
+    if (nv == 4) productsNV<4>(s, Vt, U, M, rows, TB, f0);
+    else if (nv == 3) productsNV<3>(s, Vt, U, M, rows, TB, f0);
     else if (nv == 2) productsNV<2>(s, Vt, U, M, rows, TB, f0);
     else productsNV<1>(s, Vt, U, M, rows, TB, f0);
     f0 += nv * 4;
@@ -328,7 +329,8 @@ void weightSample(const Plan& p, const float* padX, const float* padDz, float* a
     }
     for (size_t f0 = 0; f0 < F;) {
       const size_t nv = min<size_t>(kMaxNV, (F - f0) / 4);
-      if (nv == 3) weightProductsNV<3>(Vt, Z, acc, C, F, rows, TB, f0);
+      if (nv == 4) weightProductsNV<4>(Vt, Z, acc, C, F, rows, TB, f0);
+      else if (nv == 3) weightProductsNV<3>(Vt, Z, acc, C, F, rows, TB, f0);
       else if (nv == 2) weightProductsNV<2>(Vt, Z, acc, C, F, rows, TB, f0);
       else weightProductsNV<1>(Vt, Z, acc, C, F, rows, TB, f0);
       f0 += nv * 4;

@@ -24,6 +24,8 @@ export interface NativeAddon extends Omit<Backend, 'name' | 'info'> {
     convKernels?: string;
     /** Lanes of the float32 attention tiles: 16 (AVX-512, or its tiles on AVX2 for tests), 8 (AVX2) or 4. */
     attentionLanes?: number;
+    /** Whether thin products are split over backprop's thread pool, single-threaded OpenBLAS per block. */
+    gemmSplit?: boolean;
   };
   setThreads(n: number): void;
   /** The number of activations the addon was built with (native/activations.h ACT_COUNT). */
