@@ -15,6 +15,7 @@
         "native/conv_direct.cc",
         "native/winograd.cc",
         "native/thread_pool.cc",
+        "native/blas_threads.cc",
         # graph-model layers
         "native/conv_depthwise.cc",
         "native/exports_conv_transpose.cc",
