@@ -18,6 +18,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include <pthread.h>
+
 namespace bpgloo {
 
 using ms = std::chrono::milliseconds;
@@ -292,6 +294,8 @@ void connect(const std::shared_ptr<State>& s, const Op& op, std::vector<std::str
 }
 
 void run(std::shared_ptr<State> s) {
+  // Named, so `top -H` and profilers tell the communication thread from Node's and the BLAS pool's.
+  pthread_setname_np(pthread_self(), "bp-gloo");
   for (;;) {
     Op op;
     Bucket* bucket = nullptr;
