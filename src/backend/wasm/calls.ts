@@ -166,6 +166,8 @@ export class WasmCaller {
   /** Async ops run one after another; sync ops meanwhile run on their own thread, without the pool. */
   private asyncTail: Promise<unknown> = Promise.resolve();
   private asyncRunning = 0;
+  /** The main thread's stack pointer between calls (a trap leaves it lower). */
+  private readonly stackTop: number;
 
   constructor(
     private readonly loaded: LoadedModule,
@@ -180,6 +182,7 @@ export class WasmCaller {
     this.i32 = new Int32Array(loaded.memory.buffer);
     this.bytes = this.f32.byteLength;
     this.sizeWord = (loaded.exports.bp_memory_bytes_word as () => number)() >> 2;
+    this.stackTop = loaded.exports.__stack_pointer.value;
   }
 
   /** Views of the memory as it is now: refreshed only when the module grew it (old views keep the old length). */
@@ -204,7 +207,16 @@ export class WasmCaller {
     this.copyIn(slots, base);
     const pooled = this.threads.threads > 1 && this.asyncRunning === 0;
     if (pooled) this.threads.ensureHelpers();
-    const value = invoke(plan.fn, this.fillArgs(plan, plan.wasmArgs, slots, args, base, pooled));
+    let value: number;
+    try {
+      value = invoke(plan.fn, this.fillArgs(plan, plan.wasmArgs, slots, args, base, pooled));
+    } catch (e) {
+      // A trap: the module's stack pointer is where the trapped frames left it. A helper thread's failure ends the
+      // op this way too, and says so; the caller's arrays are as they were (nothing was copied out).
+      this.loaded.exports.__stack_pointer.value = this.stackTop;
+      for (const s of slots) s.view = s.buffer = null;
+      throw this.threads.failed() ? this.threads.poolError() : e;
+    }
     const done = this.finish(op, slots, args, base, value);
     for (const s of slots) s.view = s.buffer = null; // hold no caller array between calls
     return done ?? (this.fallback[op](...Array.from(args)) as number);

@@ -23,6 +23,9 @@ export interface WasmExports {
   bp_release(ptr: number): void;
   bp_pool_set_helpers(n: number): void;
   bp_helper_loop(): void;
+  /** Marks the thread pool failed (wasm/src/pool.cc); `inRegion` 1 only from a helper whose loop trapped. */
+  bp_pool_fail(inRegion: number): void;
+  bp_pool_failed(): number;
   bp_activation_count(): number;
   [op: string]: unknown;
 }
