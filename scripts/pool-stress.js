@@ -18,7 +18,10 @@
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const POOL_WORDS = ['epoch', 'state', 'next', 'done', 'active', 'joined', 'tasks', 'helpers', 'helped', 'fn', 'ctx'];
+const POOL_WORDS = [
+  ...['epoch', 'state', 'next', 'done', 'active', 'joined', 'tasks', 'helpers', 'helped', 'failed', 'testTrap'],
+  ...['fn', 'ctx'],
+];
 const self = path.resolve(process.argv[1]);
 
 function parent() {
@@ -103,21 +106,32 @@ const timer = setInterval(() => {
 // The workers of threads.ts (the same code), saying which thread they are and counting the lead's ops in `trace`.
 const TRACED_WORKER = `
 const { workerData, parentPort } = require('node:worker_threads');
-const { module, memory, stackTop, trace, role } = workerData;
+const { module, memory, stackTop, trace, role, failPort } = workerData;
 const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
 e.__stack_pointer.value = stackTop;
 const tid = require('node:fs').readlinkSync('/proc/thread-self').split('/').pop();
 require('node:fs').writeSync(2, 'pool-stress: the ' + role + ' is thread ' + tid + '\\n');
 if (role === 'helper') {
   parentPort.postMessage({ ready: true });
-  e.bp_helper_loop();
+  try {
+    e.bp_helper_loop();
+  } catch (err) {
+    require('node:fs').writeSync(2, 'pool-stress: the helper ' + tid + ' trapped: ' + err + '\\n');
+    failPort.postMessage(String(err));
+    e.bp_pool_fail(1);
+  }
 } else {
   parentPort.on('message', (m) => {
     let value = 0, error = null;
     Atomics.add(trace, 0, 1);
-    try { value = e[m.op](...m.args); } catch (err) { error = String((err && err.stack) || err); }
+    try {
+      value = e[m.op](...m.args);
+    } catch (err) {
+      error = String((err && err.stack) || err);
+      e.__stack_pointer.value = stackTop;
+    }
     Atomics.add(trace, 1, 1);
-    parentPort.postMessage({ id: m.id, value, error });
+    parentPort.postMessage({ id: m.id, value, error, poolFailed: e.bp_pool_failed() !== 0 });
   });
   parentPort.postMessage({ ready: true });
 }
@@ -135,14 +149,15 @@ function child(mode, threads, seconds, stallSeconds) {
   moduleJs.loadModule = () => (loaded = load());
   // [lead ops started, lead ops ended, main thread inside a sync call, worker errors]
   const trace = new Int32Array(new SharedArrayBuffer(16));
-  threadsJs.WasmThreads.prototype.spawn = function (role) {
+  threadsJs.WasmThreads.prototype.spawn = function (role, failPort) {
     const { module, memory, exports } = this.loaded;
     const base = exports.bp_alloc(512 * 1024);
     if (!base) throw new Error('pool-stress: no memory for a worker stack');
     const stackTop = (base + 512 * 1024) & ~15;
     const w = new Worker(TRACED_WORKER, {
       eval: true,
-      workerData: { module, memory, stackTop, trace, role },
+      workerData: { module, memory, stackTop, trace, role, failPort },
+      transferList: failPort ? [failPort] : [],
       stdin: false,
       execArgv: [],
     });

@@ -16,6 +16,7 @@ interface Outcome {
   same: boolean;
   sameAsync: boolean;
   helpedAfter: number;
+  threadsAfter: number;
   warnings: string[];
 }
 
@@ -90,6 +91,7 @@ const bits = (c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     same: bits(after).equals(bits(ref)),
     sameAsync: bits(afterAsync).equals(bits(ref)),
     helpedAfter: b.helperTasks() - helpedBefore,
+    threadsAfter: b.info().threads,
     warnings,
   }));
   // The process then ends by itself: nothing the failure left behind keeps it alive.
@@ -117,6 +119,8 @@ test.each([
     expect(o.same).toBe(true);
     expect(o.sameAsync).toBe(true);
     expect(o.helpedAfter).toBe(0);
+    expect(o.threadsAfter).toBe(1);
+    expect(o.threadsAfter).toBe(1);
     expect(o.warnings).toEqual([]);
   },
 );
@@ -127,5 +131,6 @@ test('helpers that cannot start: threadsReady resolves, a warning says so, ops r
   expect(o.same).toBe(true);
   expect(o.sameAsync).toBe(true);
   expect(o.helpedAfter).toBe(0);
+  expect(o.threadsAfter).toBe(1);
   expect(o.warnings).toEqual([expect.stringMatching(/^wasm backend: a helper thread failed: Error: no helper today/)]);
 });

@@ -74,9 +74,9 @@ export class WasmThreads {
     this.threadCount = threads;
   }
 
-  /** Threads an op may use (the caller and the helpers). */
+  /** Threads an op may use (the caller and the helpers; the caller alone once the pool failed). */
   get threads(): number {
-    return this.threadCount;
+    return this.failure === undefined ? this.threadCount : 1;
   }
 
   /** Sets the thread count; helpers beyond it stay asleep, new ones start when first needed. */
