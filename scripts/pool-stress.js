@@ -124,6 +124,7 @@ if (role === 'helper') {
   parentPort.on('message', (m) => {
     let value = 0, error = null;
     Atomics.add(trace, 0, 1);
+    const failedBefore = e.bp_pool_failed();
     try {
       value = e[m.op](...m.args);
     } catch (err) {
@@ -131,7 +132,7 @@ if (role === 'helper') {
       e.__stack_pointer.value = stackTop;
     }
     Atomics.add(trace, 1, 1);
-    parentPort.postMessage({ id: m.id, value, error, poolFailed: e.bp_pool_failed() !== 0 });
+    parentPort.postMessage({ id: m.id, value, error, poolFailed: !failedBefore && e.bp_pool_failed() !== 0 });
   });
   parentPort.postMessage({ ready: true });
 }

@@ -215,7 +215,7 @@ export class WasmCaller {
       // op this way too, and says so; the caller's arrays are as they were (nothing was copied out).
       this.loaded.exports.__stack_pointer.value = this.stackTop;
       for (const s of slots) s.view = s.buffer = null;
-      throw this.threads.failed() ? this.threads.poolError() : e;
+      throw this.threads.failedNow() ? this.threads.poolError() : e;
     }
     const done = this.finish(op, slots, args, base, value);
     for (const s of slots) s.view = s.buffer = null; // hold no caller array between calls

@@ -38,13 +38,16 @@ if (role === 'helper') {
 } else {
   parentPort.on('message', (m) => {
     let value = 0, error = null;
+    const failedBefore = e.bp_pool_failed();
     try {
       value = e[m.op](...m.args);
     } catch (err) {
       error = String((err && err.stack) || err);
       e.__stack_pointer.value = stackTop;
     }
-    parentPort.postMessage({ id: m.id, value, error, poolFailed: e.bp_pool_failed() !== 0 });
+    // Whether the op's own region failed (a trap of an op run alone, after the pool failed, is the op's own).
+    const poolFailed = !failedBefore && e.bp_pool_failed() !== 0;
+    parentPort.postMessage({ id: m.id, value, error, poolFailed });
   });
   parentPort.postMessage({ ready: true });
 }
@@ -105,15 +108,21 @@ export class WasmThreads {
     this.loaded.exports.bp_pool_set_helpers(want);
   }
 
-  /**
-   * Whether the pool failed (a helper trapped or died); after an op threw, check this to tell a helper's failure
-   * from the op's own.
-   */
+  /** Whether the pool failed (a helper trapped or died). */
   failed(): boolean {
     if (this.failure === undefined && this.loaded.exports.bp_pool_failed() !== 0) {
       this.failure = this.helperMessage() ?? 'no message';
     }
     return this.failure !== undefined;
+  }
+
+  /**
+   * After a synchronous op trapped: whether the pool failed during it (the op's region ended that way), rather than
+   * before it (the op then ran on its thread alone, and the trap is its own). While the op ran, nothing on this
+   * thread could learn of a failure.
+   */
+  failedNow(): boolean {
+    return this.failure === undefined && this.failed();
   }
 
   /** The error an op whose region a helper's failure ended throws. */
