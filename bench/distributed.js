@@ -57,11 +57,8 @@ function buildModel(bp, kind) {
   return { model, cols, inputShape };
 }
 
-/** One plain process (no group) fitting `steps` batches of `batch`: samples/s after a warm-up epoch. */
-async function alone(kind, batch, steps) {
-  const bp = require('..');
-  const { model, cols, inputShape } = buildModel(bp, kind);
-  const rows = batch * steps;
+/** Uniform random inputs and one-hot targets cycling through the 10 classes (the same on every rank). */
+function syntheticData(bp, rows, cols, inputShape) {
   const rng = new bp.Rng(3);
   const x = bp.tensor(
     Float32Array.from({ length: rows * cols }, () => rng.uniform(0, 1)),
@@ -69,10 +66,19 @@ async function alone(kind, batch, steps) {
   );
   const y = new Float32Array(rows * 10);
   for (let r = 0; r < rows; r++) y[r * 10 + (r % 10)] = 1;
+  return { x, y: bp.tensor(y, [rows, 10]) };
+}
+
+/** One plain process (no group) fitting `steps` batches of `batch`: samples/s after a warm-up epoch. */
+async function alone(kind, batch, steps) {
+  const bp = require('..');
+  const { model, cols, inputShape } = buildModel(bp, kind);
+  const rows = batch * steps;
+  const { x, y } = syntheticData(bp, rows, cols, inputShape);
   const fitArgs = { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 };
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs);
+  await model.fit(x, y, fitArgs);
   const t0 = performance.now();
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs);
+  await model.fit(x, y, fitArgs);
   process.stdout.write(`RESULT ${JSON.stringify({ samplesPerSecond: rows / ((performance.now() - t0) / 1000) })}\n`);
 }
 
@@ -107,17 +113,11 @@ async function worker(kind, globalBatch, steps) {
   const n = bp.distributed.worldSize();
   const { model, cols, inputShape } = buildModel(bp, kind);
   const rows = globalBatch * steps;
-  const rng = new bp.Rng(3);
-  const x = bp.tensor(
-    Float32Array.from({ length: rows * cols }, () => rng.uniform(0, 1)),
-    [rows, ...inputShape],
-  );
-  const y = new Float32Array(rows * 10);
-  for (let r = 0; r < rows; r++) y[r * 10 + (r % 10)] = 1;
+  const { x, y } = syntheticData(bp, rows, cols, inputShape);
   const fitArgs = { epochs: 1, batchSize: globalBatch / n, shuffle: false, distributed: true, verbose: 0 };
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs); // warm-up
+  await model.fit(x, y, fitArgs); // warm-up
   const t0 = performance.now();
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs);
+  await model.fit(x, y, fitArgs);
   const seconds = (performance.now() - t0) / 1000;
   const s = bp.distributed.fitStats();
   if (bp.distributed.rank() === 0) {
