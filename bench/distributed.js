@@ -6,28 +6,35 @@
  * against 1; 2.0 is perfect scaling) and the time rank 0 waited per step for the gradients to be summed, after
  * its own backward. Synthetic data; the first epoch warms up and is not timed.
  *
- * Usage: node bench/distributed.js [--quick] [--json]    (needs `npm run build` with libgloo-dev installed)
+ * Two reference figures put the ratio in context (skip them with --no-reference):
+ *   - "independent": two plain (not distributed) processes at the per-rank batch running at the same time, against
+ *     one at the global batch: what 2 processes get from 2 cores with no communication at all (the ceiling);
+ *   - "allreduce": the time of one sum of the model's gradient over 2 ranks with nothing else running (the
+ *     communication a step cannot avoid; the first layer's gradient, finished last, cannot overlap backward).
+ *
+ * Usage: node bench/distributed.js [--quick] [--json] [--no-reference]   (needs `npm run build` with libgloo-dev)
  * Measure on an otherwise idle machine: the ratio measures how well 2 processes use 2 cores.
  */
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 
 const CLI = path.resolve(__dirname, '../dist/cli/main.js');
+const SELF = path.resolve(__dirname, 'distributed.js');
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean' },
     json: { type: 'boolean' },
+    'no-reference': { type: 'boolean' },
     worker: { type: 'string' },
+    mode: { type: 'string' },
     global: { type: 'string' },
     steps: { type: 'string' },
   },
 });
 
-async function worker(kind, globalBatch, steps) {
-  const bp = require('..');
-  await bp.distributed.init();
-  const n = bp.distributed.worldSize();
+/** The benchmark's model ('mlp' or 'cnn'), compiled, with its input width and shape. */
+function buildModel(bp, kind) {
   let model, cols, inputShape;
   if (kind === 'mlp') {
     const L = bp.layers;
@@ -47,7 +54,11 @@ async function worker(kind, globalBatch, steps) {
     cols = 28 * 28;
     inputShape = [28, 28, 1];
   }
-  const rows = globalBatch * steps;
+  return { model, cols, inputShape };
+}
+
+/** Uniform random inputs and one-hot targets cycling through the 10 classes (the same on every rank). */
+function syntheticData(bp, rows, cols, inputShape) {
   const rng = new bp.Rng(3);
   const x = bp.tensor(
     Float32Array.from({ length: rows * cols }, () => rng.uniform(0, 1)),
@@ -55,10 +66,58 @@ async function worker(kind, globalBatch, steps) {
   );
   const y = new Float32Array(rows * 10);
   for (let r = 0; r < rows; r++) y[r * 10 + (r % 10)] = 1;
-  const fitArgs = { epochs: 1, batchSize: globalBatch / n, shuffle: false, distributed: true, verbose: 0 };
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs); // warm-up
+  return { x, y: bp.tensor(y, [rows, 10]) };
+}
+
+/** One plain process (no group) fitting `steps` batches of `batch`: samples/s after a warm-up epoch. */
+async function alone(kind, batch, steps) {
+  const bp = require('..');
+  const { model, cols, inputShape } = buildModel(bp, kind);
+  const rows = batch * steps;
+  const { x, y } = syntheticData(bp, rows, cols, inputShape);
+  const fitArgs = { epochs: 1, batchSize: batch, shuffle: false, verbose: 0 };
+  await model.fit(x, y, fitArgs);
   const t0 = performance.now();
-  await model.fit(x, bp.tensor(y, [rows, 10]), fitArgs);
+  await model.fit(x, y, fitArgs);
+  process.stdout.write(`RESULT ${JSON.stringify({ samplesPerSecond: rows / ((performance.now() - t0) / 1000) })}\n`);
+}
+
+/** The model's whole gradient summed over the group as one bucket, `reps` times: ms per sum, on rank 0. */
+async function allreduceOnly(kind, reps) {
+  const bp = require('..');
+  await bp.distributed.init();
+  const { nativeGroup } = require('../dist/distributed/group');
+  const { model } = buildModel(bp, kind);
+  const values = model.params().reduce((n, p) => n + p.grad.length, 0);
+  const shared = (n) => new Float32Array(new SharedArrayBuffer(4 * n));
+  const grad = shared(values).fill(1);
+  const group = nativeGroup('bench').group;
+  const bucket = group.addBucket(shared(values), [grad], true);
+  for (let i = 0; i < 20; i++) {
+    group.reduce(bucket);
+    await group.flush();
+  }
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) {
+    group.reduce(bucket);
+    await group.flush();
+  }
+  const ms = (performance.now() - t0) / reps;
+  if (bp.distributed.rank() === 0) process.stdout.write(`RESULT ${JSON.stringify({ ms, bytes: values * 4 })}\n`);
+  await bp.distributed.destroy();
+}
+
+async function worker(kind, globalBatch, steps) {
+  const bp = require('..');
+  await bp.distributed.init();
+  const n = bp.distributed.worldSize();
+  const { model, cols, inputShape } = buildModel(bp, kind);
+  const rows = globalBatch * steps;
+  const { x, y } = syntheticData(bp, rows, cols, inputShape);
+  const fitArgs = { epochs: 1, batchSize: globalBatch / n, shuffle: false, distributed: true, verbose: 0 };
+  await model.fit(x, y, fitArgs); // warm-up
+  const t0 = performance.now();
+  await model.fit(x, y, fitArgs);
   const seconds = (performance.now() - t0) / 1000;
   const s = bp.distributed.fitStats();
   if (bp.distributed.rank() === 0) {
@@ -69,7 +128,38 @@ async function worker(kind, globalBatch, steps) {
   await bp.distributed.destroy();
 }
 
-function run(kind, nproc, globalBatch, steps) {
+function resultOf(stdout, what, stderr, status) {
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (status !== 0 || !line) throw new Error(`${what} failed: ${stderr}`);
+  return JSON.parse(line.slice(7));
+}
+
+/** Plain processes, one per batch size given, started together: their samples/s. */
+async function independent(kind, batches, steps) {
+  const env = { ...process.env, BACKPROP_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const runs = batches.map(
+    (batch) =>
+      new Promise((resolve, reject) => {
+        const args = [SELF, '--mode', 'alone', '--worker', kind, '--global', String(batch)];
+        const child = spawn(process.execPath, [...args, '--steps', String(steps)], { env });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (err += d));
+        child.on('error', reject);
+        child.on('close', (code) => {
+          try {
+            resolve(resultOf(out, `${kind} alone at batch ${batch}`, err, code).samplesPerSecond);
+          } catch (e) {
+            reject(e);
+          }
+        });
+      }),
+  );
+  return Promise.all(runs);
+}
+
+function launch(kind, nproc, mode, globalBatch, steps) {
   const r = spawnSync(
     process.execPath,
     [
@@ -77,19 +167,17 @@ function run(kind, nproc, globalBatch, steps) {
       'launch',
       '--nproc',
       String(nproc),
-      path.resolve(__dirname, 'distributed.js'),
+      SELF,
+      '--mode',
+      mode,
       '--worker',
       kind,
       '--global',
       String(globalBatch),
-      '--steps',
-      String(steps),
-    ],
+    ].concat(['--steps', String(steps)]),
     { encoding: 'utf8' },
   );
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (r.status !== 0 || !line) throw new Error(`${kind} with ${nproc} rank(s) failed: ${r.stderr}`);
-  return JSON.parse(line.slice(7));
+  return resultOf(r.stdout, `${kind} ${mode} with ${nproc} rank(s)`, r.stderr, r.status);
 }
 
 /** The run with the median samples/s. */
@@ -97,7 +185,7 @@ function median(runs) {
   return runs.slice().sort((a, b) => a.samplesPerSecond - b.samplesPerSecond)[runs.length >> 1];
 }
 
-function main() {
+async function main() {
   const quick = !!args.quick;
   const results = [];
   for (const [kind, globalBatch, steps] of [
@@ -110,11 +198,23 @@ function main() {
     const ones = [];
     const twos = [];
     for (let r = 0; r < rounds; r++) {
-      ones.push(run(kind, 1, globalBatch, steps));
-      twos.push(run(kind, 2, globalBatch, steps));
+      ones.push(launch(kind, 1, 'fit', globalBatch, steps));
+      twos.push(launch(kind, 2, 'fit', globalBatch, steps));
     }
     const one = median(ones);
     const two = median(twos);
+    const reference = {};
+    if (!args['no-reference']) {
+      // The same alternation for the ceiling: one process at the global batch, then two at half of it together.
+      const pairs = [];
+      for (let r = 0; r < rounds; r++) {
+        const [single] = await independent(kind, [globalBatch], steps);
+        const [a, b] = await independent(kind, [globalBatch / 2, globalBatch / 2], steps * 2);
+        pairs.push({ samplesPerSecond: (a + b) / single }); // median() sorts on this field
+      }
+      reference.independentRatio = +median(pairs).samplesPerSecond.toFixed(2);
+      reference.allreduceMs = +launch(kind, 2, 'allreduce', globalBatch, quick ? 50 : 300).ms.toFixed(3);
+    }
     results.push({
       model: kind === 'mlp' ? 'MLP 784-256-128-10' : 'keras CNN',
       globalBatch,
@@ -123,6 +223,7 @@ function main() {
       ratio: +(two.samplesPerSecond / one.samplesPerSecond).toFixed(2),
       waitMsPerStep2: +two.waitMsPerStep.toFixed(2),
       gradientBytesPerStep: two.gradientBytesPerStep,
+      ...reference,
     });
   }
   if (args.json) console.log(JSON.stringify(results));
@@ -131,13 +232,21 @@ function main() {
       console.log(
         `${r.model} at global batch ${r.globalBatch}: 1 rank ${r.samplesPerSecond1} samples/s, 2 ranks ` +
           `${r.samplesPerSecond2} samples/s (×${r.ratio}); rank 0 waited ${r.waitMsPerStep2} ms/step for the ` +
-          `gradients (${(r.gradientBytesPerStep / 1e6).toFixed(2)} MB per rank per step)`,
+          `gradients (${(r.gradientBytesPerStep / 1e6).toFixed(2)} MB per rank per step)` +
+          (r.independentRatio === undefined
+            ? ''
+            : `; two independent processes at half the batch: ×${r.independentRatio} of one at the whole batch; ` +
+              `one sum of the gradient over 2 idle ranks: ${r.allreduceMs} ms`),
       );
 }
 
+const modes = { fit: worker, alone, allreduce: (kind, global, steps) => allreduceOnly(kind, steps) };
+const fail = (e) => {
+  process.stderr.write(`${e.stack}\n`);
+  process.exit(1);
+};
 if (args.worker) {
-  worker(args.worker, Number(args.global), Number(args.steps)).catch((e) => {
-    process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
-  });
-} else main();
+  const mode = modes[args.mode ?? 'fit'];
+  if (!mode) fail(new Error(`--mode: one of ${Object.keys(modes).join(', ')}`));
+  else mode(args.worker, Number(args.global), Number(args.steps)).catch(fail);
+} else main().catch(fail);

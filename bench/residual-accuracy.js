@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The residual CNN's accuracy recipe with backprop: src/bench/residual-cnn.ts (functional API) on the built-in
 // digits (8,000 train / 2,000 test, seed 0), 5 epochs, batch 64, Adam 1e-3, sparse categorical cross-entropy.
-// The seed draws the initial weights and each epoch's order of the training rows (Fisher-Yates on bp.Rng).
+// The seed draws the initial weights and each epoch's order of the training rows (bp.Rng#shuffle).
 // Prints one JSON line with the test accuracy and the training time. `--export DIR` writes the split, the initial
 // weights and the epoch orders as raw little-endian files for bench/residual_accuracy.py, so PyTorch trains the
 // same network from the same weights on exactly the same batches: a paired comparison, in which only the two
 // libraries' arithmetic differs.
-// Usage: node bench/residual-accuracy.js [--threads N] [--seed S] [--export DIR]
+// Usage: node bench/residual-accuracy.js [--threads N] [--seed S] [--momentum M] [--export DIR]
+// (--momentum: batch norm's, 0.99 by default as in Keras)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,7 +26,9 @@ async function main() {
   if (arg('--threads')) bp.setThreads(Number(arg('--threads')));
   const { train, test } = bp.data.digits({ seed: 0 });
   const seed = Number(arg('--seed', 1));
-  const model = residualCnn(seed);
+  const momentum = Number(arg('--momentum', 0.99));
+  if (!(momentum > 0 && momentum < 1)) throw new Error('--momentum: give a number between 0 and 1, e.g. 0.9');
+  const model = residualCnn(seed, momentum);
   model.compile({
     optimizer: bp.optimizers.adam({ learningRate: 1e-3 }),
     loss: 'sparseCategoricalCrossentropy',
@@ -38,10 +41,7 @@ async function main() {
   for (let e = 0; e < EPOCHS; e++) {
     const o = orders.subarray(e * rows, (e + 1) * rows);
     for (let i = 0; i < rows; i++) o[i] = i;
-    for (let i = rows - 1; i > 0; i--) {
-      const j = Math.floor(rng.next() * (i + 1));
-      [o[i], o[j]] = [o[j], o[i]];
-    }
+    rng.shuffle(o);
   }
   const dir = arg('--export');
   if (dir) {
@@ -86,6 +86,7 @@ async function main() {
       model: 'cnn-residual',
       threads: info.threads ?? 1,
       seed,
+      momentum,
       trainRows: train.y.length,
       testRows: test.y.length,
       epochs: EPOCHS,

@@ -4,7 +4,7 @@ split, and for the seed backprop's initial weights and epoch orders. The residua
 (cnn-residual) starts from those weights and takes exactly backprop's batches: 5 epochs, batch 64, Adam 1e-3,
 cross-entropy; evaluated in eval mode (batch norm's moving statistics), as Keras evaluates.
 
-Usage: residual_accuracy.py DIR THREADS [SEED]
+Usage: residual_accuracy.py DIR THREADS [SEED [MOMENTUM]]   (MOMENTUM: batch norm's, in Keras' sense; 0.99)
 Prints one JSON line: {"peer": "pytorch", "threads", "seed", "testAccuracy", "trainSeconds"}.
 """
 import json
@@ -53,13 +53,14 @@ def load_initial_weights(model, directory, seed):
 def main():
     directory, threads = sys.argv[1], int(sys.argv[2])
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    momentum = float(sys.argv[4]) if len(sys.argv) > 4 else 0.99
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
     x_train = torch.from_numpy(load(directory, 'x_train.f32', '<f4').reshape(-1, 1, 28, 28).copy())
     y_train = torch.from_numpy(load(directory, 'y_train.i32', '<i4').astype(np.int64))
     x_test = torch.from_numpy(load(directory, 'x_test.f32', '<f4').reshape(-1, 1, 28, 28).copy())
     y_test = torch.from_numpy(load(directory, 'y_test.i32', '<i4').astype(np.int64))
-    model = residual_cnn()
+    model = residual_cnn(momentum)
     load_initial_weights(model, directory, seed)
     rows = len(y_train)
     orders = torch.from_numpy(load(directory, 'orders-%d.i32' % seed, '<i4').astype(np.int64)).reshape(5, rows)
@@ -79,7 +80,7 @@ def main():
     with torch.no_grad():
         accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
     print(json.dumps({'peer': 'pytorch', 'version': torch.__version__, 'model': 'cnn-residual', 'threads': threads,
-                      'seed': seed,
+                      'seed': seed, 'momentum': momentum,
                       'trainRows': len(y_train), 'testRows': len(y_test), 'epochs': 5,
                       'testAccuracy': round(accuracy, 4), 'trainSeconds': round(seconds, 2)}))
 

@@ -28,21 +28,22 @@ def mlp(spec):
 class ResidualBlock(nn.Module):
     """conv 3x3 same -> batch norm -> relu -> conv 3x3 same -> batch norm -> + input -> relu."""
 
-    def __init__(self, c):
+    def __init__(self, c, momentum=0.99):
         super().__init__()
-        # Keras' BatchNormalization(momentum=0.99, epsilon=1e-3): torch's momentum weighs the new batch.
-        self.c1, self.b1 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
-        self.c2, self.b2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+        # Keras' BatchNormalization(momentum, epsilon=1e-3): torch's momentum weighs the new batch.
+        self.c1, self.b1 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=1 - momentum)
+        self.c2, self.b2 = nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c, eps=1e-3, momentum=1 - momentum)
 
     def forward(self, x):
         h = torch.relu(self.b1(self.c1(x)))
         return torch.relu(self.b2(self.c2(h)) + x)
 
 
-def residual_cnn():
+def residual_cnn(momentum=0.99):
     """src/bench/residual-cnn.ts: conv 32@3x3 same relu, 3 residual blocks, global average pooling, dense 10 (the
-    softmax is in the cross-entropy). Keras' initializers: glorot-uniform kernels, zero biases."""
-    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *[ResidualBlock(32) for _ in range(3)],
+    softmax is in the cross-entropy). Keras' initializers: glorot-uniform kernels, zero biases; `momentum` is batch
+    norm's in Keras' sense."""
+    model = nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), *[ResidualBlock(32, momentum) for _ in range(3)],
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):

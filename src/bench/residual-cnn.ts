@@ -9,17 +9,20 @@ import * as bp from '../index';
 export const RESIDUAL_BLOCKS = 3;
 export const RESIDUAL_FILTERS = 32;
 
-/** The residual CNN, uncompiled; Keras defaults (glorot-uniform kernels, batchNorm momentum 0.99, epsilon 1e-3). */
-export function residualCnn(seed = 1): bp.LayersModel {
+/**
+ * The residual CNN, uncompiled; Keras defaults (glorot-uniform kernels, batchNorm epsilon 1e-3), batchNorm
+ * momentum 0.99 unless `momentum` says otherwise.
+ */
+export function residualCnn(seed = 1, momentum = 0.99): bp.LayersModel {
   const L = bp.layers;
   const conv = (activation?: 'relu') =>
     L.conv2d({ filters: RESIDUAL_FILTERS, kernelSize: 3, padding: 'same', ...(activation ? { activation } : {}) });
   const input = bp.input({ shape: [28, 28, 1] });
   let x = conv('relu').apply(input);
   for (let b = 0; b < RESIDUAL_BLOCKS; b++) {
-    let h = L.batchNormalization().apply(conv().apply(x));
+    let h = L.batchNormalization({ momentum }).apply(conv().apply(x));
     h = L.activation({ activation: 'relu' }).apply(h);
-    h = L.batchNormalization().apply(conv().apply(h));
+    h = L.batchNormalization({ momentum }).apply(conv().apply(h));
     x = L.activation({ activation: 'relu' }).apply(L.add().apply([h, x]));
   }
   const out = L.dense({ units: 10, activation: 'softmax' }).apply(L.globalAveragePooling2d().apply(x));
