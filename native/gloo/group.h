@@ -42,6 +42,9 @@ struct Bucket {
   std::vector<Part> parts;
   // Divide the sum by the world size (gradients: the mean over ranks); control vectors keep the sum.
   bool divide;
+  // Reduced while this rank's main thread has nothing left to do but wait for it (the step's last buckets):
+  // the communication thread busy-polls its sockets instead of sleeping in them (group.cc says why).
+  bool spin = false;
 };
 
 // A collective (or connect, flush, stop) queued for the communication thread.

@@ -2,13 +2,15 @@
  * `backprop launch`: starts the ranks of a data-parallel run on this machine, as PyTorch's torchrun does. Each
  * rank is `node script [args]` with BACKPROP_RANK, BACKPROP_WORLD_SIZE, BACKPROP_STORE, BACKPROP_IFACE,
  * BACKPROP_RUN_ID and BACKPROP_TIMEOUT_MS set (what `bp.distributed.init()` reads) and one BLAS thread by
- * default. When a rank fails, the others are stopped and launch exits with the failed rank's code.
+ * default. Where the CPUs go round, each rank is bound to its own block of them (BACKPROP_CPUS; `--bind none`
+ * leaves them unbound). When a rank fails, the others are stopped and launch exits with the failed rank's code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { allowedCpus, cpuBlocks } from '../distributed/cpus';
 import { fail, intOption } from './errors';
 
 export interface LaunchOptions {
@@ -20,6 +22,7 @@ export interface LaunchOptions {
   runId?: string;
   threads?: string;
   timeoutMs?: string;
+  bind?: string;
 }
 
 /** How long stopped ranks get to exit on SIGTERM before SIGKILL. */
@@ -32,6 +35,9 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
   const nodeRank = intOption('node-rank', o.nodeRank, 0, 0);
   if (nodeRank >= nnodes) fail(`--node-rank ${nodeRank} is out of range for --nnodes ${nnodes} (0..${nnodes - 1})`);
   const threads = intOption('threads', o.threads, 1, 1);
+  const bind = o.bind ?? 'auto';
+  if (bind !== 'auto' && bind !== 'none') fail(`--bind must be auto or none, got '${bind}'`);
+  const cpus = bind === 'auto' ? cpuBlocks(nproc, threads, allowedCpus()) : undefined;
   const timeoutMs = o.timeoutMs ?? process.env.BACKPROP_TIMEOUT_MS;
   if (!fs.existsSync(script)) fail(`the script ${script} does not exist`);
   // One machine: loopback and a private store are the right choice, not a guess. Several: the user names them.
@@ -77,6 +83,8 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
         OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? String(threads),
       };
       if (timeoutMs !== undefined) env.BACKPROP_TIMEOUT_MS = timeoutMs;
+      if (cpus) env.BACKPROP_CPUS = cpus[local];
+      else delete env.BACKPROP_CPUS;
       const child = spawn(process.execPath, [script, ...args], { env, stdio: 'inherit' });
       children.push(child);
       return new Promise<void>((resolve) => {

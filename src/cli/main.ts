@@ -193,6 +193,7 @@ program
   .option('--run-id <id>', 'names this run in the store, the same on every machine (one machine: random)')
   .option('--threads <n>', 'BLAS threads per rank (default 1)')
   .option('--timeout-ms <ms>', 'how long a rank waits for a peer before the group fails (default 60000)')
+  .option('--bind <auto|none>', 'auto: each rank on its own block of CPUs when they go round (default); none', 'auto')
   .passThroughOptions()
   .addHelpText(
     'after',

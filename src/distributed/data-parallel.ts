@@ -152,9 +152,13 @@ export class DataParallel implements GradientSync {
     this.nonFinite = floatArray(model.dtype, 1);
     buckets[buckets.length - 1].parts.push(this.nonFinite);
     this.readyAfter = plan.calls.map(() => []);
+    // Buckets complete only when backward ends are summed while the main thread just waits for them: there this
+    // rank may busy-poll (InitOptions.busyPoll); earlier ones sleep, leaving the core to backward.
+    const lastCall = plan.calls.findIndex((c) => c.backward);
     buckets.forEach((b, index) => {
       const total = b.parts.reduce((n, p) => n + p.length, 0);
-      const id = this.group.addBucket(floatArray(model.dtype, total), b.parts, true);
+      const spin = g.busyPoll && (b.last === -1 || b.last === lastCall);
+      const id = this.group.addBucket(floatArray(model.dtype, total), b.parts, true, spin);
       if (id !== index) throw new Error('fit(): distributed: bucket numbering out of step');
       if (b.last >= 0) this.readyAfter[b.last].push(index);
     });

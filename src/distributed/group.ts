@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { bindToCpus, busyPollFrom, ranksHere } from './placement';
 import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
 import type { RedisOptions } from 'ioredis';
 import { glooMessage, loadGloo, type NativeGroup } from './native';
@@ -26,6 +27,14 @@ export interface InitOptions {
   runId?: string;
   /** How long to wait for a peer, at init and in every collective, in ms (default: BACKPROP_TIMEOUT_MS, else 60000). */
   timeoutMs?: number;
+  /**
+   * Whether the communication thread busy-polls its sockets while the main thread waits for a step's last
+   * gradients, instead of sleeping until they arrive (default: BACKPROP_BUSY_POLL `1` / `0`, else on when this
+   * machine has at least as many cores as the group has ranks on it). Saves a thread wakeup per message, which
+   * is much of a small model's communication time; it spends a core while waiting, so turn it off when ranks
+   * share cores with other work.
+   */
+  busyPoll?: boolean;
 }
 
 interface Joined {
@@ -33,12 +42,14 @@ interface Joined {
   worldSize: number;
   group: NativeGroup;
   meeting: Meeting;
+  /** Busy-poll while waiting for a step's last gradients (InitOptions.busyPoll, decided at init). */
+  busyPoll: boolean;
 }
 
 let joined: Joined | undefined;
 let joining = false;
 
-const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs'];
+const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs', 'busyPoll'];
 
 function intFrom(name: string, value: unknown, env: string, lo: number, hi: number): number {
   let v = value;
@@ -109,6 +120,8 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 60000);
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
+  const busyPoll = busyPollFrom(options.busyPoll);
+  bindToCpus();
   let meeting: Meeting;
   if (/^rediss?:\/\//i.test(store)) {
     meeting = new RedisMeeting(store, runId, rank, worldSize, timeoutMs);
@@ -123,11 +136,18 @@ export async function init(options: InitOptions = {}): Promise<void> {
     meeting = new FileMeeting(store, runId, rank, worldSize);
   }
 
-  await join(meeting, rank, worldSize, address, timeoutMs);
+  await join(meeting, rank, worldSize, address, timeoutMs, busyPoll);
 }
 
 /** Claims the rank in `meeting`, connects the full mesh, and records the group as this thread's. */
-async function join(meeting: Meeting, rank: number, worldSize: number, address: string, timeoutMs: number) {
+async function join(
+  meeting: Meeting,
+  rank: number,
+  worldSize: number,
+  address: string,
+  timeoutMs: number,
+  busyPollOption?: boolean,
+) {
   if (joined || joining)
     throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
   const gloo = loadGloo();
@@ -139,6 +159,7 @@ async function join(meeting: Meeting, rank: number, worldSize: number, address: 
       throw new Error(`distributed.init(): ${(e as Error).message}`);
     }
     const group = new gloo.Group(rank, worldSize, address, timeoutMs);
+    let busyPoll: boolean;
     try {
       const early = await meeting.mismatch();
       if (early) throw new Error(early);
@@ -148,6 +169,7 @@ async function join(meeting: Meeting, rank: number, worldSize: number, address: 
       group.barrier();
       await group.flush();
       await meeting.connected();
+      busyPoll = busyPollOption ?? (await ranksHere(group, rank, worldSize)) <= os.availableParallelism();
     } catch (e) {
       await group.close().catch(() => undefined);
       const mismatch = await meeting.mismatch();
@@ -156,7 +178,7 @@ async function join(meeting: Meeting, rank: number, worldSize: number, address: 
       const why = mismatch ?? glooMessage(e);
       throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
     }
-    joined = { rank, worldSize, group, meeting };
+    joined = { rank, worldSize, group, meeting, busyPoll };
   } finally {
     joining = false;
   }
@@ -244,7 +266,7 @@ export function isInitialized(): boolean {
 }
 
 /** The native group, for data-parallel training (src/distributed/data-parallel.ts). */
-export function nativeGroup(what: string): { group: NativeGroup; rank: number; worldSize: number } {
+export function nativeGroup(what: string): { group: NativeGroup; rank: number; worldSize: number; busyPoll: boolean } {
   return current(what);
 }
 

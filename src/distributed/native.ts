@@ -10,7 +10,12 @@ export interface NativeGroup {
   connectFile(dir: string): Promise<string[]>;
   connectStore(fn: (op: string, key: string, data: Buffer, timeoutMs: number, id: number) => void): Promise<unknown>;
   storeReply(id: number, error: string | null, data: Buffer | null): void;
-  addBucket(buffer: Float32Array | Float64Array, parts: (Float32Array | Float64Array)[], divide: boolean): number;
+  addBucket(
+    buffer: Float32Array | Float64Array,
+    parts: (Float32Array | Float64Array)[],
+    divide: boolean,
+    spin: boolean,
+  ): number;
   reduce(bucket: number): void;
   allreduce(array: Float32Array | Float64Array): void;
   broadcast(array: Float32Array | Float64Array, root: number): void;
@@ -22,11 +27,13 @@ export interface NativeGroup {
 
 export interface GlooAddon {
   Group: new (rank: number, worldSize: number, address: string, timeoutMs: number) => NativeGroup;
+  /** Binds every thread of this process (and those it starts later) to `cpus`; returns the threads bound. */
+  setAffinity(cpus: number[]): number;
   glooVersion: string;
   abi: number;
 }
 
-const ABI = 1;
+const ABI = 2;
 const INSTALL = 'install Gloo (Debian/Ubuntu: apt-get install libgloo-dev) and rebuild the addon (npm run build)';
 
 let cached: GlooAddon | undefined;

@@ -44,6 +44,28 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     expect(maxDiff(s1[0], g[0])).toBeGreaterThan(0); // the sampler did shuffle
   });
 
+  test('busy polling for the last buckets changes how a rank waits, not what it computes', async () => {
+    // Small buckets: some are reduced while backward goes on (sleeping), the last ones busy-polled when on.
+    const env = { BACKPROP_BUCKET_MB: '0.0001' };
+    const on = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '1' });
+    const off = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '0' });
+    // Each rank decides for itself: one polling and one sleeping still meet in every collective.
+    const mixed = await (async () => {
+      const store = tempStore();
+      try {
+        const ranks = startGroup(2, store, { kind: 'graph', batchSize: 8, epochs: 2 }, (r) => ({
+          env: { ...env, BACKPROP_BUSY_POLL: String(r) },
+        }));
+        return await Promise.all(ranks.map((r) => r.done));
+      } finally {
+        fs.rmSync(store, { recursive: true, force: true });
+      }
+    })();
+    expect(mixed.map((r) => r.code)).toEqual([0, 0]);
+    expect(maxDiff(on[0], off[0])).toBe(0);
+    expect(maxDiff(mixed[1], off[0])).toBe(0);
+  });
+
   test('small buckets, reduced while backward goes on, give the same weights as one bucket', async () => {
     // 8-unit hidden layers: ~100 gradient values per layer; 0.0001 MB buckets hold one weight array or two.
     const one = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 });
@@ -133,7 +155,8 @@ describeGloo('a group that cannot go on fails on every rank, within the timeout'
   });
 
   test('a rank that hangs (SIGSTOP): the others fail after timeoutMs instead of waiting forever', async () => {
-    const ranks = startGroup(2, store, long);
+    // Rank 0 busy-polls for the step's last gradients: the timeout holds there too.
+    const ranks = startGroup(2, store, long, () => ({ env: { BACKPROP_BUSY_POLL: '1' } }));
     await ranks[0].printed('"epoch":1');
     const stoppedAt = Date.now();
     ranks[1].proc.kill('SIGSTOP');

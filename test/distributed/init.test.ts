@@ -39,9 +39,29 @@ describe('distributed.init checks its settings', () => {
     [{ timeoutMs: 0 }, /'timeoutMs' must be an integer in \[100, 86400000\]/],
     [{ timeoutMs: Infinity }, /'timeoutMs' must be an integer/],
     [{ runId: '../up' }, /'runId' must be 1-64 characters/],
-    [{ port: 1 }, /unknown option 'port'; options are: rank, worldSize, store, iface, runId, timeoutMs/],
+    [{ port: 1 }, /unknown option 'port'; options are: rank, worldSize, store, iface, runId, timeoutMs, busyPoll/],
+    [{ busyPoll: 'yes' }, /'busyPoll' must be true or false, got "yes"/],
   ])('%j', async (override, message) => {
     await expect(bp.distributed.init({ ...ok(), ...override } as bp.distributed.InitOptions)).rejects.toThrow(message);
+    expect(bp.distributed.isInitialized()).toBe(false);
+  });
+
+  test.each([
+    ['BACKPROP_BUSY_POLL', '2', /BACKPROP_BUSY_POLL must be 1 or 0, got '2'/],
+    ['BACKPROP_CPUS', 'all', /distributed\.init\(\): BACKPROP_CPUS must be a CPU list such as 0-3,8 .*got 'all'/],
+    ['BACKPROP_CPUS', '3-1', /BACKPROP_CPUS must be a CPU list/],
+    ['BACKPROP_CPUS', '0-5000', /BACKPROP_CPUS must be a CPU list .*below 1024/],
+  ])('%s=%s', async (name, value, message) => {
+    process.env[name] = value;
+    await expect(bp.distributed.init(ok())).rejects.toThrow(message);
+    expect(bp.distributed.isInitialized()).toBe(false);
+  });
+
+  testGloo('BACKPROP_CPUS naming no CPU this process may use fails, naming the variable and the fix', async () => {
+    process.env.BACKPROP_CPUS = '1023';
+    await expect(bp.distributed.init(ok())).rejects.toThrow(
+      /could not bind to BACKPROP_CPUS=1023 \(setAffinity: Invalid argument\); name CPUs this process may use/,
+    );
     expect(bp.distributed.isInitialized()).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { allowedCpus, formatCpuList, parseCpuList } from '../../src/distributed/cpus';
 import { GLOO_ADDON, SCRIPT, tempStore } from './ranks';
 
 const CLI = path.resolve(__dirname, '../../dist/cli/main.js');
@@ -34,6 +35,28 @@ describe('backprop launch', () => {
     expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('backprop-launch-')).length).toBe(before);
   });
 
+  testGloo('ranks are bound to their own CPUs where the CPUs go round; --bind none leaves them unbound', async () => {
+    const out = (k: string) => JSON.parse(fs.readFileSync(path.join(dir, `b-${k}.json`), 'utf8'));
+    const all = formatCpuList(allowedCpus());
+    const bound = await launch(['--nproc', '2', SCRIPT, path.join(dir, 'b-{rank}.json')], { epochs: 1 });
+    expect(bound.code).toBe(0);
+    if (allowedCpus().length >= 2) {
+      // Every thread of a rank (Node's, V8's, libuv's, Gloo's) on the rank's block, the blocks disjoint.
+      const [a, b] = ['0', '1'].map((k) => out(k).cpus as string[]);
+      expect(a).toHaveLength(1);
+      expect(b).toHaveLength(1);
+      const [ca, cb] = [parseCpuList(a[0], 'a'), parseCpuList(b[0], 'b')];
+      expect(ca.length).toBe(Math.floor(allowedCpus().length / 2));
+      expect(ca.filter((c) => cb.includes(c))).toEqual([]);
+    }
+    const free = await launch(['--nproc', '2', '--bind', 'none', SCRIPT, path.join(dir, 'b-{rank}.json')], {
+      epochs: 1,
+    });
+    expect(free.code).toBe(0);
+    expect(out('0').cpus).toEqual([all]);
+    expect(out('1').cpus).toEqual([all]);
+  });
+
   testGloo('a rank that fails stops the others, and launch exits with its code', async () => {
     const r = await launch(['--nproc', '3', '--timeout-ms', '30000', SCRIPT, path.join(dir, 'o-{rank}.json')], {
       epochs: 100000,
@@ -50,6 +73,7 @@ describe('backprop launch', () => {
     [['--nproc', '2', '--nnodes', '2', SCRIPT], /--store is required with --nnodes > 1/],
     [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', SCRIPT], /--node-rank 2 is out of range for --nnodes 2/],
     [['--nproc', '2', '/nonexistent/train.js'], /the script \/nonexistent\/train.js does not exist/],
+    [['--nproc', '2', '--bind', 'numa', SCRIPT], /--bind must be auto or none, got 'numa'/],
   ])('%j is refused', async (args, message) => {
     const r = await launch(args as string[], {});
     expect(r.code).toBe(1);

@@ -43,7 +43,11 @@ function build(kind, seed, hidden) {
   const rank = distributed ? bp.distributed.rank() : 0;
   if (tc.exitRank === rank) process.exit(3);
   // Each rank starts from other weights: fit must broadcast rank 0's.
-  const model = build(tc.kind ?? 'mlp', (tc.seed ?? 1) + 1000 * rank, rank === 1 && tc.otherModel ? 9 : (tc.hidden ?? 8));
+  const model = build(
+    tc.kind ?? 'mlp',
+    (tc.seed ?? 1) + 1000 * rank,
+    rank === 1 && tc.otherModel ? 9 : (tc.hidden ?? 8),
+  );
   model.compile({
     optimizer: tc.sgd ? bp.optimizers.sgd({ learningRate: 0.1 }) : bp.optimizers.adam({ learningRate: 0.01 }),
     // With nanRow: cross-entropy plus log(2 - yTrue), constant in the weights but -Infinity on the marked row.
@@ -74,7 +78,16 @@ function build(kind, seed, hidden) {
   });
   const weights = model.getWeights().map((w) => ({ name: w.name, data: Array.from(w.data) }));
   const stats = distributed ? bp.distributed.fitStats() : undefined;
-  fs.writeFileSync(out, JSON.stringify({ rank, weights, history: history.history, stats }));
+  // The CPUs each thread may run on (`backprop launch` binds ranks): one entry per distinct list.
+  const allowed = (t) => {
+    try {
+      return /^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync(`/proc/self/task/${t}/status`, 'utf8'))[1];
+    } catch {
+      return null; // the thread ended meanwhile
+    }
+  };
+  const cpus = [...new Set(fs.readdirSync('/proc/self/task').map(allowed))].filter((c) => c !== null);
+  fs.writeFileSync(out, JSON.stringify({ rank, weights, history: history.history, stats, cpus }));
   if (distributed) await bp.distributed.destroy();
 })().catch((e) => {
   process.stderr.write(`RANK-ERROR ${e.message}\n`);

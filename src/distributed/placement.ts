@@ -1,0 +1,75 @@
+/**
+ * Where this process's rank runs and how it waits: binding to the CPUs `backprop launch` gave it, how many ranks
+ * of the group share this machine, and from that whether the communication thread may busy-poll.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { parseCpuList } from './cpus';
+import { loadGloo, type NativeGroup } from './native';
+
+/**
+ * BACKPROP_CPUS (set per rank by `backprop launch`): binds this process's threads to those CPUs, so that each
+ * rank keeps its own cores and its communication thread does not preempt another rank's step.
+ */
+export function bindToCpus(): void {
+  const env = process.env.BACKPROP_CPUS;
+  if (env === undefined || env === '') return;
+  const cpus = parseCpuList(env, 'distributed.init(): BACKPROP_CPUS');
+  try {
+    loadGloo().setAffinity(cpus);
+  } catch (e) {
+    throw new Error(
+      `distributed.init(): could not bind to BACKPROP_CPUS=${env} (${(e as Error).message}); ` +
+        'name CPUs this process may use (see taskset -p), or unset it',
+    );
+  }
+}
+
+/** The busyPoll option: true / false, else BACKPROP_BUSY_POLL (1 / 0), else undefined (decided at join). */
+export function busyPollFrom(value: unknown): boolean | undefined {
+  if (value !== undefined) {
+    if (typeof value !== 'boolean')
+      throw new Error(`distributed.init(): 'busyPoll' must be true or false, got ${JSON.stringify(value)}`);
+    return value;
+  }
+  const env = process.env.BACKPROP_BUSY_POLL;
+  if (env === undefined || env === '') return undefined;
+  if (env !== '0' && env !== '1')
+    throw new Error(`distributed.init(): BACKPROP_BUSY_POLL must be 1 or 0, got '${env}'`);
+  return env === '1';
+}
+
+/**
+ * This machine, as a number ranks compare: ranks of one kernel (processes, containers) share its cores. The
+ * kernel's boot id names it; the host name where that is unreadable. 48 bits, exact in a float64 sum.
+ */
+function machineId(): number {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    text = os.hostname();
+  }
+  let h = 0x811c9dc5,
+    g = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+    g = Math.imul(g ^ text.charCodeAt(i), 0x5bd1e995) >>> 0;
+  }
+  return h * 65536 + (g & 0xffff) + 1; // never 0, which stands for "another rank's slot"
+}
+
+/**
+ * How many ranks of the group run on this machine: every rank writes its machine id in its own slot and the
+ * group sums the slots (one collective at init, in every rank's same order).
+ */
+export async function ranksHere(group: NativeGroup, rank: number, worldSize: number): Promise<number> {
+  const ids = new Float64Array(new SharedArrayBuffer(8 * worldSize));
+  const me = machineId();
+  ids[rank] = me;
+  group.allreduce(ids);
+  await group.flush();
+  let n = 0;
+  for (const id of ids) if (id === me) n++;
+  return n;
+}

@@ -1,0 +1,52 @@
+/**
+ * The Gloo addon's own checks (native/gloo): every malformed argument from JS is a TypeError or RangeError,
+ * never a crash, whatever the JS side validated before.
+ */
+import * as fs from 'node:fs';
+import { loadGloo } from '../../src/distributed/native';
+import { GLOO_ADDON } from './ranks';
+
+const describeGloo = fs.existsSync(GLOO_ADDON) ? describe : describe.skip;
+
+describeGloo('Gloo addon arguments', () => {
+  test.each([
+    [[], /expected an array of CPU numbers/],
+    [['0'], /expected an array of CPU numbers/],
+    [[[]], /expected an array of CPU numbers/],
+    [[[-1]], /expected an array of CPU numbers in \[0, 1024\)/],
+    [[[1024]], /in \[0, 1024\)/],
+    [[[0.5]], /in \[0, 1024\)/],
+    [[[NaN]], /in \[0, 1024\)/],
+    [[['0']], /expected an array of CPU numbers/],
+    [[new Array(2000).fill(0)], /in \[0, 1024\)/],
+  ])('setAffinity(%j) is refused', (args, message) => {
+    const { setAffinity } = loadGloo() as unknown as { setAffinity: (...a: unknown[]) => number };
+    expect(() => setAffinity(...(args as unknown[]))).toThrow(message);
+  });
+
+  test('setAffinity binds this process to the CPUs it already has, and counts its threads', () => {
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
+    const list = /^Cpus_allowed_list:\s*(\S+)/m.exec(status)![1];
+    const cpus: number[] = [];
+    for (const part of list.split(',')) {
+      const [lo, hi = lo] = part.split('-').map(Number);
+      for (let c = lo; c <= hi; c++) cpus.push(c);
+    }
+    expect(loadGloo().setAffinity(cpus)).toBeGreaterThanOrEqual(1);
+    expect(/^Cpus_allowed_list:\s*(\S+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]).toBe(list);
+  });
+
+  test('addBucket needs its spin flag as a boolean', () => {
+    const g = new (loadGloo().Group)(0, 1, '127.0.0.1', 1000);
+    const a = new Float32Array(new SharedArrayBuffer(16));
+    try {
+      expect(() => (g.addBucket as (...x: unknown[]) => number)(a, [a], true)).toThrow(
+        /expected \(buffer, parts\[\], divide, spin\)/,
+      );
+      expect(() => (g.addBucket as (...x: unknown[]) => number)(a, [a], true, 1)).toThrow(/divide, spin/);
+      expect(g.addBucket(a, [a], true, true)).toBe(0);
+    } finally {
+      void g.close();
+    }
+  });
+});
