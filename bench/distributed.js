@@ -12,6 +12,8 @@
  *   - "allreduce": the time of one sum of the model's gradient over 2 ranks with nothing else running (the
  *     communication a step cannot avoid; the first layer's gradient, finished last, cannot overlap backward).
  *
+ * Every process, the 1-rank run included, is bound to a CPU of its own (`backprop launch --cpus-per-rank 1`).
+ *
  * Usage: node bench/distributed.js [--quick] [--json] [--no-reference]   (needs `npm run build` with libgloo-dev)
  * Measure on an otherwise idle machine: the ratio measures how well 2 processes use 2 cores.
  */
@@ -20,6 +22,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 
 const CLI = path.resolve(__dirname, '../dist/cli/main.js');
+const { allowedCpus } = require('../dist/distributed/cpus');
 // The timed fit runs several epochs: fit's one-time work (checking every input value is finite, on every rank;
 // broadcasting the weights) is then paid as in real training, once per fit and not once per epoch measured.
 const TIMED_EPOCHS = 3;
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     mode: { type: 'string' },
     global: { type: 'string' },
     steps: { type: 'string' },
+    cpu: { type: 'string' },
   },
 });
 
@@ -75,6 +79,10 @@ function syntheticData(bp, rows, cols, inputShape) {
 /** One plain process (no group) fitting `steps` batches of `batch`: samples/s after a warm-up epoch. */
 async function alone(kind, batch, steps) {
   const bp = require('..');
+  // On one CPU of its own, as each rank of a launch with --cpus-per-rank 1.
+  require('../dist/distributed/native')
+    .loadGloo()
+    .setAffinity([Number(args.cpu)]);
   const { model, cols, inputShape } = buildModel(bp, kind);
   const rows = batch * steps;
   const { x, y } = syntheticData(bp, rows, cols, inputShape);
@@ -147,11 +155,12 @@ function resultOf(stdout, what, stderr, status) {
 /** Plain processes, one per batch size given, started together: their samples/s. */
 async function independent(kind, batches, steps) {
   const env = { ...process.env, BACKPROP_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
+  const cpus = allowedCpus();
   const runs = batches.map(
-    (batch) =>
+    (batch, i) =>
       new Promise((resolve, reject) => {
-        const args = [SELF, '--mode', 'alone', '--worker', kind, '--global', String(batch)];
-        const child = spawn(process.execPath, [...args, '--steps', String(steps)], { env });
+        const args = [SELF, '--mode', 'alone', '--worker', kind, '--global', String(batch), '--steps', String(steps)];
+        const child = spawn(process.execPath, [...args, '--cpu', String(cpus[i % cpus.length])], { env });
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));
@@ -175,6 +184,10 @@ function launch(kind, nproc, mode, globalBatch, steps) {
     [
       CLI,
       'launch',
+      // One CPU per rank, 1 rank included: a one-thread rank spread over two CPUs of a VM was 10-19% slower
+      // (its off-thread ops woke on the other, idle vCPU), which would flatter the ratio.
+      '--cpus-per-rank',
+      '1',
       '--nproc',
       String(nproc),
       SELF,
@@ -184,7 +197,9 @@ function launch(kind, nproc, mode, globalBatch, steps) {
       kind,
       '--global',
       String(globalBatch),
-    ].concat(['--steps', String(steps)]),
+      '--steps',
+      String(steps),
+    ],
     { encoding: 'utf8' },
   );
   return resultOf(r.stdout, `${kind} ${mode} with ${nproc} rank(s)`, r.stderr, r.status);

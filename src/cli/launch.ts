@@ -23,6 +23,7 @@ export interface LaunchOptions {
   threads?: string;
   timeoutMs?: string;
   bind?: string;
+  cpusPerRank?: string;
 }
 
 /** How long stopped ranks get to exit on SIGTERM before SIGKILL. */
@@ -37,7 +38,18 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
   const threads = intOption('threads', o.threads, 1, 1);
   const bind = o.bind ?? 'auto';
   if (bind !== 'auto' && bind !== 'none') fail(`--bind must be auto or none, got '${bind}'`);
-  const cpus = bind === 'auto' ? cpuBlocks(nproc, threads, allowedCpus()) : undefined;
+  let cpus: string[] | undefined;
+  if (bind === 'auto') {
+    const allowed = allowedCpus();
+    const perRank = intOption('cpus-per-rank', o.cpusPerRank, 1, Math.floor(allowed.length / nproc));
+    cpus = cpuBlocks(nproc, threads, allowed, perRank);
+    if (!cpus && o.cpusPerRank !== undefined)
+      fail(
+        `--cpus-per-rank ${perRank} does not fit: ${nproc} rank(s) need blocks of --threads (${threads}) to ` +
+          `${Math.floor(allowed.length / nproc)} CPUs out of the ${allowed.length} this process may use; ` +
+          'pick one in that range or use --bind none',
+      );
+  } else if (o.cpusPerRank !== undefined) fail('--cpus-per-rank needs --bind auto');
   const timeoutMs = o.timeoutMs ?? process.env.BACKPROP_TIMEOUT_MS;
   if (!fs.existsSync(script)) fail(`the script ${script} does not exist`);
   // One machine: loopback and a private store are the right choice, not a guess. Several: the user names them.

@@ -194,6 +194,7 @@ program
   .option('--threads <n>', 'BLAS threads per rank (default 1)')
   .option('--timeout-ms <ms>', 'how long a rank waits for a peer before the group fails (default 60000)')
   .option('--bind <auto|none>', 'auto: each rank on its own block of CPUs when they go round (default); none', 'auto')
+  .option('--cpus-per-rank <n>', 'with --bind auto: CPUs in each block (default: an equal share of them)')
   .passThroughOptions()
   .addHelpText(
     'after',

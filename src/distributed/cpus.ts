@@ -49,11 +49,16 @@ export function allowedCpus(): number[] {
 }
 
 /**
- * One CPU list per local rank: `nproc` blocks of equal size from `allowed`, each at least `threads` CPUs.
- * Undefined when they do not fit (more ranks × threads than CPUs): ranks then share every CPU, unbound.
+ * One CPU list per local rank: `nproc` consecutive blocks of `perRank` CPUs (default: an equal share of
+ * `allowed`), each at least `threads` CPUs. Undefined when they do not fit (more ranks × threads than CPUs):
+ * ranks then share every CPU, unbound.
  */
-export function cpuBlocks(nproc: number, threads: number, allowed: readonly number[]): string[] | undefined {
-  const per = Math.floor(allowed.length / nproc);
-  if (per < 1 || per < threads) return undefined;
-  return Array.from({ length: nproc }, (_, r) => formatCpuList(allowed.slice(r * per, (r + 1) * per)));
+export function cpuBlocks(
+  nproc: number,
+  threads: number,
+  allowed: readonly number[],
+  perRank = Math.floor(allowed.length / nproc),
+): string[] | undefined {
+  if (perRank < 1 || perRank < threads || perRank * nproc > allowed.length) return undefined;
+  return Array.from({ length: nproc }, (_, r) => formatCpuList(allowed.slice(r * perRank, (r + 1) * perRank)));
 }

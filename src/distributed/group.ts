@@ -121,6 +121,8 @@ export async function init(options: InitOptions = {}): Promise<void> {
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
   const busyPoll = busyPollFrom(options.busyPoll);
+  // This machine's CPUs as the group sees them, counted before binding narrows this process to its own block.
+  const cores = os.availableParallelism();
   bindToCpus();
   let meeting: Meeting;
   if (/^rediss?:\/\//i.test(store)) {
@@ -136,7 +138,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
     meeting = new FileMeeting(store, runId, rank, worldSize);
   }
 
-  await join(meeting, rank, worldSize, address, timeoutMs, busyPoll);
+  await join(meeting, rank, worldSize, address, timeoutMs, { busyPoll, cores });
 }
 
 /** Claims the rank in `meeting`, connects the full mesh, and records the group as this thread's. */
@@ -146,7 +148,7 @@ async function join(
   worldSize: number,
   address: string,
   timeoutMs: number,
-  busyPollOption?: boolean,
+  wait: { busyPoll?: boolean; cores: number } = { cores: os.availableParallelism() },
 ) {
   if (joined || joining)
     throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
@@ -169,7 +171,7 @@ async function join(
       group.barrier();
       await group.flush();
       await meeting.connected();
-      busyPoll = busyPollOption ?? (await ranksHere(group, rank, worldSize)) <= os.availableParallelism();
+      busyPoll = wait.busyPoll ?? (await ranksHere(group, rank, worldSize)) <= wait.cores;
     } catch (e) {
       await group.close().catch(() => undefined);
       const mismatch = await meeting.mismatch();

@@ -33,6 +33,10 @@ describe('CPU lists', () => {
     expect(cpuBlocks(1, 1, [0, 1])).toEqual(['0-1']);
     expect(cpuBlocks(3, 1, [0, 1])).toBeUndefined();
     expect(cpuBlocks(2, 2, [0, 1, 2])).toBeUndefined();
+    expect(cpuBlocks(2, 1, [0, 1, 2, 3, 4], 1)).toEqual(['0', '1']);
+    expect(cpuBlocks(1, 1, [0, 1], 1)).toEqual(['0']);
+    expect(cpuBlocks(2, 1, [0, 1, 2], 2)).toBeUndefined();
+    expect(cpuBlocks(1, 2, [0, 1], 1)).toBeUndefined();
   });
 
   test('allowedCpus: this process may run on them, and there is at least one', () => {

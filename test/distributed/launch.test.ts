@@ -49,6 +49,12 @@ describe('backprop launch', () => {
       expect(ca.length).toBe(Math.floor(allowedCpus().length / 2));
       expect(ca.filter((c) => cb.includes(c))).toEqual([]);
     }
+    // --cpus-per-rank 1: one rank on one CPU, whatever the machine has.
+    const one = await launch(['--nproc', '1', '--cpus-per-rank', '1', SCRIPT, path.join(dir, 'b-{rank}.json')], {
+      epochs: 1,
+    });
+    expect(one.code).toBe(0);
+    expect(out('0').cpus).toEqual([String(allowedCpus()[0])]);
     const free = await launch(['--nproc', '2', '--bind', 'none', SCRIPT, path.join(dir, 'b-{rank}.json')], {
       epochs: 1,
     });
@@ -74,6 +80,9 @@ describe('backprop launch', () => {
     [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', SCRIPT], /--node-rank 2 is out of range for --nnodes 2/],
     [['--nproc', '2', '/nonexistent/train.js'], /the script \/nonexistent\/train.js does not exist/],
     [['--nproc', '2', '--bind', 'numa', SCRIPT], /--bind must be auto or none, got 'numa'/],
+    [['--nproc', '2', '--cpus-per-rank', '0', SCRIPT], /--cpus-per-rank must be an integer >= 1, got '0'/],
+    [['--nproc', '2', '--cpus-per-rank', '4096', SCRIPT], /--cpus-per-rank 4096 does not fit: .*--bind none/],
+    [['--nproc', '1', '--bind', 'none', '--cpus-per-rank', '1', SCRIPT], /--cpus-per-rank needs --bind auto/],
   ])('%j is refused', async (args, message) => {
     const r = await launch(args as string[], {});
     expect(r.code).toBe(1);
