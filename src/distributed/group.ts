@@ -171,7 +171,9 @@ async function join(
       group.barrier();
       await group.flush();
       await meeting.connected();
-      busyPoll = wait.busyPoll ?? (await ranksHere(group, rank, worldSize)) <= wait.cores;
+      // The count is a collective: every rank takes part, told whether to busy-poll or not.
+      const here = await ranksHere(group, rank, worldSize);
+      busyPoll = wait.busyPoll ?? here <= wait.cores;
     } catch (e) {
       await group.close().catch(() => undefined);
       const mismatch = await meeting.mismatch();

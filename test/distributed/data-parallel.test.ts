@@ -49,21 +49,29 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     const env = { BACKPROP_BUCKET_MB: '0.0001' };
     const on = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '1' });
     const off = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '0' });
-    // Each rank decides for itself: one polling and one sleeping still meet in every collective.
-    const mixed = await (async () => {
+    // Each rank decides for itself: one polling and one sleeping, or one told and one deciding by the CPUs it
+    // counts, still meet in every collective.
+    const mixedGroup = async (setting: (r: number) => Record<string, string>) => {
       const store = tempStore();
       try {
         const ranks = startGroup(2, store, { kind: 'graph', batchSize: 8, epochs: 2 }, (r) => ({
-          env: { ...env, BACKPROP_BUSY_POLL: String(r) },
+          env: { ...env, ...setting(r) },
         }));
         return await Promise.all(ranks.map((r) => r.done));
       } finally {
         fs.rmSync(store, { recursive: true, force: true });
       }
-    })();
+    };
+    const mixed = await mixedGroup((r) => ({ BACKPROP_BUSY_POLL: String(r) }));
+    const halfTold = await mixedGroup((r): Record<string, string> => (r === 0 ? { BACKPROP_BUSY_POLL: '1' } : {}));
     expect(mixed.map((r) => r.code)).toEqual([0, 0]);
     expect(maxDiff(on[0], off[0])).toBe(0);
     expect(maxDiff(mixed[1], off[0])).toBe(0);
+    expect(halfTold.map((r) => [r.code, r.stderr])).toEqual([
+      [0, ''],
+      [0, ''],
+    ]);
+    expect(maxDiff(halfTold[1], off[0])).toBe(0);
   });
 
   test('small buckets, reduced while backward goes on, give the same weights as one bucket', async () => {
