@@ -41,12 +41,13 @@ export async function launch(script: string, args: string[], o: LaunchOptions): 
   let cpus: string[] | undefined;
   if (bind === 'auto') {
     const allowed = allowedCpus();
-    const perRank = intOption('cpus-per-rank', o.cpusPerRank, 1, Math.floor(allowed.length / nproc));
+    const share = Math.floor(allowed.length / nproc);
+    const perRank = intOption('cpus-per-rank', o.cpusPerRank, 1, share);
     cpus = cpuBlocks(nproc, threads, allowed, perRank);
     if (!cpus && o.cpusPerRank !== undefined)
       fail(
         `--cpus-per-rank ${perRank} does not fit: ${nproc} rank(s) need blocks of --threads (${threads}) to ` +
-          `${Math.floor(allowed.length / nproc)} CPUs out of the ${allowed.length} this process may use; ` +
+          `${share} CPUs out of the ${allowed.length} this process may use; ` +
           'pick one in that range or use --bind none',
       );
   } else if (o.cpusPerRank !== undefined) fail('--cpus-per-rank needs --bind auto');

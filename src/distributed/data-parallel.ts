@@ -14,6 +14,7 @@ import type { GradientSync } from '../model/engine';
 import type { Model } from '../model/model';
 import type { Plan } from '../model/plan';
 import type { Param } from '../training/contracts';
+import { fnv1a } from './fnv';
 import { nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
 
@@ -63,9 +64,7 @@ function fingerprint(model: Model): number {
       .weights()
       .map((w) => `${w.name}:${w.shape.join('x')}`)
       .join(',');
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
+  return fnv1a(text);
 }
 
 const reuse = new WeakMap<Model, DataParallel>();

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { parseCpuList } from './cpus';
+import { fnv1a } from './fnv';
 import { loadGloo, type NativeGroup } from './native';
 
 /**
@@ -50,13 +51,8 @@ function machineId(): number {
   } catch {
     text = os.hostname();
   }
-  let h = 0x811c9dc5,
-    g = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-    g = Math.imul(g ^ text.charCodeAt(i), 0x5bd1e995) >>> 0;
-  }
-  return h * 65536 + (g & 0xffff) + 1; // never 0, which stands for "another rank's slot"
+  // Two FNV-1a hashes (other offset bases): 32 + 16 bits.
+  return fnv1a(text) * 65536 + (fnv1a(text, 0x01000193) & 0xffff) + 1; // never 0: "another rank's slot"
 }
 
 /**
