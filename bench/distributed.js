@@ -139,6 +139,7 @@ async function worker(kind, globalBatch, steps) {
       ranks: n,
       samplesPerSecond: (rows * TIMED_EPOCHS) / seconds,
       waitMsPerStep: s.waitMs / s.steps,
+      overlap: s.overlap,
     };
     out.gradientBytesPerStep = s.gradientValues * 4;
     process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
@@ -247,6 +248,7 @@ async function main() {
       samplesPerSecond2: Math.round(two.samplesPerSecond),
       ratio: +(two.samplesPerSecond / one.samplesPerSecond).toFixed(2),
       waitMsPerStep2: +two.waitMsPerStep.toFixed(2),
+      overlap2: two.overlap,
       gradientBytesPerStep: two.gradientBytesPerStep,
       ...reference,
     });
@@ -257,7 +259,8 @@ async function main() {
       console.log(
         `${r.model} at global batch ${r.globalBatch}: 1 rank ${r.samplesPerSecond1} samples/s, 2 ranks ` +
           `${r.samplesPerSecond2} samples/s (×${r.ratio}); rank 0 waited ${r.waitMsPerStep2} ms/step for the ` +
-          `gradients (${(r.gradientBytesPerStep / 1e6).toFixed(2)} MB per rank per step)` +
+          `gradients (${(r.gradientBytesPerStep / 1e6).toFixed(2)} MB per rank per step, summed ` +
+          `${r.overlap2 ? 'while backward ran' : 'once backward ended'})` +
           (r.independentRatio === undefined
             ? ''
             : `; two independent processes at half the batch: ×${r.independentRatio} of one at the whole batch; ` +

@@ -5,18 +5,22 @@
  *
  * Gradients go in buckets of at most 25 MB, filled in reverse layer order and closed at the first layer boundary
  * past 1 MB; a bucket's allreduce is queued as soon as backward has finished its layers and runs on the group's
- * communication thread while backward goes on.
+ * communication thread while backward goes on, or, where that only takes CPU from backward (InitOptions.overlap),
+ * every bucket once backward ends.
  * Bucket order and Gloo's reduction order are fixed, so a run is bit-for-bit repeatable at a given world size.
  */
 import { floatArray } from '../backend/memory';
+import { getBackend } from '../backend/select';
 import type { FloatArray } from '../backend/ops';
 import type { GradientSync } from '../model/engine';
 import type { Model } from '../model/model';
 import type { Plan } from '../model/plan';
 import type { Param } from '../training/contracts';
+import { allowedCpus } from './cpus';
 import { fnv1a } from './fnv';
 import { nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
+import { overlapPays } from './placement';
 
 const DEFAULT_BUCKET_BYTES = 25 * 1024 * 1024;
 /**
@@ -47,9 +51,11 @@ export interface FitStats {
   gradientValues: number;
   /** Time this rank waited, after its own backward, for the gradients of the step to be summed, in total. */
   waitMs: number;
+  /** Whether buckets were summed while backward ran (InitOptions.overlap), or all once it ended. */
+  overlap: boolean;
 }
 
-const stats: FitStats = { steps: 0, buckets: 0, gradientValues: 0, waitMs: 0 };
+const stats: FitStats = { steps: 0, buckets: 0, gradientValues: 0, waitMs: 0, overlap: true };
 
 /** What the last (or running) distributed fit of this process spent waiting on communication. */
 export function fitStats(): FitStats {
@@ -93,6 +99,8 @@ export class DataParallel implements GradientSync {
   private readonly nonFinite: FloatArray;
   private readonly params: Param[];
   private readonly gradientValues: number;
+  /** Whether buckets are summed while backward runs (else all once it ends). */
+  readonly overlapping: boolean;
 
   constructor(
     private readonly model: Model,
@@ -151,16 +159,20 @@ export class DataParallel implements GradientSync {
     this.nonFinite = floatArray(model.dtype, 1);
     buckets[buckets.length - 1].parts.push(this.nonFinite);
     this.readyAfter = plan.calls.map(() => []);
-    // Buckets complete only when backward ends are summed while the main thread just waits for them: there this
-    // rank may busy-poll (InitOptions.busyPoll); earlier ones sleep, leaving the core to backward.
+    // Without overlap every bucket is queued by finish(), once backward ends (InitOptions.overlap).
+    const { here, cores, overlap } = g.placement;
+    const early = overlap ?? overlapPays(here, this.worldSize, cores, allowedCpus().length, getBackend().threads ?? 1);
+    // Buckets summed once backward ends are summed while the main thread just waits for them: there this rank
+    // may busy-poll (InitOptions.busyPoll); earlier ones sleep, leaving the core to backward.
     const lastCall = plan.calls.findIndex((c) => c.backward);
     buckets.forEach((b, index) => {
       const total = b.parts.reduce((n, p) => n + p.length, 0);
-      const spin = g.busyPoll && (b.last === -1 || b.last === lastCall);
-      const id = this.group.addBucket(floatArray(model.dtype, total), b.parts, true, spin);
+      const atEnd = !early || b.last === -1 || b.last === lastCall;
+      const id = this.group.addBucket(floatArray(model.dtype, total), b.parts, true, g.busyPoll && atEnd);
       if (id !== index) throw new Error('fit(): distributed: bucket numbering out of step');
-      if (b.last >= 0) this.readyAfter[b.last].push(index);
+      if (!atEnd) this.readyAfter[b.last].push(index);
     });
+    this.overlapping = early;
     this.launched = new Uint8Array(buckets.length);
     this.gradientValues = order.reduce((n, p) => n + p.grad.length, 0);
     this.control = floatArray('float64', 4) as Float64Array;
@@ -178,7 +190,13 @@ export class DataParallel implements GradientSync {
 
   /** Checks that every rank has the same model and world size, then copies rank 0's weights to every rank. */
   async start(): Promise<number> {
-    Object.assign(stats, { steps: 0, waitMs: 0, buckets: this.launched.length, gradientValues: this.gradientValues });
+    Object.assign(stats, {
+      steps: 0,
+      waitMs: 0,
+      buckets: this.launched.length,
+      gradientValues: this.gradientValues,
+      overlap: this.overlapping,
+    });
     const c = this.control;
     c[0] = fingerprint(this.model);
     c[1] = this.worldSize;

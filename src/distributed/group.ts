@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { bindToCpus, busyPollFrom, ranksHere } from './placement';
+import { bindToCpus, ranksHere, switchFrom } from './placement';
 import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
 import type { RedisOptions } from 'ioredis';
 import { glooMessage, loadGloo, type NativeGroup } from './native';
@@ -35,6 +35,23 @@ export interface InitOptions {
    * share cores with other work.
    */
   busyPoll?: boolean;
+  /**
+   * Whether a gradient bucket is summed as soon as backward has produced it, while backward goes on, rather than
+   * with the rest once backward ends (default: BACKPROP_OVERLAP `1` / `0`, else on when some rank runs on another
+   * machine or this rank has more CPUs than BLAS threads). Between ranks of one machine a sum is the CPUs'
+   * own memory copies, which overlapping only moves onto the core backward needs. Same bits either way.
+   */
+  overlap?: boolean;
+}
+
+/** Where the ranks run, as init found it: the inputs of DataParallel's overlap default. */
+export interface Placement {
+  /** Ranks of the group on this machine. */
+  here: number;
+  /** This machine's CPUs, counted before binding. */
+  cores: number;
+  /** InitOptions.overlap / BACKPROP_OVERLAP, if given. */
+  overlap?: boolean;
 }
 
 interface Joined {
@@ -44,12 +61,13 @@ interface Joined {
   meeting: Meeting;
   /** Busy-poll while waiting for a step's last gradients (InitOptions.busyPoll, decided at init). */
   busyPoll: boolean;
+  placement: Placement;
 }
 
 let joined: Joined | undefined;
 let joining = false;
 
-const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs', 'busyPoll'];
+const KEYS = ['rank', 'worldSize', 'store', 'iface', 'runId', 'timeoutMs', 'busyPoll', 'overlap'];
 
 function intFrom(name: string, value: unknown, env: string, lo: number, hi: number): number {
   let v = value;
@@ -120,7 +138,8 @@ export async function init(options: InitOptions = {}): Promise<void> {
   const timeoutMs = options.timeoutMs ?? (envTimeout ? Number(envTimeout) : 60000);
   if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 100 || timeoutMs > 86400000)
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
-  const busyPoll = busyPollFrom(options.busyPoll);
+  const busyPoll = switchFrom('busyPoll', options.busyPoll, 'BACKPROP_BUSY_POLL');
+  const overlap = switchFrom('overlap', options.overlap, 'BACKPROP_OVERLAP');
   // This machine's CPUs as the group sees them, counted before binding narrows this process to its own block.
   const cores = os.availableParallelism();
   bindToCpus();
@@ -138,7 +157,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
     meeting = new FileMeeting(store, runId, rank, worldSize);
   }
 
-  await join(meeting, rank, worldSize, address, timeoutMs, { busyPoll, cores });
+  await join(meeting, rank, worldSize, address, timeoutMs, { busyPoll, overlap, cores });
 }
 
 /** Claims the rank in `meeting`, connects the full mesh, and records the group as this thread's. */
@@ -148,7 +167,7 @@ async function join(
   worldSize: number,
   address: string,
   timeoutMs: number,
-  wait: { busyPoll?: boolean; cores: number } = { cores: os.availableParallelism() },
+  wait: { busyPoll?: boolean; overlap?: boolean; cores: number } = { cores: os.availableParallelism() },
 ) {
   if (joined || joining)
     throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
@@ -162,6 +181,7 @@ async function join(
     }
     const group = new gloo.Group(rank, worldSize, address, timeoutMs);
     let busyPoll: boolean;
+    let placement: Placement;
     try {
       const early = await meeting.mismatch();
       if (early) throw new Error(early);
@@ -174,6 +194,7 @@ async function join(
       // The count is a collective: every rank takes part, told whether to busy-poll or not.
       const here = await ranksHere(group, rank, worldSize);
       busyPoll = wait.busyPoll ?? here <= wait.cores;
+      placement = { here, cores: wait.cores, overlap: wait.overlap };
     } catch (e) {
       await group.close().catch(() => undefined);
       const mismatch = await meeting.mismatch();
@@ -182,7 +203,7 @@ async function join(
       const why = mismatch ?? glooMessage(e);
       throw new Error(`distributed.init(): rank ${rank} of ${worldSize} could not join the group: ${why}`);
     }
-    joined = { rank, worldSize, group, meeting, busyPoll };
+    joined = { rank, worldSize, group, meeting, busyPoll, placement };
   } finally {
     joining = false;
   }
@@ -270,7 +291,7 @@ export function isInitialized(): boolean {
 }
 
 /** The native group, for data-parallel training (src/distributed/data-parallel.ts). */
-export function nativeGroup(what: string): { group: NativeGroup; rank: number; worldSize: number; busyPoll: boolean } {
+export function nativeGroup(what: string): Omit<Joined, 'meeting'> {
   return current(what);
 }
 

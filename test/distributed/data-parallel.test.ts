@@ -46,7 +46,7 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
 
   test('busy polling for the last buckets changes how a rank waits, not what it computes', async () => {
     // Small buckets: some are reduced while backward goes on (sleeping), the last ones busy-polled when on.
-    const env = { BACKPROP_BUCKET_MB: '0.0001' };
+    const env = { BACKPROP_BUCKET_MB: '0.0001', BACKPROP_OVERLAP: '1' };
     const on = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '1' });
     const off = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...env, BACKPROP_BUSY_POLL: '0' });
     // Each rank decides for itself: one polling and one sleeping, or one told and one deciding by the CPUs it
@@ -77,11 +77,35 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
   test('small buckets, reduced while backward goes on, give the same weights as one bucket', async () => {
     // 8-unit hidden layers: ~100 gradient values per layer; 0.0001 MB buckets hold one weight array or two.
     const one = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 });
-    const many = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { BACKPROP_BUCKET_MB: '0.0001' });
-    const stats = many[0].out!.stats as { buckets: number };
+    const small = { BACKPROP_BUCKET_MB: '0.0001' };
+    const many = await runGroup(2, { kind: 'graph', batchSize: 8, epochs: 2 }, { ...small, BACKPROP_OVERLAP: '1' });
+    const stats = many[0].out!.stats as { buckets: number; overlap: boolean };
+    expect(stats).toMatchObject({ overlap: true });
     expect(stats.buckets).toBeGreaterThan(3);
     expect((one[0].out!.stats as { buckets: number }).buckets).toBe(1);
     expect(maxDiff(many[0], one[0])).toBe(0); // two ranks: a + b, whatever the bucket
+  });
+
+  test('summing every bucket once backward ends (overlap off) changes when, not what', async () => {
+    const small = { BACKPROP_BUCKET_MB: '0.0001' };
+    const tc = { kind: 'graph', batchSize: 8, epochs: 2 };
+    const early = await runGroup(2, tc, { ...small, BACKPROP_OVERLAP: '1' });
+    const late = await runGroup(3, tc, { ...small, BACKPROP_OVERLAP: '0' });
+    const lateAgain = await runGroup(3, tc, { ...small, BACKPROP_OVERLAP: '0' });
+    const earlyThree = await runGroup(3, tc, { ...small, BACKPROP_OVERLAP: '1' });
+    expect(late[0].out!.stats).toMatchObject({ overlap: false });
+    expect(maxDiff(late[0], lateAgain[0])).toBe(0);
+    expect(maxDiff(late[0], earlyThree[0])).toBe(0); // same buckets, same algorithm: same bits at 3 ranks too
+    // Each rank decides for itself: one summing early, the other late, still meet in every collective.
+    const store = tempStore();
+    try {
+      const ranks = startGroup(2, store, tc, (r) => ({ env: { ...small, BACKPROP_OVERLAP: String(r) } }));
+      const mixed = await Promise.all(ranks.map((r) => r.done));
+      expect(mixed.map((r) => r.code)).toEqual([0, 0]);
+      expect(maxDiff(mixed[0], early[0])).toBe(0);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
   });
 
   test('a bucket of several segments (one sync-mode allreduce per wmem_max bytes) gives the weights of 1 process', async () => {

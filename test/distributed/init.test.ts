@@ -39,8 +39,12 @@ describe('distributed.init checks its settings', () => {
     [{ timeoutMs: 0 }, /'timeoutMs' must be an integer in \[100, 86400000\]/],
     [{ timeoutMs: Infinity }, /'timeoutMs' must be an integer/],
     [{ runId: '../up' }, /'runId' must be 1-64 characters/],
-    [{ port: 1 }, /unknown option 'port'; options are: rank, worldSize, store, iface, runId, timeoutMs, busyPoll/],
+    [
+      { port: 1 },
+      /unknown option 'port'; options are: rank, worldSize, store, iface, runId, timeoutMs, busyPoll, overlap/,
+    ],
     [{ busyPoll: 'yes' }, /'busyPoll' must be true or false, got "yes"/],
+    [{ overlap: 1 }, /'overlap' must be true or false, got 1/],
   ])('%j', async (override, message) => {
     await expect(bp.distributed.init({ ...ok(), ...override } as bp.distributed.InitOptions)).rejects.toThrow(message);
     expect(bp.distributed.isInitialized()).toBe(false);
@@ -48,6 +52,7 @@ describe('distributed.init checks its settings', () => {
 
   test.each([
     ['BACKPROP_BUSY_POLL', '2', /BACKPROP_BUSY_POLL must be 1 or 0, got '2'/],
+    ['BACKPROP_OVERLAP', 'yes', /BACKPROP_OVERLAP must be 1 or 0, got 'yes'/],
     ['BACKPROP_CPUS', 'all', /distributed\.init\(\): BACKPROP_CPUS must be a CPU list such as 0-3,8 .*got 'all'/],
     ['BACKPROP_CPUS', '3-1', /BACKPROP_CPUS must be a CPU list/],
     ['BACKPROP_CPUS', '0-5000', /BACKPROP_CPUS must be a CPU list .*below 1024/],
