@@ -41,6 +41,8 @@ struct State {
   std::map<uint64_t, std::shared_ptr<StoreRequest>> requests;
   uint64_t nextRequest = 1;
   bool connected = false;
+  // A collective is running, on the communication thread or (reduceNow) on the main thread.
+  bool active = false;
 
   // Communication thread only.
   std::shared_ptr<gloo::transport::Device> dev;
@@ -323,6 +325,7 @@ void run(std::shared_ptr<State> s) {
       s->queue.pop_front();
       if (op.kind == Op::kReduce) bucket = &s->buckets[op.bucket];
       failed = s->error;
+      s->active = true;
     }
     std::string error;
     std::vector<std::string> strings;
@@ -379,6 +382,11 @@ void run(std::shared_ptr<State> s) {
         std::lock_guard<std::mutex> lock(s->m);
         s->connected = true;
       }
+    }
+    {
+      // Before the settle below: a flush that resolves finds the thread idle (reduceNow relies on it).
+      std::lock_guard<std::mutex> lock(s->m);
+      s->active = false;
     }
     if (op.deferred) {
       std::string why = failed.empty() ? error : failed;
@@ -484,6 +492,7 @@ Napi::Function Group::Define(Napi::Env env) {
                          InstanceMethod<&Group::StoreReply>("storeReply"),
                          InstanceMethod<&Group::AddBucket>("addBucket"),
                          InstanceMethod<&Group::Reduce>("reduce"),
+                         InstanceMethod<&Group::ReduceNow>("reduceNow"),
                          InstanceMethod<&Group::Allreduce>("allreduce"),
                          InstanceMethod<&Group::Broadcast>("broadcast"),
                          InstanceMethod<&Group::Barrier>("barrier"),
@@ -656,6 +665,52 @@ Napi::Value Group::Reduce(const Napi::CallbackInfo& info) {
   Op op = makeOp(Op::kReduce);
   op.bucket = static_cast<size_t>(integerArg(info, 0, "bucket", 0, static_cast<int64_t>(n) - 1));
   Enqueue(op);
+  return env.Undefined();
+}
+
+// reduceNow(from, to): sums buckets [from, to) on the calling thread, returning when they are summed (within the
+// group's timeout). For a step whose backward ran on the main thread and left every bucket to its end: the main
+// thread has nothing else to do, and summing there spares two thread handoffs per step (waking the communication
+// thread, and its settle waking the event loop). Refused while anything queued has not run: the communication
+// thread owns the connections then. A failure is the group's, as on the communication thread: it is thrown here
+// and every later collective is skipped.
+Napi::Value Group::ReduceNow(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "reduceNow");
+  State& s = *state_;
+  size_t n;
+  {
+    std::lock_guard<std::mutex> lock(s.m);
+    n = s.buckets.size();
+  }
+  const auto from = static_cast<size_t>(integerArg(info, 0, "from", 0, static_cast<int64_t>(n)));
+  const auto to = static_cast<size_t>(integerArg(info, 1, "to", static_cast<int64_t>(from), static_cast<int64_t>(n)));
+  {
+    std::lock_guard<std::mutex> lock(s.m);
+    if (!s.error.empty()) throw Napi::Error::New(env, s.error);
+    if (!s.connected) throw Napi::Error::New(env, "reduceNow: the group is not connected");
+    if (!s.queue.empty() || s.active)
+      throw Napi::Error::New(env, "reduceNow: collectives are still queued; await flush() first");
+    s.active = true;
+  }
+  std::string error;
+  try {
+    for (size_t i = from; i < to; i++) {
+      Bucket& b = s.buckets[i];  // a deque: addBucket (this thread, not now) never moves its elements
+      if (b.f64) reduceBucket<double>(s, b, i);
+      else reduceBucket<float>(s, b, i);
+    }
+  } catch (const std::exception& e) {
+    error = describe(e);
+  } catch (...) {
+    error = "an unknown C++ exception";
+  }
+  {
+    std::lock_guard<std::mutex> lock(s.m);
+    s.active = false;
+    if (!error.empty() && s.error.empty()) s.error = error;
+  }
+  if (!error.empty()) throw Napi::Error::New(env, error);
   return env.Undefined();
 }
 

@@ -2,11 +2,12 @@
 // contexts connected full mesh over TCP (one for gradient buckets, in sync mode; one for the other collectives:
 // group.cc says why), and one communication thread that runs the group's collectives in
 // the order JS queued them. Every rank queues the same collectives in the same order (the training loop is
-// deterministic), which is what Gloo needs; a collective never runs on the main thread, so gradients of later
-// layers are summed over the network while backward computes earlier layers.
+// deterministic), which is what Gloo needs; gradients of later layers are summed over the network while
+// backward computes earlier layers. One exception: reduceNow sums buckets on the calling thread, blocking, when
+// that thread has nothing else to do and the communication thread is idle (group.cc says when).
 //
 // Failures: Gloo reports errors (a peer gone, a timeout, a bad address) by throwing C++ exceptions. Every Gloo
-// call runs on the communication thread inside a try block; the first error is kept, every later collective
+// call runs inside a try block; the first error is kept, every later collective
 // is skipped, and the pending flush() or connect promise rejects with it. Nothing Gloo throws reaches Node.
 #pragma once
 #include <napi.h>
@@ -75,6 +76,7 @@ class Group : public Napi::ObjectWrap<Group> {
   Napi::Value StoreReply(const Napi::CallbackInfo& info);
   Napi::Value AddBucket(const Napi::CallbackInfo& info);
   Napi::Value Reduce(const Napi::CallbackInfo& info);
+  Napi::Value ReduceNow(const Napi::CallbackInfo& info);
   Napi::Value Allreduce(const Napi::CallbackInfo& info);
   Napi::Value Broadcast(const Napi::CallbackInfo& info);
   Napi::Value Barrier(const Napi::CallbackInfo& info);

@@ -246,11 +246,21 @@ export class DataParallel implements GradientSync {
     }
   }
 
-  async finish(lossFinite: boolean): Promise<boolean> {
+  async finish(lossFinite: boolean, mainThread: boolean): Promise<boolean> {
     if (!lossFinite) this.nonFinite[0] = 1;
-    for (let b = 0; b < this.launched.length; b++) if (!this.launched[b]) this.group.reduce(b);
     const t0 = performance.now();
-    await this.flush('summing gradients');
+    if (mainThread && !this.launched.includes(1)) {
+      // Nothing is queued (the last step's flush settled, no bucket went during backward): sum here, sparing
+      // the handoffs to the communication thread and back, as a step on the main thread blocks it anyway.
+      try {
+        this.group.reduceNow(0, this.launched.length);
+      } catch (e) {
+        throw this.failure('summing gradients', e);
+      }
+    } else {
+      for (let b = 0; b < this.launched.length; b++) if (!this.launched[b]) this.group.reduce(b);
+      await this.flush('summing gradients');
+    }
     stats.waitMs += performance.now() - t0;
     stats.steps++;
     this.launched.fill(0);
@@ -285,10 +295,14 @@ export class DataParallel implements GradientSync {
     try {
       await this.group.flush();
     } catch (e) {
-      throw new Error(
-        `fit(): distributed: rank ${this.rank} of ${this.worldSize} failed while ${what}: ${glooMessage(e)} ` +
-          `(a rank stopped or was unreachable; the group cannot continue)`,
-      );
+      throw this.failure(what, e);
     }
+  }
+
+  private failure(what: string, e: unknown): Error {
+    return new Error(
+      `fit(): distributed: rank ${this.rank} of ${this.worldSize} failed while ${what}: ${glooMessage(e)} ` +
+        `(a rank stopped or was unreachable; the group cannot continue)`,
+    );
   }
 }

@@ -17,6 +17,8 @@ export interface NativeGroup {
     spin: boolean,
   ): number;
   reduce(bucket: number): void;
+  /** Sums buckets [from, to) on the calling thread, blocking; only while nothing queued is left to run. */
+  reduceNow(from: number, to: number): void;
   allreduce(array: Float32Array | Float64Array): void;
   broadcast(array: Float32Array | Float64Array, root: number): void;
   barrier(): void;
@@ -33,7 +35,7 @@ export interface GlooAddon {
   abi: number;
 }
 
-const ABI = 2;
+const ABI = 3;
 const INSTALL = 'install Gloo (Debian/Ubuntu: apt-get install libgloo-dev) and rebuild the addon (npm run build)';
 
 let cached: GlooAddon | undefined;

@@ -58,8 +58,11 @@ export const ASYNC_STEP_MACS = 5e7;
 export interface GradientSync {
   /** Backward of plan call `call` is done: the weight gradients of its layer are final for this step. */
   callDone(call: number): void;
-  /** Sums the remaining gradients over the ranks; resolves false when some rank's loss was not finite. */
-  finish(lossFinite: boolean): Promise<boolean>;
+  /**
+   * Sums the remaining gradients over the ranks; resolves false when some rank's loss was not finite.
+   * `mainThread`: backward ran on the main thread (the step blocks it anyway), so the sum may too.
+   */
+  finish(lossFinite: boolean, mainThread: boolean): Promise<boolean>;
 }
 
 export class ModelBusyError extends Error {
@@ -477,7 +480,7 @@ export class Engine {
       }
       const params = this.model.params();
       // Every rank takes part in every collective, whatever its loss: a rank that skipped one would hang the rest.
-      if (!(await sync.finish(finite))) return finite ? Number.NaN : loss;
+      if (!(await sync.finish(finite, !offThread))) return finite ? Number.NaN : loss;
       for (const p of params) if (p.regularizer) loss += p.regularizer.apply(b, p.value, p.grad);
       const opt = this.model.optimizer!;
       if (offThread && opt.stepAsync) await opt.stepAsync(b, params);
