@@ -256,6 +256,32 @@ void reduceBucket(State& s, Bucket& b, size_t index) {
     for (size_t i = 0; i < b.length; i++) buf[i] /= n;
 }
 
+// A bucket's allreduce in its dtype (the communication thread's queue, or reduceNow).
+void reduceAny(State& s, Bucket& b, size_t index) {
+  if (b.f64) reduceBucket<double>(s, b, index);
+  else reduceBucket<float>(s, b, index);
+}
+
+// Runs `f`, turning anything it throws into the group's error message ("" when it returned).
+template <typename F>
+std::string guarded(F&& f) {
+  try {
+    f();
+    return "";
+  } catch (const std::exception& e) {
+    return describe(e);
+  } catch (...) {
+    return "an unknown C++ exception";
+  }
+}
+
+// Records a collective's end: its failure, if the group's first, and that the connections are free again.
+void finished(State& s, const std::string& error) {
+  std::lock_guard<std::mutex> lock(s.m);
+  if (!error.empty() && s.error.empty()) s.error = error;
+  s.active = false;
+}
+
 template <typename T>
 void allreduceSum(State& s, T* data, size_t n) {
   gloo::AllreduceOptions o(s.ctx);
@@ -343,14 +369,13 @@ void run(std::shared_ptr<State> s) {
       break;
     }
     if (failed.empty() && op.kind != Op::kFlush) {
-      try {
+      error = guarded([&] {
         switch (op.kind) {
           case Op::kConnect:
             connect(s, op, &strings);
             break;
           case Op::kReduce:
-            if (bucket->f64) reduceBucket<double>(*s, *bucket, op.bucket);
-            else reduceBucket<float>(*s, *bucket, op.bucket);
+            reduceAny(*s, *bucket, op.bucket);
             break;
           case Op::kAllreduce:
             if (op.f64) allreduceSum(*s, static_cast<double*>(op.data), op.length);
@@ -369,25 +394,14 @@ void run(std::shared_ptr<State> s) {
           default:
             break;
         }
-      } catch (const std::exception& e) {
-        error = describe(e);
-      } catch (...) {
-        error = "an unknown C++ exception";
-      }
-      if (!error.empty()) {
-        std::lock_guard<std::mutex> lock(s->m);
-        if (s->error.empty()) s->error = error;
-      }
+      });
       if (op.kind == Op::kConnect && error.empty()) {
         std::lock_guard<std::mutex> lock(s->m);
         s->connected = true;
       }
     }
-    {
-      // Before the settle below: a flush that resolves finds the thread idle (reduceNow relies on it).
-      std::lock_guard<std::mutex> lock(s->m);
-      s->active = false;
-    }
+    // Before the settle below: a flush that resolves finds the thread idle (reduceNow relies on it).
+    finished(*s, error);
     if (op.deferred) {
       std::string why = failed.empty() ? error : failed;
       post(s, new Settler{Settler::kSettle, s, op.deferred, op.seq, why, std::move(strings), nullptr});
@@ -693,23 +707,11 @@ Napi::Value Group::ReduceNow(const Napi::CallbackInfo& info) {
       throw Napi::Error::New(env, "reduceNow: collectives are still queued; await flush() first");
     s.active = true;
   }
-  std::string error;
-  try {
-    for (size_t i = from; i < to; i++) {
-      Bucket& b = s.buckets[i];  // a deque: addBucket (this thread, not now) never moves its elements
-      if (b.f64) reduceBucket<double>(s, b, i);
-      else reduceBucket<float>(s, b, i);
-    }
-  } catch (const std::exception& e) {
-    error = describe(e);
-  } catch (...) {
-    error = "an unknown C++ exception";
-  }
-  {
-    std::lock_guard<std::mutex> lock(s.m);
-    s.active = false;
-    if (!error.empty() && s.error.empty()) s.error = error;
-  }
+  // A deque: addBucket (this thread, not now) never moves its elements.
+  const std::string error = guarded([&] {
+    for (size_t i = from; i < to; i++) reduceAny(s, s.buckets[i], i);
+  });
+  finished(s, error);
   if (!error.empty()) throw Napi::Error::New(env, error);
   return env.Undefined();
 }
