@@ -16,7 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
                                                         std::to_string(GLOO_VERSION_MINOR) + "." +
                                                         std::to_string(GLOO_VERSION_PATCH)));
   // The layout of the JS side's calls; a stale build is refused by the loader instead of misbehaving.
-  exports.Set("abi", Napi::Number::New(env, 3));
+  exports.Set("abi", Napi::Number::New(env, 4));
   return exports;
 }
 

@@ -44,7 +44,8 @@ struct State {
   // A collective is running, on the communication thread or (reduceNow) on the main thread.
   bool active = false;
 
-  // Communication thread only.
+  // Used by whoever runs a collective (`active`: the communication thread, or reduceNow on the main thread);
+  // clearBuckets empties bucketRuns only while nothing is active or queued.
   std::shared_ptr<gloo::transport::Device> dev;
   std::shared_ptr<gloo::rendezvous::Context> ctx;
   // The gradient buckets' own connections, in Gloo's sync mode (see reduceBucket), and per bucket the
@@ -52,6 +53,9 @@ struct State {
   std::shared_ptr<gloo::rendezvous::Context> gradCtx;
   std::vector<std::vector<std::unique_ptr<gloo::Algorithm>>> bucketRuns;
   bool spinning = false;  // gradCtx's pairs busy-poll
+  // Bytes per segment of a bucket's allreduce: every rank must cut its buckets alike (setSegmentBytes), so the
+  // group uses the smallest of its machines' segmentBytes(); 0 until then: this machine's.
+  size_t segment = 0;
   uint32_t tag = 0;
 
   Napi::ThreadSafeFunction tsfn;
@@ -184,11 +188,11 @@ constexpr auto kAllreduceAlgorithm = gloo::AllreduceOptions::Algorithm::BCUBE;
 // A sync-mode send blocks until the socket buffers take the whole message, and in halving-doubling both sides
 // of an exchange send before they receive. Gloo asks for a send buffer of the message's size, which Linux grants
 // up to net.core.wmem_max (and doubles for its bookkeeping): each allreduce therefore covers a segment of at most
-// wmem_max bytes, so no message (half a segment or less) outgrows its send buffer and two sends can never wait on
-// each other. Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the
+// wmem_max bytes (the smallest of the group's machines': every rank must cut a bucket alike, setSegmentBytes),
+// so no message (half a segment or less) outgrows its send buffer and two sends can never wait on each other. Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the
 // same bits and a run repeats bit for bit at a given group size.
+constexpr size_t kFloor = 128 * 1024, kCeiling = 16 * 1024 * 1024;
 size_t segmentBytes() {
-  constexpr size_t kFloor = 128 * 1024, kCeiling = 16 * 1024 * 1024;
   size_t wmemMax = 0;
   if (FILE* f = std::fopen("/proc/sys/net/core/wmem_max", "r")) {
     unsigned long long v = 0;
@@ -197,14 +201,14 @@ size_t segmentBytes() {
   }
   // Unreadable, or below Linux's own default (208 KB): what the default surely gives.
   if (wmemMax < kFloor) return kFloor;
-  return std::min(wmemMax, kCeiling);
+  return std::min(wmemMax, kCeiling) & ~static_cast<size_t>(7);  // whole float64s: setSegmentBytes takes it
 }
 
 template <typename T>
 std::vector<std::unique_ptr<gloo::Algorithm>> bucketSegments(State& s, T* buf, size_t length) {
   std::vector<std::unique_ptr<gloo::Algorithm>> runs;
-  static const size_t bytes = segmentBytes();
-  const size_t step = bytes / sizeof(T);
+  static const size_t here = segmentBytes();
+  const size_t step = (s.segment ? s.segment : here) / sizeof(T);
   for (size_t off = 0; off < length; off += step) {
     const int count = static_cast<int>(std::min(step, length - off));
     runs.emplace_back(new gloo::AllreduceHalvingDoubling<T>(s.gradCtx, {buf + off}, count));
@@ -505,6 +509,9 @@ Napi::Function Group::Define(Napi::Env env) {
                          InstanceMethod<&Group::ConnectStore>("connectStore"),
                          InstanceMethod<&Group::StoreReply>("storeReply"),
                          InstanceMethod<&Group::AddBucket>("addBucket"),
+                         InstanceMethod<&Group::ClearBuckets>("clearBuckets"),
+                         InstanceMethod<&Group::SegmentBytes>("segmentBytes"),
+                         InstanceMethod<&Group::SetSegmentBytes>("setSegmentBytes"),
                          InstanceMethod<&Group::Reduce>("reduce"),
                          InstanceMethod<&Group::ReduceNow>("reduceNow"),
                          InstanceMethod<&Group::Allreduce>("allreduce"),
@@ -664,6 +671,45 @@ Napi::Value Group::AddBucket(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(state_->m);
   state_->buckets.push_back(std::move(b));
   return Napi::Number::New(env, static_cast<double>(state_->buckets.size() - 1));
+}
+
+// clearBuckets(): forgets every bucket (and the Gloo runs bound to their buffers), so the group can take another
+// model's: fit adds a model's buckets once, and a later fit of another model (or of the same model rebuilt) in
+// the same group starts again from bucket 0 instead of keeping both sets alive for the group's life. Refused
+// while anything queued has not run: the communication thread may be reading a bucket.
+Napi::Value Group::ClearBuckets(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "clearBuckets");
+  {
+    std::lock_guard<std::mutex> lock(state_->m);
+    if (!state_->queue.empty() || state_->active)
+      throw Napi::Error::New(env, "clearBuckets: collectives are still queued; await flush() first");
+    state_->buckets.clear();
+    state_->bucketRuns.clear();
+  }
+  bucketArrays_.clear();
+  return env.Undefined();
+}
+
+// segmentBytes(): the segment size this machine allows (its wmem_max, within [128 KB, 16 MB]); the group's ranks
+// agree on the smallest of theirs before any bucket is summed, since every rank must cut a bucket alike.
+Napi::Value Group::SegmentBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(segmentBytes()));
+}
+
+// setSegmentBytes(bytes): the group's segment size, a multiple of 8 in [128 KB, 16 MB]. Clears the buckets' runs
+// (made again, cut at the new size, on each bucket's next sum); refused while anything queued has not run.
+Napi::Value Group::SetSegmentBytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RequireOpen(env, "setSegmentBytes");
+  const auto bytes = static_cast<size_t>(integerArg(info, 0, "bytes", kFloor, kCeiling));
+  if (bytes % 8 != 0) throw Napi::RangeError::New(env, "setSegmentBytes: 'bytes' must be a multiple of 8");
+  std::lock_guard<std::mutex> lock(state_->m);
+  if (!state_->queue.empty() || state_->active)
+    throw Napi::Error::New(env, "setSegmentBytes: collectives are still queued; await flush() first");
+  state_->segment = bytes;
+  state_->bucketRuns.clear();
+  return env.Undefined();
 }
 
 // reduce(bucket): queues the bucket's allreduce (sum, then / world size when the bucket divides).

@@ -75,6 +75,9 @@ class Group : public Napi::ObjectWrap<Group> {
   Napi::Value ConnectStore(const Napi::CallbackInfo& info);
   Napi::Value StoreReply(const Napi::CallbackInfo& info);
   Napi::Value AddBucket(const Napi::CallbackInfo& info);
+  Napi::Value ClearBuckets(const Napi::CallbackInfo& info);
+  Napi::Value SegmentBytes(const Napi::CallbackInfo& info);
+  Napi::Value SetSegmentBytes(const Napi::CallbackInfo& info);
   Napi::Value Reduce(const Napi::CallbackInfo& info);
   Napi::Value ReduceNow(const Napi::CallbackInfo& info);
   Napi::Value Allreduce(const Napi::CallbackInfo& info);
@@ -97,7 +100,7 @@ class Group : public Napi::ObjectWrap<Group> {
   // Typed arrays the queued collectives use, kept alive until the next flush settles (main thread only).
   std::deque<std::pair<uint64_t, Napi::ObjectReference>> held_;
   uint64_t queued_ = 0;
-  // Arrays of the buckets (for the group's life).
+  // Arrays of the buckets (until clearBuckets).
   std::vector<Napi::ObjectReference> bucketArrays_;
   Napi::FunctionReference storeFn_;
   std::map<uint64_t, Napi::Promise::Deferred> deferred_;

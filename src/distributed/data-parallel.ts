@@ -73,18 +73,21 @@ function fingerprint(model: Model): number {
   return fnv1a(text);
 }
 
-const reuse = new WeakMap<Model, DataParallel>();
-
 /**
- * The model's DataParallel for the current group: the group keeps its buckets (and the gradient arrays they
- * read) for its life, so later fits of the same model reuse them instead of adding more.
+ * A DataParallel for `model` in the current group, in place of the previous fit's: each fit makes its buckets
+ * afresh (its model, plan and BLAS threads may differ), so every rank makes the same Gloo runs in the same order
+ * in every fit, whichever model each trains, and the group holds one model's gradient arrays at a time.
  */
 export function dataParallelFor(model: Model, plan: Plan): DataParallel {
-  const known = reuse.get(model);
-  if (known && known.matches(model, plan)) return known;
-  const dp = new DataParallel(model, plan);
-  reuse.set(model, dp);
-  return dp;
+  try {
+    nativeGroup('fit').group.clearBuckets();
+  } catch (e) {
+    throw new Error(
+      `fit(): distributed: the previous fit's gradient sums have not ended (${glooMessage(e)}): ` +
+        'await bp.distributed.destroy() and init() again',
+    );
+  }
+  return new DataParallel(model, plan);
 }
 
 export class DataParallel implements GradientSync {
@@ -176,16 +179,6 @@ export class DataParallel implements GradientSync {
     this.launched = new Uint8Array(buckets.length);
     this.gradientValues = order.reduce((n, p) => n + p.grad.length, 0);
     this.control = floatArray('float64', 4) as Float64Array;
-  }
-
-  /** Whether this was made for `model` as it is now, in the current group. */
-  matches(model: Model, plan: Plan): boolean {
-    return (
-      this.model === model &&
-      this.plan === plan &&
-      this.params === model.params() &&
-      nativeGroup('fit').group === this.group
-    );
   }
 
   /** Checks that every rank has the same model and world size, then copies rank 0's weights to every rank. */

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { bindToCpus, ranksHere, switchFrom } from './placement';
+import { agreeSegments, bindToCpus, ranksHere, segmentCap, switchFrom } from './placement';
 import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
 import type { RedisOptions } from 'ioredis';
 import { glooMessage, loadGloo, type NativeGroup } from './native';
@@ -140,6 +140,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
     throw new Error(`distributed.init(): 'timeoutMs' must be an integer in [100, 86400000], got ${String(timeoutMs)}`);
   const busyPoll = switchFrom('busyPoll', options.busyPoll, 'BACKPROP_BUSY_POLL');
   const overlap = switchFrom('overlap', options.overlap, 'BACKPROP_OVERLAP');
+  segmentCap(); // checked here, before the peers wait on this rank (agreeSegments reads it)
   // This machine's CPUs as the group sees them, counted before binding narrows this process to its own block.
   const cores = os.availableParallelism();
   bindToCpus();
@@ -193,6 +194,7 @@ async function join(
       await meeting.connected();
       // The count is a collective: every rank takes part, told whether to busy-poll or not.
       const here = await ranksHere(group, rank, worldSize);
+      await agreeSegments(group, rank, worldSize);
       busyPoll = wait.busyPoll ?? here <= wait.cores;
       placement = { here, cores: wait.cores, overlap: wait.overlap };
     } catch (e) {

@@ -16,6 +16,12 @@ export interface NativeGroup {
     divide: boolean,
     spin: boolean,
   ): number;
+  /** Forgets every bucket (the next addBucket returns 0); only while nothing queued is left to run. */
+  clearBuckets(): void;
+  /** This machine's largest segment for a bucket's allreduce, in bytes (its net.core.wmem_max, bounded). */
+  segmentBytes(): number;
+  /** The group's segment size (every rank the same: the smallest of their segmentBytes()). */
+  setSegmentBytes(bytes: number): void;
   reduce(bucket: number): void;
   /** Sums buckets [from, to) on the calling thread, blocking; only while nothing queued is left to run. */
   reduceNow(from: number, to: number): void;
@@ -35,7 +41,7 @@ export interface GlooAddon {
   abi: number;
 }
 
-const ABI = 3;
+const ABI = 4;
 const INSTALL = 'install Gloo (Debian/Ubuntu: apt-get install libgloo-dev) and rebuild the addon (npm run build)';
 
 let cached: GlooAddon | undefined;

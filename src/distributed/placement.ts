@@ -73,17 +73,46 @@ function machineId(): number {
   return fnv1a(text) * 65536 + (fnv1a(text, 0x01000193) & 0xffff) + 1; // never 0: "another rank's slot"
 }
 
-/**
- * How many ranks of the group run on this machine: every rank writes its machine id in its own slot and the
- * group sums the slots (one collective at init, in every rank's same order).
- */
-export async function ranksHere(group: NativeGroup, rank: number, worldSize: number): Promise<number> {
-  const ids = new Float64Array(new SharedArrayBuffer(8 * worldSize));
-  const me = machineId();
-  ids[rank] = me;
-  group.allreduce(ids);
+/** Every rank's `value`, by rank: each writes its own slot and the group sums them (one collective). */
+export async function valuesOfRanks(
+  group: NativeGroup,
+  rank: number,
+  worldSize: number,
+  value: number,
+): Promise<Float64Array> {
+  const all = new Float64Array(new SharedArrayBuffer(8 * worldSize));
+  all[rank] = value;
+  group.allreduce(all);
   await group.flush();
+  return all;
+}
+
+/** How many ranks of the group run on this machine (one collective at init, in every rank's same order). */
+export async function ranksHere(group: NativeGroup, rank: number, worldSize: number): Promise<number> {
+  const me = machineId();
   let n = 0;
-  for (const id of ids) if (id === me) n++;
+  for (const id of await valuesOfRanks(group, rank, worldSize, me)) if (id === me) n++;
   return n;
+}
+
+/** BACKPROP_SEGMENT_KB: a smaller segment than this machine's socket buffers allow (it may fit a CPU cache). */
+export function segmentCap(): number {
+  const env = process.env.BACKPROP_SEGMENT_KB;
+  if (env === undefined || env === '') return Infinity;
+  const kb = Number(env);
+  if (!(Number.isInteger(kb) && kb >= 128 && kb <= 16384))
+    throw new Error(
+      `distributed.init(): BACKPROP_SEGMENT_KB must be a whole number of KB in [128, 16384], got '${env}'`,
+    );
+  return kb * 1024;
+}
+
+/**
+ * Cuts gradient buckets into segments of the smallest size any rank's machine allows (its socket send buffer):
+ * Gloo's allreduces of a bucket must be the same on every rank, which machines with other kernel settings would
+ * otherwise cut differently (one collective at init).
+ */
+export async function agreeSegments(group: NativeGroup, rank: number, worldSize: number): Promise<void> {
+  const sizes = await valuesOfRanks(group, rank, worldSize, Math.min(group.segmentBytes(), segmentCap()));
+  group.setSegmentBytes(sizes.reduce((a, b) => Math.min(a, b)));
 }

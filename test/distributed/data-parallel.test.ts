@@ -128,6 +128,34 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     expect(maxDiff(three[1], again[1])).toBe(0);
   }, 240000);
 
+  test('segments cut alike on every rank: the smallest any rank allows (BACKPROP_SEGMENT_KB on one rank)', async () => {
+    // Rank 0 allows 128 KB segments, rank 1 its machine's (4 MB on our CI machines): cut apart, their allreduces
+    // would not meet. 30,000 hidden units: 0.84 MB in the first layer's bucket, 7 segments of 128 KB or 1 of 4 MB.
+    const tc = { hidden: 30000, batchSize: 12, epochs: 1, rows: 24, sgd: true };
+    const single = await runSingle(tc);
+    const store = tempStore();
+    try {
+      const ranks = startGroup(2, store, { ...tc, batchSize: 6 }, (r) => ({
+        env: (r === 0 ? { BACKPROP_SEGMENT_KB: '128' } : {}) as Record<string, string>,
+      }));
+      const two = await Promise.all(ranks.map((r) => r.done));
+      expect(two.map((r) => r.code)).toEqual([0, 0]);
+      expect(maxDiff(two[0], single)).toBeLessThan(1e-6);
+      expect(maxDiff(two[0], two[1])).toBe(0);
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('another model fitted in the same group, then the first again: each fit sums its own gradients', async () => {
+    const tc = { batchSize: 8, epochs: 2, thenOther: 5 };
+    const single = await runSingle({ ...tc, batchSize: 16 });
+    const two = await runGroup(2, tc);
+    expect(single.out!.weights.some((w) => w.name.startsWith('1/'))).toBe(true);
+    expect(maxDiff(two[0], single)).toBeLessThan(1e-6);
+    expect(maxDiff(two[0], two[1])).toBe(0);
+  });
+
   test('a last partial batch, and rows that do not divide by the world size', async () => {
     // 100 rows: 50 per rank, 6 steps of 8 and one of 2; the single process takes 6 of 16 and one of 4.
     const single = await runSingle({ batchSize: 16, rows: 100, epochs: 2 });

@@ -53,6 +53,9 @@ describe('distributed.init checks its settings', () => {
   test.each([
     ['BACKPROP_BUSY_POLL', '2', /BACKPROP_BUSY_POLL must be 1 or 0, got '2'/],
     ['BACKPROP_OVERLAP', 'yes', /BACKPROP_OVERLAP must be 1 or 0, got 'yes'/],
+    ['BACKPROP_SEGMENT_KB', '64', /BACKPROP_SEGMENT_KB must be a whole number of KB in \[128, 16384\], got '64'/],
+    ['BACKPROP_SEGMENT_KB', '512.5', /BACKPROP_SEGMENT_KB must be a whole number/],
+    ['BACKPROP_SEGMENT_KB', 'big', /BACKPROP_SEGMENT_KB must be a whole number/],
     ['BACKPROP_CPUS', 'all', /distributed\.init\(\): BACKPROP_CPUS must be a CPU list such as 0-3,8 .*got 'all'/],
     ['BACKPROP_CPUS', '3-1', /BACKPROP_CPUS must be a CPU list/],
     ['BACKPROP_CPUS', '0-5000', /BACKPROP_CPUS must be a CPU list .*below 1024/],

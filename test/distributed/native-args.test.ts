@@ -45,6 +45,57 @@ describeGloo('Gloo addon arguments', () => {
     }
   });
 
+  test("segmentBytes is this machine's; setSegmentBytes takes a multiple of 8 in [128 KB, 16 MB]", () => {
+    const g = new (loadGloo().Group)(0, 1, '127.0.0.1', 1000);
+    const set = (...x: unknown[]) => (g.setSegmentBytes as (...y: unknown[]) => void).call(g, ...x);
+    try {
+      const here = g.segmentBytes();
+      expect(here % 8).toBe(0);
+      expect(here).toBeGreaterThanOrEqual(131072);
+      expect(here).toBeLessThanOrEqual(16777216);
+      expect(() => set()).toThrow(/'bytes' must be an integer$/);
+      expect(() => set('131072')).toThrow(/'bytes' must be an integer$/);
+      expect(() => set(131071)).toThrow(/'bytes' must be an integer in \[131072, 16777216\]/);
+      expect(() => set(16777224)).toThrow(/in \[131072, 16777216\]/);
+      expect(() => set(131072.5)).toThrow(/in \[131072, 16777216\]/);
+      expect(() => set(131076)).toThrow(/'bytes' must be a multiple of 8/);
+      set(131072);
+      expect(g.segmentBytes()).toBe(here); // the machine's, not the group's
+    } finally {
+      void g.close();
+    }
+  });
+
+  test('clearBuckets forgets the buckets (numbering starts again), refused while a sum is queued', async () => {
+    // Two ranks in this process: rank 0's sum waits for rank 1's, so it is deterministically still queued.
+    const Group = loadGloo().Group;
+    const g = [new Group(0, 2, '127.0.0.1', 5000), new Group(1, 2, '127.0.0.1', 5000)];
+    const grads = g.map((_, r) => new Float32Array(new SharedArrayBuffer(16)).fill(r + 1));
+    const store = tempStore();
+    try {
+      const bucket = (r: number) =>
+        g[r].addBucket(new Float32Array(new SharedArrayBuffer(16)), [grads[r]], true, false);
+      expect(bucket(0)).toBe(0);
+      expect(bucket(0)).toBe(1);
+      g[0].clearBuckets();
+      expect(() => g[0].reduce(0)).toThrow(/reduce: no buckets/);
+      expect(bucket(0)).toBe(0);
+      expect(bucket(1)).toBe(0);
+      await Promise.all(g.map((x) => x.connectFile(store)));
+      g[0].reduce(0);
+      expect(() => g[0].clearBuckets()).toThrow(/clearBuckets: collectives are still queued; await flush\(\) first/);
+      expect(() => g[0].setSegmentBytes(131072)).toThrow(/setSegmentBytes: collectives are still queued/);
+      g[1].reduce(0);
+      await Promise.all(g.map((x) => x.flush()));
+      expect(Array.from(grads[0])).toEqual([1.5, 1.5, 1.5, 1.5]); // (1 + 2) / 2
+      g[0].clearBuckets();
+      g[0].setSegmentBytes(131072);
+    } finally {
+      await Promise.all(g.map((x) => x.close()));
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
   test('reduceNow checks its range and that the group is connected and idle, then sums in place', async () => {
     const g = new (loadGloo().Group)(0, 1, '127.0.0.1', 1000);
     const grad = new Float32Array(new SharedArrayBuffer(16)).fill(3);

@@ -76,7 +76,17 @@ function build(kind, seed, hidden) {
     callbacks: [epochCallback],
     yieldEveryMs: tc.slow ? 0 : 10,
   });
-  const weights = model.getWeights().map((w) => ({ name: w.name, data: Array.from(w.data) }));
+  let other;
+  if (tc.thenOther) {
+    // Another model (other weight shapes) in the same group, then the first one again: each fit makes its buckets.
+    other = build(tc.kind ?? 'mlp', (tc.seed ?? 1) + 1000 * rank + 1, tc.thenOther);
+    other.compile({ optimizer: bp.optimizers.sgd({ learningRate: 0.1 }), loss: 'categoricalCrossentropy' });
+    await other.fit(x, y, { epochs: 1, batchSize: tc.batchSize ?? 8, shuffle: false, distributed, verbose: 0 });
+    await model.fit(x, y, { epochs: 1, batchSize: tc.batchSize ?? 8, shuffle: false, distributed, verbose: 0 });
+  }
+  const weights = [model, ...(other ? [other] : [])].flatMap((m, i) =>
+    m.getWeights().map((w) => ({ name: `${i}/${w.name}`, data: Array.from(w.data) })),
+  );
   const stats = distributed ? bp.distributed.fitStats() : undefined;
   // The CPUs each thread may run on (`backprop launch` binds ranks): one entry per distinct list.
   const allowed = (t) => {
