@@ -17,6 +17,7 @@ import type { Model } from '../model/model';
 import type { Plan } from '../model/plan';
 import type { Param } from '../training/contracts';
 import { allowedCpus } from './cpus';
+import { CONTROL_PROTOCOL, CONTROL_SLOTS, type FitSetting, packSettings, settingDifference } from './fit-check';
 import { fnv1a } from './fnv';
 import { nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
@@ -181,8 +182,11 @@ export class DataParallel implements GradientSync {
     this.control = floatArray('float64', 4) as Float64Array;
   }
 
-  /** Checks that every rank has the same model and world size, then copies rank 0's weights to every rank. */
-  async start(): Promise<number> {
+  /**
+   * Checks that every rank has the same model, world size and `settings` (fit-check.ts), then copies rank 0's
+   * weights to every rank. Returns the sampler's seed, rank 0's.
+   */
+  async start(settings: readonly FitSetting[]): Promise<number> {
     Object.assign(stats, {
       steps: 0,
       waitMs: 0,
@@ -190,25 +194,32 @@ export class DataParallel implements GradientSync {
       gradientValues: this.gradientValues,
       overlap: this.overlapping,
     });
-    const c = this.control;
+    const c = floatArray('float64', CONTROL_SLOTS) as Float64Array;
     c[0] = fingerprint(this.model);
     c[1] = this.worldSize;
     c[2] = this.rank === 0 ? Math.floor(this.model.rng.next() * 2 ** 32) : 0; // the sampler's seed
-    c[3] = 0;
-    const mine = c[0];
+    c[3] = CONTROL_PROTOCOL;
+    packSettings(c, settings);
+    const mine = Float64Array.from(c);
     this.group.broadcast(c, 0);
     await this.flush('broadcasting the model check');
     const seed = c[2];
-    const differs = c[0] !== mine ? 1 : 0;
+    const why =
+      c[0] !== mine[0]
+        ? 'it built a different model from rank 0 (layer names, weight shapes or dtype differ): every rank must ' +
+          'build the same model'
+        : settingDifference(mine, c, settings);
     // Every rank learns whether any rank differs, so all fail together instead of waiting on each other.
     c.fill(0);
-    c[0] = differs;
+    c[0] = why ? 1 : 0;
     this.group.allreduce(c);
     await this.flush('comparing models');
     if (c[0] > 0) {
       throw new Error(
-        `fit(): distributed: ${differs ? 'this rank' : `${c[0]} rank(s)`} built a different model from rank 0 ` +
-          `(layer names, weight shapes or dtype differ): every rank must build the same model`,
+        why
+          ? `fit(): distributed: this rank differs: ${why}`
+          : `fit(): distributed: ${c[0]} rank(s) differ from rank 0 in their model or fit (their errors say how): ` +
+              'every rank must build the same model and call fit with the same options and number of rows',
       );
     }
     const weights = this.model.weights();

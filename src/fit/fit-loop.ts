@@ -13,6 +13,7 @@ import { engineOf, type Engine, type OutputMetric } from '../model/engine';
 import type { Model } from '../model/model';
 import { batchSizesOf } from '../model/step-memory';
 import type { DataParallel } from '../distributed/data-parallel';
+import type { FitSetting } from '../distributed/fit-check';
 import { Rng } from '../random';
 import { NonFiniteLossError } from './errors';
 import { History } from './history';
@@ -126,7 +127,7 @@ export class FitLoop {
     // Long steps run their heavy ops off the main thread (the thread hop costs tens of µs, so only then).
     const offThread = engine.offThread(b, this.batchSize);
     const resuming = opts.initialEpoch > 0 && opts.initialEpoch === model.trainingState.epoch;
-    const samplerSeed = dp ? await dp.start() : 0;
+    const samplerSeed = dp ? await dp.start(this.sharedSettings()) : 0;
     await callbacks.trainBegin({});
     if (resuming) callbacks.restoreState(model.trainingState.callbacks);
     this.lastYield = performance.now();
@@ -143,6 +144,29 @@ export class FitLoop {
     }
     await callbacks.trainEnd({});
     return this.history;
+  }
+
+  /** What every rank must share for their collectives to pair up and their updates to agree (fit-check.ts). */
+  private sharedSettings(): FitSetting[] {
+    const { model, opts, data } = this;
+    const optimizer = model.optimizer!;
+    return [
+      { name: 'epochs', value: opts.epochs },
+      { name: 'initialEpoch', value: opts.initialEpoch },
+      { name: 'batchSize', value: this.batchSize },
+      { name: 'the number of training rows', value: data.trainRows },
+      { name: 'shuffle', value: opts.shuffle ? 1 : 0 },
+      { name: 'validation (1: some)', value: data.val ? 1 : 0 },
+      { name: 'the optimizer', value: `${optimizer.className} ${JSON.stringify(optimizer.getConfig())}` },
+      { name: 'the loss', value: `${model.outputLosses.map((l) => l?.name ?? '-').join(',')} ${model.lossWeights}` },
+      {
+        name: 'the metrics',
+        value: this.engine
+          .makeMetrics()
+          .map((m) => m.key)
+          .join(','),
+      },
+    ];
   }
 
   /**

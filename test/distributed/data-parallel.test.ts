@@ -246,8 +246,24 @@ describeGloo('a group that cannot go on fails on every rank, within the timeout'
       r === 1 ? { testCase: { otherModel: true, timeoutMs: 5000 } } : {},
     );
     const [r0, r1] = await Promise.all(ranks.map((r) => r.done));
-    expect(r1.stderr).toMatch(/this rank built a different model from rank 0/);
-    expect(r0.stderr).toMatch(/1 rank\(s\) built a different model from rank 0/);
+    expect(r1.stderr).toMatch(/this rank differs: it built a different model from rank 0/);
+    expect(r0.stderr).toMatch(/1 rank\(s\) differ from rank 0 in their model or fit \(their errors say how\)/);
+  });
+
+  test.each([
+    [{ epochs: 4 }, /this rank differs: epochs is 4 here and 3 on rank 0: every rank must compile alike/],
+    [{ rows: 120 }, /the number of training rows is 120 here and 96 on rank 0/],
+    [{ batchSize: 4 }, /batchSize is 4 here and 8 on rank 0/],
+    [{ shuffle: true }, /shuffle is 1 here and 0 on rank 0/],
+    [{ sgd: true }, /the optimizer differs from rank 0's \(here: SGD \{"learningRate":0\.1/],
+  ])('a rank calling fit otherwise (%j) fails the group at the start, naming the difference', async (other, why) => {
+    const ranks = startGroup(2, store, { timeoutMs: 20000 }, (r) =>
+      r === 1 ? { testCase: { ...other, timeoutMs: 20000 } } : {},
+    );
+    const [r0, r1] = await Promise.all(ranks.map((r) => r.done));
+    expect(r1.stderr).toMatch(why);
+    expect(r0.stderr).toMatch(/1 rank\(s\) differ from rank 0 in their model or fit/);
+    expect(r0.ms).toBeLessThan(15000); // at the start of fit, not after a collective's timeout
   });
 
   test('two processes claiming one rank: the second is refused before it touches Gloo', async () => {
