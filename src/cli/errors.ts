@@ -16,10 +16,17 @@ export async function run(verbose: boolean, body: () => Promise<void> | void): P
   }
 }
 
-export function intOption(name: string, v: string | undefined, min: number, fallback: number): number {
+export function intOption(
+  name: string,
+  v: string | undefined,
+  min: number,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got '${v}'`);
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer ${range}, got '${v}'`);
   return n;
 }
 

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allowedCpus, cpuBlocks } from '../distributed/cpus';
+import { MAX_WORLD_SIZE } from '../distributed/group';
 import { fail, intOption } from './errors';
 
 export interface LaunchOptions {
@@ -26,16 +27,21 @@ export interface LaunchOptions {
   cpusPerRank?: string;
 }
 
+/** The most ranks launch starts on one machine: each is a whole Node process. */
+const MAX_LOCAL_RANKS = 1024;
+
 /** How long stopped ranks get to exit on SIGTERM before SIGKILL. */
 const GRACE_MS = 5000;
 
 export async function launch(script: string, args: string[], o: LaunchOptions): Promise<void> {
-  const nproc = intOption('nproc', o.nproc, 1, 0);
+  const nproc = intOption('nproc', o.nproc, 1, 0, MAX_LOCAL_RANKS);
   if (nproc === 0) fail('--nproc is required: the number of ranks to start on this machine');
-  const nnodes = intOption('nnodes', o.nnodes, 1, 1);
+  const nnodes = intOption('nnodes', o.nnodes, 1, 1, MAX_WORLD_SIZE);
+  if (nnodes * nproc > MAX_WORLD_SIZE)
+    fail(`--nnodes ${nnodes} × --nproc ${nproc} ranks: a group has at most ${MAX_WORLD_SIZE}; start fewer`);
   const nodeRank = intOption('node-rank', o.nodeRank, 0, 0);
   if (nodeRank >= nnodes) fail(`--node-rank ${nodeRank} is out of range for --nnodes ${nnodes} (0..${nnodes - 1})`);
-  const threads = intOption('threads', o.threads, 1, 1);
+  const threads = intOption('threads', o.threads, 1, 1, 1024);
   const bind = o.bind ?? 'auto';
   if (bind !== 'auto' && bind !== 'none') fail(`--bind must be auto or none, got '${bind}'`);
   let cpus: string[] | undefined;

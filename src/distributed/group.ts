@@ -9,6 +9,9 @@ import * as os from 'node:os';
 import { agreeSegments, bindToCpus, ranksHere, segmentCap, switchFrom } from './placement';
 import { FileMeeting, RedisMeeting, type Meeting } from './meeting';
 import type { RedisOptions } from 'ioredis';
+
+/** The most ranks a group may have (init refuses more; `backprop launch` too, before starting any). */
+export const MAX_WORLD_SIZE = 4096;
 import { glooMessage, loadGloo, type NativeGroup } from './native';
 
 export interface InitOptions {
@@ -121,7 +124,7 @@ export async function init(options: InitOptions = {}): Promise<void> {
       throw new Error(`distributed.init(): unknown option '${k}'; options are: ${KEYS.join(', ')}`);
   if (joined || joining)
     throw new Error('distributed.init(): this process already joined a group (call destroy() first)');
-  const worldSize = intFrom('worldSize', options.worldSize, 'BACKPROP_WORLD_SIZE', 1, 4096);
+  const worldSize = intFrom('worldSize', options.worldSize, 'BACKPROP_WORLD_SIZE', 1, MAX_WORLD_SIZE);
   const rank = intFrom('rank', options.rank, 'BACKPROP_RANK', 0, 2 ** 31);
   if (rank >= worldSize)
     throw new Error(

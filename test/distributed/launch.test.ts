@@ -75,7 +75,10 @@ describe('backprop launch', () => {
 
   test.each([
     [[SCRIPT], /--nproc is required/],
-    [['--nproc', '0', SCRIPT], /--nproc must be an integer >= 1/],
+    [['--nproc', '0', SCRIPT], /--nproc must be an integer in \[1, 1024\], got '0'/],
+    [['--nproc', '100000', SCRIPT], /--nproc must be an integer in \[1, 1024\], got '100000'/],
+    [['--nproc', '1000', '--nnodes', '5', SCRIPT], /--nnodes 5 × --nproc 1000 ranks: a group has at most 4096/],
+    [['--nproc', '2', '--threads', '1e9', SCRIPT], /--threads must be an integer in \[1, 1024\]/],
     [['--nproc', '2', '--nnodes', '2', SCRIPT], /--store is required with --nnodes > 1/],
     [['--nproc', '2', '--nnodes', '2', '--node-rank', '2', SCRIPT], /--node-rank 2 is out of range for --nnodes 2/],
     [['--nproc', '2', '/nonexistent/train.js'], /the script \/nonexistent\/train.js does not exist/],
