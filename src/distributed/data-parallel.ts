@@ -74,21 +74,32 @@ function fingerprint(model: Model): number {
   return fnv1a(text);
 }
 
+/** Groups with a distributed fit running: its collectives must not interleave with another's. */
+const fitting = new WeakSet<NativeGroup>();
+
 /**
  * A DataParallel for `model` in the current group, in place of the previous fit's: each fit makes its buckets
  * afresh (its model, plan and BLAS threads may differ), so every rank makes the same Gloo runs in the same order
  * in every fit, whichever model each trains, and the group holds one model's gradient arrays at a time.
  */
 export function dataParallelFor(model: Model, plan: Plan): DataParallel {
+  const { group } = nativeGroup('fit');
+  if (fitting.has(group))
+    throw new Error(
+      'fit(): distributed: another distributed fit is running in this process: await it first (every rank ' +
+        'runs its fits one at a time, in the same order)',
+    );
   try {
-    nativeGroup('fit').group.clearBuckets();
+    group.clearBuckets();
   } catch (e) {
     throw new Error(
       `fit(): distributed: the previous fit's gradient sums have not ended (${glooMessage(e)}): ` +
         'await bp.distributed.destroy() and init() again',
     );
   }
-  return new DataParallel(model, plan);
+  const dp = new DataParallel(model, plan);
+  fitting.add(group);
+  return dp;
 }
 
 export class DataParallel implements GradientSync {
@@ -240,6 +251,11 @@ export class DataParallel implements GradientSync {
       off += w.value.length;
     }
     return seed;
+  }
+
+  /** The fit is over (done or failed): the group may take another. */
+  end(): void {
+    fitting.delete(this.group);
   }
 
   callDone(call: number): void {

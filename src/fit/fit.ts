@@ -37,8 +37,12 @@ async function runFit(model: Model, xIn: InputsLike, yIn: TargetsLike, args: Fit
   // Data-parallel: this rank's rows of each epoch are every worldSize-th of the epoch's order, as PyTorch's
   // DistributedSampler (the remainder of trainRows / worldSize is left out, so every rank takes as many steps).
   const dp = opts.distributed ? dataParallelFor(model, data.plan) : undefined;
-  const shardRows = dp ? Math.floor(data.trainRows / dp.worldSize) : data.trainRows;
-  if (shardRows === 0)
-    throw new Error(`fit(): distributed: ${data.trainRows} training rows cannot be shared by ${dp!.worldSize} ranks`);
-  return new FitLoop(model, args, opts, data, dp, shardRows).run();
+  try {
+    const shardRows = dp ? Math.floor(data.trainRows / dp.worldSize) : data.trainRows;
+    if (shardRows === 0)
+      throw new Error(`fit(): distributed: ${data.trainRows} training rows cannot be shared by ${dp!.worldSize} ranks`);
+    return await new FitLoop(model, args, opts, data, dp, shardRows).run();
+  } finally {
+    dp?.end();
+  }
 }

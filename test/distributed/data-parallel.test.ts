@@ -147,6 +147,15 @@ describeGloo('data-parallel fit (processes on 127.0.0.1)', () => {
     }
   });
 
+  test('a second distributed fit while one runs is refused; the first ends as if alone', async () => {
+    const single = await runSingle({ batchSize: 16, epochs: 2 });
+    const two = await runGroup(2, { batchSize: 8, epochs: 2, concurrent: true });
+    for (const r of two)
+      expect(r.stdout).toMatch(/CONCURRENT fit\(\): distributed: another distributed fit is running/);
+    expect(maxDiff(two[0], single)).toBeLessThan(1e-6);
+    expect(maxDiff(two[0], two[1])).toBe(0);
+  });
+
   test('another model fitted in the same group, then the first again: each fit sums its own gradients', async () => {
     const tc = { batchSize: 8, epochs: 2, thenOther: 5 };
     const single = await runSingle({ ...tc, batchSize: 16 });

@@ -68,7 +68,7 @@ function build(kind, seed, hidden) {
       process.stdout.write(JSON.stringify({ event: 'epoch', epoch, rank }) + '\n');
     },
   };
-  const history = await model.fit(x, y, {
+  const fitting = model.fit(x, y, {
     epochs: tc.epochs ?? 3,
     batchSize: tc.batchSize ?? 8,
     shuffle: tc.shuffle ?? false,
@@ -76,6 +76,16 @@ function build(kind, seed, hidden) {
     callbacks: [epochCallback],
     yieldEveryMs: tc.slow ? 0 : 10,
   });
+  if (tc.concurrent) {
+    // A second distributed fit while the first runs: refused, the first unharmed.
+    const second = build(tc.kind ?? 'mlp', 5, 4);
+    second.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+    await second.fit(x, y, { epochs: 1, distributed }).then(
+      () => process.stdout.write('CONCURRENT fit ran\n'),
+      (e) => process.stdout.write(`CONCURRENT ${e.message}\n`),
+    );
+  }
+  const history = await fitting;
   let other;
   if (tc.thenOther) {
     // Another model (other weight shapes) in the same group, then the first one again: each fit makes its buckets.
