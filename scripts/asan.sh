@@ -2,7 +2,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer: builds the addon with both (build-asan/), then runs the op
 # and model test suites against it with the ASan runtime preloaded into node. Any report fails the run.
 # Usage: bash scripts/asan.sh [jest test paths...]   (default: the op suites, the native suites (async ops,
-# hardening, workers), the model and training suites)
+# hardening, workers), the model and training suites). The Gloo addon (distributed training) is sanitized too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,6 +12,10 @@ rm -f build-asan.log
 libasan=$(g++ -print-file-name=libasan.so)
 [ -f "$libasan" ] || { echo "asan: libasan.so not found (install g++)" >&2; exit 1; }
 export BACKPROP_ADDON_PATH="$root/build-asan/Release/backprop.node"
+# The Gloo addon too, where libgloo-dev let it build: test/distributed's ranks (child processes) inherit it.
+if [ -f "$root/build-asan/Release/backprop_gloo.node" ]; then
+  export BACKPROP_GLOO_ADDON_PATH="$root/build-asan/Release/backprop_gloo.node"
+fi
 export BACKPROP_REQUIRE_NATIVE=1
 # Node's own allocations live until exit, so leak detection is off here (valgrind.sh checks leaks);
 # every other report aborts the process, which fails the test run.
