@@ -1,6 +1,8 @@
 // The process group (group.h): JS-facing methods on the main thread, collectives on the communication thread.
 #include "group.h"
 
+#include <arpa/inet.h>
+
 #include <gloo/allreduce.h>
 #include <gloo/allreduce_halving_doubling.h>
 #include <gloo/barrier.h>
@@ -41,6 +43,7 @@ struct State {
   std::map<uint64_t, std::shared_ptr<StoreRequest>> requests;
   uint64_t nextRequest = 1;
   bool connected = false;
+  bool envGone = false;  // Node's environment is being torn down: the thread-safe function is off limits
   // A collective is running, on the communication thread or (reduceNow) on the main thread.
   bool active = false;
 
@@ -90,10 +93,29 @@ void SettleOnMain(Napi::Env env, Napi::Function, void* data);
 
 namespace {
 
-// Hands a message to the main thread; false when Node is shutting down (the caller still owns msg).
-bool send(Napi::ThreadSafeFunction& tsfn, Settler* msg) {
-  return tsfn.BlockingCall(msg, [](Napi::Env env, Napi::Function fn, Settler* m) { SettleOnMain(env, fn, m); }) ==
+// Hands a message to the main thread; false when Node is shutting down (the caller still owns msg). Under the
+// state's lock: once envGone is set there (by the environment's cleanup hook), the thread-safe function may be
+// freed at any moment, so nothing may call it. BlockingCall never blocks here (the queue is unbounded).
+bool send(State& s, Settler* msg) {
+  std::lock_guard<std::mutex> lock(s.m);
+  if (s.envGone) return false;
+  return s.tsfn.BlockingCall(msg, [](Napi::Env env, Napi::Function fn, Settler* m) { SettleOnMain(env, fn, m); }) ==
          napi_ok;
+}
+
+// Node is tearing the environment down (the process exits without destroy()): the thread-safe function goes next
+// (this hook was added after it, and hooks run in reverse), and the communication thread must not touch it.
+void envGone(void* arg) {
+  auto* weak = static_cast<std::weak_ptr<State>*>(arg);
+  if (auto s = weak->lock()) {
+    {
+      std::lock_guard<std::mutex> lock(s->m);
+      s->envGone = true;
+      s->stop = true;
+    }
+    s->cv.notify_all();
+  }
+  delete weak;
 }
 
 Op makeOp(Op::Kind kind) {
@@ -151,7 +173,7 @@ class BridgeStore : public gloo::rendezvous::Store {
       s_->requests[req->id] = req;
     }
     auto* msg = new Settler{Settler::kStoreCall, s_, 0, 0, "", {}, req};
-    if (!send(s_->tsfn, msg)) {
+    if (!send(*s_, msg)) {
       delete msg;
       forget(req->id);
       throw std::runtime_error("the store cannot be reached: Node is shutting down");
@@ -172,7 +194,7 @@ class BridgeStore : public gloo::rendezvous::Store {
 };
 
 void post(const std::shared_ptr<State>& s, Settler* msg) {
-  if (!send(s->tsfn, msg)) delete msg;  // Node is shutting down: nobody waits any more
+  if (!send(*s, msg)) delete msg;  // Node is shutting down: nobody waits any more
 }
 
 // Gloo's default ring sends 2 * size segments each way, one message per hop, so a collective costs about
@@ -347,6 +369,7 @@ void run(std::shared_ptr<State> s) {
     Op op;
     Bucket* bucket = nullptr;
     std::string failed;
+    bool unconnected = false;
     {
       std::unique_lock<std::mutex> lock(s->m);
       s->cv.wait(lock, [&] { return !s->queue.empty() || s->stop; });
@@ -355,6 +378,8 @@ void run(std::shared_ptr<State> s) {
       s->queue.pop_front();
       if (op.kind == Op::kReduce) bucket = &s->buckets[op.bucket];
       failed = s->error;
+      // A collective queued before any connect (JS may queue in any order) has no Gloo context to run on.
+      unconnected = !s->connected && op.kind != Op::kConnect && op.kind != Op::kFlush && op.kind != Op::kStop;
       s->active = true;
     }
     std::string error;
@@ -372,7 +397,9 @@ void run(std::shared_ptr<State> s) {
       post(s, new Settler{Settler::kSettle, s, op.deferred, op.seq, error, {}, nullptr, true});
       break;
     }
-    if (failed.empty() && op.kind != Op::kFlush) {
+    if (failed.empty() && unconnected) {
+      error = "a collective was queued before the group connected (await connect first)";
+    } else if (failed.empty() && op.kind != Op::kFlush) {
       error = guarded([&] {
         switch (op.kind) {
           case Op::kConnect:
@@ -411,7 +438,8 @@ void run(std::shared_ptr<State> s) {
       post(s, new Settler{Settler::kSettle, s, op.deferred, op.seq, why, std::move(strings), nullptr});
     }
   }
-  s->tsfn.Release();
+  std::lock_guard<std::mutex> lock(s->m);
+  if (!s->envGone) s->tsfn.Release();
 }
 
 // Typed-array arguments: float32 or float64 over a non-growable SharedArrayBuffer, which JS cannot detach,
@@ -532,12 +560,19 @@ Group::Group(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Group>(info) {
   state_->rank = static_cast<int>(integerArg(info, 0, "rank", 0, state_->size - 1));
   if (info.Length() < 3 || !info[2].IsString()) throw Napi::TypeError::New(env, "'address' must be a string");
   state_->address = info[2].As<Napi::String>().Utf8Value();
+  // Checked again here: Gloo resolves anything else as a host name, and crashes on one that does not resolve.
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, state_->address.c_str(), &v4) != 1 && inet_pton(AF_INET6, state_->address.c_str(), &v6) != 1)
+    throw Napi::TypeError::New(env, "'address' must be an IPv4 or IPv6 address (an interface's, not a host name)");
   state_->timeout = ms(integerArg(info, 3, "timeoutMs", 1, 24LL * 3600 * 1000));
   state_->owner = this;
   auto noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
   tsfn_ = Napi::ThreadSafeFunction::New(env, noop, "backprop:gloo", 0, 1);
   tsfn_.Unref(env);
   state_->tsfn = tsfn_;
+  if (napi_add_env_cleanup_hook(env, envGone, new std::weak_ptr<State>(state_)) != napi_ok)
+    throw Napi::Error::New(env, "Group: could not register the environment's cleanup hook");
   thread_ = std::thread(run, state_);
 }
 
@@ -585,6 +620,10 @@ void Group::Enqueue(Op op) {
 Napi::Value Group::Connect(const Napi::CallbackInfo& info, const std::string& dir) {
   Napi::Env env = info.Env();
   RequireOpen(env, "connect");
+  // A second rendezvous would set the same store keys again, which Gloo's stores answer by aborting the process.
+  if (connectCalled_) throw Napi::Error::New(env, "connect: a group connects once (make a new Group)");
+  connectCalled_ = true;
+  if (dir.empty()) storeFn_ = Napi::Persistent(info[0].As<Napi::Function>());
   Op op = makeOp(Op::kConnect);
   op.dir = dir;
   Napi::Promise p = Pending(env, &op.deferred);
@@ -604,7 +643,6 @@ Napi::Value Group::ConnectFile(const Napi::CallbackInfo& info) {
 Napi::Value Group::ConnectStore(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsFunction())
     throw Napi::TypeError::New(info.Env(), "connectStore: expected a function (op, key, data, timeoutMs, id)");
-  storeFn_ = Napi::Persistent(info[0].As<Napi::Function>());
   return Connect(info, "");
 }
 

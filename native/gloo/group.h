@@ -97,6 +97,7 @@ class Group : public Napi::ObjectWrap<Group> {
   std::shared_ptr<State> state_;
   std::thread thread_;
   bool closed_ = false;
+  bool connectCalled_ = false;  // connectFile or connectStore, once per Group
   // Typed arrays the queued collectives use, kept alive until the next flush settles (main thread only).
   std::deque<std::pair<uint64_t, Napi::ObjectReference>> held_;
   uint64_t queued_ = 0;

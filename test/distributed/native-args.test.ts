@@ -2,7 +2,9 @@
  * The Gloo addon's own checks (native/gloo): every malformed argument from JS is a TypeError or RangeError,
  * never a crash, whatever the JS side validated before.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { allowedCpus } from '../../src/distributed/cpus';
 import { loadGloo } from '../../src/distributed/native';
 import { GLOO_ADDON, tempStore } from './ranks';
@@ -92,6 +94,45 @@ describeGloo('Gloo addon arguments', () => {
       g[0].setSegmentBytes(131072);
     } finally {
       await Promise.all(g.map((x) => x.close()));
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('the address must be an IP literal (Gloo would resolve a name, and crash on one that does not resolve)', () => {
+    const Group = loadGloo().Group;
+    for (const address of ['x', 'localhost', '', '127.0.0.1 ', '999.1.1.1'])
+      expect(() => new Group(0, 1, address, 1000)).toThrow(/'address' must be an IPv4 or IPv6 address/);
+    void new Group(0, 1, '::1', 1000).close();
+  });
+
+  test('collectives queued before connect fail the group; a group connects once', async () => {
+    const g = new (loadGloo().Group)(0, 1, '127.0.0.1', 1000);
+    const store = tempStore();
+    try {
+      g.barrier();
+      await expect(g.flush()).rejects.toThrow(/a collective was queued before the group connected/);
+      const h = new (loadGloo().Group)(0, 1, '127.0.0.1', 1000);
+      await h.connectFile(store);
+      expect(() => h.connectFile(store)).toThrow(/connect: a group connects once/);
+      expect(() => h.connectStore(() => undefined)).toThrow(/connect: a group connects once/);
+      await h.close();
+    } finally {
+      await g.close();
+      fs.rmSync(store, { recursive: true, force: true });
+    }
+  });
+
+  test('a process that exits with its group open (no destroy) exits cleanly', () => {
+    const native = path.resolve(__dirname, '../../dist/distributed/native');
+    const store = tempStore();
+    const code = `
+      const { Group } = require(${JSON.stringify(native)}).loadGloo();
+      const g = new Group(0, 1, '127.0.0.1', 1000);
+      g.connectFile(${JSON.stringify(store)}).then(() => { g.barrier(); g.flush(); setTimeout(() => {}, 20); });`;
+    try {
+      const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });
+      expect({ signal: r.signal, status: r.status, stderr: r.stderr }).toEqual({ signal: null, status: 0, stderr: '' });
+    } finally {
       fs.rmSync(store, { recursive: true, force: true });
     }
   });
