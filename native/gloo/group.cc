@@ -211,8 +211,9 @@ constexpr auto kAllreduceAlgorithm = gloo::AllreduceOptions::Algorithm::BCUBE;
 // of an exchange send before they receive. Gloo asks for a send buffer of the message's size, which Linux grants
 // up to net.core.wmem_max (and doubles for its bookkeeping): each allreduce therefore covers a segment of at most
 // wmem_max bytes (the smallest of the group's machines': every rank must cut a bucket alike, setSegmentBytes),
-// so no message (half a segment or less) outgrows its send buffer and two sends can never wait on each other. Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the
-// same bits and a run repeats bit for bit at a given group size.
+// so no message (half a segment or less) outgrows its send buffer and two sends can never wait on each other.
+// Each chunk is summed by one rank in a fixed order and sent to the others, so every rank holds the same bits and
+// a run repeats bit for bit at a given group size.
 constexpr size_t kFloor = 128 * 1024, kCeiling = 16 * 1024 * 1024;
 size_t segmentBytes() {
   size_t wmemMax = 0;
@@ -299,6 +300,13 @@ std::string guarded(F&& f) {
   } catch (...) {
     return "an unknown C++ exception";
   }
+}
+
+// For methods that use the connections or the buckets from the main thread, with the state's lock held: refused
+// while anything queued has not run (the communication thread owns them then).
+void requireIdle(Napi::Env env, const State& s, const char* method) {
+  if (!s.queue.empty() || s.active)
+    throw Napi::Error::New(env, std::string(method) + ": collectives are still queued; await flush() first");
 }
 
 // Records a collective's end: its failure, if the group's first, and that the connections are free again.
@@ -720,8 +728,7 @@ Napi::Value Group::ClearBuckets(const Napi::CallbackInfo& info) {
   RequireOpen(env, "clearBuckets");
   {
     std::lock_guard<std::mutex> lock(state_->m);
-    if (!state_->queue.empty() || state_->active)
-      throw Napi::Error::New(env, "clearBuckets: collectives are still queued; await flush() first");
+    requireIdle(env, *state_, "clearBuckets");
     state_->buckets.clear();
     state_->bucketRuns.clear();
   }
@@ -743,8 +750,7 @@ Napi::Value Group::SetSegmentBytes(const Napi::CallbackInfo& info) {
   const auto bytes = static_cast<size_t>(integerArg(info, 0, "bytes", kFloor, kCeiling));
   if (bytes % 8 != 0) throw Napi::RangeError::New(env, "setSegmentBytes: 'bytes' must be a multiple of 8");
   std::lock_guard<std::mutex> lock(state_->m);
-  if (!state_->queue.empty() || state_->active)
-    throw Napi::Error::New(env, "setSegmentBytes: collectives are still queued; await flush() first");
+  requireIdle(env, *state_, "setSegmentBytes");
   state_->segment = bytes;
   state_->bucketRuns.clear();
   return env.Undefined();
@@ -787,8 +793,7 @@ Napi::Value Group::ReduceNow(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(s.m);
     if (!s.error.empty()) throw Napi::Error::New(env, s.error);
     if (!s.connected) throw Napi::Error::New(env, "reduceNow: the group is not connected");
-    if (!s.queue.empty() || s.active)
-      throw Napi::Error::New(env, "reduceNow: collectives are still queued; await flush() first");
+    requireIdle(env, s, "reduceNow");
     s.active = true;
   }
   // A deque: addBucket (this thread, not now) never moves its elements.

@@ -19,7 +19,7 @@ import type { Param } from '../training/contracts';
 import { allowedCpus } from './cpus';
 import { CONTROL_PROTOCOL, CONTROL_SLOTS, type FitSetting, packSettings, settingDifference } from './fit-check';
 import { fnv1a } from './fnv';
-import { nativeGroup } from './group';
+import { compareWithRankZero, nativeGroup } from './group';
 import { glooMessage, type NativeGroup } from './native';
 import { overlapPays } from './placement';
 
@@ -119,7 +119,7 @@ export class DataParallel implements GradientSync {
 
   constructor(
     private readonly model: Model,
-    private readonly plan: Plan,
+    plan: Plan,
   ) {
     const g = nativeGroup('fit');
     this.group = g.group;
@@ -211,28 +211,25 @@ export class DataParallel implements GradientSync {
     c[2] = this.rank === 0 ? Math.floor(this.model.rng.next() * 2 ** 32) : 0; // the sampler's seed
     c[3] = CONTROL_PROTOCOL;
     packSettings(c, settings);
-    const mine = Float64Array.from(c);
-    this.group.broadcast(c, 0);
-    await this.flush('broadcasting the model check');
-    const seed = c[2];
-    const why =
-      c[0] !== mine[0]
-        ? 'it built a different model from rank 0 (layer names, weight shapes or dtype differ): every rank must ' +
-          'build the same model'
-        : settingDifference(mine, c, settings);
-    // Every rank learns whether any rank differs, so all fail together instead of waiting on each other.
-    c.fill(0);
-    c[0] = why ? 1 : 0;
-    this.group.allreduce(c);
-    await this.flush('comparing models');
-    if (c[0] > 0) {
+    const { why, differing } = await compareWithRankZero(
+      this.group,
+      c,
+      (rank0, mine) =>
+        rank0[0] !== mine[0]
+          ? 'it built a different model from rank 0 (layer names, weight shapes or dtype differ): every rank ' +
+            'must build the same model'
+          : settingDifference(mine, rank0, settings),
+      () => this.flush("comparing the model and fit with rank 0's"),
+    );
+    if (differing > 0) {
       throw new Error(
         why
           ? `fit(): distributed: this rank differs: ${why}`
-          : `fit(): distributed: ${c[0]} rank(s) differ from rank 0 in their model or fit (their errors say how): ` +
-              'every rank must build the same model and call fit with the same options and number of rows',
+          : `fit(): distributed: ${differing} rank(s) differ from rank 0 in their model or fit (their errors say ` +
+              'how): every rank must build the same model and call fit with the same options and number of rows',
       );
     }
+    const seed = c[2];
     const weights = this.model.weights();
     const packed = floatArray(
       this.model.dtype,

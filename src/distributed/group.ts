@@ -240,28 +240,43 @@ export async function joinQueueGroup(o: QueueGroupOptions): Promise<void> {
 }
 
 /**
+ * @internal Compares each rank's `values` (float64 over shared memory, of one length on every rank) with rank 0's:
+ * broadcasts rank 0's into `values`, asks `differs(rank0, mine)` how this rank differs (undefined: it does not),
+ * then counts the ranks that differ in one more collective, so that every rank learns it and all fail together
+ * instead of waiting on each other. `flush` awaits each collective, naming what failed.
+ */
+export async function compareWithRankZero(
+  group: NativeGroup,
+  values: Float64Array,
+  differs: (rank0: Float64Array, mine: Float64Array) => string | undefined,
+  flush: () => Promise<void>,
+): Promise<{ why: string | undefined; differing: number }> {
+  const mine = Float64Array.from(values);
+  group.broadcast(values, 0);
+  await flush();
+  const why = differs(values, mine);
+  const count = new Float64Array(new SharedArrayBuffer(8));
+  count[0] = why ? 1 : 0;
+  group.allreduce(count);
+  await flush();
+  return { why, differing: count[0] };
+}
+
+/**
  * @internal fails on every rank, naming `what`, unless every rank holds rank 0's `value` (a queued job's ranks
  * must resume from the same checkpoint epoch).
  */
 export async function agreeWithRankZero(what: string, value: number): Promise<void> {
   const { group, rank, worldSize } = current('agree');
-  const who = `rank ${rank} of ${worldSize}`;
-  const c = new Float64Array(new SharedArrayBuffer(16));
+  const c = new Float64Array(new SharedArrayBuffer(8));
   c[0] = value;
-  group.broadcast(c, 0);
-  await flushOrExplain(group, who, `comparing ${what}`);
-  const differs = c[0] !== value ? 1 : 0;
-  const theirs = c[0];
-  c[0] = differs;
-  c[1] = 0;
-  group.allreduce(c);
-  await flushOrExplain(group, who, `comparing ${what}`);
-  if (c[0] > 0) {
-    const why = differs
-      ? `this rank has ${what} ${value}, rank 0 ${theirs}`
-      : `${c[0]} rank(s) differ from rank 0 in ${what}`;
-    throw new Error(`distributed: ${why}`);
-  }
+  const { why, differing } = await compareWithRankZero(
+    group,
+    c,
+    (rank0) => (rank0[0] !== value ? `this rank has ${what} ${value}, rank 0 ${rank0[0]}` : undefined),
+    () => flushOrExplain(group, `rank ${rank} of ${worldSize}`, `comparing ${what}`),
+  );
+  if (differing > 0) throw new Error(`distributed: ${why ?? `${differing} rank(s) differ from rank 0 in ${what}`}`);
 }
 
 async function flushOrExplain(group: NativeGroup, who: string, what: string): Promise<void> {
